@@ -1,0 +1,34 @@
+"""Where things live: the shipped data, an instructor's extra cases, the learner's data folder.
+
+Nothing here creates files at import time; callers create what they need when they need it.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import platformdirs
+
+REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+
+
+def data_dir() -> Path:
+    """The shipped data folder (cases, schemas, code registry); ``DUALROLE_DATA`` overrides it."""
+    return Path(os.environ.get("DUALROLE_DATA", REPO_DATA))
+
+
+def case_dirs() -> list[Path]:
+    """Folders searched for cases: the shipped library, then ``DUALROLE_CASES`` (``os.pathsep``-separated)."""
+    dirs = [data_dir() / "cases"]
+    extra = os.environ.get("DUALROLE_CASES", "")
+    dirs += [Path(p).expanduser() for p in extra.split(os.pathsep) if p.strip()]
+    return dirs
+
+
+def home() -> Path:
+    """The learner's private data folder; ``DUALROLE_HOME`` overrides it (tests, shared machines)."""
+    override = os.environ.get("DUALROLE_HOME")
+    if override:
+        return Path(override).expanduser()
+    return Path(platformdirs.user_data_dir("dualrole", appauthor=False))
