@@ -133,7 +133,10 @@ class CaseCard(ipw.VBox):
         try:
             self.session.commit(self.draft)
         except AlreadyAnswered:
-            self.status.value = "<p role=\"status\">This answer was already committed elsewhere; showing it.</p>"
+            self._show_state()
+            self.status.value = ('<p role="status">This answer was already committed in another tab or '
+                                 "window; that answer is shown.</p>")
+            return
         except DualroleError as exc:
             self.status.value = f'<p role="alert">Not saved: {text(exc)}</p>'
             self._on_change()

@@ -103,8 +103,27 @@ def default_url() -> str:
     """``DUALROLE_STORE`` (a SQLAlchemy URL or a file path), else ``responses.sqlite`` in the data folder."""
     configured = os.environ.get("DUALROLE_STORE", "").strip()
     if configured:
-        return configured if "://" in configured else f"sqlite:///{Path(configured).expanduser().resolve()}"
+        return resolve_url(configured)
     return f"sqlite:///{home() / 'responses.sqlite'}"
+
+
+def resolve_url(value: str) -> str:
+    """A store URL from what a user typed: a SQLAlchemy URL, or a path to a SQLite file.
+
+    ``postgresql://`` and ``postgres://`` mean the psycopg 3 driver, the one dualrole installs.
+
+    Examples
+    --------
+    >>> resolve_url("postgres://teacher@db/class")
+    'postgresql+psycopg://teacher@db/class'
+    """
+    value = value.strip()
+    if "://" not in value:
+        return f"sqlite:///{Path(value).expanduser().resolve()}"
+    scheme, rest = value.split("://", 1)
+    if scheme in ("postgresql", "postgres"):
+        return f"postgresql+psycopg://{rest}"
+    return value
 
 
 def describe_url(url: str) -> str:
@@ -252,7 +271,11 @@ def _engine(url: str) -> sa.Engine:
     parsed = sa.engine.make_url(url)
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            folder = Path(parsed.database).parent
+            try:
+                folder.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot create the store's folder {folder}: {exc.strerror}") from exc
         engine = sa.create_engine(url, connect_args={"timeout": 30})
 
         @sa.event.listens_for(engine, "connect")

@@ -1,0 +1,44 @@
+# Two commands do all the set-up: `make lab` and `make test`. Each builds .venv if needed; nothing is
+# installed outside it (no global kernelspec, no user site-packages).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+export PYTHONNOUSERSITE := 1
+
+.PHONY: lab test bench nav clean help
+
+help:
+	@echo "make lab    open the curriculum in JupyterLab (embedded SQLite store)"
+	@echo "make test   run every test: unit, notebooks (nbval), browser, PostgreSQL"
+	@echo "make bench  run the benchmarks and write benchmarks/results.md"
+	@echo "make nav    regenerate the notebooks' navigation cells and index"
+	@echo "make clean  remove the virtual environment and caches"
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/python -m pip install --quiet -e ".[test]"
+	touch $(VENV)/.installed $@
+
+lab: $(VENV)/.installed
+	$(BIN)/jupyter lab --notebook-dir=. notebooks/00_start_here.ipynb
+
+test: $(VENV)/.installed-test
+	$(BIN)/python -m pytest
+
+bench: $(VENV)/.installed-test
+	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
+
+nav: $(VENV)/.installed
+	$(BIN)/python -m widgets.curriculum
+
+clean:
+	rm -rf $(VENV) .pytest_cache build *.egg-info tests/artifacts benchmarks/out
+	find . -name __pycache__ -type d -prune -exec rm -rf {} +
