@@ -64,8 +64,8 @@ def index_markdown(lessons: list[tuple[str, str, str]]) -> str:
     return "\n".join(lines)
 
 
-def _markdown_cell(source: str) -> dict:
-    return {"cell_type": "markdown", "metadata": {}, "source": source}
+def _markdown_cell(source: str, cell_id: str) -> dict:
+    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": source}
 
 
 def with_navigation(nb: dict, stem: str, lessons: list[tuple[str, str, str]]) -> dict:
@@ -73,8 +73,8 @@ def with_navigation(nb: dict, stem: str, lessons: list[tuple[str, str, str]]) ->
     cells = [c for c in nb["cells"] if not _source(c).startswith(NAV)]
     nav = nav_markdown(stem, lessons)
     # The header nav sits right after the title cell; the footer closes the notebook.
-    cells.insert(1 if cells else 0, _markdown_cell(nav))
-    cells.append(_markdown_cell(nav))
+    cells.insert(1 if cells else 0, _markdown_cell(nav, "dualrole-nav-top"))
+    cells.append(_markdown_cell(nav, "dualrole-nav-bottom"))
     if stem == "00_start_here":
         for cell in cells:
             source = _source(cell)
@@ -106,8 +106,8 @@ def refresh(write: bool = True) -> list[str]:
     return changed
 
 
-def _normalise(nb: dict) -> list[str]:
-    return [_source(c) for c in nb["cells"]]
+def _normalise(nb: dict) -> list[tuple]:
+    return [(c.get("id"), _source(c)) for c in nb["cells"]]
 
 
 if __name__ == "__main__":
