@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+pytest_plugins = ["pg_fixture"]  # the PostgreSQL test server and the store_url fixture
 
 
 @pytest.fixture(autouse=True)

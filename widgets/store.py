@@ -7,6 +7,7 @@ a shared class store) through ``DUALROLE_STORE``. A change of mind is a new row,
 from __future__ import annotations
 
 import os
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -14,7 +15,7 @@ from typing import Iterable
 from uuid import uuid4
 
 import sqlalchemy as sa
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from .errors import AlreadyAnswered, StoreError
 from .paths import home
@@ -22,6 +23,29 @@ from .paths import home
 SCHEMA_VERSION = 1
 
 metadata = sa.MetaData()
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """A UTC timestamp, timezone-aware in Python on every backend.
+
+    PostgreSQL keeps the offset; SQLite has no timezone type, so the UTC wall time is stored and
+    the UTC offset put back on reading. A naive value written by a caller is taken to be UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
 
 responses_table = sa.Table(
     "responses",
@@ -40,8 +64,8 @@ responses_table = sa.Table(
     sa.Column("justification", sa.Text, nullable=False),
     sa.Column("attempt", sa.Integer, nullable=False),
     sa.Column("phase", sa.String(10), nullable=False),
-    sa.Column("started_at", sa.DateTime(timezone=True)),
-    sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("started_at", UTCDateTime()),
+    sa.Column("submitted_at", UTCDateTime(), nullable=False),
     sa.Column("client", sa.String(20), nullable=False),
     sa.Column("consent", sa.Boolean, nullable=False, default=False),
     # One row per learner, case, phase and attempt: a double click can never write two answers.
@@ -55,7 +79,7 @@ consents_table = sa.Table(
     metadata,
     sa.Column("learner", sa.String(200), nullable=False, index=True),
     sa.Column("consent", sa.Boolean, nullable=False),
-    sa.Column("recorded_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("recorded_at", UTCDateTime(), nullable=False),
 )
 
 meta_table = sa.Table(
@@ -137,44 +161,81 @@ class Store:
     def __init__(self, url: str):
         self.url = url
         self.engine = _engine(url)
+        # Writes take SQLite's write lock when they begin (BEGIN IMMEDIATE), so a transaction that
+        # reads before it writes waits its turn instead of failing with "database is locked".
+        self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
         self._ensure_schema()
 
+    @property
+    def backend(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self.engine.dialect.name
+
     # -- writing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self):
+        """A write transaction: everything done on the yielded connection commits together or not at all.
+
+        Example::
+
+            >>> with store.transaction() as conn:        # doctest: +SKIP
+            ...     store.add_many(rows, conn)
+        """
+        try:
+            with self._writer.begin() as conn:
+                yield conn
+        except (IntegrityError, AlreadyAnswered):
+            raise
+        except DBAPIError as exc:
+            raise StoreError(f"could not write to {describe_url(self.url)}: {_reason(exc)}") from exc
 
     def add(self, response: Response) -> Response:
         """Commit one response durably; raise :class:`AlreadyAnswered` if that attempt exists."""
         try:
-            with self.engine.begin() as conn:
+            with self.transaction() as conn:
                 conn.execute(responses_table.insert(), response.row())
         except IntegrityError as exc:
             raise AlreadyAnswered(
                 f"attempt {response.attempt} at case '{response.case_id}' ({response.phase}) is already recorded"
             ) from exc
-        except OperationalError as exc:
-            raise StoreError(f"could not save to {describe_url(self.url)}: {exc.orig}") from exc
         return response
 
     def add_many(self, rows: Iterable[dict], conn=None) -> int:
-        """Insert rows in one transaction (used by collect); duplicates of ``response_id`` are skipped."""
+        """Insert rows in one transaction (used by collect); duplicates of ``response_id`` are skipped.
+
+        Returns how many rows were new. Safe against a concurrent import of the same rows: the
+        insert itself skips a ``response_id`` that is already there (``ON CONFLICT DO NOTHING``).
+        """
         rows = list(rows)
         if not rows:
             return 0
         if conn is None:
-            with self.engine.begin() as c:
+            with self.transaction() as c:
                 return self.add_many(rows, c)
-        ids = [r["response_id"] for r in rows]
-        existing = set()
-        for chunk in range(0, len(ids), 500):
-            existing |= set(conn.scalars(sa.select(responses_table.c.response_id).where(
-                responses_table.c.response_id.in_(ids[chunk:chunk + 500]))))
-        fresh = [r for r in rows if r["response_id"] not in existing]
-        if fresh:
-            conn.execute(responses_table.insert(), fresh)
-        return len(fresh)
+        insert = _insert_for(conn.dialect.name)
+        added = 0
+        for start in range(0, len(rows), 500):
+            stmt = insert(responses_table).on_conflict_do_nothing(index_elements=["response_id"])
+            result = conn.execute(stmt.returning(responses_table.c.response_id), rows[start:start + 500])
+            added += len(result.all())
+        return added
+
+    def existing_ids(self, response_ids: Iterable[str], conn=None) -> set[str]:
+        """The ones among ``response_ids`` that the store already holds."""
+        ids = list(dict.fromkeys(response_ids))
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.existing_ids(ids, c)
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            found |= set(conn.scalars(sa.select(responses_table.c.response_id)
+                                      .where(responses_table.c.response_id.in_(ids[start:start + 500]))))
+        return found
 
     def set_consent(self, learner: str, consent: bool) -> None:
         """Record a research-consent choice; the latest one wins in research exports."""
-        with self.engine.begin() as conn:
+        with self.transaction() as conn:
             conn.execute(consents_table.insert(), {"learner": learner, "consent": bool(consent), "recorded_at": utcnow()})
 
     def consent(self, learner: str) -> bool:
@@ -188,7 +249,7 @@ class Store:
 
     def erase_learner(self, learner: str) -> int:
         """Delete every response and consent record of one learner; return how many responses went."""
-        with self.engine.begin() as conn:
+        with self.transaction() as conn:
             n = conn.execute(responses_table.delete().where(responses_table.c.learner == learner)).rowcount
             conn.execute(consents_table.delete().where(consents_table.c.learner == learner))
         return n
@@ -236,9 +297,12 @@ class Store:
 
     def _ensure_schema(self) -> None:
         try:
-            with self.engine.begin() as conn:
-                inspector = sa.inspect(conn)
-                tables = set(inspector.get_table_names())
+            with self._writer.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Many kernels may open a new class database at the same moment: one creates the
+                    # tables while the others wait here, then find them made (DDL is transactional).
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+                tables = set(sa.inspect(conn).get_table_names())
                 if "dualrole_meta" not in tables:
                     if "responses" in tables:
                         raise StoreError(
@@ -248,7 +312,10 @@ class Store:
                     metadata.create_all(conn)
                     conn.execute(meta_table.insert(), {"key": "schema_version", "value": str(SCHEMA_VERSION)})
                     return
-                found = int(conn.scalar(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")))
+                found = _read_version(conn)
+                if found is None:
+                    raise StoreError(f"{describe_url(self.url)} has a dualrole_meta table without a schema "
+                                     "version: it is damaged or not dualrole's, so it is left untouched")
                 if found > SCHEMA_VERSION:
                     raise StoreError(
                         f"{describe_url(self.url)} was written by a newer dualrole (store schema {found}; "
@@ -259,37 +326,83 @@ class Store:
                     MIGRATIONS[version](conn)
                     conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
                                  .values(value=str(version + 1)))
-        except OperationalError as exc:
-            raise StoreError(f"cannot open the response store {describe_url(self.url)}: {exc.orig}") from exc
+        except DBAPIError as exc:
+            raise StoreError(f"cannot open the response store {describe_url(self.url)}: {_reason(exc)}") from exc
 
 
 # version -> function migrating a connection from that version to the next, inside one transaction.
 MIGRATIONS: dict[int, callable] = {}
 
+# Any fixed 64-bit number: the PostgreSQL advisory lock that serialises schema creation.
+_SCHEMA_LOCK = 0x6475616C726F6C65  # "dualrole"
+
+
+def _read_version(conn) -> int | None:
+    value = conn.scalar(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version"))
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _reason(exc: DBAPIError) -> str:
+    """The driver's own message, first line only (no SQL, no parameters)."""
+    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+
+
+def _insert_for(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise StoreError(f"dualrole stores responses in SQLite or PostgreSQL, not {dialect}")
+    return insert
+
 
 def _engine(url: str) -> sa.Engine:
-    parsed = sa.engine.make_url(url)
-    if parsed.get_backend_name() == "sqlite":
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise StoreError(f"'{url}' is not a store URL: use a file path, sqlite:///path/to/file.sqlite "
+                         "or postgresql+psycopg://user@host/database") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            folder = Path(parsed.database).parent
             try:
-                folder.mkdir(parents=True, exist_ok=True)
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
-                raise StoreError(f"cannot create the store's folder {folder}: {exc.strerror}") from exc
-        engine = sa.create_engine(url, connect_args={"timeout": 30})
+                raise StoreError(f"cannot open the response store {describe_url(url)}: cannot create "
+                                 f"its folder ({exc.strerror}: {exc.filename})") from None
+        engine = sa.create_engine(parsed, connect_args={"timeout": 30})
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
-            # WAL lets readers and one writer work at once; FULL sync makes a commit survive a power
-            # cut, so "saved" in the card is true; the busy timeout makes concurrent writers wait.
+            # The busy timeout makes concurrent writers wait; WAL lets readers and one writer work at
+            # once; FULL sync makes a commit survive a power cut, so "saved" in the card is true.
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below): real transactions
             cur = dbapi_conn.cursor()
+            cur.execute("PRAGMA busy_timeout=30000")
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=FULL")
-            cur.execute("PRAGMA busy_timeout=30000")
             cur.close()
 
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn):
+            # pysqlite would otherwise run DDL outside any transaction and begin lazily at the first
+            # write; an explicit BEGIN makes one bundle, or one schema creation, all-or-nothing.
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
         return engine
-    return sa.create_engine(url, pool_pre_ping=True)
+    if backend != "postgresql":
+        raise StoreError(f"dualrole stores responses in SQLite or PostgreSQL, not '{backend}' ({describe_url(url)})")
+    if parsed.get_driver_name() != "psycopg":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    except ModuleNotFoundError:
+        raise StoreError("a PostgreSQL store needs the psycopg driver: pip install 'dualrole[postgres]'") from None
 
 
 def open_store(url: str | None = None) -> Store:

@@ -1,0 +1,229 @@
+"""The response store, run on both backends: a SQLite file and a real PostgreSQL server.
+
+``store_url`` (tests/pg_fixture.py) is parametrised, so every test here runs twice. The writers are
+separate processes, like learners' kernels; every learner in these tests is synthetic.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+from collections import Counter
+from datetime import datetime, timezone
+
+import pytest
+import sqlalchemy as sa
+
+from _store_workers import (
+    CASE,
+    COHORT,
+    commit_then_hang,
+    context,
+    count_rows,
+    open_only,
+    submit_and_read,
+    synthetic_response,
+    write_responses,
+)
+from widgets.errors import AlreadyAnswered, StoreError
+from widgets.store import SCHEMA_VERSION, open_store, resolve_url
+
+
+def run_processes(target, args_for, n):
+    """Start ``n`` processes at once; return what each put on the results queue."""
+    ctx = context()
+    barrier = ctx.Barrier(n)
+    results = ctx.Queue()
+    procs = [ctx.Process(target=target, args=(*args_for(i), barrier, results)) for i in range(n)]
+    for p in procs:
+        p.start()
+    out = [results.get(timeout=180) for _ in procs]
+    for p in procs:
+        p.join(timeout=60)
+        assert p.exitcode == 0
+    return out
+
+
+def in_new_process(url):
+    ctx = context()
+    results = ctx.Queue()
+    p = ctx.Process(target=count_rows, args=(url, results))
+    p.start()
+    found = results.get(timeout=120)
+    p.join(timeout=60)
+    return found
+
+
+def test_answers_survive_a_new_process(store_url):
+    store = open_store(store_url)
+    saved = store.add(synthetic_response("synthetic-a"))
+    store.engine.dispose()
+
+    count, ids = in_new_process(store_url)
+
+    assert count == 1
+    assert ids == [saved.response_id]
+
+
+def test_timestamps_come_back_in_utc_on_every_backend(store_url):
+    store = open_store(store_url)
+    when = datetime(2025, 3, 1, 9, 30, tzinfo=timezone.utc)
+    store.add(synthetic_response("synthetic-a", submitted_at=when, started_at=when))
+
+    row = store.responses()[0]
+
+    assert row["submitted_at"] == when
+    assert row["submitted_at"].tzinfo is not None
+
+
+def test_a_double_submit_of_one_attempt_is_refused(store_url):
+    store = open_store(store_url)
+    store.add(synthetic_response("synthetic-a"))
+
+    with pytest.raises(AlreadyAnswered):
+        store.add(synthetic_response("synthetic-a"))
+    assert store.count() == 1
+
+
+def test_16_learners_at_once_lose_nothing_and_duplicate_nothing(store_url):
+    open_store(store_url).engine.dispose()  # the class store exists before the class starts
+
+    outcomes = dict(run_processes(submit_and_read, lambda i: (store_url, i, 20), 16))
+
+    assert [o["errors"] for o in outcomes.values()] == [[]] * 16
+    # The shared attempt was submitted 16 times at once: exactly one was recorded.
+    assert sum(o["won"] for o in outcomes.values()) == 1
+    assert sum(o["already"] for o in outcomes.values()) == 15
+    store = open_store(store_url)
+    rows = store.responses(cohort=COHORT)
+    assert len(rows) == 16 * 20 + 1
+    assert len({r["response_id"] for r in rows}) == len(rows)
+    assert store.cohort_answers(CASE, COHORT, "practice") == {"o1": 16 * 20 + 1}
+
+
+def test_32_writers_times_200_all_arrive_without_error(store_url):
+    open_store(store_url).engine.dispose()
+
+    outcomes = dict(run_processes(write_responses, lambda i: (store_url, i, 200), 32))
+
+    assert {w: e for w, e in outcomes.items() if e} == {}
+    store = open_store(store_url)
+    rows = store.responses()
+    assert len(rows) == 6400
+    assert len({r["response_id"] for r in rows}) == 6400
+    per_worker = Counter(r["learner"].split("-")[1] for r in rows)
+    assert per_worker == {f"w{i:02d}": 200 for i in range(32)}
+
+
+def test_many_kernels_opening_a_new_store_at_once_create_it_once(store_url):
+    outcomes = run_processes(open_only, lambda i: (store_url,), 12)
+
+    assert outcomes == [("ok", SCHEMA_VERSION)] * 12
+    store = open_store(store_url)
+    with store.engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT count(*) FROM dualrole_meta")) == 1
+
+
+def test_kill_9_mid_transaction_loses_nothing_committed_and_leaves_no_partial_row(store_url):
+    open_store(store_url).engine.dispose()
+    ctx = context()
+    in_transaction = ctx.Event()
+    writer = ctx.Process(target=commit_then_hang, args=(store_url, 5, in_transaction, 3))
+    writer.start()
+    assert in_transaction.wait(timeout=120), "the writer never reached its open transaction"
+
+    os.kill(writer.pid, signal.SIGKILL)
+    writer.join(timeout=30)
+
+    assert writer.exitcode == -signal.SIGKILL
+    store = open_store(store_url)
+    learners = sorted(r["learner"] for r in store.responses())
+    assert learners == [f"synthetic-committed-{j}" for j in range(5)]
+    # The store is not left locked: the next learner's submit goes through.
+    store.add(synthetic_response("synthetic-after"))
+    assert store.count() == 6
+
+
+def test_a_newer_schema_is_refused_with_a_message_to_upgrade(store_url):
+    store = open_store(store_url)
+    store.add(synthetic_response("synthetic-a"))
+    with store.engine.begin() as conn:
+        conn.execute(sa.text("UPDATE dualrole_meta SET value = :v WHERE key = 'schema_version'"),
+                     {"v": str(SCHEMA_VERSION + 1)})
+    store.engine.dispose()
+
+    with pytest.raises(StoreError) as refused:
+        open_store(store_url)
+
+    message = str(refused.value)
+    assert f"store schema {SCHEMA_VERSION + 1}" in message
+    assert "Upgrade" in message and "pip install -U dualrole" in message
+    assert "Nothing was changed" in message
+    engine = sa.create_engine(store_url)
+    with engine.connect() as conn:
+        assert conn.scalar(sa.text("SELECT value FROM dualrole_meta")) == str(SCHEMA_VERSION + 1)
+        assert conn.scalar(sa.text("SELECT count(*) FROM responses")) == 1
+    engine.dispose()
+
+
+def test_a_foreign_responses_table_is_left_untouched(store_url):
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("CREATE TABLE responses (id INTEGER PRIMARY KEY, survey TEXT)"))
+        conn.execute(sa.text("INSERT INTO responses VALUES (1, 'not ours')"))
+
+    with pytest.raises(StoreError, match="not made by dualrole, so it is left untouched"):
+        open_store(store_url)
+
+    with engine.connect() as conn:
+        assert sa.inspect(conn).get_table_names() == ["responses"]
+        assert conn.execute(sa.text("SELECT id, survey FROM responses")).all() == [(1, "not ours")]
+    engine.dispose()
+
+
+def test_add_many_skips_known_ids_and_rolls_back_as_one(store_url):
+    store = open_store(store_url)
+    first = synthetic_response("synthetic-a")
+    store.add(first)
+    batch = [first.row(), synthetic_response("synthetic-b").row(), synthetic_response("synthetic-c").row()]
+
+    assert store.add_many(batch) == 2
+    assert store.add_many(batch) == 0
+    assert store.count() == 3
+
+    class Crash(Exception):
+        pass
+
+    with pytest.raises(Crash), store.transaction() as conn:
+        store.add_many([synthetic_response("synthetic-d").row()], conn)
+        raise Crash
+    assert sorted(r["learner"] for r in store.responses()) == ["synthetic-a", "synthetic-b", "synthetic-c"]
+
+
+def test_an_unreachable_postgresql_is_a_plain_store_error(pg_server):
+    url = pg_server.url("postgres").replace(f":{pg_server.port}/", ":1/")
+
+    with pytest.raises(StoreError, match=r"cannot open the response store postgresql\+psycopg://"):
+        open_store(url)
+
+
+def test_a_store_that_cannot_be_written_is_a_plain_store_error(tmp_path):
+    folder = tmp_path / "a-folder-not-a-file"
+    folder.mkdir()
+
+    with pytest.raises(StoreError, match="cannot open the response store"):
+        open_store(f"sqlite:///{folder}")
+
+
+def test_plain_postgresql_urls_use_the_installed_driver():
+    assert resolve_url("postgresql://t@db:5432/class") == "postgresql+psycopg://t@db:5432/class"
+    assert resolve_url("postgres://t@db/class") == "postgresql+psycopg://t@db/class"
+    assert resolve_url("sqlite:////srv/class.sqlite") == "sqlite:////srv/class.sqlite"
+
+
+def test_a_password_never_appears_in_a_store_error():
+    with pytest.raises(StoreError) as failed:
+        open_store("postgresql+psycopg://teacher:s3cret@127.0.0.1:1/class")
+
+    assert "s3cret" not in str(failed.value)
+    assert "***" in str(failed.value)
