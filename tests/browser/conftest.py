@@ -1,0 +1,282 @@
+"""Real-browser fixtures: one JupyterLab server and one Chromium for the whole session.
+
+The server serves a *temporary copy* of the notebooks, so nothing a test runs is ever autosaved
+into the repository, and its kernels use a data folder and store of their own. Each test opens its
+notebook through :meth:`Lab.open`, which prefixes the copy with one harness cell pointing the kernel
+at the test's own data folder, so tests never see each other's answers and may run in any order.
+
+Without Chromium (or Playwright) a local run skips with a message; under ``CI=true`` it fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from conftest import skip_or_fail  # tests/conftest.py
+
+REPO = Path(__file__).resolve().parents[2]
+NOTEBOOKS = REPO / "notebooks"
+ARTIFACTS = REPO / "tests" / "artifacts"
+CHROMIUM = Path(os.environ.get("DUALROLE_CHROMIUM", "/usr/bin/chromium"))
+AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
+CHROMIUM_ARGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
+                 "--disable-component-update", "--no-first-run"]
+SERVER_START_TIMEOUT = 60  # seconds; a cold start on 2 cores takes about 2
+VIEWPORT = {"width": 1280, "height": 900}
+
+
+def pytest_collection_modifyitems(items):
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(item.path).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = SERVER_START_TIMEOUT) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}; log:\n{log.read_text()[-4000:]}")
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    return
+        except OSError:
+            time.sleep(0.2)
+    raise RuntimeError(f"server did not answer {url} within {timeout} s; log:\n{log.read_text()[-4000:]}")
+
+
+def stop(proc: subprocess.Popen) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def server_env(base: Path, **extra: str) -> dict[str, str]:
+    """An environment isolated from the user's Jupyter settings and dualrole data."""
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DUALROLE_STORE", "DUALROLE_COHORT", "JUPYTERHUB_USER", "DUALROLE_SERVICE_URL"}}
+    settings = base / "lab-settings"
+    # No "Jupyter news" toast over the page, and no update check (the tests run offline).
+    notification = settings / "@jupyterlab" / "apputils-extension" / "notification.jupyterlab-settings"
+    notification.parent.mkdir(parents=True, exist_ok=True)
+    notification.write_text(json.dumps({"fetchNews": "false", "checkForUpdates": False}), encoding="utf-8")
+    # Render every cell: with windowing, off-screen outputs have no layout, so text and axe miss them.
+    tracker = settings / "@jupyterlab" / "notebook-extension" / "tracker.jupyterlab-settings"
+    tracker.parent.mkdir(parents=True, exist_ok=True)
+    tracker.write_text(json.dumps({"windowingMode": "none"}), encoding="utf-8")
+    env.update(
+        DUALROLE_HOME=str(base / "server-home"),
+        JUPYTER_CONFIG_DIR=str(base / "jupyter-config"),
+        JUPYTER_RUNTIME_DIR=str(base / "jupyter-runtime"),
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(base / "lab-workspaces"),
+        PYTHONNOUSERSITE="1",
+        MPLBACKEND="Agg",
+    )
+    env.update(extra)
+    return env
+
+
+# -- the JupyterLab server -----------------------------------------------------------------------
+
+
+@dataclass
+class Lab:
+    """A running JupyterLab serving ``root`` (a temporary folder) on 127.0.0.1."""
+
+    url: str
+    root: Path
+    env: dict[str, str]
+    opened: list[str] = field(default_factory=list)
+
+    def notebook(self, name: str, cells: list[str], home: Path, source: Path | None = None) -> str:
+        """Write a notebook into the served folder and return its path relative to the root.
+
+        ``source`` is a notebook to copy (a lesson); ``cells`` are code cells to use instead. Either
+        way the first cell is the harness: it points this kernel at ``home``, the test's own data
+        folder, before the lesson imports anything.
+        """
+        import nbformat
+
+        if source is not None:
+            nb = nbformat.read(source, as_version=4)
+        else:
+            nb = nbformat.v4.new_notebook()
+            nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
+        nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+        harness = nbformat.v4.new_code_cell(
+            "# browser-test harness: this copy's kernel uses the test's own data folder and store\n"
+            f"import os; os.environ['DUALROLE_HOME'] = {str(home)!r}"
+        )
+        harness.metadata["tags"] = ["dualrole-test-harness"]
+        nb.cells.insert(0, harness)
+        relative = f"{name}.ipynb"
+        nbformat.write(nb, self.root / relative)
+        return relative
+
+    def shutdown_kernels(self) -> None:
+        """Stop every kernel, so each test starts from a quiet server."""
+        with urllib.request.urlopen(f"{self.url}/api/sessions", timeout=5) as r:
+            sessions = json.load(r)
+        for session in sessions:
+            request = urllib.request.Request(f"{self.url}/api/sessions/{session['id']}", method="DELETE")
+            try:
+                urllib.request.urlopen(request, timeout=10).close()
+            except OSError:
+                pass
+
+
+@pytest.fixture(scope="session")
+def browser_base():
+    base = Path(tempfile.mkdtemp(prefix="dualrole-browser-"))
+    yield base
+    shutil.rmtree(base, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def instructor_cases(browser_base) -> Path:
+    """An instructor's own case folder (``DUALROLE_CASES``) holding a case full of injection payloads."""
+    from .payloads import write_injection_case
+
+    folder = browser_base / "instructor-cases"
+    write_injection_case(folder)
+    return folder
+
+
+@pytest.fixture(scope="session")
+def lab(browser_base, instructor_cases, chromium) -> Lab:
+    """One JupyterLab for the session, serving a temporary copy of the notebooks."""
+    root = browser_base / "served"
+    root.mkdir()
+    for nb in NOTEBOOKS.glob("*.ipynb"):
+        shutil.copy2(nb, root / nb.name)
+    port = free_port()
+    env = server_env(browser_base, DUALROLE_CASES=str(instructor_cases))
+    log = browser_base / "jupyterlab.log"
+    cmd = [sys.executable, "-m", "jupyterlab", "--allow-root", "--no-browser",
+           "--ServerApp.ip=127.0.0.1", f"--ServerApp.port={port}", "--ServerApp.port_retries=0",
+           "--IdentityProvider.token=", "--ServerApp.password=", "--LabApp.expose_app_in_browser=True",
+           "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+           f"--ServerApp.root_dir={root}"]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_http(f"{url}/api/status", proc, log)
+        yield Lab(url=url, root=root, env=env)
+    finally:
+        stop(proc)
+
+
+# -- the browser ---------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def chromium():
+    if not CHROMIUM.exists():
+        skip_or_fail(f"Chromium not found at {CHROMIUM}: install Debian's package "
+                     "(apt-get install chromium) to run the browser tests")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        skip_or_fail("Python Playwright is not installed: pip install -e '.[test]'")
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@dataclass
+class PageWatch:
+    """What a page said while a test drove it: console errors, uncaught errors, dialogs."""
+
+    console_errors: list[str] = field(default_factory=list)
+    page_errors: list[str] = field(default_factory=list)
+    dialogs: list[str] = field(default_factory=list)
+    external_failures: list[str] = field(default_factory=list)
+
+
+LOCAL_HOSTS = ("http://127.0.0.1", "ws://127.0.0.1")
+
+
+@pytest.fixture
+def page(chromium, lab, request):
+    """A fresh browser page that records console errors and dismisses (and records) any dialog."""
+    context = chromium.new_context(viewport=VIEWPORT)
+    pg = context.new_page()
+    watch = PageWatch()
+
+    def on_console(msg):
+        if msg.type != "error":
+            return
+        where = (msg.location or {}).get("url", "")
+        # The tests run offline: a request for an external font or CDN file may fail. Only those are
+        # filtered, and they are kept for the report.
+        if where and not where.startswith(LOCAL_HOSTS):
+            watch.external_failures.append(f"{msg.text} ({where})")
+        else:
+            watch.console_errors.append(msg.text)
+
+    def on_dialog(dialog):
+        watch.dialogs.append(f"{dialog.type}: {dialog.message}")
+        dialog.dismiss()
+
+    def on_request_failed(req):
+        if not req.url.startswith(LOCAL_HOSTS):
+            watch.external_failures.append(f"request failed: {req.url}")
+
+    pg.on("console", on_console)
+    pg.on("pageerror", lambda exc: watch.page_errors.append(str(exc)))
+    pg.on("dialog", on_dialog)
+    pg.on("requestfailed", on_request_failed)
+    pg.watch = watch
+    try:
+        yield pg
+    finally:
+        if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            try:
+                pg.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True)
+            except Exception:  # noqa: BLE001 - a failed screenshot must not hide the real failure
+                pass
+        context.close()
+        lab.shutdown_kernels()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"rep_{report.when}", report)
+
+
+@pytest.fixture
+def learner_home(tmp_path) -> Path:
+    """This test's own data folder: the kernel it opens writes its store here."""
+    return tmp_path / "learner-home"
+

@@ -1,0 +1,78 @@
+"""A learner opens the first lesson in JupyterLab, answers a case with the keyboard only, and the
+answer is in the store (issue 2, section 6 "Browser").
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from widgets.cases import load_case
+from widgets.store import open_store
+
+from .conftest import NOTEBOOKS
+from .jlab import error_outputs, open_notebook, run_all, screenshot, tab_until, widget_problems
+
+LESSON = NOTEBOOKS / "01_confidentiality.ipynb"
+JUSTIFICATION = "Confirming she is a client would breach her confidentiality."
+
+IS_OPTION = "el.closest('.dualrole-card') && el.matches('input[type=radio]')"
+IS_CONFIDENCE = "el.closest('.dualrole-card') && (el.matches('input[type=range]') || el.getAttribute('role') === 'slider')"
+IS_REASONING = "el.closest('.dualrole-card') && el.matches('textarea')"
+IS_SUBMIT = "el.closest('.dualrole-card') && el.matches('button') && /Commit/.test(el.textContent)"
+
+
+def first_card_focus_start(page) -> None:
+    """Put the focus just before the first card, where a learner tabbing down the page arrives."""
+    page.locator(".dualrole-card").first.evaluate(
+        "el => { const h = el.querySelector('h3'); h.tabIndex = -1; h.focus(); }"
+    )
+
+
+def answer_by_keyboard(page, justification: str = JUSTIFICATION, confidence_steps: int = 3) -> None:
+    """Choose an option, set confidence, type the reasoning and commit, by key presses alone."""
+    tab_until(page, IS_OPTION)
+    page.keyboard.press("Space")
+    tab_until(page, IS_CONFIDENCE)
+    for _ in range(confidence_steps):
+        page.keyboard.press("ArrowRight")
+    tab_until(page, IS_REASONING)
+    page.keyboard.type(justification)
+    card = page.locator(".dualrole-card").first
+    # The kernel enables the button once the reasoning is long enough; wait for it, then tab to it.
+    submit = card.get_by_role("button", name="Commit my answer")
+    submit.wait_for(state="visible")
+    page.wait_for_function("b => !b.disabled", arg=submit.element_handle())
+    tab_until(page, IS_SUBMIT)
+    page.keyboard.press("Enter")
+
+
+@pytest.mark.browser
+def test_lesson_answered_by_keyboard_is_stored(page, lab, learner_home):
+    if not LESSON.exists():
+        pytest.fail(f"{LESSON.name} is missing: the first lesson must exist")
+    path = lab.notebook("keyboard-lesson", [], learner_home, source=LESSON)
+    open_notebook(page, lab, path)
+    run_all(page)
+    assert error_outputs(page) == []
+    assert widget_problems(page) == []
+
+    card = page.locator(".dualrole-card").first
+    case_title = card.locator("h3").first.text_content()
+    first_card_focus_start(page)
+    answer_by_keyboard(page)
+
+    reveal = card.locator(".dualrole-reveal")
+    reveal.wait_for(state="visible", timeout=30_000)
+    assert "Reference answer" in reveal.inner_text()
+    assert "Preferred" in reveal.inner_text()
+    screenshot(card, "lesson-keyboard-after-reveal")
+
+    store = open_store(f"sqlite:///{learner_home / 'responses.sqlite'}")
+    rows = store.responses()
+    assert len(rows) == 1, rows
+    row = rows[0]
+    assert row["attempt"] == 1
+    assert row["justification"] == JUSTIFICATION
+    assert row["confidence"] == 65  # 50, then three steps of 5 to the right
+    assert row["client"] == "lab"
+    assert load_case(row["case_id"]).title == case_title  # the row belongs to the card answered
