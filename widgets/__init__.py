@@ -13,7 +13,9 @@ from .store import Response, Store, open_store
 __version__ = "0.1.0"
 
 __all__ = [
+    "Assessment",
     "CaseCard",
+    "DecisionModel",
     "CaseList",
     "ConsentChoice",
     "Case",
@@ -31,7 +33,13 @@ __all__ = [
     "__version__",
 ]
 
-_LAZY = {"CaseCard": "card", "CaseList": "lesson", "ConsentChoice": "lesson"}
+_LAZY = {
+    "Assessment": "assessment",
+    "CaseCard": "card",
+    "CaseList": "lesson",
+    "ConsentChoice": "lesson",
+    "DecisionModel": "decision",
+}
 
 
 def __getattr__(name: str):

@@ -41,6 +41,7 @@ class Case:
     positions: tuple[dict, ...]
     codes: tuple[dict, ...]
     kitchener: dict
+    gottlieb: dict | None
     discussion: tuple[str, ...]
     sources: tuple[str, ...]
     tags: tuple[str, ...]
@@ -110,6 +111,7 @@ def _build(path: Path, front: dict, sections: dict[str, str]) -> Case:
         positions=tuple(ref.get("positions", ())),
         codes=tuple(front["codes"]),
         kitchener=front["kitchener"],
+        gottlieb=front.get("gottlieb"),
         discussion=tuple(front["discussion"]),
         sources=tuple(front["sources"]),
         tags=tuple(front.get("tags", ())),
@@ -190,9 +192,23 @@ class Library:
         return [c for c in self if c.module == module]
 
 
+_cache: dict[tuple, Library] = {}
+
+
 def load_library() -> Library:
-    """Load every case folder afresh (cheap: about a millisecond per case)."""
-    return Library()
+    """Every case folder, parsed once and reparsed only when a file is added, removed or edited."""
+    stamp = []
+    for path in case_files():
+        try:
+            st = path.stat()
+            stamp.append((str(path), st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append((str(path), None, None))
+    key = tuple(stamp)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = Library()
+    return _cache[key]
 
 
 def load_case(case_id: str) -> Case:

@@ -18,11 +18,21 @@ def data_dir() -> Path:
     return Path(os.environ.get("DUALROLE_DATA", REPO_DATA))
 
 
+def own_cases_dir() -> Path:
+    """The instructor's own case folder: the first ``DUALROLE_CASES`` entry, else ``cases/`` in the data folder."""
+    extra = [p for p in os.environ.get("DUALROLE_CASES", "").split(os.pathsep) if p.strip()]
+    return Path(extra[0]).expanduser() if extra else home() / "cases"
+
+
 def case_dirs() -> list[Path]:
-    """Folders searched for cases: the shipped library, then ``DUALROLE_CASES`` (``os.pathsep``-separated)."""
+    """Folders searched for cases: the shipped library, then ``DUALROLE_CASES`` (``os.pathsep``-separated),
+    then the ``cases/`` folder in the data folder if it exists."""
     dirs = [data_dir() / "cases"]
     extra = os.environ.get("DUALROLE_CASES", "")
     dirs += [Path(p).expanduser() for p in extra.split(os.pathsep) if p.strip()]
+    default_own = home() / "cases"
+    if default_own.is_dir() and default_own not in dirs:
+        dirs.append(default_own)
     return dirs
 
 

@@ -55,3 +55,10 @@ CLIENTS: tuple[str, ...] = ("lab", "voila", "service", "script", "simulator")
 SCORE_PREFERRED = 1.0
 SCORE_ACCEPTABLE = 0.5
 SCORE_OTHER = 0.0
+
+# Gottlieb (1993), as commonly summarised: each dimension from low to high risk.
+GOTTLIEB_DIMENSIONS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "power": ("Power differential", ("low", "mid", "high")),
+    "duration": ("Duration of the professional relationship", ("brief", "intermediate", "long")),
+    "termination": ("Clarity of termination", ("clear", "uncertain", "ongoing")),
+}
