@@ -27,8 +27,11 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
 	touch $(VENV)/.installed $@
 
+# Containers often run as root, which Jupyter refuses unless told; allow it only in that case.
+ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
+
 lab: $(VENV)/.installed
-	$(BIN)/jupyter lab --notebook-dir=. notebooks/00_start_here.ipynb
+	$(BIN)/jupyter lab --notebook-dir=. $(ALLOW_ROOT) notebooks/00_start_here.ipynb
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
