@@ -8,23 +8,22 @@ lines of the same bundle are still imported. An answer to a case file that has s
 
 from __future__ import annotations
 
-import csv
-import json
+import os
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import Path
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from .bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle, response_schema
+from ._quarantine import REPORT_NAME, Quarantine
+from ._response_check import LineChecker
+from .bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
 from .cases import Library, load_library
 from .errors import StoreError, _display_path
-from .store import COLUMNS, Store, open_store, resolve_url, responses_table
+from .store import Store, open_store, resolve_url, responses_table
 
 QUARANTINE_DIR = "dualrole-quarantine"
-REPORT_NAME = "report.csv"
 BUNDLE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".zip")
 _ATTEMPT_KEY = ("learner", "cohort", "case_id", "phase", "attempt")
 
@@ -36,9 +35,10 @@ class Problem:
     path: Path
     line: int | None
     reason: str
+    name: str | None = None  # the path as the summary shows it (relative to the collected folder)
 
     def __str__(self) -> str:
-        where = _display_path(self.path) + (f":{self.line}" if self.line else "")
+        where = (self.name or _display_path(self.path)) + (f":{self.line}" if self.line else "")
         return f"{where}: {self.reason}"
 
 
@@ -48,6 +48,7 @@ class FileResult:
 
     path: Path
     learner: str | None = None
+    name: str | None = None  # the path as the summary shows it (relative to the collected folder)
     imported: int = 0
     duplicates: int = 0
     quarantined: int = 0
@@ -86,7 +87,7 @@ class CollectReport:
 
     def table(self) -> str:
         """A plain-text summary: one row per file, then the totals."""
-        rows = [(_display_path(f.path), f.learner or "-", str(f.imported), str(f.duplicates),
+        rows = [(f.name or _display_path(f.path), f.learner or "-", str(f.imported), str(f.duplicates),
                  str(f.quarantined), "rejected" if f.rejected else ("see report" if f.problems else ""))
                 for f in self.files]
         head = ("file", "learner", "imported", "duplicates", "quarantined", "note")
@@ -141,7 +142,8 @@ def collect(paths: Iterable[Path | str], store: Store | str, quarantine_dir: Pat
     files = bundle_paths(paths, exclude=quarantine_dir)
     checker = LineChecker(library or load_library(), allow_stale_cases)
     report = CollectReport([], quarantine_dir)
-    outputs = _Quarantine(quarantine_dir)
+    outputs = Quarantine(quarantine_dir)
+    root = _common_folder(files)
     for path in files:
         try:
             result, bad, whole = _collect_file(path, store, checker, max_bytes)
@@ -153,12 +155,29 @@ def collect(paths: Iterable[Path | str], store: Store | str, quarantine_dir: Pat
             report.report_path = outputs.write_report(report.files)
             error.report = report
             raise error from exc
+        result.name = _short_name(path, root)
+        for problem in result.problems:
+            problem.name = result.name
         outputs.set_aside(result, bad, whole)
         report.files.append(result)
         if on_file:
             on_file(result)
     report.report_path = outputs.write_report(report.files)
     return report
+
+
+def _common_folder(files: list[Path]) -> Path | None:
+    try:
+        return Path(os.path.commonpath([f.resolve().parent for f in files])) if files else None
+    except ValueError:  # different drives on Windows
+        return None
+
+
+def _short_name(path: Path, root: Path | None) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix() if root else _display_path(path)
+    except ValueError:
+        return _display_path(path)
 
 
 def _collect_file(path: Path, store: Store, checker: LineChecker, max_bytes: int):
@@ -239,141 +258,4 @@ def _import(store: Store, good: list[tuple[BundleLine, dict]], result: FileResul
     return conflicts
 
 
-class LineChecker:
-    """Checks one response line against the schema and the case library; makes the store row."""
-
-    def __init__(self, library: Library, allow_stale_cases: bool = False):
-        import jsonschema  # imported on first use: it is slow to import
-
-        self.library = library
-        self.allow_stale_cases = allow_stale_cases
-        self.validator = jsonschema.Draft202012Validator(response_schema())
-
-    def check(self, data: dict, learner: str | None) -> tuple[str | None, dict | None]:
-        """``(None, row)`` for a good line, ``(reason, None)`` for a bad one."""
-        errors = list(self.validator.iter_errors(data))
-        if errors:
-            return _schema_reason(errors), None
-        if data["learner"] != learner:
-            return (f"learner '{data['learner']}' is not the bundle's learner '{learner}' (line 1): "
-                    "a bundle holds one learner's answers"), None
-        reason = self._case_reason(data)
-        if reason:
-            return reason, None
-        row = {k: data[k] for k in COLUMNS}
-        for name in ("started_at", "submitted_at"):
-            if row[name] is not None:
-                try:
-                    row[name] = datetime.fromisoformat(row[name])
-                except ValueError:
-                    return f"field '{name}': {row[name]!r} is not a real date and time", None
-        return None, row
-
-    def _case_reason(self, data: dict) -> str | None:
-        case_id = data["case_id"]
-        if case_id not in self.library:
-            broken = any(Path(p.path).stem == case_id for p in self.library.problems)
-            hint = ("its case file has errors (run 'dualrole validate')" if broken else
-                    "is the instructor's case folder in DUALROLE_CASES?")
-            return f"unknown case_id '{case_id}': no such case in the case library ({hint})"
-        case = self.library[case_id]
-        if data["case_version"] != case.case_version:
-            if self.allow_stale_cases:
-                return None  # imported with its own case_version; options may since have changed
-            return (f"case_version '{data['case_version']}' does not match case '{case_id}' as it is now "
-                    f"('{case.case_version}'): the case file was edited after this answer; collect with "
-                    "--allow-stale-cases to import such answers")
-        options = {o.id: o for o in case.options}
-        if data["option_id"] not in options:
-            return (f"option_id '{data['option_id']}' is not an option of case '{case_id}' "
-                    f"(options: {', '.join(options)})")
-        if options[data["option_id"]].stance != data["stance"]:
-            return (f"stance '{data['stance']}' does not match option '{data['option_id']}' of case "
-                    f"'{case_id}' (its stance is '{options[data['option_id']].stance}')")
-        return None
-
-
-def _schema_reason(errors) -> str:
-    parts = []
-    for e in sorted(errors, key=lambda e: [str(p) for p in e.absolute_path]):
-        if e.validator == "required":
-            missing = [p for p in e.validator_value if p not in e.instance]
-            parts.append("missing field(s) " + ", ".join(f"'{m}'" for m in missing))
-        elif e.validator == "additionalProperties":
-            extra = sorted(set(e.instance) - set(e.schema.get("properties", {})))
-            parts.append("unknown field(s) " + ", ".join(f"'{x}'" for x in extra)
-                         + " (from a newer dualrole? upgrade with: pip install -U dualrole)")
-        elif e.validator == "type" and not e.absolute_path:
-            parts.append("not a response: a JSON object {...} was expected")
-        else:
-            name = ".".join(str(p) for p in e.absolute_path)
-            if e.validator == "pattern" and "description" in e.schema:
-                message = f"{e.instance!r} is not {e.schema['description']}"
-            elif e.validator == "enum":
-                message = f"{json.dumps(e.instance)} is not one of: " + ", ".join(
-                    v if isinstance(v, str) else json.dumps(v) for v in e.validator_value)
-            else:
-                message = e.message
-            parts.append(f"field '{name}': {message}")
-    more = f"; and {len(parts) - 3} more" if len(parts) > 3 else ""
-    return "; ".join(parts[:3]) + more
-
-
-class _Quarantine:
-    """Writes bad lines, each file's set-aside copy, and the report; replaces the previous run's."""
-
-    def __init__(self, folder: Path):
-        self.folder = folder
-        self.used: set[str] = set()
-        self._clear_previous()
-
-    def _clear_previous(self) -> None:
-        report = self.folder / REPORT_NAME
-        try:
-            with report.open(newline="", encoding="utf-8") as stream:
-                previous = {row.get("quarantine_file") for row in csv.DictReader(stream)}
-        except (OSError, csv.Error, UnicodeDecodeError):
-            return
-        for name in filter(None, previous):
-            target = self.folder / Path(name).name  # only ever inside the quarantine folder
-            target.unlink(missing_ok=True)
-        report.unlink(missing_ok=True)
-
-    def _name(self, path: Path) -> Path:
-        stem, suffix = path.stem or path.name, path.suffix or ".jsonl"
-        name, n = f"{stem}.quarantined{suffix}", 1
-        while name in self.used or name == REPORT_NAME:
-            n += 1
-            name = f"{stem}.quarantined-{n}{suffix}"
-        self.used.add(name)
-        return self.folder / name
-
-    def set_aside(self, result: FileResult, bad: list[tuple[BundleLine, str]], whole: bool) -> None:
-        if not bad and not whole:
-            return
-        self.folder.mkdir(parents=True, exist_ok=True)
-        target = self._name(result.path)
-        if whole:
-            with result.path.open("rb") as src, target.open("wb") as out:
-                for chunk in iter(lambda: src.read(1 << 20), b""):
-                    out.write(chunk)
-        else:
-            target.write_bytes(b"".join(line.raw + b"\n" for line, _ in bad))
-        result.quarantine_file = target
-
-    def write_report(self, files: list[FileResult]) -> Path | None:
-        problems = [(f, p) for f in files for p in f.problems]
-        if not problems:
-            return None
-        self.folder.mkdir(parents=True, exist_ok=True)
-        report = self.folder / REPORT_NAME
-        with report.open("w", newline="", encoding="utf-8") as stream:
-            writer = csv.writer(stream)
-            writer.writerow(["file", "line", "reason", "quarantine_file"])
-            for f, p in problems:
-                quarantined = f.quarantine_file.name if f.quarantine_file and (p.line or f.rejected) else ""
-                writer.writerow([_display_path(p.path), p.line or "", p.reason, quarantined])
-        return report
-
-
-__all__ = ["QUARANTINE_DIR", "CollectReport", "FileResult", "LineChecker", "Problem", "bundle_paths", "collect"]
+__all__ = ["QUARANTINE_DIR", "REPORT_NAME", "CollectReport", "FileResult", "LineChecker", "Problem", "bundle_paths", "collect"]
