@@ -227,3 +227,33 @@ def test_a_password_never_appears_in_a_store_error():
 
     assert "s3cret" not in str(failed.value)
     assert "***" in str(failed.value)
+
+
+def test_an_older_schema_is_migrated_in_one_transaction(store_url, monkeypatch):
+    import widgets.store as store_module
+
+    open_store(store_url).add(synthetic_response("synthetic-a"))
+
+    def add_index(conn):
+        conn.execute(sa.text("CREATE INDEX responses_by_phase ON responses (phase)"))
+
+    def half_done_then_fail(conn):
+        add_index(conn)
+        raise RuntimeError("migration bug")
+
+    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
+    monkeypatch.setitem(store_module.MIGRATIONS, SCHEMA_VERSION, half_done_then_fail)
+    with pytest.raises(RuntimeError):
+        open_store(store_url)
+    engine = sa.create_engine(store_url)
+    with engine.connect() as conn:  # nothing of the failed migration is left behind
+        assert "responses_by_phase" not in {i["name"] for i in sa.inspect(conn).get_indexes("responses")}
+    engine.dispose()
+
+    monkeypatch.setitem(store_module.MIGRATIONS, SCHEMA_VERSION, add_index)
+    migrated = open_store(store_url)
+
+    assert migrated.schema_version() == SCHEMA_VERSION + 1
+    assert migrated.count() == 1
+    with migrated.engine.connect() as conn:
+        assert "responses_by_phase" in {i["name"] for i in sa.inspect(conn).get_indexes("responses")}
