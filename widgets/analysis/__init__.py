@@ -1,0 +1,78 @@
+"""Cohort analysis: pure pandas functions over the tidy response frame.
+
+Imports no ipywidgets, so researchers can use it from a script::
+
+    from widgets import analysis
+    df = analysis.responses("sqlite:///class.sqlite")   # or analysis.sample()
+    analysis.case_summary(df)
+
+Every statistic is computed by a well-kept library (scipy, statsmodels, scikit-learn,
+krippendorff); these modules shape the data and guard against the libraries' pitfalls. Pass any
+aggregate through :func:`widgets.privacy.gate` before showing it to anyone but the learner.
+"""
+
+from __future__ import annotations
+
+from .agreement import (
+    UndefinedAgreement,
+    cohen_kappa,
+    fleiss_kappa,
+    krippendorff_alpha,
+    reference_kappa,
+    with_reference,
+)
+from .bootstrap import Interval, bootstrap_ci, share_matching
+from .calibration import brier, calibration_table, expected_calibration_error, overconfidence
+from .frame import (
+    FRAME_COLUMNS,
+    answers,
+    is_synthetic,
+    options_frame,
+    responses,
+    sample,
+    sample_path,
+    tidy,
+)
+from .items import distractors, item_analysis, score_groups, score_matrix
+from .prepost import homogeneity, paired, prepost, stance_shift, stance_table
+from .revote import revote_summary, revotes
+from .summary import case_summary, most_divided, option_counts, stance_counts
+
+__all__ = [
+    "FRAME_COLUMNS",
+    "Interval",
+    "UndefinedAgreement",
+    "answers",
+    "bootstrap_ci",
+    "brier",
+    "calibration_table",
+    "case_summary",
+    "cohen_kappa",
+    "distractors",
+    "expected_calibration_error",
+    "fleiss_kappa",
+    "homogeneity",
+    "is_synthetic",
+    "item_analysis",
+    "krippendorff_alpha",
+    "most_divided",
+    "option_counts",
+    "options_frame",
+    "overconfidence",
+    "paired",
+    "prepost",
+    "reference_kappa",
+    "responses",
+    "revote_summary",
+    "revotes",
+    "sample",
+    "sample_path",
+    "score_groups",
+    "score_matrix",
+    "share_matching",
+    "stance_counts",
+    "stance_shift",
+    "stance_table",
+    "tidy",
+    "with_reference",
+]

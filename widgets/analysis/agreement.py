@@ -1,0 +1,252 @@
+"""Agreement: among learners (Fleiss' kappa, Krippendorff's alpha) and with the reference (Cohen's kappa).
+
+Each function takes column names, so it works on any tidy frame, and leaves the arithmetic to
+statsmodels, krippendorff and scikit-learn. What this module adds is the shaping, and guards for
+the pitfalls recorded in ``analytics-notes.md`` (each pinned by a test in ``test_analysis_agreement``).
+"""
+
+from __future__ import annotations
+
+import warnings
+
+import krippendorff
+import numpy as np
+import pandas as pd
+from sklearn.metrics import cohen_kappa_score
+from statsmodels.stats import inter_rater
+
+from ..errors import DualroleError
+from ..vocab import STANCES
+
+LEVELS = ("nominal", "ordinal", "interval", "ratio")
+
+
+class UndefinedAgreement(RuntimeWarning):
+    """Agreement is 0/0 here (every rating in one category): report percent agreement instead."""
+
+
+def fleiss_kappa(df: pd.DataFrame, item: str = "case_id", rater: str = "learner",
+                 value: str = "option_id", *, categories=None, method: str = "fleiss",
+                 unequal: str = "error") -> float:
+    """Fleiss' kappa for many raters, from a tidy frame (statsmodels computes it).
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per rating; at most one rating per ``item`` and ``rater``.
+    item, rater, value : str
+        Column names: what is rated, who rates, and the category given.
+    categories : sequence, optional
+        Every category that could have been chosen (default: the column's categories if it is
+        categorical, else the values seen). It matters for ``method="randolph"``.
+    method : {"fleiss", "randolph"}
+        Fleiss' kappa, or Randolph's free-marginal kappa (chance = 1 / number of categories).
+    unequal : {"error", "drop"}
+        Fleiss' kappa needs the same number of raters for every item. "error" (the default)
+        says so; "drop" keeps only the raters who rated every item.
+
+    Returns
+    -------
+    float
+        Kappa; NaN, with an :class:`UndefinedAgreement` warning, when every rating is the same.
+
+    Examples
+    --------
+    >>> ratings = pd.DataFrame({"item": [1, 1, 2, 2, 3, 3], "rater": ["a", "b"] * 3,
+    ...                         "value": ["x", "x", "y", "y", "x", "y"]})
+    >>> round(fleiss_kappa(ratings, "item", "rater", "value"), 3)
+    0.333
+    """
+    if method not in ("fleiss", "randolph"):
+        raise DualroleError(f"method must be 'fleiss' or 'randolph', not {method!r}")
+    wide = _wide(df, item, rater, value)
+    per_item = wide.notna().sum(axis=1)
+    if per_item.nunique() > 1:
+        if unequal == "drop":
+            wide = wide.loc[:, wide.notna().all(axis=0)]
+        elif unequal == "error":
+            raise DualroleError(
+                f"Fleiss' kappa needs the same number of raters for every {item}, but the counts "
+                f"range from {per_item.min()} to {per_item.max()}: filter the frame, pass "
+                f"unequal='drop' to keep only the {rater}s who rated every {item}, or use "
+                "krippendorff_alpha, which allows missing ratings"
+            )
+        else:
+            raise DualroleError(f"unequal must be 'error' or 'drop', not {unequal!r}")
+    if wide.shape[0] < 1 or wide.notna().sum(axis=1).min() < 2:
+        raise DualroleError(f"Fleiss' kappa needs at least two {rater}s rating every {item}")
+    cats = _categories(df[value], categories)
+    stray = sorted(set(map(str, wide.stack())) - set(map(str, cats)))
+    if stray:
+        raise DualroleError(f"{value} has values outside the given categories: {stray}")
+    index = {str(c): i for i, c in enumerate(cats)}
+    # Each row lists one item's ratings; who gave them does not matter to Fleiss' kappa.
+    codes = np.array([[index[str(v)] for v in row.dropna()] for _, row in wide.iterrows()], dtype=int)
+    # aggregate_raters returns (counts, categories): the counts are [0]. n_cat keeps categories
+    # nobody chose, which Randolph's kappa needs (statsmodels drops them when n_cat is None).
+    counts = inter_rater.aggregate_raters(codes, n_cat=len(cats))[0]
+    if method == "fleiss" and (counts.sum(axis=0) > 0).sum() < 2:
+        warnings.warn("every rating falls in one category, so Fleiss' kappa is 0/0 (undefined); "
+                      "report percent agreement instead", UndefinedAgreement, stacklevel=2)
+        return float("nan")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return float(inter_rater.fleiss_kappa(counts, method=method))
+
+
+def krippendorff_alpha(df: pd.DataFrame, item: str = "case_id", rater: str = "learner",
+                       value: str = "option_id", level: str = "nominal", *, order=None) -> float:
+    """Krippendorff's alpha (the ``krippendorff`` package computes it); missing ratings are fine.
+
+    Parameters
+    ----------
+    df : DataFrame
+        One row per rating; at most one rating per ``item`` and ``rater``.
+    item, rater, value : str
+        Column names: what is rated (the units), who rates, and the value given.
+    level : {"nominal", "ordinal", "interval", "ratio"}
+        The level of measurement, always passed explicitly (the package's default is interval).
+    order : sequence, optional
+        For ordinal text values, every value from lowest to highest (default: the column's
+        categories when it is an ordered categorical, e.g. ``stance``).
+
+    Examples
+    --------
+    >>> ratings = pd.DataFrame({"unit": [1, 1, 2, 2, 3, 3, 4, 4], "coder": ["a", "b"] * 4,
+    ...                         "value": ["x", "x", "y", "y", "x", "y", "y", "y"]})
+    >>> round(krippendorff_alpha(ratings, "unit", "coder", "value"), 3)
+    0.533
+    """
+    if level not in LEVELS:
+        raise DualroleError(f"level must be one of {', '.join(LEVELS)}, not {level!r}")
+    wide = _wide(df, item, rater, value)
+    # krippendorff wants raters as rows and units as columns: the transpose of statsmodels.
+    matrix = wide.T
+    value_domain = None
+    numeric = pd.api.types.is_numeric_dtype(df[value]) and not isinstance(df[value].dtype, pd.CategoricalDtype)
+    if level in ("interval", "ratio") and not numeric:
+        raise DualroleError(f"{level} alpha needs numeric values, and {value} is not numeric")
+    if not numeric:
+        if level == "ordinal":
+            cats = list(order) if order is not None else _ordered_categories(df[value])
+            if cats is None:
+                raise DualroleError(f"ordinal alpha on text needs the order of {value}: pass order=[...]")
+        else:
+            cats = _categories(df[value], order)
+        stray = sorted(set(wide.stack().astype(str)) - set(map(str, cats)))
+        if stray:
+            raise DualroleError(f"{value} has values outside the given order: {stray}")
+        matrix = matrix.apply(lambda col: col.map({c: i for i, c in enumerate(cats)}))
+        value_domain = list(range(len(cats))) if level == "ordinal" else None
+    data = matrix.to_numpy(dtype=float)
+    if np.sum(np.sum(~np.isnan(data), axis=0) >= 2) < 1:
+        raise DualroleError(f"Krippendorff's alpha needs at least one {item} rated by two {rater}s")
+    if len(np.unique(data[~np.isnan(data)])) < 2:
+        warnings.warn("every rating is the same value, so alpha is 0/0 (undefined)",
+                      UndefinedAgreement, stacklevel=2)
+        return float("nan")
+    return float(krippendorff.alpha(reliability_data=data, value_domain=value_domain,
+                                    level_of_measurement=level))
+
+
+def cohen_kappa(df: pd.DataFrame, first: str, second: str, *, labels=None, weights: str | None = None) -> float:
+    """Cohen's kappa between two columns (scikit-learn computes it).
+
+    With ``weights`` ("linear" or "quadratic"), scikit-learn weighs disagreements by the position
+    of the labels in ``labels``, so the order must be the ordinal one; by default it is taken from
+    the columns' ordered categories (the codebook's stance order).
+    """
+    if weights not in (None, "linear", "quadratic"):
+        raise DualroleError(f"weights must be None, 'linear' or 'quadratic', not {weights!r}")
+    pairs = df[[first, second]].dropna()
+    if labels is None:
+        labels = _ordered_categories(df[first]) if weights else None
+        if weights and labels is None:
+            raise DualroleError(f"weighted kappa needs the order of {first}: pass labels=[...]")
+    a, b = pairs[first].astype(str), pairs[second].astype(str)
+    if labels is not None:
+        labels = [str(x) for x in labels]
+    if len(set(a) | set(b)) < 2:
+        warnings.warn("both columns hold one and the same label, so kappa is 0/0 (undefined)",
+                      UndefinedAgreement, stacklevel=2)
+        return float("nan")
+    return float(cohen_kappa_score(a, b, labels=labels, weights=weights))
+
+
+def reference_kappa(df: pd.DataFrame, value: str = "stance", *, weights: str | None = None,
+                    by: str | None = None):
+    """Cohen's kappa of the learners' answers against the reference, pooled over cases.
+
+    Each answer is paired with the reference answer for its case: the learner's own choice when
+    it is one of the preferred options (or stances), else the case's first preferred one.
+    ``value="stance"`` compares stances on the codebook scale (weights allowed); ``"option_id"``
+    compares options. With ``by`` (e.g. "cohort"), one kappa per group.
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample, answers
+    >>> -1 <= reference_kappa(answers(sample(), phase="post")) <= 1
+    True
+    """
+    if value not in ("stance", "option_id"):
+        raise DualroleError(f"value must be 'stance' or 'option_id', not {value!r}")
+    paired = with_reference(df, value)
+    if by is not None:
+        return paired.groupby(by, observed=True).apply(
+            lambda g: reference_kappa(g, value, weights=weights), include_groups=False)
+    labels = list(STANCES) if value == "stance" else None
+    if weights and value != "stance":
+        raise DualroleError("weighted kappa needs an ordinal scale: use value='stance'")
+    return cohen_kappa(paired, value, "reference", labels=labels, weights=weights)
+
+
+def with_reference(df: pd.DataFrame, value: str = "stance") -> pd.DataFrame:
+    """The frame with a ``reference`` column: the reference answer each row is compared with."""
+    from ..cases import load_library
+
+    library = load_library()
+    refs = {}
+    for case in library:
+        if value == "stance":
+            refs[case.id] = tuple(dict.fromkeys(case.reference_stances))
+        else:
+            refs[case.id] = case.preferred
+    chosen = df[value].astype(str)
+    cases = df["case_id"].astype(str)
+    reference = [own if own in refs.get(c, ()) else (refs[c][0] if refs.get(c) else None)
+                 for own, c in zip(chosen, cases)]
+    out = df.copy()
+    out["reference"] = pd.Series(reference, index=df.index, dtype="object")
+    if value == "stance":
+        out["reference"] = pd.Categorical(out["reference"], categories=STANCES, ordered=True)
+    return out[out["reference"].notna()]
+
+
+def _wide(df: pd.DataFrame, item: str, rater: str, value: str) -> pd.DataFrame:
+    for column in (item, rater, value):
+        if column not in df.columns:
+            raise DualroleError(f"no column {column!r}; columns are: {', '.join(map(str, df.columns))}")
+    ratings = df[[item, rater, value]].dropna(subset=[value])
+    twice = ratings.duplicated([item, rater])
+    if twice.any():
+        first = ratings[twice].iloc[0]
+        raise DualroleError(
+            f"{rater} {first[rater]!r} rated {item} {first[item]!r} more than once: keep one "
+            "answer per rater and item first (e.g. answers(df, phase='pre'))"
+        )
+    wide = ratings.pivot(index=item, columns=rater, values=value)
+    return wide.astype(object).where(wide.notna(), np.nan)
+
+
+def _categories(values: pd.Series, given=None) -> list:
+    if given is not None:
+        return list(given)
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return list(values.cat.categories)
+    return sorted(values.dropna().unique().tolist(), key=str)
+
+
+def _ordered_categories(values: pd.Series):
+    dtype = values.dtype
+    if isinstance(dtype, pd.CategoricalDtype) and dtype.ordered:
+        return list(dtype.categories)
+    return None

@@ -1,0 +1,101 @@
+"""Calibration: is a learner's confidence a fair guess of matching the reference?
+
+Confidence (0–100) is read as a probability of matching. scikit-learn computes the Brier score
+and the calibration curve; this module adds the bin counts and the per-cohort summary.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from sklearn.calibration import calibration_curve
+from sklearn.metrics import brier_score_loss
+
+from ..errors import DualroleError
+
+
+def _scored(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    known = df[df["matches_reference"].notna()]
+    if known.empty:
+        raise DualroleError("no answers to a case in the library: nothing to calibrate")
+    return known["matches_reference"].astype(int).to_numpy(), known["confidence"].to_numpy() / 100.0
+
+
+def brier(df: pd.DataFrame) -> float:
+    """The Brier score of confidence as a forecast of matching the reference (0 best, 1 worst).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"matches_reference": [True, False], "confidence": [100, 0]})
+    >>> brier(frame)
+    0.0
+    """
+    y, p = _scored(df)
+    return float(brier_score_loss(y, p))
+
+
+def calibration_table(df: pd.DataFrame, n_bins: int = 5) -> pd.DataFrame:
+    """Confidence bins holding about equal numbers of answers, with the share matching in each.
+
+    The bins are quantiles (``strategy='quantile'``): confidence is given in steps of 5 and is
+    often skewed, so equal-width bins would be mostly empty. scikit-learn drops empty bins, so the
+    table can have fewer than ``n_bins`` rows (ties at the cut points merge bins).
+
+    Returns
+    -------
+    DataFrame
+        One row per non-empty bin: its confidence range, ``n`` answers, ``mean_confidence`` (as a
+        share), ``share_matching``, and ``gap`` (confidence minus accuracy: positive means over-
+        confident).
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> table = calibration_table(sample())
+    >>> int(table["n"].sum()) == len(sample())
+    True
+    """
+    y, p = _scored(df)
+    prob_true, prob_pred = calibration_curve(y, p, n_bins=n_bins, strategy="quantile")
+    # The same edges and bin ids as scikit-learn's calibration_curve, to count each bin.
+    edges = np.percentile(p, np.linspace(0, 1, n_bins + 1) * 100)
+    ids = np.searchsorted(edges[1:-1], p)
+    totals = np.bincount(ids, minlength=n_bins)
+    kept = np.flatnonzero(totals)
+    if len(kept) != len(prob_true):
+        raise DualroleError("internal: calibration bins disagree with scikit-learn's")
+    table = pd.DataFrame({
+        "low": [float(p[ids == i].min()) for i in kept],
+        "high": [float(p[ids == i].max()) for i in kept],
+        "n": totals[kept].astype("int64"),
+        "mean_confidence": prob_pred,
+        "share_matching": prob_true,
+    })
+    table["gap"] = table["mean_confidence"] - table["share_matching"]
+    return table
+
+
+def expected_calibration_error(table: pd.DataFrame) -> float:
+    """The answer-weighted mean absolute gap across the bins of :func:`calibration_table`."""
+    return float(np.average(table["gap"].abs(), weights=table["n"]))
+
+
+def overconfidence(df: pd.DataFrame, by: str | None = "cohort") -> pd.DataFrame:
+    """Mean confidence minus the share matching the reference, per group (positive = over-confident).
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> table = overconfidence(sample())
+    >>> list(table.columns)
+    ['n', 'n_answers', 'mean_confidence', 'share_matching', 'overconfidence', 'brier']
+    """
+    known = df[df["matches_reference"].notna()]
+    groups = [("all", known)] if by is None else known.groupby(by, observed=True, sort=True)
+    rows = []
+    for name, group in groups:
+        y, p = _scored(group)
+        rows.append({by or "group": name, "n": int(group["learner"].nunique()), "n_answers": len(group),
+                     "mean_confidence": float(p.mean()), "share_matching": float(y.mean()),
+                     "overconfidence": float(p.mean() - y.mean()), "brier": float(brier_score_loss(y, p))})
+    return pd.DataFrame(rows).set_index(by or "group")

@@ -1,0 +1,244 @@
+"""The tidy response frame every analysis starts from: one row per response.
+
+Reads a store (or its URL), a CSV or Parquet file, or a DataFrame, and returns the same columns
+as the store, typed with the codebook's categories, plus ``score`` and ``matches_reference``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+from ..cases import Library, load_library
+from ..errors import DualroleError
+from ..paths import data_dir
+from ..vocab import PHASES, RISK_LEVELS, STANCES
+
+# The store's columns that analyses use, in the store's order (response_id, started_at and
+# client are bookkeeping and are left out).
+STORE_COLUMNS = [
+    "learner", "cohort", "case_id", "case_version", "phase", "attempt", "option_id", "stance",
+    "confidence", "kitchener_expectations", "kitchener_obligations", "kitchener_power",
+    "justification", "submitted_at", "consent",
+]
+FRAME_COLUMNS = STORE_COLUMNS + ["score", "matches_reference"]
+KITCHENER_COLUMNS = ["kitchener_expectations", "kitchener_obligations", "kitchener_power"]
+OPTIONAL_COLUMNS = {*KITCHENER_COLUMNS, "justification", "consent", "case_version"}
+SYNTHETIC_PREFIX = "synthetic-"
+
+
+def sample_path() -> Path:
+    """The committed synthetic sample (``data/synthetic/responses.synthetic.csv``)."""
+    return data_dir() / "synthetic" / "responses.synthetic.csv"
+
+
+def sample(library: Library | None = None) -> pd.DataFrame:
+    """The committed synthetic sample as a tidy frame (every learner and cohort is made up).
+
+    Examples
+    --------
+    >>> df = sample()
+    >>> is_synthetic(df)
+    True
+    """
+    return responses(sample_path(), library=library)
+
+
+def responses(store_or_url=None, *, library: Library | None = None,
+              pseudonymise: bool = False, key_path: Path | str | None = None) -> pd.DataFrame:
+    """Every response as a tidy long frame, one row per committed answer.
+
+    Parameters
+    ----------
+    store_or_url : Store, str, Path, DataFrame or None
+        A :class:`~widgets.store.Store`, a SQLAlchemy URL, a ``.csv``/``.parquet``/``.sqlite``
+        file, or a frame with the store's columns. None opens the default store.
+    library : Library, optional
+        The cases to score against (default: the current case library).
+    pseudonymise : bool
+        Replace learner ids by keyed HMAC-SHA256 pseudonyms (see :func:`widgets.privacy.pseudonym`).
+    key_path : path, optional
+        The instructor key used when ``pseudonymise`` is set.
+
+    Returns
+    -------
+    DataFrame
+        The store's columns, with ``case_id``, ``phase``, ``stance`` and the Kitchener ratings as
+        categoricals in codebook order, plus ``score`` (1 preferred, 0.5 acceptable, 0 otherwise;
+        NaN for a case no longer in the library) and ``matches_reference`` (a preferred option).
+        ``consent`` is the learner's latest choice in the store's consent records where one exists.
+
+    Examples
+    --------
+    >>> df = responses(sample_path())
+    >>> list(df.columns[-2:])
+    ['score', 'matches_reference']
+    >>> df["stance"].cat.categories[0]
+    'decline'
+    """
+    raw, consents = _read(store_or_url)
+    frame = tidy(raw, library=library, consents=consents)
+    if pseudonymise:
+        from ..privacy import pseudonym
+
+        frame["learner"] = frame["learner"].map(lambda learner: pseudonym(learner, key_path=key_path))
+    return frame
+
+
+def tidy(raw: pd.DataFrame, *, library: Library | None = None,
+         consents: pd.DataFrame | None = None) -> pd.DataFrame:
+    """Type and score a frame of store rows (see :func:`responses`)."""
+    missing = [c for c in STORE_COLUMNS if c not in raw.columns and c not in OPTIONAL_COLUMNS]
+    if missing:
+        raise DualroleError(
+            f"the responses lack column(s) {', '.join(missing)}; found: {', '.join(map(str, raw.columns))}"
+        )
+    library = library if library is not None else load_library()
+    df = raw.copy()
+    for column in OPTIONAL_COLUMNS:
+        if column not in df.columns:
+            df[column] = False if column == "consent" else pd.NA
+    df = df[STORE_COLUMNS]
+    for column in ("learner", "cohort", "option_id", "case_version"):
+        df[column] = df[column].astype("str")
+    df["justification"] = df["justification"].astype("str")
+    df["attempt"] = pd.to_numeric(df["attempt"]).astype("int64")
+    df["confidence"] = pd.to_numeric(df["confidence"]).astype("int64")
+    df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True, format="ISO8601")
+    df["consent"] = _as_bool(df["consent"])
+    if consents is not None and len(consents):
+        df["consent"] = effective_consent(df, consents)
+    _check_vocabulary(df, "stance", STANCES)
+    _check_vocabulary(df, "phase", PHASES)
+    df["stance"] = pd.Categorical(df["stance"], categories=STANCES, ordered=True)
+    df["phase"] = pd.Categorical(df["phase"], categories=PHASES, ordered=True)
+    for column in KITCHENER_COLUMNS:
+        df[column] = pd.Categorical(df[column].where(df[column].notna(), None),
+                                    categories=RISK_LEVELS, ordered=True)
+    known = [c.id for c in library]
+    extra = sorted(set(df["case_id"].astype(str)) - set(known))
+    df["case_id"] = pd.Categorical(df["case_id"].astype(str), categories=known + extra)
+    keys = options_frame(library)[["case_id", "option_id", "score", "preferred"]]
+    keys = keys.astype({"case_id": "str"})
+    df = df.assign(_case=df["case_id"].astype(str)).merge(
+        keys.rename(columns={"case_id": "_case"}), on=["_case", "option_id"], how="left",
+    ).drop(columns="_case")
+    df["matches_reference"] = df.pop("preferred").astype("boolean")
+    df = df.sort_values(["cohort", "learner", "case_id", "phase", "attempt"], kind="stable")
+    return df.reset_index(drop=True)[FRAME_COLUMNS]
+
+
+def options_frame(library: Library | None = None) -> pd.DataFrame:
+    """Every option of every case: its label, stance, score and whether it is the reference.
+
+    Examples
+    --------
+    >>> options_frame().columns.tolist()[:4]
+    ['case_id', 'option_id', 'label', 'stance']
+    """
+    library = library if library is not None else load_library()
+    rows = [
+        {"case_id": c.id, "option_id": o.id, "label": o.label, "stance": o.stance,
+         "score": c.score(o.id), "preferred": o.id in c.preferred, "acceptable": o.id in c.acceptable,
+         "module": c.module, "contested": c.contested, "title": c.title}
+        for c in library for o in c.options
+    ]
+    frame = pd.DataFrame(rows, columns=["case_id", "option_id", "label", "stance", "score", "preferred",
+                                        "acceptable", "module", "contested", "title"])
+    frame["stance"] = pd.Categorical(frame["stance"], categories=STANCES, ordered=True)
+    return frame
+
+
+def effective_consent(df: pd.DataFrame, consents: pd.DataFrame) -> pd.Series:
+    """Each row's consent: the learner's latest consent record wins over the row's own flag.
+
+    A learner who withdrew after answering is excluded from research from then on.
+    """
+    latest = (consents.sort_values("recorded_at", kind="stable")
+              .groupby("learner", sort=False)["consent"].last())
+    chosen = df["learner"].map(latest.map(bool).to_dict())
+    return chosen.where(chosen.notna(), df["consent"]).astype(bool)
+
+
+def answers(df: pd.DataFrame, phase: str | None = None, attempt: str = "first") -> pd.DataFrame:
+    """One answer per learner, case and phase: the first (before the reveal) or the final one.
+
+    Examples
+    --------
+    >>> df = sample()
+    >>> first = answers(df, phase="pre")
+    >>> first.duplicated(["learner", "case_id"]).any()
+    False
+    """
+    if attempt not in ("first", "final"):
+        raise DualroleError(f"attempt must be 'first' or 'final', not {attempt!r}")
+    if phase is not None:
+        if phase not in PHASES:
+            raise DualroleError(f"no phase {phase!r}; phases are: {', '.join(PHASES)}")
+        df = df[df["phase"] == phase]
+    ordered = df.sort_values("attempt", kind="stable")
+    keep = "first" if attempt == "first" else "last"
+    return ordered.drop_duplicates(["learner", "cohort", "case_id", "phase"], keep=keep).sort_index()
+
+
+def is_synthetic(df: pd.DataFrame) -> bool:
+    """True when every cohort in the frame was made by the simulator."""
+    cohorts = df["cohort"].astype(str)
+    return bool(len(cohorts)) and bool(cohorts.str.startswith(SYNTHETIC_PREFIX).all())
+
+
+def _read(source) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    from ..store import Store, open_store
+
+    if isinstance(source, pd.DataFrame):
+        return source, None
+    if source is None or isinstance(source, Store):
+        return _read_store(source if isinstance(source, Store) else open_store())
+    text = str(source)
+    if "://" in text:
+        return _read_store(open_store(text))
+    path = Path(text).expanduser()
+    suffixes = "".join(path.suffixes[-2:]).lower()
+    if not path.exists():
+        raise DualroleError(f"{path}: no such file (give a store URL, or a .csv, .parquet or .sqlite file)")
+    if suffixes.endswith((".csv", ".csv.gz")):
+        return pd.read_csv(path, keep_default_na=False, na_values=[""]), None
+    if suffixes.endswith(".parquet"):
+        return pd.read_parquet(path), None
+    if suffixes.endswith((".sqlite", ".db", ".sqlite3")):
+        return _read_store(open_store(f"sqlite:///{path.resolve()}"))
+    raise DualroleError(f"{path}: cannot read this file type (use .csv, .parquet or .sqlite)")
+
+
+def _read_store(store) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    import sqlalchemy as sa
+
+    if not hasattr(store, "engine"):
+        # A class-service client (issue 6) reads through HTTP: rows only, consent as recorded.
+        return pd.DataFrame(store.responses()), None
+
+    from ..store import consents_table, responses_table
+
+    with store.engine.connect() as conn:
+        raw = pd.read_sql(sa.select(responses_table), conn)
+        consents = pd.read_sql(sa.select(consents_table), conn)
+    return raw, consents
+
+
+def _as_bool(values: pd.Series) -> pd.Series:
+    if values.dtype == bool:
+        return values
+    mapping = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+    return values.map(lambda v: mapping.get(str(v).strip().lower(), False) if pd.notna(v) else False).astype(bool)
+
+
+def _check_vocabulary(df: pd.DataFrame, column: str, allowed: tuple[str, ...]) -> None:
+    values = df[column].dropna().astype(str)
+    bad = sorted(set(values) - set(allowed))
+    if bad:
+        row = int(values.index[values.isin(bad)][0])
+        raise DualroleError(
+            f"row {row}: {column}: unknown value(s) {', '.join(map(repr, bad))}; "
+            f"allowed: {', '.join(allowed)}"
+        )

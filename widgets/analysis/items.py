@@ -1,0 +1,151 @@
+"""Item analysis, treating each case as a test item: difficulty, corrected point-biserial
+discrimination, distractors by high and low scorers, and a flag for a possibly contested key.
+
+Python has no maintained classical-test-theory package, so this is pandas shaping around
+``scipy.stats.pointbiserialr`` (see ``analytics-notes.md``).
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import numpy as np
+import pandas as pd
+from scipy.stats import pointbiserialr
+
+from ..errors import DualroleError
+from .frame import answers, options_frame
+
+GROUP_SHARE = 0.27  # Kelley (1939): the upper and lower 27 % maximise the discrimination index.
+
+
+def _one_phase(df: pd.DataFrame, phase: str | None) -> pd.DataFrame:
+    present = sorted(set(df["phase"].astype(str)))
+    if phase is None:
+        if len(present) > 1:
+            raise DualroleError(f"these responses span phases {', '.join(present)}: choose one with phase=...")
+        phase = present[0] if present else None
+    return answers(df, phase=phase)
+
+
+def score_matrix(df: pd.DataFrame, phase: str | None = None, value: str = "score") -> pd.DataFrame:
+    """Learners as rows, cases as columns: each first answer's score (NaN where not answered)."""
+    chosen = _one_phase(df, phase)
+    matrix = chosen.pivot_table(index="learner", columns="case_id", values=value, aggfunc="first",
+                                observed=True)
+    return matrix.astype(float)
+
+
+def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
+    """Per case: difficulty, corrected point-biserial, upper-lower index and the contested-key flag.
+
+    Parameters
+    ----------
+    df : DataFrame
+        The tidy frame; first answers of one phase are used.
+    phase : str, optional
+        Needed when the frame holds more than one phase.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by case. ``n`` learners answered it; ``difficulty`` is the share matching the
+        reference (high = easy); ``point_biserial`` correlates matching this case with the
+        learner's mean score on the *other* cases (the item is removed from the total, so it does
+        not correlate with itself); ``discrimination`` is the reference's share among the top 27 %
+        minus its share among the bottom 27 %; ``contested_key`` is True when the top group's most
+        chosen option is not a preferred one.
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> items = item_analysis(sample(), phase="post")
+    >>> bool(items["difficulty"].between(0, 1).all())
+    True
+    """
+    chosen = _one_phase(df, phase)
+    matches = score_matrix(chosen, value="matches_reference")
+    scores = score_matrix(chosen)
+    groups = score_groups(scores)
+    table = distractors(chosen, groups=groups)
+    options = options_frame()
+    contested_in_file = options.groupby("case_id")["contested"].first().to_dict()
+    rows = []
+    for case_id in matches.columns:
+        answered = matches[case_id].notna()
+        x = matches.loc[answered, case_id]
+        rest = scores.loc[answered].drop(columns=case_id).mean(axis=1)
+        keep = rest.notna()
+        r, p = _point_biserial(x[keep], rest[keep])
+        case_rows = table[table["case_id"] == case_id]
+        high = case_rows.set_index("option_id")["high_share"]
+        reference = case_rows[case_rows["preferred"]]
+        top_option = high.idxmax() if len(high) and high.max() > 0 else None
+        rows.append({
+            "case_id": case_id,
+            "n": int(answered.sum()),
+            "difficulty": float(x.mean()),
+            "point_biserial": r,
+            "pvalue": p,
+            "discrimination": float(reference["high_share"].sum() - reference["low_share"].sum()),
+            "top_group_choice": top_option,
+            "contested_key": bool(top_option is not None and not case_rows.set_index("option_id").loc[top_option, "preferred"]),
+            "contested_in_file": bool(contested_in_file.get(case_id, False)),
+        })
+    out = pd.DataFrame(rows)
+    out["case_id"] = pd.Categorical(out["case_id"], categories=df["case_id"].cat.categories)
+    return out.set_index("case_id")
+
+
+def score_groups(scores: pd.DataFrame, share: float = GROUP_SHARE) -> pd.Series:
+    """Label each learner 'high', 'low' or 'middle' by mean score (top and bottom ``share``).
+
+    Ties at the cut are broken by learner id, so the groups have exactly ``ceil(share * n)``
+    learners each and the result does not depend on row order.
+    """
+    total = scores.mean(axis=1).dropna()
+    size = math.ceil(share * len(total))
+    if len(total) < 2 * size or size == 0:
+        raise DualroleError(f"item analysis needs at least {max(2, 2 * size)} learners with scores; found {len(total)}")
+    frame = pd.DataFrame({"learner": total.index, "total": total.to_numpy()})
+    frame = frame.sort_values(["total", "learner"], kind="stable").reset_index(drop=True)
+    labels = pd.Series("middle", index=frame["learner"])
+    labels.iloc[:size] = "low"
+    labels.iloc[len(frame) - size:] = "high"
+    return labels.reindex(total.index)
+
+
+def distractors(df: pd.DataFrame, phase: str | None = None, groups: pd.Series | None = None) -> pd.DataFrame:
+    """How the high and low score groups chose among each case's options.
+
+    Returns one row per case and option with ``high_n``/``low_n`` (learners choosing it in each
+    group), their shares of the group's answers to the case, and ``preferred``/``acceptable``.
+    Counts are small: gate them (:func:`widgets.privacy.gate`) before showing them.
+    """
+    chosen = _one_phase(df, phase)
+    if groups is None:
+        groups = score_groups(score_matrix(chosen))
+    chosen = chosen.assign(group=chosen["learner"].map(groups))
+    chosen = chosen[chosen["group"].isin(["high", "low"])]
+    counts = pd.crosstab([chosen["case_id"].astype(str), chosen["option_id"]], chosen["group"])
+    counts = counts.reindex(columns=["high", "low"], fill_value=0)
+    options = options_frame()[["case_id", "option_id", "preferred", "acceptable"]]
+    present = set(chosen["case_id"].astype(str))
+    options = options[options["case_id"].isin(present)]
+    table = options.merge(counts.rename(columns={"high": "high_n", "low": "low_n"}).reset_index(),
+                          on=["case_id", "option_id"], how="left").fillna({"high_n": 0, "low_n": 0})
+    for group in ("high", "low"):
+        totals = table.groupby("case_id")[f"{group}_n"].transform("sum")
+        table[f"{group}_share"] = (table[f"{group}_n"] / totals.replace(0, np.nan)).fillna(0.0)
+        table[f"{group}_n"] = table[f"{group}_n"].astype("int64")
+    return table[["case_id", "option_id", "preferred", "acceptable", "high_n", "low_n", "high_share", "low_share"]]
+
+
+def _point_biserial(x: pd.Series, y: pd.Series) -> tuple[float, float]:
+    if len(x) < 3 or x.nunique() < 2 or y.nunique() < 2:
+        return float("nan"), float("nan")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        result = pointbiserialr(x.astype(float).to_numpy(), y.to_numpy())
+    return float(result.statistic), float(result.pvalue)

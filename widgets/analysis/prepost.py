@@ -1,0 +1,131 @@
+"""Pre/post change for learners who answered a case in both phases.
+
+Exact McNemar per case on matching the reference, Stuart–Maxwell on the stance table, Cohen's h
+and Wilson intervals: statsmodels computes each; this module pairs the answers.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.contingency_tables import SquareTable, mcnemar
+from statsmodels.stats.proportion import proportion_confint, proportion_effectsize
+
+from ..errors import DualroleError
+from .frame import answers
+
+PRE, POST = "pre", "post"
+
+
+def paired(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
+    """One row per learner and case answered in both phases: the pre and post answers side by side.
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> pairs = paired(sample())
+    >>> {"pre_match", "post_match", "pre_stance", "post_stance"} <= set(pairs.columns)
+    True
+    """
+    chosen = answers(df[df["phase"].isin([PRE, POST])], attempt=attempt)
+    keys = ["learner", "cohort", "case_id"]
+    columns = ["option_id", "stance", "matches_reference", "score", "confidence"]
+    pre = chosen[chosen["phase"] == PRE].set_index(keys)[columns]
+    post = chosen[chosen["phase"] == POST].set_index(keys)[columns]
+    both = pre.join(post, how="inner", lsuffix="_pre", rsuffix="_post").reset_index()
+    renamed = {f"{c}_{p}": f"{p}_{c}" for c in columns for p in (PRE, POST)}
+    renamed |= {f"matches_reference_{p}": f"{p}_match" for p in (PRE, POST)}
+    both = both.rename(columns=renamed)
+    both = both.dropna(subset=["pre_match", "post_match"])
+    for p in (PRE, POST):
+        both[f"{p}_match"] = both[f"{p}_match"].astype(bool)
+    return both
+
+
+def prepost(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """Per case: matching the reference before and after, with exact McNemar, Cohen's h and Wilson CIs.
+
+    Returns
+    -------
+    DataFrame
+        Indexed by case. ``n`` pairs; ``pre_matching``/``post_matching`` count learners matching;
+        ``improved`` (wrong before, right after) and ``worsened`` are the discordant pairs McNemar
+        compares; ``pvalue`` is the exact (binomial) McNemar p; ``cohens_h`` is positive when the
+        share matching rose; ``pre_low``..``post_high`` are Wilson intervals at ``1 - alpha``.
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> table = prepost(sample())
+    >>> bool((table["pre_low"] <= table["pre_share"]).all())
+    True
+    """
+    pairs = paired(df)
+    if pairs.empty:
+        raise DualroleError("no learner answered a case in both the pre and the post phase")
+    rows = []
+    for case_id, group in pairs.groupby("case_id", observed=True, sort=True):
+        table = pd.crosstab(group["pre_match"], group["post_match"]).reindex(
+            index=[True, False], columns=[True, False], fill_value=0).to_numpy()
+        n = int(table.sum())
+        pre_k, post_k = int(table[0].sum()), int(table[:, 0].sum())
+        test = mcnemar(table, exact=True)
+        pre_low, pre_high = proportion_confint(pre_k, n, alpha=alpha, method="wilson")
+        post_low, post_high = proportion_confint(post_k, n, alpha=alpha, method="wilson")
+        rows.append({
+            "case_id": case_id, "n": n, "pre_matching": pre_k, "post_matching": post_k,
+            "worsened": int(table[0, 1]), "improved": int(table[1, 0]),
+            "pre_share": pre_k / n, "pre_low": pre_low, "pre_high": pre_high,
+            "post_share": post_k / n, "post_low": post_low, "post_high": post_high,
+            "cohens_h": float(proportion_effectsize(post_k / n, pre_k / n)),
+            "pvalue": float(test.pvalue),
+        })
+    out = pd.DataFrame(rows)
+    out["case_id"] = pd.Categorical(out["case_id"], categories=df["case_id"].cat.categories)
+    return out.set_index("case_id")
+
+
+def stance_table(df: pd.DataFrame, case_id: str | None = None) -> pd.DataFrame:
+    """Pre stance (rows) by post stance (columns), over the paired answers of one case or all."""
+    pairs = paired(df)
+    if case_id is not None:
+        pairs = pairs[pairs["case_id"] == case_id]
+    stances = list(df["stance"].cat.categories)
+    table = pd.crosstab(pairs["pre_stance"], pairs["post_stance"], dropna=False)
+    return table.reindex(index=stances, columns=stances, fill_value=0).astype("int64")
+
+
+def stance_shift(df: pd.DataFrame, case_id: str | None = None) -> pd.Series:
+    """Did the stance distribution move? Stuart–Maxwell (marginal homogeneity) and Bowker (symmetry).
+
+    Stances nobody moved into or out of carry no information and make statsmodels' covariance
+    matrix singular, so they are dropped first; the statistics depend only on the changes, so
+    dropping them leaves the result unchanged.
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> result = stance_shift(sample())
+    >>> sorted(result.index)
+    ['bowker', 'bowker_df', 'bowker_pvalue', 'df', 'n', 'pvalue', 'statistic']
+    """
+    return homogeneity(stance_table(df, case_id))
+
+
+def homogeneity(table: pd.DataFrame) -> pd.Series:
+    """Stuart–Maxwell and Bowker tests on a square before × after table of counts."""
+    counts = np.asarray(table, dtype=float)
+    if counts.ndim != 2 or counts.shape[0] != counts.shape[1]:
+        raise DualroleError(f"the before × after table must be square, not {counts.shape}")
+    off = counts - np.diag(np.diag(counts))
+    moved = (off.sum(axis=0) + off.sum(axis=1)) > 0
+    n = int(counts.sum())
+    if moved.sum() < 2:
+        return pd.Series({"statistic": 0.0, "df": 0, "pvalue": 1.0, "bowker": 0.0, "bowker_df": 0,
+                          "bowker_pvalue": 1.0, "n": n})
+    square = SquareTable(counts[np.ix_(moved, moved)], shift_zeros=False)
+    marginal = square.homogeneity(method="stuart_maxwell")
+    symmetry = square.symmetry(method="bowker")
+    return pd.Series({"statistic": float(marginal.statistic), "df": int(marginal.df),
+                      "pvalue": float(marginal.pvalue), "bowker": float(symmetry.statistic),
+                      "bowker_df": int(symmetry.df), "bowker_pvalue": float(symmetry.pvalue), "n": n})

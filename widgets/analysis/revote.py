@@ -1,0 +1,69 @@
+"""Revotes: after the reveal a learner may answer once more. Who switched, and which way?"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+DIRECTIONS = ("toward", "away", "lateral", "stayed")
+
+
+def revotes(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per revote: the first and second answer, and the direction of the change.
+
+    ``direction`` is "toward" (to a preferred option from a non-preferred one), "away" (the
+    reverse), "lateral" (between two options of the same standing) or "stayed" (same option).
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> set(revotes(sample())["direction"]) <= {"toward", "away", "lateral", "stayed"}
+    True
+    """
+    keys = ["learner", "cohort", "case_id", "phase"]
+    cols = ["option_id", "matches_reference", "confidence"]
+    first = df[df["attempt"] == 1].set_index(keys)[cols]
+    second = df[df["attempt"] == 2].set_index(keys)[cols]
+    both = first.join(second, how="inner", lsuffix="_first", rsuffix="_second").reset_index()
+    before = both["matches_reference_first"].fillna(False).astype(bool)
+    after = both["matches_reference_second"].fillna(False).astype(bool)
+    same = both["option_id_first"] == both["option_id_second"]
+    direction = pd.Series("lateral", index=both.index)
+    direction[~before & after] = "toward"
+    direction[before & ~after] = "away"
+    direction[same] = "stayed"
+    both["switched"] = ~same
+    both["direction"] = pd.Categorical(direction, categories=DIRECTIONS)
+    return both
+
+
+def revote_summary(df: pd.DataFrame, by: str | None = "phase") -> pd.DataFrame:
+    """How often learners revoted and switched after the reveal, and toward or away from the reference.
+
+    Returns
+    -------
+    DataFrame
+        Per group: ``n`` first answers, ``revoted``, ``switched``, the four directions as counts,
+        ``revote_rate`` (revotes / first answers) and ``switch_rate`` (switches / revotes).
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> table = revote_summary(sample())
+    >>> bool((table["switched"] <= table["revoted"]).all())
+    True
+    """
+    firsts = df[df["attempt"] == 1]
+    changes = revotes(df)
+    if by is None:
+        firsts, changes = firsts.assign(group="all"), changes.assign(group="all")
+        by = "group"
+    n = firsts.groupby(by, observed=True).size().rename("n")
+    counts = pd.crosstab(changes[by], changes["direction"]).reindex(columns=list(DIRECTIONS), fill_value=0)
+    table = pd.concat([n, counts], axis=1).fillna(0).astype("int64")
+    table["revoted"] = table[list(DIRECTIONS)].sum(axis=1)
+    table["switched"] = table["revoted"] - table["stayed"]
+    table = table[["n", "revoted", "switched", *DIRECTIONS]]
+    table["revote_rate"] = table["revoted"] / table["n"].where(table["n"] > 0)
+    table["switch_rate"] = table["switched"] / table["revoted"].where(table["revoted"] > 0)
+    table.index.name = by
+    return table

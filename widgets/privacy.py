@@ -1,0 +1,336 @@
+"""Privacy: the small-cell gate every aggregate passes, keyed pseudonyms, and research codes.
+
+* :func:`gate` is the one door for numbers shown to anyone but the learner. Counts under
+  ``min_cell`` (10 by default, never below 5) are hidden, and more cells are hidden where needed so
+  that a hidden count cannot be worked out from the row and column totals (complementary
+  suppression, checked by linear algebra, not only by the "two per line" rule of thumb).
+* :func:`pseudonym` is HMAC-SHA256 with an instructor key made on demand and kept in the data
+  folder, never in the repository or a notebook. No unkeyed hash of an identifier is used
+  anywhere: it would fall to a dictionary attack (ENISA 2019, *Pseudonymisation techniques*, §3).
+* :func:`research_codes` gives random codes for research exports; the crosswalk stays with the
+  instructor (FERPA 34 CFR 99.31(b)(2): codes not derived from personal information).
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+import secrets
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from .errors import DualroleError
+from .paths import REPO_DATA, home
+
+MIN_CELL = 10
+MIN_CELL_FLOOR = 5
+TOTAL = "Total"
+HIDDEN = "—"
+KEY_FILE = "instructor.key"
+
+
+class PrivacyError(DualroleError):
+    """A setting or a path would weaken the privacy protections."""
+
+
+def check_min_cell(min_cell: int) -> int:
+    """Return ``min_cell`` if it is allowed (an integer of at least 5), else raise :class:`PrivacyError`."""
+    if isinstance(min_cell, bool) or int(min_cell) != min_cell or min_cell < MIN_CELL_FLOOR:
+        raise PrivacyError(f"min_cell must be a whole number of at least {MIN_CELL_FLOOR}, not {min_cell!r}")
+    return int(min_cell)
+
+
+# -- the gate ------------------------------------------------------------------------------------
+
+def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
+         counts: dict[str, list[str]] | None = None, margins: bool = True):
+    """Let through only what is safe to show: the one function every shown aggregate passes.
+
+    Parameters
+    ----------
+    table : int, Series or DataFrame
+        * an int: a single count, returned if it is at least ``min_cell``, else ``pd.NA``;
+        * a Series or DataFrame of counts (``n`` not given): a contingency table; small cells and
+          their complements are hidden, and totals are added when ``margins`` is set;
+        * a DataFrame of statistics (``n`` given): the column ``n`` holds each row's group size;
+          rows of fewer than ``min_cell`` are hidden entirely.
+    min_cell : int
+        The smallest count shown (10 by default, never below 5).
+    n : str, optional
+        The group-size column of a statistics frame.
+    counts : dict, optional
+        For a statistics frame: count columns (parts of ``n``) and the columns computed from them.
+        A count is hidden when it or its complement (``n`` minus it) is under ``min_cell``, and
+        so are its dependents (a share, an interval, an effect size).
+    margins : bool
+        Show the row and column totals of a contingency table.
+
+    Returns
+    -------
+    the gated value or frame
+        Hidden cells are ``pd.NA``. A frame carries ``attrs["gated"] = True``, ``attrs["min_cell"]``
+        and ``attrs["count_columns"]`` (what :func:`passes` checks).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"pre": [12, 3, 15], "post": [20, 11, 14]}, index=["a", "b", "c"])
+    >>> gated = gate(table)
+    >>> gated.loc["b"].tolist()
+    [<NA>, <NA>, <NA>]
+    >>> passes(gated)
+    True
+    """
+    min_cell = check_min_cell(min_cell)
+    if isinstance(table, (int, np.integer)) and not isinstance(table, bool):
+        return int(table) if table >= min_cell else pd.NA
+    if isinstance(table, pd.Series):
+        table = table.to_frame(table.name if table.name is not None else "n")
+    if not isinstance(table, pd.DataFrame):
+        raise DualroleError(f"gate() takes a count, a Series or a DataFrame, not {type(table).__name__}")
+    gated = _gate_stats(table, min_cell, n, counts or {}) if n is not None else _gate_counts(table, min_cell, margins)
+    gated.attrs.update({"gated": True, "min_cell": min_cell})
+    return gated
+
+
+def passes(table: pd.DataFrame, min_cell: int | None = None) -> bool:
+    """True if the frame came through :func:`gate` and shows no count under ``min_cell``."""
+    if not isinstance(table, pd.DataFrame) or not table.attrs.get("gated"):
+        return False
+    limit = min_cell if min_cell is not None else table.attrs["min_cell"]
+    for column in table.attrs.get("count_columns", []):
+        if column in table.columns:
+            shown = pd.to_numeric(table[column], errors="coerce").dropna()
+            if (shown < limit).any():
+                return False
+    return True
+
+
+def _gate_counts(table: pd.DataFrame, min_cell: int, margins: bool) -> pd.DataFrame:
+    values = table.to_numpy(dtype=float)
+    if np.isnan(values).any() or (values < 0).any() or (values != np.round(values)).any():
+        raise DualroleError("a count table must hold whole, non-negative numbers")
+    hidden = suppression_mask(values.astype(np.int64), min_cell)
+    full = _with_totals(values)
+    out = pd.DataFrame(full, index=[*table.index, TOTAL], columns=[*table.columns, TOTAL]).astype("Int64")
+    out = out.mask(hidden)
+    out.index.name, out.columns.name = table.index.name, table.columns.name
+    if not margins:
+        out = out.iloc[:-1, :-1]
+    out.attrs["count_columns"] = list(out.columns)
+    return out
+
+
+def _gate_stats(table: pd.DataFrame, min_cell: int, n: str, counts: dict[str, list[str]]) -> pd.DataFrame:
+    if n not in table.columns:
+        raise DualroleError(f"no group-size column {n!r}; columns are: {', '.join(map(str, table.columns))}")
+    out = table.copy()
+    size = pd.to_numeric(out[n])
+    for count, dependents in counts.items():
+        part = pd.to_numeric(out[count])
+        small = (part < min_cell) | ((size - part) < min_cell)
+        for column in [count, *dependents]:
+            out[column] = out[column].astype("object").mask(small, pd.NA)
+    small_group = size < min_cell
+    out = out.astype("object").mask(small_group.to_numpy()[:, None].repeat(out.shape[1], axis=1), pd.NA)
+    out = out.infer_objects()
+    for column in [n, *counts]:
+        out[column] = pd.to_numeric(out[column]).astype("Int64")
+    out.attrs["count_columns"] = [n, *counts]
+    return out
+
+
+def _with_totals(values: np.ndarray) -> np.ndarray:
+    rows, cols = values.shape
+    full = np.zeros((rows + 1, cols + 1))
+    full[:rows, :cols] = values
+    full[:rows, cols] = values.sum(axis=1)
+    full[rows, :cols] = values.sum(axis=0)
+    full[rows, cols] = values.sum()
+    return full
+
+
+def suppression_mask(values: np.ndarray, min_cell: int) -> np.ndarray:
+    """Which cells of the table *with totals appended* to hide (shape ``(rows+1, cols+1)``).
+
+    Primary suppression hides every count under ``min_cell`` (zeros too: "nobody chose X" is a
+    disclosure about everyone). Complementary suppression then hides the smallest further cell in
+    any row or column line that has exactly one hidden entry, or whose hidden entries add up to
+    less than ``min_cell`` (each would be known to be at most that sum), and repeats until no
+    hidden cell can be solved for from the visible cells and the additive structure of the table.
+    """
+    full = _with_totals(np.asarray(values, dtype=float))
+    hidden = full < min_cell
+    while True:
+        changed = False
+        for line in _lines(full.shape):
+            k = hidden[line].sum()
+            # One hidden entry in a line equals its total minus the rest; hidden entries that sum
+            # to less than min_cell are each known to be at most that sum (zero when it is zero).
+            if k == 1 or (0 < k < len(line[0]) and full[line][hidden[line]].sum() < min_cell):
+                _hide_smallest(full, hidden, line)
+                changed = True
+        if not changed:
+            exposed = recoverable(full, hidden)
+            if not exposed:
+                return hidden
+            r, c = exposed[0]
+            row_line = tuple(zip(*[(r, j) for j in range(full.shape[1])]))
+            line = row_line if (~hidden[row_line]).any() else tuple(zip(*[(i, c) for i in range(full.shape[0])]))
+            _hide_smallest(full, hidden, line)
+
+
+def recoverable(full: np.ndarray, hidden: np.ndarray) -> list[tuple[int, int]]:
+    """Hidden cells whose value follows exactly from the visible cells and the totals.
+
+    The table with totals obeys one linear equation per row and per column. A hidden cell is
+    determined exactly when every solution of the homogeneous system in the hidden cells gives
+    it the same value, i.e. when the null space has no component on it.
+    """
+    cells = list(zip(*np.nonzero(hidden)))
+    if not cells:
+        return []
+    rows, cols = full.shape
+    index = {cell: k for k, cell in enumerate(cells)}
+    equations = []
+    for r in range(rows):
+        eq = np.zeros(len(cells))
+        for c in range(cols):
+            if (r, c) in index:
+                eq[index[(r, c)]] += -1.0 if c == cols - 1 else 1.0
+        equations.append(eq)
+    for c in range(cols):
+        eq = np.zeros(len(cells))
+        for r in range(rows):
+            if (r, c) in index:
+                eq[index[(r, c)]] += -1.0 if r == rows - 1 else 1.0
+        equations.append(eq)
+    a = np.array(equations)
+    _, s, vt = np.linalg.svd(a)
+    rank = int((s > 1e-9).sum())
+    null = vt[rank:].T  # columns span the null space
+    determined = np.linalg.norm(null, axis=1) < 1e-9 if null.size else np.ones(len(cells), bool)
+    return [cells[k] for k in np.flatnonzero(determined)]
+
+
+def _lines(shape: tuple[int, int]):
+    rows, cols = shape
+    for r in range(rows):
+        yield (np.full(cols, r), np.arange(cols))
+    for c in range(cols):
+        yield (np.arange(rows), np.full(rows, c))
+
+
+def _hide_smallest(full: np.ndarray, hidden: np.ndarray, line) -> None:
+    rs, cs = (np.asarray(x) for x in line)
+    rows, cols = full.shape
+    along_row = len(set(rs.tolist())) == 1
+
+    def cost(r, c):
+        # The crossing line of this cell: hiding it there too may settle two lines at once.
+        crossing = hidden[:, c] if along_row else hidden[r, :]
+        is_total = (r == rows - 1) or (c == cols - 1)
+        return (is_total, crossing.sum() != 1, full[r, c], r, c)
+
+    # Prefer inner cells to totals, then cells that also complete their crossing line, then the
+    # smallest count (the least information lost), then the first position (deterministic).
+    r, c = min(((r, c) for r, c in zip(rs, cs) if not hidden[r, c]), key=lambda rc: cost(*rc))
+    hidden[r, c] = True
+
+
+# -- pseudonyms ----------------------------------------------------------------------------------
+
+def key_path(path: Path | str | None = None) -> Path:
+    """Where the instructor key lives: ``path``, else ``instructor.key`` in the data folder."""
+    chosen = Path(path).expanduser() if path else home() / KEY_FILE
+    repo = REPO_DATA.parent.resolve()
+    if chosen.resolve().is_relative_to(repo):
+        raise PrivacyError(f"{chosen}: keep the instructor key outside the repository ({repo})")
+    return chosen
+
+
+def instructor_key(path: Path | str | None = None) -> bytes:
+    """The 32-byte key for pseudonyms, made with ``secrets.token_bytes`` on first use (mode 600)."""
+    chosen = key_path(path)
+    try:
+        key = chosen.read_bytes()
+    except FileNotFoundError:
+        chosen.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(chosen, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(secrets.token_bytes(32))
+        key = chosen.read_bytes()
+    if len(key) < 32:
+        raise PrivacyError(f"{chosen}: the instructor key is damaged (fewer than 32 bytes); move it away to make a new one")
+    return key
+
+
+def pseudonym(identifier: str, key: bytes | None = None, *, key_path: Path | str | None = None) -> str:
+    """A stable keyed pseudonym: HMAC-SHA256 of the identifier under the instructor key (hex).
+
+    Without the key nobody can test a guessed identifier against it; with the key, the same
+    learner always gets the same pseudonym, so internal joins work.
+
+    Examples
+    --------
+    >>> key = bytes(32)
+    >>> pseudonym("learner-1", key) == pseudonym("learner-1", key)
+    True
+    >>> pseudonym("learner-1", key) != pseudonym("learner-1", b"x" * 32)
+    True
+    """
+    secret = key if key is not None else instructor_key(key_path)
+    return "P" + hmac.new(secret, str(identifier).encode("utf-8"), digestmod="sha256").hexdigest()
+
+
+# -- research codes and crosswalks ---------------------------------------------------------------
+
+def research_codes(learners, existing: dict[str, str] | None = None) -> dict[str, str]:
+    """Random research codes (``R`` + 8 hex digits) for learners, keeping any existing ones.
+
+    The codes are drawn with :mod:`secrets` and carry no information about the learner.
+    """
+    codes = dict(existing or {})
+    used = set(codes.values())
+    for learner in sorted(set(map(str, learners)) - set(codes)):
+        code = "R" + secrets.token_hex(4).upper()
+        while code in used:
+            code = "R" + secrets.token_hex(4).upper()
+        codes[learner] = code
+        used.add(code)
+    return codes
+
+
+def read_crosswalk(path: Path | str) -> dict[str, str]:
+    """Load a crosswalk CSV (``learner,research_code``); an absent file is an empty crosswalk."""
+    path = Path(path)
+    if not path.exists():
+        return {}
+    table = pd.read_csv(path, dtype=str, keep_default_na=False)
+    if list(table.columns) != ["learner", "research_code"]:
+        raise PrivacyError(f"{path}: a crosswalk has the columns learner,research_code; found {','.join(table.columns)}")
+    return dict(zip(table["learner"], table["research_code"]))
+
+
+def write_crosswalk(codes: dict[str, str], path: Path | str, export_dir: Path | str) -> Path:
+    """Write the crosswalk (mode 600), refusing any path inside the export folder."""
+    path, export_dir = Path(path).expanduser(), Path(export_dir).expanduser()
+    if path.resolve().is_relative_to(export_dir.resolve()):
+        raise PrivacyError(
+            f"{path}: the crosswalk must not be inside the export folder {export_dir}; it stays with "
+            "the instructor and never travels with the data"
+        )
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
+        pd.DataFrame(sorted(codes.items()), columns=["learner", "research_code"]).to_csv(
+            handle, index=False, lineterminator="\n")
+    os.replace(tmp, path)
+    return path
+
+
+def default_crosswalk_path(stamp: str) -> Path:
+    """``crosswalks/crosswalk-<stamp>.csv`` in the instructor's data folder."""
+    return home() / "crosswalks" / f"crosswalk-{stamp}.csv"
