@@ -9,7 +9,9 @@ from __future__ import annotations
 import ipywidgets as ipw
 
 from . import identity
+from .a11y import ChoiceGroup, LiveStatus, RangeInput, RevealPanel
 from .cases import Case, load_case
+from .classmode import follow_service
 from .errors import AlreadyAnswered, DualroleError
 from .render import markdown, text
 from .reveal import reveal_html
@@ -51,6 +53,9 @@ class CaseCard(ipw.VBox):
         self._build()
         super().__init__(children=self._children(), layout=_WIDE)
         self.add_class("dualrole-card")
+        # On a hub's class service (issue 6) the card follows the instructor's pacing and its outbox.
+        self.follower = None
+        self.follower = follow_service(self)
         self._show_state()
 
     # -- layout --------------------------------------------------------------------------------
@@ -62,14 +67,11 @@ class CaseCard(ipw.VBox):
             f"<h3>{text(c.title)}</h3><p><em>Module {number}: {text(module_title)}</em></p>"
         )
         self.vignette = ipw.HTML(markdown(c.vignette), layout=_WIDE)
-        self.options = ipw.RadioButtons(
-            options=[(o.label, o.id) for o in c.options], value=None,
-            description="Your decision:", style=_DESCRIPTION, layout=_WIDE,
+        # Accessible replacements for RadioButtons, IntSlider and the status/reveal HTML (widgets/a11y.py).
+        self.options = ChoiceGroup(
+            options=[(o.label, o.id) for o in c.options], value=None, description="Your decision:", layout=_WIDE,
         )
-        self.confidence = ipw.IntSlider(
-            value=50, min=0, max=100, step=5, description="Confidence (%):",
-            style=_DESCRIPTION, continuous_update=False,
-        )
+        self.confidence = RangeInput(value=50, min=0, max=100, step=5, unit="%", description="Confidence:")
         self.kitchener = {
             factor: ipw.Dropdown(
                 options=[("Not rated", None)] + [(level.capitalize(), level) for level in RISK_LEVELS],
@@ -85,8 +87,8 @@ class CaseCard(ipw.VBox):
                                  tooltip="Save your answer; the reference appears after you commit")
         self.revote_button = ipw.Button(description="Change my answer (once)", layout=ipw.Layout(display="none"),
                                         tooltip="Revise your answer after seeing the reference")
-        self.status = ipw.HTML(layout=_WIDE)
-        self.reveal = ipw.HTML(layout=_WIDE)
+        self.status = LiveStatus(layout=_WIDE)
+        self.reveal = RevealPanel(layout=_WIDE)
 
         for control in (self.options, self.justification, *self.kitchener.values()):
             control.observe(self._on_change, names="value")
@@ -123,7 +125,7 @@ class CaseCard(ipw.VBox):
         if self._editing():
             reason = self.session.blocker(self.draft)
             self.submit.disabled = reason is not None
-            self.status.value = f'<p role="status">{text(reason or "Ready to commit.")}</p>'
+            self.status.say(reason or "Ready to commit.")
 
     def _editing(self) -> bool:
         return not self.options.disabled
@@ -134,14 +136,15 @@ class CaseCard(ipw.VBox):
             self.session.commit(self.draft)
         except AlreadyAnswered:
             self._show_state()
-            self.status.value = ('<p role="status">This answer was already committed in another tab or '
-                                 "window; that answer is shown.</p>")
+            self.status.say("This answer was already committed in another tab or window; that answer is shown.")
             return
         except DualroleError as exc:
-            self.status.value = f'<p role="alert">Not saved: {text(exc)}</p>'
             self._on_change()
+            self.status.say(f"Not saved: {exc}", urgent=True)
             return
         self._show_state()
+        if self.reveal.value:
+            self.reveal.focus()  # the button is now disabled: take the learner to the reveal
 
     def _on_revote(self, _button=None) -> None:
         if not self.session.can_revote:
@@ -149,11 +152,17 @@ class CaseCard(ipw.VBox):
         self._set_locked(False)
         self.revote_button.layout.display = "none"
         self.submit.description = "Commit my revised answer"
-        self.status.value = ('<p role="status">Revise your answer once. Your first answer stays on record; '
-                             "the new one is saved as a second attempt.</p>")
         self._on_change()
+        self.status.say("Revise your answer once. Your first answer stays on record; "
+                        "the new one is saved as a second attempt.")
+        self.options.focus()  # the button just pressed is now hidden
 
     def _show_state(self) -> None:
+        self._render_state()
+        if self.follower is not None:
+            self.follower.update_card()
+
+    def _render_state(self) -> None:
         s = self.session
         if not s.committed:
             self._set_locked(False)
@@ -165,11 +174,11 @@ class CaseCard(ipw.VBox):
         self.submit.description = "Committed"
         self.revote_button.layout.display = None if s.can_revote else "none"
         if s.reveal_released:
-            self.status.value = '<p role="status">Saved. The reference is shown below.</p>'
+            self.status.say("Saved. The reference is shown below.")
             self.reveal.value = reveal_html(self.case, s.attempts, s.cohort_view(), stale=s.stale)
         else:
-            self.status.value = ('<p role="status">Saved. The reference for this case is held back until '
-                                 "the end of the course, so that the later assessment is fair.</p>")
+            self.status.say("Saved. The reference for this case is held back until "
+                            "the end of the course, so that the later assessment is fair.")
             self.reveal.value = ""
 
     def _fill(self, draft: Draft) -> None:

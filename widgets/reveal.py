@@ -18,7 +18,7 @@ def verdict(case: Case, option_id: str) -> str:
     if option_id in case.preferred:
         return "matches the reference (preferred)"
     if option_id in case.acceptable:
-        return "acceptable under the reference"
+        return "is acceptable under the reference"
     return "differs from the reference"
 
 

@@ -224,10 +224,9 @@ class PageWatch:
 LOCAL_HOSTS = ("http://127.0.0.1", "ws://127.0.0.1")
 
 
-@pytest.fixture
-def page(chromium, lab, request):
-    """A fresh browser page that records console errors and dismisses (and records) any dialog."""
-    context = chromium.new_context(viewport=VIEWPORT)
+def new_watched_page(browser):
+    """A page in a fresh context that records console errors and dismisses (and records) dialogs."""
+    context = browser.new_context(viewport=VIEWPORT)
     pg = context.new_page()
     watch = PageWatch()
 
@@ -243,6 +242,9 @@ def page(chromium, lab, request):
             watch.console_errors.append(msg.text)
 
     def on_dialog(dialog):
+        if dialog.type == "beforeunload":  # JupyterLab's "leave with unsaved changes?" on navigation
+            dialog.accept()
+            return
         watch.dialogs.append(f"{dialog.type}: {dialog.message}")
         dialog.dismiss()
 
@@ -255,16 +257,28 @@ def page(chromium, lab, request):
     pg.on("dialog", on_dialog)
     pg.on("requestfailed", on_request_failed)
     pg.watch = watch
+    return pg
+
+
+def save_failure_screenshot(pg, node) -> None:
+    report = getattr(node, "rep_call", None)
+    if report is not None and report.failed:
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        try:
+            pg.screenshot(path=str(ARTIFACTS / f"FAILED-{node.name}.png"))
+        except Exception:  # noqa: BLE001 - a failed screenshot must not hide the real failure
+            pass
+
+
+@pytest.fixture
+def page(chromium, lab, request):
+    """A fresh, watched browser page for one test; its kernels are stopped afterwards."""
+    pg = new_watched_page(chromium)
     try:
         yield pg
     finally:
-        if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
-            ARTIFACTS.mkdir(parents=True, exist_ok=True)
-            try:
-                pg.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True)
-            except Exception:  # noqa: BLE001 - a failed screenshot must not hide the real failure
-                pass
-        context.close()
+        save_failure_screenshot(pg, request.node)
+        pg.context.close()
         lab.shutdown_kernels()
 
 

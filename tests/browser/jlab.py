@@ -149,3 +149,62 @@ def screenshot(target, name: str, folder: Path = ARTIFACTS) -> Path:
     finally:
         page.set_viewport_size(size)
     return path
+
+
+def open_in_app(page, path: str) -> None:
+    """Open another notebook in the already loaded JupyterLab (no page load); wait for its kernel."""
+    page.evaluate("async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }", path)
+    page.wait_for_function(
+        f"(path) => {_CURRENT} && window.jupyterapp.shell.currentWidget.context"
+        " && window.jupyterapp.shell.currentWidget.context.path === path",
+        arg=path, timeout=KERNEL_TIMEOUT,
+    )
+    page.wait_for_function(f"() => {_KERNEL_IDLE}", timeout=KERNEL_TIMEOUT)
+
+
+def close_current(page) -> None:
+    """Stop the open notebook's kernel and close it without saving (the served copy stays clean)."""
+    page.evaluate(
+        """async () => {
+            const w = window.jupyterapp.shell.currentWidget;
+            await w.sessionContext.shutdown();
+            w.context.model.dirty = false;
+            w.dispose();
+        }"""
+    )
+
+
+# -- accessibility (axe-core) -------------------------------------------------------------------
+
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa"]
+
+
+def run_axe(page, selector: str, axe_path: Path) -> dict:
+    """Run axe-core (WCAG 2.1 A and AA rules) on the elements matching ``selector``.
+
+    Returns ``{"violations": [...], "rules": [every rule id that ran], "incomplete": [...]}``.
+    """
+    if not page.evaluate("() => typeof window.axe !== 'undefined'"):
+        page.add_script_tag(path=str(axe_path))
+    return page.evaluate(
+        """async ([selector, tags]) => {
+            const result = await axe.run({include: [[selector]]}, {runOnly: {type: 'tag', values: tags},
+                                                                   resultTypes: ['violations']});
+            const brief = (list) => list.map(r => ({id: r.id, impact: r.impact, help: r.help,
+                nodes: r.nodes.map(n => n.target.join(' ') + ' :: ' + (n.failureSummary || '').slice(0, 300))}));
+            const rules = [...result.passes, ...result.violations, ...result.incomplete, ...result.inapplicable]
+                .map(r => r.id);
+            return {violations: brief(result.violations), incomplete: brief(result.incomplete),
+                    rules: [...new Set(rules)].sort()};
+        }""",
+        [selector, AXE_TAGS],
+    )
+
+
+def serious(violations: list[dict]) -> list[dict]:
+    return [v for v in violations if v["impact"] in ("serious", "critical")]
+
+
+def aria_snapshot(locator) -> str:
+    """The accessibility tree of a locator as Playwright computes it: roles and accessible names."""
+    return locator.aria_snapshot()

@@ -29,9 +29,9 @@ def first_card_focus_start(page) -> None:
 
 
 def answer_by_keyboard(page, justification: str = JUSTIFICATION, confidence_steps: int = 3) -> None:
-    """Choose an option, set confidence, type the reasoning and commit, by key presses alone."""
-    tab_until(page, IS_OPTION)
-    page.keyboard.press("Space")
+    """Choose the second option, set confidence, type the reasoning and commit, by key presses alone."""
+    tab_until(page, IS_OPTION)  # Tab enters the radio group once, on its first option
+    page.keyboard.press("ArrowDown")  # the arrow key moves the choice to the second option
     tab_until(page, IS_CONFIDENCE)
     for _ in range(confidence_steps):
         page.keyboard.press("ArrowRight")
@@ -75,4 +75,6 @@ def test_lesson_answered_by_keyboard_is_stored(page, lab, learner_home):
     assert row["justification"] == JUSTIFICATION
     assert row["confidence"] == 65  # 50, then three steps of 5 to the right
     assert row["client"] == "lab"
-    assert load_case(row["case_id"]).title == case_title  # the row belongs to the card answered
+    case = load_case(row["case_id"])
+    assert case.title == case_title  # the row belongs to the card answered
+    assert row["option_id"] == case.options[1].id

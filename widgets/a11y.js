@@ -1,0 +1,180 @@
+// Accessible controls for the case card, where ipywidgets falls short (jupyter-widgets/ipywidgets#2650):
+// a radio group with a programmatic name, a confidence slider with a label, a status line that is a
+// persistent live region, and a reveal panel that takes the focus when the learner commits.
+//
+// Labels and messages are set with textContent, never innerHTML. The one exception is the reveal,
+// whose HTML the kernel builds from escaped and sanitised parts (widgets/reveal.py, widgets/render.py).
+
+let serial = 0;
+const uid = (prefix) => `dualrole-${prefix}-${Math.random().toString(36).slice(2, 8)}-${serial++}`;
+
+// Keys these controls handle themselves. JupyterLab's notebook shortcuts (arrows move between cells,
+// Enter edits a cell) listen on the document, so they must not see them.
+const OWN_KEYS = new Set(["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End",
+  "PageUp", "PageDown", " ", "Enter"]);
+
+function keepOwnKeys(node) {
+  node.addEventListener("keydown", (event) => {
+    if (OWN_KEYS.has(event.key) && !event.ctrlKey && !event.metaKey && !event.altKey) {
+      event.stopPropagation();
+    }
+  });
+}
+
+function listen(model, events, handler) {
+  for (const name of events) model.on(name, handler);
+  return () => { for (const name of events) model.off(name, handler); };
+}
+
+// A fieldset whose legend names the group; native radios sharing one name, so Tab enters the
+// group once and the arrow keys move the choice.
+function renderChoice({ model, el }) {
+  const fieldset = document.createElement("fieldset");
+  fieldset.className = "dualrole-choice";
+  const legend = document.createElement("legend");
+  fieldset.append(legend);
+  const name = uid("choice");
+  let inputs = [];
+
+  function sync() {
+    fieldset.disabled = model.get("disabled");
+    const value = model.get("value");
+    for (const input of inputs) input.checked = input.value === value;
+  }
+
+  function build() {
+    legend.textContent = model.get("description");
+    for (const row of fieldset.querySelectorAll("label")) row.remove();
+    inputs = model.get("options").map(([label, value]) => {
+      const row = document.createElement("label");
+      const input = document.createElement("input");
+      input.type = "radio";
+      input.name = name;
+      input.value = value;
+      input.addEventListener("change", () => {
+        if (input.checked) {
+          model.set("value", value);
+          model.save_changes();
+        }
+      });
+      const span = document.createElement("span");
+      span.textContent = label;
+      row.append(input, span);
+      fieldset.append(row);
+      return input;
+    });
+    sync();
+  }
+
+  keepOwnKeys(fieldset);
+  build();
+  el.append(fieldset);
+  const offBuild = listen(model, ["change:options", "change:description"], build);
+  const offSync = listen(model, ["change:value", "change:disabled"], sync);
+  return () => { offBuild(); offSync(); };
+}
+
+// A native range input named by its label; the readout is visible but hidden from assistive
+// technology, which hears aria-valuetext ("65%") instead.
+function renderRange({ model, el }) {
+  const id = uid("range");
+  const wrap = document.createElement("div");
+  wrap.className = "dualrole-range";
+  const label = document.createElement("label");
+  label.htmlFor = id;
+  const input = document.createElement("input");
+  input.type = "range";
+  input.id = id;
+  const readout = document.createElement("span");
+  readout.className = "dualrole-range-readout";
+  readout.setAttribute("aria-hidden", "true");
+
+  function show(value) {
+    const words = `${value}${model.get("unit")}`;
+    readout.textContent = words;
+    input.setAttribute("aria-valuetext", words);
+  }
+
+  function sync() {
+    label.textContent = model.get("description");
+    input.min = model.get("min");
+    input.max = model.get("max");
+    input.step = model.get("step");
+    input.value = model.get("value");
+    input.disabled = model.get("disabled");
+    show(model.get("value"));
+  }
+
+  input.addEventListener("input", () => show(Number(input.value)));
+  input.addEventListener("change", () => {
+    model.set("value", Number(input.value));
+    model.save_changes();
+  });
+  keepOwnKeys(input);
+  wrap.append(label, input, readout);
+  sync();
+  el.append(wrap);
+  return listen(model, ["change:value", "change:min", "change:max", "change:step", "change:disabled",
+    "change:description", "change:unit"], sync);
+}
+
+// Two live regions made once, so that every later message is announced: role=status (polite)
+// for progress, role=alert (assertive) for a failed save.
+function renderStatus({ model, el }) {
+  const polite = document.createElement("p");
+  polite.setAttribute("role", "status");
+  polite.className = "dualrole-status";
+  const urgent = document.createElement("p");
+  urgent.setAttribute("role", "alert");
+  urgent.className = "dualrole-status dualrole-status-urgent";
+
+  function sync() {
+    const message = model.get("value");
+    const isUrgent = model.get("urgent");
+    polite.textContent = isUrgent ? "" : message;
+    urgent.textContent = isUrgent ? message : "";
+  }
+
+  sync();
+  el.append(polite, urgent);
+  return listen(model, ["change:value", "change:urgent"], sync);
+}
+
+// The reveal: HTML built by the kernel (widgets/reveal.py). The card asks for the focus to move
+// here when the learner commits, so a keyboard or screen-reader user lands on it.
+function renderReveal({ model, el }) {
+  const box = document.createElement("div");
+  box.className = "dualrole-reveal-box";
+  const show = () => { box.innerHTML = model.get("value"); };
+  show();
+  el.append(box);
+  return listen(model, ["change:value"], show);
+}
+
+// Where focus goes when the kernel asks (focus_request): the chosen radio (or the first), the
+// range input, or the reveal region.
+function focusTarget(el) {
+  return el.querySelector("input[type=radio]:checked") || el.querySelector("input, .dualrole-reveal");
+}
+
+function moveFocus(el) {
+  const target = focusTarget(el);
+  if (!target) return;
+  const isInput = target.matches("input");
+  if (!isInput) target.tabIndex = -1;
+  target.focus({ preventScroll: true });
+  target.scrollIntoView({ block: isInput ? "nearest" : "start" });
+}
+
+const RENDERERS = { choice: renderChoice, range: renderRange, status: renderStatus, reveal: renderReveal };
+
+export default {
+  render(context) {
+    const { model, el } = context;
+    const cleanup = RENDERERS[model.get("kind")](context);
+    // The request arrives after the state it depends on (unlocked inputs, new reveal HTML);
+    // wait one frame so that state is in the page.
+    const offFocus = listen(model, ["change:focus_request"], () => requestAnimationFrame(() => moveFocus(el)));
+    return () => { cleanup(); offFocus(); };
+  },
+};
