@@ -76,7 +76,7 @@ def fleiss_kappa(df: pd.DataFrame, item: str = "case_id", rater: str = "learner"
     if wide.shape[0] < 1 or wide.notna().sum(axis=1).min() < 2:
         raise DualroleError(f"Fleiss' kappa needs at least two {rater}s rating every {item}")
     cats = _categories(df[value], categories)
-    stray = sorted(set(map(str, wide.stack())) - set(map(str, cats)))
+    stray = sorted(set(map(str, wide.stack().dropna())) - set(map(str, cats)))
     if stray:
         raise DualroleError(f"{value} has values outside the given categories: {stray}")
     index = {str(c): i for i, c in enumerate(cats)}
@@ -132,7 +132,7 @@ def krippendorff_alpha(df: pd.DataFrame, item: str = "case_id", rater: str = "le
                 raise DualroleError(f"ordinal alpha on text needs the order of {value}: pass order=[...]")
         else:
             cats = _categories(df[value], order)
-        stray = sorted(set(wide.stack().astype(str)) - set(map(str, cats)))
+        stray = sorted(set(wide.stack().dropna().astype(str)) - set(map(str, cats)))
         if stray:
             raise DualroleError(f"{value} has values outside the given order: {stray}")
         matrix = matrix.apply(lambda col: col.map({c: i for i, c in enumerate(cats)}))
@@ -233,6 +233,8 @@ def _wide(df: pd.DataFrame, item: str, rater: str, value: str) -> pd.DataFrame:
             f"{rater} {first[rater]!r} rated {item} {first[item]!r} more than once: keep one "
             "answer per rater and item first (e.g. answers(df, phase='pre'))"
         )
+    # As objects, so integer codes stay integers beside the NaN of a missing rating.
+    ratings = ratings.assign(**{value: ratings[value].astype(object)})
     wide = ratings.pivot(index=item, columns=rater, values=value)
     return wide.astype(object).where(wide.notna(), np.nan)
 

@@ -168,7 +168,7 @@ def answers(df: pd.DataFrame, phase: str | None = None, attempt: str = "first") 
     --------
     >>> df = sample()
     >>> first = answers(df, phase="pre")
-    >>> first.duplicated(["learner", "case_id"]).any()
+    >>> bool(first.duplicated(["learner", "case_id"]).any())
     False
     """
     if attempt not in ("first", "final"):

@@ -32,7 +32,7 @@ def paired(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     columns = ["option_id", "stance", "matches_reference", "score", "confidence"]
     pre = chosen[chosen["phase"] == PRE].set_index(keys)[columns]
     post = chosen[chosen["phase"] == POST].set_index(keys)[columns]
-    both = pre.join(post, how="inner", lsuffix="_pre", rsuffix="_post").reset_index()
+    both = pre.join(post, how="inner", suffixes=("_pre", "_post")).reset_index()
     renamed = {f"{c}_{p}": f"{p}_{c}" for c in columns for p in (PRE, POST)}
     renamed |= {f"matches_reference_{p}": f"{p}_match" for p in (PRE, POST)}
     both = both.rename(columns=renamed)

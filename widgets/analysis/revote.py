@@ -23,7 +23,7 @@ def revotes(df: pd.DataFrame) -> pd.DataFrame:
     cols = ["option_id", "matches_reference", "confidence"]
     first = df[df["attempt"] == 1].set_index(keys)[cols]
     second = df[df["attempt"] == 2].set_index(keys)[cols]
-    both = first.join(second, how="inner", lsuffix="_first", rsuffix="_second").reset_index()
+    both = first.join(second, how="inner", suffixes=("_first", "_second")).reset_index()
     before = both["matches_reference_first"].fillna(False).astype(bool)
     after = both["matches_reference_second"].fillna(False).astype(bool)
     same = both["option_id_first"] == both["option_id_second"]

@@ -1,0 +1,104 @@
+"""Pre/post statistics reproduce published worked examples."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from widgets.analysis import homogeneity, paired, prepost, stance_shift, tidy
+from widgets.cases import load_case
+
+
+def pairs_frame(counts: dict[tuple[bool, bool], int], case_id: str = "cosmetics") -> pd.DataFrame:
+    """Learners answering one case pre and post: counts of (matched before, matched after)."""
+    case = load_case(case_id)
+    right = case.option(case.preferred[0])
+    wrong = next(o for o in case.options if o.id not in case.preferred and o.id not in case.acceptable)
+    rows, k = [], 0
+    for (before, after), n in counts.items():
+        for _ in range(n):
+            k += 1
+            for phase, matched in (("pre", before), ("post", after)):
+                option = right if matched else wrong
+                rows.append({"learner": f"l{k}", "cohort": "c", "case_id": case_id,
+                             "case_version": case.case_version, "phase": phase, "attempt": 1,
+                             "option_id": option.id, "stance": option.stance, "confidence": 50,
+                             "justification": "x" * 20, "submitted_at": "2025-01-01T00:00:00Z",
+                             "consent": True})
+    return tidy(pd.DataFrame(rows))
+
+
+def test_exact_mcnemar_fagerland_2013_example():
+    # Fagerland, Lydersen & Laake (2013), BMC Med Res Methodol 13:91, Table 1 (Bentur et al.
+    # 2009): airway hyper-responsiveness before/after stem cell transplantation in 21 children:
+    # yes/yes 1, yes/no 1, no/yes 7, no/no 12. Exact conditional McNemar p = 0.070.
+    df = pairs_frame({(True, True): 1, (True, False): 1, (False, True): 7, (False, False): 12})
+    row = prepost(df).loc["cosmetics"]
+    assert (row["n"], row["improved"], row["worsened"]) == (21, 7, 1)
+    assert row["pvalue"] == pytest.approx(0.0703, abs=5e-5)
+
+
+def test_wilson_intervals_newcombe_1998_examples():
+    # Newcombe (1998), Stat Med 17:857-872, Table II, method 3 (Wilson score, no continuity
+    # correction): 81/263 -> 0.2553 to 0.3662; 15/148 -> 0.0624 to 0.1605.
+    df = pairs_frame({(True, True): 15, (False, True): 66, (False, False): 182})
+    row = prepost(df).loc["cosmetics"]
+    assert row["pre_share"] == pytest.approx(15 / 263)
+    assert (row["post_low"], row["post_high"]) == pytest.approx((0.2553, 0.3662), abs=5e-5)
+    df = pairs_frame({(True, True): 15, (False, False): 133})
+    row = prepost(df).loc["cosmetics"]
+    assert (row["pre_low"], row["pre_high"]) == pytest.approx((0.0624, 0.1605), abs=5e-5)
+
+
+def test_cohens_h_from_cohen_1988_table():
+    # Cohen (1988), Statistical Power Analysis, Table 6.2.1: phi = 2 arcsin sqrt(p);
+    # phi(.50) = 1.571 and phi(.25) = 1.047, so h = .524 for a rise from .25 to .50.
+    df = pairs_frame({(True, True): 25, (False, True): 25, (False, False): 50})
+    row = prepost(df).loc["cosmetics"]
+    assert (row["pre_share"], row["post_share"]) == (0.25, 0.5)
+    assert row["cohens_h"] == pytest.approx(0.524, abs=5e-4)
+
+
+# Stuart, A. (1955). A test for homogeneity of the marginal distributions in a two-way
+# classification. Biometrika 42, 412-416: unaided distance vision of 7477 women, right eye
+# (rows) by left eye (columns), grades best to worst. Agresti (2002), Categorical Data
+# Analysis, 2nd ed., section 10.3, reports the Stuart-Maxwell statistic 11.96 on df = 3
+# (p = 0.008), and Bowker's symmetry statistic 19.11 on df = 6.
+STUART_1955 = [[1520, 266, 124, 66], [234, 1512, 432, 78], [117, 362, 1772, 205], [36, 82, 179, 492]]
+
+
+def test_stuart_maxwell_on_stuart_1955_vision_data():
+    result = homogeneity(pd.DataFrame(STUART_1955))
+    assert result["statistic"] == pytest.approx(11.96, abs=5e-3)
+    assert result["df"] == 3
+    assert result["pvalue"] == pytest.approx(0.0075, abs=5e-4)
+    assert result["bowker"] == pytest.approx(19.11, abs=5e-3)
+
+
+def test_stances_nobody_moved_between_do_not_break_stuart_maxwell():
+    # An unused category and one whose members all stayed put make statsmodels' covariance
+    # singular. They hold no change, so dropping them leaves the published result.
+    table = np.zeros((6, 6), dtype=int)
+    table[:4, :4] = STUART_1955
+    table[5, 5] = 40  # everyone in the last category stayed there
+    result = homogeneity(pd.DataFrame(table))
+    assert result["statistic"] == pytest.approx(11.96, abs=5e-3)
+    assert result["df"] == 3
+
+
+def test_paired_keeps_only_learners_with_both_phases():
+    df = pairs_frame({(True, False): 3, (False, True): 4})
+    df = df[~((df["learner"] == "l1") & (df["phase"] == "post"))]
+    pairs = paired(df)
+    assert sorted(pairs["learner"]) == [f"l{k}" for k in range(2, 8)]
+    assert {"pre_stance", "post_stance", "pre_match", "post_match"} <= set(pairs.columns)
+
+
+def test_stance_shift_on_the_sample_uses_every_paired_answer():
+    from widgets.analysis import sample
+
+    df = sample()
+    result = stance_shift(df)
+    assert result["n"] == len(paired(df))
+    assert 0 <= result["pvalue"] <= 1

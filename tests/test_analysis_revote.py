@@ -1,0 +1,29 @@
+"""Revotes: switching after the reveal, toward or away from the reference."""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from widgets.analysis import revote_summary, revotes, tidy
+from widgets.cases import load_case
+
+
+def test_directions_and_rates():
+    case = load_case("cosmetics")
+    right = case.preferred[0]
+    wrong = [o.id for o in case.options if o.id not in case.preferred]
+    plan = {"a": [wrong[0], right], "b": [right, wrong[0]], "c": [wrong[0], wrong[1]], "d": [right, right],
+            "e": [wrong[0]], "f": [right]}
+    rows = []
+    for learner, options in plan.items():
+        for attempt, option in enumerate(options, start=1):
+            rows.append({"learner": learner, "cohort": "c", "case_id": case.id, "case_version": case.case_version,
+                         "phase": "practice", "attempt": attempt, "option_id": option,
+                         "stance": case.option(option).stance, "confidence": 50, "justification": "x" * 20,
+                         "submitted_at": f"2025-01-01T00:0{attempt}:00Z", "consent": True})
+    df = tidy(pd.DataFrame(rows))
+    directions = revotes(df).set_index("learner")["direction"].astype(str).to_dict()
+    assert directions == {"a": "toward", "b": "away", "c": "lateral", "d": "stayed"}
+    summary = revote_summary(df).loc["practice"]
+    assert (summary["n"], summary["revoted"], summary["switched"]) == (6, 4, 3)
+    assert summary["revote_rate"] == 4 / 6 and summary["switch_rate"] == 3 / 4
