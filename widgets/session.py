@@ -64,6 +64,8 @@ class CaseSession:
         self.min_justification = min_justification
         # A callable deciding whether the reveal is released yet (pre-test phases hold it back).
         self._reveal_ready = reveal_ready or (lambda: True)
+        # Class mode (widgets.classmode.ClassPace): the instructor opens voting, the revote and the reveal.
+        self.pace = None
         self.started_at: datetime = utcnow()
         self.attempts: list[dict] = []
         self.resume()
@@ -94,11 +96,13 @@ class CaseSession:
 
     @property
     def can_revote(self) -> bool:
+        if self.pace is not None and self.pace.paced:
+            return self.state == "committed" and self.pace.revote_open
         return self.state == "committed" and self.reveal_released
 
     @property
     def reveal_released(self) -> bool:
-        return self.committed and self._reveal_ready()
+        return self.committed and self._reveal_ready() and (self.pace is None or self.pace.reveal_open)
 
     @property
     def stale(self) -> bool:
@@ -111,6 +115,8 @@ class CaseSession:
         """Why the draft cannot be committed yet, in words for the learner; None when it can."""
         if self.state == "revoted":
             return "You have already committed and revised this answer."
+        if self.pace is not None and (held := self.pace.holds(len(self.attempts) + 1)):
+            return held
         if draft.option_id is None:
             return "Choose one of the options to continue."
         if draft.option_id not in {o.id for o in self.case.options}:
@@ -164,7 +170,10 @@ class CaseSession:
     def cohort_view(self) -> CohortView:
         """The cohort's latest answers to this case, to be shown only once enough have answered."""
         counts = self.store.cohort_answers(self.case.id, self.cohort, self.phase)
-        return CohortView(total=sum(counts.values()), min_cohort=self.min_cohort, counts=counts)
+        # The class service sends its total and minimum with the counts it may withhold (widgets.client).
+        total = getattr(counts, "total", sum(counts.values()))
+        min_cohort = max(self.min_cohort, getattr(counts, "min_cohort", 0))
+        return CohortView(total=total, min_cohort=min_cohort, counts=dict(counts))
 
     def draft_from(self, row: dict) -> Draft:
         """A committed row turned back into the inputs that produced it (for resume)."""

@@ -415,5 +415,15 @@ def open_store(url: str | None = None) -> Store:
         >>> store = open_store("sqlite:///:memory:")   # doctest: +SKIP
         >>> store.count()                              # doctest: +SKIP
         0
+
+    With no ``url``, on a hub whose class service is configured (``DUALROLE_SERVICE_URL``, or
+    detected), this returns a :class:`~widgets.client.ServiceClient` with the same reading and
+    writing methods: the learner's kernel then holds no database credentials (issue 6).
     """
+    if url is None:
+        from .client import service_from_env
+
+        service = service_from_env()
+        if service is not None:
+            return service
     return Store(url or default_url())

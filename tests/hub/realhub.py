@@ -1,0 +1,187 @@
+"""A real JupyterHub for the integration tests: DummyAuthenticator, configurable-http-proxy from npm,
+and ``dualrole serve`` as a Hub-managed service writing to a PostgreSQL store.
+
+No single-user server is spawned: the test users' tokens come from the Hub's REST API, made by an
+admin service whose token is in the config. Needs ``npm ci --prefix tests/hub`` (or a
+``configurable-http-proxy`` on PATH); without it a local run skips, and ``CI=true`` fails.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent.parent
+LOCAL_PROXY = HERE / "node_modules" / ".bin" / "configurable-http-proxy"
+SCOPE = "access:services!service=dualrole"
+USERS = ("alice", "bob", "carol", "teacher")
+
+CONFIG = """\
+# Written by tests/hub/realhub.py for one test run.
+import sys
+from jupyterhub.services import service as _service
+from traitlets import Integer
+
+c = get_config()  # noqa: F821
+c.JupyterHub.ip = "127.0.0.1"
+c.JupyterHub.port = {proxy_port}
+c.JupyterHub.hub_ip = "127.0.0.1"
+c.JupyterHub.hub_port = {hub_port}
+c.ConfigurableHTTPProxy.command = [{proxy!r}]
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{proxy_api_port}"
+c.ConfigurableHTTPProxy.auth_token = {proxy_token!r}
+c.JupyterHub.authenticator_class = "dummy"
+c.Authenticator.allow_all = True
+c.JupyterHub.db_url = "sqlite:///{folder}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = "{folder}/jupyterhub_cookie_secret"
+c.JupyterHub.load_groups = {{"instructors": {{"users": ["teacher"]}}}}
+
+# What docs/deploy-jupyterhub.md asks for, as the test runs it.
+c.JupyterHub.services = [
+    {{
+        "name": "dualrole",
+        "url": "http://127.0.0.1:{service_port}",
+        "command": [sys.executable, "-m", "widgets", "serve", "--min-cohort", "2"],
+        "environment": {{"DUALROLE_STORE": {store_url!r}, "DUALROLE_HOME": "{folder}/service-home"}},
+        "cwd": {repo!r},
+    }},
+    {{"name": "test-admin", "api_token": {admin_token!r}}},
+]
+c.JupyterHub.load_roles = [
+    {{"name": "user", "scopes": ["self", "{scope}", "read:services!service=dualrole"]}},
+    {{"name": "dualrole-service", "services": ["dualrole"], "scopes": ["read:groups!group=instructors"]}},
+    {{"name": "test-admin", "services": ["test-admin"], "scopes": ["admin:users", "tokens"]}},
+]
+
+
+# Test only: the Hub checks a managed service every 30 s and restarts it when it has exited. Check
+# every second instead, so the restart test waits a second or two, not half a minute.
+class _QuickRestart(_service._ServiceSpawner):
+    poll_interval = Integer(1)
+
+
+_service._ServiceSpawner = _QuickRestart
+"""
+
+
+def proxy_command() -> str | None:
+    """configurable-http-proxy from tests/hub/node_modules, else from PATH."""
+    if LOCAL_PROXY.exists() and shutil.which("node"):
+        return str(LOCAL_PROXY)
+    return shutil.which("configurable-http-proxy")
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RealHub:
+    """One JupyterHub process with its proxy and the dualrole service, in a temporary folder."""
+
+    def __init__(self, store_url: str, proxy: str):
+        self.folder = Path(tempfile.mkdtemp(prefix="dualrole-hub-"))
+        self.admin_token = secrets.token_hex(24)
+        self.proxy_port, self.hub_port, self.service_port = _free_port(), _free_port(), _free_port()
+        self.url = f"http://127.0.0.1:{self.proxy_port}"
+        self.api_url = f"http://127.0.0.1:{self.hub_port}/hub/api"
+        self.service_url = f"{self.url}/services/dualrole/"
+        self.config = self.folder / "jupyterhub_config.py"
+        self.config.write_text(CONFIG.format(
+            proxy_port=self.proxy_port, hub_port=self.hub_port, proxy_api_port=_free_port(),
+            proxy=proxy, proxy_token=secrets.token_hex(24), folder=self.folder, service_port=self.service_port,
+            store_url=store_url, repo=str(REPO), admin_token=self.admin_token, scope=SCOPE,
+        ))
+        self.log = self.folder / "jupyterhub.log"
+        self.process: subprocess.Popen | None = None
+        self.tokens: dict[str, str] = {}
+
+    # -- lifecycle -----------------------------------------------------------------------------
+
+    def start(self, timeout: float = 60) -> None:
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "DUALROLE_"))}
+        with open(self.log, "wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "jupyterhub", "-f", str(self.config)],
+                cwd=self.folder, env=env, stdout=log, stderr=subprocess.STDOUT,
+            )
+        self.wait_for(lambda: self.admin().get("users").status_code == 200, timeout, "the Hub API")
+        for user in USERS:  # load_groups made 'teacher'; make the rest
+            self.admin().post(f"users/{user}")
+        self.wait_for(lambda: self.get("alice", "api/").status_code == 200, timeout, "the dualrole service")
+
+    def stop(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()  # the Hub stops its managed service and the proxy it started
+            try:
+                self.process.wait(20)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def wait_for(self, ready, timeout: float, what: str) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"JupyterHub exited while waiting for {what}:\n{self.log_tail()}")
+            try:
+                if ready():
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        raise RuntimeError(f"{what} not ready after {timeout} s:\n{self.log_tail()}")
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+    # -- the managed service -------------------------------------------------------------------
+
+    def service_pid(self) -> int | None:
+        """The pid of the running ``dualrole serve`` child of the Hub, if any."""
+        for task in Path(f"/proc/{self.process.pid}/task").iterdir():
+            for pid in (task / "children").read_text().split():
+                try:
+                    cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+                except FileNotFoundError:
+                    continue
+                if b"serve" in cmdline and b"widgets" in cmdline:
+                    return int(pid)
+        return None
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def admin(self) -> httpx.Client:
+        return httpx.Client(base_url=self.api_url + "/", timeout=10,
+                            headers={"Authorization": f"token {self.admin_token}"})
+
+    def token(self, user: str, scopes: list[str] | None = None) -> str:
+        """A Hub API token for ``user`` (like the one a learner's server gets), from the REST API."""
+        key = f"{user}:{json.dumps(scopes)}"
+        if key not in self.tokens:
+            body = {"note": "dualrole test", "expires_in": 3600,
+                    "scopes": scopes if scopes is not None else [SCOPE]}
+            reply = self.admin().post(f"users/{user}/tokens", json=body)
+            reply.raise_for_status()
+            self.tokens[key] = reply.json()["token"]
+        return self.tokens[key]
+
+    def get(self, user: str, path: str, **kwargs) -> httpx.Response:
+        headers = {"Authorization": f"token {self.token(user)}"}
+        return httpx.get(self.service_url + path, headers=headers, timeout=10, **kwargs)

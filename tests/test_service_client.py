@@ -1,0 +1,243 @@
+"""The learner's side of class mode: the client and its outbox, the card following the instructor,
+and the instructor's live dashboard. The service runs in a thread (tests/hub/inprocess.py)."""
+
+from __future__ import annotations
+
+import html
+import json
+import socket
+import threading
+
+import pytest
+
+pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pip install -e '.[test]'")
+
+from hub.inprocess import InProcessService  # noqa: E402
+
+from widgets.card import CaseCard  # noqa: E402
+from widgets.client import ServiceClient, ServiceRefused, service_from_env  # noqa: E402
+from widgets.live import LiveDashboard  # noqa: E402
+from widgets.outbox import Outbox  # noqa: E402
+from widgets.store import Store, open_store  # noqa: E402
+
+COHORT = "psy501"
+
+
+@pytest.fixture
+def service(tmp_path):
+    running = InProcessService(f"sqlite:///{tmp_path / 'class.sqlite'}", min_cohort=2).start()
+    yield running
+    running.stop()
+
+
+def client_for(service, who, tmp_path, url=None) -> ServiceClient:
+    return ServiceClient(url or service.url, service.token(who), outbox=Outbox(tmp_path / who / "outbox.jsonl"),
+                         timeout=2)
+
+
+def card_for(client, who, case="cosmetics") -> CaseCard:
+    return CaseCard(case, store=client, learner=who, cohort=COHORT, min_cohort=2)
+
+
+def commit(card, option=None, why="The roles conflict and the client could be harmed."):
+    card.options.value = option or ("decline_only" if card.case.id == "cosmetics" else card.case.options[0].id)
+    card.justification.value = why
+    assert not card.submit.disabled, card.status.value
+    card.submit.click()
+
+
+def status(card) -> str:
+    return card.status.value
+
+
+def closed_port_url() -> str:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    return f"http://127.0.0.1:{port}/services/dualrole/"
+
+
+# -- finding the service ---------------------------------------------------------------------------
+
+def test_open_store_talks_to_the_service_when_its_url_is_set(monkeypatch, tmp_path):
+    monkeypatch.setenv("DUALROLE_SERVICE_URL", "http://127.0.0.1:1/services/dualrole/")
+    assert isinstance(open_store(), ServiceClient)
+    assert open_store() is open_store()  # the cards of one kernel share one client
+    assert isinstance(open_store(f"sqlite:///{tmp_path / 'x.sqlite'}"), Store)  # an explicit store wins
+    monkeypatch.delenv("DUALROLE_SERVICE_URL")
+    assert service_from_env() is None
+
+
+# -- the outbox ------------------------------------------------------------------------------------
+
+def test_an_answer_made_while_the_service_is_down_waits_on_disk_and_arrives_once(service, tmp_path):
+    service.stop()
+    alice = client_for(service, "alice", tmp_path)
+    card = card_for(alice, "alice")
+    commit(card)
+    assert "Saved on this machine, will sync" in status(card)
+    lines = [json.loads(x) for x in (tmp_path / "alice" / "outbox.jsonl").read_text().splitlines()]
+    assert [x["response"]["case_id"] for x in lines] == ["cosmetics"]
+    assert card.session.state == "committed"  # the card shows the answer as committed
+
+    service.start()
+    card.follower.watcher.poll_now()  # what the card's asyncio task does every few seconds
+    assert "Saved on this machine" not in status(card)
+    assert alice.outbox.pending() == [] and (tmp_path / "alice" / "outbox.jsonl").read_text() == ""
+    assert alice.flush() == 0
+    teacher = client_for(service, "teacher", tmp_path)
+    rows = teacher.responses(cohort=COHORT)
+    assert [(r["learner"], r["option_id"]) for r in rows] == [("alice", "decline_only")]
+
+
+def test_two_kernels_sending_the_same_outbox_at_once_send_each_answer_once(service, tmp_path):
+    service.stop()
+    box = tmp_path / "alice" / "outbox.jsonl"
+    first = client_for(service, "alice", tmp_path)
+    for case in ("cosmetics", "small_holiday_gift", "wedding_invitation"):
+        commit(card_for(first, "alice", case))
+    assert len(first.outbox.pending()) == 3
+    service.start()
+    kernels = [ServiceClient(service.url, service.token("alice"), outbox=Outbox(box)) for _ in range(2)]
+    threads = [threading.Thread(target=k.flush) for k in kernels]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    rows = client_for(service, "teacher", tmp_path).responses(cohort=COHORT)
+    assert sorted(r["case_id"] for r in rows) == ["cosmetics", "small_holiday_gift", "wedding_invitation"]
+    assert Outbox(box).pending() == []
+
+
+def test_an_answer_the_service_refuses_on_arrival_is_kept_with_the_reason(service, tmp_path):
+    teacher = client_for(service, "teacher", tmp_path)
+    teacher.act(COHORT, "cosmetics", "open_voting")
+    teacher.act(COHORT, "cosmetics", "close")
+    alice = client_for(service, "alice", tmp_path, url=closed_port_url())
+    card = card_for(alice, "alice")
+    card.follower.pace.stage = "self-paced"  # the kernel never reached the service
+    commit(card)
+    alice_online = ServiceClient(service.url, service.token("alice"), outbox=alice.outbox)
+    alice_online.flush()
+    assert alice.outbox.pending() == []
+    [kept] = alice.outbox.refused()
+    assert kept["reason"] == "Voting on this case is closed."
+    assert kept["response"]["case_id"] == "cosmetics"
+
+
+def test_a_line_cut_short_by_a_crash_does_not_hide_the_others(tmp_path):
+    box = Outbox(tmp_path / "outbox.jsonl")
+    box.put({"response_id": "a", "case_id": "x"})
+    with open(box.path, "ab") as f:
+        f.write(b'{"response": {"response_id": "b"')  # a crash mid-write
+    box.put({"response_id": "c", "case_id": "y"})
+    assert [r["response_id"] for r in box.pending()] == ["a", "c"]
+
+
+def test_a_refusal_from_the_service_reaches_the_card_and_nothing_is_queued(service, tmp_path):
+    teacher = client_for(service, "teacher", tmp_path)
+    teacher.act(COHORT, "cosmetics", "open_voting")
+    alice = client_for(service, "alice", tmp_path)
+    card = card_for(alice, "alice")
+    card.options.value = "decline_only"
+    card.justification.value = "The roles conflict and the client could be harmed."
+    teacher.act(COHORT, "cosmetics", "close")  # the card has not polled yet
+    card.submit.click()
+    assert "Not saved: Voting on this case is closed." in status(card)
+    assert alice.outbox.pending() == [] and not card.session.committed
+    with pytest.raises(ServiceRefused, match="instructor"):
+        alice.act(COHORT, "cosmetics", "reveal")
+
+
+# -- a card following the instructor ---------------------------------------------------------------
+
+def test_a_full_peer_instruction_round_as_two_learners_see_it(service, tmp_path):
+    teacher = client_for(service, "teacher", tmp_path)
+    teacher.act(COHORT, "cosmetics", "hold")
+    alice, bob = client_for(service, "alice", tmp_path), client_for(service, "bob", tmp_path)
+    cards = {"alice": card_for(alice, "alice"), "bob": card_for(bob, "bob")}
+
+    def poll():
+        for card in cards.values():
+            card.follower.watcher.poll_now()
+
+    a = cards["alice"]
+    a.options.value = "decline_only"
+    a.justification.value = "The roles conflict and the client could be harmed."
+    assert a.submit.disabled and "not opened voting" in status(a)
+
+    teacher.act(COHORT, "cosmetics", "open_voting")
+    poll()
+    assert not a.submit.disabled  # the draft survived the wait
+    a.submit.click()
+    commit(cards["bob"], option="buy_regularly")
+    for card in cards.values():
+        assert card.reveal.value == "" and card.follower.panel.value == ""
+        assert card.revote_button.layout.display == "none"
+        assert "appear when your instructor shows them" in status(card)
+
+    teacher.act(COHORT, "cosmetics", "close")
+    teacher.act(COHORT, "cosmetics", "show_histogram")
+    poll()
+    histogram = a.follower.panel.value
+    assert "How the class voted" in histogram and "2 learners, first votes" in histogram
+    assert "Preferred" not in histogram and "★" not in histogram  # no hint of the reference yet
+    assert a.reveal.value == ""
+
+    teacher.act(COHORT, "cosmetics", "open_revote")
+    poll()
+    assert a.revote_button.layout.display is None
+    a.revote_button.click()
+    a.options.value = "buy_regularly"
+    a.justification.value = "After the discussion: a single purchase at list price is harmless here."
+    a.submit.click()
+    assert [r["attempt"] for r in alice.responses(learner="alice")] == [1, 2]
+    assert "revised answer is saved" in status(a) and a.reveal.value == ""
+
+    teacher.act(COHORT, "cosmetics", "reveal")
+    poll()
+    for card in cards.values():
+        assert "Reference answer" in card.reveal.value and card.follower.panel.value == ""
+    assert "How 2 learners answered" in a.reveal.value
+    assert a.revote_button.layout.display == "none"
+
+
+def test_a_self_paced_case_on_the_service_reveals_at_once(service, tmp_path):
+    alice = client_for(service, "alice", tmp_path)
+    card = card_for(alice, "alice")
+    commit(card)
+    assert "Reference answer" in card.reveal.value
+    assert "1 learner(s) have answered so far" in card.reveal.value  # the service withheld the counts
+
+
+# -- the instructor's dashboard --------------------------------------------------------------------
+
+def test_the_dashboard_paces_cases_and_counts_answers_live(service, tmp_path):
+    teacher = client_for(service, "teacher", tmp_path)
+    board = LiveDashboard(["cosmetics", "small_holiday_gift"], cohort=COHORT, client=teacher)
+    row = board.rows["cosmetics"]
+    assert "Self-paced" in row.stage.value and "Last updated:" in board.updated.value
+    assert row.buttons["release"].disabled and not row.buttons["open_voting"].disabled
+
+    row.buttons["open_voting"].click()
+    assert "Voting open" in row.stage.value and row.buttons["open_voting"].disabled
+    commit(card_for(client_for(service, "alice", tmp_path), "alice"))
+    board.refresh()
+    assert "1 answered" in row.stage.value and "appears at 2 answers (1 more)" in row.distribution.value
+    commit(card_for(client_for(service, "bob", tmp_path), "bob"), option="buy_regularly")
+    board.refresh()
+    assert "First vote" in row.distribution.value and "1 (50%)" in row.distribution.value
+
+    out = board.export(tmp_path / "export.sqlite")
+    assert sorted(r["learner"] for r in Store(f"sqlite:///{out}").responses()) == ["alice", "bob"]
+    assert "Exported 2 answer(s) (2 new)" in board.export_status.value
+
+
+def test_a_learner_cannot_use_the_dashboard_and_is_told_why(service, tmp_path):
+    board = LiveDashboard("cosmetics", cohort=COHORT, client=client_for(service, "alice", tmp_path))
+    assert "Only members of the Hub group 'instructors' can do this." in html.unescape(board.problem.value)
+
+
+def test_without_a_service_the_dashboard_says_what_it_needs():
+    board = LiveDashboard("gifts")
+    assert "No class service found" in board.children[0].value

@@ -1,0 +1,223 @@
+"""Class mode in a learner's card: follow the instructor's pacing, and say when an answer waits to sync.
+
+A :class:`CaseCard` whose store is the class service gets a :class:`ClassFollower`. The follower
+gives the card's :class:`~widgets.session.CaseSession` a :class:`ClassPace` (which holds back the
+commit, the revote and the reveal until the instructor opens them), adds a class-histogram panel,
+and re-renders the card when the stage changes. One :class:`_Watcher` per kernel and cohort polls
+the service every few seconds on an asyncio task and also sends what waits in the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+
+import ipywidgets as ipw
+
+from .cases import Case
+from .client import ServiceClient, ServiceRefused, ServiceUnavailable
+from .render import text
+from .service.pacing import SELF_PACED
+
+log = logging.getLogger("dualrole.classmode")
+
+POLL_SECONDS = 3.0
+UNKNOWN = "unknown"  # the service has not answered yet: hold everything that needs the instructor
+
+PENDING = "Saved on this machine, will sync with the class service when it is back."
+_WAITING = {
+    UNKNOWN: "Saved. Waiting to reach the class service.",
+    "waiting": "Saved. Waiting for your instructor to open this case.",
+    "voting": "Saved. The class histogram and the reference appear when your instructor shows them.",
+    "closed": "Saved. Voting is closed; the class histogram appears when your instructor shows it.",
+    "histogram": "Saved. Here is how the class voted. Discuss it; your instructor may open a revote.",
+    "revote": "The revote is open: you may change your answer once. It is saved as your second attempt.",
+}
+_REVOTED = "Your revised answer is saved. The reference appears when your instructor reveals it."
+
+
+class ClassPace:
+    """The instructor's pacing of one case, as the card's session needs it."""
+
+    def __init__(self, stage: str = UNKNOWN):
+        self.stage = stage
+
+    @property
+    def paced(self) -> bool:
+        """False for a self-paced case: the card's own rules apply."""
+        return self.stage != SELF_PACED
+
+    @property
+    def reveal_open(self) -> bool:
+        return self.stage in (SELF_PACED, "revealed")
+
+    @property
+    def revote_open(self) -> bool:
+        return self.stage == "revote"
+
+    def holds(self, attempt: int) -> str | None:
+        """Why attempt 1 or 2 cannot be committed now; None when it can."""
+        if self.stage in (SELF_PACED, UNKNOWN) and attempt == 1:
+            return None  # unknown: the answer is kept in the outbox and judged by the service
+        if attempt == 1:
+            if self.stage == "voting":
+                return None
+            if self.stage == "waiting":
+                return "Your instructor has not opened voting on this case yet."
+            return "Voting on this case is closed."
+        if self.stage in ("revote", SELF_PACED):
+            return None
+        return "The revote on this case is not open."
+
+
+def histogram_html(case: Case, counts: dict[str, int], total: int, min_cohort: int, first_round: bool) -> str:
+    """The class's answers as an accessible table with text bars, without any reference marks."""
+    which = "first votes" if first_round else "latest answers"
+    if total < min_cohort or not counts:
+        return (f'<div class="dualrole-histogram" role="region" aria-label="Class histogram">'
+                f"<h4>How the class voted</h4><p>{total} learner(s) answered. The histogram appears once "
+                f"{min_cohort} have, so no one's answer can be singled out.</p></div>")
+    rows = []
+    for o in case.options:
+        n = counts.get(o.id, 0)
+        share = 100 * n / total
+        bar = "█" * round(share / 5)
+        rows.append(f'<tr><td>{text(o.label)}</td><td>{n}</td><td>{share:.0f}%</td>'
+                    f'<td><span aria-hidden="true">{bar}</span></td></tr>')
+    return ('<div class="dualrole-histogram" role="region" aria-label="Class histogram">'
+            f"<h4>How the class voted</h4><table><caption>{total} learners, {which}</caption>"
+            '<thead><tr><th scope="col">Option</th><th scope="col">Learners</th><th scope="col">Share</th>'
+            '<th scope="col">Bar</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table></div>")
+
+
+class ClassFollower:
+    """Keeps one card in step with the class service: pacing, the histogram and the outbox."""
+
+    def __init__(self, card, client: ServiceClient, *, interval: float = POLL_SECONDS):
+        self.card = card
+        self.client = client
+        self.case_id = card.case.id
+        self.pace = ClassPace()
+        self.panel = ipw.HTML(layout=ipw.Layout(width="100%", max_width="900px"))
+        self._answered: int | None = None
+        card.session.pace = self.pace
+        card.children = (*card.children, self.panel)
+        self.watcher = _Watcher.get(client, card.session.cohort, card.session.phase, interval)
+        self.watcher.add(self)
+        # The first view already follows the class: learn the stage before the card first renders.
+        data, reachable = self.watcher.fetch()
+        self.apply((data or {}).get("cases", {}).get(self.case_id), reachable, render=False)
+
+    def apply(self, info: dict | None, reachable: bool, render: bool = True) -> None:
+        """Take the latest word from the service (``info`` is None for a self-paced case)."""
+        if reachable:
+            stage = SELF_PACED if info is None else info["stage"]
+        else:
+            stage = self.pace.stage  # keep the last known stage while the service is away
+        answered = (info or {}).get("answered")
+        if not render:
+            self.pace.stage, self._answered = stage, answered
+        elif stage != self.pace.stage:
+            self.pace.stage = stage
+            self._answered = answered
+            self.card._show_state()  # re-render; calls update_card at its end
+        elif answered != self._answered or not reachable:
+            self._answered = answered
+            self.update_card()
+
+    def update_card(self) -> None:
+        """Amend the card's status and histogram for class mode (the card calls this after rendering)."""
+        s = self.card.session
+        if not s.committed:
+            self.panel.value = ""
+            return
+        pending = self.client.is_pending(s.latest["response_id"])
+        if pending:
+            _say(self.card, PENDING + (" The reference is shown below." if s.reveal_released else ""))
+        elif self.pace.paced and not s.reveal_released:
+            _say(self.card, _REVOTED if s.state == "revoted" and self.pace.stage == "revote"
+                 else _WAITING.get(self.pace.stage, _WAITING[UNKNOWN]))
+        self.panel.value = self._histogram() if self.pace.stage in ("histogram", "revote") else ""
+
+    def _histogram(self) -> str:
+        s = self.card.session
+        try:
+            data = self.client.distribution(self.case_id, s.cohort, s.phase)
+        except (ServiceUnavailable, ServiceRefused):
+            return self.panel.value  # keep what was shown
+        return histogram_html(self.card.case, data.get("counts") or {}, data.get("total", 0),
+                              data.get("min_cohort", 0), data.get("round") == "first")
+
+
+def _say(card, message: str) -> None:
+    """Put a message in the card's status line (an announcing LiveStatus, or plain HTML)."""
+    if hasattr(card.status, "say"):
+        card.status.say(message)
+    else:
+        card.status.value = f'<p role="status">{text(message)}</p>'
+
+
+class _Watcher:
+    """One poller per kernel, service and cohort: one request every few seconds for all its cards."""
+
+    _all: dict[tuple, "_Watcher"] = {}
+
+    @classmethod
+    def get(cls, client: ServiceClient, cohort: str, phase: str, interval: float) -> "_Watcher":
+        key = (id(client), cohort, phase)
+        if key not in cls._all:
+            cls._all[key] = cls(client, cohort, phase, interval)
+        return cls._all[key]
+
+    def __init__(self, client: ServiceClient, cohort: str, phase: str, interval: float):
+        self.client = client
+        self.cohort = cohort
+        self.phase = phase
+        self.interval = interval
+        self.followers: weakref.WeakSet[ClassFollower] = weakref.WeakSet()
+        self.task: asyncio.Task | None = None
+
+    def add(self, follower: ClassFollower) -> None:
+        self.followers.add(follower)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop (plain Python, tests): call poll_now() to follow the class
+        if self.task is None or self.task.done():
+            self.task = loop.create_task(self._run())
+
+    def fetch(self) -> tuple[dict | None, bool]:
+        """Send what waits in the outbox, then read every paced case of the cohort."""
+        try:
+            if self.client.outbox.pending():
+                self.client.flush()
+            return self.client.class_states(self.cohort, self.phase), True
+        except (ServiceUnavailable, ServiceRefused) as exc:
+            log.debug("class service not reachable: %s", exc)
+            return None, False
+
+    def dispatch(self, data: dict | None, reachable: bool) -> None:
+        cases = (data or {}).get("cases", {})
+        for follower in list(self.followers):
+            try:
+                follower.apply(cases.get(follower.case_id), reachable)
+            except Exception:  # one broken card must not stop the others following
+                log.exception("could not update the card for %s", follower.case_id)
+
+    def poll_now(self) -> None:
+        """Poll once, synchronously (what the asyncio task does every few seconds)."""
+        self.dispatch(*self.fetch())
+
+    async def _run(self) -> None:
+        while len(self.followers):
+            await asyncio.sleep(self.interval)
+            data, reachable = await asyncio.to_thread(self.fetch)
+            self.dispatch(data, reachable)
+
+
+def follow_service(card, interval: float = POLL_SECONDS) -> ClassFollower | None:
+    """A follower for ``card`` when its store is the class service; None for a local store."""
+    if not isinstance(card.store, ServiceClient):
+        return None
+    return ClassFollower(card, card.store, interval=interval)

@@ -1,0 +1,313 @@
+"""The learner's side of the class service: a store-like object that talks HTTP to ``dualrole serve``.
+
+:class:`ServiceClient` has the methods :class:`~widgets.session.CaseSession` uses (``add``,
+``responses``, ``cohort_answers``), so a card works the same on a laptop and on a hub. It sends the
+learner's own Hub token (``JUPYTERHUB_API_TOKEN``) and holds no database credentials. When the
+service cannot be reached, an answer goes to the local :class:`~widgets.outbox.Outbox` and is sent
+when the service is back; ``response_id`` is the key, so nothing is lost and nothing is doubled.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from datetime import datetime
+from pathlib import Path
+
+import httpx
+
+from .errors import AlreadyAnswered, DualroleError
+from .outbox import Outbox
+from .paths import home
+from .store import Response, Store, resolve_url
+
+SERVICE_NAME = "dualrole"
+_TIMESTAMPS = ("started_at", "submitted_at")
+
+
+class ServiceUnavailable(DualroleError):
+    """The class service cannot be reached, or answered that it is down."""
+
+
+class ServiceRefused(DualroleError):
+    """The class service refused a request (HTTP 4xx); ``status`` and ``code`` say why."""
+
+    def __init__(self, message: str, status: int, code: str | None, fields: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.fields = fields or {}
+
+
+class CohortCounts(dict):
+    """Option counts that also carry the class total and the service's minimum cohort size.
+
+    The service withholds the counts below its minimum; ``total`` still says how many answered.
+    """
+
+    def __init__(self, counts: dict[str, int], total: int, min_cohort: int = 0):
+        super().__init__(counts)
+        self.total = total
+        self.min_cohort = min_cohort
+
+
+class ServiceClient:
+    """A response store reached through the class service.
+
+    Parameters
+    ----------
+    url : str
+        The service's base URL, e.g. ``http://127.0.0.1:10101/services/dualrole/``.
+    token : str, optional
+        A Hub API token; defaults to ``JUPYTERHUB_API_TOKEN`` (the learner's server has one).
+    outbox : Outbox, optional
+        Where answers wait while the service is unreachable (default: ``outbox.jsonl`` in the data folder).
+    timeout : float
+        Seconds to wait for the service before keeping an answer in the outbox.
+    """
+
+    backend = "service"
+
+    def __init__(self, url: str, token: str | None = None, *, outbox: Outbox | None = None,
+                 timeout: float = 5.0, transport: httpx.BaseTransport | None = None):
+        self.url = url.rstrip("/") + "/"
+        token = token if token is not None else os.environ.get("JUPYTERHUB_API_TOKEN", "")
+        self.outbox = outbox or Outbox.at(home() / "outbox.jsonl")
+        headers = {"Authorization": f"token {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout, transport=transport)
+        self._seen: dict[str, dict] = {}  # rows the service has confirmed, for reading while it is away
+        self._lock = threading.RLock()
+
+    def __repr__(self) -> str:
+        return f"ServiceClient({self.url!r})"
+
+    # -- the store interface -------------------------------------------------------------------
+
+    def add(self, response: Response) -> Response:
+        """Send one answer, or keep it in the outbox if the service cannot be reached now.
+
+        Raises :class:`AlreadyAnswered` for a duplicate attempt and :class:`ServiceRefused` when the
+        service refuses the answer (voting closed, an invalid field); the answer is then not kept.
+        """
+        row = wire(response.row())
+        with self._lock:
+            self.flush()
+            if self.outbox.pending():  # earlier answers still wait: keep the order, queue this one too
+                self.outbox.put(row)
+                return response
+            try:
+                self._send(row)
+            except ServiceUnavailable:
+                self.outbox.put(row)
+        return response
+
+    def responses(self, learner: str | None = None, case_id: str | None = None,
+                  cohort: str | None = None, phase: str | None = None) -> list[dict]:
+        """Answers as the service has them, plus any still waiting in the outbox.
+
+        While the service is away, the answers it confirmed earlier in this kernel stand in.
+        """
+        filters = {"learner": learner, "case_id": case_id, "cohort": cohort, "phase": phase}
+        params = {k: v for k, v in filters.items() if v is not None}
+        try:
+            rows = [unwire(r) for r in self._request("GET", "api/responses", params=params)["responses"]]
+            with self._lock:
+                self._seen.update((r["response_id"], r) for r in rows)
+        except ServiceUnavailable:
+            with self._lock:
+                rows = [r for r in self._seen.values() if _matches(r, filters)]
+        have = {r["response_id"] for r in rows}
+        rows += [unwire(r) for r in self.outbox.pending()
+                 if _matches(r, filters) and r["response_id"] not in have]
+        return sorted(rows, key=lambda r: (r["submitted_at"], r["attempt"]))
+
+    def cohort_answers(self, case_id: str, cohort: str, phase: str) -> CohortCounts:
+        """The class distribution the service lets this learner see now (empty when it may not)."""
+        try:
+            data = self.distribution(case_id, cohort, phase)
+        except (ServiceUnavailable, ServiceRefused):
+            return CohortCounts({}, total=0)
+        return CohortCounts(data.get("counts") or {}, total=data.get("total", 0),
+                            min_cohort=data.get("min_cohort", 0))
+
+    def erase_learner(self, learner: str) -> int:
+        """Erase the authenticated learner's answers on the service (``learner`` must be you)."""
+        me = self.whoami()["user"]
+        if learner != me:
+            raise DualroleError(f"the class service erases only your own answers (you are {me})")
+        return self._request("DELETE", "api/responses")["erased"]
+
+    def set_consent(self, learner: str, consent: bool) -> None:
+        """Record the authenticated learner's research-consent choice on the service."""
+        self._request("POST", "api/consent", json={"consent": bool(consent)})
+
+    def consent(self, learner: str) -> bool:
+        """The authenticated learner's latest consent choice on the service."""
+        return bool(self._request("GET", "api/consent")["consent"])
+
+    @property
+    def engine(self):
+        """There is none here: the class's answers are behind the service, not in a local database."""
+        raise DualroleError("the class's answers are held by the class service, not in a local database: "
+                            "copy them with 'dualrole class-export --out class.sqlite' (instructors) "
+                            "and open that file")
+
+    # -- the outbox ----------------------------------------------------------------------------
+
+    def flush(self) -> int:
+        """Send what waits in the outbox; return how many the service now has. Stops at the first failure."""
+        sent = 0
+        with self._lock, self.outbox.locked():
+            waiting = self.outbox.pending()
+            for row in waiting:
+                try:
+                    self._send(row)
+                except ServiceUnavailable:
+                    break
+                except ServiceRefused as exc:
+                    if exc.status in (401, 403):
+                        break  # a token problem: keep everything and try again later
+                    self.outbox.refuse(row, str(exc))
+                    continue
+                self.outbox.mark_sent(row["response_id"])
+                sent += 1
+            if waiting:
+                self.outbox.compact()
+        return sent
+
+    def is_pending(self, response_id: str) -> bool:
+        """True while this answer waits in the outbox."""
+        return any(r["response_id"] == response_id for r in self.outbox.pending())
+
+    # -- class mode ----------------------------------------------------------------------------
+
+    def whoami(self) -> dict:
+        """Who the Hub says this token belongs to, and whether they are an instructor."""
+        return self._request("GET", "api/")
+
+    def distribution(self, case_id: str, cohort: str, phase: str = "practice") -> dict:
+        return self._request("GET", f"api/cohort/{case_id}", params={"cohort": cohort, "phase": phase})
+
+    def class_states(self, cohort: str, phase: str = "practice") -> dict:
+        """Every case of the cohort in class mode: ``{"cases": {case_id: state}}``."""
+        return self._request("GET", "api/class", params={"cohort": cohort, "phase": phase})
+
+    def class_state(self, cohort: str, case_id: str) -> dict:
+        return self._request("GET", f"api/class/{case_id}", params={"cohort": cohort})
+
+    def act(self, cohort: str, case_id: str, action: str) -> dict:
+        """Pace a case (instructors): hold, open_voting, close, show_histogram, open_revote, reveal, release."""
+        return self._request("POST", f"api/class/{case_id}", json={"cohort": cohort, "action": action})
+
+    def summary(self, cohort: str, cases: list[str], phase: str = "practice") -> dict:
+        """The dashboard's view of some cases (instructors)."""
+        return self._request("GET", "api/summary", params={"cohort": cohort, "phase": phase,
+                                                             "cases": ",".join(cases)})
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def _send(self, row: dict) -> dict:
+        try:
+            data = self._request("POST", "api/responses", json=row)
+        except ServiceRefused as exc:
+            if exc.code == "already_answered":
+                raise AlreadyAnswered(str(exc)) from None
+            raise
+        confirmed = unwire(data["response"])
+        self._seen[confirmed["response_id"]] = confirmed
+        return data
+
+    def _request(self, method: str, path: str, **kwargs) -> dict:
+        try:
+            reply = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            raise ServiceUnavailable(f"the class service at {self.url} cannot be reached ({exc})") from None
+        try:
+            data = reply.json()
+        except ValueError:
+            data = {}
+        if reply.status_code >= 500:
+            raise ServiceUnavailable(f"the class service at {self.url} is not available "
+                                     f"(HTTP {reply.status_code}: {data.get('error', reply.reason_phrase)})")
+        if reply.status_code >= 400:
+            raise ServiceRefused(data.get("error") or f"HTTP {reply.status_code} from {self.url}",
+                                 reply.status_code, data.get("code"), data.get("fields"))
+        return data
+
+
+def wire(row: dict) -> dict:
+    """A response row as JSON-ready values (timestamps in ISO 8601)."""
+    return {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row.items()}
+
+
+def unwire(row: dict) -> dict:
+    """A row from JSON with its timestamps as datetimes again, like the store's rows."""
+    out = dict(row)
+    for name in _TIMESTAMPS:
+        if isinstance(out.get(name), str):
+            out[name] = datetime.fromisoformat(out[name])
+    return out
+
+
+def _matches(row: dict, filters: dict) -> bool:
+    return all(value is None or row.get(name) == value for name, value in filters.items())
+
+
+def export_class(client: ServiceClient, cohort: str, out: Path | str) -> tuple[int, int]:
+    """Copy a cohort's answers from the service into a SQLite store; return (answers, newly added)."""
+    rows = client.responses(cohort=cohort)
+    store = Store(resolve_url(str(out)))
+    return len(rows), store.add_many([unwire(r) for r in rows])
+
+
+# -- finding the service ---------------------------------------------------------------------------
+
+_detected: dict[tuple[str, str], str | None] = {}
+
+
+def service_from_env() -> ServiceClient | None:
+    """The class service this kernel should use, or None for a local store.
+
+    ``DUALROLE_SERVICE_URL`` names it. Otherwise, on a hub (``JUPYTERHUB_API_URL`` and
+    ``JUPYTERHUB_API_TOKEN`` set) and unless ``DUALROLE_STORE`` names a store, the Hub is asked
+    once for a service called ``dualrole`` (``DUALROLE_SERVICE_NAME``), which works when the
+    server's token may read it (scope ``read:services!service=dualrole``).
+    """
+    url = os.environ.get("DUALROLE_SERVICE_URL", "").strip()
+    if url:
+        return _client_for(url)
+    api_url = os.environ.get("JUPYTERHUB_API_URL", "").strip()
+    token = os.environ.get("JUPYTERHUB_API_TOKEN", "").strip()
+    if not api_url or not token or os.environ.get("DUALROLE_STORE", "").strip():
+        return None
+    name = os.environ.get("DUALROLE_SERVICE_NAME", SERVICE_NAME).strip()
+    key = (api_url, name)
+    if key not in _detected:
+        _detected[key] = detect_service(api_url, token, name)
+    return _client_for(_detected[key]) if _detected[key] else None
+
+
+_clients: dict[tuple, ServiceClient] = {}
+
+
+def _client_for(url: str) -> ServiceClient:
+    """One client per service, token and data folder in this process: the cards of a kernel share it."""
+    key = (url.rstrip("/"), os.environ.get("JUPYTERHUB_API_TOKEN", ""), str(home()))
+    if key not in _clients:
+        _clients[key] = ServiceClient(url)
+    return _clients[key]
+
+
+def detect_service(api_url: str, token: str, name: str = SERVICE_NAME, timeout: float = 3.0) -> str | None:
+    """The URL of the Hub's service ``name``, if the Hub lists it for this token; else None."""
+    try:
+        reply = httpx.get(f"{api_url.rstrip('/')}/services/{name}", timeout=timeout,
+                          headers={"Authorization": f"token {token}"})
+    except httpx.HTTPError:
+        return None
+    if reply.status_code != 200:
+        return None
+    model = reply.json()
+    if not model.get("url") or not model.get("prefix"):
+        return None
+    return model["url"].rstrip("/") + "/" + model["prefix"].strip("/") + "/"

@@ -1,0 +1,232 @@
+"""What the service does behind its URLs: record answers, gate what a learner may read, pace cases.
+
+Every method is synchronous (SQLAlchemy) and is run on a worker thread by the web handlers. Every
+refusal is an :class:`ApiError` (a Tornado ``HTTPError``) carrying the HTTP status, a stable
+``code`` and a plain message.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from tornado.web import HTTPError
+
+from ..cases import load_case, load_library
+from ..errors import AlreadyAnswered, DualroleError
+from ..session import DEFAULT_MIN_COHORT
+from ..store import Response, Store, utcnow
+from ..vocab import PHASES
+from .pacing import ACTIONS, STAGE_LABELS, ClassState, PacingError, advance, learner_round, refusal
+from .state import ClassBook, aware
+from .validate import InvalidResponse, parse_response
+
+
+class ApiError(HTTPError):
+    """A request the service refuses: HTTP ``status``, a stable ``code`` and a message for people."""
+
+    def __init__(self, status: int, message: str, code: str, fields: dict[str, str] | None = None):
+        super().__init__(status, "%s", message)
+        self.status = status
+        self.message = message
+        self.code = code
+        self.fields = fields
+
+    def as_json(self) -> dict:
+        body = {"error": self.message, "code": self.code, "status": self.status}
+        if self.fields:
+            body["fields"] = self.fields
+        return body
+
+
+@dataclass
+class ServiceSettings:
+    """How one ``dualrole serve`` instance behaves (see ``dualrole serve --help``)."""
+
+    store_url: str
+    instructors_group: str = "instructors"
+    cohort: str | None = None
+    min_cohort: int = DEFAULT_MIN_COHORT
+    prefix: str = "/services/dualrole/"
+    group_cache_seconds: float = 15.0
+    extra: dict = field(default_factory=dict)
+
+
+class ClassService:
+    """The response store plus class-mode state, behind the rules of who may do what."""
+
+    def __init__(self, settings: ServiceSettings, store: Store | None = None):
+        self.settings = settings
+        self.store = store or Store(settings.store_url)
+        self.book = ClassBook(self.store)
+
+    def cohort(self, asked: str | None) -> str:
+        """The cohort a request is about: the service's own when it has one, else the one asked for."""
+        return self.settings.cohort or (asked or "self-study").strip()
+
+    # -- learners ------------------------------------------------------------------------------
+
+    def submit(self, learner: str, body: object) -> tuple[dict, bool]:
+        """Record one answer for ``learner``; return (row, created). A re-sent answer is not an error."""
+        try:
+            response = parse_response(body, learner=learner, cohort=self.settings.cohort)
+        except InvalidResponse as exc:
+            raise ApiError(400, "the response has invalid fields", "invalid", exc.fields) from None
+        known = self.book.find(response.response_id)
+        if known is not None:
+            return self._resent(known, response), False
+        state = self.book.get(response.cohort, response.case_id)
+        why = refusal(state, response.attempt, response.submitted_at)
+        if why:
+            raise ApiError(409, f"{why[0].upper()}{why[1:]}.", "stage")
+        if response.attempt == 2 and not self._has_first(response):
+            raise ApiError(409, "A revote (attempt 2) needs a first answer to this case.",
+                           "no_first_answer")
+        try:
+            self.store.add(response)
+        except AlreadyAnswered:
+            known = self.book.find(response.response_id)  # the same answer, sent twice at once
+            if known is not None:
+                return self._resent(known, response), False
+            raise ApiError(409, f"Attempt {response.attempt} at case '{response.case_id}' is "
+                           "already recorded for you.", "already_answered") from None
+        return response.row(), True
+
+    def _resent(self, known: dict, response: Response) -> dict:
+        same = all(known[k] == getattr(response, k) for k in ("learner", "cohort", "case_id", "attempt", "phase"))
+        if not same:
+            raise ApiError(409, "This response_id belongs to a different answer.", "conflict")
+        return known
+
+    def _has_first(self, response: Response) -> bool:
+        rows = self.store.responses(learner=response.learner, case_id=response.case_id,
+                                    cohort=response.cohort, phase=response.phase)
+        return any(r["attempt"] == 1 for r in rows)
+
+    def responses(self, user: str, instructor: bool, *, learner: str | None, case_id: str | None,
+                  cohort: str | None, phase: str | None) -> list[dict]:
+        """A learner's own answers; an instructor's choice of anyone's (all when ``learner`` is None)."""
+        if not instructor:
+            if learner not in (None, user):
+                raise ApiError(403, "You can read only your own answers.", "forbidden")
+            learner = user
+        if self.settings.cohort:
+            cohort = self.settings.cohort
+        return self.store.responses(learner=learner, case_id=case_id, cohort=cohort, phase=phase)
+
+    def erase(self, user: str) -> int:
+        """Delete every answer of the user (their right to erasure)."""
+        return self.store.erase_learner(user)
+
+    def set_consent(self, user: str, body: object) -> dict:
+        consent = body.get("consent") if isinstance(body, dict) else None
+        if not isinstance(consent, bool):
+            raise ApiError(400, "the body needs 'consent': true or false", "invalid",
+                           {"consent": "expected true or false"})
+        self.store.set_consent(user, consent)
+        return {"learner": user, "consent": consent}
+
+    def consent(self, user: str) -> dict:
+        return {"learner": user, "consent": self.store.consent(user)}
+
+    def distribution(self, user: str, instructor: bool, case_id: str, cohort: str, phase: str) -> dict:
+        """The cohort's answers to a case, as far as this user may see them now."""
+        self._case(case_id)
+        phase = self._phase(phase)
+        state = self.book.get(cohort, case_id)
+        counts = self.book.counts(cohort, case_id, phase)
+        if instructor:
+            first, latest = counts["first"], counts["latest"]
+            return {**self._header(state, phase), "round": "latest", "counts": latest, "first": first,
+                    "latest": latest, "total": sum(latest.values()), "shown": True}
+        mine = self.store.responses(learner=user, case_id=case_id, cohort=cohort, phase=phase)
+        if not mine:
+            raise ApiError(403, "Answer this case first: the class distribution is shown only to those "
+                           "who have answered.", "answer_first")
+        which = learner_round(state)
+        if which is None:
+            raise ApiError(403, "Your instructor has not shown the class histogram for this case yet.",
+                           "not_shown")
+        chosen = counts[which]
+        total = sum(chosen.values())
+        shown = total >= self.settings.min_cohort
+        return {**self._header(state, phase), "round": which, "total": total, "shown": shown,
+                "counts": chosen if shown else {}}
+
+    def _header(self, state: ClassState, phase: str) -> dict:
+        return {"case_id": state.case_id, "cohort": state.cohort, "phase": phase, "stage": state.stage,
+                "min_cohort": self.settings.min_cohort}
+
+    # -- class mode ----------------------------------------------------------------------------
+
+    def states(self, cohort: str, phase: str) -> dict:
+        """Every paced case of a cohort, with how many have answered (cards poll this)."""
+        answered = self.book.answered(cohort, phase)
+        return {"cohort": cohort, "phase": phase, "cases": {
+            case_id: {**state.as_json(), "answered": answered.get(case_id, {}).get(1, 0),
+                      "revoted": answered.get(case_id, {}).get(2, 0)}
+            for case_id, state in self.book.all(cohort).items()}}
+
+    def state(self, cohort: str, case_id: str) -> dict:
+        self._case(case_id)
+        return self.book.get(cohort, case_id).as_json()
+
+    def act(self, user: str, cohort: str, case_id: str, action: object) -> dict:
+        """Apply an instructor's pacing action to a case."""
+        self._case(case_id)
+        if not isinstance(action, str):
+            raise ApiError(400, "the body needs an 'action'", "invalid",
+                           {"action": f"expected one of: {', '.join(ACTIONS)}"})
+        try:
+            new = advance(self.book.get(cohort, case_id), action, by=user, now=utcnow())
+        except PacingError as exc:
+            status = 400 if action not in ACTIONS else 409
+            raise ApiError(status, str(exc), "invalid" if status == 400 else "stage") from None
+        self.book.put(new)
+        return new.as_json()
+
+    def summary(self, cohort: str, phase: str, case_ids: list[str]) -> dict:
+        """The dashboard's view: per case, its stage, answer counts and both distributions."""
+        phase = self._phase(phase)
+        for case_id in case_ids:
+            self._case(case_id)
+        states = self.book.all(cohort)
+        answered = self.book.answered(cohort, phase)
+        cases = {}
+        for case_id in case_ids or sorted(states):
+            state = states.get(case_id) or ClassState(cohort, case_id)
+            counts = self.book.counts(cohort, case_id, phase)
+            cases[case_id] = {**state.as_json(), "answered": answered.get(case_id, {}).get(1, 0),
+                              "revoted": answered.get(case_id, {}).get(2, 0), **counts}
+        return {"cohort": cohort, "phase": phase, "min_cohort": self.settings.min_cohort,
+                "generated_at": utcnow().isoformat(), "cases": cases}
+
+    # -- checks --------------------------------------------------------------------------------
+
+    def _case(self, case_id: str) -> None:
+        if case_id not in load_library():
+            try:
+                load_case(case_id)
+            except DualroleError as exc:
+                raise ApiError(404, str(exc), "unknown_case") from None
+
+    @staticmethod
+    def _phase(phase: str) -> str:
+        if phase not in PHASES:
+            raise ApiError(400, "unknown phase", "invalid", {"phase": f"expected one of: {', '.join(PHASES)}"})
+        return phase
+
+
+
+def jsonable(value):
+    """Rows and states as JSON: timestamps in ISO 8601, with their zone."""
+    if isinstance(value, dict):
+        return {k: jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return aware(value).isoformat()
+    return value
+
+
+__all__ = ["ApiError", "ClassService", "ServiceSettings", "STAGE_LABELS", "jsonable"]

@@ -1,0 +1,174 @@
+"""The JSON API: thin Tornado handlers over :class:`~widgets.service.core.ClassService`.
+
+Every request is authenticated by the Hub with the caller's own token (``Authorization: token
+...``) through JupyterHub's ``HubAuthenticated`` mixin; the user the Hub names is the learner,
+whatever the body says. Errors are JSON: ``{"error": ..., "code": ..., "status": ...}``, plus
+``"fields"`` for a 400 about a submitted response.
+"""
+
+from __future__ import annotations
+
+import json
+from functools import partial
+
+from jupyterhub.services.auth import HubAuthenticated, UserNotAllowed
+from tornado import web
+from tornado.ioloop import IOLoop
+
+from ..errors import StoreError
+from .core import ApiError, jsonable
+
+
+class ApiHandler(HubAuthenticated, web.RequestHandler):
+    """Base handler: Hub authentication, JSON in and out, database work off the event loop."""
+
+    def initialize(self, app):
+        self.app = app
+        self.hub_auth = app.hub_auth
+
+    def set_default_headers(self):
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+
+    async def prepare(self):
+        user = await self.hub_auth.get_user(self, sync=False)
+        if not user:
+            raise ApiError(403, "A valid JupyterHub token is required: send the header "
+                           "'Authorization: token <JUPYTERHUB_API_TOKEN>'.", "no_token")
+        try:
+            self.check_hub_user(user)
+        except UserNotAllowed:
+            scopes = ", ".join(sorted(self.hub_scopes or ())) or "access to this service"
+            raise ApiError(403, f"The token of {user.get('kind', 'user')} '{user['name']}' does not grant "
+                           f"access to this service (it needs {scopes}).", "no_access") from None
+        if user.get("kind", "user") != "user":
+            raise ApiError(403, "Only Hub users can use this service.", "not_a_user")
+        self.current_user = user
+        self.user = user["name"]
+        self.instructor = await self.app.instructors.has(self.user)
+
+    def send(self, data, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(jsonable(data), ensure_ascii=False))
+
+    def body(self):
+        try:
+            return json.loads(self.request.body or b"null")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(400, "The request body is not valid JSON.", "invalid_json") from None
+
+    def require_instructor(self) -> None:
+        if not self.instructor:
+            raise ApiError(403, f"Only members of the Hub group '{self.app.settings_.instructors_group}' "
+                           "can do this.", "instructors_only")
+
+    def arg(self, name: str, default: str | None = None) -> str | None:
+        return self.get_argument(name, default)
+
+    def cohort(self) -> str:
+        return self.app.core.cohort(self.arg("cohort"))
+
+    async def run(self, method, *args, **kwargs):
+        """Run a (blocking, database) method of the service core on a worker thread."""
+        try:
+            return await IOLoop.current().run_in_executor(self.app.executor, partial(method, *args, **kwargs))
+        except StoreError as exc:
+            # The database is down or refused: 503 tells a learner's client to keep the answer queued.
+            raise ApiError(503, f"The response store is unavailable: {exc}", "store_unavailable") from None
+
+    def write_error(self, status_code: int, **kwargs):
+        exc = kwargs.get("exc_info", (None, None, None))[1]
+        if isinstance(exc, ApiError):
+            body = exc.as_json()
+        else:
+            message = getattr(exc, "log_message", None) or self._reason
+            if status_code >= 500 and not isinstance(exc, web.HTTPError):
+                message = "The service hit an internal error; it is in the service log."
+            body = {"error": message, "code": "http_error", "status": status_code}
+        self.finish(json.dumps(body))
+
+
+class WhoAmIHandler(ApiHandler):
+    """``GET api/``: who the Hub says you are, and the service's settings that concern you."""
+
+    async def get(self):
+        s = self.app.settings_
+        self.send({"service": "dualrole", "version": self.app.version, "user": self.user,
+                   "instructor": self.instructor, "cohort": s.cohort, "min_cohort": s.min_cohort,
+                   "instructors_group": s.instructors_group})
+
+
+class ResponsesHandler(ApiHandler):
+    """``POST api/responses`` records an answer; ``GET`` reads answers; ``DELETE`` erases your own."""
+
+    async def post(self):
+        row, created = await self.run(self.app.core.submit, self.user, self.body())
+        self.send({"response": row, "created": created}, 201 if created else 200)
+
+    async def get(self):
+        rows = await self.run(self.app.core.responses, self.user, self.instructor,
+                              learner=self.arg("learner"), case_id=self.arg("case_id"),
+                              cohort=self.arg("cohort"), phase=self.arg("phase"))
+        self.send({"responses": rows, "count": len(rows)})
+
+    async def delete(self):
+        n = await self.run(self.app.core.erase, self.user)
+        self.send({"erased": n, "learner": self.user})
+
+
+class ConsentHandler(ApiHandler):
+    """``GET api/consent``: your research-consent choice; ``POST {"consent": true|false}`` records one."""
+
+    async def get(self):
+        self.send(await self.run(self.app.core.consent, self.user))
+
+    async def post(self):
+        self.send(await self.run(self.app.core.set_consent, self.user, self.body()))
+
+
+class CohortHandler(ApiHandler):
+    """``GET api/cohort/<case_id>``: the class distribution, gated by class mode and the minimum size."""
+
+    async def get(self, case_id):
+        data = await self.run(self.app.core.distribution, self.user, self.instructor, case_id,
+                              self.cohort(), self.arg("phase", "practice"))
+        self.send(data)
+
+
+class ClassStatesHandler(ApiHandler):
+    """``GET api/class``: every case of the cohort in class mode (what learners' cards poll)."""
+
+    async def get(self):
+        self.send(await self.run(self.app.core.states, self.cohort(), self.arg("phase", "practice")))
+
+
+class ClassCaseHandler(ApiHandler):
+    """``GET api/class/<case_id>``: one case's stage; ``POST`` ``{"action": ...}`` paces it (instructors)."""
+
+    async def get(self, case_id):
+        self.send(await self.run(self.app.core.state, self.cohort(), case_id))
+
+    async def post(self, case_id):
+        self.require_instructor()
+        body = self.body()
+        action = body.get("action") if isinstance(body, dict) else None
+        cohort = self.app.core.cohort(body.get("cohort") if isinstance(body, dict) else None)
+        self.send(await self.run(self.app.core.act, self.user, cohort, case_id, action))
+
+
+class SummaryHandler(ApiHandler):
+    """``GET api/summary?cases=a,b``: stages, counts and distributions for the dashboard (instructors)."""
+
+    async def get(self):
+        self.require_instructor()
+        cases = [c for c in (self.arg("cases") or "").split(",") if c.strip()]
+        self.send(await self.run(self.app.core.summary, self.cohort(), self.arg("phase", "practice"), cases))
+
+
+class NotFoundHandler(ApiHandler):
+    """Anything else under the prefix (still authenticated first): a JSON 404."""
+
+    async def prepare(self):
+        await super().prepare()
+        raise ApiError(404, f"No such endpoint: {self.request.method} {self.request.path}. "
+                       "See docs/deploy-jupyterhub.md for the API.", "not_found")

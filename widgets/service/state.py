@@ -1,0 +1,107 @@
+"""Where the class-mode state lives: a table of its own beside the responses, in the same database.
+
+Keeping it in the store (not in the service's memory) means a restarted service, or a second
+service process, carries on exactly where the instructor left off.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from ..store import Store, responses_table
+from .pacing import SELF_PACED, ClassState
+
+class_metadata = sa.MetaData()
+
+class_state_table = sa.Table(
+    "dualrole_class_state",
+    class_metadata,
+    sa.Column("cohort", sa.String(200), primary_key=True),
+    sa.Column("case_id", sa.String(60), primary_key=True),
+    sa.Column("stage", sa.String(20), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+    sa.Column("voting_closed_at", sa.DateTime(timezone=True)),
+    sa.Column("revote_closed_at", sa.DateTime(timezone=True)),
+)
+
+
+class ClassBook:
+    """Read and write class-mode states, and count answers, on one store's database."""
+
+    def __init__(self, store: Store):
+        self.store = store
+        self.engine = store.engine
+        class_metadata.create_all(self.engine, checkfirst=True)
+
+    def get(self, cohort: str, case_id: str) -> ClassState:
+        t = class_state_table
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(t).where(t.c.cohort == cohort, t.c.case_id == case_id)).first()
+        return _state(row) if row else ClassState(cohort, case_id)
+
+    def all(self, cohort: str) -> dict[str, ClassState]:
+        """Every case of the cohort that is in class mode, by case id."""
+        t = class_state_table
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(t).where(t.c.cohort == cohort)).all()
+        return {r.case_id: _state(r) for r in rows}
+
+    def put(self, state: ClassState) -> None:
+        """Save a state (or delete it, for self-paced), replacing the previous one."""
+        t = class_state_table
+        with self.store.transaction() as conn:
+            conn.execute(t.delete().where(t.c.cohort == state.cohort, t.c.case_id == state.case_id))
+            if state.stage != SELF_PACED:
+                conn.execute(t.insert(), {
+                    "cohort": state.cohort, "case_id": state.case_id, "stage": state.stage,
+                    "updated_at": state.updated_at, "updated_by": state.updated_by or "",
+                    "voting_closed_at": state.voting_closed_at, "revote_closed_at": state.revote_closed_at,
+                })
+
+    # -- counts --------------------------------------------------------------------------------
+
+    def counts(self, cohort: str, case_id: str, phase: str) -> dict[str, dict[str, int]]:
+        """Option counts of a case: ``first`` (everyone's attempt 1) and ``latest`` (each learner's last)."""
+        r = responses_table
+        where = (r.c.cohort == cohort, r.c.case_id == case_id, r.c.phase == phase)
+        latest = (sa.select(r.c.learner, sa.func.max(r.c.attempt).label("attempt"))
+                  .where(*where).group_by(r.c.learner).subquery())
+        first_q = sa.select(r.c.option_id, sa.func.count()).where(*where, r.c.attempt == 1).group_by(r.c.option_id)
+        latest_q = (sa.select(r.c.option_id, sa.func.count())
+                    .join(latest, sa.and_(r.c.learner == latest.c.learner, r.c.attempt == latest.c.attempt))
+                    .where(*where).group_by(r.c.option_id))
+        with self.engine.connect() as conn:
+            return {"first": dict(conn.execute(first_q).all()), "latest": dict(conn.execute(latest_q).all())}
+
+    def answered(self, cohort: str, phase: str) -> dict[str, dict[int, int]]:
+        """How many answers each case has in a cohort and phase, by attempt: ``{case: {1: n, 2: m}}``."""
+        r = responses_table
+        q = (sa.select(r.c.case_id, r.c.attempt, sa.func.count())
+             .where(r.c.cohort == cohort, r.c.phase == phase).group_by(r.c.case_id, r.c.attempt))
+        out: dict[str, dict[int, int]] = {}
+        with self.engine.connect() as conn:
+            for case_id, attempt, n in conn.execute(q):
+                out.setdefault(case_id, {})[attempt] = n
+        return out
+
+    def find(self, response_id: str) -> dict | None:
+        """The stored response with this id, or None."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(responses_table)
+                               .where(responses_table.c.response_id == response_id)).first()
+        return dict(row._mapping) if row else None
+
+
+def aware(value: datetime | None) -> datetime | None:
+    """SQLite hands timestamps back without a zone; they were written in UTC."""
+    if value is not None and value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value
+
+
+def _state(row) -> ClassState:
+    return ClassState(row.cohort, row.case_id, row.stage, aware(row.updated_at), row.updated_by,
+                      aware(row.voting_closed_at), aware(row.revote_closed_at))
