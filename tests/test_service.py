@@ -224,3 +224,40 @@ def test_a_learner_records_consent_and_erases_their_own_answers(service):
         assert bob.get("api/consent").json()["consent"] is False
         assert alice.delete("api/responses").json() == {"erased": 1, "learner": "alice"}
         assert bob.get("api/responses").json()["count"] == 1
+
+
+# -- the commands ----------------------------------------------------------------------------------
+
+def test_serve_outside_a_hub_says_how_to_run_it(monkeypatch):
+    from click.testing import CliRunner
+
+    from widgets.cli import cli
+
+    monkeypatch.delenv("JUPYTERHUB_API_TOKEN", raising=False)
+    result = CliRunner().invoke(cli, ["serve"])
+    assert result.exit_code == 1
+    assert result.output == ("Error: JUPYTERHUB_API_TOKEN is not set: dualrole serve must be started by JupyterHub "
+                             "as a service (c.JupyterHub.services; see docs/deploy-jupyterhub.md)\n")
+
+
+def test_class_export_copies_the_cohort_for_an_instructor_and_refuses_a_learner(service, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from widgets.cli import cli
+    from widgets.store import Store
+
+    with api(service, "alice") as alice:
+        alice.post("api/responses", json=answer()).raise_for_status()
+    out = tmp_path / "exported.sqlite"
+    args = ["class-export", "--out", str(out), "--cohort", "psy501", "--service", service.url]
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", service.token("teacher"))
+    result = CliRunner().invoke(cli, args)
+    assert result.output == f"Exported 1 answer(s) of cohort 'psy501' to {out} (1 new).\n"
+    assert [r["learner"] for r in Store(f"sqlite:///{out}").responses()] == ["alice"]
+    assert CliRunner().invoke(cli, args).output.endswith("(0 new).\n")  # a rerun adds nothing
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", service.token("alice"))
+    assert CliRunner().invoke(cli, args).output == (
+        "Error: only members of the Hub group 'instructors' can export a class (you are alice)\n")
+    monkeypatch.delenv("DUALROLE_SERVICE_URL", raising=False)
+    refused = CliRunner().invoke(cli, ["class-export", "--out", str(out)])
+    assert refused.output == "Error: no class service found: set DUALROLE_SERVICE_URL or pass --service URL\n"

@@ -41,7 +41,9 @@ def serve(url, group, cohort, min_cohort, ip, port, prefix):
 
     Example:
 
-        DUALROLE_STORE=postgresql://dualrole@db/class dualrole serve --instructors instructors
+    \b
+        export DUALROLE_STORE=postgresql://dualrole@db/class
+        dualrole serve --instructors instructors --min-cohort 5
     """
     try:
         import jupyterhub  # noqa: F401

@@ -254,7 +254,14 @@ def _matches(row: dict, filters: dict) -> bool:
 
 
 def export_class(client: ServiceClient, cohort: str, out: Path | str) -> tuple[int, int]:
-    """Copy a cohort's answers from the service into a SQLite store; return (answers, newly added)."""
+    """Copy a cohort's answers from the service into a SQLite store; return (answers, newly added).
+
+    Only an instructor reads a whole cohort; anyone else is told so rather than given their own answers.
+    """
+    me = client.whoami()
+    if not me["instructor"]:
+        raise DualroleError(f"only members of the Hub group '{me['instructors_group']}' can export a class "
+                            f"(you are {me['user']})")
     rows = client.responses(cohort=cohort)
     store = Store(resolve_url(str(out)))
     return len(rows), store.add_many([unwire(r) for r in rows])

@@ -31,6 +31,7 @@ LESSONS: list[tuple[str, str, str]] = [
     ("authoring", "Writing your own cases", "instructor"),
     ("instructor_collect", "Collecting a class's answers", "instructor"),
     ("instructor_cohort_review", "Cohort review", "instructor"),
+    ("instructor_live", "Live class: peer instruction", "instructor"),
     ("research_response_patterns", "Response patterns for research", "researcher"),
 ]
 
