@@ -35,9 +35,9 @@ def collect_command(paths, url, quarantine, allow_stale_cases):
 
     Example:
 
-        dualrole collect ~/Downloads/week3-submissions --store sqlite:///class.sqlite
-
-        dualrole collect answers/*.jsonl --store postgresql+psycopg://teacher@db.example.org/ethics
+    \b
+        dualrole collect ~/Downloads/week3 --store sqlite:///class.sqlite
+        dualrole collect week3/*.jsonl --store postgresql+psycopg://teacher@db.example.org/ethics
     """
     files = bundle_paths(paths, exclude=quarantine)
     if not files:
