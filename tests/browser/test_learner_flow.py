@@ -45,6 +45,7 @@ CARD = ".dualrole-card"
 
 def assert_accessible(page, stage: str) -> None:
     result = run_axe(page, CARD, AXE)
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
     (ARTIFACTS / f"axe-{stage}.txt").write_text(
         "rules run:\n" + "\n".join(result["rules"]) + "\n\nviolations:\n"
         + "\n".join(f"{v['impact']} {v['id']}: {v['help']} {v['nodes']}" for v in result["violations"]),
