@@ -12,7 +12,6 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
 
 from .errors import CaseProblem
@@ -26,6 +25,14 @@ _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
 def case_schema() -> dict:
     """The JSON Schema of a case's front matter, from ``data/schema/case.schema.json``."""
     return json.loads((data_dir() / "schema" / "case.schema.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    # jsonschema pulls in heavy format checkers; import it when a case is first read, not with the package.
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(case_schema())
 
 
 @lru_cache(maxsize=1)
@@ -73,7 +80,7 @@ def read_case_file(path: Path) -> tuple[dict | None, dict[str, str], list[CasePr
     def line_of(field_path: list) -> int:
         return _line_for(node, field_path) + 2  # +1 for 1-based, +1 for the opening '---'
 
-    for error in sorted(jsonschema.Draft202012Validator(case_schema()).iter_errors(front), key=_error_order):
+    for error in sorted(_validator().iter_errors(front), key=_error_order):
         field_path = list(error.absolute_path)
         problems.append(CaseProblem(path, line_of(field_path), _field_name(field_path) or None, _message(error)))
 
@@ -175,11 +182,11 @@ def _field_name(field_path: list) -> str:
     return out
 
 
-def _error_order(error: jsonschema.ValidationError) -> tuple:
+def _error_order(error) -> tuple:
     return tuple(str(p) for p in error.absolute_path)
 
 
-def _message(error: jsonschema.ValidationError) -> str:
+def _message(error) -> str:
     """Phrase a schema error as an author would want it: what was found and what is expected."""
     v = error.validator
     if v == "enum":
