@@ -241,3 +241,35 @@ def test_a_learner_cannot_use_the_dashboard_and_is_told_why(service, tmp_path):
 def test_without_a_service_the_dashboard_says_what_it_needs():
     board = LiveDashboard("gifts")
     assert "No class service found" in board.children[0].value
+
+
+# -- the asyncio tasks (what runs in a kernel) -----------------------------------------------------
+
+def test_in_a_running_event_loop_cards_and_dashboard_follow_the_class_by_themselves(service, tmp_path, monkeypatch):
+    import asyncio
+
+    from widgets import classmode
+
+    monkeypatch.setattr(classmode, "POLL_SECONDS", 0.05)
+    teacher = client_for(service, "teacher", tmp_path)
+    teacher.act(COHORT, "cosmetics", "open_voting")
+
+    async def lesson():
+        board = LiveDashboard("cosmetics", cohort=COHORT, client=teacher, refresh=0.05)
+        card = card_for(client_for(service, "alice", tmp_path), "alice")
+        commit(card)
+        assert card.reveal.value == ""
+        board.rows["cosmetics"].buttons["reveal"].click()  # the instructor reveals
+        clicked = board.last_updated
+        for _ in range(200):
+            await asyncio.sleep(0.02)
+            if card.reveal.value and board.last_updated > clicked:
+                break
+        board.stop()
+        return card, board, clicked
+
+    card, board, clicked = asyncio.run(lesson())
+    assert "Reference answer" in card.reveal.value  # the card's own polling saw the reveal
+    assert board.last_updated > clicked  # and the dashboard refreshed by itself
+    assert f"Last updated: {board.last_updated:%H:%M:%S}" in board.updated.value
+    assert "Reference revealed" in board.rows["cosmetics"].stage.value

@@ -216,8 +216,8 @@ class _Watcher:
             self.dispatch(data, reachable)
 
 
-def follow_service(card, interval: float = POLL_SECONDS) -> ClassFollower | None:
+def follow_service(card, interval: float | None = None) -> ClassFollower | None:
     """A follower for ``card`` when its store is the class service; None for a local store."""
     if not isinstance(card.store, ServiceClient):
         return None
-    return ClassFollower(card, card.store, interval=interval)
+    return ClassFollower(card, card.store, interval=interval or POLL_SECONDS)
