@@ -19,7 +19,9 @@ END = "<!-- cli-reference:end -->"
 
 def command_help(name: str) -> str:
     command = cli.commands[name]
-    with click.Context(command, info_name=f"dualrole {name}", terminal_width=100) as ctx:
+    # A parent context passes down the group's settings (``-h``) exactly as a real invocation does.
+    parent = click.Context(cli, info_name="dualrole", terminal_width=100, max_content_width=100)
+    with click.Context(command, info_name=name, parent=parent) as ctx:
         return command.get_help(ctx)
 
 
