@@ -6,6 +6,7 @@ libraries (pandas, statsmodels, matplotlib) load inside the commands, so other c
 
 from __future__ import annotations
 
+import sys
 import warnings
 from pathlib import Path
 
@@ -20,7 +21,7 @@ def _source(url: str | None, sample: bool):
 
     if url and sample:
         raise DualroleError("choose either --store or --sample, not both")
-    with click.progressbar(length=1, label="Reading responses", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=1, label="Reading responses", file=sys.stderr) as bar:
         frame = analysis.sample() if sample else analysis.responses(url)
         bar.update(1)
     if frame.empty:
@@ -30,7 +31,7 @@ def _source(url: str | None, sample: bool):
 
 def _steps(label: str, total: int):
     """A progress bar on stderr advanced by a ``progress(message)`` callback."""
-    bar = click.progressbar(length=total, label=label, file=click.get_text_stream("stderr"),
+    bar = click.progressbar(length=total, label=label, file=sys.stderr,
                             item_show_func=lambda message: message)
     return bar, lambda message: bar.update(1, message)
 
@@ -137,7 +138,7 @@ def simulate_(learners, cohorts, seed, out, url):
         raise DualroleError("give exactly one of --out FILE or --store URL")
     if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
         raise DualroleError(f"{out}: write a .csv or .parquet file")
-    with click.progressbar(length=1, label="Simulating cases", file=click.get_text_stream("stderr")) as bar:
+    with click.progressbar(length=1, label="Simulating cases", file=sys.stderr) as bar:
         def progress(done, total):
             bar.length = total
             bar.update(1)

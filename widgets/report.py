@@ -173,19 +173,20 @@ def _require_gated(table: pd.DataFrame) -> None:
         raise DualroleError("plots show only gated tables: pass the table through widgets.privacy.gate first")
 
 
-def _figure(height: float):
+def _figure(height: float, left: float = 0.38, width: float = 7.5):
     # The object API with an Agg canvas: no pyplot, no global backend switch (datascience #445).
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-    figure = Figure(figsize=(7.5, height))
+    figure = Figure(figsize=(width, height))
     FigureCanvasAgg(figure)
+    figure.subplots_adjust(left=left, right=0.97, top=1 - 0.5 / height, bottom=0.7 / height)
     return figure
 
 
 def _render(figure, title: str) -> Plot:
     buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=96, bbox_inches="tight")
+    figure.savefig(buffer, format="png", dpi=90)
     return Plot(buffer.getvalue(), title)
 
 
@@ -193,23 +194,23 @@ def _title(title: str, synthetic: bool) -> str:
     return (SYNTHETIC_TITLE + title) if synthetic else title
 
 
-def plot_matching(overview: pd.DataFrame, phase: str | None = None, synthetic: bool = False) -> Plot:
-    """Share of learners matching the reference, per case; hidden cells are marked, not drawn."""
+def plot_matching(overview: pd.DataFrame, synthetic: bool = False) -> Plot:
+    """Share of learners matching the reference per case, one marker per phase; hidden ones are left out."""
     _require_gated(overview)
-    rows = overview if phase is None else overview[overview["phase"] == phase]
-    labels = [f"{t} ({p})" for t, p in zip(rows["title"], rows["phase"])]
-    shares = rows["share_matching"].astype("float").to_numpy()
-    figure = _figure(max(2.5, 0.28 * len(rows) + 1))
+    titles = list(dict.fromkeys(overview["title"]))
+    figure = _figure(max(2.5, 0.22 * len(titles) + 1))
     axes = figure.add_subplot()
-    y = np.arange(len(rows))
-    axes.barh(y, np.nan_to_num(shares), color="#4C72B0")
-    for i, value in enumerate(shares):
-        if np.isnan(value):
-            axes.text(0.01, i, "hidden (small numbers)", va="center", fontsize=7, color="#666")
-    axes.set_yticks(y, labels, fontsize=7)
+    y = {t: i for i, t in enumerate(titles)}
+    for phase, color in zip(dict.fromkeys(overview["phase"]), ("#DD8452", "#4C72B0", "#55A868")):
+        rows = overview[(overview["phase"] == phase) & overview["share_matching"].notna()]
+        axes.plot(rows["share_matching"].astype(float), [y[t] for t in rows["title"]], "o", color=color,
+                  label=str(phase), ms=4)
+    axes.set_yticks(range(len(titles)), [_wrap(t) for t in titles], fontsize=7)
     axes.invert_yaxis()
     axes.set_xlim(0, 1)
-    axes.set_xlabel("share of learners matching the reference (first answers)")
+    axes.grid(axis="x", alpha=0.3)
+    axes.set_xlabel("share matching the reference (first answers)")
+    axes.legend(fontsize=7)
     title = _title("How the class matched the reference", synthetic)
     axes.set_title(title)
     return _render(figure, title)
@@ -265,7 +266,7 @@ def plot_calibration(bins: pd.DataFrame, synthetic: bool = False) -> Plot:
     """Share matching against mean confidence per bin; the diagonal is perfect calibration."""
     _require_gated(bins)
     shown = bins.dropna(subset=["mean_confidence", "share_matching"])
-    figure = _figure(3.6)
+    figure = _figure(4.2, left=0.14, width=5.0)
     axes = figure.add_subplot()
     axes.plot([0, 1], [0, 1], ls="--", color="#999", label="perfectly calibrated")
     axes.plot(shown["mean_confidence"].astype(float), shown["share_matching"].astype(float), "o-", label="learners")

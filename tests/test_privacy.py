@@ -1,0 +1,137 @@
+"""The small-cell gate, keyed pseudonyms, research codes and crosswalks."""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import hmac
+import stat
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from widgets import privacy
+from widgets.privacy import PrivacyError, gate, passes, recoverable, suppression_mask
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_min_cell_is_ten_by_default_and_never_below_five():
+    assert privacy.MIN_CELL == 10
+    assert gate(9) is pd.NA and gate(10) == 10
+    assert gate(5, min_cell=5) == 5
+    for bad in (4, 0, -1, 7.5, True):
+        with pytest.raises(PrivacyError, match="at least 5"):
+            gate(12, min_cell=bad)
+
+
+def test_every_shown_count_is_at_least_min_cell():
+    rng = np.random.default_rng(7)
+    for _ in range(50):
+        counts = pd.DataFrame(rng.integers(0, 40, size=(rng.integers(1, 7), rng.integers(1, 6))))
+        gated = gate(counts)
+        shown = gated.to_numpy(dtype=float, na_value=np.nan)
+        assert np.all(np.isnan(shown) | (shown >= 10))
+        assert passes(gated)
+
+
+def test_a_single_hidden_cell_in_a_line_gets_a_partner():
+    table = pd.DataFrame({"pre": [12, 3, 15], "post": [20, 11, 14]}, index=["a", "b", "c"])
+    gated = gate(table)
+    assert gated.loc["b", "pre"] is pd.NA
+    for line in [*(gated.loc[r] for r in gated.index), *(gated[c] for c in gated.columns)]:
+        assert line.isna().sum() != 1
+
+
+def test_no_hidden_count_can_be_worked_out_from_the_totals():
+    rng = np.random.default_rng(11)
+    for _ in range(200):
+        values = rng.integers(0, 30, size=(rng.integers(1, 8), rng.integers(1, 7)))
+        hidden = suppression_mask(values, 10)
+        padded = np.zeros((values.shape[0] + 1, values.shape[1] + 1))
+        assert recoverable(padded, hidden) == []
+
+
+def test_the_audit_finds_a_cell_that_the_two_per_line_rule_misses():
+    # Two 2x2 blocks of hidden cells joined by one hidden "bridge" cell: every line has two or
+    # more hidden entries, yet the bridge's value follows from the totals.
+    hidden = np.zeros((6, 6), dtype=bool)
+    for r, c in [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2), (2, 3), (3, 2), (3, 3), (1, 2)]:
+        hidden[r, c] = True
+    assert recoverable(np.zeros((6, 6)), hidden) == [(1, 2)]
+
+
+def test_hidden_cells_never_add_up_to_less_than_min_cell_in_a_line():
+    # Hidden 0 and 0 beside a visible total would each be known to be 0; in general each hidden
+    # entry of a line is at most the hidden entries' sum, so that sum must not be small.
+    table = pd.DataFrame({"x": [40, 30], "y": [0, 25], "z": [0, 20]}, index=["pre", "post"])
+    gated = gate(table)
+    assert gated.loc["pre", "x"] is pd.NA
+    rng = np.random.default_rng(5)
+    for _ in range(100):
+        values = rng.integers(0, 25, size=(rng.integers(1, 6), rng.integers(1, 6)))
+        hidden = suppression_mask(values, 10)
+        full = np.zeros(hidden.shape)
+        full[:-1, :-1] = values
+        full[:-1, -1], full[-1, :-1], full[-1, -1] = values.sum(1), values.sum(0), values.sum()
+        for line_hidden, line_values in [*zip(hidden, full), *zip(hidden.T, full.T)]:
+            if 0 < line_hidden.sum() < len(line_hidden):
+                assert line_values[line_hidden].sum() >= 10
+
+
+def test_statistics_frames_hide_small_groups_and_small_parts():
+    stats = pd.DataFrame({"n": [40, 8, 30], "n_matching": [20, 4, 25], "share": [0.5, 0.5, 25 / 30],
+                          "mean_confidence": [60.0, 70.0, 80.0]})
+    gated = gate(stats, n="n", counts={"n_matching": ["share"]})
+    assert gated.loc[0].tolist() == [40, 20, 0.5, 60.0]
+    assert gated.loc[1].isna().all()  # a group of 8
+    assert gated.loc[2, "n"] == 30 and gated.loc[2, "mean_confidence"] == 80.0
+    assert gated.loc[2, ["n_matching", "share"]].isna().all()  # 5 did not match
+    assert passes(gated) and not passes(stats)
+
+
+def test_the_key_is_made_on_demand_in_the_data_folder_private_and_stable(isolated_home):
+    path = isolated_home / privacy.KEY_FILE
+    assert not path.exists()
+    first = privacy.pseudonym("ana")
+    assert path.exists() and stat.S_IMODE(path.stat().st_mode) == 0o600 and len(path.read_bytes()) == 32
+    assert privacy.pseudonym("ana") == first != privacy.pseudonym("ben")
+    # Keyed: it is the HMAC under that key, and no unkeyed hash of the id.
+    key = path.read_bytes()
+    assert first == "P" + hmac.new(key, b"ana", "sha256").hexdigest()
+    assert first[1:] not in {hashlib.sha256(b"ana").hexdigest(), hashlib.sha1(b"ana").hexdigest()}
+
+
+def test_the_key_may_not_live_in_the_repository(tmp_path):
+    with pytest.raises(PrivacyError, match="outside the repository"):
+        privacy.instructor_key(REPO / "notebooks" / "instructor.key")
+    assert len(privacy.instructor_key(tmp_path / "k")) == 32
+
+
+def test_research_codes_are_random_unique_and_kept_across_exports():
+    codes = privacy.research_codes([f"learner-{i}" for i in range(500)])
+    assert len(set(codes.values())) == 500
+    assert all(len(c) == 9 and c.startswith("R") for c in codes.values())
+    again = privacy.research_codes(["learner-1", "newcomer"], existing=codes)
+    assert again["learner-1"] == codes["learner-1"] and again["newcomer"] not in codes.values()
+
+
+def test_the_crosswalk_stays_out_of_the_export_folder(tmp_path):
+    codes = {"ana": "R0000000A"}
+    with pytest.raises(PrivacyError, match="must not be inside the export folder"):
+        privacy.write_crosswalk(codes, tmp_path / "export" / "sub" / "cw.csv", tmp_path / "export")
+    path = privacy.write_crosswalk(codes, tmp_path / "private" / "cw.csv", tmp_path / "export")
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert privacy.read_crosswalk(path) == codes
+
+
+def test_no_unkeyed_hash_of_an_identifier_in_the_research_modules():
+    # cases.py hashes case *files* (not people); the modules that handle learner ids use hmac only.
+    for name in ("privacy.py", "research_export.py", "report.py", "simulate.py", *[f"analysis/{p.name}" for p in (REPO / "widgets" / "analysis").glob("*.py")]):
+        tree = ast.parse((REPO / "widgets" / name).read_text(encoding="utf-8"))
+        imported = {a.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
+                    for a in node.names} | {getattr(node, "module", None) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
+        assert "hashlib" not in imported, name
+        assert "mbox_sha1sum" not in (REPO / "widgets" / name).read_text(encoding="utf-8"), name

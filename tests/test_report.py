@@ -1,0 +1,126 @@
+"""The HTML report: every count gated, nothing identifying, text escaped, synthetic labelled."""
+
+from __future__ import annotations
+
+import re
+from html.parser import HTMLParser
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+
+from widgets import analysis, report
+from widgets.cli import cli
+from widgets.errors import DualroleError
+from widgets.privacy import passes
+
+
+class Cells(HTMLParser):
+    """Collects the text of every <td>, with its classes."""
+
+    def __init__(self):
+        super().__init__()
+        self.cells, self._open = [], None
+
+    def handle_starttag(self, tag, attrs):
+        if tag == "td":
+            self._open = (dict(attrs).get("class", ""), [])
+
+    def handle_data(self, data):
+        if self._open:
+            self._open[1].append(data)
+
+    def handle_endtag(self, tag):
+        if tag == "td" and self._open:
+            self.cells.append((self._open[0].split(), "".join(self._open[1])))
+            self._open = None
+
+
+@pytest.fixture(scope="module")
+def sample():
+    return analysis.sample()
+
+
+@pytest.fixture(scope="module")
+def html(sample, tmp_path_factory):
+    path = report.write_report(sample, tmp_path_factory.mktemp("report"))
+    return path.read_text(encoding="utf-8")
+
+
+def test_no_count_under_min_cell_appears(html):
+    parser = Cells()
+    parser.feed(html)
+    counts = [text for classes, text in parser.cells if "count" in classes]
+    assert len(counts) > 100
+    for text in counts:
+        assert text == "—" or int(text) >= 10, text
+    assert any(text == "—" for text in counts)  # the sample does have small cells
+
+
+def test_numbers_in_prose_pass_the_gate_too(sample, tmp_path):
+    small = sample[sample["learner"].isin(sorted(sample["learner"].unique())[:8])]
+    # 8 learners: every count, and the learner total, must be hidden.
+    text = report.write_report(small, tmp_path).read_text(encoding="utf-8")
+    assert "Learners: —" in text
+    parser = Cells()
+    parser.feed(text)
+    assert all(t == "—" or int(t) >= 10 for classes, t in parser.cells if "count" in classes)
+
+
+def test_no_learner_id_and_no_justification_in_the_report(sample, html):
+    for learner in sample["learner"].unique():
+        assert learner not in html
+    assert "[synthetic] I" not in html
+
+
+def test_synthetic_data_is_labelled_in_the_title_and_every_plot(html):
+    assert "<title>SYNTHETIC DATA: Cohort review</title>" in html
+    alts = re.findall(r'<img [^>]*alt="([^"]*)"', html)
+    assert alts and all(a.startswith("SYNTHETIC DATA: ") for a in alts)
+
+
+def test_text_from_the_data_is_escaped(sample, tmp_path):
+    hostile = sample.copy()
+    hostile["cohort"] = "synthetic-<script>alert(1)</script>"
+    text = report.write_report(hostile, tmp_path).read_text(encoding="utf-8")
+    assert "<script>" not in text and "&lt;script&gt;" in text
+
+
+def test_overview_tables_are_gated(sample):
+    for table in (report.case_overview(sample), report.prepost_overview(sample),
+                  report.revote_overview(sample), report.option_breakdown(sample, "cosmetics"),
+                  report.divided_cases(sample), report.calibration_overview(sample)):
+        assert passes(table)
+
+
+def test_plots_refuse_ungated_tables(sample):
+    raw = analysis.option_counts(sample, "cosmetics")
+    with pytest.raises(DualroleError, match="gated"):
+        report.plot_options(raw, "The cosmetics catalogue")
+    plot = report.plot_options(report.option_breakdown(sample, "cosmetics"), "x", synthetic=True)
+    assert plot.png.startswith(b"\x89PNG") and plot.title.startswith("SYNTHETIC DATA")
+
+
+def test_report_leaves_matplotlib_global_state_alone(sample, tmp_path):
+    import sys
+
+    import matplotlib
+
+    had_pyplot = "matplotlib.pyplot" in sys.modules
+    def settings():  # reading rcParams["backend"] would itself import pyplot
+        return {k: matplotlib.rcParams[k] for k in matplotlib.rcParams if k != "backend"}
+
+    before = settings()
+    report.write_report(sample, tmp_path)
+    assert settings() == before
+    assert had_pyplot or "matplotlib.pyplot" not in sys.modules
+
+
+def test_cli_report_on_the_sample(tmp_path):
+    result = CliRunner().invoke(cli, ["report", "--sample", "--out", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "report.html").exists()
+    result = CliRunner().invoke(cli, ["report", "--sample", "--out", str(tmp_path), "--cohort", "nope"])
+    assert result.exit_code == 1 and "Error: no cohort nope; cohorts are: synthetic-cohort-1" in result.output
+    result = CliRunner().invoke(cli, ["report", "--sample", "--out", str(tmp_path), "--min-cell", "4"])
+    assert result.exit_code == 1 and "Error: min_cell must be a whole number of at least 5" in result.output

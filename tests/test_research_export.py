@@ -1,0 +1,203 @@
+"""Research exports: consent, codes, no identifiers, the codebook validates, xAPI statements."""
+
+from __future__ import annotations
+
+import json
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from jsonschema import Draft202012Validator
+
+from widgets import analysis
+from widgets.cases import load_library
+from widgets.cli import cli
+from widgets.research_export import JustificationWarning, research_export, statement_schema
+from widgets.simulate import simulate
+from widgets.store import open_store
+from widgets.vocab import PHASES, RISK_LEVELS, STANCES
+
+
+@pytest.fixture(scope="module")
+def class_store(tmp_path_factory):
+    """30 synthetic learners in 2 cohorts (so ids are known), with controlled consent choices."""
+    folder = tmp_path_factory.mktemp("class")
+    rows = simulate(learners=30, cohorts=2, seed=5)
+    learners = sorted(rows["learner"].unique())
+    cohort_of = rows.groupby("learner")["cohort"].first()
+    # Cohort 1: 13 consent, 2 do not. Cohort 2: only 4 consent (under min_cell: withheld).
+    one = [l for l in learners if cohort_of[l].endswith("-1")]
+    two = [l for l in learners if cohort_of[l].endswith("-2")]
+    consenting = set(one[:13]) | set(two[:4])
+    rows["consent"] = rows["learner"].isin(consenting)
+    store = open_store(f"sqlite:///{folder / 'class.sqlite'}")
+    store.add_many(rows.to_dict("records"))
+    store.set_consent(one[12], False)  # consented in the rows, then withdrew
+    return store, {"one": one, "two": two, "withdrawn": one[12], "exported": set(one[:12])}
+
+
+@pytest.fixture(scope="module")
+def export(class_store, tmp_path_factory):
+    store, who = class_store
+    out = tmp_path_factory.mktemp("export") / "out"
+    crosswalk = tmp_path_factory.mktemp("private") / "crosswalk.csv"
+    result = research_export(analysis.responses(store), out, crosswalk=crosswalk)
+    return result, who
+
+
+def test_only_consenting_learners_of_large_enough_cohorts_are_exported(export):
+    result, who = export
+    walk = pd.read_csv(result.crosswalk, dtype=str)
+    assert set(walk["learner"]) == who["exported"]
+    assert who["withdrawn"] not in set(walk["learner"])
+    frame = pd.read_csv(result.out_dir / "responses.csv", dtype=str, keep_default_na=False)
+    assert set(frame["research_code"]) == set(walk["research_code"])
+    assert set(frame["cohort"]) == {"synthetic-cohort-1"} and result.withheld_cohorts == 1
+
+
+def test_the_export_holds_no_learner_id_and_no_justification(export):
+    result, who = export
+    everyone = who["one"] + who["two"]
+    for path in result.out_dir.iterdir():
+        if path.suffix == ".parquet":
+            frame = pd.read_parquet(path)
+            assert "learner" not in frame.columns and "justification" not in frame.columns
+            assert not set(frame.astype(str).to_numpy().ravel()) & set(everyone)
+            continue
+        content = path.read_text(encoding="utf-8")
+        assert "synthetic-learner-" not in content, path.name
+        assert "[synthetic] I chose" not in content, path.name
+    assert not result.crosswalk.resolve().is_relative_to(result.out_dir.resolve())
+    assert "justification" not in pd.read_csv(result.out_dir / "responses.csv", nrows=1).columns
+
+
+def test_justifications_only_on_request_and_with_a_warning(class_store, tmp_path):
+    store, _ = class_store
+    df = analysis.responses(store)
+    with pytest.warns(JustificationWarning):
+        result = research_export(df, tmp_path / "out", crosswalk=tmp_path / "cw.csv", include_justifications=True)
+    frame = pd.read_csv(result.out_dir / "responses.csv")
+    assert frame["justification"].str.startswith("[synthetic]").all()
+    fields = [f["name"] for f in json.loads((result.out_dir / "datapackage.json").read_text())["resources"][0]["schema"]["fields"]]
+    assert "justification" in fields
+    assert "INCLUDED" in (result.out_dir / "README.md").read_text()
+
+
+def test_the_data_package_validates_with_frictionless(export):
+    frictionless = pytest.importorskip("frictionless")
+    result, _ = export
+    report = frictionless.validate(result.out_dir / "datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
+    package = json.loads((result.out_dir / "datapackage.json").read_text())
+    assert package["synthetic"] is True and package["title"].startswith("SYNTHETIC")
+    fields = {f["name"]: f for f in package["resources"][0]["schema"]["fields"]}
+    assert all(f.get("description") and f.get("type") for f in fields.values())
+    assert [c["value"] for c in fields["stance"]["categories"]] == list(STANCES)
+    assert fields["stance"]["categoriesOrdered"] is True
+    assert [c["value"] for c in fields["phase"]["categories"]] == list(PHASES)
+    assert [c["value"] for c in fields["kitchener_power"]["categories"]] == list(RISK_LEVELS)
+    assert package["resources"][0]["schema"]["missingValues"][0]["value"] == ""
+
+
+def test_a_broken_row_fails_frictionless_validation(export, tmp_path):
+    # The validation has teeth: a stance outside the codebook is caught.
+    frictionless = pytest.importorskip("frictionless")
+    result, _ = export
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(result.out_dir, copy)
+    frame = pd.read_csv(copy / "responses.csv", dtype=str, keep_default_na=False)
+    frame.loc[0, "stance"] = "shrug"
+    frame.to_csv(copy / "responses.csv", index=False)
+    assert not frictionless.validate(copy / "datapackage.json").valid
+
+
+def test_every_xapi_statement_is_well_formed(export):
+    result, _ = export
+    validator = Draft202012Validator(statement_schema())
+    cases = {c.id: c for c in load_library()}
+    frame = pd.read_csv(result.out_dir / "responses.csv", dtype=str, keep_default_na=False)
+    lines = (result.out_dir / "xapi.jsonl").read_text(encoding="utf-8").splitlines()
+    assert len(lines) == len(frame)
+    for line, (_, row) in zip(lines, frame.iterrows()):
+        statement = json.loads(line)
+        assert not list(validator.iter_errors(statement))
+        assert statement["verb"]["id"] == "http://adlnet.gov/expapi/verbs/answered"
+        definition = statement["object"]["definition"]
+        assert definition["type"] == "http://adlnet.gov/expapi/activities/cmi.interaction"
+        assert definition["interactionType"] == "choice"
+        assert definition["correctResponsesPattern"] == list(cases[row["case_id"]].preferred)
+        assert set(statement["actor"]) == {"objectType", "account"}
+        assert statement["actor"]["account"]["name"] == row["research_code"]
+        assert statement["result"]["response"] == row["option_id"]
+        assert statement["result"]["success"] is (row["matches_reference"] == "true")
+
+
+def test_the_statement_schema_rejects_an_email_actor(export):
+    result, _ = export
+    statement = json.loads((result.out_dir / "xapi.jsonl").read_text().splitlines()[0])
+    statement["actor"] = {"objectType": "Agent", "mbox_sha1sum": "0" * 40}
+    assert list(Draft202012Validator(statement_schema()).iter_errors(statement))
+
+
+def test_parquet_keeps_ordered_categories(export):
+    result, _ = export
+    frame = pd.read_parquet(result.out_dir / "responses.parquet")
+    assert list(frame["stance"].cat.categories) == list(STANCES) and frame["stance"].cat.ordered
+
+
+def test_a_reused_crosswalk_keeps_codes(class_store, export, tmp_path):
+    result, _ = export
+    store, _ = class_store
+    again = research_export(analysis.responses(store), tmp_path / "again", crosswalk=result.crosswalk)
+    first = pd.read_csv(result.out_dir / "responses.csv", usecols=["research_code"])
+    second = pd.read_csv(again.out_dir / "responses.csv", usecols=["research_code"])
+    assert set(first["research_code"]) == set(second["research_code"])
+
+
+def test_no_cohort_large_enough_means_no_export(class_store, tmp_path):
+    store, _ = class_store
+    from widgets.errors import DualroleError
+
+    # 12 consenting learners remain in cohort 1: with a minimum of 13 nothing may be exported.
+    with pytest.raises(DualroleError, match="at least 13 learners who consented"):
+        research_export(analysis.responses(store), tmp_path / "out", crosswalk=tmp_path / "cw.csv", min_cell=13)
+    assert not (tmp_path / "cw.csv").exists()
+
+
+def test_a_date_few_learners_share_is_blanked(class_store):
+    from widgets.research_export import research_frame
+
+    store, who = class_store
+    df = analysis.responses(store)
+    df = df[df["learner"].isin(who["exported"])].copy()
+    late = df["learner"] == sorted(who["exported"])[0]
+    df.loc[late, "submitted_at"] += pd.Timedelta(days=3)  # the only learner on those days
+    codes = {learner: f"R{i:08X}" for i, learner in enumerate(sorted(who["exported"]))}
+    frame, blanked = research_frame(df, codes, min_cell=10)
+    latecomer = frame["research_code"] == codes[sorted(who["exported"])[0]]
+    assert frame.loc[latecomer, "submitted_on"].isna().all() and blanked == int(latecomer.sum())
+    assert frame.loc[~latecomer, "submitted_on"].notna().all()
+
+
+def test_cli_research_export_on_the_sample(tmp_path):
+    runner = CliRunner()
+    out, crosswalk = tmp_path / "export", tmp_path / "private" / "cw.csv"
+    result = runner.invoke(cli, ["research-export", "--sample", "--out", str(out), "--crosswalk", str(crosswalk)])
+    assert result.exit_code == 0, result.output
+    assert "synthetic response(s)" in result.output and crosswalk.exists()
+    assert {p.name for p in out.iterdir()} == {"responses.csv", "responses.parquet", "options.csv",
+                                                "datapackage.json", "xapi.jsonl", "README.md"}
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--min-cell", "3"], "Error: min_cell must be a whole number of at least 5, not 3"),
+    (["--store", "x.sqlite"], "Error: choose either --store or --sample, not both"),
+    (["--crosswalk", "{out}/cw.csv"], "the crosswalk must be outside the export folder"),
+])
+def test_cli_research_export_errors(tmp_path, args, message):
+    out = tmp_path / "export"
+    args = [a.replace("{out}", str(out)) for a in args]
+    result = CliRunner().invoke(cli, ["research-export", "--sample", "--out", str(out), *args])
+    assert result.exit_code == 1 and message in result.output
+    assert "Traceback" not in result.output
