@@ -90,6 +90,19 @@ def test_an_answer_made_while_the_service_is_down_waits_on_disk_and_arrives_once
     assert [(r["learner"], r["option_id"]) for r in rows] == [("alice", "decline_only")]
 
 
+def test_a_card_made_online_says_when_its_answer_waits_and_when_it_got_through(service, tmp_path):
+    alice = client_for(service, "alice", tmp_path)
+    card = card_for(alice, "alice")  # self-paced, service up
+    service.stop()
+    commit(card)
+    assert status(card).startswith("Saved on this machine, will sync")
+    assert alice.offline  # the next request fails at once instead of waiting for a timeout
+    service.start()
+    card.follower.watcher.poll_now()
+    assert not alice.offline and alice.outbox.pending() == []
+    assert status(card) == "Saved. The reference is shown below."
+
+
 def test_two_kernels_sending_the_same_outbox_at_once_send_each_answer_once(service, tmp_path):
     service.stop()
     box = tmp_path / "alice" / "outbox.jsonl"

@@ -101,6 +101,7 @@ class ClassFollower:
         self.pace = ClassPace()
         self.panel = ipw.HTML(layout=ipw.Layout(width="100%", max_width="900px"))
         self._answered: int | None = None
+        self._showing_pending = False
         card.session.pace = self.pace
         card.children = (*card.children, self.panel)
         self.watcher = _Watcher.get(client, card.session.cohort, card.session.phase, interval)
@@ -118,7 +119,7 @@ class ClassFollower:
         answered = (info or {}).get("answered")
         if not render:
             self.pace.stage, self._answered = stage, answered
-        elif stage != self.pace.stage:
+        elif stage != self.pace.stage or (self._showing_pending and not self._latest_pending()):
             self.pace.stage = stage
             self._answered = answered
             self.card._show_state()  # re-render; calls update_card at its end
@@ -129,16 +130,20 @@ class ClassFollower:
     def update_card(self) -> None:
         """Amend the card's status and histogram for class mode (the card calls this after rendering)."""
         s = self.card.session
+        self._showing_pending = pending = self._latest_pending()
         if not s.committed:
             self.panel.value = ""
             return
-        pending = self.client.is_pending(s.latest["response_id"])
         if pending:
             _say(self.card, PENDING + (" The reference is shown below." if s.reveal_released else ""))
         elif self.pace.paced and not s.reveal_released:
             _say(self.card, _REVOTED if s.state == "revoted" and self.pace.stage == "revote"
                  else _WAITING.get(self.pace.stage, _WAITING[UNKNOWN]))
         self.panel.value = self._histogram() if self.pace.stage in ("histogram", "revote") else ""
+
+    def _latest_pending(self) -> bool:
+        s = self.card.session
+        return s.committed and self.client.is_pending(s.latest["response_id"])
 
     def _histogram(self) -> str:
         s = self.card.session
@@ -189,6 +194,8 @@ class _Watcher:
 
     def fetch(self) -> tuple[dict | None, bool]:
         """Send what waits in the outbox, then read every paced case of the cohort."""
+        if self.client.offline and not self.client.reconnect():
+            return None, False
         try:
             if self.client.outbox.pending():
                 self.client.flush()

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from datetime import datetime
 from pathlib import Path
 
@@ -22,6 +23,9 @@ from .paths import home
 from .store import Response, Store, resolve_url
 
 SERVICE_NAME = "dualrole"
+# After the service fails to answer, a card does not wait on it again for this long: the next answer
+# goes straight to the outbox. The cards' polling keeps trying, and ends the pause when it gets through.
+OFFLINE_SECONDS = 10.0
 _TIMESTAMPS = ("started_at", "submitted_at")
 
 
@@ -77,6 +81,7 @@ class ServiceClient:
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout, transport=transport)
         self._seen: dict[str, dict] = {}  # rows the service has confirmed, for reading while it is away
         self._lock = threading.RLock()
+        self._offline_until = 0.0
 
     def __repr__(self) -> str:
         return f"ServiceClient({self.url!r})"
@@ -175,6 +180,21 @@ class ServiceClient:
                 self.outbox.compact()
         return sent
 
+    @property
+    def offline(self) -> bool:
+        """True for a few seconds after the service failed to answer (requests then fail at once)."""
+        return time.monotonic() < self._offline_until
+
+    def reconnect(self) -> bool:
+        """Try the service now, even while :attr:`offline`; True when it answered."""
+        try:
+            self._request("GET", "api/", retry_offline=True)
+        except ServiceUnavailable:
+            return False
+        except ServiceRefused:
+            pass  # it answered, if only to refuse
+        return True
+
     def is_pending(self, response_id: str) -> bool:
         """True while this answer waits in the outbox."""
         return any(r["response_id"] == response_id for r in self.outbox.pending())
@@ -217,18 +237,23 @@ class ServiceClient:
         self._seen[confirmed["response_id"]] = confirmed
         return data
 
-    def _request(self, method: str, path: str, **kwargs) -> dict:
+    def _request(self, method: str, path: str, *, retry_offline: bool = False, **kwargs) -> dict:
+        if self.offline and not retry_offline:
+            raise ServiceUnavailable(f"the class service at {self.url} did not answer a moment ago")
         try:
             reply = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
+            self._offline_until = time.monotonic() + OFFLINE_SECONDS
             raise ServiceUnavailable(f"the class service at {self.url} cannot be reached ({exc})") from None
         try:
             data = reply.json()
         except ValueError:
             data = {}
         if reply.status_code >= 500:
+            self._offline_until = time.monotonic() + OFFLINE_SECONDS
             raise ServiceUnavailable(f"the class service at {self.url} is not available "
                                      f"(HTTP {reply.status_code}: {data.get('error', reply.reason_phrase)})")
+        self._offline_until = 0.0
         if reply.status_code >= 400:
             raise ServiceRefused(data.get("error") or f"HTTP {reply.status_code} from {self.url}",
                                  reply.status_code, data.get("code"), data.get("fields"))

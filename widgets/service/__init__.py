@@ -39,7 +39,7 @@ def serve(settings, ip: str | None = None, port: int | None = None, *, ready=Non
     host, bound_port = bind_address(ip, port)
 
     async def main():
-        server = app.listen(bound_port, address=host, xheaders=True)
+        server = app.listen(bound_port, address=host, xheaders=True, max_body_size=1_000_000)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
