@@ -127,6 +127,16 @@ def prepost_overview(df: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame
     return out
 
 
+def item_overview(df: pd.DataFrame, phase: str, min_cell: int = MIN_CELL) -> pd.DataFrame:
+    """Item analysis of one phase, gated: difficulty is shown where the matching and the
+    non-matching learners are both at least ``min_cell``; discrimination where the case has them."""
+    items = analysis.item_analysis(df, phase=phase).reset_index()
+    items["case_id"] = items["case_id"].astype(str)
+    columns = ["case_id", "n", "n_matching", "difficulty", "point_biserial", "discrimination",
+               "top_group_choice", "contested_key", "contested_in_file"]
+    return gate(items[columns], min_cell, n="n", counts={"n_matching": ["difficulty"]})
+
+
 def calibration_overview(df: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame:
     """Over- or under-confidence per cohort (first answers), gated by the number of learners."""
     table = analysis.overconfidence(analysis.answers(df), by="cohort").reset_index()
@@ -237,6 +247,12 @@ def plot_options(breakdown: pd.DataFrame, case_title: str, synthetic: bool = Fal
     title = _title(f"Answers to '{case_title}'", synthetic)
     axes.set_title(title, fontsize=9)
     return _render(figure, title)
+
+
+def plot_case(df: pd.DataFrame, case_id: str, min_cell: int = MIN_CELL) -> Plot:
+    """The gated answers to one case, by phase, as a bar chart (labelled synthetic when it is)."""
+    return plot_options(option_breakdown(df, case_id, min_cell), _titles().get(case_id, case_id),
+                        synthetic=analysis.is_synthetic(df))
 
 
 def plot_prepost(overview: pd.DataFrame, synthetic: bool = False) -> Plot:

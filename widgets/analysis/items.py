@@ -50,8 +50,8 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        Indexed by case. ``n`` learners answered it; ``difficulty`` is the share matching the
-        reference (high = easy); ``point_biserial`` correlates matching this case with the
+        Indexed by case. ``n`` learners answered it, ``n_matching`` of them with a preferred
+        option; ``difficulty`` is the share matching the reference (high = easy); ``point_biserial`` correlates matching this case with the
         learner's mean score on the *other* cases (the item is removed from the total, so it does
         not correlate with itself); ``discrimination`` is the reference's share among the top 27 %
         minus its share among the bottom 27 %; ``contested_key`` is True when the top group's most
@@ -85,6 +85,7 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
         rows.append({
             "case_id": case_id,
             "n": int(answered.sum()),
+            "n_matching": int(x.sum()),
             "difficulty": float(x.mean()),
             "point_biserial": r,
             "pvalue": p,
