@@ -20,7 +20,8 @@ END = "<!-- cli-reference:end -->"
 def command_help(name: str) -> str:
     command = cli.commands[name]
     # A parent context passes down the group's settings (``-h``) exactly as a real invocation does.
-    parent = click.Context(cli, info_name="dualrole", terminal_width=100, max_content_width=100)
+    settings = {"terminal_width": 100, "max_content_width": 100, **cli.context_settings}
+    parent = click.Context(cli, info_name="dualrole", **settings)
     with click.Context(command, info_name=name, parent=parent) as ctx:
         return command.get_help(ctx)
 
