@@ -74,8 +74,9 @@ class CaseCard(ipw.VBox):
         self.confidence = RangeInput(value=50, min=0, max=100, step=5, unit="%", description="Confidence:")
         self.kitchener = {
             factor: ipw.Dropdown(
-                options=[("Not rated", None)] + [(level.capitalize(), level) for level in RISK_LEVELS],
-                value=None, description=f"{label}:", style=_DESCRIPTION, layout=ipw.Layout(width="520px"),
+                # "" rather than None for "Not rated": ipywidgets shows a None value as a blank select.
+                options=[("Not rated", "")] + [(level.capitalize(), level) for level in RISK_LEVELS],
+                value="", description=f"{label}:", style=_DESCRIPTION, layout=ipw.Layout(width="520px"),
             )
             for factor, label in KITCHENER_FACTORS.items()
         }
@@ -111,7 +112,7 @@ class CaseCard(ipw.VBox):
             option_id=self.options.value,
             confidence=self.confidence.value,
             justification=self.justification.value,
-            kitchener={f: w.value for f, w in self.kitchener.items()},
+            kitchener={f: w.value or None for f, w in self.kitchener.items()},
         )
 
     def _inputs(self) -> list[ipw.Widget]:
@@ -186,4 +187,4 @@ class CaseCard(ipw.VBox):
         self.confidence.value = draft.confidence
         self.justification.value = draft.justification
         for factor, widget in self.kitchener.items():
-            widget.value = draft.kitchener.get(factor)
+            widget.value = draft.kitchener.get(factor) or ""

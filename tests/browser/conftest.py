@@ -191,6 +191,58 @@ def lab(browser_base, instructor_cases, chromium) -> Lab:
         stop(proc)
 
 
+@dataclass
+class Voila:
+    """A running Voila serving ``root`` (a temporary folder) on 127.0.0.1."""
+
+    url: str
+    root: Path
+
+    def render_url(self, notebook: str) -> str:
+        return f"{self.url}/voila/render/{notebook}"
+
+
+def harness_copy(source: Path, target: Path, **env: str) -> Path:
+    """Copy a notebook with a first cell that sets ``env`` in its kernel (for one test's data)."""
+    import nbformat
+
+    nb = nbformat.read(source, as_version=4)
+    lines = ["# browser-test harness: this copy's kernel reads the test's own data", "import os"]
+    lines += [f"os.environ[{k!r}] = {v!r}" for k, v in env.items()]
+    nb.cells.insert(0, nbformat.v4.new_code_cell("\n".join(lines)))
+    nbformat.write(nb, target)
+    return target
+
+
+@pytest.fixture(scope="session")
+def voila(browser_base, instructor_cases, chromium) -> Voila:
+    """One Voila for the session over copies of the instructor notebooks, on the shipped SYNTHETIC
+    sample; ``probe-<name>`` copies read a data folder whose synthetic cohort answered only the
+    injection probe case (``tests/browser/cohort.py``).
+    """
+    from .cohort import probe_data_dir
+
+    root = browser_base / "voila-served"
+    root.mkdir()
+    probe_data = probe_data_dir(browser_base / "probe-data", instructor_cases)
+    for nb in NOTEBOOKS.glob("instructor_*.ipynb"):
+        shutil.copy2(nb, root / nb.name)
+        harness_copy(nb, root / f"probe-{nb.name}", DUALROLE_DATA=str(probe_data))
+    env = server_env(browser_base / "voila", DUALROLE_CASES=str(instructor_cases))
+    port = free_port()
+    log = browser_base / "voila.log"
+    cmd = [sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1", f"--Voila.port={port}",
+           "--Voila.port_retries=0", "--VoilaConfiguration.show_tracebacks=False", str(root)]
+    with log.open("w") as out:
+        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_http(f"{url}/voila/tree", proc, log)
+        yield Voila(url=url, root=root)
+    finally:
+        stop(proc)
+
+
 # -- the browser ---------------------------------------------------------------------------------
 
 
@@ -260,14 +312,13 @@ def new_watched_page(browser):
     return pg
 
 
-def save_failure_screenshot(pg, node) -> None:
-    report = getattr(node, "rep_call", None)
-    if report is not None and report.failed:
-        ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        try:
-            pg.screenshot(path=str(ARTIFACTS / f"FAILED-{node.name}.png"))
-        except Exception:  # noqa: BLE001 - a failed screenshot must not hide the real failure
-            pass
+def save_failure_screenshot(pg, name: str) -> None:
+    """Keep what the page showed when a test failed (tests/artifacts/FAILED-<name>.png)."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    try:
+        pg.screenshot(path=str(ARTIFACTS / f"FAILED-{name}.png"))
+    except Exception:  # noqa: BLE001 - a failed screenshot must not hide the real failure
+        pass
 
 
 @pytest.fixture
@@ -276,8 +327,9 @@ def page(chromium, lab, request):
     pg = new_watched_page(chromium)
     try:
         yield pg
+        if getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed:
+            save_failure_screenshot(pg, request.node.name)
     finally:
-        save_failure_screenshot(pg, request.node)
         pg.context.close()
         lab.shutdown_kernels()
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+DOCS_IMG = Path(__file__).resolve().parents[2] / "docs" / "img"
 KERNEL_TIMEOUT = 60_000  # ms: a kernel start plus pandas/ipywidgets imports on a busy 2-core box
 WIDGET_ERRORS = ("Error displaying widget", "model not found", "Failed to load model class",
                  "Error rendering", "Loading widget...")
@@ -149,6 +150,18 @@ def screenshot(target, name: str, folder: Path = ARTIFACTS) -> Path:
     finally:
         page.set_viewport_size(size)
     return path
+
+
+def docs_image(target, name: str) -> Path | None:
+    """Refresh ``docs/img/<name>.png`` for the README, only when ``DUALROLE_DOCS_IMG=1``.
+
+    Off by default, so an ordinary test run never rewrites a committed file.
+    """
+    import os
+
+    if os.environ.get("DUALROLE_DOCS_IMG") != "1":
+        return None
+    return screenshot(target, name, folder=DOCS_IMG)
 
 
 def open_in_app(page, path: str) -> None:

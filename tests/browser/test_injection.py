@@ -15,9 +15,12 @@ from .payloads import JUSTIFICATION, JUSTIFICATION_VISIBLE, PROBE_ID
 
 CARD = ".dualrole-card"
 
+# Elements that could run script or load from elsewhere, inside a view (the card, or the dashboard's
+# outputs). Images are allowed only as inline PNG plots (the dashboard's matplotlib figures).
 ACTIVE_CONTENT = """(card) => {
     const found = [];
-    for (const el of card.querySelectorAll('script, iframe, object, embed, svg, img, [onerror], [onload], [onmouseover]'))
+    const active = 'script, iframe, object, embed, svg, img:not([src^="data:image/png"]), [onerror], [onload], [onmouseover]';
+    for (const el of card.querySelectorAll(active))
         found.push(el.outerHTML.slice(0, 120));
     for (const a of card.querySelectorAll('a[href]')) {
         const scheme = new URL(a.getAttribute('href'), location.href).protocol;

@@ -28,7 +28,7 @@ import pytest
 from widgets.store import open_store
 
 from .conftest import AXE, ARTIFACTS
-from .jlab import (aria_snapshot, error_outputs, open_notebook, run_all, run_axe, screenshot, serious,
+from .jlab import (aria_snapshot, docs_image, error_outputs, open_notebook, run_all, run_axe, screenshot, serious,
                    tab_until, widget_problems)
 from .test_lesson_keyboard import IS_OPTION, IS_REASONING, IS_SUBMIT, first_card_focus_start
 
@@ -71,6 +71,7 @@ def test_answer_reveal_revote_and_resume_by_keyboard(page, lab, learner_home):
     tree = aria_snapshot(card)
     assert 'group "Your decision:"' in tree and 'slider "Confidence:"' in tree
     screenshot(card, "flow-1-fresh")
+    docs_image(card, "case-card")
 
     # 1-4: choose, set confidence, type, commit, by keys alone.
     first_card_focus_start(page)
@@ -82,6 +83,8 @@ def test_answer_reveal_revote_and_resume_by_keyboard(page, lab, learner_home):
         page.keyboard.press("ArrowLeft")  # 90
     tab_until(page, IS_REASONING)
     page.keyboard.type(FIRST)
+    reasoning = card.get_by_role("textbox", name="Your reasoning:")
+    assert reasoning.input_value() == FIRST, "keystrokes were lost while the kernel synced them"
     status = card.get_by_role("status")
     status.filter(has_text="Ready to commit").wait_for()
     status_node = status.element_handle()
@@ -98,6 +101,7 @@ def test_answer_reveal_revote_and_resume_by_keyboard(page, lab, learner_home):
     assert "Preferred" in preferred_row.inner_text() and "Your choice" in preferred_row.inner_text()
     assert_accessible(page, "after-reveal")
     screenshot(card, "flow-2-revealed")
+    docs_image(card, "case-reveal")
 
     store = open_store(f"sqlite:///{learner_home / 'responses.sqlite'}")
     rows = store.responses(case_id="cosmetics")

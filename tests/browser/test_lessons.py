@@ -52,6 +52,8 @@ def test_notebook_runs_clean_in_jupyterlab(notebook, shared_page, lab, tmp_path,
             result = run_axe(page, ".dualrole-card", AXE)
             assert serious(result["violations"]) == [], result["violations"]
         screenshot(page, f"notebook-{notebook.stem}")
+    except BaseException:
+        save_failure_screenshot(page, request.node.name)
+        raise
     finally:
-        save_failure_screenshot(page, request.node)
         close_current(page)
