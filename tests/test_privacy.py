@@ -135,3 +135,10 @@ def test_no_unkeyed_hash_of_an_identifier_in_the_research_modules():
                     for a in node.names} | {getattr(node, "module", None) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
         assert "hashlib" not in imported, name
         assert "mbox_sha1sum" not in (REPO / "widgets" / name).read_text(encoding="utf-8"), name
+
+
+def test_an_empty_or_all_small_table_is_hidden_entirely():
+    empty = gate(pd.DataFrame(columns=["a", "b"], dtype="int64"))
+    assert empty.isna().all().all()
+    small = gate(pd.DataFrame({"a": [1, 2], "b": [3, 0]}))
+    assert small.isna().all().all()

@@ -124,3 +124,11 @@ def test_cli_report_on_the_sample(tmp_path):
     assert result.exit_code == 1 and "Error: no cohort nope; cohorts are: synthetic-cohort-1" in result.output
     result = CliRunner().invoke(cli, ["report", "--sample", "--out", str(tmp_path), "--min-cell", "4"])
     assert result.exit_code == 1 and "Error: min_cell must be a whole number of at least 5" in result.output
+
+
+def test_a_report_on_one_phase_or_a_tiny_class_still_renders(sample, tmp_path):
+    pre_only = report.write_report(sample[sample["phase"] == "pre"], tmp_path / "pre").read_text(encoding="utf-8")
+    assert "Before and after" not in pre_only and "Nobody revoted." in pre_only
+    few = sample[sample["learner"].isin(sorted(sample["learner"].unique())[:3])]
+    text = report.write_report(few, tmp_path / "few").read_text(encoding="utf-8")
+    assert "Fewer than 10 learners answered" in text and "<table" not in text

@@ -166,19 +166,26 @@ def suppression_mask(values: np.ndarray, min_cell: int) -> np.ndarray:
         changed = False
         for line in _lines(full.shape):
             k = hidden[line].sum()
+            if k == len(line[0]):
+                continue  # nothing visible in this line to work from
             # One hidden entry in a line equals its total minus the rest; hidden entries that sum
             # to less than min_cell are each known to be at most that sum (zero when it is zero).
-            if k == 1 or (0 < k < len(line[0]) and full[line][hidden[line]].sum() < min_cell):
+            if k == 1 or (k > 0 and full[line][hidden[line]].sum() < min_cell):
                 _hide_smallest(full, hidden, line)
                 changed = True
         if not changed:
             exposed = recoverable(full, hidden)
-            if not exposed:
+            if not exposed or hidden.all():  # all hidden: nothing more can be hidden
                 return hidden
             r, c = exposed[0]
-            row_line = tuple(zip(*[(r, j) for j in range(full.shape[1])]))
-            line = row_line if (~hidden[row_line]).any() else tuple(zip(*[(i, c) for i in range(full.shape[0])]))
-            _hide_smallest(full, hidden, line)
+            row_line = (np.full(full.shape[1], r), np.arange(full.shape[1]))
+            column_line = (np.arange(full.shape[0]), np.full(full.shape[0], c))
+            if (~hidden[row_line]).any():
+                _hide_smallest(full, hidden, row_line)
+            elif (~hidden[column_line]).any():
+                _hide_smallest(full, hidden, column_line)
+            else:  # both of its lines are hidden already: hide the smallest visible cell anywhere
+                _hide_smallest(full, hidden, np.nonzero(~hidden))
 
 
 def recoverable(full: np.ndarray, hidden: np.ndarray) -> list[tuple[int, int]]:

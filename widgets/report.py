@@ -332,6 +332,10 @@ def write_report(df: pd.DataFrame, out_dir: Path | str, *, min_cell: int = MIN_C
         f"<p>Cohorts: {text(', '.join(cohorts))}. Learners: {_cell(learners)}. First answers: {_cell(answers)}. "
         f"Counts under {min_cell} are hidden ({HIDDEN}), and so are a few more where a hidden count "
         "could otherwise be worked out from the totals.</p>")
+    if learners is pd.NA:
+        # Counts of answers could still reach min_cell, but they would describe a handful of people.
+        parts.append(f"<p>Fewer than {min_cell} learners answered, so nothing more can be shown.</p>")
+        return _write(out_dir, heading, parts, min_cell)
     say("case overview")
     overview = case_overview(df, min_cell)
     parts.append("<h2>How the class answered each case</h2>")
@@ -376,10 +380,17 @@ def write_report(df: pd.DataFrame, out_dir: Path | str, *, min_cell: int = MIN_C
     parts.append("<h2>After the reveal</h2>")
     parts.append("<p>First answers by what happened next: no revote, a revote to the same option, or a "
                  "switch toward, away from, or beside the reference.</p>")
-    parts.append(_table(revote.reset_index(names="phase"), ["phase", *revote.columns], {}))
+    if len(revote) > 1:
+        parts.append(_table(revote.reset_index(names="phase"), ["phase", *revote.columns], {}))
+    else:
+        parts.append("<p>Nobody revoted.</p>")
+    say("writing report.html")
+    return _write(out_dir, heading, parts, min_cell)
+
+
+def _write(out_dir: Path | str, heading: str, parts: list[str], min_cell: int) -> Path:
     stamp = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     parts.append(f"<footer>Made by dualrole on {text(stamp)}; minimum cell {min_cell}.</footer>")
-    say("writing report.html")
     out_dir = Path(out_dir).expanduser()
     out_dir.mkdir(parents=True, exist_ok=True)
     path = out_dir / "report.html"
