@@ -123,7 +123,7 @@ class ClassFollower:
             self.pace.stage = stage
             self._answered = answered
             self.card._show_state()  # re-render; calls update_card at its end
-        elif answered != self._answered or not reachable:
+        elif reachable and answered != self._answered:  # late answers arrived: redraw the histogram
             self._answered = answered
             self.update_card()
 
