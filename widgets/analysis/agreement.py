@@ -162,14 +162,25 @@ def cohen_kappa(df: pd.DataFrame, first: str, second: str, *, labels=None, weigh
         labels = _ordered_categories(df[first]) if weights else None
         if weights and labels is None:
             raise DualroleError(f"weighted kappa needs the order of {first}: pass labels=[...]")
-    a, b = pairs[first].astype(str), pairs[second].astype(str)
+    a, b = _as_text(pairs[first]), _as_text(pairs[second])
     if labels is not None:
         labels = [str(x) for x in labels]
-    if len(set(a) | set(b)) < 2:
+    seen = sorted(set(_distinct(a)) | set(_distinct(b)))
+    if len(seen) < 2:
         warnings.warn("both columns hold one and the same label, so kappa is 0/0 (undefined)",
                       UndefinedAgreement, stacklevel=2)
         return float("nan")
-    return float(cohen_kappa_score(a, b, labels=labels, weights=weights))
+    # scikit-learn computes kappa from the confusion matrix alone, so the labels are passed as
+    # integer codes: the same kappa, without comparing a million strings (issue 8). Codes follow
+    # ``labels`` (their order sets the weights); answers outside ``labels`` are left out, as
+    # scikit-learn does.
+    order = labels if labels is not None else seen
+    codes = pd.CategoricalDtype(order)
+    x = a.astype(codes).cat.codes.to_numpy()
+    y = b.astype(codes).cat.codes.to_numpy()
+    if labels is None or len(set(order)) == len(order):
+        return float(cohen_kappa_score(x, y, labels=np.arange(len(order)), weights=weights))
+    return float(cohen_kappa_score(a, b, labels=labels, weights=weights))  # repeated labels: as given
 
 
 def reference_kappa(df: pd.DataFrame, value: str = "stance", *, weights: str | None = None,
@@ -210,15 +221,34 @@ def with_reference(df: pd.DataFrame, value: str = "stance") -> pd.DataFrame:
             refs[case.id] = tuple(dict.fromkeys(case.reference_stances))
         else:
             refs[case.id] = case.preferred
-    chosen = df[value].astype(str)
-    cases = df["case_id"].astype(str)
-    reference = [own if own in refs.get(c, ()) else (refs[c][0] if refs.get(c) else None)
-                 for own, c in zip(chosen, cases)]
+    # The reference depends only on the case and the answer: work it out once per distinct pair.
+    case_codes, cases = pd.factorize(_as_text(df["case_id"]))
+    own_codes, owns = pd.factorize(_as_text(df[value]))
+    cases, owns = [None, *map(str, cases)], [None, *map(str, owns)]  # code -1 (missing) -> None
+    pair_codes, index = np.unique((case_codes.astype(np.int64) + 1) * len(owns) + own_codes + 1,
+                                  return_inverse=True)
+    reference = []
+    for code in pair_codes:
+        c, own = cases[code // len(owns)], owns[code % len(owns)]
+        refs_c = refs.get(c, ())
+        reference.append(own if own is not None and own in refs_c else (refs_c[0] if refs_c else None))
+    reference = np.asarray(reference, dtype=object)[index.ravel()]
     out = df.copy()
     out["reference"] = pd.Series(reference, index=df.index, dtype="object")
     if value == "stance":
         out["reference"] = pd.Categorical(out["reference"], categories=STANCES, ordered=True)
     return out[out["reference"].notna()]
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Values as text, missing values kept missing; categoricals recode their categories only."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.rename_categories([str(c) for c in values.cat.categories])
+    return values.astype("str")
+
+
+def _distinct(values: pd.Series) -> list[str]:
+    return [str(v) for v in pd.unique(values.dropna())]
 
 
 def _wide(df: pd.DataFrame, item: str, rater: str, value: str) -> pd.DataFrame:

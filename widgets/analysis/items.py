@@ -21,7 +21,7 @@ GROUP_SHARE = 0.27  # Kelley (1939): the upper and lower 27 % maximise the discr
 
 
 def _one_phase(df: pd.DataFrame, phase: str | None) -> pd.DataFrame:
-    present = sorted(set(df["phase"].astype(str)))
+    present = sorted(str(p) for p in pd.unique(df["phase"].dropna()))
     if phase is None:
         if len(present) > 1:
             raise DualroleError(f"these responses span phases {', '.join(present)}: choose one with phase=...")
@@ -31,7 +31,10 @@ def _one_phase(df: pd.DataFrame, phase: str | None) -> pd.DataFrame:
 
 def score_matrix(df: pd.DataFrame, phase: str | None = None, value: str = "score") -> pd.DataFrame:
     """Learners as rows, cases as columns: each first answer's score (NaN where not answered)."""
-    chosen = _one_phase(df, phase)
+    return _matrix(_one_phase(df, phase), value)
+
+
+def _matrix(chosen: pd.DataFrame, value: str) -> pd.DataFrame:
     matrix = chosen.pivot_table(index="learner", columns="case_id", values=value, aggfunc="first",
                                 observed=True)
     return matrix.astype(float)
@@ -65,10 +68,12 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
     True
     """
     chosen = _one_phase(df, phase)
-    matches = score_matrix(chosen, value="matches_reference")
-    scores = score_matrix(chosen)
+    # The phase's first answers are chosen once and shared (issue 8: each choice costs a pass
+    # over every response).
+    matches = _matrix(chosen, "matches_reference")
+    scores = _matrix(chosen, "score")
     groups = score_groups(scores)
-    table = distractors(chosen, groups=groups)
+    table = _distractors(chosen, groups)
     options = options_frame()
     contested_in_file = options.groupby("case_id")["contested"].first().to_dict()
     rows = []
@@ -126,7 +131,11 @@ def distractors(df: pd.DataFrame, phase: str | None = None, groups: pd.Series | 
     """
     chosen = _one_phase(df, phase)
     if groups is None:
-        groups = score_groups(score_matrix(chosen))
+        groups = score_groups(_matrix(chosen, "score"))
+    return _distractors(chosen, groups)
+
+
+def _distractors(chosen: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
     chosen = chosen.assign(group=chosen["learner"].map(groups))
     chosen = chosen[chosen["group"].isin(["high", "low"])]
     counts = pd.crosstab([chosen["case_id"].astype(str), chosen["option_id"]], chosen["group"])

@@ -1,0 +1,111 @@
+"""The fast paths of issue 8 give exactly what the plain pandas code gave.
+
+Reading a SQLite store through ADBC/Arrow must give the same tidy frame as ``pandas.read_sql``
+through SQLAlchemy; choosing first or final answers on integer codes must pick the same rows as a
+stable sort and ``drop_duplicates``; kappa on integer codes must equal scikit-learn's on the text.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+from sklearn.metrics import cohen_kappa_score
+
+from widgets import analysis
+from widgets.analysis import _load, frame
+from widgets.cases import load_case
+from widgets.simulate import into_store, simulate
+from widgets.store import Response, consents_table, open_store, responses_table
+from widgets.vocab import STANCES
+
+
+def read_sql_frame(store) -> pd.DataFrame:
+    """The frame as the code before issue 8 built it: read_sql through SQLAlchemy, then tidy."""
+    with store.engine.connect() as conn:
+        raw = pd.read_sql(sa.select(responses_table), conn)
+        consents = pd.read_sql(sa.select(consents_table), conn)
+    return frame.tidy(raw, consents=consents)
+
+
+def test_a_sqlite_store_is_read_through_arrow_and_gives_the_read_sql_frame(fresh_store, monkeypatch):
+    assert _load.fast_read_available()
+    into_store(simulate(learners=30, cohorts=2, seed=4), fresh_store)
+    fresh_store.set_consent("synthetic-learner-0003", False)  # a withdrawal wins over the rows' flag
+    calls = []
+    monkeypatch.setattr(_load, "read_sqlite", lambda *a: calls.append(a) or _read_sqlite(*a))
+    fast = analysis.responses(fresh_store)
+    assert calls, "the SQLite store was not read through the fast path"
+    pd.testing.assert_frame_equal(fast, read_sql_frame(fresh_store))
+    assert not fast.loc[fast["learner"] == "synthetic-learner-0003", "consent"].any()
+
+
+_read_sqlite = _load.read_sqlite
+
+
+def test_columns_null_in_the_first_rows_or_everywhere_keep_their_text(fresh_store):
+    # The ADBC driver types a column from the rows it sees first: a column that is NULL there
+    # (no Kitchener ratings yet) must still come back as text, and an all-NULL one as missing.
+    case = load_case("cosmetics")
+    rows = [Response(learner=f"l{i:04d}", cohort="c", case_id=case.id, case_version=case.case_version,
+                     option_id=case.options[i % len(case.options)].id,
+                     stance=case.options[i % len(case.options)].stance, confidence=50,
+                     justification="a reason long enough", phase="pre",
+                     kitchener_power="high" if i >= 1500 else None).row() for i in range(1600)]
+    fresh_store.add_many(rows)
+    fast = analysis.responses(fresh_store)
+    pd.testing.assert_frame_equal(fast, read_sql_frame(fresh_store))
+    assert fast["kitchener_power"].notna().sum() == 100
+    assert fast["kitchener_expectations"].isna().all()
+
+
+def test_an_empty_store_and_an_in_memory_store_read_alike(fresh_store):
+    pd.testing.assert_frame_equal(analysis.responses(fresh_store), read_sql_frame(fresh_store))
+    memory = open_store("sqlite:///:memory:")
+    assert _load.sqlite_file(memory) is None  # ADBC cannot see SQLAlchemy's private memory database
+    assert analysis.responses(memory).empty
+
+
+def old_answers(df, phase=None, attempt="first"):
+    """answers() as written before issue 8."""
+    if phase is not None:
+        df = df[df["phase"] == phase]
+    ordered = df.sort_values("attempt", kind="stable")
+    keep = "first" if attempt == "first" else "last"
+    return ordered.drop_duplicates(["learner", "cohort", "case_id", "phase"], keep=keep).sort_index()
+
+
+@pytest.mark.parametrize("attempt", ["first", "final"])
+@pytest.mark.parametrize("phase", [None, "pre", "post"])
+def test_first_and_final_answers_are_the_rows_drop_duplicates_picked(phase, attempt):
+    df = analysis.sample()
+    # Shuffled rows, repeated rows with repeated index labels, a missing cohort.
+    messy = pd.concat([df, df.sample(300, random_state=1)]).sample(frac=1, random_state=2)
+    messy.loc[messy.index[:7], "cohort"] = np.nan
+    for data in (df, messy):
+        pd.testing.assert_frame_equal(analysis.answers(data, phase=phase, attempt=attempt),
+                                      old_answers(data, phase, attempt))
+
+
+@pytest.mark.parametrize("weights", [None, "linear", "quadratic"])
+def test_reference_kappa_on_codes_equals_scikit_learn_on_the_text(weights):
+    post = analysis.answers(analysis.sample(), phase="post")
+    paired = analysis.with_reference(post)
+    expected = cohen_kappa_score(paired["stance"].astype(str), paired["reference"].astype(str),
+                                 labels=list(STANCES), weights=weights)
+    assert analysis.reference_kappa(post, weights=weights) == pytest.approx(expected, abs=1e-12)
+    by_option = analysis.with_reference(post, "option_id")
+    expected = cohen_kappa_score(by_option["option_id"].astype(str), by_option["reference"].astype(str))
+    assert analysis.reference_kappa(post, "option_id") == pytest.approx(expected, abs=1e-12)
+
+
+def test_the_reference_for_an_unknown_case_or_a_missing_answer():
+    post = analysis.answers(analysis.sample(), phase="post").head(20).copy()
+    post["case_id"] = post["case_id"].cat.add_categories(["retired_case"])
+    post.loc[post.index[:3], "case_id"] = "retired_case"
+    post.loc[post.index[3], "stance"] = np.nan
+    paired = analysis.with_reference(post)
+    assert len(paired) == 17  # no reference for a case no longer in the library
+    case = load_case(str(post.loc[post.index[3], "case_id"]))
+    assert paired.loc[post.index[3], "reference"] == list(dict.fromkeys(case.reference_stances))[0]
