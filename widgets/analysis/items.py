@@ -20,18 +20,22 @@ from .frame import answers, options_frame
 GROUP_SHARE = 0.27  # Kelley (1939): the upper and lower 27 % maximise the discrimination index.
 
 
-def _one_phase(df: pd.DataFrame, phase: str | None) -> pd.DataFrame:
+def _one_phase(df: pd.DataFrame, phase: str | None, *extra: str) -> pd.DataFrame:
     present = sorted(str(p) for p in pd.unique(df["phase"].dropna()))
     if phase is None:
         if len(present) > 1:
             raise DualroleError(f"these responses span phases {', '.join(present)}: choose one with phase=...")
         phase = present[0] if present else None
-    return answers(df, phase=phase)
+    # Only the columns item analysis reads: filtering the text columns too costs seconds at scale.
+    return answers(df[[c for c in dict.fromkeys([*ITEM_COLUMNS, *extra]) if c in df.columns]], phase=phase)
+
+
+ITEM_COLUMNS = ["learner", "cohort", "case_id", "phase", "attempt", "option_id", "score", "matches_reference"]
 
 
 def score_matrix(df: pd.DataFrame, phase: str | None = None, value: str = "score") -> pd.DataFrame:
     """Learners as rows, cases as columns: each first answer's score (NaN where not answered)."""
-    return _matrix(_one_phase(df, phase), value)
+    return _matrix(_one_phase(df, phase, value), value)
 
 
 def _matrix(chosen: pd.DataFrame, value: str) -> pd.DataFrame:
@@ -76,14 +80,24 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
     table = _distractors(chosen, groups)
     options = options_frame()
     contested_in_file = options.groupby("case_id")["contested"].first().to_dict()
+    # Each learner's mean score on the *other* cases, for every case at once: (sum - own) / (n - 1).
+    values = scores.to_numpy()
+    answered_all = ~np.isnan(values)
+    totals = np.nansum(values, axis=1, keepdims=True)
+    counts = answered_all.sum(axis=1, keepdims=True)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        rests = np.where(answered_all & (counts > 1), (totals - np.nan_to_num(values)) / (counts - 1), np.nan)
+    rests = pd.DataFrame(rests, index=scores.index, columns=scores.columns)
+    rests = rests.reindex(index=matches.index, columns=matches.columns).to_numpy()
+    found = matches.to_numpy(dtype=float, na_value=np.nan)
+    by_case = {str(case_id): rows for case_id, rows in table.groupby("case_id", sort=False)}
     rows = []
-    for case_id in matches.columns:
-        answered = matches[case_id].notna()
-        x = matches.loc[answered, case_id]
-        rest = scores.loc[answered].drop(columns=case_id).mean(axis=1)
-        keep = rest.notna()
+    for j, case_id in enumerate(matches.columns):
+        answered = ~np.isnan(found[:, j])
+        x, rest = found[answered, j], rests[answered, j]
+        keep = ~np.isnan(rest)
         r, p = _point_biserial(x[keep], rest[keep])
-        case_rows = table[table["case_id"] == case_id]
+        case_rows = by_case.get(str(case_id), table.iloc[:0])
         high = case_rows.set_index("option_id")["high_share"]
         reference = case_rows[case_rows["preferred"]]
         top_option = high.idxmax() if len(high) and high.max() > 0 else None
@@ -136,7 +150,9 @@ def distractors(df: pd.DataFrame, phase: str | None = None, groups: pd.Series | 
 
 
 def _distractors(chosen: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
-    chosen = chosen.assign(group=chosen["learner"].map(groups))
+    position = pd.Index(groups.index).get_indexer(chosen["learner"])
+    labels = np.append(groups.to_numpy(dtype=object), None)
+    chosen = chosen.assign(group=labels[position])  # -1 (a learner without a group) picks None
     chosen = chosen[chosen["group"].isin(["high", "low"])]
     counts = pd.crosstab([chosen["case_id"].astype(str), chosen["option_id"]], chosen["group"])
     counts = counts.reindex(columns=["high", "low"], fill_value=0)
@@ -152,10 +168,11 @@ def _distractors(chosen: pd.DataFrame, groups: pd.Series) -> pd.DataFrame:
     return table[["case_id", "option_id", "preferred", "acceptable", "high_n", "low_n", "high_share", "low_share"]]
 
 
-def _point_biserial(x: pd.Series, y: pd.Series) -> tuple[float, float]:
-    if len(x) < 3 or x.nunique() < 2 or y.nunique() < 2:
+def _point_biserial(x, y) -> tuple[float, float]:
+    x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
+    if len(x) < 3 or len(np.unique(x)) < 2 or len(np.unique(y)) < 2:
         return float("nan"), float("nan")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = pointbiserialr(x.astype(float).to_numpy(), y.to_numpy())
+        result = pointbiserialr(x, y)
     return float(result.statistic), float(result.pvalue)

@@ -27,9 +27,10 @@ def paired(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     >>> {"pre_match", "post_match", "pre_stance", "post_stance"} <= set(pairs.columns)
     True
     """
-    chosen = answers(df[df["phase"].isin([PRE, POST])], attempt=attempt)
     keys = ["learner", "cohort", "case_id"]
     columns = ["option_id", "stance", "matches_reference", "score", "confidence"]
+    df = df[[*keys, "phase", "attempt", *columns]]  # only what is paired (issue 8)
+    chosen = answers(df[df["phase"].isin([PRE, POST])], attempt=attempt)
     pre = chosen[chosen["phase"] == PRE].set_index(keys)[columns]
     post = chosen[chosen["phase"] == POST].set_index(keys)[columns]
     both = pre.join(post, how="inner", suffixes=("_pre", "_post")).reset_index()

@@ -65,7 +65,10 @@ def case_summary(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     >>> bool(((summary["share_matching"] >= 0) & (summary["share_matching"] <= 1)).all())
     True
     """
-    chosen = answers(df, attempt=attempt)
+    # Only the columns summarised: splitting every text column into groups costs seconds at scale.
+    columns = ["learner", "cohort", "case_id", "phase", "attempt", "option_id", "matches_reference",
+               "score", "confidence"]
+    chosen = answers(df[columns], attempt=attempt)
     options = options_frame()
     n_options = options.groupby("case_id")["option_id"].size()
     rows = []
