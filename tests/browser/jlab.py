@@ -197,6 +197,10 @@ def run_axe(page, selector: str, axe_path: Path) -> dict:
 
     Returns ``{"violations": [...], "rules": [every rule id that ran], "incomplete": [...]}``.
     """
+    if not axe_path.exists():
+        from conftest import skip_or_fail
+
+        skip_or_fail(f"axe-core is not installed ({axe_path}): run `npm ci --prefix tests/browser`")
     if not page.evaluate("() => typeof window.axe !== 'undefined'"):
         page.add_script_tag(path=str(axe_path))
     return page.evaluate(
