@@ -23,8 +23,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml tests/browser/package-lock.json tests/hub/package-lock.json | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@# The browser tests inject axe-core and the hub tests run configurable-http-proxy, both from npm.
+	@# Without Node.js those tests skip locally (and fail under CI=true, where .ci/run installs it).
+	@if command -v npm >/dev/null 2>&1; then \
+		npm ci --silent --no-audit --no-fund --prefix tests/browser && \
+		npm ci --silent --no-audit --no-fund --prefix tests/hub; \
+	else echo "npm not found: browser accessibility and JupyterHub tests will be skipped"; fi
 	touch $(VENV)/.installed $@
 
 # Containers often run as root, which Jupyter refuses unless told; allow it only in that case.
