@@ -49,7 +49,9 @@ def learners(hub, tmp_path):
     from widgets.client import ServiceClient
     from widgets.outbox import Outbox
 
-    return {user: ServiceClient(hub.service_url, hub.token(user), outbox=Outbox(tmp_path / user / "outbox.jsonl"))
+    # A generous timeout: on a loaded 2-core CI machine the Hub, the proxy and PostgreSQL share the CPU.
+    return {user: ServiceClient(hub.service_url, hub.token(user), outbox=Outbox(tmp_path / user / "outbox.jsonl"),
+                                timeout=20)
             for user in ("alice", "bob", "carol", "teacher")}
 
 
@@ -169,8 +171,13 @@ def test_answers_made_while_the_service_restarts_arrive_exactly_once(hub, learne
         assert len(learners[name].outbox.pending()) == 1
 
     hub.wait_for(lambda: hub.get("alice", "api/").status_code == 200, 30, "the restarted service")
-    for c in cards.values():
-        c.follower.watcher.poll_now()  # the cards' polling sends what waits
+
+    def cards_poll():  # what each card's asyncio task does every few seconds: send what waits
+        for c in cards.values():
+            c.follower.watcher.poll_now()
+        return not any(learners[name].outbox.pending() for name in cards)
+
+    hub.wait_for(cards_poll, 60, "the outboxes to be sent")
     learners["bob"].flush()  # a second send (another tab, say) changes nothing
     for name in ("bob", "carol"):
         assert learners[name].outbox.pending() == []
