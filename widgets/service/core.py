@@ -7,7 +7,7 @@ refusal is an :class:`ApiError` (a Tornado ``HTTPError``) carrying the HTTP stat
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 
 from tornado.web import HTTPError
@@ -17,7 +17,7 @@ from ..errors import AlreadyAnswered, DualroleError
 from ..session import DEFAULT_MIN_COHORT
 from ..store import Response, Store, utcnow
 from ..vocab import PHASES
-from .pacing import ACTIONS, STAGE_LABELS, ClassState, PacingError, advance, learner_round, refusal
+from .pacing import ACTIONS, ClassState, PacingError, advance, learner_round, refusal
 from .state import ClassBook, aware
 from .validate import InvalidResponse, parse_response
 
@@ -49,7 +49,6 @@ class ServiceSettings:
     min_cohort: int = DEFAULT_MIN_COHORT
     prefix: str = "/services/dualrole/"
     group_cache_seconds: float = 15.0
-    extra: dict = field(default_factory=dict)
 
 
 class ClassService:
@@ -229,4 +228,4 @@ def jsonable(value):
     return value
 
 
-__all__ = ["ApiError", "ClassService", "ServiceSettings", "STAGE_LABELS", "jsonable"]
+__all__ = ["ApiError", "ClassService", "ServiceSettings", "jsonable"]
