@@ -99,6 +99,7 @@ def test_plots_refuse_ungated_tables(sample):
         report.plot_options(raw, "The cosmetics catalogue")
     plot = report.plot_options(report.option_breakdown(sample, "cosmetics"), "x", synthetic=True)
     assert plot.png.startswith(b"\x89PNG") and plot.title.startswith("SYNTHETIC DATA")
+    assert 'alt="SYNTHETIC DATA: ' in plot._repr_html_()  # in Jupyter too, the image has alt text
 
 
 def test_report_leaves_matplotlib_global_state_alone(sample, tmp_path):

@@ -173,6 +173,10 @@ class Plot:
     def _repr_png_(self) -> bytes:
         return self.png
 
+    def _repr_html_(self) -> str:
+        # Preferred by Jupyter over the bare PNG: the same image, with its title as alt text.
+        return self.html()
+
     def html(self) -> str:
         data = base64.b64encode(self.png).decode("ascii")
         return f'<figure><img src="data:image/png;base64,{data}" alt="{text(self.title)}"></figure>'
