@@ -1,0 +1,48 @@
+"""The reveal's cohort count stays fast on a large store: its index exists on new and old stores.
+
+Issue 8 added ``ix_responses_cohort_answers``. A store made before it gets the index when it is
+next opened, without a schema version change (an older dualrole can still open it) and without
+touching a row.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from widgets.simulate import into_store, simulate
+from widgets.store import open_store
+
+
+def index_names(url: str) -> set[str]:
+    engine = sa.create_engine(url)
+    with engine.connect() as conn:
+        names = {i["name"] for i in sa.inspect(conn).get_indexes("responses")}
+    engine.dispose()
+    return names
+
+
+def test_a_store_made_before_the_index_gets_it_on_open_with_its_rows_and_version_kept(store_url):
+    store = open_store(store_url)
+    into_store(simulate(learners=12, cohorts=2, seed=3), store)
+    before = (store.count(), store.schema_version(), store.cohort_answers("cosmetics", "synthetic-cohort-1", "post"))
+    store.engine.dispose()
+    engine = sa.create_engine(store_url)
+    with engine.begin() as conn:  # as a store made before issue 8 was
+        conn.execute(sa.text("DROP INDEX ix_responses_cohort_answers"))
+    engine.dispose()
+    assert "ix_responses_cohort_answers" not in index_names(store_url)
+
+    reopened = open_store(store_url)
+
+    assert "ix_responses_cohort_answers" in index_names(store_url)
+    assert (reopened.count(), reopened.schema_version(),
+            reopened.cohort_answers("cosmetics", "synthetic-cohort-1", "post")) == before
+    assert sum(before[2].values()) > 0
+
+
+def test_sqlite_answers_the_cohort_count_from_the_index(fresh_store):
+    with fresh_store.engine.connect() as conn:
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN SELECT learner, max(attempt) FROM responses "
+            "WHERE case_id = 'cosmetics' AND cohort = 'c' AND phase = 'post' GROUP BY learner"))
+    assert "ix_responses_cohort_answers" in plan
