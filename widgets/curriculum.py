@@ -7,6 +7,7 @@ writes a header and a footer navigation cell into each notebook and the index in
 
 from __future__ import annotations
 
+import copy
 import json
 import sys
 from pathlib import Path
@@ -71,7 +72,7 @@ def _markdown_cell(source: str, cell_id: str) -> dict:
 
 def with_navigation(nb: dict, stem: str, lessons: list[tuple[str, str, str]]) -> dict:
     """The notebook with its nav cells (and, for the index, the index cell) written or refreshed."""
-    cells = [c for c in nb["cells"] if not _source(c).startswith(NAV)]
+    cells = [copy.deepcopy(c) for c in nb["cells"] if not _source(c).startswith(NAV)]
     nav = nav_markdown(stem, lessons)
     # The header nav sits right after the title cell; the footer closes the notebook.
     cells.insert(1 if cells else 0, _markdown_cell(nav, "dualrole-nav-top"))
