@@ -1,0 +1,43 @@
+"""The cohort report at 10k to 8M responses: dualrole vs DuckDB vs plain pandas, same numbers.
+
+Each pipeline runs in a fresh process per repetition (so its peak RSS is its own), in turn with
+the others, so a change in the machine's load touches all three alike. Every run's report is
+checked against dualrole's: the benchmark fails if any number differs.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from pathlib import Path
+
+from . import data, pipelines
+from .measure import in_child, median
+
+
+def run_one(name: str, store: str, out: str) -> None:
+    """Child process entry: run one pipeline and pickle its report."""
+    report = pipelines.PIPELINES[name](Path(store))
+    Path(out).write_bytes(pickle.dumps(report))
+
+
+def run(size: int, reps: int = 3, names=("dualrole", "duckdb", "pandas")) -> dict:
+    path, rows = data.build_store(size)
+    times = {n: [] for n in names}
+    peaks = {n: [] for n in names}
+    with tempfile.TemporaryDirectory() as folder:
+        for rep in range(reps):
+            for name in names:
+                out = Path(folder) / f"{name}-{rep}.pickle"
+                figures = in_child("benchmarks.cohort:run_one", name, str(path), str(out))
+                times[name].append(figures["seconds"])
+                peaks[name].append(figures["peak_mb"])
+                report = pickle.loads(out.read_bytes())
+                if name == names[0]:
+                    reference = report
+                problems = pipelines.compare(reference, report)
+                if problems:
+                    raise AssertionError(f"{name} disagrees with {names[0]} at {rows} responses: {problems[:5]}")
+    return {"size": size, "responses": rows, "reps": reps,
+            "seconds": {n: median(times[n]) for n in names}, "all_seconds": times,
+            "peak_mb": {n: max(peaks[n]) for n in names}, "agree": True}

@@ -1,0 +1,66 @@
+"""Timing helpers: the median of several runs, and peak memory measured in a fresh process.
+
+Peak RSS is per process (``ru_maxrss``), so each pipeline whose memory is reported runs in its
+own child process (``python -m benchmarks.measure MODULE:FUNCTION ARGS``), which prints its
+wall time and peak RSS as JSON.
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+import os
+import resource
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def median(values) -> float:
+    return float(statistics.median(values))
+
+
+def percentile(values, q: float) -> float:
+    """The q-th percentile (0-100) by linear interpolation, as numpy computes it."""
+    import numpy as np
+
+    return float(np.percentile(list(values), q))
+
+
+def timed(function, *args, **kwargs) -> tuple[float, object]:
+    start = time.perf_counter()
+    result = function(*args, **kwargs)
+    return time.perf_counter() - start, result
+
+
+def in_child(target: str, *args: str, timeout: float = 3600) -> dict:
+    """Run ``module:function(*args)`` in a fresh interpreter; its wall time (s) and peak RSS (MB).
+
+    The child imports the module and warms the case library first, so the time is the function's
+    own; the peak RSS is the child's whole life (imports included).
+    """
+    env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    done = subprocess.run([sys.executable, "-m", "benchmarks.measure", target, *args], capture_output=True,
+                          text=True, cwd=REPO, env=env, timeout=timeout)
+    if done.returncode != 0:
+        raise RuntimeError(f"{target} failed:\n{done.stderr[-3000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def _child(target: str, args: list[str]) -> None:
+    module, name = target.split(":")
+    function = getattr(importlib.import_module(module), name)
+    from widgets.cases import load_library
+
+    load_library()
+    seconds, _ = timed(function, *args)
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
+    print(json.dumps({"seconds": seconds, "peak_mb": peak}))
+
+
+if __name__ == "__main__":
+    _child(sys.argv[1], sys.argv[2:])

@@ -1,0 +1,108 @@
+"""The benchmark code still works (issue 8): a small run of each piece, checking results, never time.
+
+The cohort report is made three ways on a small synthetic store and must agree number for number;
+the other benchmarks run at toy sizes and must report what they did. ``make bench`` runs the real
+sizes and writes ``benchmarks/results.md``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+pytest.importorskip("duckdb", reason="the benchmark baselines need DuckDB: pip install -e '.[test]'")
+
+from benchmarks import data, loading, pipelines, report, submit  # noqa: E402
+
+SMALL = 10_000
+
+
+@pytest.fixture(scope="module")
+def store(tmp_path_factory):
+    path = tmp_path_factory.mktemp("bench") / "cohort.synthetic.sqlite"
+    built, rows = data.build_store(SMALL, path=path)
+    return built, rows
+
+
+def test_the_synthetic_store_holds_the_simulated_rows_as_the_store_itself_would(store, fresh_store):
+    from widgets import analysis
+    from widgets.simulate import into_store
+
+    path, rows = store
+    assert 9_000 < rows < 11_000
+    # The benchmark's bulk insert writes what Store.add_many writes: the same tidy frame back.
+    cohort = data.cohort(2_000)
+    into_store(cohort, fresh_store)
+    bulk = path.with_name("bulk.sqlite")
+    data.Store(f"sqlite:///{bulk}").engine.dispose()
+    data.bulk_insert(bulk, cohort)
+    data.add_consents(bulk, cohort)
+    pd.testing.assert_frame_equal(analysis.responses(bulk), analysis.responses(fresh_store))
+    assert analysis.is_synthetic(analysis.responses(bulk))
+
+
+def test_dualrole_duckdb_and_plain_pandas_give_the_same_report(store):
+    path, _ = store
+    reports = {name: run(path) for name, run in pipelines.PIPELINES.items()}
+    assert pipelines.compare(reports["dualrole"], reports["duckdb"]) == []
+    assert pipelines.compare(reports["dualrole"], reports["pandas"]) == []
+    ours = reports["dualrole"]
+    assert set(ours) == {"summary", "kappa", "items", "prepost", "calibration", "cohorts", "brier"}
+    assert len(ours["summary"]) == 80 and len(ours["items"]) == 80  # 40 cases, pre and post
+    assert ours["kappa"]["kappa"].between(-1, 1).all()
+    assert int(ours["calibration"]["n"].sum()) == int(ours["summary"]["n"].sum())
+
+
+def test_compare_names_the_first_number_that_differs(store):
+    path, _ = store
+    ours = pipelines.dualrole_report(path)
+    changed = {name: frame.copy() for name, frame in ours.items()}
+    changed["items"].iloc[3, changed["items"].columns.get_loc("difficulty")] += 1e-6
+    problems = pipelines.compare(ours, changed)
+    assert len(problems) == 1 and problems[0].startswith("items.difficulty at ")
+
+
+def test_every_loader_gives_the_adopted_frame(store):
+    path, _ = store
+    rows = loading.run(path, runs=1)
+    assert [r["reader"] for r in rows][-1] == "Parquet copy (a cache)"
+    assert all(r["same_frame"] for r in rows), rows
+
+
+def test_submit_latency_commits_and_reveals_every_sample(store, monkeypatch):
+    path, rows = store
+    monkeypatch.setattr(data, "build_store", lambda size: (path, rows))
+    figures = submit.run(SMALL, samples=5)
+    assert figures["samples"] == 5 and figures["responses"] == rows
+    assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
+
+
+def test_results_file_and_plot_are_written_from_figures(tmp_path):
+    cohort = [{"size": s, "responses": s, "reps": 1, "seconds": {"dualrole": 2e-6 * s, "duckdb": 1e-6 * s, "pandas": 1e-5 * s},
+               "peak_mb": {"dualrole": 500.0, "duckdb": 400.0, "pandas": 900.0}} for s in (10_000, 1_000_000)]
+    burst = {"warm": True, "learners": 3, "answers": 15, "window_s": 6, "elapsed_s": 6.1, "ok": 15, "errors": 0,
+             "first_errors": [], "throughput": 2.5, "p50_ms": 9.0, "p99_ms": 40.0, "reveal_p50_ms": 12.0,
+             "reveal_p99_ms": 50.0}
+    results = {
+        "machine": {"date": "2025-01-13 09:00 UTC", "cores": 2, "cpu": "test", "memory_gb": 24, "python": "3.11",
+                    "pandas": pd.__version__, "numpy": np.__version__, "sqlalchemy": "2", "duckdb": "1",
+                    "load": (1.0, 1.0, 1.0), "load_after": (1.0, 1.0, 1.0)},
+        "quick": False, "cohort": cohort,
+        "loading": {"responses": 10_000, "rows": [{"reader": "x", "seconds": 0.1, "same_frame": True}]},
+        "collect": [{"backend": "SQLite", "bundles": 2, "responses": 160, "seconds": 1.0, "per_second": 160.0,
+                     "bulk_seconds": 0.1, "bulk_per_second": 1600.0, "ratio": 10.0}],
+        "submit": {"responses": 10_000, "samples": 5, "p50_ms": 3.0, "p99_ms": 60.0, "max_ms": 61.0},
+        "burst": burst, "burst_cold": dict(burst, warm=False, p99_ms=900.0),
+        "imports": {"python_s": 0.02, "import_widgets_s": 0.2, "import_analysis_s": 1.5, "runs": 3},
+        "notebooks": None, "profiles": {"collect": "profiles/collect-10000.txt"},
+    }
+    report.write_results(results, tmp_path / "results.md")
+    report.write_plot(results, tmp_path / "cohort.png")
+    text = (tmp_path / "results.md").read_text()
+    assert "**2 cores**" in text and "2025-01-13" in text
+    assert "| 1,000,000 | 1 | 2.00 s | 1.00 s | 10.00 s | 2.00× | 5.0× |" in text
+    assert "1M: within 2x of DuckDB: met" in text and "1M: 5x faster than plain pandas: met" in text
+    assert "| 5 | 60.0 ms" not in text and "| 3.0 ms | 60.0 ms | 61.0 ms | **missed** |" in text
+    assert "cold start" in text and "PostgreSQL: not measured" in text
+    assert (tmp_path / "cohort.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
