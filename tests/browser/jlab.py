@@ -164,9 +164,16 @@ def docs_image(target, name: str) -> Path | None:
     return screenshot(target, name, folder=DOCS_IMG)
 
 
-def open_in_app(page, path: str) -> None:
-    """Open another notebook in the already loaded JupyterLab (no page load); wait for its kernel."""
-    page.evaluate("async (path) => { await window.jupyterapp.commands.execute('docmanager:open', {path}); }", path)
+def open_in_app(page, path: str, kernel_id: str | None = None) -> None:
+    """Open another notebook in the already loaded JupyterLab (no page load); wait for its kernel.
+
+    With ``kernel_id`` the notebook joins that running kernel instead of starting its own.
+    """
+    page.evaluate(
+        "async ([path, id]) => { await window.jupyterapp.commands.execute('docmanager:open',"
+        " id ? {path, kernel: {id}} : {path}); }",
+        [path, kernel_id],
+    )
     page.wait_for_function(
         f"(path) => {_CURRENT} && window.jupyterapp.shell.currentWidget.context"
         " && window.jupyterapp.shell.currentWidget.context.path === path",
@@ -175,15 +182,22 @@ def open_in_app(page, path: str) -> None:
     page.wait_for_function(f"() => {_KERNEL_IDLE}", timeout=KERNEL_TIMEOUT)
 
 
-def close_current(page) -> None:
-    """Stop the open notebook's kernel and close it without saving (the served copy stays clean)."""
+def kernel_id(page) -> str:
+    """The id of the open notebook's kernel."""
+    return page.evaluate("() => window.jupyterapp.shell.currentWidget.sessionContext.session.kernel.id")
+
+
+def close_current(page, *, keep_kernel: bool = False) -> None:
+    """Close the open notebook without saving (the served copy stays clean); stop its kernel
+    unless ``keep_kernel``."""
     page.evaluate(
-        """async () => {
+        """async (keep) => {
             const w = window.jupyterapp.shell.currentWidget;
-            await w.sessionContext.shutdown();
+            if (!keep) await w.sessionContext.shutdown();
             w.context.model.dirty = false;
             w.dispose();
-        }"""
+        }""",
+        keep_kernel,
     )
 
 
@@ -225,3 +239,23 @@ def serious(violations: list[dict]) -> list[dict]:
 def aria_snapshot(locator) -> str:
     """The accessibility tree of a locator as Playwright computes it: roles and accessible names."""
     return locator.aria_snapshot()
+
+
+def widget_outputs(page) -> tuple[int, int]:
+    """(widget outputs in the notebook's model, those drawn in the page with a visible size)."""
+    return tuple(page.evaluate(
+        """() => {
+            let expected = 0, drawn = 0;
+            for (const cell of window.jupyterapp.shell.currentWidget.content.widgets) {
+                if (cell.model.type !== 'code') continue;
+                const outputs = cell.model.outputs.toJSON()
+                    .filter(o => o.data && o.data['application/vnd.jupyter.widget-view+json']);
+                expected += outputs.length;
+                const views = [...cell.node.querySelectorAll('.jp-OutputArea-output')]
+                    .filter(o => o.querySelector('.jupyter-widgets, .widget-container, .widget-box')
+                                 && o.getBoundingClientRect().height > 0);
+                drawn += Math.min(views.length, outputs.length);
+            }
+            return [expected, drawn];
+        }"""
+    ))

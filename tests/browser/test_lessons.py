@@ -6,8 +6,10 @@ Notebooks without widgets (the analysis notebooks: tables and plots only) gain n
 browser that nbval has not already checked, and are the slowest to run, so they are left to the
 notebook layer; the cohort review is also rendered by Voila in test_dashboard.py.
 
-One page serves all notebooks (each opened in the running JupyterLab, its kernel stopped after), so
-the whole sweep costs one page load.
+One page and one kernel serve all notebooks: each is opened in the running JupyterLab and joins
+the kernel the first one started, so the sweep costs one page load and one kernel start. (Each
+notebook running in a fresh kernel of its own is what the nbval layer checks; here the subject is
+what the browser shows.) The harness cell gives each notebook its own data folder all the same.
 """
 
 from __future__ import annotations
@@ -18,8 +20,8 @@ import re
 import pytest
 
 from .conftest import AXE, NOTEBOOKS, new_watched_page, save_failure_screenshot
-from .jlab import (close_current, code_cell_count, error_outputs, open_in_app, open_notebook, run_all,
-                   run_axe, screenshot, serious, widget_problems)
+from .jlab import (close_current, code_cell_count, error_outputs, kernel_id, open_in_app, open_notebook,
+                   run_all, run_axe, screenshot, serious, widget_outputs, widget_problems)
 
 WIDGET_IMPORT = re.compile(r"^\s*from widgets(?:\.\w+)* import [^\n]*\b[A-Z]\w+|^\s*import ipywidgets", re.M)
 
@@ -36,7 +38,7 @@ WIDGET_NOTEBOOKS = [p for p in sorted(NOTEBOOKS.glob("*.ipynb")) if shows_widget
 @pytest.fixture(scope="module")
 def shared_page(chromium, lab):
     pg = new_watched_page(chromium)
-    pg.loaded = False
+    pg.kernel_id = None  # set once the first notebook has started a kernel
     yield pg
     pg.context.close()
     lab.shutdown_kernels()
@@ -51,17 +53,19 @@ def test_notebook_runs_clean_in_jupyterlab(notebook, shared_page, lab, tmp_path,
         seen.clear()
     path = lab.notebook(f"lesson-{notebook.stem}", [], tmp_path / "home", source=notebook)
     try:
-        if page.loaded:
-            open_in_app(page, path)
+        if page.kernel_id:
+            open_in_app(page, path, page.kernel_id)
         else:
             open_notebook(page, lab, path)
-            page.loaded = True
+            page.kernel_id = kernel_id(page)
         run_all(page)
 
         cells, executed = code_cell_count(page)
         assert executed == cells, f"only {executed} of {cells} code cells ran"
         assert error_outputs(page) == []
         assert widget_problems(page) == []
+        expected, drawn = widget_outputs(page)
+        assert expected > 0 and drawn == expected, f"{expected - drawn} of {expected} widgets were not drawn"
         assert watch.console_errors == [] and watch.page_errors == []
         # The server's DUALROLE_CASES holds the injection probe, so case lists show its title too.
         assert watch.dialogs == [] and page.evaluate("() => typeof window.__pw") == "undefined"
@@ -74,4 +78,4 @@ def test_notebook_runs_clean_in_jupyterlab(notebook, shared_page, lab, tmp_path,
         save_failure_screenshot(page, request.node.name)
         raise
     finally:
-        close_current(page)
+        close_current(page, keep_kernel=True)
