@@ -175,10 +175,16 @@ WHERE a.phase = 'pre' AND b.phase = 'post' AND a.m IS NOT NULL AND b.m IS NOT NU
 GROUP BY a.case_id""",
     "calibration": """
 WITH k AS (SELECT confidence::DOUBLE / 100 AS p, m::DOUBLE AS y FROM f WHERE m IS NOT NULL),
-     q AS (SELECT quantile_cont(p, [0.2, 0.4, 0.6, 0.8]) AS e FROM k)
+     s AS (SELECT p, row_number() OVER (ORDER BY p) - 1 AS i FROM k),
+     n AS (SELECT count(*) AS n FROM k),
+     -- numpy's percentile (which scikit-learn's quantile bins use): h = q (n - 1), then its lerp
+     h AS (SELECT j, q * (n - 1) AS h, n FROM (SELECT unnest([1, 2, 3, 4]) AS j, unnest($quantiles) AS q), n),
+     ab AS (SELECT j, h - floor(h) AS t, (SELECT p FROM s WHERE i = floor(h)) AS a,
+                   (SELECT p FROM s WHERE i = least(floor(h) + 1, n - 1)) AS b FROM h),
+     e AS (SELECT list(CASE WHEN t >= 0.5 THEN b - (b - a) * (1 - t) ELSE a + (b - a) * t END ORDER BY j) AS e FROM ab)
 SELECT (p > e[1])::INT + (p > e[2])::INT + (p > e[3])::INT + (p > e[4])::INT AS bin,
        count(*) AS n, avg(p) AS mean_confidence, avg(y) AS share_matching
-FROM k, q GROUP BY bin ORDER BY bin""",
+FROM k, e GROUP BY bin ORDER BY bin""",
     "cohorts": """
 SELECT cohort, count(DISTINCT learner) AS n, count(*) AS n_answers, avg(confidence::DOUBLE / 100) AS mean_confidence,
        avg(m::DOUBLE) AS share_matching, avg(pow(confidence::DOUBLE / 100 - m::DOUBLE, 2)) AS brier
@@ -197,7 +203,10 @@ def duckdb_report(path: Path, conn=None) -> dict:
     conn.register("refs", stances)
     conn.execute(DUCK_SQL.replace("$path", "'" + str(path).replace("'", "''") + "'"))
     out = {}
+    # The inner quantiles exactly as scikit-learn passes them to numpy (linspace * 100, then / 100).
+    quantiles = (np.linspace(0, 1, N_BINS + 1) * 100 / 100)[1:-1]
     for name, sql in DUCK_QUERIES.items():
+        sql = sql.replace("$quantiles", "[" + ", ".join(repr(float(q)) for q in quantiles) + "]")
         frame = conn.execute(sql).df()
         if name in INDEXES:
             frame = _sorted(frame, INDEXES[name])
