@@ -92,7 +92,8 @@ def widget_problems(page) -> list[str]:
             for (const el of panel.querySelectorAll('.jupyter-widgets-error-widget, .jp-OutputArea-output')) {
                 const text = el.textContent || '';
                 for (const n of needles) if (text.includes(n)) found.push(n + ' :: ' + text.slice(0, 200));
-                if (el.classList.contains('jupyter-widgets-error-widget')) found.push('error widget :: ' + text.slice(0, 200));
+                if (el.classList.contains('jupyter-widgets-error-widget'))
+                    found.push('error widget :: ' + text.slice(0, 200));
             }
             return [...new Set(found)];
         }""",

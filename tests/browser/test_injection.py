@@ -19,7 +19,8 @@ CARD = ".dualrole-card"
 # outputs). Images are allowed only as inline PNG plots (the dashboard's matplotlib figures).
 ACTIVE_CONTENT = """(card) => {
     const found = [];
-    const active = 'script, iframe, object, embed, svg, img:not([src^="data:image/png"]), [onerror], [onload], [onmouseover]';
+    const active = 'script, iframe, object, embed, svg, img:not([src^="data:image/png"]), '
+        + '[onerror], [onload], [onmouseover]';
     for (const el of card.querySelectorAll(active))
         found.push(el.outerHTML.slice(0, 120));
     for (const a of card.querySelectorAll('a[href]')) {
@@ -34,7 +35,8 @@ OVERFLOW = """(card) => {
     // ipywidgets give each child a 2 px margin beside a 100% width: allow those few pixels.
     const limit = card.getBoundingClientRect().right + 4;
     for (const el of [card, ...card.querySelectorAll('*')]) {
-        if (el.getBoundingClientRect().right > limit) { const r = el.getBoundingClientRect(); wide.push(`${el.tagName}.${el.className} [${Math.round(r.left)}..${Math.round(r.right)}] card [${Math.round(card.getBoundingClientRect().left)}..${Math.round(limit)}] ${getComputedStyle(el).overflowWrap}`); }
+        const r = el.getBoundingClientRect();
+        if (r.right > limit) wide.push(`${el.tagName}.${el.className} ends at ${Math.round(r.right)}`);
     }
     if (card.scrollWidth > card.clientWidth + 4) wide.push('card scrolls sideways');
     const out = card.closest('.jp-OutputArea-output');

@@ -16,7 +16,7 @@ LESSON = NOTEBOOKS / "01_confidentiality.ipynb"
 JUSTIFICATION = "Confirming she is a client would breach her confidentiality."
 
 IS_OPTION = "el.closest('.dualrole-card') && el.matches('input[type=radio]')"
-IS_CONFIDENCE = "el.closest('.dualrole-card') && (el.matches('input[type=range]') || el.getAttribute('role') === 'slider')"
+IS_CONFIDENCE = "el.closest('.dualrole-card') && el.matches('input[type=range], [role=slider]')"
 IS_REASONING = "el.closest('.dualrole-card') && el.matches('textarea')"
 IS_SUBMIT = "el.closest('.dualrole-card') && el.matches('button') && /Commit/.test(el.textContent)"
 
