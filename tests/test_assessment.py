@@ -60,7 +60,7 @@ def test_a_bad_reveal_setting_is_a_clear_error(monkeypatch):
 def test_decision_model_compares_and_remembers_ratings():
     model = DecisionModel("lunch_at_termination")
     model.gottlieb.compare.click()
-    assert "Rate at least one factor first" in model.gottlieb.result.value
+    assert model.gottlieb.status.value == "Rate at least one factor first." and model.gottlieb.status.urgent
     model.gottlieb.dropdowns["termination"].value = "clear"
     model.gottlieb.compare.click()
     html = model.gottlieb.result.value
@@ -89,3 +89,17 @@ def test_an_instructor_case_is_written_checked_and_loaded_without_touching_the_l
 def test_new_case_refuses_a_taken_id():
     with pytest.raises(DualroleError, match="a case with id 'cosmetics' already exists"):
         new_case("cosmetics")
+
+
+def test_consent_is_off_by_default_recorded_and_revocable(fresh_store, monkeypatch):
+    from widgets import identity
+    from widgets.lesson import ConsentChoice
+
+    monkeypatch.setenv("JUPYTERHUB_USER", "ana")
+    choice = ConsentChoice(store=fresh_store)
+    assert choice.checkbox.value is False and not identity.research_consent()
+    assert "Not consented" in choice.status.value
+    choice.checkbox.value = True
+    assert identity.research_consent() and fresh_store.consent("ana") is True
+    choice.checkbox.value = False
+    assert not identity.research_consent() and fresh_store.consent("ana") is False  # withdrawal recorded

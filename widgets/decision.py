@@ -11,6 +11,7 @@ import os
 
 import ipywidgets as ipw
 
+from .a11y import LiveStatus
 from .cases import Case, load_case
 from .errors import DualroleError
 from .paths import home
@@ -81,8 +82,9 @@ class DecisionStep(ipw.VBox):
         }
         self.compare = ipw.Button(description="Compare with the reference", button_style="primary")
         self.result = ipw.HTML()
+        self.status = LiveStatus()
         self.compare.on_click(self._on_compare)
-        super().__init__(children=[*self.dropdowns.values(), self.compare, self.result])
+        super().__init__(children=[*self.dropdowns.values(), self.compare, self.status, self.result])
         if saved:
             self.result.value = comparison_html(case, step, saved)
 
@@ -92,10 +94,11 @@ class DecisionStep(ipw.VBox):
 
     def _on_compare(self, _button=None) -> None:
         if not any(self.ratings.values()):
-            self.result.value = '<p role="alert">Rate at least one factor first.</p>'
+            self.status.say("Rate at least one factor first.", urgent=True)
             return
         save_ratings(self.case.id, self.step, self.ratings)
         self.result.value = comparison_html(self.case, self.step, self.ratings)
+        self.status.say("Your ratings are shown beside the reference below.")
 
 
 class DecisionModel(ipw.VBox):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import ipywidgets as ipw
 
 from . import identity
+from .a11y import LiveStatus
 from .card import CaseCard
 from .cases import load_library
 from .store import Store, open_store
@@ -46,7 +47,7 @@ class ConsentChoice(ipw.VBox):
             description="Yes, my de-identified answers may be used for research",
             indent=False, layout=ipw.Layout(width="auto"),
         )
-        self.status = ipw.HTML()
+        self.status = LiveStatus()
         self.checkbox.observe(self._on_change, names="value")
         super().__init__(children=[self.checkbox, self.status])
         self._show()
@@ -58,8 +59,7 @@ class ConsentChoice(ipw.VBox):
 
     def _show(self) -> None:
         if self.checkbox.value:
-            self.status.value = ('<p role="status">Thank you. Your future answers are marked as consented, and '
-                                 "research exports include your answers under a random code. Untick to withdraw.</p>")
+            self.status.say("Thank you. Your future answers are marked as consented, and research exports "
+                            "include your answers under a random code. Untick to withdraw.")
         else:
-            self.status.value = ('<p role="status">Not consented (the default). Your answers are never part of a '
-                                 "research export.</p>")
+            self.status.say("Not consented (the default). Your answers are never part of a research export.")
