@@ -37,6 +37,14 @@ def serve(settings, ip: str | None = None, port: int | None = None, *, ready=Non
     log = logging.getLogger("dualrole.service")
     app = ServiceApp(settings)  # opens (or creates) the store first: a bad URL fails here, before listening
     host, bound_port = bind_address(ip, port)
+    # Parse the case library before listening: otherwise the first answers of a class all wait on it at
+    # once (the benchmark's cold-start p99 was seconds), and a broken case file is reported at start-up.
+    from ..cases import load_library
+
+    library = load_library()
+    for problem in library.problems:
+        log.warning("case file skipped: %s", problem)
+    log.info("%d cases loaded", len(library))
 
     async def main():
         server = app.listen(bound_port, address=host, xheaders=True, max_body_size=1_000_000)
