@@ -54,5 +54,5 @@ nav: $(VENV)/.installed
 	$(BIN)/python -m widgets.curriculum
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info tests/artifacts benchmarks/out
+	rm -rf $(VENV) .pytest_cache build *.egg-info tests/artifacts benchmarks/out tests/browser/node_modules tests/hub/node_modules
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -90,3 +90,12 @@ def test_an_unopenable_store_is_an_error_not_a_traceback(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert result.output.startswith("Error: ")
     assert "Traceback" not in result.output
+
+
+def test_where_names_the_local_store_or_the_class_service(monkeypatch, isolated_home):
+    result = run("where")
+    assert "store:   sqlite:///" in result.output and str(isolated_home) in result.output
+    assert "research consent: no" in result.output
+    monkeypatch.setenv("DUALROLE_SERVICE_URL", "http://127.0.0.1:9/services/dualrole/")
+    result = run("where")
+    assert "store:   the class service at http://127.0.0.1:9/services/dualrole/" in result.output

@@ -148,11 +148,16 @@ def where():
 
         dualrole where
     """
+    from .client import service_from_env
     from .store import default_url
 
     click.echo(f"learner: {identity.learner_id()}")
     click.echo(f"cohort:  {identity.cohort()}")
-    click.echo(f"store:   {describe_url(default_url())}")
+    service = service_from_env()
+    if service is not None:
+        click.echo(f"store:   the class service at {service.url} (answers leave this machine when you commit)")
+    else:
+        click.echo(f"store:   {describe_url(default_url())}")
     click.echo(f"research consent: {'yes' if identity.research_consent() else 'no'}")
 
 
