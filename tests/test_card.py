@@ -69,10 +69,14 @@ def test_commit_locks_inputs_and_reveals_reference(fresh_store):
     assert "<td>high</td><td>medium</td>" in html  # learner's Kitchener rating beside the reference
 
 
+def _peers(store, option, n, start=0):
+    for i in range(start, start + n):
+        store.add(Response(learner=f"peer{i}", cohort="c1", case_id="cosmetics", case_version="x",
+                           option_id=option, stance="decline", confidence=50, justification=REASON))
+
+
 def test_cohort_distribution_suppressed_below_min_cohort(fresh_store):
-    for i in range(8):
-        fresh_store.add(Response(learner=f"peer{i}", cohort="c1", case_id="cosmetics", case_version="x",
-                                 option_id="decline_only", stance="decline", confidence=50, justification=REASON))
+    _peers(fresh_store, "decline_only", 8)
     card = CaseCard("cosmetics", store=fresh_store, cohort="c1", learner="me", min_cohort=10)
     answer(card)
     card.submit.click()
@@ -80,12 +84,22 @@ def test_cohort_distribution_suppressed_below_min_cohort(fresh_store):
     assert "1 more needed" in card.reveal.value
     assert "Share" not in card.reveal.value  # no distribution table
 
-    # A tenth learner answers: the next learner's reveal shows the distribution.
-    late = CaseCard("cosmetics", store=fresh_store, cohort="c1", learner="late", min_cohort=10)
-    answer(late, option="decline_only")
-    late.submit.click()
-    assert "How 10 learners answered" in late.reveal.value
-    assert "<td>9</td><td>90%</td>" in late.reveal.value
+
+def test_cohort_distribution_shows_only_cells_that_pass_the_gate(fresh_store):
+    _peers(fresh_store, "decline_only", 25)
+    _peers(fresh_store, "one_small_order", 12, start=25)
+    card = CaseCard("cosmetics", store=fresh_store, cohort="c1", learner="me", min_cohort=10)
+    answer(card, option="buy_regularly")  # the only learner on this option
+    card.submit.click()
+    html = card.reveal.value
+    assert "How 38 learners answered" in html
+    assert "<td>25</td><td>66%</td>" in html
+    # 'buy_regularly' (1) and 'decline_explore' (0) are small cells. Hidden alone they would add up to
+    # 38 - 25 - 12 = 1, so the next smallest (12) is hidden too: no one can work out that exactly one
+    # learner chose to become a customer.
+    assert html.count("<td>hidden</td><td>hidden</td>") == 3
+    assert "<td>1</td>" not in html and "<td>12</td>" not in html
+    assert "too small to show" in html
 
 
 def test_revote_once_is_recorded_as_attempt_two(fresh_store):

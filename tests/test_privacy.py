@@ -142,3 +142,15 @@ def test_an_empty_or_all_small_table_is_hidden_entirely():
     assert empty.isna().all().all()
     small = gate(pd.DataFrame({"a": [1, 2], "b": [3, 0]}))
     assert small.isna().all().all()
+
+
+def test_the_live_dashboard_gates_its_distribution():
+    from widgets.cases import load_case
+    from widgets.live import distribution_html
+
+    case = load_case("cosmetics")
+    info = {"answered": 30, "first": {"decline_only": 20, "one_small_order": 9, "buy_regularly": 1},
+            "latest": {"decline_only": 20, "one_small_order": 9, "buy_regularly": 1}}
+    html = distribution_html(case, info, min_cohort=10)
+    assert "20 (67%)" in html
+    assert "9 (" not in html and "1 (" not in html and html.count("hidden</td>") == 6

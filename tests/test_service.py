@@ -182,16 +182,20 @@ def test_no_histogram_before_the_instructor_shows_it_and_no_revote_before_it_ope
         assert late.status_code == 409 and late.json()["error"] == "Voting on this case is closed."
         pace("show_histogram")
         shown = alice.get("api/cohort/cosmetics", params={"cohort": "psy501"}).json()
-        assert (shown["round"], shown["counts"], shown["total"]) == ("first", {"decline_only": 1, "buy_regularly": 1}, 2)
+        assert (shown["round"], shown["total"]) == ("first", 2)
+        # Two answers are far below the small-cell gate: a learner sees the total, never who chose what.
+        assert shown["counts"] == dict.fromkeys(["decline_explore", "decline_only", "one_small_order", "buy_regularly"])
         pace("open_revote")
         alice.post("api/responses", json=answer(option="buy_regularly", attempt=2)).raise_for_status()
         no_first = carol.post("api/responses", json=answer(attempt=2))
         assert no_first.status_code == 409 and no_first.json()["code"] == "no_first_answer"
         during = alice.get("api/cohort/cosmetics", params={"cohort": "psy501"}).json()
-        assert during["counts"] == {"decline_only": 1, "buy_regularly": 1}  # still the first votes
+        assert during["round"] == "first"  # learners still see the first votes while revoting
+        raw = teacher.get("api/cohort/cosmetics", params={"cohort": "psy501"}).json()
+        assert raw["first"] == {"decline_only": 1, "buy_regularly": 1} and raw["latest"] == {"buy_regularly": 2}
         pace("reveal")
         final = alice.get("api/cohort/cosmetics", params={"cohort": "psy501"}).json()
-        assert (final["round"], final["counts"]) == ("latest", {"buy_regularly": 2})
+        assert final["round"] == "latest" and set(final["counts"].values()) == {None}
         summary = teacher.get("api/summary", params={"cohort": "psy501", "cases": "cosmetics"}).json()
         case = summary["cases"]["cosmetics"]
         assert (case["stage"], case["answered"], case["revoted"]) == ("revealed", 2, 1)
@@ -261,3 +265,22 @@ def test_class_export_copies_the_cohort_for_an_instructor_and_refuses_a_learner(
     monkeypatch.delenv("DUALROLE_SERVICE_URL", raising=False)
     refused = CliRunner().invoke(cli, ["class-export", "--out", str(out)])
     assert refused.output == "Error: no class service found: set DUALROLE_SERVICE_URL or pass --service URL\n"
+
+
+def test_learners_see_the_distribution_only_through_the_small_cell_gate(service):
+    # 11 learners choose one option, 6 another and 1 a third. With the gate's minimum of 5 (min_cohort 2
+    # here) the lone answer and the zero are hidden; they add up to 1, which the total would give away,
+    # so the 6 is hidden too. The 11 shows.
+    for i in range(18):
+        service.tokens[f"tok-l{i}"] = {"name": f"l{i}", "scopes": list(service.tokens["tok-alice"]["scopes"])}
+        with api(service, f"l{i}") as learner:
+            option = "buy_regularly" if i == 0 else "one_small_order" if i <= 6 else "decline_only"
+            learner.post("api/responses", json=answer(option=option)).raise_for_status()
+    with api(service, "l1") as learner:
+        seen = learner.get("api/cohort/cosmetics", params={"cohort": "psy501"}).json()
+    assert seen["total"] == 18
+    assert seen["counts"]["decline_only"] == 11
+    assert [seen["counts"][o] for o in ("buy_regularly", "decline_explore", "one_small_order")] == [None] * 3
+    with api(service, "teacher") as teacher:
+        raw = teacher.get("api/cohort/cosmetics", params={"cohort": "psy501"}).json()
+    assert raw["counts"]["buy_regularly"] == 1  # the instructor's own dashboard gates what it shows

@@ -71,7 +71,7 @@ class ClassPace:
         return "The revote on this case is not open."
 
 
-def histogram_html(case: Case, counts: dict[str, int], total: int, min_cohort: int, first_round: bool) -> str:
+def histogram_html(case: Case, counts: dict[str, int | None], total: int, min_cohort: int, first_round: bool) -> str:
     """The class's answers as an accessible table with text bars, without any reference marks."""
     which = "first votes" if first_round else "latest answers"
     if total < min_cohort or not counts:
@@ -81,6 +81,9 @@ def histogram_html(case: Case, counts: dict[str, int], total: int, min_cohort: i
     rows = []
     for o in case.options:
         n = counts.get(o.id, 0)
+        if n is None:  # hidden by the small-cell gate
+            rows.append(f"<tr><td>{text(o.label)}</td><td>hidden</td><td>hidden</td><td></td></tr>")
+            continue
         share = 100 * n / total
         bar = "█" * round(share / 5)
         rows.append(f'<tr><td>{text(o.label)}</td><td>{n}</td><td>{share:.0f}%</td>'

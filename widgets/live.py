@@ -20,6 +20,7 @@ from .cases import Case, load_library
 from .client import ServiceClient, ServiceRefused, ServiceUnavailable, export_class, service_from_env
 from .errors import DualroleError
 from .paths import home
+from .privacy import gate_distribution, learner_min_cell
 from .render import text
 from .service.pacing import ACTION_LABELS, ACTIONS, STAGE_LABELS
 from .vocab import MODULES
@@ -41,13 +42,21 @@ def distribution_html(case: Case, info: dict, min_cohort: int) -> str:
                 f"({min_cohort - answered} more), so no one's answer can be singled out.</p>")
     first, latest = info.get("first", {}), info.get("latest", {})
     n_first, n_latest = sum(first.values()) or 1, sum(latest.values()) or 1
+    # The dashboard is often projected: its counts pass the same small-cell gate as a learner's card.
+    min_cell = learner_min_cell(min_cohort)
+    shown_first = gate_distribution({o.id: first.get(o.id, 0) for o in case.options}, min_cell)
+    shown_latest = gate_distribution({o.id: latest.get(o.id, 0) for o in case.options}, min_cell)
+
+    def cell(n, total):
+        return "hidden" if n is None else f"{n} ({100 * n / total:.0f}%)"
+
     rows = "".join(
         f"<tr><td>{text(o.label)}{' ★' if o.id in case.preferred else ''}</td>"
-        f"<td>{first.get(o.id, 0)} ({100 * first.get(o.id, 0) / n_first:.0f}%)</td>"
-        f"<td>{latest.get(o.id, 0)} ({100 * latest.get(o.id, 0) / n_latest:.0f}%)</td></tr>"
+        f"<td>{cell(shown_first[o.id], n_first)}</td><td>{cell(shown_latest[o.id], n_latest)}</td></tr>"
         for o in case.options
     )
-    return ("<table><caption>First votes and latest answers (★ the reference's preferred option)</caption>"
+    return ("<table><caption>First votes and latest answers (★ the reference's preferred option; "
+            "small counts hidden)</caption>"
             '<thead><tr><th scope="col">Option</th><th scope="col">First vote</th>'
             '<th scope="col">Latest</th></tr></thead><tbody>' + rows + "</tbody></table>")
 

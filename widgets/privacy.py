@@ -94,6 +94,26 @@ def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
     return gated
 
 
+def learner_min_cell(min_cohort: int) -> int:
+    """The smallest option count a learner's card may show: the cohort minimum, within 5 to 10."""
+    return max(MIN_CELL_FLOOR, min(int(min_cohort), MIN_CELL))
+
+
+def gate_distribution(counts: dict[str, int | None], min_cell: int = MIN_CELL) -> dict[str, int | None]:
+    """Option counts as a learner may see them: small cells, and any a total would give away, are None.
+
+    Counts already gated (holding a None) pass through unchanged, so gating twice is harmless.
+
+    >>> gate_distribution({"a": 14, "b": 12, "c": 2}, 10)
+    {'a': 14, 'b': None, 'c': None}
+    """
+    if any(v is None for v in counts.values()):
+        return dict(counts)
+    gated = gate(pd.Series(counts, dtype="int64"), min_cell, margins=False)
+    column = gated.iloc[:, 0] if isinstance(gated, pd.DataFrame) else gated
+    return {key: (None if pd.isna(value) else int(value)) for key, value in column.items()}
+
+
 def passes(table: pd.DataFrame, min_cell: int | None = None) -> bool:
     """True if the frame came through :func:`gate` and shows no count under ``min_cell``."""
     if not isinstance(table, pd.DataFrame) or not table.attrs.get("gated"):

@@ -98,15 +98,20 @@ def cohort_block(case: Case, view: CohortView) -> str:
             f"appears once {view.min_cohort} have answered ({view.needed} more needed), so no one's "
             "answer can be singled out.</p>"
         )
-    rows = "".join(
-        f"<tr><td>{text(o.label)}</td><td>{view.counts.get(o.id, 0)}</td>"
-        f"<td>{100 * view.counts.get(o.id, 0) / view.total:.0f}%</td><td>{_mark(case, o.id)}</td></tr>"
-        for o in case.options
-    )
+    visible = view.visible
+    rows = []
+    for o in case.options:
+        n = visible.get(o.id)
+        count, share = ("hidden", "hidden") if n is None else (str(n), f"{100 * n / view.total:.0f}%")
+        rows.append(f"<tr><td>{text(o.label)}</td><td>{count}</td><td>{share}</td><td>{_mark(case, o.id)}</td></tr>")
+    note = ""
+    if any(n is None for n in visible.values()):
+        note = ("<p>Counts marked hidden are too small to show without risking that someone's answer could be "
+                "picked out (or would give a small count away).</p>")
     return (
         f"<h4>Your cohort</h4><table><caption>How {view.total} learners answered (latest answer each)</caption>"
         '<thead><tr><th scope="col">Option</th><th scope="col">Learners</th><th scope="col">Share</th>'
-        '<th scope="col">Reference</th></tr></thead><tbody>' + rows + "</tbody></table>"
+        '<th scope="col">Reference</th></tr></thead><tbody>' + "".join(rows) + "</tbody></table>" + note
     )
 
 

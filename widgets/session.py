@@ -34,11 +34,18 @@ class CohortView:
 
     total: int
     min_cohort: int
-    counts: dict[str, int]
+    counts: dict[str, int | None]
 
     @property
     def shown(self) -> bool:
         return self.total >= self.min_cohort
+
+    @property
+    def visible(self) -> dict[str, int | None]:
+        """Each option's count, or None where the small-cell gate hides it (issue 4's one gate)."""
+        from .privacy import gate_distribution, learner_min_cell
+
+        return gate_distribution(self.counts, learner_min_cell(self.min_cohort)) if self.shown else {}
 
     @property
     def needed(self) -> int:
@@ -171,9 +178,11 @@ class CaseSession:
         """The cohort's latest answers to this case, to be shown only once enough have answered."""
         counts = self.store.cohort_answers(self.case.id, self.cohort, self.phase)
         # The class service sends its total and minimum with the counts it may withhold (widgets.client).
-        total = getattr(counts, "total", sum(counts.values()))
+        total = counts.total if hasattr(counts, "total") else sum(counts.values())
         min_cohort = max(self.min_cohort, getattr(counts, "min_cohort", 0))
-        return CohortView(total=total, min_cohort=min_cohort, counts=dict(counts))
+        # Every option is counted, zeros included: "nobody chose this" is a small cell too.
+        every = {o.id: counts.get(o.id, 0) for o in self.case.options}
+        return CohortView(total=total, min_cohort=min_cohort, counts=every)
 
     def draft_from(self, row: dict) -> Draft:
         """A committed row turned back into the inputs that produced it (for resume)."""

@@ -13,6 +13,7 @@ from datetime import datetime
 from tornado.web import HTTPError
 
 from ..cases import load_case, load_library
+from ..privacy import gate_distribution, learner_min_cell
 from ..errors import AlreadyAnswered, DualroleError
 from ..session import DEFAULT_MIN_COHORT
 from ..store import Response, Store, utcnow
@@ -149,6 +150,10 @@ class ClassService:
         chosen = counts[which]
         total = sum(chosen.values())
         shown = total >= self.settings.min_cohort
+        if shown:
+            # Learners get counts only through the small-cell gate (null = hidden), zeros included.
+            every = {o.id: chosen.get(o.id, 0) for o in self._case(case_id).options}
+            chosen = gate_distribution(every, learner_min_cell(self.settings.min_cohort))
         return {**self._header(state, phase), "round": which, "total": total, "shown": shown,
                 "counts": chosen if shown else {}}
 
@@ -202,12 +207,11 @@ class ClassService:
 
     # -- checks --------------------------------------------------------------------------------
 
-    def _case(self, case_id: str) -> None:
-        if case_id not in load_library():
-            try:
-                load_case(case_id)
-            except DualroleError as exc:
-                raise ApiError(404, str(exc), "unknown_case") from None
+    def _case(self, case_id: str):
+        try:
+            return load_case(case_id)
+        except DualroleError as exc:
+            raise ApiError(404, str(exc), "unknown_case") from None
 
     @staticmethod
     def _phase(phase: str) -> str:
