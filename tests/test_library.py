@@ -55,7 +55,7 @@ def test_options_have_two_to_five_sentence_rationales(library):
     for case in library:
         for option in case.options:
             sentences = len(re.findall(r"[.!?](?:\s|$)", option.rationale))
-            assert 2 <= sentences <= 6, f"{case.id}.{option.id}: {sentences} sentences"
+            assert 2 <= sentences <= 5, f"{case.id}.{option.id}: {sentences} sentences"
 
 
 def test_every_code_reference_is_registered(library):
