@@ -232,12 +232,16 @@ def with_reference(df: pd.DataFrame, value: str = "stance") -> pd.DataFrame:
         c, own = cases[code // len(owns)], owns[code % len(owns)]
         refs_c = refs.get(c, ())
         reference.append(own if own is not None and own in refs_c else (refs_c[0] if refs_c else None))
-    reference = np.asarray(reference, dtype=object)[index.ravel()]
-    out = df.copy()
-    out["reference"] = pd.Series(reference, index=df.index, dtype="object")
+    index = index.ravel()
+    out = df.copy(deep=False)  # copy-on-write: only the new column is added (issue 8)
     if value == "stance":
-        out["reference"] = pd.Categorical(out["reference"], categories=STANCES, ordered=True)
-    return out[out["reference"].notna()]
+        stance_codes = {s: i for i, s in enumerate(STANCES)}
+        codes = np.asarray([stance_codes.get(r, -1) for r in reference], dtype=np.int64)
+        out["reference"] = pd.Categorical.from_codes(codes[index], dtype=pd.CategoricalDtype(STANCES, ordered=True))
+    else:
+        out["reference"] = pd.Series(np.asarray(reference, dtype=object)[index], index=df.index, dtype="object")
+    known = out["reference"].notna().to_numpy()
+    return out if known.all() else out.iloc[np.flatnonzero(known)]
 
 
 def _as_text(values: pd.Series) -> pd.Series:

@@ -12,13 +12,16 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
 from ..errors import DualroleError
+from .frame import rows as _rows
 
 
 def _scored(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    known = df[df["matches_reference"].notna()]
-    if known.empty:
+    # The two arrays straight from the columns: no copy of the other columns (issue 8).
+    known = df["matches_reference"].notna().to_numpy(dtype=bool)
+    if not known.any():
         raise DualroleError("no answers to a case in the library: nothing to calibrate")
-    return known["matches_reference"].astype(int).to_numpy(), known["confidence"].to_numpy() / 100.0
+    y = df["matches_reference"].to_numpy(dtype=float, na_value=np.nan)[known].astype(int)
+    return y, df["confidence"].to_numpy()[known] / 100.0
 
 
 def brier(df: pd.DataFrame) -> float:
@@ -90,7 +93,8 @@ def overconfidence(df: pd.DataFrame, by: str | None = "cohort") -> pd.DataFrame:
     >>> list(table.columns)
     ['n', 'n_answers', 'mean_confidence', 'share_matching', 'overconfidence', 'brier']
     """
-    known = df[df["matches_reference"].notna()]
+    columns = [c for c in dict.fromkeys([by, "learner", "matches_reference", "confidence"]) if c is not None]
+    known = _rows(df[columns], df["matches_reference"].notna().to_numpy(dtype=bool))
     groups = [("all", known)] if by is None else known.groupby(by, observed=True, sort=True)
     rows = []
     for name, group in groups:

@@ -96,7 +96,7 @@ def tidy(raw: pd.DataFrame, *, library: Library | None = None,
             f"the responses lack column(s) {', '.join(missing)}; found: {', '.join(map(str, raw.columns))}"
         )
     library = library if library is not None else load_library()
-    df = raw.copy()
+    df = raw.copy(deep=False)  # copy-on-write: the caller's frame is never changed
     for column in OPTIONAL_COLUMNS:
         if column not in df.columns:
             df[column] = False if column == "consent" else pd.NA
@@ -107,8 +107,11 @@ def tidy(raw: pd.DataFrame, *, library: Library | None = None,
     df["confidence"] = pd.to_numeric(df["confidence"]).astype("int64")
     df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True, format="ISO8601")
     df["consent"] = _as_bool(df["consent"])
+    # Learners and cohorts numbered once, in sorted order: for the consent records, the row order
+    # and every later analysis of this frame (issue 8).
+    text = {c: pd.factorize(df[c], sort=True) for c in ("cohort", "learner")}
     if consents is not None and len(consents):
-        df["consent"] = effective_consent(df, consents)
+        df["consent"] = effective_consent(df, consents, learner_codes=text["learner"])
     _check_vocabulary(df, "stance", STANCES)
     _check_vocabulary(df, "phase", PHASES)
     df["stance"] = _categorical(df["stance"], STANCES, ordered=True)
@@ -118,16 +121,44 @@ def tidy(raw: pd.DataFrame, *, library: Library | None = None,
     known = [c.id for c in library]
     extra = sorted(set(_distinct(df["case_id"])) - set(known))
     df["case_id"] = _categorical(df["case_id"], known + extra)
-    df["score"], df["matches_reference"] = _scored(df, options_frame(library))
+    text["option_id"] = pd.factorize(df["option_id"])
+    df["score"], df["matches_reference"] = _scored(df, options_frame(library), text["option_id"])
     # The stable order by cohort, learner, case, phase and attempt, on integer codes: sorting the
     # text columns themselves takes seconds at a million rows (issue 8).
-    order = np.lexsort([_sort_codes(df[c]) for c in reversed(SORT_KEYS)])
+    keys = {c: np.where(codes < 0, len(uniques), codes) for c, (codes, uniques) in text.items() if c in SORT_KEYS}
+    keys |= {c: _sort_codes(df[c]) for c in SORT_KEYS if c not in text}
+    order = _lexical_order([keys[c] for c in SORT_KEYS])
     if len(order) > 1 and not (np.diff(order) > 0).all():
-        df = df.take(order)
-    return df.reset_index(drop=True)[FRAME_COLUMNS]
+        df = take(df, order)
+    else:
+        order = slice(None)
+    df = df.reset_index(drop=True)[FRAME_COLUMNS]
+    for column, (codes, uniques) in text.items():  # analyses group by them: number them once
+        _remember(df[column], codes[order], uniques)
+    return df
 
 
 SORT_KEYS = ["cohort", "learner", "case_id", "phase", "attempt"]
+
+
+def _lexical_order(keys: list[np.ndarray]) -> np.ndarray:
+    """The stable order by the first key, then the next...: ``np.lexsort(keys[::-1])``.
+
+    Integer keys that fit together in 63 bits are combined into one, and one stable sort of it
+    is several times faster than lexsort's one sort per key (issue 8).
+    """
+    combined = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
+    span = 1
+    for key in keys:
+        if key.dtype.kind not in "iu" or not len(key):
+            return np.lexsort(keys[::-1])
+        low, high = int(key.min()), int(key.max())
+        width = high - low + 1
+        if span > (2**62) // width:
+            return np.lexsort(keys[::-1])
+        combined = combined * width + (key.astype(np.int64) - low)
+        span *= width
+    return np.argsort(combined, kind="stable")
 
 
 def _distinct(values: pd.Series) -> list[str]:
@@ -144,10 +175,14 @@ def _categorical(values: pd.Series, categories, ordered: bool = False) -> pd.Cat
     return values.cat.set_categories(list(categories), ordered=ordered).array
 
 
-def _scored(df: pd.DataFrame, options: pd.DataFrame) -> tuple[np.ndarray, pd.arrays.BooleanArray]:
-    """Each row's score and whether its option is a preferred one (NaN/NA for an unknown option)."""
+def _scored(df: pd.DataFrame, options: pd.DataFrame,
+            option_codes: tuple | None = None) -> tuple[np.ndarray, pd.arrays.BooleanArray]:
+    """Each row's score and whether its option is a preferred one (NaN/NA for an unknown option).
+
+    ``option_codes`` is ``pd.factorize(df["option_id"])`` when the caller has it.
+    """
     case_codes = df["case_id"].cat.codes.to_numpy()
-    option_codes, option_ids = pd.factorize(df["option_id"])
+    option_codes, option_ids = option_codes if option_codes is not None else pd.factorize(df["option_id"])
     lookup = np.full((len(df["case_id"].cat.categories) + 1, len(option_ids) + 1), -1, dtype=np.int64)
     case_index = {c: i for i, c in enumerate(df["case_id"].cat.categories)}
     option_index = {str(o): i for i, o in enumerate(option_ids)}
@@ -196,15 +231,22 @@ def options_frame(library: Library | None = None) -> pd.DataFrame:
     return frame
 
 
-def effective_consent(df: pd.DataFrame, consents: pd.DataFrame) -> pd.Series:
+def effective_consent(df: pd.DataFrame, consents: pd.DataFrame, *, learner_codes=None) -> pd.Series:
     """Each row's consent: the learner's latest consent record wins over the row's own flag.
 
     A learner who withdrew after answering is excluded from research from then on.
     """
     latest = (consents.sort_values("recorded_at", kind="stable")
               .groupby("learner", sort=False)["consent"].last())
-    chosen = df["learner"].map(latest.map(bool).to_dict())
-    return chosen.where(chosen.notna(), df["consent"]).astype(bool)
+    # Looked up once per distinct learner, not once per row (issue 8); ``learner_codes`` is
+    # ``pd.factorize(df["learner"])`` when the caller has it.
+    codes, learners = learner_codes if learner_codes is not None else pd.factorize(df["learner"])
+    found = pd.Index(latest.index.astype(str)).get_indexer(pd.Index(learners).astype(str))
+    # Per learner: 1 consented, 0 withdrew, -1 no record (the last entry is for code -1, no learner).
+    recorded = np.append(latest.map(bool).to_numpy(dtype=np.int8), -1)[found]
+    per_row = np.append(recorded, -1)[codes]
+    chosen = np.where(per_row >= 0, per_row == 1, df["consent"].to_numpy(dtype=bool))
+    return pd.Series(chosen, index=df.index, name="consent")
 
 
 def answers(df: pd.DataFrame, phase: str | None = None, attempt: str = "first") -> pd.DataFrame:
@@ -217,14 +259,96 @@ def answers(df: pd.DataFrame, phase: str | None = None, attempt: str = "first") 
     >>> bool(first.duplicated(["learner", "case_id"]).any())
     False
     """
+    return take(df, _answer_positions(df, phase, attempt))
+
+
+def _answer_positions(df: pd.DataFrame, phase: str | None = None, attempt: str = "first") -> np.ndarray:
+    """The positions of the rows :func:`answers` returns, in its order.
+
+    Analyses that need a few columns of the answers take just those (issue 8).
+    """
     if attempt not in ("first", "final"):
         raise DualroleError(f"attempt must be 'first' or 'final', not {attempt!r}")
+    if phase is not None and phase not in PHASES:
+        raise DualroleError(f"no phase {phase!r}; phases are: {', '.join(PHASES)}")
+    # Chosen among all rows, then the phase kept: phase is one of the keys, so the choice is the
+    # same, and the whole frame's learner and cohort codes are already known (issue 8).
+    mask = _one_per_group(df, ANSWER_KEYS, df["attempt"], last=attempt == "final")
     if phase is not None:
-        if phase not in PHASES:
-            raise DualroleError(f"no phase {phase!r}; phases are: {', '.join(PHASES)}")
-        df = df[df["phase"] == phase]
-    chosen = df[_one_per_group(df, ANSWER_KEYS, df["attempt"], last=attempt == "final")]
-    return chosen if chosen.index.is_monotonic_increasing else chosen.sort_index()
+        mask &= (df["phase"] == phase).to_numpy(dtype=bool, na_value=False)
+    positions = np.flatnonzero(mask)
+    index = df.index[positions]
+    if not index.is_monotonic_increasing:  # as answers() always gave them: in index order
+        positions = pd.Series(positions, index=index).sort_index().to_numpy()
+    return positions
+
+
+def rows(df: pd.DataFrame, mask: np.ndarray) -> pd.DataFrame:
+    """The rows of ``df`` where ``mask`` (a numpy bool array) is True, in their order: ``df[mask]``."""
+    return take(df, np.flatnonzero(mask))
+
+
+def take(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """``df.iloc[positions]``, with Arrow text columns copied through Arrow's jemalloc pool.
+
+    The analyses pick rows again and again (first answers, phases, pairs, the sorted frame). At
+    a million responses, picking rows of an Arrow text column (learner, option, justification)
+    through Arrow's default allocator on this platform (mimalloc) took 0.1 to 0.35 s per column
+    and pick; through jemalloc, Arrow's other bundled allocator, 0.02 to 0.03 s (measured for
+    issue 8; ``ARROW_DEFAULT_MEMORY_POOL=jemalloc`` showed the same for the whole pipeline). The
+    pool is passed to this one copy only: the process's default allocator is left alone. The
+    result is the same frame, with the same ``str`` columns.
+    """
+    pool = _text_pool()
+    texts = [c for c in df.columns if pool is not None and _arrow_text(df[c]) is not None] \
+        if df.columns.is_unique else []
+    if not texts:
+        return df.iloc[positions]
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    others = [c for c in df.columns if c not in set(texts)]
+    index = pa.array(np.asarray(positions, dtype=np.int64))
+
+    def pick(array):
+        if isinstance(array, pa.ChunkedArray) and array.num_chunks > 1:
+            array = array.combine_chunks(memory_pool=pool)  # else take joins the chunks in the default pool
+        return pc.take(array, index, memory_pool=pool)
+
+    out = df[others].iloc[positions]
+    picked = [pick(_arrow_text(df[c])) for c in texts]
+    for column, array in zip(texts, picked):
+        taken = array.to_pandas()
+        if taken.dtype != df[column].dtype:  # another pandas: no zero-copy Arrow round trip
+            taken = df[column].iloc[positions].reset_index(drop=True)
+        out[column] = taken.set_axis(out.index)
+    return out[list(df.columns)]
+
+
+def _text_pool():
+    """Arrow's jemalloc pool, if this pyarrow has it (see :func:`take`); else None."""
+    global _POOL
+    if _POOL is False:
+        try:
+            import pyarrow as pa
+
+            _POOL = pa.jemalloc_memory_pool()
+        except Exception:  # noqa: BLE001 - a build without jemalloc: pandas' own take
+            _POOL = None
+    return _POOL
+
+
+_POOL = False
+
+
+def _arrow_text(values: pd.Series):
+    """The Arrow array behind a ``str`` column, or None when it is not one."""
+    import pyarrow as pa
+
+    array = _arrow_of(values)
+    if array is None or not (pa.types.is_large_string(array.type) or pa.types.is_string(array.type)):
+        return None
+    return array
 
 
 ANSWER_KEYS = ["learner", "cohort", "case_id", "phase"]
@@ -243,9 +367,7 @@ def _one_per_group(df: pd.DataFrame, keys: list[str], order: pd.Series, last: bo
         mask = np.zeros(len(df), dtype=bool)
         mask[rows] = True
         return mask
-    values = order.to_numpy(dtype=float, na_value=np.nan)
-    values = np.where(np.isnan(values), np.inf, values)  # a stable sort puts missing values last
-    sequence = np.lexsort((values, group))  # stable: ties keep their row order
+    sequence = _stable_order(group, order.to_numpy(dtype=float, na_value=np.nan))
     grouped = group[sequence]
     if last:
         edge = np.r_[grouped[1:] != grouped[:-1], True]
@@ -254,6 +376,72 @@ def _one_per_group(df: pd.DataFrame, keys: list[str], order: pd.Series, last: bo
     mask = np.zeros(len(df), dtype=bool)
     mask[sequence[edge]] = True
     return mask
+
+
+# Integer codes of text columns, remembered per Arrow array. Arrow arrays are immutable, so the
+# codes of one stay right for as long as it lives; a column selection (``df[columns]``) shares
+# its arrays, so the analyses of one frame number its learners and cohorts only once (issue 8).
+_CODES: dict[int, tuple] = {}
+
+
+def _arrow_of(values: pd.Series):
+    import pyarrow as pa
+
+    dtype = values.dtype
+    arrow_backed = isinstance(dtype, pd.ArrowDtype) or getattr(dtype, "storage", None) == "pyarrow"
+    array = getattr(values.array, "__arrow_array__", None)
+    if array is None or not arrow_backed:  # a numpy-backed column would be converted, not shared
+        return None
+    try:
+        array = array()
+    except Exception:  # noqa: BLE001 - no Arrow data behind this column: nothing to remember
+        return None
+    return array if isinstance(array, (pa.Array, pa.ChunkedArray)) else None
+
+
+def _remember(values: pd.Series, codes: np.ndarray, uniques) -> None:
+    array = _arrow_of(values)
+    if array is None or len(codes) != len(array):
+        return
+    import weakref
+
+    codes = np.asarray(codes, dtype=np.int64).copy()
+    codes.flags.writeable = False
+    key = id(array)
+    _CODES[key] = (weakref.ref(array), codes, uniques)
+    weakref.finalize(array, _CODES.pop, key, None)
+
+
+def _text_codes(values: pd.Series) -> tuple[np.ndarray, object]:
+    """``pd.factorize(values)``: integer codes (-1 for missing) and the distinct values they number."""
+    array = _arrow_of(values)
+    if array is not None:
+        found = _CODES.get(id(array))
+        if found is not None and found[0]() is array:
+            return found[1], found[2]
+    codes, uniques = pd.factorize(values)
+    codes = codes.astype(np.int64)
+    if array is not None:
+        _remember(values, codes, uniques)
+    return codes, uniques
+
+
+def _stable_order(group: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """The rows in order of ``group`` then ``values`` (missing last), ties in row order.
+
+    The same as ``np.lexsort((values, group))``. When the values are whole numbers (attempts), the
+    two fit in one integer key, and numpy's stable sort of one key is fast on rows that are
+    already in order, as a tidy frame's are (lexsort is not; issue 8).
+    """
+    missing = np.isnan(values)
+    present = values[~missing]
+    if len(present) and np.isfinite(present).all() and (present == np.round(present)).all():
+        low, high = present.min(), present.max()
+        width = high - low + 2  # one more for missing values, after the highest
+        if (group.max(initial=0) + 1) * width < 2**62:
+            rank = np.where(missing, width - 1, values - low).astype(np.int64)
+            return np.argsort(group * np.int64(width) + rank, kind="stable")
+    return np.lexsort((np.where(missing, np.inf, values), group))  # stable: ties keep their row order
 
 
 def _group_codes(df: pd.DataFrame, keys: list[str]) -> np.ndarray | None:
@@ -265,7 +453,7 @@ def _group_codes(df: pd.DataFrame, keys: list[str]) -> np.ndarray | None:
         if isinstance(values.dtype, pd.CategoricalDtype):
             codes, size = values.cat.codes.to_numpy().astype(np.int64), len(values.cat.categories)
         else:
-            codes, uniques = pd.factorize(values)
+            codes, uniques = _text_codes(values)
             size = len(uniques)
         size += 1
         if span > (2**62) // size:

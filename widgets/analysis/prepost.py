@@ -12,7 +12,7 @@ from statsmodels.stats.contingency_tables import SquareTable, mcnemar
 from statsmodels.stats.proportion import proportion_confint, proportion_effectsize
 
 from ..errors import DualroleError
-from .frame import answers
+from .frame import _group_codes, answers, take
 
 PRE, POST = "pre", "post"
 
@@ -30,10 +30,27 @@ def paired(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     keys = ["learner", "cohort", "case_id"]
     columns = ["option_id", "stance", "matches_reference", "score", "confidence"]
     df = df[[*keys, "phase", "attempt", *columns]]  # only what is paired (issue 8)
-    chosen = answers(df[df["phase"].isin([PRE, POST])], attempt=attempt)
-    pre = chosen[chosen["phase"] == PRE].set_index(keys)[columns]
-    post = chosen[chosen["phase"] == POST].set_index(keys)[columns]
-    both = pre.join(post, how="inner", suffixes=("_pre", "_post")).reset_index()
+    chosen = answers(df, attempt=attempt)
+    # Paired on integer codes of (learner, cohort, case), in the pre answers' order, as an inner
+    # join of the two phases on those keys would pair them; joining on the text keys took most of
+    # a second at a million responses (issue 8).
+    key = _group_codes(chosen, keys)
+    phases = list(chosen["phase"].cat.categories)
+    phase = chosen["phase"].cat.codes.to_numpy()
+    pre_rows = np.flatnonzero(phase == (phases.index(PRE) if PRE in phases else -2))
+    post_rows = np.flatnonzero(phase == (phases.index(POST) if POST in phases else -2))
+    if key is None:  # too many distinct keys to number: let pandas join them
+        pre = chosen.iloc[pre_rows].set_index(keys)[columns]
+        post = chosen.iloc[post_rows].set_index(keys)[columns]
+        both = pre.join(post, how="inner", suffixes=("_pre", "_post")).reset_index()
+    else:
+        found = pd.Index(key[post_rows]).get_indexer(key[pre_rows])  # one answer per key and phase
+        matched = found >= 0
+        pre = take(chosen, pre_rows[matched])
+        post = take(chosen[columns], post_rows[found[matched]])
+        both = pd.concat([pre[keys].reset_index(drop=True),
+                          pre[columns].add_suffix("_pre").reset_index(drop=True),
+                          post[columns].add_suffix("_post").reset_index(drop=True)], axis=1)
     renamed = {f"{c}_{p}": f"{p}_{c}" for c in columns for p in (PRE, POST)}
     renamed |= {f"matches_reference_{p}": f"{p}_match" for p in (PRE, POST)}
     both = both.rename(columns=renamed)
@@ -65,9 +82,14 @@ def prepost(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     if pairs.empty:
         raise DualroleError("no learner answered a case in both the pre and the post phase")
     rows = []
-    for case_id, group in pairs.groupby("case_id", observed=True, sort=True):
-        table = pd.crosstab(group["pre_match"], group["post_match"]).reindex(
-            index=[True, False], columns=[True, False], fill_value=0).to_numpy()
+    # The 2 x 2 table of every case at once, counted on integer codes (issue 8).
+    case_codes = pairs["case_id"].cat.codes.to_numpy().astype(np.int64)
+    cell = (~pairs["pre_match"].to_numpy(dtype=bool)) * 2 + (~pairs["post_match"].to_numpy(dtype=bool))
+    cases = pairs["case_id"].cat.categories
+    counts = np.bincount(case_codes[case_codes >= 0] * 4 + cell[case_codes >= 0],
+                         minlength=4 * len(cases)).reshape(len(cases), 2, 2)
+    for code in np.flatnonzero(counts.sum(axis=(1, 2))):
+        case_id, table = cases[code], counts[code]
         n = int(table.sum())
         pre_k, post_k = int(table[0].sum()), int(table[:, 0].sum())
         test = mcnemar(table, exact=True)

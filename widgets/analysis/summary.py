@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import entropy
 
-from .frame import answers, options_frame
+from .frame import _answer_positions, _text_codes, answers, options_frame, take
 
 
 def option_counts(df: pd.DataFrame, case_id: str, attempt: str = "first") -> pd.DataFrame:
@@ -68,21 +68,61 @@ def case_summary(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     # Only the columns summarised: splitting every text column into groups costs seconds at scale.
     columns = ["learner", "cohort", "case_id", "phase", "attempt", "option_id", "matches_reference",
                "score", "confidence"]
-    chosen = answers(df[columns], attempt=attempt)
+    # Only the columns summarised, at the positions of the answers: learner and cohort are needed
+    # to choose the answers, not to summarise them, and options are counted by their codes.
+    positions = _answer_positions(df[columns], attempt=attempt)
+    chosen = take(df[["case_id", "phase", "matches_reference", "score", "confidence"]], positions)
     options = options_frame()
     n_options = options.groupby("case_id")["option_id"].size()
+    # Every statistic from integer codes and counts in one pass (issue 8): splitting half a
+    # million answers into groups and counting their text options took most of a second.
+    cases, phases = chosen["case_id"].cat.categories, chosen["phase"].cat.categories
+    case_codes = chosen["case_id"].cat.codes.to_numpy().astype(np.int64)
+    phase_codes = chosen["phase"].cat.codes.to_numpy().astype(np.int64)
+    known = (case_codes >= 0) & (phase_codes >= 0)
+    group = np.where(known, case_codes * len(phases) + phase_codes, -1)
+    size = len(cases) * len(phases)
+    groups = group[known]
+
+    def total(values: np.ndarray) -> np.ndarray:
+        present = ~np.isnan(values)
+        return np.bincount(groups[present[known]], weights=values[known & present], minlength=size)
+
+    def count(values: np.ndarray) -> np.ndarray:
+        return np.bincount(group[known & ~np.isnan(values)], minlength=size)
+
+    match = chosen["matches_reference"].to_numpy(dtype=float, na_value=np.nan)
+    score = chosen["score"].to_numpy(dtype=float, na_value=np.nan)
+    confidence = chosen["confidence"].to_numpy(dtype=float, na_value=np.nan)
+    n = np.bincount(groups, minlength=size)
+    matching = np.bincount(group[known & (match == 1)], minlength=size)
+    option_codes, option_ids = _text_codes(df["option_id"])
+    option_codes = option_codes[positions]
+    picked = known & (option_codes >= 0)
+    pair, first, pair_n = np.unique(group[picked] * max(len(option_ids), 1) + option_codes[picked],
+                                    return_index=True, return_counts=True)
+    pair_group = pair // max(len(option_ids), 1)
     rows = []
-    for (case_id, phase), group in chosen.groupby(["case_id", "phase"], observed=True, sort=True):
-        counts = group["option_id"].value_counts()
+    with np.errstate(invalid="ignore", divide="ignore"):
+        share = total(match) / count(match)
+        mean_score = total(score) / count(score)
+        mean_confidence = total(confidence) / count(confidence)
+    for g in np.flatnonzero(n):
+        case_id, phase = cases[g // len(phases)], phases[g % len(phases)]
+        mine = np.flatnonzero(pair_group == g)
+        mine = mine[np.argsort(first[mine], kind="stable")]  # options in order of first appearance
+        # value_counts over the options as they appear, so ties pick the same modal option.
+        counts = pd.Series(np.repeat(np.arange(len(mine)), pair_n[mine])).value_counts()
+        modal = option_ids[pair[mine[counts.index[0]]] % len(option_ids)] if len(mine) else None
         rows.append({
             "case_id": case_id,
             "phase": phase,
-            "n": len(group),
-            "n_matching": int(group["matches_reference"].fillna(False).sum()),
-            "share_matching": float(group["matches_reference"].astype(float).mean()),
-            "mean_score": float(group["score"].mean()),
-            "mean_confidence": float(group["confidence"].mean()),
-            "modal_option": counts.index[0],
+            "n": int(n[g]),
+            "n_matching": int(matching[g]),
+            "share_matching": float(share[g]),
+            "mean_score": float(mean_score[g]),
+            "mean_confidence": float(mean_confidence[g]),
+            "modal_option": modal,
             "entropy": float(entropy(counts.to_numpy(), base=2)),
             "evenness": float(entropy(counts.to_numpy()) / np.log(max(n_options.get(case_id, 2), 2))),
         })

@@ -1,0 +1,103 @@
+"""The fast paths added for issue 8's targets give exactly what the plain code gave.
+
+Reading a large SQLite store in two halves at once must give the frame ``read_sql`` gives, also
+when a column's type differs between the halves and when the store is busy; picking rows, ordering
+on combined integer keys and the learner-by-case matrix must equal pandas' and numpy's own.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+
+import numpy as np
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from widgets import analysis
+from widgets.analysis import _load, frame, items
+from widgets.cases import load_case
+from widgets.simulate import into_store, simulate
+from widgets.store import Response, consents_table, responses_table
+
+
+def read_sql_frame(store) -> pd.DataFrame:
+    with store.engine.connect() as conn:
+        raw = pd.read_sql(sa.select(responses_table), conn)
+        consents = pd.read_sql(sa.select(consents_table), conn)
+    return frame.tidy(raw, consents=consents)
+
+
+@pytest.fixture
+def halves(monkeypatch):
+    """Read every store in halves (as a large one is), and record whether the halves were used."""
+    monkeypatch.setattr(_load, "SPLIT_ROWS", 0)
+    used = []
+    original = _load._read_in_halves
+    monkeypatch.setattr(_load, "_read_in_halves", lambda *a: used.append(r := original(*a)) or r)
+    return used
+
+
+def test_a_store_read_in_two_halves_gives_the_read_sql_frame(fresh_store, halves):
+    into_store(simulate(learners=30, cohorts=2, seed=5), fresh_store)
+    fresh_store.set_consent("synthetic-learner-0004", False)
+    fast = analysis.responses(fresh_store)
+    assert halves and halves[0] is not None, "the store was not read in halves"
+    pd.testing.assert_frame_equal(fast, read_sql_frame(fresh_store))
+    assert not fast.loc[fast["learner"] == "synthetic-learner-0004", "consent"].any()
+
+
+def test_a_column_null_in_one_half_only_keeps_its_text(fresh_store, halves):
+    case = load_case("cosmetics")
+    rows = [Response(learner=f"l{i:04d}", cohort="c", case_id=case.id, case_version=case.case_version,
+                     option_id=case.options[i % len(case.options)].id,
+                     stance=case.options[i % len(case.options)].stance, confidence=50,
+                     justification="a reason long enough", phase="pre",
+                     kitchener_power="high" if i >= 150 else None).row() for i in range(200)]
+    fresh_store.add_many(rows)
+    fast = analysis.responses(fresh_store)
+    assert halves and halves[0] is not None
+    pd.testing.assert_frame_equal(fast, read_sql_frame(fresh_store))
+    assert fast["kitchener_power"].notna().sum() == 50
+
+
+def test_a_busy_store_is_read_in_one_transaction_instead(fresh_store, halves):
+    into_store(simulate(learners=10, cohorts=1, seed=6), fresh_store)
+    writer = sqlite3.connect(_load.sqlite_file(fresh_store), isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # another writer holds the lock: no common snapshot for two readers
+    try:
+        fast = analysis.responses(fresh_store)
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
+    assert halves == [None]
+    pd.testing.assert_frame_equal(fast, read_sql_frame(fresh_store))
+
+
+def test_picking_rows_equals_iloc_with_text_and_missing_values():
+    df = pd.DataFrame({"learner": pd.array(["a", None, "c", "d"], dtype="str"), "n": [1, 2, 3, 4],
+                       "phase": pd.Categorical(["pre", "post", None, "pre"])}, index=[10, 11, 12, 13])
+    for positions in ([2, 0, 3], [], [1, 1]):
+        pd.testing.assert_frame_equal(frame.take(df, np.array(positions, dtype=int)), df.iloc[positions])
+
+
+def test_orders_on_combined_keys_equal_lexsort():
+    rng = np.random.default_rng(8)
+    for _ in range(100):
+        n = int(rng.integers(1, 40))
+        keys = [rng.integers(-3, 4, n) for _ in range(3)]
+        assert (frame._lexical_order(keys) == np.lexsort(keys[::-1])).all()
+        values = rng.integers(0, 4, n).astype(float)
+        values[rng.random(n) < 0.2] = np.nan
+        expected = np.lexsort((np.where(np.isnan(values), np.inf, values), keys[0]))
+        assert (frame._stable_order(keys[0] + 3, values) == expected).all()
+
+
+def test_the_learner_by_case_matrix_equals_pivot_table():
+    chosen = items._one_phase(analysis.sample(), "pre").copy()
+    chosen.loc[chosen.sample(frac=0.2, random_state=1).index, "score"] = np.nan
+    again = chosen.head(30).assign(cohort="another", score=0.25)  # the same learners in a second cohort
+    chosen = pd.concat([chosen, again]).sample(frac=1, random_state=2)
+    expected = chosen.pivot_table(index="learner", columns="case_id", values="score", aggfunc="first",
+                                  observed=True).astype(float)
+    pd.testing.assert_frame_equal(items._matrix(chosen, "score"), expected)
