@@ -37,11 +37,8 @@ def serve(settings, ip: str | None = None, port: int | None = None, *, ready=Non
     log = logging.getLogger("dualrole.service")
     app = ServiceApp(settings)  # opens (or creates) the store first: a bad URL fails here, before listening
     host, bound_port = bind_address(ip, port)
-    # Parse the case library before listening: otherwise the first answers of a class all wait on it at
-    # once (the benchmark's cold-start p99 was seconds), and a broken case file is reported at start-up.
-    from ..cases import load_library
-
-    library = load_library()
+    # ServiceApp parsed the case library before listening; report any broken case file at start-up.
+    library = app.core.library
     for problem in library.problems:
         log.warning("case file skipped: %s", problem)
     log.info("%d cases loaded", len(library))

@@ -59,6 +59,9 @@ class ClassService:
         self.settings = settings
         self.store = store or Store(settings.store_url)
         self.book = ClassBook(self.store)
+        # Parse the case library now, once, rather than on the first answers of a class: otherwise
+        # every worker thread serving those answers parses it at the same time (seconds of p99).
+        self.library = load_library()
 
     def cohort(self, asked: str | None) -> str:
         """The cohort a request is about: the service's own when it has one, else the one asked for."""
