@@ -129,10 +129,8 @@ def case_files(paths: list[Path | str] | None = None) -> list[Path]:
     for p in map(Path, paths or case_dirs()):
         if p.is_dir():
             out += sorted(f for f in p.glob("*.md") if not f.name.startswith((".", "_")) and f.name != "README.md")
-        elif p.exists():
-            out.append(p)
         else:
-            out.append(p)  # read_case_file reports it as unreadable
+            out.append(p)  # a missing or unreadable file is reported by read_case_file
     return out
 
 
