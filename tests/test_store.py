@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import signal
+import sqlite3
+import threading
 from collections import Counter
 from datetime import datetime, timezone
 
@@ -25,6 +27,7 @@ from _store_workers import (
     synthetic_response,
     write_responses,
 )
+from widgets.engine import enter_wal
 from widgets.errors import AlreadyAnswered, StoreError
 from widgets.store import SCHEMA_VERSION, open_store, resolve_url
 
@@ -122,6 +125,33 @@ def test_many_kernels_opening_a_new_store_at_once_create_it_once(store_url):
     store = open_store(store_url)
     with store.engine.connect() as conn:
         assert conn.scalar(sa.text("SELECT count(*) FROM dualrole_meta")) == 1
+
+
+def _locked_new_file(path):
+    """A new SQLite file (not yet WAL) whose exclusive lock another kernel holds."""
+    holder = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    holder.execute("CREATE TABLE made_first (x)")
+    holder.execute("BEGIN EXCLUSIVE")
+    # No busy handler: the pragma fails at once, as it does when kernels race to make one new store.
+    opener = sqlite3.connect(path, isolation_level=None, timeout=0)
+    return holder, opener
+
+
+def test_switching_a_new_store_to_wal_waits_for_another_kernels_lock(tmp_path):
+    holder, opener = _locked_new_file(tmp_path / "store.sqlite")
+    threading.Timer(0.3, holder.execute, ("COMMIT",)).start()
+
+    enter_wal(opener.cursor(), wait=10)
+
+    assert opener.execute("PRAGMA journal_mode").fetchone() == ("wal",)
+
+
+def test_switching_to_wal_gives_up_when_the_lock_is_never_released(tmp_path):
+    holder, opener = _locked_new_file(tmp_path / "store.sqlite")
+
+    with pytest.raises(sqlite3.OperationalError, match="locked"):
+        enter_wal(opener.cursor(), wait=0.2)
+    holder.execute("COMMIT")
 
 
 def test_kill_9_mid_transaction_loses_nothing_committed_and_leaves_no_partial_row(store_url):

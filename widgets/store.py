@@ -6,19 +6,17 @@ a shared class store) through ``DUALROLE_STORE``. A change of mind is a new row,
 
 from __future__ import annotations
 
-import os
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Iterable
 from uuid import uuid4
 
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
+from .engine import default_url, describe_url, insert_for, make_engine, reason, resolve_url
 from .errors import AlreadyAnswered, StoreError
-from .paths import home
 
 SCHEMA_VERSION = 1
 
@@ -132,44 +130,12 @@ class Response:
         return {k: v for k, v in asdict(self).items() if k in COLUMNS}
 
 
-def default_url() -> str:
-    """``DUALROLE_STORE`` (a SQLAlchemy URL or a file path), else ``responses.sqlite`` in the data folder."""
-    configured = os.environ.get("DUALROLE_STORE", "").strip()
-    if configured:
-        return resolve_url(configured)
-    return f"sqlite:///{home() / 'responses.sqlite'}"
-
-
-def resolve_url(value: str) -> str:
-    """A store URL from what a user typed: a SQLAlchemy URL, or a path to a SQLite file.
-
-    ``postgresql://`` and ``postgres://`` mean the psycopg 3 driver, the one dualrole installs.
-
-    Examples
-    --------
-    >>> resolve_url("postgres://teacher@db/class")
-    'postgresql+psycopg://teacher@db/class'
-    """
-    value = value.strip()
-    if "://" not in value:
-        return f"sqlite:///{Path(value).expanduser().resolve()}"
-    scheme, rest = value.split("://", 1)
-    if scheme in ("postgresql", "postgres"):
-        return f"postgresql+psycopg://{rest}"
-    return value
-
-
-def describe_url(url: str) -> str:
-    """A URL fit to show a user: the password is masked."""
-    return sa.engine.make_url(url).render_as_string(hide_password=True)
-
-
 class Store:
     """A response store at one URL. Open with :func:`open_store`."""
 
     def __init__(self, url: str):
         self.url = url
-        self.engine = _engine(url)
+        self.engine = make_engine(url)
         # Writes take SQLite's write lock when they begin (BEGIN IMMEDIATE), so a transaction that
         # reads before it writes waits its turn instead of failing with "database is locked".
         self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
@@ -197,7 +163,7 @@ class Store:
         except (IntegrityError, AlreadyAnswered):
             raise
         except DBAPIError as exc:
-            raise StoreError(f"could not write to {describe_url(self.url)}: {_reason(exc)}") from exc
+            raise StoreError(f"could not write to {describe_url(self.url)}: {reason(exc)}") from exc
 
     def add(self, response: Response) -> Response:
         """Commit one response durably; raise :class:`AlreadyAnswered` if that attempt exists."""
@@ -222,7 +188,7 @@ class Store:
         if conn is None:
             with self.transaction() as c:
                 return self.add_many(rows, c)
-        insert = _insert_for(conn.dialect.name)
+        insert = insert_for(conn.dialect.name)
         added = 0
         for start in range(0, len(rows), 500):
             stmt = insert(responses_table).on_conflict_do_nothing(index_elements=["response_id"])
@@ -340,7 +306,7 @@ class Store:
                     if index.name in LATER_INDEXES and index.name not in present:
                         index.create(conn)
         except DBAPIError as exc:
-            raise StoreError(f"cannot open the response store {describe_url(self.url)}: {_reason(exc)}") from exc
+            raise StoreError(f"cannot open the response store {describe_url(self.url)}: {reason(exc)}") from exc
 
 
 # version -> function migrating a connection from that version to the next, inside one transaction.
@@ -356,66 +322,6 @@ def _read_version(conn) -> int | None:
         return int(value)
     except (TypeError, ValueError):
         return None
-
-
-def _reason(exc: DBAPIError) -> str:
-    """The driver's own message, first line only (no SQL, no parameters)."""
-    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
-
-
-def _insert_for(dialect: str):
-    if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    elif dialect == "sqlite":
-        from sqlalchemy.dialects.sqlite import insert
-    else:
-        raise StoreError(f"dualrole stores responses in SQLite or PostgreSQL, not {dialect}")
-    return insert
-
-
-def _engine(url: str) -> sa.Engine:
-    try:
-        parsed = sa.engine.make_url(url)
-    except sa.exc.ArgumentError:
-        raise StoreError(f"'{url}' is not a store URL: use a file path, sqlite:///path/to/file.sqlite "
-                         "or postgresql+psycopg://user@host/database") from None
-    backend = parsed.get_backend_name()
-    if backend == "sqlite":
-        if parsed.database and parsed.database != ":memory:":
-            try:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreError(f"cannot open the response store {describe_url(url)}: cannot create "
-                                 f"its folder ({exc.strerror}: {exc.filename})") from None
-        engine = sa.create_engine(parsed, connect_args={"timeout": 30})
-
-        @sa.event.listens_for(engine, "connect")
-        def _pragmas(dbapi_conn, _record):
-            # The busy timeout makes concurrent writers wait; WAL lets readers and one writer work at
-            # once; FULL sync makes a commit survive a power cut, so "saved" in the card is true.
-            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below): real transactions
-            cur = dbapi_conn.cursor()
-            cur.execute("PRAGMA busy_timeout=30000")
-            cur.execute("PRAGMA journal_mode=WAL")
-            cur.execute("PRAGMA synchronous=FULL")
-            cur.close()
-
-        @sa.event.listens_for(engine, "begin")
-        def _begin(conn):
-            # pysqlite would otherwise run DDL outside any transaction and begin lazily at the first
-            # write; an explicit BEGIN makes one bundle, or one schema creation, all-or-nothing.
-            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
-            conn.exec_driver_sql(f"BEGIN {mode}")
-
-        return engine
-    if backend != "postgresql":
-        raise StoreError(f"dualrole stores responses in SQLite or PostgreSQL, not '{backend}' ({describe_url(url)})")
-    if parsed.get_driver_name() != "psycopg":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    try:
-        return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
-    except ModuleNotFoundError:
-        raise StoreError("a PostgreSQL store needs the psycopg driver: pip install 'dualrole[postgres]'") from None
 
 
 def open_store(url: str | None = None) -> Store:
