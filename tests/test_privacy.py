@@ -92,6 +92,27 @@ def test_statistics_frames_hide_small_groups_and_small_parts():
     assert passes(gated) and not passes(stats)
 
 
+def test_a_cell_of_many_answers_from_few_learners_is_hidden_with_a_partner():
+    answers = pd.DataFrame({"stayed": [30, 25], "away": [14, 20]}, index=["post", "practice"])
+    # "post/away" holds 14 answers, but they came from 3 learners revoting many cases.
+    learners = pd.DataFrame({"stayed": [20, 18, 30], "away": [3, 15, 17], "Total": [21, 24, 34]},
+                            index=["post", "practice", "Total"])
+
+    gated = gate(answers, learners=learners)
+
+    assert gated.loc["post", "away"] is pd.NA
+    # Its row and column totals would give it away, so a partner in each line is hidden too.
+    assert gated.loc["post"].isna().sum() >= 2 and gated["away"].isna().sum() >= 2
+    assert recoverable(privacy._with_totals(answers.to_numpy(float)), gated.isna().to_numpy()) == []
+    assert gate(answers).loc["post", "away"] == 14  # counted as answers alone it would show
+
+
+def test_a_learners_table_of_another_shape_is_refused():
+    answers = pd.DataFrame({"stayed": [30], "away": [14]}, index=["post"])
+    with pytest.raises(privacy.DualroleError, match="Total"):
+        gate(answers, learners=answers)
+
+
 def test_the_key_is_made_on_demand_in_the_data_folder_private_and_stable(isolated_home):
     path = isolated_home / privacy.KEY_FILE
     assert not path.exists()

@@ -93,6 +93,57 @@ def test_overview_tables_are_gated(sample):
         assert passes(table)
 
 
+def _firsts(learners, case_ids, confidence, phase="practice"):
+    """First answers (each matching the reference) by ``learners`` to ``case_ids``."""
+    from widgets.cases import load_case
+
+    rows = []
+    for learner in learners:
+        for case_id in case_ids:
+            case = load_case(case_id)
+            option = case.option(case.preferred[0])
+            rows.append({"learner": learner, "cohort": "synthetic-c", "case_id": case_id,
+                         "case_version": case.case_version, "phase": phase, "attempt": 1,
+                         "option_id": option.id, "stance": option.stance, "confidence": confidence,
+                         "justification": "x" * 20, "submitted_at": "2025-01-01T00:00:00Z", "consent": True})
+    return rows
+
+
+def test_a_calibration_bin_of_one_very_sure_learner_is_hidden():
+    cases = list(analysis.options_frame()["case_id"].unique())[:12]
+    crowd = _firsts([f"synthetic-{i:02d}" for i in range(30)], cases[:1], confidence=50)
+    sure = _firsts(["synthetic-sure"], cases, confidence=100)  # 12 answers at 100%, one learner
+    df = analysis.tidy(pd.DataFrame(crowd + sure))
+
+    raw = analysis.calibration_table(analysis.answers(df))
+    bins = report.calibration_bins(df, min_cell=10)
+
+    assert raw[["n", "learners"]].values.tolist() == [[30, 30], [12, 1]]  # 12 answers, 1 person
+    assert bins.loc[0, "mean_confidence"] == 0.5 and bins.loc[0, "learners"] == 30
+    assert bins.loc[1].isna().all()
+    assert passes(bins)
+
+
+def test_revote_cells_are_gated_by_learners_not_answers():
+    from widgets.cases import load_case
+
+    cases = list(analysis.options_frame()["case_id"].unique())[:5]
+    rows = _firsts([f"synthetic-{i:02d}" for i in range(40)], cases, confidence=60)
+    # Three learners move away from the reference on all five cases: 15 answers, 3 people.
+    for learner in ("synthetic-00", "synthetic-01", "synthetic-02"):
+        for case_id in cases:
+            case = load_case(case_id)
+            other = next(o for o in case.options if o.id not in case.preferred and o.id not in case.acceptable)
+            rows.append({**_firsts([learner], [case_id], 60)[0], "attempt": 2, "option_id": other.id,
+                         "stance": other.stance, "submitted_at": "2025-01-01T00:05:00Z"})
+    table = report.revote_overview(analysis.tidy(pd.DataFrame(rows)), min_cell=10)
+
+    assert table.loc["practice", "away"] is pd.NA
+    # Shown: 185 did not revote, of 200. The other 15 hide among four cells, so "away" stays unknown.
+    assert table.loc["practice"].tolist() == [185, pd.NA, pd.NA, pd.NA, pd.NA, 200]
+    assert passes(table)
+
+
 def test_plots_refuse_ungated_tables(sample):
     raw = analysis.option_counts(sample, "cosmetics")
     with pytest.raises(DualroleError, match="gated"):

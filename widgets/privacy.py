@@ -45,7 +45,8 @@ def check_min_cell(min_cell: int) -> int:
 # -- the gate ------------------------------------------------------------------------------------
 
 def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
-         counts: dict[str, list[str]] | None = None, margins: bool = True):
+         counts: dict[str, list[str]] | None = None, margins: bool = True,
+         learners: pd.DataFrame | None = None):
     """Let through only what is safe to show: the one function every shown aggregate passes.
 
     Parameters
@@ -66,6 +67,11 @@ def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
         so are its dependents (a share, an interval, an effect size).
     margins : bool
         Show the row and column totals of a contingency table.
+    learners : DataFrame, optional
+        For a contingency table whose cells count answers rather than people: the number of
+        distinct learners behind each cell, totals included (a row and a column named ``Total``).
+        A cell is also hidden when fewer than ``min_cell`` learners stand behind it, however many
+        answers it holds: twelve answers from two learners describe those two.
 
     Returns
     -------
@@ -89,7 +95,10 @@ def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
         table = table.to_frame(table.name if table.name is not None else "n")
     if not isinstance(table, pd.DataFrame):
         raise DualroleError(f"gate() takes a count, a Series or a DataFrame, not {type(table).__name__}")
-    gated = _gate_stats(table, min_cell, n, counts or {}) if n is not None else _gate_counts(table, min_cell, margins)
+    if n is not None:
+        gated = _gate_stats(table, min_cell, n, counts or {})
+    else:
+        gated = _gate_counts(table, min_cell, margins, learners)
     gated.attrs.update({"gated": True, "min_cell": min_cell})
     return gated
 
@@ -127,11 +136,19 @@ def passes(table: pd.DataFrame, min_cell: int | None = None) -> bool:
     return True
 
 
-def _gate_counts(table: pd.DataFrame, min_cell: int, margins: bool) -> pd.DataFrame:
+def _gate_counts(table: pd.DataFrame, min_cell: int, margins: bool,
+                 learners: pd.DataFrame | None = None) -> pd.DataFrame:
     values = table.to_numpy(dtype=float)
     if np.isnan(values).any() or (values < 0).any() or (values != np.round(values)).any():
         raise DualroleError("a count table must hold whole, non-negative numbers")
-    hidden = suppression_mask(values.astype(np.int64), min_cell)
+    few_learners = None
+    if learners is not None:
+        expected = pd.Index([*table.index, TOTAL]), pd.Index([*table.columns, TOTAL])
+        if not (learners.index.equals(expected[0]) and learners.columns.equals(expected[1])):
+            raise DualroleError("the learners table must have the count table's rows and columns, "
+                                f"each with a {TOTAL!r} added")
+        few_learners = learners.to_numpy(dtype=float) < min_cell
+    hidden = suppression_mask(values.astype(np.int64), min_cell, few_learners)
     full = _with_totals(values)
     out = pd.DataFrame(full, index=[*table.index, TOTAL], columns=[*table.columns, TOTAL]).astype("Int64")
     out = out.mask(hidden)
@@ -171,7 +188,7 @@ def _with_totals(values: np.ndarray) -> np.ndarray:
     return full
 
 
-def suppression_mask(values: np.ndarray, min_cell: int) -> np.ndarray:
+def suppression_mask(values: np.ndarray, min_cell: int, also: np.ndarray | None = None) -> np.ndarray:
     """Which cells of the table *with totals appended* to hide (shape ``(rows+1, cols+1)``).
 
     Primary suppression hides every count under ``min_cell`` (zeros too: "nobody chose X" is a
@@ -179,9 +196,12 @@ def suppression_mask(values: np.ndarray, min_cell: int) -> np.ndarray:
     any row or column line that has exactly one hidden entry, or whose hidden entries add up to
     less than ``min_cell`` (each would be known to be at most that sum), and repeats until no
     hidden cell can be solved for from the visible cells and the additive structure of the table.
+    ``also`` (the same shape as the result) marks further cells to hide from the start.
     """
     full = _with_totals(np.asarray(values, dtype=float))
     hidden = full < min_cell
+    if also is not None:
+        hidden |= also
     while True:
         changed = False
         for line in _lines(full.shape):

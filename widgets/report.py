@@ -14,6 +14,7 @@ from pathlib import Path
 import pandas as pd
 
 from . import analysis
+from .analysis.revote import OUTCOMES
 from .errors import DualroleError
 from .privacy import HIDDEN, MIN_CELL, TOTAL, check_min_cell, gate
 from .plots import (  # noqa: F401  (re-exported: the notebooks call report.plot_*)
@@ -146,14 +147,35 @@ def calibration_overview(df: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataF
     return gate(table, min_cell, n="n")
 
 
+def calibration_bins(df: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame:
+    """Confidence bins of the first answers with the share matching in each, gated.
+
+    A bin counts answers, and one learner gives many: a bin is shown only when at least
+    ``min_cell`` learners stand behind it, so one very sure learner cannot make a bin of their own.
+    """
+    return gate(analysis.calibration_table(analysis.answers(df)), min_cell, n="learners")
+
+
 def revote_overview(df: pd.DataFrame, min_cell: int = MIN_CELL) -> pd.DataFrame:
-    """After the reveal: first answers by what happened next (no revote, stayed, toward, away, lateral)."""
-    summary = analysis.revote_summary(df, by="phase")
-    counts = pd.DataFrame({"no_revote": summary["n"] - summary["revoted"], "stayed": summary["stayed"],
-                           "toward": summary["toward"], "away": summary["away"], "lateral": summary["lateral"]})
-    counts.index = counts.index.astype(str)
+    """After the reveal: first answers by what happened next (no revote, stayed, toward, away, lateral).
+
+    The cells count answers, and one learner gives many; so a cell is also hidden when fewer than
+    ``min_cell`` learners stand behind it.
+    """
+    outcomes = analysis.first_answer_outcomes(df)
+    outcomes["phase"] = outcomes["phase"].astype(str)
     # A phase without any revote had no reveal to react to (pre-tests hold it back): leave it out.
-    return gate(counts[summary["revoted"].to_numpy() > 0], min_cell)
+    revoted = outcomes.loc[outcomes["outcome"] != "no_revote", "phase"].unique()
+    outcomes = outcomes[outcomes["phase"].isin(revoted)]
+    columns = list(OUTCOMES)
+    counts = pd.crosstab(outcomes["phase"], outcomes["outcome"], dropna=False).reindex(columns=columns, fill_value=0)
+    learners = (pd.crosstab(outcomes["phase"], outcomes["outcome"], values=outcomes["learner"], aggfunc="nunique",
+                            margins=True, margins_name=TOTAL, dropna=False)
+                .reindex(index=[*counts.index, TOTAL], columns=[*columns, TOTAL]).fillna(0))
+    counts.columns = pd.Index(columns)
+    learners.columns = pd.Index([*columns, TOTAL])
+    counts.index.name = learners.index.name = None
+    return gate(counts, min_cell, learners=learners)
 
 
 def _option_label(option_id: str, labels: pd.DataFrame) -> str:
@@ -245,7 +267,7 @@ def write_report(df: pd.DataFrame, out_dir: Path | str, *, min_cell: int = MIN_C
     parts.append(_table(calibration_overview(df, min_cell), ["cohort", "n", "mean_confidence", "share_matching",
                                                               "overconfidence", "brier"],
                         {"mean_confidence": _percent, "share_matching": _percent, "overconfidence": _two, "brier": _two}))
-    bins = gate(analysis.calibration_table(analysis.answers(df)), min_cell, n="n")
+    bins = calibration_bins(df, min_cell)
     parts.append(plot_calibration(bins, synthetic=synthetic).html())
     say("revotes")
     revote = revote_overview(df, min_cell)

@@ -35,7 +35,7 @@ from .frame import (
 )
 from .items import distractors, item_analysis, score_groups, score_matrix
 from .prepost import homogeneity, paired, prepost, stance_shift, stance_table
-from .revote import revote_summary, revotes
+from .revote import first_answer_outcomes, revote_summary, revotes
 from .summary import case_summary, most_divided, option_counts, stance_counts
 
 __all__ = [
@@ -50,6 +50,7 @@ __all__ = [
     "cohen_kappa",
     "distractors",
     "expected_calibration_error",
+    "first_answer_outcomes",
     "fleiss_kappa",
     "homogeneity",
     "is_synthetic",

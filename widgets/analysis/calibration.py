@@ -47,9 +47,10 @@ def calibration_table(df: pd.DataFrame, n_bins: int = 5) -> pd.DataFrame:
     Returns
     -------
     DataFrame
-        One row per non-empty bin: its confidence range, ``n`` answers, ``mean_confidence`` (as a
-        share), ``share_matching``, and ``gap`` (confidence minus accuracy: positive means over-
-        confident).
+        One row per non-empty bin: its confidence range, ``n`` answers, ``learners`` (distinct
+        learners among them, when the frame has a ``learner`` column: what a privacy gate counts),
+        ``mean_confidence`` (as a share), ``share_matching``, and ``gap`` (confidence minus accuracy:
+        positive means over-confident).
 
     Examples
     --------
@@ -74,6 +75,10 @@ def calibration_table(df: pd.DataFrame, n_bins: int = 5) -> pd.DataFrame:
         "mean_confidence": prob_pred,
         "share_matching": prob_true,
     })
+    if "learner" in df.columns:
+        learner = df["learner"].to_numpy()[df["matches_reference"].notna().to_numpy(dtype=bool)]
+        per_bin = pd.Series(learner).groupby(ids).nunique()
+        table.insert(3, "learners", per_bin.reindex(kept).to_numpy().astype("int64"))
     table["gap"] = table["mean_confidence"] - table["share_matching"]
     return table
 

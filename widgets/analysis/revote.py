@@ -67,3 +67,27 @@ def revote_summary(df: pd.DataFrame, by: str | None = "phase") -> pd.DataFrame:
     table["switch_rate"] = table["switched"] / table["revoted"].where(table["revoted"] > 0)
     table.index.name = by
     return table
+
+
+OUTCOMES = ("no_revote", "stayed", "toward", "away", "lateral")
+
+
+def first_answer_outcomes(df: pd.DataFrame) -> pd.DataFrame:
+    """One row per first answer with what happened next: ``no_revote`` or the revote's direction.
+
+    The columns are the learner, cohort, case, phase and ``outcome`` (categorical, in
+    :data:`OUTCOMES` order): the long form from which both answer counts and learner counts follow.
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> outcomes = first_answer_outcomes(sample())
+    >>> len(outcomes) == int((sample()["attempt"] == 1).sum())
+    True
+    """
+    keys = ["learner", "cohort", "case_id", "phase"]
+    firsts = df.loc[df["attempt"] == 1, keys]
+    changes = revotes(df)[[*keys, "direction"]]
+    merged = firsts.merge(changes, on=keys, how="left")
+    outcome = merged["direction"].astype("object").fillna("no_revote")
+    return merged[keys].assign(outcome=pd.Categorical(outcome, categories=OUTCOMES))
