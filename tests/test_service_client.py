@@ -15,7 +15,8 @@ pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pi
 from hub.inprocess import InProcessService  # noqa: E402
 
 from widgets.card import CaseCard  # noqa: E402
-from widgets.client import ServiceClient, ServiceRefused, service_from_env  # noqa: E402
+from widgets.client import ServiceClient, ServiceRefused  # noqa: E402
+from widgets.discovery import service_from_env  # noqa: E402
 from widgets.live import LiveDashboard  # noqa: E402
 from widgets.outbox import Outbox  # noqa: E402
 from widgets.store import Store, open_store  # noqa: E402

@@ -190,7 +190,8 @@ def test_answers_made_while_the_service_restarts_arrive_exactly_once(hub, learne
 
 
 def test_a_kernel_on_the_hub_finds_the_service_by_itself(hub, monkeypatch):
-    from widgets.client import ServiceClient, service_from_env
+    from widgets.client import ServiceClient
+    from widgets.discovery import service_from_env
 
     monkeypatch.setenv("JUPYTERHUB_API_URL", hub.api_url)
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", hub.token("alice", [

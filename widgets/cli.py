@@ -148,7 +148,7 @@ def where():
 
         dualrole where
     """
-    from .client import service_from_env
+    from .discovery import service_from_env
     from .store import default_url
 
     click.echo(f"learner: {identity.learner_id()}")

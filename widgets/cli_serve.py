@@ -77,7 +77,8 @@ def class_export(out, cohort, service_url):
         dualrole class-export --out psy501-week3.sqlite --cohort psy501
     """
     from . import identity
-    from .client import ServiceClient, export_class, service_from_env
+    from .client import ServiceClient, export_class
+    from .discovery import service_from_env
 
     client = ServiceClient(service_url) if service_url else service_from_env()
     if client is None:

@@ -17,7 +17,8 @@ import ipywidgets as ipw
 
 from . import identity
 from .cases import Case, load_library
-from .client import ServiceClient, ServiceRefused, ServiceUnavailable, export_class, service_from_env
+from .client import ServiceClient, ServiceRefused, ServiceUnavailable, export_class
+from .discovery import service_from_env
 from .errors import DualroleError
 from .paths import home
 from .privacy import gate_distribution, learner_min_cell

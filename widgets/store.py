@@ -338,7 +338,7 @@ def open_store(url: str | None = None) -> Store:
     writing methods: the learner's kernel then holds no database credentials (issue 6).
     """
     if url is None:
-        from .client import service_from_env
+        from .discovery import service_from_env
 
         service = service_from_env()
         if service is not None:
