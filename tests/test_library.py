@@ -107,3 +107,14 @@ def test_no_two_vignettes_are_near_duplicates(library):
     too_close = [(a.id, b.id, round(similarity[i, j], 2))
                  for (i, a), (j, b) in combinations(enumerate(cases), 2) if similarity[i, j] > 0.5]
     assert not too_close, f"near-duplicate vignettes: {too_close}"
+
+
+def test_each_work_is_cited_in_one_form_across_the_library(library):
+    # A learner comparing two cases should find the same reference written the same way.
+    forms: dict[str, set[str]] = {}
+    for case in library:
+        for source in case.sources:
+            authors_and_year = re.match(r"(.+?)\((\d{4})", source)
+            work = " ".join(authors_and_year.groups()) if authors_and_year else source
+            forms.setdefault(work, set()).add(source)
+    assert {work: sorted(f) for work, f in forms.items() if len(f) > 1} == {}
