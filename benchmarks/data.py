@@ -114,6 +114,9 @@ def build_store(responses: int, seed: int = SEED, path: Path | None = None) -> t
         with sqlite3.connect(path) as conn:
             return path, conn.execute("SELECT count(*) FROM responses").fetchone()[0]
     path.parent.mkdir(parents=True, exist_ok=True)
+    # A cohort built for an older case library is never read again, and at 8M it takes 5.6 GB.
+    for stale in path.parent.glob(f"cohort-{responses}-{seed}-*.synthetic.sqlite*"):
+        stale.unlink()
     partial = path.with_name(path.name + ".partial")
     for p in (partial, Path(f"{partial}-wal"), Path(f"{partial}-shm")):
         p.unlink(missing_ok=True)
