@@ -12,6 +12,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
 from ..errors import DualroleError
+from .frame import _text_codes
 from .frame import rows as _rows
 
 
@@ -76,9 +77,12 @@ def calibration_table(df: pd.DataFrame, n_bins: int = 5) -> pd.DataFrame:
         "share_matching": prob_true,
     })
     if "learner" in df.columns:
-        learner = df["learner"].to_numpy()[df["matches_reference"].notna().to_numpy(dtype=bool)]
-        per_bin = pd.Series(learner).groupby(ids).nunique()
-        table.insert(3, "learners", per_bin.reindex(kept).to_numpy().astype("int64"))
+        # Distinct (bin, learner) pairs on the frame's integer learner codes, counted per bin.
+        codes, uniques = _text_codes(df["learner"])
+        codes = codes[df["matches_reference"].notna().to_numpy(dtype=bool)]
+        pairs = np.unique(ids.astype(np.int64) * (len(uniques) + 1) + (codes + 1))
+        learners = np.bincount(pairs // (len(uniques) + 1), minlength=n_bins)
+        table.insert(3, "learners", learners[kept].astype("int64"))
     table["gap"] = table["mean_confidence"] - table["share_matching"]
     return table
 
