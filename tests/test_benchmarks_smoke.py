@@ -121,4 +121,4 @@ def test_an_8m_run_reports_each_target_and_explains_the_memory(tmp_path):
     text = (tmp_path / "results.md").read_text()
     assert "8M: within 2x of DuckDB: **missed**" in text and "8M: 5x faster than plain pandas: met" in text
     assert "8M: peak memory < 4 GB: **missed**" in text and "8M: 8M <= 9x the 1M time: met" in text
-    assert "At 8M (6,400 MB peak, about 800 MB per million responses)" in text
+    assert "At 8M the peak was 6,400 MB, about 800 MB per million responses." in text
