@@ -253,6 +253,22 @@ def test_a_learner_cannot_use_the_dashboard_and_is_told_why(service, tmp_path):
     assert "Only members of the Hub group 'instructors' can do this." in html.unescape(board.problem.value)
 
 
+def test_a_case_the_service_does_not_know_is_named_with_the_fix(tmp_path):
+    import httpx
+
+    # What a service without the instructor's case folder answers (widgets/service/core.py).
+    refusal = {"error": "No case with id 'tip_jar'. Run 'dualrole cases' to list them", "code": "unknown_case"}
+    transport = httpx.MockTransport(lambda request: httpx.Response(404, json=refusal))
+    client = ServiceClient("http://127.0.0.1:9/services/dualrole/", "tok-teacher",
+                           outbox=Outbox(tmp_path / "outbox.jsonl"), transport=transport)
+    board = LiveDashboard("cosmetics", cohort=COHORT, client=client)
+    board.stop()
+
+    shown = html.unescape(board.problem.value)
+    assert "does not know a case" in shown and "tip_jar" in shown
+    assert "DUALROLE_CASES" in shown
+
+
 def test_without_a_service_the_dashboard_says_what_it_needs():
     board = LiveDashboard("gifts")
     assert "No class service found" in board.children[0].value

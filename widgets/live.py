@@ -152,6 +152,12 @@ class LiveDashboard(ipw.VBox):
             self.problem.value = (f'<p role="alert">Cannot reach the class service ({text(summary)}). '
                                   "Retrying; learners' answers wait in their outboxes meanwhile.</p>")
             return False
+        if isinstance(summary, ServiceRefused) and summary.code == "unknown_case":
+            # The usual cause: the instructor's own cases are in this server's DUALROLE_CASES only.
+            self.problem.value = (f'<p role="alert">The class service does not know a case on this dashboard '
+                                  f'({text(summary)}). Give the service the same case folder as your server '
+                                  "(<code>DUALROLE_CASES</code> in its environment), or leave that case out.</p>")
+            return False
         if isinstance(summary, DualroleError):
             self.problem.value = f'<p role="alert">The class service refused: {text(summary)}</p>'
             return False
