@@ -129,6 +129,26 @@ def _check_semantics(path: Path, front: dict, line_of) -> list[CaseProblem]:
             f"{', '.join(sorted(map(str, overlap)))} cannot be both preferred and acceptable",
         ))
 
+    # One rule for contested cases: an option that a named position defends is never scored as wrong,
+    # so each defended option must be preferred or acceptable.
+    scored = set(reference.get("preferred") or []) | set(reference.get("acceptable") or [])
+    positions = reference.get("positions") if isinstance(reference.get("positions"), list) else []
+    for i, pos in enumerate(positions):
+        defends = pos.get("defends") if isinstance(pos, dict) and isinstance(pos.get("defends"), list) else []
+        for j, oid in enumerate(defends):
+            where = ["reference", "positions", i, "defends", j]
+            name = f"reference.positions[{i}].defends[{j}]"
+            if oid not in seen:
+                known = ", ".join(str(o) for o in option_ids) or "none"
+                problems.append(CaseProblem(path, line_of(where), name,
+                                            f"'{oid}' is not an option id (options are: {known})"))
+            elif oid not in scored:
+                problems.append(CaseProblem(
+                    path, line_of(where), name,
+                    f"'{oid}' is defended by a named position, so it must be listed in reference.preferred "
+                    "or reference.acceptable",
+                ))
+
     registry = code_registry()
     codes = front.get("codes") if isinstance(front.get("codes"), list) else []
     for i, ref in enumerate(codes):

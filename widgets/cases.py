@@ -23,6 +23,7 @@ class Option:
     label: str
     stance: str
     rationale: str
+    pinned: bool = False
 
 
 @dataclass(frozen=True)
@@ -46,6 +47,8 @@ class Case:
     sources: tuple[str, ...]
     tags: tuple[str, ...]
     setting: str | None
+    second_role: bool
+    use: str
     vignette: str
     rationale: str
     path: Path
@@ -103,7 +106,8 @@ def _build(path: Path, front: dict, sections: dict[str, str]) -> Case:
         title=front["title"],
         module=front["module"],
         version=front["version"],
-        options=tuple(Option(o["id"], o["label"], o["stance"], " ".join(o["rationale"].split())) for o in front["options"]),
+        options=tuple(Option(o["id"], o["label"], o["stance"], " ".join(o["rationale"].split()),
+                             bool(o.get("pinned", False))) for o in front["options"]),
         preferred=tuple(ref["preferred"]),
         acceptable=tuple(ref.get("acceptable", ())),
         contested=bool(ref.get("contested", False)),
@@ -116,6 +120,8 @@ def _build(path: Path, front: dict, sections: dict[str, str]) -> Case:
         sources=tuple(front["sources"]),
         tags=tuple(front.get("tags", ())),
         setting=front.get("setting"),
+        second_role=bool(front.get("second_role", True)),
+        use=front.get("use", "lesson"),
         vignette=sections["Vignette"],
         rationale=sections["Reference rationale"],
         path=path,
