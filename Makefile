@@ -51,7 +51,7 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m benchmarks.run $(BENCH_ARGS)
 
 nav: $(VENV)/.installed
-	$(BIN)/python -m widgets.curriculum
+	$(BIN)/python -m tools.curriculum
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info tests/artifacts benchmarks/out tests/browser/node_modules tests/hub/node_modules

@@ -29,7 +29,7 @@ def serve(store_url: str, learners: int) -> None:
     sys.path.insert(0, str(REPO / "tests"))
     from hub.inprocess import SCOPE, InProcessService
 
-    service = InProcessService(store_url, min_cohort=10)
+    service = InProcessService(store_url, min_class=10)
     service.tokens.update({f"tok-{learner_name(i)}": {"name": learner_name(i), "scopes": [SCOPE]}
                            for i in range(learners)})
     service.tokens["tok-warmup"] = {"name": "synthetic-burst-warmup", "scopes": [SCOPE]}
@@ -48,7 +48,7 @@ def run(learners: int = 300, answers: int = 5, window: float = 60.0, seed: int =
     first learner would: the service loads the case library on its first answer, not at start."""
     import httpx
 
-    from widgets.cases import load_library
+    from widgets.cases.library import load_library
 
     sys.path.insert(0, str(REPO / "tests"))
     from hub.inprocess import answer

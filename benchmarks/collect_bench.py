@@ -14,9 +14,10 @@ import tempfile
 import time
 from pathlib import Path
 
-from widgets.bundle import bundle_text
-from widgets.collect import collect
-from widgets.store import COLUMNS, Store
+from widgets.responses.bundle import bundle_text
+from widgets.responses.collect import collect
+from widgets.store.schema import COLUMNS
+from widgets.store import Store
 
 from . import data
 

@@ -27,7 +27,7 @@ def _columns() -> list[str]:
 def read_sqlalchemy(path: Path) -> pd.DataFrame:
     import sqlalchemy as sa
 
-    from widgets.store import responses_table
+    from widgets.store.schema import responses_table
 
     engine = sa.create_engine(f"sqlite:///{path}")
     try:

@@ -54,7 +54,7 @@ def in_child(target: str, *args: str, timeout: float = 3600) -> dict:
 def _child(target: str, args: list[str]) -> None:
     module, name = target.split(":")
     function = getattr(importlib.import_module(module), name)
-    from widgets.cases import load_library
+    from widgets.cases.library import load_library
 
     load_library()
     seconds, _ = timed(function, *args)

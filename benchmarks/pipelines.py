@@ -64,7 +64,7 @@ def compare(left: dict, right: dict, *, rtol: float = 1e-9, atol: float = 1e-9) 
 
 def _key_tables(library=None) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The scoring key (case, option, score, preferred) and each case's reference stances, in order."""
-    from widgets.cases import load_library
+    from widgets.cases.library import load_library
 
     library = library if library is not None else load_library()
     options = pd.DataFrame(

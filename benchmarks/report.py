@@ -41,7 +41,7 @@ def write_results(results: dict, out: Path) -> None:
         f"Load average at the start {m['load'][0]:.1f} and at the end {m['load_after'][0]:.1f}: other work shared "
         "this machine, so absolute times are noisy; the three pipelines ran in turn, so their ratios are fairer.",
         "",
-        "All data are **synthetic**, made by the seeded simulator (`widgets/simulate.py`): 40 cases, pre and post, "
+        "All data are **synthetic**, made by the seeded simulator (`widgets/reporting/simulate.py`): 40 cases, pre and post, "
         "some revotes, about 83 responses per learner, cohorts of 500 learners.",
         "",
     ]
@@ -136,7 +136,7 @@ def _submit(results: dict) -> str:
         "| p50 | p99 | max | target p99 < 50 ms |", "|---:|---:|---:|---|",
         f"| {s['p50_ms']:.1f} ms | {s['p99_ms']:.1f} ms | {s['max_ms']:.1f} ms | {_mark(s['p99_ms'] < 50)} |", "",
         "Before issue 8 the reveal's cohort count searched every answer to the case in every cohort (80 ms at "
-        "1M); the index `ix_responses_cohort_answers` (widgets/store.py, created on open for older stores) makes "
+        "1M); the index `ix_responses_cohort_answers` (widgets/store/schema.py, created on open for older stores) makes "
         "it about 2 ms.", ""])
 
 

@@ -39,8 +39,8 @@ def run(responses: int, samples: int = 300) -> dict:
 
 
 def _measure(path: Path, cohorts: list[str], samples: int) -> dict:
-    from widgets.card import CaseCard
-    from widgets.cases import load_library
+    from widgets.ui.card import CaseCard
+    from widgets.cases.library import load_library
     from widgets.store import open_store
 
     from .measure import median, percentile

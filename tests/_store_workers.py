@@ -20,12 +20,12 @@ def context():
     without importing the package 32 times.
     """
     ctx = multiprocessing.get_context("forkserver")
-    ctx.set_forkserver_preload(["widgets.store", "sqlalchemy", "psycopg"])
+    ctx.set_forkserver_preload(["widgets.store.sql", "sqlalchemy", "psycopg"])
     return ctx
 
 
 def synthetic_response(learner: str, attempt: int = 1, **changes):
-    from widgets.store import Response
+    from widgets.responses.contract import Response
 
     fields = dict(learner=learner, cohort=COHORT, case_id=CASE, case_version="synthetic",
                   option_id="o1", stance="decline", confidence=50, attempt=attempt,
@@ -95,7 +95,8 @@ def count_rows(url: str, results) -> None:
 
 def commit_then_hang(url: str, committed: int, in_transaction, hang_rows: int) -> None:
     """Commit ``committed`` answers, then stop inside an open transaction until killed."""
-    from widgets.store import open_store, responses_table
+    from widgets.store import open_store
+    from widgets.store.schema import responses_table
 
     store = open_store(url)
     for j in range(committed):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import traitlets
 
-from widgets.a11y import ChoiceGroup, LiveStatus, RangeInput, RevealPanel
+from widgets.ui.a11y import ChoiceGroup, LiveStatus, RangeInput, RevealPanel
 
 
 def test_choice_group_accepts_only_its_options():

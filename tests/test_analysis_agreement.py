@@ -184,7 +184,7 @@ def test_weighted_kappa_uses_the_codebook_order_not_the_alphabet():
 
 
 def test_reference_kappa_is_one_when_every_learner_gives_the_reference():
-    from widgets.cases import load_library
+    from widgets.cases.library import load_library
 
     library = load_library()
     rows = []

@@ -16,9 +16,10 @@ import sqlalchemy as sa
 
 from widgets import analysis
 from widgets.analysis import _load, frame, items
-from widgets.cases import load_case
-from widgets.simulate import into_store, simulate
-from widgets.store import Response, consents_table, responses_table
+from widgets.cases.library import load_case
+from widgets.reporting.simulate import into_store, simulate
+from widgets.responses.contract import Response
+from widgets.store.schema import consents_table, responses_table
 
 
 def read_sql_frame(store) -> pd.DataFrame:

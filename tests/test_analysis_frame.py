@@ -12,9 +12,9 @@ import pytest
 
 from widgets import analysis
 from widgets.analysis import FRAME_COLUMNS, responses
-from widgets.cases import load_case
+from widgets.cases.library import load_case
 from widgets.errors import DualroleError
-from widgets.store import Response
+from widgets.responses.contract import Response
 from widgets.vocab import PHASES, RISK_LEVELS, STANCES
 
 
@@ -103,8 +103,8 @@ def test_pseudonymised_frame_has_no_learner_ids():
 
 
 def test_importing_analysis_does_not_import_ipywidgets():
-    code = ("import sys, widgets.analysis, widgets.privacy, widgets.report, widgets.research_export, "
-            "widgets.simulate; print('ipywidgets' in sys.modules, 'matplotlib.pyplot' in sys.modules)")
+    code = ("import sys, widgets.analysis, widgets.privacy, widgets.reporting.report, widgets.reporting.research_export, "
+            "widgets.reporting.simulate; print('ipywidgets' in sys.modules, 'matplotlib.pyplot' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
 
@@ -112,7 +112,7 @@ def test_importing_analysis_does_not_import_ipywidgets():
 @pytest.mark.parametrize("module", [
     "widgets.analysis.frame", "widgets.analysis.summary", "widgets.analysis.agreement",
     "widgets.analysis.items", "widgets.analysis.prepost", "widgets.analysis.calibration",
-    "widgets.analysis.revote", "widgets.analysis.bootstrap", "widgets.privacy", "widgets.simulate",
+    "widgets.analysis.revote", "widgets.analysis.bootstrap", "widgets.privacy", "widgets.reporting.simulate",
 ])
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)

@@ -9,7 +9,7 @@ import pytest
 from scipy.stats import pearsonr
 
 from widgets.analysis import distractors, item_analysis, score_groups, tidy
-from widgets.cases import load_library
+from widgets.cases.library import load_library
 from widgets.errors import DualroleError
 
 

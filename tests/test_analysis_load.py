@@ -15,9 +15,11 @@ from sklearn.metrics import cohen_kappa_score
 
 from widgets import analysis
 from widgets.analysis import _load, frame
-from widgets.cases import load_case
-from widgets.simulate import into_store, simulate
-from widgets.store import Response, consents_table, open_store, responses_table
+from widgets.cases.library import load_case
+from widgets.reporting.simulate import into_store, simulate
+from widgets.responses.contract import Response
+from widgets.store.schema import consents_table, responses_table
+from widgets.store import open_store
 from widgets.vocab import STANCES
 
 

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from widgets.analysis import homogeneity, paired, prepost, stance_shift, tidy
-from widgets.cases import load_case
+from widgets.cases.library import load_case
 
 
 def pairs_frame(counts: dict[tuple[bool, bool], int], case_id: str = "cosmetics") -> pd.DataFrame:

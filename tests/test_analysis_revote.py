@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from widgets.analysis import revote_summary, revotes, tidy
-from widgets.cases import load_case
+from widgets.cases.library import load_case
 
 
 def test_directions_and_rates():

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from widgets.assessment import Assessment, assessment_config
-from widgets.authoring import check_cases, new_case
-from widgets.cases import load_case, load_library
-from widgets.decision import DecisionModel
+from widgets.ui.assessment import Assessment, assessment_config
+from widgets.cases.authoring import check_cases, new_case
+from widgets.cases.library import load_case, load_library
+from widgets.ui.decision import DecisionModel
 from widgets.errors import DualroleError
 
 REASON = "My reasoning names the roles and the risks involved."
@@ -92,8 +92,8 @@ def test_new_case_refuses_a_taken_id():
 
 
 def test_consent_is_off_by_default_recorded_and_revocable(fresh_store, monkeypatch):
-    from widgets import identity
-    from widgets.lesson import ConsentChoice
+    from widgets.kernel import identity
+    from widgets.ui.lesson import ConsentChoice
 
     monkeypatch.setenv("JUPYTERHUB_USER", "ana")
     choice = ConsentChoice(store=fresh_store)

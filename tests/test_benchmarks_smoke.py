@@ -27,7 +27,7 @@ def store(tmp_path_factory):
 
 def test_the_synthetic_store_holds_the_simulated_rows_as_the_store_itself_would(store, fresh_store):
     from widgets import analysis
-    from widgets.simulate import into_store
+    from widgets.reporting.simulate import into_store
 
     path, rows = store
     assert 9_000 < rows < 11_000

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from widgets.cases import Library, load_case, parse_case, validate_paths
+from widgets.cases.library import Library, load_case, parse_case, validate_paths
 from widgets.errors import CaseError, UnknownCase
 
 REPO = Path(__file__).resolve().parent.parent

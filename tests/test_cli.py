@@ -8,7 +8,8 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from widgets.cli import cli
-from widgets.store import Response, open_store
+from widgets.responses.contract import Response
+from widgets.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
 GOOD = REPO / "data" / "cases" / "cosmetics.md"

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from widgets import docs
+from tools import cli_reference as docs
 from widgets.cli import cli
 
 README = Path(__file__).resolve().parent.parent / "README.md"
@@ -21,7 +21,7 @@ def test_command_has_help_with_an_example(name):
 
 def test_readme_command_reference_is_current():
     current = README.read_text(encoding="utf-8")
-    assert docs.updated_readme(current) == current, "run: python -m widgets.docs"
+    assert docs.updated_readme(current) == current, "run: python -m tools.cli_reference"
 
 
 def test_readme_puts_the_two_commands_first():

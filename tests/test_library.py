@@ -12,8 +12,8 @@ import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics.pairwise import cosine_similarity
 
-from widgets.casefile import code_registry
-from widgets.cases import Library, validate_paths
+from widgets.cases.casefile import code_registry
+from widgets.cases.library import Library, validate_paths
 from widgets.vocab import MODULES
 
 REPO = Path(__file__).resolve().parent.parent

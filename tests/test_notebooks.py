@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from widgets import curriculum
+from tools import curriculum
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 ALL = sorted(p for p in NOTEBOOKS.glob("*.ipynb"))

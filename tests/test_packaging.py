@@ -47,7 +47,7 @@ def _modules_after(statement: str) -> set[str]:
 
 def test_import_widgets_loads_no_ipywidgets_and_creates_nothing(tmp_path):
     home = tmp_path / "home"
-    env_code = f"import os; os.environ['DUALROLE_HOME'] = {str(home)!r}; import widgets, widgets.cases, widgets.store"
+    env_code = f"import os; os.environ['DUALROLE_HOME'] = {str(home)!r}; import widgets, widgets.cases.library, widgets.store.sql"
     modules = _modules_after(env_code)
     assert "ipywidgets" not in modules
     assert not home.exists(), "import must not create the data folder or the store"

@@ -150,7 +150,7 @@ def test_the_crosswalk_stays_out_of_the_export_folder(tmp_path):
 
 def test_no_unkeyed_hash_of_an_identifier_in_the_research_modules():
     # cases.py hashes case *files* (not people); the modules that handle learner ids use hmac only.
-    for name in ("privacy.py", "research_export.py", "report.py", "simulate.py", *[f"analysis/{p.name}" for p in (REPO / "widgets" / "analysis").glob("*.py")]):
+    for name in ("privacy.py", "reporting/research_export.py", "reporting/report.py", "reporting/simulate.py", *[f"analysis/{p.name}" for p in (REPO / "widgets" / "analysis").glob("*.py")]):
         tree = ast.parse((REPO / "widgets" / name).read_text(encoding="utf-8"))
         imported = {a.name for node in ast.walk(tree) if isinstance(node, (ast.Import, ast.ImportFrom))
                     for a in node.names} | {getattr(node, "module", None) for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
@@ -165,13 +165,17 @@ def test_an_empty_or_all_small_table_is_hidden_entirely():
     assert small.isna().all().all()
 
 
-def test_the_live_dashboard_gates_its_distribution():
-    from widgets.cases import load_case
-    from widgets.live import distribution_html
+def test_the_projected_dashboard_shows_class_counts_and_no_reference_before_the_reveal():
+    from widgets.cases.library import load_case
+    from widgets.ui.live import distribution_html
 
     case = load_case("cosmetics")
-    info = {"answered": 30, "first": {"decline_only": 20, "one_small_order": 9, "buy_regularly": 1},
+    info = {"stage": "histogram", "first": {"decline_only": 20, "one_small_order": 9, "buy_regularly": 1},
             "latest": {"decline_only": 20, "one_small_order": 9, "buy_regularly": 1}}
-    html = distribution_html(case, info, min_cohort=10)
-    assert "20 (67%)" in html
-    assert "9 (" not in html and "1 (" not in html and html.count("hidden</td>") == 6
+    projected = distribution_html(case, info, min_class=10)
+    assert "<td>1</td><td>3%</td>" in projected and "<td>hidden</td>" not in projected
+    assert "★" not in projected
+    assert "★" in distribution_html(case, {**info, "stage": "revealed"}, min_class=10)
+    assert "★" in distribution_html(case, info, min_class=10, audience="instructor")
+    public = distribution_html(case, info, min_class=10, audience="public")
+    assert "<td>9</td>" not in public and public.count("<td>hidden</td>") == 12

@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from widgets import analysis, report
+from widgets import analysis
+from widgets.reporting import report
 from widgets.cli import cli
 from widgets.errors import DualroleError
 from widgets.privacy import passes
@@ -95,7 +96,7 @@ def test_overview_tables_are_gated(sample):
 
 def _firsts(learners, case_ids, confidence, phase="practice"):
     """First answers (each matching the reference) by ``learners`` to ``case_ids``."""
-    from widgets.cases import load_case
+    from widgets.cases.library import load_case
 
     rows = []
     for learner in learners:
@@ -125,7 +126,7 @@ def test_a_calibration_bin_of_one_very_sure_learner_is_hidden():
 
 
 def test_revote_cells_are_gated_by_learners_not_answers():
-    from widgets.cases import load_case
+    from widgets.cases.library import load_case
 
     cases = list(analysis.options_frame()["case_id"].unique())[:5]
     rows = _firsts([f"synthetic-{i:02d}" for i in range(40)], cases, confidence=60)

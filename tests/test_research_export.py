@@ -9,10 +9,10 @@ from click.testing import CliRunner
 from jsonschema import Draft202012Validator
 
 from widgets import analysis
-from widgets.cases import load_library
+from widgets.cases.library import load_library
 from widgets.cli import cli
-from widgets.research_export import JustificationWarning, research_export, statement_schema
-from widgets.simulate import simulate
+from widgets.reporting.research_export import JustificationWarning, research_export, statement_schema
+from widgets.reporting.simulate import simulate
 from widgets.store import open_store
 from widgets.vocab import PHASES, RISK_LEVELS, STANCES
 
@@ -166,7 +166,7 @@ def test_no_cohort_large_enough_means_no_export(class_store, tmp_path):
 
 
 def test_a_date_few_learners_share_is_blanked(class_store):
-    from widgets.research_export import research_frame
+    from widgets.reporting.research_export import research_frame
 
     store, who = class_store
     df = analysis.responses(store)

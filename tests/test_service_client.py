@@ -14,11 +14,12 @@ pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pi
 
 from hub.inprocess import InProcessService  # noqa: E402
 
-from widgets.card import CaseCard  # noqa: E402
-from widgets.client import ServiceClient, ServiceRefused  # noqa: E402
-from widgets.discovery import service_from_env  # noqa: E402
-from widgets.live import LiveDashboard  # noqa: E402
-from widgets.outbox import Outbox  # noqa: E402
+from widgets.ui.card import CaseCard  # noqa: E402
+from widgets.kernel.connect import response_store  # noqa: E402
+from widgets.kernel.client import ServiceClient, ServiceRefused  # noqa: E402
+from widgets.kernel.connect import service_from_env  # noqa: E402
+from widgets.ui.live import LiveDashboard  # noqa: E402
+from widgets.kernel.outbox import Outbox  # noqa: E402
 from widgets.store import Store, open_store  # noqa: E402
 
 COHORT = "psy501"
@@ -26,7 +27,7 @@ COHORT = "psy501"
 
 @pytest.fixture
 def service(tmp_path):
-    running = InProcessService(f"sqlite:///{tmp_path / 'class.sqlite'}", min_cohort=2).start()
+    running = InProcessService(f"sqlite:///{tmp_path / 'class.sqlite'}", min_class=3).start()
     yield running
     running.stop()
 
@@ -37,7 +38,7 @@ def client_for(service, who, tmp_path, url=None) -> ServiceClient:
 
 
 def card_for(client, who, case="cosmetics") -> CaseCard:
-    return CaseCard(case, store=client, learner=who, cohort=COHORT, min_cohort=2)
+    return CaseCard(case, store=client, learner=who, cohort=COHORT, min_class=3)
 
 
 def commit(card, option=None, why="The roles conflict and the client could be harmed."):
@@ -60,11 +61,12 @@ def closed_port_url() -> str:
 
 # -- finding the service ---------------------------------------------------------------------------
 
-def test_open_store_talks_to_the_service_when_its_url_is_set(monkeypatch, tmp_path):
+def test_cards_talk_to_the_service_when_its_url_is_set(monkeypatch, tmp_path):
     monkeypatch.setenv("DUALROLE_SERVICE_URL", "http://127.0.0.1:1/services/dualrole/")
-    assert isinstance(open_store(), ServiceClient)
-    assert open_store() is open_store()  # the cards of one kernel share one client
-    assert isinstance(open_store(f"sqlite:///{tmp_path / 'x.sqlite'}"), Store)  # an explicit store wins
+    assert isinstance(response_store(), ServiceClient)
+    assert response_store() is response_store()  # the cards of one kernel share one client
+    assert isinstance(response_store(f"sqlite:///{tmp_path / 'x.sqlite'}"), Store)  # an explicit store wins
+    assert isinstance(open_store(f"sqlite:///{tmp_path / 'y.sqlite'}"), Store)  # open_store is always local
     monkeypatch.delenv("DUALROLE_SERVICE_URL")
     assert service_from_env() is None
 
@@ -129,7 +131,7 @@ def test_an_answer_the_service_refuses_on_arrival_is_kept_with_the_reason(servic
     teacher.act(COHORT, "cosmetics", "close")
     alice = client_for(service, "alice", tmp_path, url=closed_port_url())
     card = card_for(alice, "alice")
-    card.follower.pace.stage = "self-paced"  # the kernel never reached the service
+    card.session.stage = "self-paced"  # the kernel never reached the service
     commit(card)
     alice_online = ServiceClient(service.url, service.token("alice"), outbox=alice.outbox)
     alice_online.flush()
@@ -165,11 +167,12 @@ def test_a_refusal_from_the_service_reaches_the_card_and_nothing_is_queued(servi
 
 # -- a card following the instructor ---------------------------------------------------------------
 
-def test_a_full_peer_instruction_round_as_two_learners_see_it(service, tmp_path):
+def test_a_full_peer_instruction_round_as_three_learners_see_it(service, tmp_path):
     teacher = client_for(service, "teacher", tmp_path)
     teacher.act(COHORT, "cosmetics", "hold")
     alice, bob = client_for(service, "alice", tmp_path), client_for(service, "bob", tmp_path)
-    cards = {"alice": card_for(alice, "alice"), "bob": card_for(bob, "bob")}
+    carol = client_for(service, "carol", tmp_path)
+    cards = {"alice": card_for(alice, "alice"), "bob": card_for(bob, "bob"), "carol": card_for(carol, "carol")}
 
     def poll():
         for card in cards.values():
@@ -178,13 +181,14 @@ def test_a_full_peer_instruction_round_as_two_learners_see_it(service, tmp_path)
     a = cards["alice"]
     a.options.value = "decline_only"
     a.justification.value = "The roles conflict and the client could be harmed."
-    assert a.submit.disabled and "not opened voting" in status(a)
+    assert a.submit.disabled and "not opened yet" in status(a)
 
     teacher.act(COHORT, "cosmetics", "open_voting")
     poll()
     assert not a.submit.disabled  # the draft survived the wait
     a.submit.click()
     commit(cards["bob"], option="buy_regularly")
+    commit(cards["carol"], option="decline_only")
     for card in cards.values():
         assert card.reveal.value == "" and card.follower.panel.value == ""
         assert card.revote_button.layout.display == "none"
@@ -194,7 +198,7 @@ def test_a_full_peer_instruction_round_as_two_learners_see_it(service, tmp_path)
     teacher.act(COHORT, "cosmetics", "show_histogram")
     poll()
     histogram = a.follower.panel.value
-    assert "How the class voted" in histogram and "2 learners, first votes" in histogram
+    assert "How the class voted" in histogram and "3 learners, first votes" in histogram
     assert "Preferred" not in histogram and "★" not in histogram  # no hint of the reference yet
     assert a.reveal.value == ""
 
@@ -212,7 +216,7 @@ def test_a_full_peer_instruction_round_as_two_learners_see_it(service, tmp_path)
     poll()
     for card in cards.values():
         assert "Reference answer" in card.reveal.value and card.follower.panel.value == ""
-    assert "How 2 learners answered" in a.reveal.value
+    assert "How 3 learners answered" in a.reveal.value
     assert a.revote_button.layout.display == "none"
 
 
@@ -221,7 +225,7 @@ def test_a_self_paced_case_on_the_service_reveals_at_once(service, tmp_path):
     card = card_for(alice, "alice")
     commit(card)
     assert "Reference answer" in card.reveal.value
-    assert "1 learner(s) have answered so far" in card.reveal.value  # the service withheld the counts
+    assert "1 learner(s) have answered." in card.reveal.value  # the service withheld the counts
 
 
 # -- the instructor's dashboard --------------------------------------------------------------------
@@ -237,15 +241,18 @@ def test_the_dashboard_paces_cases_and_counts_answers_live(service, tmp_path):
     assert "Voting open" in row.stage.value and row.buttons["open_voting"].disabled
     commit(card_for(client_for(service, "alice", tmp_path), "alice"))
     board.refresh()
-    assert "1 answered" in row.stage.value and "appears at 2 answers (1 more)" in row.distribution.value
+    assert "1 answered" in row.stage.value and "appears once 3 have (2 more)" in row.distribution.value
     commit(card_for(client_for(service, "bob", tmp_path), "bob"), option="buy_regularly")
     board.refresh()
     assert "First vote" in row.distribution.value
-    assert "1 (50%)" not in row.distribution.value and "<td>hidden</td>" in row.distribution.value  # gated
+    commit(card_for(client_for(service, "carol", tmp_path), "carol"), option="buy_regularly")
+    board.refresh()
+    # Projected, the class sees exact counts once three have answered, and no reference mark yet.
+    assert "<td>2</td><td>67%</td>" in row.distribution.value and "★" not in row.distribution.value
 
     out = board.export(tmp_path / "export.sqlite")
-    assert sorted(r["learner"] for r in Store(f"sqlite:///{out}").responses()) == ["alice", "bob"]
-    assert "Exported 2 answer(s) (2 new)" in board.export_status.value
+    assert sorted(r["learner"] for r in Store(f"sqlite:///{out}").responses()) == ["alice", "bob", "carol"]
+    assert "Exported 3 answer(s) (3 new)" in board.export_status.value
 
 
 def test_a_learner_cannot_use_the_dashboard_and_is_told_why(service, tmp_path):
@@ -279,7 +286,7 @@ def test_without_a_service_the_dashboard_says_what_it_needs():
 def test_in_a_running_event_loop_cards_and_dashboard_follow_the_class_by_themselves(service, tmp_path, monkeypatch):
     import asyncio
 
-    from widgets import classmode
+    from widgets.ui import classmode
 
     monkeypatch.setattr(classmode, "POLL_SECONDS", 0.05)
     teacher = client_for(service, "teacher", tmp_path)

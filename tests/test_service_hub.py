@@ -46,8 +46,8 @@ def hub(pg_server):
 @pytest.fixture
 def learners(hub, tmp_path):
     """A client per user, each with its own outbox, as each learner's own server would have."""
-    from widgets.client import ServiceClient
-    from widgets.outbox import Outbox
+    from widgets.kernel.client import ServiceClient
+    from widgets.kernel.outbox import Outbox
 
     # A generous timeout: on a loaded 2-core CI machine the Hub, the proxy and PostgreSQL share the CPU.
     return {user: ServiceClient(hub.service_url, hub.token(user), outbox=Outbox(tmp_path / user / "outbox.jsonl"),
@@ -56,9 +56,9 @@ def learners(hub, tmp_path):
 
 
 def card(client, learner, case="cosmetics"):
-    from widgets.card import CaseCard
+    from widgets.ui.card import CaseCard
 
-    return CaseCard(case, store=client, learner=learner, cohort=COHORT, min_cohort=2)
+    return CaseCard(case, store=client, learner=learner, cohort=COHORT, min_class=3)
 
 
 def commit(card, option, why="The roles conflict, and the client could be harmed by the overlap."):
@@ -190,8 +190,8 @@ def test_answers_made_while_the_service_restarts_arrive_exactly_once(hub, learne
 
 
 def test_a_kernel_on_the_hub_finds_the_service_by_itself(hub, monkeypatch):
-    from widgets.client import ServiceClient
-    from widgets.discovery import service_from_env
+    from widgets.kernel.client import ServiceClient
+    from widgets.kernel.connect import service_from_env
 
     monkeypatch.setenv("JUPYTERHUB_API_URL", hub.api_url)
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", hub.token("alice", [

@@ -8,11 +8,12 @@ import pytest
 from click.testing import CliRunner
 
 from widgets import analysis
-from widgets.cases import load_case, load_library
+from widgets.cases.library import load_case, load_library
 from widgets.cli import cli
 from widgets.errors import DualroleError
-from widgets.simulate import SAMPLE_COMMAND, SAMPLE_SETTINGS, into_store, simulate, write
-from widgets.store import COLUMNS, Response
+from widgets.reporting.simulate import SAMPLE_COMMAND, SAMPLE_SETTINGS, into_store, simulate, write
+from widgets.store.schema import COLUMNS
+from widgets.responses.contract import Response
 from widgets.vocab import STANCES
 
 

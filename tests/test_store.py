@@ -27,9 +27,10 @@ from _store_workers import (
     synthetic_response,
     write_responses,
 )
-from widgets.engine import enter_wal
+from widgets.store.engine import enter_wal
 from widgets.errors import AlreadyAnswered, StoreError
-from widgets.store import SCHEMA_VERSION, open_store, resolve_url
+from widgets.store.sql import SCHEMA_VERSION
+from widgets.store import open_store, resolve_url
 
 
 def run_processes(target, args_for, n):
@@ -101,7 +102,7 @@ def test_16_learners_at_once_lose_nothing_and_duplicate_nothing(store_url):
     rows = store.responses(cohort=COHORT)
     assert len(rows) == 16 * 20 + 1
     assert len({r["response_id"] for r in rows}) == len(rows)
-    assert store.cohort_answers(CASE, COHORT, "practice") == {"o1": 16 * 20 + 1}
+    assert store.cohort_answers(CASE, COHORT, "practice").counts == {"o1": 16 * 20 + 1}
 
 
 def test_32_writers_times_200_all_arrive_without_error(store_url):
@@ -260,7 +261,7 @@ def test_a_password_never_appears_in_a_store_error():
 
 
 def test_an_older_schema_is_migrated_in_one_transaction(store_url, monkeypatch):
-    import widgets.store as store_module
+    import widgets.store.sql as store_module
 
     open_store(store_url).add(synthetic_response("synthetic-a"))
 

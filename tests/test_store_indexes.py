@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from widgets.simulate import into_store, simulate
+from widgets.reporting.simulate import into_store, simulate
 from widgets.store import open_store
 
 
@@ -37,7 +37,7 @@ def test_a_store_made_before_the_index_gets_it_on_open_with_its_rows_and_version
     assert "ix_responses_cohort_answers" in index_names(store_url)
     assert (reopened.count(), reopened.schema_version(),
             reopened.cohort_answers("cosmetics", "synthetic-cohort-1", "post")) == before
-    assert sum(before[2].values()) > 0
+    assert sum(before[2].counts.values()) > 0
 
 
 def test_sqlite_answers_the_cohort_count_from_the_index(fresh_store):

@@ -6,9 +6,10 @@ import ipywidgets until a card is asked for, so scripts and the analysis layer r
 
 from __future__ import annotations
 
-from .cases import Case, load_case, load_library, parse_case, validate_paths
-from .errors import CaseError, DualroleError, StoreError, UnknownCase
-from .store import Response, Store, open_store
+from widgets.cases.library import Case, load_case, load_library, parse_case, validate_paths
+from widgets.errors import CaseError, DualroleError, StoreError, UnknownCase
+from widgets.responses.contract import Response
+from widgets.store import Store, open_store
 
 __version__ = "0.1.0"
 

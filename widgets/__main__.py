@@ -1,3 +1,3 @@
-from .cli import main
+from widgets.cli import main
 
 main()

@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from .errors import DualroleError
-from .paths import REPO_DATA, home
+from widgets.errors import DualroleError
+from widgets.paths import REPO_DATA, home
 
 MIN_CELL = 10
 MIN_CELL_FLOOR = 5
@@ -103,9 +103,9 @@ def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
     return gated
 
 
-def learner_min_cell(min_cohort: int) -> int:
+def learner_min_cell(min_class: int) -> int:
     """The smallest option count a learner's card may show: the cohort minimum, within 5 to 10."""
-    return max(MIN_CELL_FLOOR, min(int(min_cohort), MIN_CELL))
+    return max(MIN_CELL_FLOOR, min(int(min_class), MIN_CELL))
 
 
 def gate_distribution(counts: dict[str, int | None], min_cell: int = MIN_CELL) -> dict[str, int | None]:

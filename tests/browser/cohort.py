@@ -21,7 +21,8 @@ POST_SPLIT = (25, 8, 4, 3)  # learners per option in the post-test
 
 def probe_rows(case) -> pd.DataFrame:
     """Store-shaped SYNTHETIC answers to the probe case."""
-    from widgets.store import COLUMNS, Response
+    from widgets.store.schema import COLUMNS
+    from widgets.responses.contract import Response
 
     post_choice = [k for k, count in enumerate(POST_SPLIT) for _ in range(count)]
     rows = []
@@ -38,7 +39,7 @@ def probe_rows(case) -> pd.DataFrame:
 
 def probe_data_dir(target: Path, cases_dir: Path) -> Path:
     """A copy of ``data/`` (for ``DUALROLE_DATA``) whose synthetic sample is the probe cohort."""
-    from widgets.cases import parse_case
+    from widgets.cases.library import parse_case
 
     shutil.copytree(REPO / "data", target)
     frame = probe_rows(parse_case(cases_dir / f"{PROBE_ID}.md"))

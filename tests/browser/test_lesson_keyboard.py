@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from widgets.cases import load_case
+from widgets.cases.library import load_case
 from widgets.store import open_store
 
 from .conftest import NOTEBOOKS

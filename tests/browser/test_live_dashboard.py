@@ -16,10 +16,10 @@ pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pi
 
 from hub.inprocess import InProcessService  # noqa: E402
 
-from widgets.cases import load_library  # noqa: E402
-from widgets.client import ServiceClient  # noqa: E402
-from widgets.outbox import Outbox  # noqa: E402
-from widgets.store import Response  # noqa: E402
+from widgets.cases.library import load_library  # noqa: E402
+from widgets.kernel.client import ServiceClient  # noqa: E402
+from widgets.kernel.outbox import Outbox  # noqa: E402
+from widgets.responses.contract import Response  # noqa: E402
 
 from .conftest import AXE, NOTEBOOKS, harness_copy, new_watched_page, save_failure_screenshot  # noqa: E402
 from .jlab import run_axe, screenshot, serious  # noqa: E402
@@ -54,7 +54,7 @@ def wait_until(condition, seconds: float = 20.0) -> bool:
 @pytest.mark.browser
 def test_live_dashboard_in_voila_follows_the_class_and_paces_it(request, chromium, tmp_path):
     voila = request.getfixturevalue("voila")
-    service = InProcessService(f"sqlite:///{tmp_path / 'class.sqlite'}", min_cohort=2).start()
+    service = InProcessService(f"sqlite:///{tmp_path / 'class.sqlite'}", min_class=3).start()
     page = None
     try:
         case = first_gifts_case()

@@ -19,7 +19,7 @@ LEARNERS = 24
 
 def synthetic_probe_frame(case) -> pd.DataFrame:
     """Store-shaped SYNTHETIC rows: pre and post answers to the probe case, some revoted."""
-    from widgets.store import Response
+    from widgets.responses.contract import Response
 
     rows = []
     for phase in ("pre", "post"):
@@ -39,8 +39,8 @@ def synthetic_probe_frame(case) -> pd.DataFrame:
 def test_html_report_shows_case_payloads_as_text(chromium, instructor_cases, tmp_path, monkeypatch):
     monkeypatch.setenv("DUALROLE_CASES", str(instructor_cases))
     from widgets import analysis
-    from widgets.cases import load_case
-    from widgets.report import write_report
+    from widgets.cases.library import load_case
+    from widgets.reporting.report import write_report
 
     probe = load_case(PROBE_ID)
     report = write_report(analysis.frame.responses(synthetic_probe_frame(probe)), tmp_path / "report")

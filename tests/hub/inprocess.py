@@ -52,8 +52,8 @@ class StandInInstructors:
 class InProcessService:
     """A running service: ``url``, ``token(name)``, ``stop()``; ``start()`` again after a stop."""
 
-    def __init__(self, store_url: str, *, min_cohort: int = 2, cohort: str | None = None):
-        self.settings = ServiceSettings(store_url=store_url, min_cohort=min_cohort, cohort=cohort)
+    def __init__(self, store_url: str, *, min_class: int = 3, cohort: str | None = None):
+        self.settings = ServiceSettings(store_url=store_url, min_class=min_class, cohort=cohort)
         self.tokens = {
             "tok-alice": {"name": "alice", "scopes": [SCOPE]},
             "tok-bob": {"name": "bob", "scopes": [SCOPE]},
@@ -111,7 +111,7 @@ class InProcessService:
 def answer(case_id: str = "cosmetics", option: str | None = None, *, attempt: int = 1, cohort: str = "psy501",
            **extra) -> dict:
     """A valid response body for the API, with a fresh response_id."""
-    from widgets.cases import load_case
+    from widgets.cases.library import load_case
 
     case = load_case(case_id)
     body = {

@@ -13,7 +13,7 @@ aggregate through :func:`widgets.privacy.gate` before showing it to anyone but t
 
 from __future__ import annotations
 
-from .agreement import (
+from widgets.analysis.agreement import (
     UndefinedAgreement,
     cohen_kappa,
     fleiss_kappa,
@@ -21,9 +21,9 @@ from .agreement import (
     reference_kappa,
     with_reference,
 )
-from .bootstrap import Interval, bootstrap_ci, share_matching
-from .calibration import brier, calibration_table, expected_calibration_error, overconfidence
-from .frame import (
+from widgets.analysis.bootstrap import Interval, bootstrap_ci, share_matching
+from widgets.analysis.calibration import brier, calibration_table, expected_calibration_error, overconfidence
+from widgets.analysis.frame import (
     FRAME_COLUMNS,
     answers,
     is_synthetic,
@@ -33,10 +33,10 @@ from .frame import (
     sample_path,
     tidy,
 )
-from .items import distractors, item_analysis, score_groups, score_matrix
-from .prepost import homogeneity, paired, prepost, stance_shift, stance_table
-from .revote import first_answer_outcomes, revote_summary, revotes
-from .summary import case_summary, most_divided, option_counts, stance_counts
+from widgets.analysis.items import distractors, item_analysis, score_groups, score_matrix
+from widgets.analysis.prepost import homogeneity, paired, prepost, stance_shift, stance_table
+from widgets.analysis.revote import first_answer_outcomes, revote_summary, revotes
+from widgets.analysis.summary import case_summary, most_divided, option_counts, stance_counts
 
 __all__ = [
     "FRAME_COLUMNS",

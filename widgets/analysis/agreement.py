@@ -15,8 +15,8 @@ import pandas as pd
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats import inter_rater
 
-from ..errors import DualroleError
-from ..vocab import STANCES
+from widgets.errors import DualroleError
+from widgets.vocab import STANCES
 
 LEVELS = ("nominal", "ordinal", "interval", "ratio")
 
@@ -212,7 +212,7 @@ def reference_kappa(df: pd.DataFrame, value: str = "stance", *, weights: str | N
 
 def with_reference(df: pd.DataFrame, value: str = "stance") -> pd.DataFrame:
     """The frame with a ``reference`` column: the reference answer each row is compared with."""
-    from ..cases import load_library
+    from widgets.cases.library import load_library
 
     library = load_library()
     refs = {}

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import bootstrap
 
-from ..errors import DualroleError
+from widgets.errors import DualroleError
 
 
 @dataclass(frozen=True)

@@ -11,10 +11,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from ..cases import Library, load_library
-from ..errors import DualroleError
-from ..paths import data_dir
-from ..vocab import PHASES, RISK_LEVELS, STANCES
+from widgets.cases.library import Library, load_library
+from widgets.errors import DualroleError
+from widgets.paths import data_dir
+from widgets.vocab import PHASES, RISK_LEVELS, STANCES
 
 # The store's columns that analyses use, in the store's order (response_id, started_at and
 # client are bookkeeping and are left out).
@@ -53,7 +53,7 @@ def responses(store_or_url=None, *, library: Library | None = None,
     Parameters
     ----------
     store_or_url : Store, str, Path, DataFrame or None
-        A :class:`~widgets.store.Store`, a SQLAlchemy URL, a ``.csv``/``.parquet``/``.sqlite``
+        A :class:`~widgets.store.sql.Store`, a SQLAlchemy URL, a ``.csv``/``.parquet``/``.sqlite``
         file, or a frame with the store's columns. None opens the default store.
     library : Library, optional
         The cases to score against (default: the current case library).
@@ -81,7 +81,7 @@ def responses(store_or_url=None, *, library: Library | None = None,
     raw, consents = _read(store_or_url)
     frame = tidy(raw, library=library, consents=consents)
     if pseudonymise:
-        from ..privacy import pseudonym
+        from widgets.privacy import pseudonym
 
         frame["learner"] = frame["learner"].map(lambda learner: pseudonym(learner, key_path=key_path))
     return frame
@@ -470,7 +470,7 @@ def is_synthetic(df: pd.DataFrame) -> bool:
 
 
 def _read(source) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-    from ..store import Store, open_store
+    from widgets.store import Store, open_store
 
     if isinstance(source, pd.DataFrame):
         return source, None
@@ -499,8 +499,8 @@ def _read_store(store) -> tuple[pd.DataFrame, pd.DataFrame | None]:
         # A class-service client (issue 6) reads through HTTP: rows only, consent as recorded.
         return pd.DataFrame(store.responses()), None
 
-    from ..store import consents_table, responses_table
-    from ._load import fast_read_available, read_sqlite, sqlite_file
+    from widgets.store.schema import consents_table, responses_table
+    from widgets.analysis._load import fast_read_available, read_sqlite, sqlite_file
 
     path = sqlite_file(store)
     if path is not None and fast_read_available():

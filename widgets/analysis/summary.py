@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import entropy
 
-from .frame import _answer_positions, _text_codes, answers, options_frame, take
+from widgets.analysis.frame import _answer_positions, _text_codes, answers, options_frame, take
 
 
 def option_counts(df: pd.DataFrame, case_id: str, attempt: str = "first") -> pd.DataFrame:

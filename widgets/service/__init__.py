@@ -5,7 +5,7 @@ own Hub token, and the service writes them to the class store (SQLite or Postgre
 each case's class-mode state, which instructors (a Hub group) pace from the live dashboard.
 
 Importing this package is cheap: the web layer (JupyterHub, Tornado) loads only in :func:`serve`,
-so a learner's kernel can use :mod:`widgets.service.pacing` without JupyterHub installed.
+so a learner's kernel can use :mod:`widgets.responses.pacing` without JupyterHub installed.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ import logging
 import os
 import signal
 
-from ..store import describe_url
+from widgets.store import describe_url
 
 
 def serve(settings, ip: str | None = None, port: int | None = None, *, ready=None) -> None:
@@ -31,7 +31,7 @@ def serve(settings, ip: str | None = None, port: int | None = None, *, ready=Non
     ready : callable, optional
         Called with the bound (ip, port) once the service is listening.
     """
-    from .app import ServiceApp, bind_address
+    from widgets.service.app import ServiceApp, bind_address
 
     logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
     log = logging.getLogger("dualrole.service")

@@ -14,8 +14,8 @@ from jupyterhub.utils import url_path_join
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
-from .core import ClassService, ServiceSettings
-from .handlers import (ClassCaseHandler, ClassStatesHandler, CohortHandler, ConsentHandler, NotFoundHandler,
+from widgets.service.core import ClassService, ServiceSettings
+from widgets.service.handlers import (ClassCaseHandler, ClassStatesHandler, CohortHandler, ConsentHandler, NotFoundHandler,
                        ResponsesHandler, SummaryHandler, WhoAmIHandler)
 
 log = logging.getLogger("dualrole.service")
@@ -70,7 +70,7 @@ class ServiceApp(web.Application):
 
     def __init__(self, settings: ServiceSettings, *, hub_auth: HubAuth | None = None,
                  core: ClassService | None = None, workers: int = 8):
-        from .. import __version__
+        from widgets import __version__
 
         self.settings_ = settings
         self.version = __version__

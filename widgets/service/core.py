@@ -8,19 +8,17 @@ refusal is an :class:`ApiError` (a Tornado ``HTTPError``) carrying the HTTP stat
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 
 from tornado.web import HTTPError
 
-from ..cases import load_case, load_library
-from ..privacy import gate_distribution, learner_min_cell
-from ..errors import AlreadyAnswered, DualroleError
-from ..session import DEFAULT_MIN_COHORT
-from ..store import Response, Store, utcnow
-from ..vocab import PHASES
-from .pacing import ACTIONS, ClassState, PacingError, advance, learner_round, refusal
-from .state import ClassBook, aware
-from .validate import InvalidResponse, parse_response
+from widgets.cases.library import load_case, load_library
+from widgets.errors import AlreadyAnswered, DualroleError
+from widgets.responses.contract import InvalidResponse, Response, parse_response, utcnow
+from widgets.responses.disclosure import MIN_CLASS, distribution
+from widgets.store import Store
+from widgets.vocab import PHASES
+from widgets.responses.pacing import ACTIONS, ClassState, PacingError, advance, learner_round, refusal
+from widgets.service.state import ClassBook
 
 
 class ApiError(HTTPError):
@@ -47,7 +45,7 @@ class ServiceSettings:
     store_url: str
     instructors_group: str = "instructors"
     cohort: str | None = None
-    min_cohort: int = DEFAULT_MIN_COHORT
+    min_class: int = MIN_CLASS
     prefix: str = "/services/dualrole/"
     group_cache_seconds: float = 15.0
 
@@ -72,7 +70,7 @@ class ClassService:
     def submit(self, learner: str, body: object) -> tuple[dict, bool]:
         """Record one answer for ``learner``; return (row, created). A re-sent answer is not an error."""
         try:
-            response = parse_response(body, learner=learner, cohort=self.settings.cohort)
+            response = parse_response(body, learner=learner, cohort=self.settings.cohort, library=self.library)
         except InvalidResponse as exc:
             raise ApiError(400, "the response has invalid fields", "invalid", exc.fields) from None
         known = self.book.find(response.response_id)
@@ -150,19 +148,14 @@ class ClassService:
         if which is None:
             raise ApiError(403, "Your instructor has not shown the class histogram for this case yet.",
                            "not_shown")
-        chosen = counts[which]
-        total = sum(chosen.values())
-        shown = total >= self.settings.min_cohort
-        if shown:
-            # Learners get counts only through the small-cell gate (null = hidden), zeros included.
-            every = {o.id: chosen.get(o.id, 0) for o in self._case(case_id).options}
-            chosen = gate_distribution(every, learner_min_cell(self.settings.min_cohort))
-        return {**self._header(state, phase), "round": which, "total": total, "shown": shown,
-                "counts": chosen if shown else {}}
+        shown = distribution(counts[which], self._case(case_id).option_ids, "class",
+                             min_class=self.settings.min_class)
+        return {**self._header(state, phase), "round": which, "total": shown.total, "shown": shown.shown,
+                "counts": shown.counts}
 
     def _header(self, state: ClassState, phase: str) -> dict:
         return {"case_id": state.case_id, "cohort": state.cohort, "phase": phase, "stage": state.stage,
-                "min_cohort": self.settings.min_cohort}
+                "min_class": self.settings.min_class}
 
     # -- class mode ----------------------------------------------------------------------------
 
@@ -205,7 +198,7 @@ class ClassService:
             counts = self.book.counts(cohort, case_id, phase)
             cases[case_id] = {**state.as_json(), "answered": answered.get(case_id, {}).get(1, 0),
                               "revoted": answered.get(case_id, {}).get(2, 0), **counts}
-        return {"cohort": cohort, "phase": phase, "min_cohort": self.settings.min_cohort,
+        return {"cohort": cohort, "phase": phase, "min_class": self.settings.min_class,
                 "generated_at": utcnow().isoformat(), "cases": cases}
 
     # -- checks --------------------------------------------------------------------------------
@@ -221,18 +214,3 @@ class ClassService:
         if phase not in PHASES:
             raise ApiError(400, "unknown phase", "invalid", {"phase": f"expected one of: {', '.join(PHASES)}"})
         return phase
-
-
-
-def jsonable(value):
-    """Rows and states as JSON: timestamps in ISO 8601, with their zone."""
-    if isinstance(value, dict):
-        return {k: jsonable(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [jsonable(v) for v in value]
-    if isinstance(value, datetime):
-        return aware(value).isoformat()
-    return value
-
-
-__all__ = ["ApiError", "ClassService", "ServiceSettings", "jsonable"]

@@ -15,8 +15,9 @@ from jupyterhub.services.auth import HubAuthenticated, UserNotAllowed
 from tornado import web
 from tornado.ioloop import IOLoop
 
-from ..errors import StoreError
-from .core import ApiError, jsonable
+from widgets.errors import StoreError
+from widgets.responses.codec import jsonable
+from widgets.service.core import ApiError
 
 
 class ApiHandler(HubAuthenticated, web.RequestHandler):
@@ -94,7 +95,7 @@ class WhoAmIHandler(ApiHandler):
     async def get(self):
         s = self.app.settings_
         self.send({"service": "dualrole", "version": self.app.version, "user": self.user,
-                   "instructor": self.instructor, "cohort": s.cohort, "min_cohort": s.min_cohort,
+                   "instructor": self.instructor, "cohort": s.cohort, "min_class": s.min_class,
                    "instructors_group": s.instructors_group})
 
 

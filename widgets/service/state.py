@@ -10,8 +10,10 @@ from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
-from ..store import Store, responses_table
-from .pacing import SELF_PACED, ClassState
+from widgets.responses.codec import as_utc
+from widgets.store import Store
+from widgets.store.schema import responses_table
+from widgets.responses.pacing import SELF_PACED, ClassState
 
 class_metadata = sa.MetaData()
 
@@ -95,13 +97,6 @@ class ClassBook:
         return dict(row._mapping) if row else None
 
 
-def aware(value: datetime | None) -> datetime | None:
-    """SQLite hands timestamps back without a zone; they were written in UTC."""
-    if value is not None and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value
-
-
 def _state(row) -> ClassState:
-    return ClassState(row.cohort, row.case_id, row.stage, aware(row.updated_at), row.updated_by,
-                      aware(row.voting_closed_at), aware(row.revote_closed_at))
+    return ClassState(row.cohort, row.case_id, row.stage, as_utc(row.updated_at), row.updated_by,
+                      as_utc(row.voting_closed_at), as_utc(row.revote_closed_at))

@@ -1,0 +1,120 @@
+"""The curriculum's table of contents and the navigation cells it generates.
+
+One table (``LESSONS``) names every notebook in order. ``python -m tools.curriculum`` (``make nav``)
+writes a header and a footer navigation cell into each notebook and the index into
+``00_start_here``, found by sentinel comments and amended in place, so reruns change nothing.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NAV = "<!--dualrole:nav-->"
+INDEX = "<!--dualrole:index-->"
+
+# (file stem, title, audience) in reading order. Lessons first, then the instructor's and researcher's.
+LESSONS: list[tuple[str, str, str]] = [
+    ("00_start_here", "Start here", "everyone"),
+    ("01_confidentiality", "1. Confidentiality and the fact of therapy", "learner"),
+    ("02_business", "2. Business and financial relationships", "learner"),
+    ("03_social", "3. Social relationships and endings", "learner"),
+    ("04_gifts", "4. Gifts, barter and money", "learner"),
+    ("05_communities", "5. Small and overlapping communities", "learner"),
+    ("06_romantic", "6. Romantic and sexual boundaries", "learner"),
+    ("07_digital", "7. Digital boundaries", "learner"),
+    ("08_roles", "8. Roles and power", "learner"),
+    ("09_decision_models", "9. Decision models step by step", "learner"),
+    ("10_pre_post", "10. Pre/post assessment", "learner"),
+    ("authoring", "Writing your own cases", "instructor"),
+    ("instructor_collect", "Collecting a class's answers", "instructor"),
+    ("instructor_cohort_review", "Cohort review", "instructor"),
+    ("instructor_live", "Live class: peer instruction", "instructor"),
+    ("research_response_patterns", "Response patterns for research", "researcher"),
+]
+
+
+def existing() -> list[tuple[str, str, str]]:
+    """The lessons whose notebook exists, in order."""
+    return [entry for entry in LESSONS if (NOTEBOOKS / f"{entry[0]}.ipynb").exists()]
+
+
+def nav_markdown(stem: str, lessons: list[tuple[str, str, str]]) -> str:
+    stems = [s for s, _, _ in lessons]
+    i = stems.index(stem)
+    parts = []
+    if i > 0:
+        parts.append(f"[← {lessons[i - 1][1]}]({stems[i - 1]}.ipynb)")
+    if stem != "00_start_here":
+        parts.append("[Contents](00_start_here.ipynb)")
+    if i + 1 < len(lessons):
+        parts.append(f"[{lessons[i + 1][1]} →]({stems[i + 1]}.ipynb)")
+    return f"{NAV}\n" + " | ".join(parts)
+
+
+def index_markdown(lessons: list[tuple[str, str, str]]) -> str:
+    groups = {"learner": "Lessons", "instructor": "For instructors", "researcher": "For researchers"}
+    lines = [INDEX]
+    for audience, heading in groups.items():
+        entries = [(s, t) for s, t, a in lessons if a == audience]
+        if entries:
+            lines.append(f"\n**{heading}**\n")
+            lines += [f"- [{title}]({stem}.ipynb)" for stem, title in entries]
+    return "\n".join(lines)
+
+
+def _markdown_cell(source: str, cell_id: str) -> dict:
+    return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": source}
+
+
+def with_navigation(nb: dict, stem: str, lessons: list[tuple[str, str, str]]) -> dict:
+    """The notebook with its nav cells (and, for the index, the index cell) written or refreshed."""
+    cells = [copy.deepcopy(c) for c in nb["cells"] if not _source(c).startswith(NAV)]
+    nav = nav_markdown(stem, lessons)
+    # The header nav sits right after the title cell; the footer closes the notebook.
+    cells.insert(1 if cells else 0, _markdown_cell(nav, "dualrole-nav-top"))
+    cells.append(_markdown_cell(nav, "dualrole-nav-bottom"))
+    if stem == "00_start_here":
+        for cell in cells:
+            source = _source(cell)
+            if INDEX in source:
+                # Keep whatever heading precedes the sentinel; regenerate everything after it.
+                cell["source"] = source.split(INDEX)[0] + index_markdown(lessons)
+    out = dict(nb)
+    out["cells"] = cells
+    return out
+
+
+def _source(cell: dict) -> str:
+    src = cell.get("source", "")
+    return "".join(src) if isinstance(src, list) else src
+
+
+def refresh(write: bool = True) -> list[str]:
+    """Regenerate navigation in every notebook; return the stems that were (or would be) changed."""
+    lessons = existing()
+    changed = []
+    for stem, _, _ in lessons:
+        path = NOTEBOOKS / f"{stem}.ipynb"
+        nb = json.loads(path.read_text(encoding="utf-8"))
+        new = with_navigation(nb, stem, lessons)
+        if _normalise(new) != _normalise(nb):
+            changed.append(stem)
+            if write:
+                path.write_text(json.dumps(new, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
+    return changed
+
+
+def _normalise(nb: dict) -> list[tuple]:
+    return [(c.get("id"), _source(c)) for c in nb["cells"]]
+
+
+if __name__ == "__main__":
+    done = refresh(write="--check" not in sys.argv)
+    if "--check" in sys.argv and done:
+        print("navigation out of date in: " + ", ".join(done) + " (run: make nav)")
+        sys.exit(1)
+    print("updated: " + (", ".join(done) if done else "nothing"))

@@ -1,0 +1,230 @@
+"""Reading and validating one case file: YAML front matter plus a Markdown body.
+
+Every problem is reported with the file, the line and the field, and all problems are collected
+before anything is raised, so an author fixes a file in one pass rather than one error at a time.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from widgets.errors import CaseProblem
+from widgets.paths import data_dir
+
+REQUIRED_SECTIONS = ("Vignette", "Reference rationale")
+_HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
+
+
+@lru_cache(maxsize=1)
+def case_schema() -> dict:
+    """The JSON Schema of a case's front matter, from ``data/schema/case.schema.json``."""
+    return json.loads((data_dir() / "schema" / "case.schema.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    # jsonschema pulls in heavy format checkers; import it when a case is first read, not with the package.
+    import jsonschema
+
+    return jsonschema.Draft202012Validator(case_schema())
+
+
+@lru_cache(maxsize=1)
+def code_registry() -> dict[str, dict[str, str]]:
+    """Registered sections: ``{"APA": {"3.05": "Multiple relationships", ...}, ...}``."""
+    with open(data_dir() / "codes.yaml", encoding="utf-8") as fh:
+        return {code: {str(k): v for k, v in sections.items()} for code, sections in yaml.safe_load(fh).items()}
+
+
+def read_case_file(path: Path) -> tuple[dict | None, dict[str, str], list[CaseProblem]]:
+    """Parse and check one file.
+
+    Returns the front matter (or None when it cannot be parsed), the body sections by heading,
+    and every problem found. Cross-file checks (duplicate ids) belong to the library loader.
+    """
+    problems: list[CaseProblem] = []
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, {}, [CaseProblem(path, None, None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
+    except OSError as exc:
+        return None, {}, [CaseProblem(path, None, None, f"cannot be read: {exc.strerror}")]
+
+    lines = text.splitlines()
+    if not lines or lines[0].strip() != "---":
+        return None, {}, [CaseProblem(path, 1, None, "must start with a '---' line that opens the YAML front matter")]
+    try:
+        end = next(i for i in range(1, len(lines)) if lines[i].strip() == "---")
+    except StopIteration:
+        return None, {}, [CaseProblem(path, 1, None, "front matter is never closed: add a '---' line after it")]
+
+    front_text = "\n".join(lines[1:end])
+    try:
+        node = yaml.compose(front_text, Loader=yaml.SafeLoader)
+        front = yaml.safe_load(front_text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 2 if mark is not None else None
+        what = getattr(exc, "problem", None) or str(exc)
+        return None, {}, [CaseProblem(path, line, None, f"YAML syntax error: {what}")]
+    if not isinstance(front, dict):
+        return None, {}, [CaseProblem(path, 2, None, "front matter must be a mapping of fields (key: value)")]
+
+    def line_of(field_path: list) -> int:
+        return _line_for(node, field_path) + 2  # +1 for 1-based, +1 for the opening '---'
+
+    for error in sorted(_validator().iter_errors(front), key=_error_order):
+        field_path = list(error.absolute_path)
+        problems.append(CaseProblem(path, line_of(field_path), _field_name(field_path) or None, _message(error)))
+
+    problems += _check_semantics(path, front, line_of)
+
+    body_start = end + 2  # 1-based number of the first body line
+    sections = _sections(lines[end + 1 :])
+    for name in REQUIRED_SECTIONS:
+        if not sections.get(name, "").strip():
+            problems.append(CaseProblem(
+                path, body_start, "body",
+                f"missing section '## {name}' (the body needs: " + ", ".join(f"'## {s}'" for s in REQUIRED_SECTIONS) + ")",
+            ))
+    return front, sections, problems
+
+
+def _check_semantics(path: Path, front: dict, line_of) -> list[CaseProblem]:
+    """Checks JSON Schema cannot express: ids that must agree with each other and with the registry."""
+    problems = []
+    case_id = front.get("id")
+    if isinstance(case_id, str) and case_id != path.stem:
+        problems.append(CaseProblem(path, line_of(["id"]), "id", f"'{case_id}' must match the file name '{path.stem}.md'"))
+
+    options = front.get("options") if isinstance(front.get("options"), list) else []
+    option_ids = [o.get("id") for o in options if isinstance(o, dict)]
+    seen = set()
+    for i, oid in enumerate(option_ids):
+        if oid in seen:
+            problems.append(CaseProblem(path, line_of(["options", i, "id"]), f"options[{i}].id", f"duplicate option id '{oid}'"))
+        seen.add(oid)
+
+    reference = front.get("reference") if isinstance(front.get("reference"), dict) else {}
+    for key in ("preferred", "acceptable"):
+        ids = reference.get(key) if isinstance(reference.get(key), list) else []
+        for i, oid in enumerate(ids):
+            if oid not in seen:
+                known = ", ".join(str(o) for o in option_ids) or "none"
+                problems.append(CaseProblem(
+                    path, line_of(["reference", key, i]), f"reference.{key}[{i}]",
+                    f"'{oid}' is not an option id (options are: {known})",
+                ))
+    overlap = set(reference.get("preferred") or []) & set(reference.get("acceptable") or [])
+    if overlap:
+        problems.append(CaseProblem(
+            path, line_of(["reference", "acceptable"]), "reference.acceptable",
+            f"{', '.join(sorted(map(str, overlap)))} cannot be both preferred and acceptable",
+        ))
+
+    # One rule for contested cases: an option that a named position defends is never scored as wrong,
+    # so each defended option must be preferred or acceptable.
+    scored = set(reference.get("preferred") or []) | set(reference.get("acceptable") or [])
+    positions = reference.get("positions") if isinstance(reference.get("positions"), list) else []
+    for i, pos in enumerate(positions):
+        defends = pos.get("defends") if isinstance(pos, dict) and isinstance(pos.get("defends"), list) else []
+        for j, oid in enumerate(defends):
+            where = ["reference", "positions", i, "defends", j]
+            name = f"reference.positions[{i}].defends[{j}]"
+            if oid not in seen:
+                known = ", ".join(str(o) for o in option_ids) or "none"
+                problems.append(CaseProblem(path, line_of(where), name,
+                                            f"'{oid}' is not an option id (options are: {known})"))
+            elif oid not in scored:
+                problems.append(CaseProblem(
+                    path, line_of(where), name,
+                    f"'{oid}' is defended by a named position, so it must be listed in reference.preferred "
+                    "or reference.acceptable",
+                ))
+
+    registry = code_registry()
+    codes = front.get("codes") if isinstance(front.get("codes"), list) else []
+    for i, ref in enumerate(codes):
+        if not isinstance(ref, dict) or ref.get("code") not in registry:
+            continue
+        section = str(ref.get("section"))
+        if section not in registry[ref["code"]]:
+            near = [s for s in registry[ref["code"]] if s.split("(")[0] == section.split("(")[0]]
+            hint = f" (registered: {', '.join(near)})" if near else " (add it to data/codes.yaml only if it is verified)"
+            problems.append(CaseProblem(
+                path, line_of(["codes", i, "section"]), f"codes[{i}].section",
+                f"{ref['code']} {section} is not in the code registry{hint}",
+            ))
+    return problems
+
+
+def _sections(body_lines: list[str]) -> dict[str, str]:
+    sections: dict[str, list[str]] = {}
+    current = None
+    for line in body_lines:
+        m = _HEADING.match(line)
+        if m:
+            current = m.group(1).strip()
+            sections[current] = []
+        elif current is not None:
+            sections[current].append(line)
+    return {name: "\n".join(text).strip() for name, text in sections.items()}
+
+
+def _line_for(node: Any, field_path: list) -> int:
+    """The 0-based line of the deepest YAML node that ``field_path`` reaches."""
+    line = node.start_mark.line if node is not None else 0
+    for part in field_path:
+        if isinstance(node, yaml.MappingNode):
+            match = next((v for k, v in node.value if k.value == part), None)
+            if match is None:
+                break
+            node = match
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int) and part < len(node.value):
+            node = node.value[part]
+        else:
+            break
+        line = node.start_mark.line
+    return line
+
+
+def _field_name(field_path: list) -> str:
+    out = ""
+    for part in field_path:
+        out += f"[{part}]" if isinstance(part, int) else (f".{part}" if out else str(part))
+    return out
+
+
+def _error_order(error) -> tuple:
+    return tuple(str(p) for p in error.absolute_path)
+
+
+def _message(error) -> str:
+    """Phrase a schema error as an author would want it: what was found and what is expected."""
+    v = error.validator
+    if v == "enum":
+        return f"{error.instance!r} is not one of " + ", ".join(map(str, error.validator_value))
+    if v == "required":
+        missing = re.search(r"'([^']+)' is a required property", error.message)
+        name = missing.group(1) if missing else error.message
+        return f"missing required field '{name}'"
+    if v == "additionalProperties":
+        return error.message.replace("Additional properties are not allowed", "unknown field(s) not allowed")
+    if v == "type":
+        return f"{error.instance!r} should be of type {error.validator_value}"
+    if v == "minItems":
+        return f"needs at least {error.validator_value} item(s), found {len(error.instance)}"
+    if v == "maxItems":
+        return f"allows at most {error.validator_value} item(s), found {len(error.instance)}"
+    if v == "minLength":
+        return f"is too short (at least {error.validator_value} characters)"
+    if v == "pattern":
+        return f"{error.instance!r} must be a slug: lower-case letters, digits, '-' or '_'"
+    return error.message

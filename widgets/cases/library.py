@@ -1,0 +1,263 @@
+"""The case library: load cases by id, list them, validate folders of them.
+
+Imports no ipywidgets, so scripts and the analysis layer can use it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from widgets.cases.casefile import read_case_file
+from widgets.errors import CaseError, CaseProblem, UnknownCase
+from widgets.paths import case_dirs
+from widgets.vocab import MODULES, SCORE_ACCEPTABLE, SCORE_OTHER, SCORE_PREFERRED
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer a learner can choose."""
+
+    id: str
+    label: str
+    stance: str
+    rationale: str
+    pinned: bool = False
+
+
+@dataclass(frozen=True)
+class Case:
+    """A validated case: front matter fields plus the body sections."""
+
+    id: str
+    title: str
+    module: str
+    version: int
+    options: tuple[Option, ...]
+    preferred: tuple[str, ...]
+    acceptable: tuple[str, ...]
+    contested: bool
+    context_dependent: bool
+    positions: tuple[dict, ...]
+    codes: tuple[dict, ...]
+    kitchener: dict
+    gottlieb: dict | None
+    discussion: tuple[str, ...]
+    sources: tuple[str, ...]
+    tags: tuple[str, ...]
+    setting: str | None
+    second_role: bool
+    use: str
+    vignette: str
+    rationale: str
+    path: Path
+    file_digest: str = field(repr=False)
+
+    @property
+    def case_version(self) -> str:
+        """A short hash of what the learner saw and chose between, recorded with every response.
+
+        It covers the front matter's ``version``, the vignette, and each option's id and label, and
+        nothing else: a corrected rationale, source, code or reference leaves earlier answers current,
+        and analyses always score them against the reference as it is now.
+        """
+        seen = {"version": self.version, "vignette": " ".join(self.vignette.split()),
+                "options": [[o.id, o.label] for o in self.options]}
+        return hashlib.sha256(json.dumps(seen, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def current_versions(self) -> frozenset[str]:
+        """Versions that name the case as it is now: :attr:`case_version`, and the hash of the whole
+        file that earlier releases recorded instead (so their stores and bundles stay current)."""
+        return frozenset({self.case_version, self.file_digest})
+
+    @property
+    def option_ids(self) -> tuple[str, ...]:
+        """The options' ids, in file order."""
+        return tuple(o.id for o in self.options)
+
+    def option(self, option_id: str) -> Option:
+        """The option with this id."""
+        for o in self.options:
+            if o.id == option_id:
+                return o
+        raise KeyError(f"case '{self.id}' has no option '{option_id}'")
+
+    def score(self, option_id: str) -> float:
+        """1 for a preferred option, 0.5 for an acceptable one, 0 otherwise."""
+        if option_id in self.preferred:
+            return SCORE_PREFERRED
+        if option_id in self.acceptable:
+            return SCORE_ACCEPTABLE
+        return SCORE_OTHER
+
+    @property
+    def reference_stances(self) -> tuple[str, ...]:
+        """Stances of the preferred options, in option order."""
+        return tuple(o.stance for o in self.options if o.id in self.preferred)
+
+    @property
+    def module_number(self) -> int:
+        return MODULES[self.module][0]
+
+
+def parse_case(path: Path | str) -> Case:
+    """Read and validate one case file; raise :class:`CaseError` listing every problem.
+
+    Example::
+
+        >>> parse_case("data/cases/cosmetics.md").title   # doctest: +SKIP
+        'The cosmetics catalogue'
+    """
+    path = Path(path)
+    front, sections, problems = read_case_file(path)
+    if problems:
+        raise CaseError(problems)
+    return _build(path, front, sections)
+
+
+def _build(path: Path, front: dict, sections: dict[str, str]) -> Case:
+    ref = front["reference"]
+    return Case(
+        id=front["id"],
+        title=front["title"],
+        module=front["module"],
+        version=front["version"],
+        options=tuple(Option(o["id"], o["label"], o["stance"], " ".join(o["rationale"].split()),
+                             bool(o.get("pinned", False))) for o in front["options"]),
+        preferred=tuple(ref["preferred"]),
+        acceptable=tuple(ref.get("acceptable", ())),
+        contested=bool(ref.get("contested", False)),
+        context_dependent=bool(ref.get("context_dependent", False)),
+        positions=tuple(ref.get("positions", ())),
+        codes=tuple(front["codes"]),
+        kitchener=front["kitchener"],
+        gottlieb=front.get("gottlieb"),
+        discussion=tuple(front["discussion"]),
+        sources=tuple(front["sources"]),
+        tags=tuple(front.get("tags", ())),
+        setting=front.get("setting"),
+        second_role=bool(front.get("second_role", True)),
+        use=front.get("use", "lesson"),
+        vignette=sections["Vignette"],
+        rationale=sections["Reference rationale"],
+        path=path,
+        file_digest=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+    )
+
+
+def case_files(paths: list[Path | str] | None = None) -> list[Path]:
+    """Markdown files under the given files or folders (by default every case folder)."""
+    out: list[Path] = []
+    for p in map(Path, paths or case_dirs()):
+        if p.is_dir():
+            out += sorted(f for f in p.glob("*.md") if not f.name.startswith((".", "_")) and f.name != "README.md")
+        else:
+            out.append(p)  # a missing or unreadable file is reported by read_case_file
+    return out
+
+
+def validate_paths(paths: list[Path | str] | None = None) -> tuple[list[Case], list[CaseProblem]]:
+    """Validate files or folders; return the good cases and every problem, including duplicate ids."""
+    cases: list[Case] = []
+    problems: list[CaseProblem] = []
+    first_seen: dict[str, Path] = {}
+    for path in case_files(paths):
+        front, sections, found = read_case_file(path)
+        if found:
+            problems += found
+            continue
+        case = _build(path, front, sections)
+        if case.id in first_seen:
+            problems.append(CaseProblem(
+                path, 2, "id",
+                f"duplicate case id '{case.id}': already defined in {first_seen[case.id]} "
+                "(choose a new id; a shipped case is never overridden)",
+            ))
+            continue
+        first_seen[case.id] = path
+        cases.append(case)
+    return cases, problems
+
+
+class Library:
+    """All cases from the shipped folder and any instructor folders, indexed by id."""
+
+    def __init__(self, paths: list[Path | str] | None = None):
+        cases, problems = validate_paths(paths)
+        self.problems = problems
+        self._by_id = {c.id: c for c in cases}
+
+    def __getitem__(self, case_id: str) -> Case:
+        try:
+            return self._by_id[case_id]
+        except KeyError:
+            bad = [p for p in self.problems if Path(p.path).stem == case_id]
+            if bad:
+                raise CaseError(bad) from None
+            raise UnknownCase(_unknown_message(case_id, list(self._by_id))) from None
+
+    @classmethod
+    def of(cls, cases: list[Case]) -> "Library":
+        """A library holding just these cases (a card checks its answers against the case it shows)."""
+        library = cls.__new__(cls)
+        library.problems = []
+        library._by_id = {c.id: c for c in cases}
+        return library
+
+    def get(self, case_id: str) -> Case | None:
+        """The case with this id, or None."""
+        return self._by_id.get(case_id)
+
+    def is_broken(self, case_id: str) -> bool:
+        """True when a file for this id exists but has errors."""
+        return any(Path(p.path).stem == case_id for p in self.problems)
+
+    def __contains__(self, case_id: str) -> bool:
+        return case_id in self._by_id
+
+    def __iter__(self):
+        return iter(sorted(self._by_id.values(), key=lambda c: (c.module_number, c.id)))
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+    def module(self, module: str) -> list[Case]:
+        """The cases of one module, in a stable order."""
+        if module not in MODULES:
+            raise UnknownCase(f"no module '{module}'; modules are: {', '.join(MODULES)}")
+        return [c for c in self if c.module == module]
+
+
+_cache: dict[tuple, Library] = {}
+
+
+def load_library() -> Library:
+    """Every case folder, parsed once and reparsed only when a file is added, removed or edited."""
+    stamp = []
+    for path in case_files():
+        try:
+            st = path.stat()
+            stamp.append((str(path), st.st_mtime_ns, st.st_size))
+        except OSError:
+            stamp.append((str(path), None, None))
+    key = tuple(stamp)
+    if key not in _cache:
+        _cache.clear()
+        _cache[key] = Library()
+    return _cache[key]
+
+
+def load_case(case_id: str) -> Case:
+    """Load one case by id from the shipped library or ``DUALROLE_CASES``."""
+    return load_library()[case_id]
+
+
+def _unknown_message(case_id: str, known: list[str]) -> str:
+    import difflib
+
+    close = difflib.get_close_matches(case_id, known, n=3)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    return f"No case with id '{case_id}'.{hint} Run 'dualrole cases' to list them."

@@ -1,0 +1,78 @@
+"""``dualrole export``, ``erase`` and ``where``: a learner's own answers, on their own machine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+from widgets.cli.options import friendly_errors, store_option
+from widgets.kernel import identity
+from widgets.store import describe_url, open_store
+
+
+@click.command()
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="The bundle file to write (JSON Lines).")
+@store_option
+@friendly_errors
+def export(out, store_url):
+    """Write your own responses to a bundle file you can hand in.
+
+    Nothing leaves your machine until you send the file yourself.
+
+    Example:
+
+        dualrole export --out my-answers.jsonl
+    """
+    from widgets.responses.bundle import write_bundle
+
+    learner = identity.learner_id()
+    n = write_bundle(open_store(store_url), learner, out)
+    click.echo(f"Wrote {n} response(s) of learner {learner} to {out}.")
+
+
+@click.command()
+@click.option("--me", is_flag=True, required=True, help="Erase your own responses (required).")
+@store_option
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@friendly_errors
+def erase(me, store_url, yes):
+    """Delete all your own responses and consent records from a store.
+
+    Example:
+
+        dualrole erase --me
+    """
+    store = open_store(store_url)
+    learner = identity.learner_id()
+    n = len(store.responses(learner=learner))
+    if not yes:
+        click.confirm(f"Delete {n} response(s) of learner {learner} from {describe_url(store.url)}?", abort=True)
+    removed = store.erase_learner(learner)
+    click.echo(f"Erased {removed} response(s).")
+
+
+@click.command()
+@friendly_errors
+def where():
+    """Show where your answers are stored and who you are recorded as.
+
+    Example:
+
+        dualrole where
+    """
+    from widgets.kernel.connect import service_from_env
+    from widgets.store import default_url
+
+    click.echo(f"learner: {identity.learner_id()}")
+    click.echo(f"cohort:  {identity.cohort()}")
+    service = service_from_env()
+    if service is not None:
+        click.echo(f"store:   the class service at {service.url} (answers leave this machine when you commit)")
+    else:
+        click.echo(f"store:   {describe_url(default_url())}")
+    click.echo(f"research consent: {'yes' if identity.research_consent() else 'no'}")
+
+
+COMMANDS = (export, erase, where)

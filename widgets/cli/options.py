@@ -1,0 +1,44 @@
+"""What every ``dualrole`` command shares: the one ``--store`` option and friendly errors."""
+
+from __future__ import annotations
+
+import functools
+
+import click
+
+from widgets.errors import DualroleError
+
+STORE_HELP = ("The response store: a file path (class.sqlite), sqlite:///FILE or "
+              "postgresql+psycopg://USER@HOST/DB. Default: $DUALROLE_STORE, else your own store. "
+              "Prefer $DUALROLE_STORE for a URL with a password (a command line is visible to all).")
+
+
+def friendly_errors(func):
+    """Turn the package's own errors into ``click`` errors: one line, no traceback."""
+
+    @functools.wraps(func)
+    def wrapper(*args, **kwargs):
+        try:
+            return func(*args, **kwargs)
+        except DualroleError as exc:
+            raise click.ClickException(str(exc)) from None
+
+    return wrapper
+
+
+def store_option(func):
+    """``--store``, passed to the command as ``store_url``: a URL resolved by
+    :func:`widgets.store.resolve_url`, or None for the default store.
+
+    Every command reads a bare path the same way: a SQLite file, created when a command writes.
+    """
+    from widgets.store import resolve_url
+
+    def resolve(ctx, param, value):
+        try:
+            return resolve_url(value) if value else None
+        except DualroleError as exc:
+            raise click.BadParameter(str(exc)) from None
+
+    return click.option("--store", "store_url", metavar="PATH|URL", envvar="DUALROLE_STORE",
+                        callback=resolve, help=STORE_HELP)(func)

@@ -1,0 +1,160 @@
+"""``dualrole research-export``, ``dualrole report`` and ``dualrole simulate``.
+
+Registered on the ``dualrole`` group when ``widgets.cli.main`` imports this module. The heavy
+libraries (pandas, statsmodels, matplotlib) load inside the commands, so other commands start fast.
+"""
+
+from __future__ import annotations
+
+import sys
+import warnings
+from pathlib import Path
+
+import click
+
+from widgets.cli.options import friendly_errors, store_option
+from widgets.errors import DualroleError
+
+
+def _source(url: str | None, sample: bool):
+    from widgets import analysis
+
+    if url and sample:
+        raise DualroleError("choose either --store or --sample, not both")
+    with click.progressbar(length=1, label="Reading responses", file=sys.stderr) as bar:
+        frame = analysis.sample() if sample else analysis.responses(url)
+        bar.update(1)
+    if frame.empty:
+        raise DualroleError("the store holds no responses yet")
+    return frame
+
+
+def _steps(label: str, total: int):
+    """A progress bar on stderr advanced by a ``progress(message)`` callback."""
+    bar = click.progressbar(length=total, label=label, file=sys.stderr,
+                            item_show_func=lambda message: message)
+    return bar, lambda message: bar.update(1, message)
+
+
+@click.command("research-export")
+@store_option
+@click.option("--sample", is_flag=True, help="Use the committed synthetic sample instead of a store.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The export folder to write.")
+@click.option("--crosswalk", type=click.Path(dir_okay=False, path_type=Path),
+              help="Crosswalk CSV to write or extend, outside --out (default: a new file in your data folder).")
+@click.option("--include-justifications", is_flag=True,
+              help="Include the free-text justifications (they may name people: read before sharing).")
+@click.option("--min-cell", default=10, show_default=True, type=int,
+              help="Leave out cohorts with fewer consenting learners (at least 5).")
+@click.option("--xapi-base", default="https://dualrole.invalid/", show_default=True,
+              help="Base IRI for the xAPI statements (use your institution's).")
+@friendly_errors
+def research_export_(store_url, sample, out, crosswalk, include_justifications, min_cell, xapi_base):
+    """Write a de-identified research export: consenting learners only, under random codes.
+
+    Writes responses.csv, responses.parquet, options.csv, datapackage.json (the codebook) and
+    xapi.jsonl into OUT. The crosswalk from codes to learners is written elsewhere and stays
+    with you.
+
+    Example:
+
+        dualrole research-export --store sqlite:///class.sqlite --out export/
+        dualrole research-export --sample --out /tmp/export --crosswalk ~/private/crosswalk.csv
+    """
+    from widgets.privacy import check_min_cell
+    from widgets.reporting.research_export import JustificationWarning, research_export
+
+    check_min_cell(min_cell)
+    frame = _source(store_url, sample)
+    bar, progress = _steps("Exporting", 6)
+    with bar, warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", JustificationWarning)
+        result = research_export(frame, out, crosswalk=crosswalk, include_justifications=include_justifications,
+                                 min_cell=min_cell, xapi_base=xapi_base, progress=progress)
+    for warning in caught:
+        click.secho(f"warning: {warning.message}", fg="yellow", err=True)
+    if result.withheld_cohorts:
+        click.echo(f"Left out {result.withheld_rows} response(s) from {result.withheld_cohorts} cohort(s) "
+                   f"with fewer than {min_cell} consenting learners.", err=True)
+    label = "synthetic " if result.synthetic else ""
+    click.echo(f"Wrote {result.rows} {label}response(s) of {result.learners} consenting learner(s) to {result.out_dir}.")
+    click.echo(f"Crosswalk (keep it private; never share it with the data): {result.crosswalk}")
+
+
+@click.command("report")
+@store_option
+@click.option("--sample", is_flag=True, help="Use the committed synthetic sample instead of a store.")
+@click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
+              help="The folder to write report.html into.")
+@click.option("--cohort", multiple=True, help="Only these cohorts (repeatable).")
+@click.option("--min-cell", default=10, show_default=True, type=int,
+              help="Hide counts under this (at least 5).")
+@friendly_errors
+def report_(store_url, sample, out, cohort, min_cell):
+    """Write an HTML cohort report: answers against the reference, divided cases, pre/post, plots.
+
+    Every count under --min-cell is hidden, with complementary suppression.
+
+    Example:
+
+        dualrole report --store sqlite:///class.sqlite --out report/
+        dualrole report --sample --out /tmp/report
+    """
+    from widgets.privacy import check_min_cell
+    from widgets.reporting.report import write_report
+
+    check_min_cell(min_cell)
+    frame = _source(store_url, sample)
+    if cohort:
+        unknown = sorted(set(cohort) - set(frame["cohort"]))
+        if unknown:
+            raise DualroleError(f"no cohort {', '.join(unknown)}; cohorts are: {', '.join(sorted(set(frame['cohort'])))}")
+        frame = frame[frame["cohort"].isin(cohort)]
+    bar, progress = _steps("Reporting", 6)
+    with bar:
+        path = write_report(frame, out, min_cell=min_cell, progress=progress)
+    click.echo(f"Wrote {path}")
+
+
+@click.command("simulate")
+@click.option("--learners", default=48, show_default=True, type=click.IntRange(min=1), help="Learners in all.")
+@click.option("--cohorts", default=2, show_default=True, type=click.IntRange(min=1), help="Cohorts to spread them over.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Random seed: the same seed gives the same rows.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write a .csv or .parquet file.")
+@store_option
+@friendly_errors
+def simulate_(learners, cohorts, seed, out, store_url):
+    """Make a synthetic cohort (labelled synthetic everywhere) answering every case, pre and post.
+
+    Example:
+
+        dualrole simulate --learners 48 --cohorts 2 --seed 20240901 --out data/synthetic/responses.synthetic.csv
+        dualrole simulate --learners 200 --cohorts 4 --seed 1 --store sqlite:///demo.sqlite
+    """
+    from widgets.reporting.simulate import into_store, simulate, write
+
+    if click.get_current_context().get_parameter_source("store_url").name == "ENVIRONMENT":
+        store_url = None  # simulated rows go only where the command line says
+    if bool(out) == bool(store_url):
+        raise DualroleError("give exactly one of --out FILE or --store URL")
+    if out is not None and out.suffix.lower() not in (".csv", ".parquet"):
+        raise DualroleError(f"{out}: write a .csv or .parquet file")
+    with click.progressbar(length=1, label="Simulating cases", file=sys.stderr) as bar:
+        def progress(done, total):
+            bar.length = total
+            bar.update(1)
+
+        frame = simulate(learners, cohorts, seed, progress=progress)
+    if out is not None:
+        write(frame, out)
+        where = str(out)
+    else:
+        from widgets.store import describe_url, open_store
+
+        store = open_store(store_url)
+        into_store(frame, store)
+        where = describe_url(store.url)
+    click.echo(f"Wrote {len(frame)} synthetic response(s) of {learners} learner(s) in {cohorts} cohort(s) to {where}.")
+
+COMMANDS = (research_export_, report_, simulate_)

@@ -1,0 +1,88 @@
+"""``dualrole serve`` (the class response service) and ``dualrole class-export``.
+
+Registered on the ``dualrole`` group when :mod:`widgets.cli.main` imports this module.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from widgets.cli.options import friendly_errors, store_option
+from widgets.errors import DualroleError
+from widgets.kernel.session import MIN_CLASS
+from widgets.store import default_url
+
+
+@click.command()
+@store_option
+@click.option("--instructors", "group", default="instructors", show_default=True,
+              envvar="DUALROLE_INSTRUCTORS_GROUP", help="Hub group whose members pace the class.")
+@click.option("--cohort", envvar="DUALROLE_SERVICE_COHORT",
+              help="Record every answer in this cohort, whatever the learner's kernel says.")
+@click.option("--min-class", type=click.IntRange(min=1), default=MIN_CLASS, show_default=True,
+              envvar="DUALROLE_MIN_CLASS", help="A learner sees the class distribution only once this "
+                                                 "many have answered.")
+@click.option("--ip", help="Address to listen on (default: from JupyterHub, else 127.0.0.1).")
+@click.option("--port", type=int, help="Port to listen on (default: from JupyterHub, else 10101).")
+@click.option("--prefix", envvar="JUPYTERHUB_SERVICE_PREFIX", default="/services/dualrole/",
+              show_default=True, help="URL prefix (JupyterHub sets it for a managed service).")
+@friendly_errors
+def serve(store_url, group, cohort, min_class, ip, port, prefix):
+    """Run the class response service as a JupyterHub service.
+
+    Learners' cards send answers here with their own Hub token; members of the instructors'
+    group read the cohort and pace class mode. Register it in jupyterhub_config.py (see
+    docs/deploy-jupyterhub.md); the Hub then starts it with the token it needs.
+
+    Example:
+
+    \b
+        export DUALROLE_STORE=postgresql://dualrole@db/class
+        dualrole serve --instructors instructors --min-class 5
+    """
+    try:
+        import jupyterhub  # noqa: F401
+    except ImportError:
+        raise DualroleError("dualrole serve runs inside JupyterHub's environment: "
+                            "pip install 'dualrole[hub]'") from None
+    from widgets.service import serve as run
+    from widgets.service.core import ServiceSettings
+
+    if not os.environ.get("JUPYTERHUB_API_TOKEN"):
+        raise DualroleError("JUPYTERHUB_API_TOKEN is not set: dualrole serve must be started by JupyterHub "
+                            "as a service (c.JupyterHub.services; see docs/deploy-jupyterhub.md)")
+    settings = ServiceSettings(store_url=store_url or default_url(), instructors_group=group,
+                               cohort=cohort or None, min_class=min_class, prefix=prefix)
+    run(settings, ip, port)
+
+
+@click.command("class-export")
+@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
+              help="SQLite file to write the class's answers into (created or added to).")
+@click.option("--cohort", help="Cohort to export (default: your DUALROLE_COHORT).")
+@click.option("--service", "service_url", envvar="DUALROLE_SERVICE_URL", help="The class service URL.")
+@friendly_errors
+def class_export(out, cohort, service_url):
+    """Copy a class's answers from the class service into a SQLite store (instructors only).
+
+    Open the cohort review notebook on the file afterwards. Running it twice adds nothing twice.
+
+    Example:
+
+        dualrole class-export --out psy501-week3.sqlite --cohort psy501
+    """
+    from widgets.kernel import identity
+    from widgets.kernel.client import ServiceClient, export_class
+    from widgets.kernel.connect import service_from_env
+
+    client = ServiceClient(service_url) if service_url else service_from_env()
+    if client is None:
+        raise DualroleError("no class service found: set DUALROLE_SERVICE_URL or pass --service URL")
+    cohort = cohort or identity.cohort()
+    total, added = export_class(client, cohort, out)
+    click.echo(f"Exported {total} answer(s) of cohort '{cohort}' to {out} ({added} new).")
+
+COMMANDS = (serve, class_export)

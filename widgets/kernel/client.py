@@ -1,0 +1,260 @@
+"""The learner's side of the class service: a store-like object that talks HTTP to ``dualrole serve``.
+
+:class:`ServiceClient` has the methods :class:`~widgets.kernel.session.CaseSession` uses (``add``,
+``responses``, ``cohort_answers``), so a card works the same on a laptop and on a hub. It sends the
+learner's own Hub token (``JUPYTERHUB_API_TOKEN``) and holds no database credentials. When the
+service cannot be reached, an answer goes to the local :class:`~widgets.kernel.outbox.Outbox` and is sent
+when the service is back; ``response_id`` is the key, so nothing is lost and nothing is doubled.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+import time
+from pathlib import Path
+
+import httpx
+
+from widgets.errors import AlreadyAnswered, DualroleError
+from widgets.kernel.outbox import Outbox
+from widgets.paths import home
+from widgets.responses.codec import from_json
+from widgets.responses.contract import Response
+from widgets.responses.disclosure import CohortCounts
+from widgets.store import Store, resolve_url
+
+SERVICE_NAME = "dualrole"
+# After the service fails to answer, a card does not wait on it again for this long: the next answer
+# goes straight to the outbox. The cards' polling keeps trying, and ends the pause when it gets through.
+OFFLINE_SECONDS = 10.0
+
+
+class ServiceUnavailable(DualroleError):
+    """The class service cannot be reached, or answered that it is down."""
+
+
+class ServiceRefused(DualroleError):
+    """The class service refused a request (HTTP 4xx); ``status`` and ``code`` say why."""
+
+    def __init__(self, message: str, status: int, code: str | None, fields: dict | None = None):
+        super().__init__(message)
+        self.status = status
+        self.code = code
+        self.fields = fields or {}
+
+
+class ServiceClient:
+    """A response store reached through the class service.
+
+    Parameters
+    ----------
+    url : str
+        The service's base URL, e.g. ``http://127.0.0.1:10101/services/dualrole/``.
+    token : str, optional
+        A Hub API token; defaults to ``JUPYTERHUB_API_TOKEN`` (the learner's server has one).
+    outbox : Outbox, optional
+        Where answers wait while the service is unreachable (default: ``outbox.jsonl`` in the data folder).
+    timeout : float
+        Seconds to wait for the service before keeping an answer in the outbox.
+    """
+
+    backend = "service"
+    follows_class = True
+
+    def __init__(self, url: str, token: str | None = None, *, outbox: Outbox | None = None,
+                 timeout: float = 5.0, transport: httpx.BaseTransport | None = None):
+        self.url = url.rstrip("/") + "/"
+        token = token if token is not None else os.environ.get("JUPYTERHUB_API_TOKEN", "")
+        self.outbox = outbox or Outbox.at(home() / "outbox.jsonl")
+        headers = {"Authorization": f"token {token}"} if token else {}
+        self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout, transport=transport)
+        self._seen: dict[str, dict] = {}  # rows the service has confirmed, for reading while it is away
+        self._lock = threading.RLock()
+        self._offline_until = 0.0
+
+    def __repr__(self) -> str:
+        return f"ServiceClient({self.url!r})"
+
+    # -- the store interface -------------------------------------------------------------------
+
+    def add(self, response: Response) -> Response:
+        """Send one answer, or keep it in the outbox if the service cannot be reached now.
+
+        Raises :class:`AlreadyAnswered` for a duplicate attempt and :class:`ServiceRefused` when the
+        service refuses the answer (voting closed, an invalid field); the answer is then not kept.
+        """
+        row = response.to_json()
+        with self._lock:
+            self.flush()
+            if self.outbox.pending():  # earlier answers still wait: keep the order, queue this one too
+                self.outbox.put(row)
+                return response
+            try:
+                self._send(row)
+            except ServiceUnavailable:
+                self.outbox.put(row)
+        return response
+
+    def responses(self, learner: str | None = None, case_id: str | None = None,
+                  cohort: str | None = None, phase: str | None = None) -> list[dict]:
+        """Answers as the service has them, plus any still waiting in the outbox.
+
+        While the service is away, the answers it confirmed earlier in this kernel stand in.
+        """
+        filters = {"learner": learner, "case_id": case_id, "cohort": cohort, "phase": phase}
+        params = {k: v for k, v in filters.items() if v is not None}
+        try:
+            rows = [from_json(r) for r in self._request("GET", "api/responses", params=params)["responses"]]
+            with self._lock:
+                self._seen.update((r["response_id"], r) for r in rows)
+        except ServiceUnavailable:
+            with self._lock:
+                rows = [r for r in self._seen.values() if _matches(r, filters)]
+        have = {r["response_id"] for r in rows}
+        rows += [from_json(r) for r in self.outbox.pending()
+                 if _matches(r, filters) and r["response_id"] not in have]
+        return sorted(rows, key=lambda r: (r["submitted_at"], r["attempt"]))
+
+    def cohort_answers(self, case_id: str, cohort: str, phase: str) -> CohortCounts:
+        """The class distribution the service lets this learner see now (empty when it may not)."""
+        try:
+            data = self.distribution(case_id, cohort, phase)
+        except (ServiceUnavailable, ServiceRefused):
+            return CohortCounts({}, total=0)
+        return CohortCounts(data.get("counts") or {}, total=data.get("total", 0), min_class=data.get("min_class"))
+
+    def erase_learner(self, learner: str) -> int:
+        """Erase the authenticated learner's answers on the service (``learner`` must be you)."""
+        me = self.whoami()["user"]
+        if learner != me:
+            raise DualroleError(f"the class service erases only your own answers (you are {me})")
+        return self._request("DELETE", "api/responses")["erased"]
+
+    def set_consent(self, learner: str, consent: bool) -> None:
+        """Record the authenticated learner's research-consent choice on the service."""
+        self._request("POST", "api/consent", json={"consent": bool(consent)})
+
+    def consent(self, learner: str) -> bool:
+        """The authenticated learner's latest consent choice on the service."""
+        return bool(self._request("GET", "api/consent")["consent"])
+
+    # -- the outbox ----------------------------------------------------------------------------
+
+    def flush(self) -> int:
+        """Send what waits in the outbox; return how many the service now has. Stops at the first failure."""
+        sent = 0
+        with self._lock, self.outbox.locked():
+            waiting = self.outbox.pending()
+            for row in waiting:
+                try:
+                    self._send(row)
+                except ServiceUnavailable:
+                    break
+                except ServiceRefused as exc:
+                    if exc.status in (401, 403):
+                        break  # a token problem: keep everything and try again later
+                    self.outbox.refuse(row, str(exc))
+                    continue
+                self.outbox.mark_sent(row["response_id"])
+                sent += 1
+            if waiting:
+                self.outbox.compact()
+        return sent
+
+    @property
+    def offline(self) -> bool:
+        """True for a few seconds after the service failed to answer (requests then fail at once)."""
+        return time.monotonic() < self._offline_until
+
+    def reconnect(self) -> bool:
+        """Try the service now, even while :attr:`offline`; True when it answered."""
+        try:
+            self._request("GET", "api/", retry_offline=True)
+        except ServiceUnavailable:
+            return False
+        except ServiceRefused:
+            pass  # it answered, if only to refuse
+        return True
+
+    def is_pending(self, response_id: str) -> bool:
+        """True while this answer waits in the outbox."""
+        return any(r["response_id"] == response_id for r in self.outbox.pending())
+
+    # -- class mode ----------------------------------------------------------------------------
+
+    def whoami(self) -> dict:
+        """Who the Hub says this token belongs to, and whether they are an instructor."""
+        return self._request("GET", "api/")
+
+    def distribution(self, case_id: str, cohort: str, phase: str = "practice") -> dict:
+        return self._request("GET", f"api/cohort/{case_id}", params={"cohort": cohort, "phase": phase})
+
+    def class_states(self, cohort: str, phase: str = "practice") -> dict:
+        """Every case of the cohort in class mode: ``{"cases": {case_id: state}}``."""
+        return self._request("GET", "api/class", params={"cohort": cohort, "phase": phase})
+
+    def class_state(self, cohort: str, case_id: str) -> dict:
+        return self._request("GET", f"api/class/{case_id}", params={"cohort": cohort})
+
+    def act(self, cohort: str, case_id: str, action: str) -> dict:
+        """Pace a case (instructors): hold, open_voting, close, show_histogram, open_revote, reveal, release."""
+        return self._request("POST", f"api/class/{case_id}", json={"cohort": cohort, "action": action})
+
+    def summary(self, cohort: str, cases: list[str], phase: str = "practice") -> dict:
+        """The dashboard's view of some cases (instructors)."""
+        return self._request("GET", "api/summary", params={"cohort": cohort, "phase": phase,
+                                                             "cases": ",".join(cases)})
+
+    # -- HTTP ----------------------------------------------------------------------------------
+
+    def _send(self, row: dict) -> dict:
+        try:
+            data = self._request("POST", "api/responses", json=row)
+        except ServiceRefused as exc:
+            if exc.code == "already_answered":
+                raise AlreadyAnswered(str(exc)) from None
+            raise
+        confirmed = from_json(data["response"])
+        self._seen[confirmed["response_id"]] = confirmed
+        return data
+
+    def _request(self, method: str, path: str, *, retry_offline: bool = False, **kwargs) -> dict:
+        if self.offline and not retry_offline:
+            raise ServiceUnavailable(f"the class service at {self.url} did not answer a moment ago")
+        try:
+            reply = self._http.request(method, path, **kwargs)
+        except httpx.TransportError as exc:
+            self._offline_until = time.monotonic() + OFFLINE_SECONDS
+            raise ServiceUnavailable(f"the class service at {self.url} cannot be reached ({exc})") from None
+        try:
+            data = reply.json()
+        except ValueError:
+            data = {}
+        if reply.status_code >= 500:
+            self._offline_until = time.monotonic() + OFFLINE_SECONDS
+            raise ServiceUnavailable(f"the class service at {self.url} is not available "
+                                     f"(HTTP {reply.status_code}: {data.get('error', reply.reason_phrase)})")
+        self._offline_until = 0.0
+        if reply.status_code >= 400:
+            raise ServiceRefused(data.get("error") or f"HTTP {reply.status_code} from {self.url}",
+                                 reply.status_code, data.get("code"), data.get("fields"))
+        return data
+
+
+def _matches(row: dict, filters: dict) -> bool:
+    return all(value is None or row.get(name) == value for name, value in filters.items())
+
+
+def export_class(client: ServiceClient, cohort: str, out: Path | str) -> tuple[int, int]:
+    """Copy a cohort's answers from the service into a SQLite store; return (answers, newly added).
+
+    Only an instructor reads a whole cohort; anyone else is told so rather than given their own answers.
+    """
+    me = client.whoami()
+    if not me["instructor"]:
+        raise DualroleError(f"only members of the Hub group '{me['instructors_group']}' can export a class "
+                            f"(you are {me['user']})")
+    rows = client.responses(cohort=cohort)
+    store = Store(resolve_url(str(out)))
+    return len(rows), store.add_many([from_json(r) for r in rows])

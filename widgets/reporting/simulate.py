@@ -1,0 +1,202 @@
+"""A seeded simulator of synthetic cohorts, for demos, notebooks and tests.
+
+Everything it makes is labelled synthetic: cohort names start ``synthetic-``, learner ids start
+``synthetic-learner-`` and ``client`` is "simulator". The patterns are plausible, not real:
+novices lean permissive on gifts and social contact, answers improve from pre to post,
+confidence is only loosely tied to accuracy, and some learners revote after the reveal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from widgets.analysis.frame import SYNTHETIC_PREFIX
+from widgets.cases.library import Library, load_library
+from widgets.errors import DualroleError
+from widgets.store.schema import COLUMNS
+from widgets.vocab import RISK_LEVELS, STANCES
+
+# The committed sample is made with exactly these settings (see data/synthetic/README.md).
+SAMPLE_SETTINGS = {"learners": 48, "cohorts": 2, "seed": 20240901}
+SAMPLE_COMMAND = "dualrole simulate --learners 48 --cohorts 2 --seed 20240901 --out data/synthetic/responses.synthetic.csv"
+PERMISSIVE_MODULES = ("gifts", "social")
+START = datetime(2025, 1, 13, 9, 0, tzinfo=timezone.utc)
+_REASONS = (
+    "the second role could cloud my judgement",
+    "the client might feel unable to say no",
+    "a kind refusal protects the therapy",
+    "it seems harmless if it is discussed openly",
+    "refusing could feel like a rejection",
+    "I would want a colleague's view first",
+    "the power difference makes consent doubtful",
+    "small communities make some overlap unavoidable",
+)
+
+
+def cohort_name(k: int) -> str:
+    return f"{SYNTHETIC_PREFIX}cohort-{k + 1}"
+
+
+def simulate(learners: int = 48, cohorts: int = 2, seed: int = 0, *, library: Library | None = None,
+             revote_rate: float = 0.25, consent_rate: float = 0.8, progress=None) -> pd.DataFrame:
+    """Simulate ``learners`` learners in ``cohorts`` cohorts answering every case, pre and post.
+
+    Parameters
+    ----------
+    learners, cohorts : int
+        How many learners in all, spread evenly over the cohorts.
+    seed : int
+        The same seed and case library give the same rows, byte for byte.
+    library : Library, optional
+        The cases to answer (default: every valid case in the library).
+    revote_rate : float
+        The mean probability of a revote after the reveal, in the post phase.
+    consent_rate : float
+        The share of learners who consent to research use.
+    progress : callable, optional
+        Called with ``(done, total)`` after each case.
+
+    Returns
+    -------
+    DataFrame
+        The store's columns (``widgets.store.sql.COLUMNS``), one row per response.
+
+    Examples
+    --------
+    >>> rows = simulate(learners=12, cohorts=2, seed=1)
+    >>> rows["cohort"].str.startswith("synthetic-").all()
+    np.True_
+    >>> rows.equals(simulate(learners=12, cohorts=2, seed=1))
+    True
+    """
+    if learners < 1 or cohorts < 1 or cohorts > learners:
+        raise DualroleError("need at least one learner and one cohort, and no more cohorts than learners")
+    cases = list(library if library is not None else load_library())
+    if not cases:
+        raise DualroleError("the case library is empty: there is nothing to answer")
+    rng = np.random.default_rng(seed)
+    ids = np.array([f"{SYNTHETIC_PREFIX}learner-{i + 1:04d}" for i in range(learners)])
+    cohort_of = np.arange(learners) % cohorts
+    # Learner traits: ability, a permissive lean, a confidence trait only loosely tied to ability.
+    ability = rng.normal(0, 1, learners) + rng.normal(0, 0.3, cohorts)[cohort_of]
+    lean = rng.normal(0.8, 0.5, learners)
+    confident = 0.3 * ability + np.sqrt(1 - 0.09) * rng.normal(0, 1, learners)
+    cohort_bias = rng.normal(6, 4, cohorts)
+    gain = rng.normal(1.2, 0.5, learners)
+    revote_p = rng.beta(2, 2 / max(revote_rate, 1e-6) - 2, learners) if revote_rate > 0 else np.zeros(learners)
+    consent = rng.random(learners) < consent_rate
+    rows: list[dict] = []
+    for index, case in enumerate(cases):
+        difficulty = rng.normal(0, 0.6)
+        for phase in ("pre", "post"):
+            rows += _answers(rng, case, index, phase, ids, cohort_of, ability, lean, confident,
+                             cohort_bias, gain, revote_p, consent, difficulty)
+        if progress:
+            progress(index + 1, len(cases))
+    frame = pd.DataFrame(rows, columns=COLUMNS)
+    frame = frame.sort_values(["cohort", "learner", "submitted_at", "attempt"], kind="stable")
+    return frame.reset_index(drop=True)
+
+
+def _answers(rng, case, index, phase, ids, cohort_of, ability, lean, confident, cohort_bias, gain,
+             revote_p, consent, difficulty) -> list[dict]:
+    n = len(ids)
+    post = phase == "post"
+    answered = rng.random(n) < (0.9 if post else 0.95)
+    scores = np.array([case.score(o.id) for o in case.options])
+    permissive = np.array([STANCES.index(o.stance) / (len(STANCES) - 1) for o in case.options])
+    skill = 1.2 + 0.9 * ability - difficulty + (gain if post else 0)
+    pull = lean * (0.4 if post else 1.0) * (1.8 if case.module in PERMISSIVE_MODULES else 0.5)
+    utility = np.outer(skill, scores) + np.outer(pull, permissive)
+    choice = np.argmax(utility + rng.gumbel(0, 1, utility.shape), axis=1)
+    correct = np.isin([case.options[c].id for c in choice], case.preferred)
+    confidence = 55 + 8 * confident + cohort_bias[cohort_of] + 6 * correct + (5 if post else 0)
+    confidence = np.clip(np.round((confidence + rng.normal(0, 14, n)) / 5) * 5, 0, 100).astype(int)
+    day = START + timedelta(days=42 if post else 0)
+    minutes = rng.uniform(0, 90, n) + 4 * index
+    shifts = {f: rng.integers(-1, 2, n) - (lean > 1.0) * (not post) for f in ("expectations", "obligations", "power")}
+    revote = post & (rng.random(n) < revote_p)
+    switch_u = rng.random(n)
+    other_u = rng.integers(0, len(case.options), n)
+    reason_u = rng.integers(0, len(_REASONS), n)
+    id_bytes = rng.bytes(16 * n * 2)
+    rows = []
+    for i in np.flatnonzero(answered):
+        submitted = day + timedelta(days=7 * int(cohort_of[i]), seconds=round(60 * float(minutes[i])))
+        option = case.options[choice[i]]
+        base = {
+            "learner": ids[i], "cohort": cohort_name(int(cohort_of[i])), "case_id": case.id,
+            "case_version": case.case_version, "phase": phase, "client": "simulator",
+            "consent": bool(consent[i]), "started_at": submitted - timedelta(minutes=3),
+        }
+        for f, shift in shifts.items():
+            level = RISK_LEVELS.index(case.kitchener[f]["level"]) + int(shift[i])
+            base[f"kitchener_{f}"] = RISK_LEVELS[min(max(level, 0), len(RISK_LEVELS) - 1)]
+        rows.append(base | {
+            "response_id": str(uuid.UUID(bytes=id_bytes[32 * i:32 * i + 16], version=4)),
+            "option_id": option.id, "stance": option.stance, "confidence": int(confidence[i]),
+            "justification": f"[synthetic] I chose this because {_REASONS[reason_u[i]]}.",
+            "attempt": 1, "submitted_at": submitted,
+        })
+        if revote[i]:
+            second = _revote(case, option.id, correct[i], switch_u[i], int(other_u[i]))
+            rows.append(base | {
+                "response_id": str(uuid.UUID(bytes=id_bytes[32 * i + 16:32 * i + 32], version=4)),
+                "option_id": second.id, "stance": second.stance,
+                "confidence": int(min(100, confidence[i] + 5)),
+                "justification": "[synthetic] I changed my mind after the reveal.",
+                "attempt": 2, "submitted_at": submitted + timedelta(minutes=2),
+            })
+    return rows
+
+
+def _revote(case, first: str, was_correct: bool, u: float, other: int):
+    """Wrong first answers mostly move to the reference; right ones mostly stay."""
+    preferred = [o for o in case.options if o.id in case.preferred]
+    if not was_correct and u < 0.55:
+        return preferred[other % len(preferred)]
+    if was_correct and u < 0.12:
+        others = [o for o in case.options if o.id not in case.preferred]
+        return others[other % len(others)] if others else case.option(first)
+    return case.option(first)
+
+
+def write(frame: pd.DataFrame, out: Path | str) -> Path:
+    """Write simulated rows to a ``.csv`` or ``.parquet`` file (timestamps in ISO 8601, UTC)."""
+    out = Path(out)
+    if out.suffix.lower() not in (".csv", ".parquet"):
+        raise DualroleError(f"{out}: write a .csv or .parquet file")
+    out.parent.mkdir(parents=True, exist_ok=True)
+    if out.suffix.lower() == ".parquet":
+        frame.to_parquet(out, index=False)
+    else:
+        text = frame.copy()
+        for column in ("started_at", "submitted_at"):
+            text[column] = pd.to_datetime(text[column], utc=True).dt.strftime("%Y-%m-%dT%H:%M:%SZ")
+        text.to_csv(out, index=False, lineterminator="\n")
+    return out
+
+
+def into_store(frame: pd.DataFrame, store) -> int:
+    """Add simulated rows to a store; refuse a store that holds real (non-synthetic) responses."""
+    import sqlalchemy as sa
+
+    from widgets.store.schema import responses_table
+
+    with store.engine.connect() as conn:
+        real = conn.scalar(sa.select(sa.func.count()).select_from(responses_table)
+                           .where(~responses_table.c.cohort.startswith(SYNTHETIC_PREFIX)))
+    if real:
+        raise DualroleError(
+            f"this store holds {real} real response(s); simulate into a store of its own so "
+            "synthetic answers never mix with a class's"
+        )
+    added = store.add_many(frame.to_dict("records"))
+    for learner, consent in frame.groupby("learner")["consent"].first().items():
+        store.set_consent(learner, bool(consent))
+    return added

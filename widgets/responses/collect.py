@@ -1,0 +1,333 @@
+"""Collect a class: merge learner bundles into a cohort store, losing nothing and accepting nothing broken.
+
+Each bundle is one transaction. ``response_id`` is the key, so collecting twice adds nothing. A bad
+line goes to a quarantine file, named with its reason in ``report.csv`` beside it, and the good
+lines of the same bundle are still imported. An answer to a case file that has since been edited
+(its vignette or options changed, so its ``case_version`` differs) is quarantined too, unless ``allow_stale_cases`` is set.
+"""
+
+from __future__ import annotations
+
+import csv
+import functools
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from widgets.responses.contract import check_response
+from widgets.responses.bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
+from widgets.cases.library import Library, load_library
+from widgets.errors import StoreError, _display_path
+from widgets.store import Store, open_store
+from widgets.store.schema import responses_table
+
+QUARANTINE_DIR = "dualrole-quarantine"
+REPORT_NAME = "report.csv"
+BUNDLE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".zip")
+_ATTEMPT_KEY = ("learner", "cohort", "case_id", "phase", "attempt")
+
+
+@dataclass
+class Problem:
+    """One finding: a file, a line (None for the whole file) and the reason."""
+
+    path: Path
+    line: int | None
+    reason: str
+    name: str | None = None  # the path as the summary shows it (relative to the collected folder)
+
+    def __str__(self) -> str:
+        where = (self.name or _display_path(self.path)) + (f":{self.line}" if self.line else "")
+        return f"{where}: {self.reason}"
+
+
+@dataclass
+class FileResult:
+    """What collecting one bundle file did."""
+
+    path: Path
+    learner: str | None = None
+    name: str | None = None  # the path as the summary shows it (relative to the collected folder)
+    imported: int = 0
+    duplicates: int = 0
+    quarantined: int = 0
+    rejected: str | None = None  # why the whole file was refused
+    problems: list[Problem] = field(default_factory=list)
+    quarantine_file: Path | None = None
+
+
+@dataclass
+class CollectReport:
+    """The outcome of one collect run, file by file."""
+
+    files: list[FileResult]
+    quarantine_dir: Path
+    report_path: Path | None = None
+
+    @property
+    def imported(self) -> int:
+        """Responses added to the store."""
+        return sum(f.imported for f in self.files)
+
+    @property
+    def duplicates(self) -> int:
+        """Responses the store already held (or held twice in one bundle)."""
+        return sum(f.duplicates for f in self.files)
+
+    @property
+    def quarantined(self) -> int:
+        """Lines set aside in the quarantine folder."""
+        return sum(f.quarantined for f in self.files)
+
+    @property
+    def problems(self) -> list[Problem]:
+        """Every finding, file by file, in the order reported."""
+        return [p for f in self.files for p in f.problems]
+
+    def table(self) -> str:
+        """A plain-text summary: one row per file, then the totals."""
+        rows = [(f.name or _display_path(f.path), f.learner or "-", str(f.imported), str(f.duplicates),
+                 str(f.quarantined), "rejected" if f.rejected else ("see report" if f.problems else ""))
+                for f in self.files]
+        head = ("file", "learner", "imported", "duplicates", "quarantined", "note")
+        total = ("total", f"{len(self.files)} file(s)", str(self.imported), str(self.duplicates),
+                 str(self.quarantined), f"{len(self.problems)} problem(s)" if self.problems else "")
+        widths = [max(len(r[i]) for r in [head, *rows, total]) for i in range(len(head))]
+
+        def fmt(r):
+            return "  ".join(c.rjust(w) if 2 <= i <= 4 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+
+        rule = "  ".join("-" * w for w in widths)
+        return "\n".join([fmt(head), rule, *map(fmt, rows), rule, fmt(total)])
+
+
+def bundle_paths(paths: Iterable[Path | str], exclude: Path | str | None = None) -> list[Path]:
+    """The bundle files named by ``paths``: files as given, folders searched recursively.
+
+    In a folder, files ending in .jsonl, .ndjson, .json, .txt or .zip are taken (a zip is reported,
+    not opened); hidden files and the ``exclude`` folder (the quarantine) are skipped.
+    """
+    skip = Path(exclude).resolve() if exclude else None
+    found: list[Path] = []
+    for p in map(Path, paths):
+        if not p.is_dir():
+            found.append(p)
+            continue
+        for f in sorted(p.rglob("*")):
+            rel = f.relative_to(p).parts
+            if (f.is_file() and f.suffix.lower() in BUNDLE_SUFFIXES and not any(s.startswith(".") for s in rel)
+                    and not (skip and skip in f.resolve().parents)):
+                found.append(f)
+    return list(dict.fromkeys(found))
+
+
+def collect(paths: Iterable[Path | str], store: Store | str, quarantine_dir: Path | str = QUARANTINE_DIR, *,
+            allow_stale_cases: bool = False, max_bytes: int = MAX_BUNDLE_BYTES, library: Library | None = None,
+            on_file: Callable[[FileResult], None] | None = None) -> CollectReport:
+    """Merge bundle files (or folders of them) into ``store``; return what happened, file by file.
+
+    Idempotent: a response already in the store counts as a duplicate. Problems never raise: they
+    are quarantined and reported. A store that fails part-way raises :class:`StoreError` (with the
+    report so far as ``.report``); every bundle before it is in, and none is half in.
+
+    Example::
+
+        >>> report = collect(["downloads/"], "sqlite:///class.sqlite")   # doctest: +SKIP
+        >>> report.imported, report.duplicates, report.quarantined        # doctest: +SKIP
+        (412, 0, 3)
+    """
+    store = open_store(store) if isinstance(store, str) else store
+    quarantine_dir = Path(quarantine_dir)
+    files = bundle_paths(paths, exclude=quarantine_dir)
+    library = library or load_library()
+    checker = functools.partial(_check_line, library=library, allow_stale=allow_stale_cases)
+    report = CollectReport([], quarantine_dir)
+    outputs = Quarantine(quarantine_dir)
+    root = _common_folder(files)
+    for path in files:
+        try:
+            result, bad, whole = _collect_file(path, store, checker, max_bytes)
+        except StoreError as exc:
+            done = sum(1 for f in report.files if f.imported or f.duplicates)
+            error = StoreError(f"the store failed while collecting {_display_path(path)}: {exc}. "
+                               f"The {len(report.files)} file(s) before it were collected ({done} with answers) "
+                               "and none is half in: run collect again to finish (it skips what is in).")
+            report.report_path = outputs.write_report(report.files)
+            error.report = report
+            raise error from exc
+        result.name = _short_name(path, root)
+        for problem in result.problems:
+            problem.name = result.name
+        outputs.set_aside(result, bad, whole)
+        report.files.append(result)
+        if on_file:
+            on_file(result)
+    report.report_path = outputs.write_report(report.files)
+    return report
+
+
+def _common_folder(files: list[Path]) -> Path | None:
+    try:
+        return Path(os.path.commonpath([f.resolve().parent for f in files])) if files else None
+    except ValueError:  # different drives on Windows
+        return None
+
+
+def _short_name(path: Path, root: Path | None) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix() if root else _display_path(path)
+    except ValueError:
+        return _display_path(path)
+
+
+def _collect_file(path: Path, store: Store, checker: Callable, max_bytes: int):
+    read = read_bundle(path, max_bytes)
+    result = FileResult(path, learner=read.learner)
+    if read.rejected:
+        result.rejected = read.rejected
+        result.problems.append(Problem(path, None, read.rejected))
+        whole = path.is_file() and 0 < path.stat().st_size <= max_bytes
+        return result, [], whole
+    bad: list[tuple[BundleLine, str]] = []
+    good: list[tuple[BundleLine, dict]] = []
+    by_id: dict[str, BundleLine] = {}
+    by_attempt: dict[tuple, int] = {}
+    for line in read.lines:
+        reason, row = (line.problem, None) if line.problem else checker(line.data, read.learner)
+        if row is not None:
+            first = by_id.get(row["response_id"])
+            key = tuple(row[k] for k in _ATTEMPT_KEY)
+            if first is not None and first.raw == line.raw:
+                result.duplicates += 1
+                continue
+            if first is not None:
+                reason = f"response_id {row['response_id']} is already used on line {first.number} with different content"
+            elif key in by_attempt:
+                reason = (f"a second answer to the same attempt: line {by_attempt[key]} already holds attempt "
+                          f"{row['attempt']} of case '{row['case_id']}' ({row['phase']}, cohort '{row['cohort']}')")
+        if reason:
+            bad.append((line, reason))
+            continue
+        by_id[row["response_id"]], by_attempt[key] = line, line.number
+        good.append((line, row))
+    result.problems += [Problem(path, None, note) for note in read.notes]
+    for attempt in (1, 2):  # a concurrent collect of the same learner may win a race: retry once
+        try:
+            conflicts = _import(store, good, result)
+            break
+        except IntegrityError as exc:
+            if attempt == 2:
+                raise StoreError(f"could not import {_display_path(path)}: {exc.orig}") from exc
+    bad += conflicts
+    bad.sort(key=lambda item: item[0].number)
+    result.problems += [Problem(path, line.number, reason) for line, reason in bad]
+    result.quarantined = len(bad)
+    return result, bad, False
+
+
+
+def _check_line(data: object, learner: str, *, library: Library, allow_stale: bool) -> tuple[str | None, dict | None]:
+    """``(None, row)`` for a good line, ``(reason, None)`` for a bad one, by the response contract."""
+    if isinstance(data, dict) and "learner" in data and data["learner"] != learner:
+        return (f"learner '{data['learner']}' is not the bundle's learner '{learner}' (line 1): "
+                "a bundle holds one learner's answers"), None
+    response, problems = check_response(data, learner=learner, library=library, allow_stale=allow_stale)
+    if problems:
+        parts = [f"field '{name}': {reason}" for name, reason in problems.items()]
+        more = f"; and {len(parts) - 3} more" if len(parts) > 3 else ""
+        return "; ".join(parts[:3]) + more, None
+    return None, response.row()
+
+
+def _import(store: Store, good: list[tuple[BundleLine, dict]], result: FileResult):
+    """Insert one bundle's good rows in one transaction; return lines that clash with the store."""
+    result.imported = 0
+    duplicates_before = result.duplicates
+    conflicts: list[tuple[BundleLine, str]] = []
+    if not good:
+        return conflicts
+    try:
+        with store.transaction() as conn:
+            existing = store.existing_ids([row["response_id"] for _, row in good], conn)
+            learners = sorted({row["learner"] for _, row in good})
+            t = responses_table
+            taken = {tuple(r[1:]): r[0] for r in conn.execute(
+                sa.select(t.c.response_id, *(t.c[k] for k in _ATTEMPT_KEY)).where(t.c.learner.in_(learners)))}
+            fresh = []
+            for line, row in good:
+                key = tuple(row[k] for k in _ATTEMPT_KEY)
+                if row["response_id"] in existing:
+                    result.duplicates += 1
+                elif key in taken:
+                    conflicts.append((line, f"conflicts with an answer already in the store (response_id {taken[key]}): "
+                                            f"same learner, cohort, case, phase and attempt {row['attempt']}"))
+                else:
+                    fresh.append(row)
+            added = store.add_many(fresh, conn)
+    except IntegrityError:
+        result.duplicates = duplicates_before
+        raise
+    result.imported = added
+    result.duplicates += len(fresh) - added  # written by a concurrent collect meanwhile
+    return conflicts
+
+
+class Quarantine:
+    """Writes bad lines, each file's set-aside copy, and the report; replaces the previous run's."""
+
+    def __init__(self, folder: Path):
+        self.folder = folder
+        self.used: set[str] = set()
+        self._clear_previous()
+
+    def _clear_previous(self) -> None:
+        report = self.folder / REPORT_NAME
+        try:
+            with report.open(newline="", encoding="utf-8") as stream:
+                previous = {row.get("quarantine_file") for row in csv.DictReader(stream)}
+        except (OSError, csv.Error, UnicodeDecodeError):
+            return
+        for name in filter(None, previous):
+            target = self.folder / Path(name).name  # only ever inside the quarantine folder
+            target.unlink(missing_ok=True)
+        report.unlink(missing_ok=True)
+
+    def _name(self, path: Path) -> Path:
+        stem, suffix = path.stem or path.name, path.suffix or ".jsonl"
+        name, n = f"{stem}.quarantined{suffix}", 1
+        while name in self.used or name == REPORT_NAME:
+            n += 1
+            name = f"{stem}.quarantined-{n}{suffix}"
+        self.used.add(name)
+        return self.folder / name
+
+    def set_aside(self, result: FileResult, bad: list[tuple[BundleLine, str]], whole: bool) -> None:
+        if not bad and not whole:
+            return
+        self.folder.mkdir(parents=True, exist_ok=True)
+        target = self._name(result.path)
+        if whole:
+            with result.path.open("rb") as src, target.open("wb") as out:
+                for chunk in iter(lambda: src.read(1 << 20), b""):
+                    out.write(chunk)
+        else:
+            target.write_bytes(b"".join(line.raw + b"\n" for line, _ in bad))
+        result.quarantine_file = target
+
+    def write_report(self, files: list[FileResult]) -> Path | None:
+        problems = [(f, p) for f in files for p in f.problems]
+        if not problems:
+            return None
+        self.folder.mkdir(parents=True, exist_ok=True)
+        report = self.folder / REPORT_NAME
+        with report.open("w", newline="", encoding="utf-8") as stream:
+            writer = csv.writer(stream)
+            writer.writerow(["file", "line", "reason", "quarantine_file"])
+            for f, p in problems:
+                quarantined = f.quarantine_file.name if f.quarantine_file and (p.line or f.rejected) else ""
+                writer.writerow([_display_path(p.path), p.line or "", p.reason, quarantined])
+        return report

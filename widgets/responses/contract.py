@@ -1,0 +1,226 @@
+"""The response contract: what makes a response valid, stated once.
+
+A response arrives as a dict: from a learner's kernel when they commit, as the JSON body a card
+sends to the class service, or as a line of a bundle that ``collect`` reads. All three call
+:func:`check_response`, which checks it against ``data/schema/response.schema.json`` (where every
+limit lives) and then against the case library, and returns a typed :class:`Response` or a map
+naming every bad field. The same body gets the same verdict wherever it arrives.
+
+Who the learner is comes from the caller, never from the body: the kernel knows its learner, the
+service the user the Hub authenticated, ``collect`` the learner of the bundle. The stance comes from
+the case; a body may repeat it, but not contradict it.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timedelta, timezone
+from functools import lru_cache
+from typing import Mapping
+from uuid import uuid4
+
+from widgets.cases.library import Library, load_library
+from widgets.errors import DualroleError
+from widgets.paths import data_dir
+from widgets.responses.codec import as_utc, parse_timestamp, to_json
+
+# A clock a little ahead is tolerated; a submission further in the future is a mistake.
+CLOCK_SKEW = timedelta(minutes=5)
+
+# Fields a body may leave out, and what they then mean. Everything else the schema requires.
+DEFAULTS: dict[str, object] = {
+    "kitchener_expectations": None,
+    "kitchener_obligations": None,
+    "kitchener_power": None,
+    "started_at": None,
+    "consent": False,
+    "client": "script",
+}
+
+
+def utcnow() -> datetime:
+    """Now, timezone-aware in UTC."""
+    return datetime.now(timezone.utc)
+
+
+@dataclass
+class Response:
+    """One committed answer: the row the store keeps, and what bundles and the service carry."""
+
+    learner: str
+    cohort: str
+    case_id: str
+    case_version: str
+    option_id: str
+    stance: str
+    confidence: int
+    justification: str
+    attempt: int = 1
+    phase: str = "practice"
+    kitchener_expectations: str | None = None
+    kitchener_obligations: str | None = None
+    kitchener_power: str | None = None
+    started_at: datetime | None = None
+    submitted_at: datetime = field(default_factory=utcnow)
+    client: str = "lab"
+    consent: bool = False
+    response_id: str = field(default_factory=lambda: str(uuid4()))
+
+    def row(self) -> dict:
+        """The response as a store row: field name to value."""
+        return asdict(self)
+
+    def to_json(self) -> dict:
+        """The response as a JSON object (timestamps in ISO 8601)."""
+        return to_json(self.row())
+
+
+FIELDS: tuple[str, ...] = tuple(Response.__dataclass_fields__)
+
+
+class InvalidResponse(DualroleError):
+    """A response with one or more bad fields; ``fields`` maps each field to what is wrong with it."""
+
+    def __init__(self, fields: dict[str, str]):
+        self.fields = fields
+        super().__init__("; ".join(f"{name}: {reason}" for name, reason in fields.items()))
+
+
+@lru_cache(maxsize=1)
+def response_schema() -> dict:
+    """The JSON Schema of one response (``data/schema/response.schema.json``)."""
+    return json.loads((data_dir() / "schema" / "response.schema.json").read_text(encoding="utf-8"))
+
+
+@lru_cache(maxsize=1)
+def _validator():
+    import jsonschema  # slow to import: loaded with the first response checked
+
+    return jsonschema.Draft202012Validator(response_schema())
+
+
+def check_response(body: object, *, learner: str, cohort: str | None = None, library: Library | None = None,
+                   allow_stale: bool = False, now: datetime | None = None) -> tuple[Response | None, dict[str, str]]:
+    """Check one response; return ``(response, {})``, or ``(None, problems)`` naming every bad field.
+
+    Parameters
+    ----------
+    body : dict
+        The response's fields, timestamps as ISO 8601 text.
+    learner : str
+        Who answered, as the caller knows it; it replaces whatever the body says.
+    cohort : str, optional
+        A cohort fixed by the caller (a class service for one class); otherwise the body's.
+    library : Library, optional
+        The cases to check against (default: the current case library).
+    allow_stale : bool
+        Accept an answer to an earlier version of a case (``collect --allow-stale-cases``).
+    now : datetime, optional
+        The time to compare ``submitted_at`` with (default: now).
+
+    Examples
+    --------
+    >>> from widgets.cases import load_case
+    >>> case = load_case("cosmetics")
+    >>> body = {"response_id": "0f8fad5b-d9cb-469f-a165-70867728950e", "cohort": "psy501",
+    ...         "case_id": "cosmetics", "case_version": case.case_version, "option_id": "decline_only",
+    ...         "confidence": 70, "justification": "ok", "attempt": 3, "phase": "practice",
+    ...         "submitted_at": "2025-03-01T09:30:00+00:00"}
+    >>> response, problems = check_response(body, learner="ana")
+    >>> sorted(problems)
+    ['attempt', 'justification']
+    """
+    if not isinstance(body, Mapping):
+        return None, {"(body)": "expected a JSON object with the response's fields"}
+    data = {**DEFAULTS, **{k: v for k, v in body.items() if k != "learner"}, "learner": learner}
+    if cohort is not None:
+        data["cohort"] = cohort
+    if isinstance(data.get("justification"), str):
+        data["justification"] = data["justification"].strip()
+    library = library if library is not None else load_library()
+    case = library.get(data.get("case_id")) if isinstance(data.get("case_id"), str) else None
+    if "stance" not in data and case is not None and data.get("option_id") in case.option_ids:
+        data["stance"] = case.option(data["option_id"]).stance
+
+    problems = _schema_problems(data)
+    if "case_id" not in problems:
+        for name, reason in _case_problems(data, library, allow_stale).items():
+            problems.setdefault(name, reason)
+    if "stance" not in body and "option_id" in problems:
+        problems.pop("stance", None)  # it follows from the option: name the option, not the stance
+    for name in ("started_at", "submitted_at"):
+        if name not in problems and isinstance(data.get(name), str):
+            try:
+                data[name] = parse_timestamp(data[name])
+            except ValueError:
+                problems[name] = f"{data[name]!r} is not a real date and time"
+    submitted = data.get("submitted_at")
+    if "submitted_at" not in problems and isinstance(submitted, datetime):
+        if submitted > (now or utcnow()) + CLOCK_SKEW:
+            problems["submitted_at"] = "is in the future: check the computer's clock"
+    if problems:
+        return None, dict(sorted(problems.items()))
+    return Response(**{name: data[name] for name in FIELDS}), {}
+
+
+def parse_response(body: object, **kwargs) -> Response:
+    """:func:`check_response`, raising :class:`InvalidResponse` when any field is bad."""
+    response, problems = check_response(body, **kwargs)
+    if problems:
+        raise InvalidResponse(problems)
+    return response
+
+
+def _schema_problems(data: dict) -> dict[str, str]:
+    problems: dict[str, str] = {}
+    for error in _validator().iter_errors(data):
+        if error.validator == "required":
+            for name in error.validator_value:
+                if name not in error.instance:
+                    problems.setdefault(name, "required")
+        elif error.validator == "additionalProperties":
+            for name in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
+                problems.setdefault(name, "unknown field (from a newer dualrole? upgrade dualrole)")
+        else:
+            name = ".".join(str(p) for p in error.absolute_path) or "(body)"
+            problems.setdefault(name, _reason(error))
+    return problems
+
+
+def _reason(error) -> str:
+    """A schema error in a learner's or instructor's words, from the field's own description."""
+    described = error.schema.get("description")
+    if error.validator == "maxLength":
+        return f"longer than {error.validator_value} characters"
+    if error.validator == "minLength" and error.validator_value > 1:
+        return f"shorter than {error.validator_value} characters: expected {described}"
+    if error.validator == "minLength":
+        return "must not be empty"
+    if described:
+        return f"expected {described}"
+    if error.validator == "enum":
+        return "expected one of: " + ", ".join("null" if v is None else str(v) for v in error.validator_value)
+    return error.message
+
+
+def _case_problems(data: dict, library: Library, allow_stale: bool) -> dict[str, str]:
+    case_id = data["case_id"]
+    if case_id not in library:
+        hint = ("its case file has errors (run 'dualrole validate')" if library.is_broken(case_id)
+                else "is the instructor's case folder in DUALROLE_CASES?")
+        return {"case_id": f"no case '{case_id}' in the case library ({hint})"}
+    case = library[case_id]
+    problems = {}
+    option_id = data.get("option_id")
+    if isinstance(option_id, str) and option_id not in case.option_ids:
+        problems["option_id"] = f"not an option of case '{case_id}' ({', '.join(case.option_ids)})"
+    elif isinstance(option_id, str) and data.get("stance") != case.option(option_id).stance:
+        problems["stance"] = (f"'{data.get('stance')}' does not match option '{option_id}' "
+                              f"(its stance is '{case.option(option_id).stance}')")
+    version = data.get("case_version")
+    if isinstance(version, str) and version not in case.current_versions and not allow_stale:
+        problems["case_version"] = (f"'{version}' is not case '{case_id}' as it is now ('{case.case_version}'): "
+                                    "the vignette or options changed after this answer "
+                                    "(collect --allow-stale-cases imports such answers)")
+    return problems

@@ -1,0 +1,135 @@
+"""Store URLs and the SQLAlchemy engine behind a store: SQLite set up for safe concurrent use, or
+PostgreSQL through psycopg 3."""
+
+from __future__ import annotations
+
+import os
+import random
+import sqlite3
+import time
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError
+
+from widgets.errors import StoreError
+from widgets.paths import home
+
+# How long a kernel waits for another one's lock on a SQLite store before it gives up.
+SQLITE_WAIT_SECONDS = 30
+
+
+def default_url() -> str:
+    """``DUALROLE_STORE`` (a SQLAlchemy URL or a file path), else ``responses.sqlite`` in the data folder."""
+    configured = os.environ.get("DUALROLE_STORE", "").strip()
+    if configured:
+        return resolve_url(configured)
+    return f"sqlite:///{home() / 'responses.sqlite'}"
+
+
+def resolve_url(value: str) -> str:
+    """A store URL from what a user typed: a SQLAlchemy URL, or a path to a SQLite file.
+
+    ``postgresql://`` and ``postgres://`` mean the psycopg 3 driver, the one dualrole installs.
+
+    Examples
+    --------
+    >>> resolve_url("postgres://teacher@db/class")
+    'postgresql+psycopg://teacher@db/class'
+    """
+    value = value.strip()
+    if "://" not in value:
+        return f"sqlite:///{Path(value).expanduser().resolve()}"
+    scheme, rest = value.split("://", 1)
+    if scheme in ("postgresql", "postgres"):
+        return f"postgresql+psycopg://{rest}"
+    return value
+
+
+def describe_url(url: str) -> str:
+    """A URL fit to show a user: the password is masked."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)
+
+
+def reason(exc: DBAPIError) -> str:
+    """The driver's own message, first line only (no SQL, no parameters)."""
+    return str(exc.orig).strip().splitlines()[0] if exc.orig is not None else str(exc)
+
+
+def insert_for(dialect: str):
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:
+        raise StoreError(f"dualrole stores responses in SQLite or PostgreSQL, not {dialect}")
+    return insert
+
+
+def enter_wal(cursor, wait: float = SQLITE_WAIT_SECONDS) -> None:
+    """Put a SQLite file in WAL mode, waiting out other kernels that are doing the same.
+
+    Switching a new file to WAL needs an exclusive lock. When several kernels open the same new
+    store at once, SQLite answers "database is locked" at once instead of calling the busy handler
+    (waiting could deadlock), so the switch is retried, with jitter, until ``wait`` runs out.
+    Once the file is in WAL mode (it stays so) the pragma takes no exclusive lock and passes first time.
+    """
+    deadline = time.monotonic() + wait
+    pause = 0.005
+    while True:
+        try:
+            cursor.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() + pause > deadline:
+                raise
+        time.sleep(pause * random.uniform(0.5, 1.5))
+        pause = min(pause * 2, 0.25)
+
+
+def make_engine(url: str) -> sa.Engine:
+    """The engine for a store URL; SQLite files get WAL, a busy timeout and explicit transactions."""
+    try:
+        parsed = sa.engine.make_url(url)
+    except sa.exc.ArgumentError:
+        raise StoreError(f"'{url}' is not a store URL: use a file path, sqlite:///path/to/file.sqlite "
+                         "or postgresql+psycopg://user@host/database") from None
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        if parsed.database and parsed.database != ":memory:":
+            try:
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreError(f"cannot open the response store {describe_url(url)}: cannot create "
+                                 f"its folder ({exc.strerror}: {exc.filename})") from None
+        engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_WAIT_SECONDS})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            # The busy timeout makes concurrent writers wait; WAL lets readers and one writer work at
+            # once; FULL sync makes a commit survive a power cut, so "saved" in the card is true.
+            dbapi_conn.isolation_level = None  # we issue BEGIN ourselves (below): real transactions
+            cur = dbapi_conn.cursor()
+            cur.execute(f"PRAGMA busy_timeout={SQLITE_WAIT_SECONDS * 1000}")
+            enter_wal(cur)
+            cur.execute("PRAGMA synchronous=FULL")
+            cur.close()
+
+        @sa.event.listens_for(engine, "begin")
+        def _begin(conn):
+            # pysqlite would otherwise run DDL outside any transaction and begin lazily at the first
+            # write; an explicit BEGIN makes one bundle, or one schema creation, all-or-nothing.
+            mode = conn.get_execution_options().get("sqlite_begin", "DEFERRED")
+            conn.exec_driver_sql(f"BEGIN {mode}")
+
+        return engine
+    if backend != "postgresql":
+        raise StoreError(f"dualrole stores responses in SQLite or PostgreSQL, not '{backend}' ({describe_url(url)})")
+    if parsed.get_driver_name() != "psycopg":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    try:
+        return sa.create_engine(parsed, pool_pre_ping=True, connect_args={"connect_timeout": 10})
+    except ModuleNotFoundError:
+        raise StoreError("a PostgreSQL store needs the psycopg driver: pip install 'dualrole[postgres]'") from None
+
+

@@ -1,0 +1,89 @@
+"""The store's tables, shared by every backend; a row holds one :class:`~widgets.responses.contract.Response`.
+
+Defined with SQLAlchemy Core so that SQLite and PostgreSQL get the same schema; the store
+(:mod:`widgets.store.sql`) creates, migrates and writes them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+metadata = sa.MetaData()
+
+
+class UTCDateTime(sa.TypeDecorator):
+    """A UTC timestamp, timezone-aware in Python on every backend.
+
+    PostgreSQL keeps the offset; SQLite has no timezone type, so the UTC wall time is stored and
+    the UTC offset put back on reading. A naive value written by a caller is taken to be UTC.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        """To UTC; naive UTC wall time for SQLite."""
+        if value is None:
+            return None
+        value = value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        """Always timezone-aware, in UTC."""
+        if value is None:
+            return None
+        return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
+
+
+responses_table = sa.Table(
+    "responses",
+    metadata,
+    sa.Column("response_id", sa.String(36), primary_key=True),
+    sa.Column("learner", sa.String(200), nullable=False, index=True),
+    sa.Column("cohort", sa.String(200), nullable=False, index=True),
+    sa.Column("case_id", sa.String(60), nullable=False, index=True),
+    sa.Column("case_version", sa.String(64), nullable=False),
+    sa.Column("option_id", sa.String(60), nullable=False),
+    sa.Column("stance", sa.String(40), nullable=False),
+    sa.Column("confidence", sa.Integer, nullable=False),
+    sa.Column("kitchener_expectations", sa.String(10)),
+    sa.Column("kitchener_obligations", sa.String(10)),
+    sa.Column("kitchener_power", sa.String(10)),
+    sa.Column("justification", sa.Text, nullable=False),
+    sa.Column("attempt", sa.Integer, nullable=False),
+    sa.Column("phase", sa.String(10), nullable=False),
+    sa.Column("started_at", UTCDateTime()),
+    sa.Column("submitted_at", UTCDateTime(), nullable=False),
+    sa.Column("client", sa.String(20), nullable=False),
+    sa.Column("consent", sa.Boolean, nullable=False, default=False),
+    # One row per learner, case, phase and attempt: a double click can never write two answers.
+    sa.UniqueConstraint("learner", "cohort", "case_id", "phase", "attempt", name="one_answer_per_attempt"),
+    sa.CheckConstraint("confidence BETWEEN 0 AND 100", name="confidence_range"),
+    sa.CheckConstraint("attempt IN (1, 2)", name="attempt_one_or_two"),
+    # The reveal's cohort count (cohort_answers) reads one case, cohort and phase: without this
+    # index SQLite walks every answer to the case in every cohort, 80 ms at a million responses
+    # (issue 8); with it, the learners and attempts come from the index alone.
+    sa.Index("ix_responses_cohort_answers", "case_id", "cohort", "phase", "learner", "attempt"),
+)
+# Indexes added after stores were first made. They change no data, so they need no schema version
+# (an older dualrole still opens the store); each open creates any that are missing.
+LATER_INDEXES = ("ix_responses_cohort_answers",)
+
+consents_table = sa.Table(
+    "consents",
+    metadata,
+    sa.Column("learner", sa.String(200), nullable=False, index=True),
+    sa.Column("consent", sa.Boolean, nullable=False),
+    sa.Column("recorded_at", UTCDateTime(), nullable=False),
+)
+
+meta_table = sa.Table(
+    "dualrole_meta",
+    metadata,
+    sa.Column("key", sa.String(40), primary_key=True),
+    sa.Column("value", sa.String(200), nullable=False),
+)
+
+COLUMNS = [c.name for c in responses_table.columns]

@@ -1,0 +1,237 @@
+"""The append-only response store, on SQLAlchemy 2 Core.
+
+An embedded SQLite file in the learner's data folder by default; any SQLAlchemy URL (PostgreSQL for
+a shared class store) through ``DUALROLE_STORE``. A change of mind is a new row, never an update.
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from widgets.store.engine import default_url, describe_url, insert_for, make_engine, reason, resolve_url
+from widgets.errors import AlreadyAnswered, StoreError
+from widgets.responses.disclosure import CohortCounts
+from widgets.store.schema import COLUMNS, LATER_INDEXES, consents_table, meta_table, metadata, responses_table
+from widgets.responses.contract import Response, utcnow
+
+SCHEMA_VERSION = 1
+
+
+class Store:
+    """A response store at one URL, opened on this machine: a :class:`~widgets.store.protocol.ResponseStore`.
+
+    Open with :func:`open_store`.
+    """
+
+    follows_class = False
+
+    def __init__(self, url: str):
+        self.url = url
+        self.engine = make_engine(url)
+        # Writes take SQLite's write lock when they begin (BEGIN IMMEDIATE), so a transaction that
+        # reads before it writes waits its turn instead of failing with "database is locked".
+        self._writer = self.engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._ensure_schema()
+
+    @property
+    def backend(self) -> str:
+        """'sqlite' or 'postgresql'."""
+        return self.engine.dialect.name
+
+    # -- writing -------------------------------------------------------------------------------
+
+    @contextmanager
+    def transaction(self):
+        """A write transaction: everything done on the yielded connection commits together or not at all.
+
+        Example::
+
+            >>> with store.transaction() as conn:        # doctest: +SKIP
+            ...     store.add_many(rows, conn)
+        """
+        try:
+            with self._writer.begin() as conn:
+                yield conn
+        except (IntegrityError, AlreadyAnswered):
+            raise
+        except DBAPIError as exc:
+            raise StoreError(f"could not write to {describe_url(self.url)}: {reason(exc)}") from exc
+
+    def add(self, response: Response) -> Response:
+        """Commit one response durably; raise :class:`AlreadyAnswered` if that attempt exists."""
+        try:
+            with self.transaction() as conn:
+                conn.execute(responses_table.insert(), response.row())
+        except IntegrityError as exc:
+            raise AlreadyAnswered(
+                f"attempt {response.attempt} at case '{response.case_id}' ({response.phase}) is already recorded"
+            ) from exc
+        return response
+
+    def add_many(self, rows: Iterable[dict], conn=None) -> int:
+        """Insert rows in one transaction (used by collect); duplicates of ``response_id`` are skipped.
+
+        Returns how many rows were new. Safe against a concurrent import of the same rows: the
+        insert itself skips a ``response_id`` that is already there (``ON CONFLICT DO NOTHING``).
+        """
+        rows = list(rows)
+        if not rows:
+            return 0
+        if conn is None:
+            with self.transaction() as c:
+                return self.add_many(rows, c)
+        insert = insert_for(conn.dialect.name)
+        added = 0
+        for start in range(0, len(rows), 500):
+            stmt = insert(responses_table).on_conflict_do_nothing(index_elements=["response_id"])
+            result = conn.execute(stmt.returning(responses_table.c.response_id), rows[start:start + 500])
+            added += len(result.all())
+        return added
+
+    def existing_ids(self, response_ids: Iterable[str], conn=None) -> set[str]:
+        """The ones among ``response_ids`` that the store already holds."""
+        ids = list(dict.fromkeys(response_ids))
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.existing_ids(ids, c)
+        found: set[str] = set()
+        for start in range(0, len(ids), 500):
+            found |= set(conn.scalars(sa.select(responses_table.c.response_id)
+                                      .where(responses_table.c.response_id.in_(ids[start:start + 500]))))
+        return found
+
+    def set_consent(self, learner: str, consent: bool) -> None:
+        """Record a research-consent choice; the latest one wins in research exports."""
+        with self.transaction() as conn:
+            conn.execute(consents_table.insert(), {"learner": learner, "consent": bool(consent), "recorded_at": utcnow()})
+
+    def consent(self, learner: str) -> bool:
+        """The learner's latest consent choice (False when never given)."""
+        with self.engine.connect() as conn:
+            row = conn.execute(
+                sa.select(consents_table.c.consent).where(consents_table.c.learner == learner)
+                .order_by(consents_table.c.recorded_at.desc()).limit(1)
+            ).first()
+        return bool(row[0]) if row else False
+
+    def erase_learner(self, learner: str) -> int:
+        """Delete every response and consent record of one learner; return how many responses went."""
+        with self.transaction() as conn:
+            n = conn.execute(responses_table.delete().where(responses_table.c.learner == learner)).rowcount
+            conn.execute(consents_table.delete().where(consents_table.c.learner == learner))
+        return n
+
+    # -- reading -------------------------------------------------------------------------------
+
+    def responses(self, learner: str | None = None, case_id: str | None = None,
+                  cohort: str | None = None, phase: str | None = None) -> list[dict]:
+        """Rows as dicts, oldest first, filtered by any of the arguments."""
+        q = sa.select(responses_table)
+        for name, value in (("learner", learner), ("case_id", case_id), ("cohort", cohort), ("phase", phase)):
+            if value is not None:
+                q = q.where(responses_table.c[name] == value)
+        q = q.order_by(responses_table.c.submitted_at, responses_table.c.attempt)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def cohort_answers(self, case_id: str, cohort: str, phase: str) -> CohortCounts:
+        """Each learner's latest answer to a case in a cohort and phase, counted by option id."""
+        latest = (
+            sa.select(responses_table.c.learner, sa.func.max(responses_table.c.attempt).label("attempt"))
+            .where(responses_table.c.case_id == case_id, responses_table.c.cohort == cohort,
+                   responses_table.c.phase == phase)
+            .group_by(responses_table.c.learner).subquery()
+        )
+        r = responses_table
+        q = (
+            sa.select(r.c.option_id, sa.func.count().label("n"))
+            .join(latest, sa.and_(r.c.learner == latest.c.learner, r.c.attempt == latest.c.attempt))
+            .where(r.c.case_id == case_id, r.c.cohort == cohort, r.c.phase == phase)
+            .group_by(r.c.option_id)
+        )
+        with self.engine.connect() as conn:
+            counts = {row.option_id: row.n for row in conn.execute(q)}
+        return CohortCounts(counts, total=sum(counts.values()))
+
+    def count(self) -> int:
+        with self.engine.connect() as conn:
+            return conn.scalar(sa.select(sa.func.count()).select_from(responses_table))
+
+    def schema_version(self) -> int:
+        with self.engine.connect() as conn:
+            return int(conn.scalar(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version")))
+
+    # -- schema --------------------------------------------------------------------------------
+
+    def _ensure_schema(self) -> None:
+        try:
+            with self._writer.begin() as conn:
+                if conn.dialect.name == "postgresql":
+                    # Many kernels may open a new class database at the same moment: one creates the
+                    # tables while the others wait here, then find them made (DDL is transactional).
+                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+                tables = set(sa.inspect(conn).get_table_names())
+                if "dualrole_meta" not in tables:
+                    if "responses" in tables:
+                        raise StoreError(
+                            f"{describe_url(self.url)} has a 'responses' table but no dualrole version "
+                            "record: it was not made by dualrole, so it is left untouched"
+                        )
+                    metadata.create_all(conn)
+                    conn.execute(meta_table.insert(), {"key": "schema_version", "value": str(SCHEMA_VERSION)})
+                    return
+                found = _read_version(conn)
+                if found is None:
+                    raise StoreError(f"{describe_url(self.url)} has a dualrole_meta table without a schema "
+                                     "version: it is damaged or not dualrole's, so it is left untouched")
+                if found > SCHEMA_VERSION:
+                    raise StoreError(
+                        f"{describe_url(self.url)} was written by a newer dualrole (store schema {found}; "
+                        f"this version reads schema {SCHEMA_VERSION}). Upgrade with: pip install -U dualrole. "
+                        "Nothing was changed."
+                    )
+                for version in range(found, SCHEMA_VERSION):
+                    MIGRATIONS[version](conn)
+                    conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
+                                 .values(value=str(version + 1)))
+                present = {i["name"] for i in sa.inspect(conn).get_indexes("responses")}
+                for index in responses_table.indexes:
+                    if index.name in LATER_INDEXES and index.name not in present:
+                        index.create(conn)
+        except DBAPIError as exc:
+            raise StoreError(f"cannot open the response store {describe_url(self.url)}: {reason(exc)}") from exc
+
+
+# version -> function migrating a connection from that version to the next, inside one transaction.
+MIGRATIONS: dict[int, callable] = {}
+
+# Any fixed 64-bit number: the PostgreSQL advisory lock that serialises schema creation.
+_SCHEMA_LOCK = 0x6475616C726F6C65  # "dualrole"
+
+
+def _read_version(conn) -> int | None:
+    value = conn.scalar(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version"))
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def open_store(url: str | None = None) -> Store:
+    """Open (creating or migrating) the store at ``url``, or the default one, on this machine.
+
+    ``url`` is a SQLAlchemy URL or a path to a SQLite file (see :func:`~widgets.store.engine.resolve_url`);
+    the default is ``DUALROLE_STORE``, else ``responses.sqlite`` in the learner's data folder. This
+    never reaches the class service: :func:`widgets.kernel.connect.response_store` chooses between them.
+
+    Example::
+
+        >>> store = open_store("sqlite:///:memory:")   # doctest: +SKIP
+        >>> store.count()                              # doctest: +SKIP
+        0
+    """
+    return Store(resolve_url(url) if url else default_url())

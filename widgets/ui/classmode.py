@@ -1,0 +1,180 @@
+"""Class mode in a learner's card: follow the instructor's pacing, and say when an answer waits to sync.
+
+A :class:`CaseCard` whose store is the class service gets a :class:`ClassFollower`. The follower
+keeps the stage of the card's :class:`~widgets.kernel.session.CaseSession` up to date (the session
+asks :mod:`widgets.responses.pacing` what that stage allows), adds a class-histogram panel,
+and re-renders the card when the stage changes. One :class:`_Watcher` per kernel and cohort polls
+the service every few seconds on an asyncio task and also sends what waits in the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+
+import ipywidgets as ipw
+
+from widgets.cases.library import Case
+from widgets.kernel.client import ServiceClient, ServiceRefused, ServiceUnavailable
+from widgets.render import text
+from widgets.responses.disclosure import MIN_CLASS, distribution, distribution_html
+from widgets.responses.pacing import SELF_PACED, UNKNOWN
+
+log = logging.getLogger("dualrole.classmode")
+
+POLL_SECONDS = 3.0
+
+PENDING = "Saved on this machine, will sync with the class service when it is back."
+_WAITING = {
+    UNKNOWN: "Saved. Waiting to reach the class service.",
+    "waiting": "Saved. Waiting for your instructor to open this case.",
+    "voting": "Saved. The class histogram and the reference appear when your instructor shows them.",
+    "closed": "Saved. Voting is closed; the class histogram appears when your instructor shows it.",
+    "histogram": "Saved. Here is how the class voted. Discuss it; your instructor may open a revote.",
+    "revote": "The revote is open: you may change your answer once. It is saved as your second attempt.",
+}
+_REVOTED = "Your revised answer is saved. The reference appears when your instructor reveals it."
+
+
+def histogram_html(case: Case, counts: dict[str, int | None], total: int, min_class: int, first_round: bool) -> str:
+    """The class's answers as a learner's card shows them in class mode, without reference marks."""
+    shown = distribution(counts, case.option_ids, "class", min_class=min_class, total=total)
+    which = "first votes" if first_round else "latest answers"
+    return distribution_html({o.id: o.label for o in case.options}, shown, heading="How the class voted",
+                             caption=f"{total} learners, {which}")
+
+
+class ClassFollower:
+    """Keeps one card in step with the class service: pacing, the histogram and the outbox."""
+
+    def __init__(self, card, client: ServiceClient, *, interval: float = POLL_SECONDS):
+        self.card = card
+        self.client = client
+        self.case_id = card.case.id
+        self.panel = ipw.HTML(layout=ipw.Layout(width="100%", max_width="900px"))
+        self._answered: int | None = None
+        self._showing_pending = False
+        card.session.stage = UNKNOWN
+        card.children = (*card.children, self.panel)
+        self.watcher = _Watcher.get(client, card.session.cohort, card.session.phase, interval)
+        self.watcher.add(self)
+        # The first view already follows the class: learn the stage before the card first renders.
+        data, reachable = self.watcher.fetch()
+        self.apply((data or {}).get("cases", {}).get(self.case_id), reachable, render=False)
+
+    def apply(self, info: dict | None, reachable: bool, render: bool = True) -> None:
+        """Take the latest word from the service (``info`` is None for a self-paced case)."""
+        if reachable:
+            stage = SELF_PACED if info is None else info["stage"]
+        else:
+            stage = self.card.session.stage  # keep the last known stage while the service is away
+        answered = (info or {}).get("answered")
+        if not render:
+            self.card.session.stage, self._answered = stage, answered
+        elif stage != self.card.session.stage or (self._showing_pending and not self._latest_pending()):
+            self.card.session.stage = stage
+            self._answered = answered
+            self.card._show_state()  # re-render; calls update_card at its end
+        elif reachable and answered != self._answered:  # late answers arrived: redraw the histogram
+            self._answered = answered
+            self.update_card()
+
+    def update_card(self) -> None:
+        """Amend the card's status and histogram for class mode (the card calls this after rendering)."""
+        s = self.card.session
+        self._showing_pending = pending = self._latest_pending()
+        if not s.committed:
+            self.panel.value = ""
+            return
+        if pending:
+            _say(self.card, PENDING + (" The reference is shown below." if s.reveal_released else ""))
+        elif self.card.session.paced and not s.reveal_released:
+            _say(self.card, _REVOTED if s.state == "revoted" and self.card.session.stage == "revote"
+                 else _WAITING.get(self.card.session.stage, _WAITING[UNKNOWN]))
+        self.panel.value = self._histogram() if self.card.session.stage in ("histogram", "revote") else ""
+
+    def _latest_pending(self) -> bool:
+        s = self.card.session
+        return s.committed and self.client.is_pending(s.latest["response_id"])
+
+    def _histogram(self) -> str:
+        s = self.card.session
+        try:
+            data = self.client.distribution(self.case_id, s.cohort, s.phase)
+        except (ServiceUnavailable, ServiceRefused):
+            return self.panel.value  # keep what was shown
+        return histogram_html(self.card.case, data.get("counts") or {}, data.get("total", 0),
+                              data.get("min_class") or MIN_CLASS, data.get("round") == "first")
+
+
+def _say(card, message: str) -> None:
+    """Put a message in the card's status line, which announces it to screen readers."""
+    card.status.say(message)
+
+
+class _Watcher:
+    """One poller per kernel, service and cohort: one request every few seconds for all its cards."""
+
+    _all: dict[tuple, "_Watcher"] = {}
+
+    @classmethod
+    def get(cls, client: ServiceClient, cohort: str, phase: str, interval: float) -> "_Watcher":
+        key = (id(client), cohort, phase)
+        if key not in cls._all:
+            cls._all[key] = cls(client, cohort, phase, interval)
+        return cls._all[key]
+
+    def __init__(self, client: ServiceClient, cohort: str, phase: str, interval: float):
+        self.client = client
+        self.cohort = cohort
+        self.phase = phase
+        self.interval = interval
+        self.followers: weakref.WeakSet[ClassFollower] = weakref.WeakSet()
+        self.task: asyncio.Task | None = None
+
+    def add(self, follower: ClassFollower) -> None:
+        self.followers.add(follower)
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return  # no event loop (plain Python, tests): call poll_now() to follow the class
+        if self.task is None or self.task.done():
+            self.task = loop.create_task(self._run())
+
+    def fetch(self) -> tuple[dict | None, bool]:
+        """Send what waits in the outbox, then read every paced case of the cohort."""
+        if self.client.offline and not self.client.reconnect():
+            return None, False
+        try:
+            if self.client.outbox.pending():
+                self.client.flush()
+            return self.client.class_states(self.cohort, self.phase), True
+        except (ServiceUnavailable, ServiceRefused) as exc:
+            log.debug("class service not reachable: %s", exc)
+            return None, False
+
+    def dispatch(self, data: dict | None, reachable: bool) -> None:
+        cases = (data or {}).get("cases", {})
+        for follower in list(self.followers):
+            try:
+                follower.apply(cases.get(follower.case_id), reachable)
+            except Exception:  # one broken card must not stop the others following
+                log.exception("could not update the card for %s", follower.case_id)
+
+    def poll_now(self) -> None:
+        """Poll once, synchronously (what the asyncio task does every few seconds)."""
+        self.dispatch(*self.fetch())
+
+    async def _run(self) -> None:
+        while len(self.followers):
+            await asyncio.sleep(self.interval)
+            data, reachable = await asyncio.to_thread(self.fetch)
+            self.dispatch(data, reachable)
+
+
+def follow_service(card, interval: float | None = None) -> ClassFollower | None:
+    """A follower for ``card`` when its store is the class service; None for a local store."""
+    if not card.store.follows_class:
+        return None
+    return ClassFollower(card, card.store, interval=interval or POLL_SECONDS)
