@@ -51,7 +51,7 @@ def test_bad_stance_names_file_line_field_and_choices(tmp_path):
 
 
 def test_yaml_syntax_error_is_located(tmp_path):
-    path = variant(tmp_path, "bad_yaml", lambda t: t.replace("version: 1", "version: [1", 1))
+    path = variant(tmp_path, "bad_yaml", lambda t: re.sub(r"^version: (\d+)$", r"version: [\1", t, count=1, flags=re.M))
     [msg] = problems_of(path)
     assert "YAML syntax error" in msg
     assert re.match(rf"{re.escape(str(path))}:\d+: ", msg)
@@ -137,7 +137,7 @@ def test_not_utf8(tmp_path):
 
 
 def test_unknown_field_is_rejected(tmp_path):
-    path = variant(tmp_path, "extra_field", lambda t: t.replace("version: 1", "version: 1\nauthour: me", 1))
+    path = variant(tmp_path, "extra_field", lambda t: re.sub(r"^(version: \d+)$", r"\1\nauthour: me", t, count=1, flags=re.M))
     [msg] = problems_of(path)
     assert "unknown field(s) not allowed ('authour' was unexpected)" in msg
 

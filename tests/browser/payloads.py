@@ -50,7 +50,7 @@ def injection_case_text() -> str:
         1,
     )
     text = text.replace(
-        "label: Decline politely and move on to the planned agenda",
+        "label: Decline kindly and move on to the agenda you had planned for the session",
         "label: " + _yaml_quote(f"Decline <a href=\"javascript:{js('label-a')}\">politely</a>"),
         1,
     )

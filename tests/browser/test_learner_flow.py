@@ -114,7 +114,7 @@ def test_answer_reveal_revote_and_resume_by_keyboard(page, lab, learner_home):
     page.wait_for_function("() => { const el = document.activeElement;"
                            " return !!(el && el.matches('.dualrole-card input[type=radio]:checked')); }")
     assert "second attempt" in status.inner_text()
-    page.keyboard.press("ArrowDown")  # decline politely
+    page.keyboard.press("ArrowDown")  # decline kindly and move on (decline_only)
     card.get_by_role("button", name="Commit my revised answer").wait_for()
     page.wait_for_function("() => ![...document.querySelectorAll('.dualrole-card button')]"
                            ".find(b => /revised/.test(b.textContent)).disabled")
@@ -139,7 +139,7 @@ def test_answer_reveal_revote_and_resume_by_keyboard(page, lab, learner_home):
     assert "Your first answer" in reveal.inner_text() and "Your revised answer" in reveal.inner_text()
     checked = card.locator("input[type=radio]:checked")
     assert checked.count() == 1 and checked.is_disabled()
-    assert card.get_by_role("radio", name="Decline politely and move on to the planned agenda").is_checked()
+    assert card.get_by_role("radio", name="Decline kindly and move on to the agenda you had planned for the session").is_checked()
     assert card.get_by_role("textbox", name="Your reasoning:").input_value() == FIRST
     assert card.get_by_role("button", name="Change my answer (once)").count() == 0 or \
         not card.get_by_role("button", name="Change my answer (once)").is_visible()
