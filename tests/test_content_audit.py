@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from widgets.casefile import code_registry
+from widgets.cases.casefile import code_registry
 from widgets.cases import Library
 
 REPO = Path(__file__).resolve().parent.parent

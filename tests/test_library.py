@@ -96,8 +96,10 @@ def test_every_case_is_reachable_from_a_lesson(library):
                 shown |= set(re.findall(r"CaseCard\(\s*[\"']([\w-]+)[\"']", src))
                 for module in re.findall(r"CaseList\(\s*[\"'](\w+)[\"']", src):
                     shown |= {c.id for c in library.module(module)}
-    missing = sorted({c.id for c in library} - shown)
+    missing = sorted({c.id for c in library if c.use == "lesson"} - shown)
     assert not missing, f"cases in no lesson: {missing}"
+    bank = {c.id for c in library if c.use == "assessment"}
+    assert not bank & shown, f"assessment-only cases shown in a lesson: {sorted(bank & shown)}"
 
 
 def test_no_two_vignettes_are_near_duplicates(library):

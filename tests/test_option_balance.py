@@ -44,11 +44,6 @@ def test_the_preferred_label_is_the_longest_in_at_most_a_third_of_lesson_cases(l
     )
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "No shipped case yet has an 'accept' option that is honestly defensible: each one pairs acceptance with "
-    "an added error (reciprocating, ignoring a concern the client raised, a long self-disclosure). It needs "
-    "new or re-stanced options, a content decision still open; strict, so this marker must go once it passes."
-))
 def test_plain_accept_is_sometimes_preferred_or_acceptable(library):
     scored = sorted(
         f"{c.id}.{o.id}" for c in library for o in c.options

@@ -224,11 +224,11 @@ class Library:
     def __len__(self) -> int:
         return len(self._by_id)
 
-    def module(self, module: str) -> list[Case]:
-        """The cases of one module, in a stable order."""
+    def module(self, module: str, use: str = "lesson") -> list[Case]:
+        """The cases of one module used in lessons (or, with ``use="assessment"``, in the assessment bank)."""
         if module not in MODULES:
             raise UnknownCase(f"no module '{module}'; modules are: {', '.join(MODULES)}")
-        return [c for c in self if c.module == module]
+        return [c for c in self if c.module == module and c.use == use]
 
 
 _cache: dict[tuple, Library] = {}
