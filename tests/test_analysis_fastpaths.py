@@ -1,4 +1,4 @@
-"""The fast paths added for issue 8's targets give exactly what the plain code gave.
+"""The fast paths added for the speed targets give exactly what the plain code gave.
 
 Reading a large SQLite store in two halves at once must give the frame ``read_sql`` gives, also
 when a column's type differs between the halves and when the store is busy; picking rows, ordering

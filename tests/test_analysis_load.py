@@ -1,4 +1,4 @@
-"""The fast paths of issue 8 give exactly what the plain pandas code gave.
+"""The fast paths give exactly what the plain pandas code gave.
 
 Reading a SQLite store through ADBC/Arrow must give the same tidy frame as ``pandas.read_sql``
 through SQLAlchemy; choosing first or final answers on integer codes must pick the same rows as a
@@ -24,7 +24,7 @@ from widgets.vocab import STANCES
 
 
 def read_sql_frame(store) -> pd.DataFrame:
-    """The frame as the code before issue 8 built it: read_sql through SQLAlchemy, then tidy."""
+    """The frame as the plain code built it: read_sql through SQLAlchemy, then tidy."""
     with store.engine.connect() as conn:
         raw = pd.read_sql(sa.select(responses_table), conn)
         consents = pd.read_sql(sa.select(consents_table), conn)
@@ -70,7 +70,7 @@ def test_an_empty_store_and_an_in_memory_store_read_alike(fresh_store):
 
 
 def old_answers(df, phase=None, attempt="first"):
-    """answers() as written before issue 8."""
+    """answers() as first written."""
     if phase is not None:
         df = df[df["phase"] == phase]
     ordered = df.sort_values("attempt", kind="stable")

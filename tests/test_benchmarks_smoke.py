@@ -1,4 +1,4 @@
-"""The benchmark code still works (issue 8): a small run of each piece, checking results, never time.
+"""The benchmark code still works: a small run of each piece, checking results, never time.
 
 The cohort report is made three ways on a small synthetic store and must agree number for number;
 the other benchmarks run at toy sizes and must report what they did. ``make bench`` runs the real

@@ -1,4 +1,4 @@
-"""Regression tests for the content audit (issue 15): each fix that a test can state stays fixed."""
+"""Regression tests for the content audit: each fix that a test can state stays fixed."""
 
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """Class mode against a real JupyterHub: the Hub authenticates, the service is Hub-managed, and the
-answers land in PostgreSQL. Two learners and an instructor run a full peer-instruction round.
+answers land in PostgreSQL. Three learners and an instructor run a full peer-instruction round.
 
 Needs node with configurable-http-proxy (``npm ci --prefix tests/hub``) and PostgreSQL 15
 (tests/pg_fixture.py). Without them a local run skips with a message; under ``CI=true`` it fails.
@@ -111,21 +111,22 @@ def test_learners_submit_as_themselves_and_read_only_their_own_answers(hub):
         assert alice.get("api/").json()["instructor"] is False
 
 
-def test_a_full_peer_instruction_round_with_two_learners_and_an_instructor(hub, learners):
+def test_a_full_peer_instruction_round_with_three_learners_and_an_instructor(hub, learners):
     teacher = learners["teacher"]
     teacher.act(COHORT, "cosmetics", "hold")
-    cards = {name: card(learners[name], name) for name in ("alice", "bob")}
+    cards = {name: card(learners[name], name) for name in ("alice", "bob", "carol")}
     a, b = cards["alice"], cards["bob"]
 
     def poll():
         for c in cards.values():
             c.follower.watcher.poll_now()
 
-    assert "not opened voting" in a.session.blocker(a.draft)
+    assert "not opened yet" in a.session.blocker(a.draft)
     teacher.act(COHORT, "cosmetics", "open_voting")
     poll()
     commit(a, "decline_only")
     commit(b, "buy_regularly")
+    commit(cards["carol"], "decline_only")
     with api(hub, "alice") as alice:
         hidden = alice.get("api/cohort/cosmetics", params={"cohort": COHORT})
         assert hidden.status_code == 403 and hidden.json()["code"] == "not_shown"
@@ -135,7 +136,7 @@ def test_a_full_peer_instruction_round_with_two_learners_and_an_instructor(hub, 
     teacher.act(COHORT, "cosmetics", "close")
     teacher.act(COHORT, "cosmetics", "show_histogram")
     poll()
-    assert "2 learners, first votes" in a.follower.panel.value and a.reveal.value == ""
+    assert "3 learners, first votes" in a.follower.panel.value and a.reveal.value == ""
 
     teacher.act(COHORT, "cosmetics", "open_revote")
     poll()
@@ -147,10 +148,11 @@ def test_a_full_peer_instruction_round_with_two_learners_and_an_instructor(hub, 
         assert "Reference answer" in c.reveal.value
 
     summary = teacher.summary(COHORT, ["cosmetics"])["cases"]["cosmetics"]
-    assert (summary["stage"], summary["answered"], summary["revoted"]) == ("revealed", 2, 1)
-    assert summary["first"] == {"decline_only": 1, "buy_regularly": 1} and summary["latest"] == {"buy_regularly": 2}
+    assert (summary["stage"], summary["answered"], summary["revoted"]) == ("revealed", 3, 1)
+    assert summary["first"] == {"decline_only": 2, "buy_regularly": 1}
+    assert summary["latest"] == {"buy_regularly": 2, "decline_only": 1}
     attempts = [(r["learner"], r["attempt"]) for r in teacher.responses(cohort=COHORT, case_id="cosmetics")]
-    assert sorted(attempts) == [("alice", 1), ("alice", 2), ("bob", 1)]
+    assert sorted(attempts) == [("alice", 1), ("alice", 2), ("bob", 1), ("carol", 1)]
 
 
 def test_answers_made_while_the_service_restarts_arrive_exactly_once(hub, learners):

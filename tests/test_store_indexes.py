@@ -1,6 +1,6 @@
 """The reveal's cohort count stays fast on a large store: its index exists on new and old stores.
 
-Issue 8 added ``ix_responses_cohort_answers``. A store made before it gets the index when it is
+A later release added ``ix_responses_cohort_answers``. A store made before it gets the index when it is
 next opened, without a schema version change (an older dualrole can still open it) and without
 touching a row.
 """
@@ -27,7 +27,7 @@ def test_a_store_made_before_the_index_gets_it_on_open_with_its_rows_and_version
     before = (store.count(), store.schema_version(), store.cohort_answers("cosmetics", "synthetic-cohort-1", "post"))
     store.engine.dispose()
     engine = sa.create_engine(store_url)
-    with engine.begin() as conn:  # as a store made before issue 8 was
+    with engine.begin() as conn:  # as a store made made by an older release was
         conn.execute(sa.text("DROP INDEX ix_responses_cohort_answers"))
     engine.dispose()
     assert "ix_responses_cohort_answers" not in index_names(store_url)

@@ -2,11 +2,13 @@
 
 ``import widgets`` is cheap and side-effect free: it opens no store, creates no file, and does not
 import ipywidgets until a card is asked for, so scripts and the analysis layer run without it.
+Lessons import only the names below; instructor and research notebooks also use the documented
+subpackages (:mod:`widgets.analysis`, :mod:`widgets.reporting`, :mod:`widgets.responses`).
 """
 
 from __future__ import annotations
 
-from widgets.cases.library import Case, load_case, load_library, parse_case, validate_paths
+from widgets.cases import Case, load_case, load_library, parse_case, validate_paths
 from widgets.errors import CaseError, DualroleError, StoreError, UnknownCase
 from widgets.responses.contract import Response
 from widgets.store import Store, open_store
@@ -15,38 +17,38 @@ __version__ = "0.1.0"
 
 __all__ = [
     "Assessment",
+    "Case",
     "CaseCard",
-    "DecisionModel",
+    "CaseError",
     "CaseList",
     "ConsentChoice",
-    "Case",
-    "CaseError",
+    "DecisionModel",
     "DualroleError",
     "Response",
     "Store",
     "StoreError",
     "UnknownCase",
+    "__version__",
     "load_case",
     "load_library",
     "open_store",
     "parse_case",
     "validate_paths",
-    "__version__",
 ]
 
-_LAZY = {
-    "Assessment": "assessment",
-    "CaseCard": "card",
-    "CaseList": "lesson",
-    "ConsentChoice": "lesson",
-    "DecisionModel": "decision",
+# The widget classes pull in ipywidgets, so they load on first use only.
+_WIDGETS = {
+    "Assessment": "widgets.ui.assessment",
+    "CaseCard": "widgets.ui.card",
+    "CaseList": "widgets.ui.lesson",
+    "ConsentChoice": "widgets.ui.lesson",
+    "DecisionModel": "widgets.ui.decision",
 }
 
 
 def __getattr__(name: str):
-    # The widget classes pull in ipywidgets, so they load on first use only.
-    if name in _LAZY:
+    if name in _WIDGETS:
         import importlib
 
-        return getattr(importlib.import_module(f".{_LAZY[name]}", __name__), name)
+        return getattr(importlib.import_module(_WIDGETS[name]), name)
     raise AttributeError(f"module 'widgets' has no attribute {name!r}")

@@ -1,4 +1,4 @@
-"""The instructor dashboard (the cohort review notebook) rendered by Voila (issue 7): it shows the
+"""The instructor dashboard (the cohort review notebook) rendered by Voila: it shows the
 SYNTHETIC cohort, the privacy gate hides small groups, axe-core finds no serious or critical
 violation, and an instructor's own case with script in its title and labels stays inert.
 

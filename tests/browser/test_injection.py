@@ -1,5 +1,5 @@
 """Script-injection payloads in an instructor's own case file and in a learner's justification are
-shown as inert text in the browser: no dialog fires, no script runs, the layout holds (issue 7,
+shown as inert text in the browser: no dialog fires, no script runs, the layout holds (
 section 3). The instructor's case (``tests/browser/payloads.py``) is ``cosmetics.md`` with payloads
 in its title, option labels, vignette, rationale and discussion, served from ``DUALROLE_CASES``.
 """

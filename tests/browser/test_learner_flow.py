@@ -1,5 +1,5 @@
 """The learner's whole flow on one case, by keyboard only, checked for accessibility at each stage
-(issue 7, sections 1 and 2): answer, reveal (focus moves to it and the status is announced), revote,
+: answer, reveal (focus moves to it and the status is announced), revote,
 then reload and rerun in a new kernel and find the committed answers and the reveal again.
 
 axe-core runs the WCAG 2.1 A and AA rules (tags ``wcag2a``, ``wcag2aa``, ``wcag21a``, ``wcag21aa``)

@@ -1,5 +1,5 @@
 """A learner opens the first lesson in JupyterLab, answers a case with the keyboard only, and the
-answer is in the store (issue 2, section 6 "Browser").
+answer is in the store.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Every notebook that shows a widget, opened from a temporary copy in JupyterLab and run top to
 bottom, renders cleanly: no widget error or "model not found", no traceback, no browser console
-error, and axe-core finds no serious or critical violation on its case cards (issue 7, section 1).
+error, and axe-core finds no serious or critical violation on its case cards.
 
 Notebooks without widgets (the analysis notebooks: tables and plots only) gain nothing from a
 browser that nbval has not already checked, and are the slowest to run, so they are left to the

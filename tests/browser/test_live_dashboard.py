@@ -1,5 +1,5 @@
 """The live class dashboard (``instructor_live.ipynb``) served by Voila, talking to a running class
-service (issues 6 and 7): it shows how many have answered, hides small counts, paces the class from
+service: it shows how many have answered, hides the reference until the reveal, paces the class from
 a button click in the browser, and passes axe-core.
 
 The service runs in this test's process with the Hub's token check stood in

@@ -1,5 +1,5 @@
 """The instructor's HTML report, opened in Chromium, shows an instructor's own case (with script in
-its title and labels) as inert text, and passes axe-core (issue 7, sections 2 and 3).
+its title and labels) as inert text, and passes axe-core.
 
 The cohort is SYNTHETIC: two dozen made-up learners answering the injection probe case, with a
 payload as every justification.

@@ -1,4 +1,4 @@
-"""Reading a store into pandas quickly (issue 8).
+"""Reading a store into pandas quickly.
 
 ``pandas.read_sql`` through SQLAlchemy turns every value into a Python object and every timestamp
 into a ``datetime`` one row at a time: about 13 s for a million responses on 2 cores. A SQLite
@@ -81,7 +81,7 @@ def _read_in_halves(path: str, columns: list[str]):
 
     SQLite steps through rows one at a time on one core: reading the lower and the upper half of
     the rowids on two connections in two threads takes about half as long on two cores (1.2 s
-    against 0.6 s for a million responses, issue 8). Two connections see the same snapshot only
+    against 0.6 s for a million responses). Two connections see the same snapshot only
     if nothing is committed between the starts of their read transactions, so a third connection
     holds the write lock (``BEGIN IMMEDIATE``, which waits for no one: a busy store, or one that
     cannot be written, is read the ordinary way) while both transactions start, and lets go at
@@ -207,7 +207,7 @@ def _arrow_timestamps(column):
     """The store's UTC wall-time text parsed by Arrow, or None to leave it to pandas.
 
     Arrow parses the text in C (pandas' ISO 8601 parser took a fifth of a second at a million
-    rows, issue 8). Only text all in the store's own format (no nulls, no offsets: every value
+    rows). Only text all in the store's own format (no nulls, no offsets: every value
     26 characters) is parsed here, so the result is what pandas gives: microseconds, UTC.
     """
     import pyarrow as pa

@@ -171,7 +171,7 @@ def cohen_kappa(df: pd.DataFrame, first: str, second: str, *, labels=None, weigh
                       UndefinedAgreement, stacklevel=2)
         return float("nan")
     # scikit-learn computes kappa from the confusion matrix alone, so the labels are passed as
-    # integer codes: the same kappa, without comparing a million strings (issue 8). Codes follow
+    # integer codes: the same kappa, without comparing a million strings. Codes follow
     # ``labels`` (their order sets the weights); answers outside ``labels`` are left out, as
     # scikit-learn does.
     order = labels if labels is not None else seen
@@ -233,7 +233,7 @@ def with_reference(df: pd.DataFrame, value: str = "stance") -> pd.DataFrame:
         refs_c = refs.get(c, ())
         reference.append(own if own is not None and own in refs_c else (refs_c[0] if refs_c else None))
     index = index.ravel()
-    out = df.copy(deep=False)  # copy-on-write: only the new column is added (issue 8)
+    out = df.copy(deep=False)  # copy-on-write: only the new column is added
     if value == "stance":
         stance_codes = {s: i for i, s in enumerate(STANCES)}
         codes = np.asarray([stance_codes.get(r, -1) for r in reference], dtype=np.int64)

@@ -17,7 +17,7 @@ from widgets.analysis.frame import rows as _rows
 
 
 def _scored(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    # The two arrays straight from the columns: no copy of the other columns (issue 8).
+    # The two arrays straight from the columns: no copy of the other columns.
     known = df["matches_reference"].notna().to_numpy(dtype=bool)
     if not known.any():
         raise DualroleError("no answers to a case in the library: nothing to calibrate")

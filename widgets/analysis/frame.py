@@ -6,6 +6,8 @@ as the store, typed with the codebook's categories, plus ``score`` and ``matches
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pathlib import Path
 
 import numpy as np
@@ -27,6 +29,10 @@ FRAME_COLUMNS = STORE_COLUMNS + ["score", "matches_reference"]
 KITCHENER_COLUMNS = ["kitchener_expectations", "kitchener_obligations", "kitchener_power"]
 OPTIONAL_COLUMNS = {*KITCHENER_COLUMNS, "justification", "consent", "case_version"}
 SYNTHETIC_PREFIX = "synthetic-"
+
+
+if TYPE_CHECKING:
+    from widgets.store import Store
 
 
 def sample_path() -> Path:
@@ -108,7 +114,7 @@ def tidy(raw: pd.DataFrame, *, library: Library | None = None,
     df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True, format="ISO8601")
     df["consent"] = _as_bool(df["consent"])
     # Learners and cohorts numbered once, in sorted order: for the consent records, the row order
-    # and every later analysis of this frame (issue 8).
+    # and every later analysis of this frame.
     text = {c: pd.factorize(df[c], sort=True) for c in ("cohort", "learner")}
     if consents is not None and len(consents):
         df["consent"] = effective_consent(df, consents, learner_codes=text["learner"])
@@ -124,7 +130,7 @@ def tidy(raw: pd.DataFrame, *, library: Library | None = None,
     text["option_id"] = pd.factorize(df["option_id"])
     df["score"], df["matches_reference"] = _scored(df, options_frame(library), text["option_id"])
     # The stable order by cohort, learner, case, phase and attempt, on integer codes: sorting the
-    # text columns themselves takes seconds at a million rows (issue 8).
+    # text columns themselves takes seconds at a million rows.
     keys = {c: np.where(codes < 0, len(uniques), codes) for c, (codes, uniques) in text.items() if c in SORT_KEYS}
     keys |= {c: _sort_codes(df[c]) for c in SORT_KEYS if c not in text}
     order = _lexical_order([keys[c] for c in SORT_KEYS])
@@ -145,7 +151,7 @@ def _lexical_order(keys: list[np.ndarray]) -> np.ndarray:
     """The stable order by the first key, then the next...: ``np.lexsort(keys[::-1])``.
 
     Integer keys that fit together in 63 bits are combined into one, and one stable sort of it
-    is several times faster than lexsort's one sort per key (issue 8).
+    is several times faster than lexsort's one sort per key.
     """
     combined = np.zeros(len(keys[0]) if keys else 0, dtype=np.int64)
     span = 1
@@ -238,7 +244,7 @@ def effective_consent(df: pd.DataFrame, consents: pd.DataFrame, *, learner_codes
     """
     latest = (consents.sort_values("recorded_at", kind="stable")
               .groupby("learner", sort=False)["consent"].last())
-    # Looked up once per distinct learner, not once per row (issue 8); ``learner_codes`` is
+    # Looked up once per distinct learner, not once per row; ``learner_codes`` is
     # ``pd.factorize(df["learner"])`` when the caller has it.
     codes, learners = learner_codes if learner_codes is not None else pd.factorize(df["learner"])
     found = pd.Index(latest.index.astype(str)).get_indexer(pd.Index(learners).astype(str))
@@ -265,14 +271,14 @@ def answers(df: pd.DataFrame, phase: str | None = None, attempt: str = "first") 
 def _answer_positions(df: pd.DataFrame, phase: str | None = None, attempt: str = "first") -> np.ndarray:
     """The positions of the rows :func:`answers` returns, in its order.
 
-    Analyses that need a few columns of the answers take just those (issue 8).
+    Analyses that need a few columns of the answers take just those.
     """
     if attempt not in ("first", "final"):
         raise DualroleError(f"attempt must be 'first' or 'final', not {attempt!r}")
     if phase is not None and phase not in PHASES:
         raise DualroleError(f"no phase {phase!r}; phases are: {', '.join(PHASES)}")
     # Chosen among all rows, then the phase kept: phase is one of the keys, so the choice is the
-    # same, and the whole frame's learner and cohort codes are already known (issue 8).
+    # same, and the whole frame's learner and cohort codes are already known.
     mask = _one_per_group(df, ANSWER_KEYS, df["attempt"], last=attempt == "final")
     if phase is not None:
         mask &= (df["phase"] == phase).to_numpy(dtype=bool, na_value=False)
@@ -295,7 +301,7 @@ def take(df: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
     a million responses, picking rows of an Arrow text column (learner, option, justification)
     through Arrow's default allocator on this platform (mimalloc) took 0.1 to 0.35 s per column
     and pick; through jemalloc, Arrow's other bundled allocator, 0.02 to 0.03 s (measured for
-    issue 8; ``ARROW_DEFAULT_MEMORY_POOL=jemalloc`` showed the same for the whole pipeline). The
+    ``ARROW_DEFAULT_MEMORY_POOL=jemalloc`` showed the same for the whole pipeline). The
     pool is passed to this one copy only: the process's default allocator is left alone. The
     result is the same frame, with the same ``str`` columns.
     """
@@ -358,7 +364,7 @@ def _one_per_group(df: pd.DataFrame, keys: list[str], order: pd.Series, last: bo
     """A mask of one row per group of ``keys``: the lowest ``order`` (the first such row), or the
     highest (the last such row), as a stable sort on ``order`` then ``drop_duplicates`` would pick.
 
-    Works on integer codes (issue 8): ``drop_duplicates`` on text keys is slow at a million rows.
+    Works on integer codes: ``drop_duplicates`` on text keys is slow at a million rows.
     """
     group = _group_codes(df, keys)
     if group is None:  # too many distinct keys to number in 64 bits: let pandas do it
@@ -380,7 +386,7 @@ def _one_per_group(df: pd.DataFrame, keys: list[str], order: pd.Series, last: bo
 
 # Integer codes of text columns, remembered per Arrow array. Arrow arrays are immutable, so the
 # codes of one stay right for as long as it lives; a column selection (``df[columns]``) shares
-# its arrays, so the analyses of one frame number its learners and cohorts only once (issue 8).
+# its arrays, so the analyses of one frame number its learners and cohorts only once.
 _CODES: dict[int, tuple] = {}
 
 
@@ -431,7 +437,7 @@ def _stable_order(group: np.ndarray, values: np.ndarray) -> np.ndarray:
 
     The same as ``np.lexsort((values, group))``. When the values are whole numbers (attempts), the
     two fit in one integer key, and numpy's stable sort of one key is fast on rows that are
-    already in order, as a tidy frame's are (lexsort is not; issue 8).
+    already in order, as a tidy frame's are (lexsort is not).
     """
     missing = np.isnan(values)
     present = values[~missing]
@@ -492,12 +498,10 @@ def _read(source) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     raise DualroleError(f"{path}: cannot read this file type (use .csv, .parquet or .sqlite)")
 
 
-def _read_store(store) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _read_store(store: Store) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+    # Analyses read a store on this machine; a class's answers on the hub come here through
+    # ``dualrole class-export``, which copies them into one.
     import sqlalchemy as sa
-
-    if not hasattr(store, "engine"):
-        # A class-service client (issue 6) reads through HTTP: rows only, consent as recorded.
-        return pd.DataFrame(store.responses()), None
 
     from widgets.store.schema import consents_table, responses_table
     from widgets.analysis._load import fast_read_available, read_sqlite, sqlite_file

@@ -37,7 +37,7 @@ def _the_phase(df: pd.DataFrame, phase: str | None) -> str | None:
 
 def _sorted_codes(values: pd.Series, positions: np.ndarray) -> tuple[np.ndarray, object]:
     """``pd.factorize(values.iloc[positions], sort=True)``, except that the distinct values may
-    include some not at those positions: codes of the whole column are reused (issue 8)."""
+    include some not at those positions: codes of the whole column are reused."""
     codes, uniques = _text_codes(values)
     order = np.asarray(pd.Index(uniques).argsort(), dtype=np.int64)
     rank = np.empty(len(order) + 1, dtype=np.int64)
@@ -59,7 +59,7 @@ def _matrix(chosen: pd.DataFrame, value: str, learners: tuple | None = None) -> 
 
     The same table as ``pivot_table(index="learner", columns="case_id", values=value,
     aggfunc="first", observed=True).astype(float)``, built on integer codes: the pivot groups
-    on the learner text and takes about a second at a million responses (issue 8).
+    on the learner text and takes about a second at a million responses.
     ``learners`` is ``pd.factorize(chosen["learner"], sort=True)`` when the caller has it already.
     """
     values = chosen[value].to_numpy(dtype=float, na_value=np.nan)
@@ -106,7 +106,7 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
     >>> bool(items["difficulty"].between(0, 1).all())
     True
     """
-    # The phase's first answers are chosen once and shared (issue 8: each choice costs a pass
+    # The phase's first answers are chosen once and shared (each choice costs a pass
     # over every response), and only the columns needed are taken: learners and options are
     # numbered once for the whole frame.
     positions = _answer_positions(df[[c for c in ITEM_COLUMNS if c in df.columns]], phase=_the_phase(df, phase))
@@ -192,7 +192,7 @@ def distractors(df: pd.DataFrame, phase: str | None = None, groups: pd.Series | 
 
 def _distractors(chosen: pd.DataFrame, groups: pd.Series, learners: tuple | None = None,
                  options: tuple | None = None) -> pd.DataFrame:
-    # Counted on integer codes (issue 8): a crosstab of the text columns takes most of a second
+    # Counted on integer codes: a crosstab of the text columns takes most of a second
     # at a million responses. Group 0 is high, 1 low, 2 middle or none.
     learner_codes, learners = learners if learners is not None else pd.factorize(chosen["learner"])
     labels = np.append(groups.to_numpy(dtype=object), None)[pd.Index(groups.index).get_indexer(learners)]

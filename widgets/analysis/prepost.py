@@ -29,11 +29,11 @@ def paired(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     """
     keys = ["learner", "cohort", "case_id"]
     columns = ["option_id", "stance", "matches_reference", "score", "confidence"]
-    df = df[[*keys, "phase", "attempt", *columns]]  # only what is paired (issue 8)
+    df = df[[*keys, "phase", "attempt", *columns]]  # only what is paired
     chosen = answers(df, attempt=attempt)
     # Paired on integer codes of (learner, cohort, case), in the pre answers' order, as an inner
     # join of the two phases on those keys would pair them; joining on the text keys took most of
-    # a second at a million responses (issue 8).
+    # a second at a million responses.
     key = _group_codes(chosen, keys)
     phases = list(chosen["phase"].cat.categories)
     phase = chosen["phase"].cat.codes.to_numpy()
@@ -82,7 +82,7 @@ def prepost(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     if pairs.empty:
         raise DualroleError("no learner answered a case in both the pre and the post phase")
     rows = []
-    # The 2 x 2 table of every case at once, counted on integer codes (issue 8).
+    # The 2 x 2 table of every case at once, counted on integer codes.
     case_codes = pairs["case_id"].cat.codes.to_numpy().astype(np.int64)
     cell = (~pairs["pre_match"].to_numpy(dtype=bool)) * 2 + (~pairs["post_match"].to_numpy(dtype=bool))
     cases = pairs["case_id"].cat.categories

@@ -74,7 +74,7 @@ def case_summary(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     chosen = take(df[["case_id", "phase", "matches_reference", "score", "confidence"]], positions)
     options = options_frame()
     n_options = options.groupby("case_id")["option_id"].size()
-    # Every statistic from integer codes and counts in one pass (issue 8): splitting half a
+    # Every statistic from integer codes and counts in one pass: splitting half a
     # million answers into groups and counting their text options took most of a second.
     cases, phases = chosen["case_id"].cat.categories, chosen["phase"].cat.categories
     case_codes = chosen["case_id"].cat.codes.to_numpy().astype(np.int64)

@@ -37,13 +37,13 @@ def collect_command(paths, store_url, quarantine, allow_stale_cases):
         dualrole collect ~/Downloads/week3 --store sqlite:///class.sqlite
         dualrole collect week3/*.jsonl --store postgresql+psycopg://teacher@db.example.org/ethics
     """
+    if store_url is None:
+        raise DualroleError("collect needs the cohort store: --store PATH|URL (or set DUALROLE_STORE)")
     files = bundle_paths(paths, exclude=quarantine)
     if not files:
         where = ", ".join(str(p) for p in paths)
         raise click.ClickException(f"no bundle files in {where} (bundles end in .jsonl; make them with "
                                    "'dualrole export')")
-    if store_url is None:
-        raise DualroleError("collect needs the cohort store: --store PATH|URL (or set DUALROLE_STORE)")
     store = open_store(store_url)
     with click.progressbar(length=len(files), label=f"Collecting {len(files)} file(s)", file=sys.stderr) as bar:
         try:

@@ -1,7 +1,6 @@
 """``dualrole research-export``, ``dualrole report`` and ``dualrole simulate``.
 
-Registered on the ``dualrole`` group when ``widgets.cli.main`` imports this module. The heavy
-libraries (pandas, statsmodels, matplotlib) load inside the commands, so other commands start fast.
+The heavy libraries (pandas, statsmodels, matplotlib) load inside the commands, so other commands start fast.
 """
 
 from __future__ import annotations

@@ -1,6 +1,4 @@
 """``dualrole serve`` (the class response service) and ``dualrole class-export``.
-
-Registered on the ``dualrole`` group when :mod:`widgets.cli.main` imports this module.
 """
 
 from __future__ import annotations

@@ -64,7 +64,7 @@ responses_table = sa.Table(
     sa.CheckConstraint("attempt IN (1, 2)", name="attempt_one_or_two"),
     # The reveal's cohort count (cohort_answers) reads one case, cohort and phase: without this
     # index SQLite walks every answer to the case in every cohort, 80 ms at a million responses
-    # (issue 8); with it, the learners and attempts come from the index alone.
+    #; with it, the learners and attempts come from the index alone.
     sa.Index("ix_responses_cohort_answers", "case_id", "cohort", "phase", "learner", "attempt"),
 )
 # Indexes added after stores were first made. They change no data, so they need no schema version

@@ -54,7 +54,7 @@ class CaseCard(ipw.VBox):
         self._build()
         super().__init__(children=self._children(), layout=_WIDE)
         self.add_class("dualrole-card")
-        # On a hub's class service (issue 6) the card follows the instructor's pacing and its outbox.
+        # On a hub's class service the card follows the instructor's pacing and its outbox.
         self.follower = None
         self.follower = follow_service(self)
         self._show_state()

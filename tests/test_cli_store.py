@@ -1,0 +1,61 @@
+"""``--store`` is one option with one meaning: every command takes a bare file path as a SQLite store."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+from click.testing import CliRunner
+
+from widgets.cli import cli
+from widgets.kernel import identity
+from widgets.store import open_store
+
+
+@pytest.fixture
+def in_tmp(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("DUALROLE_STORE", raising=False)
+    return tmp_path
+
+
+def run(*args):
+    result = CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    return result
+
+
+def test_simulate_then_report_and_research_export_on_a_bare_path(in_tmp):
+    made = run("simulate", "--learners", "12", "--cohorts", "1", "--seed", "3", "--store", "class.sqlite")
+    assert made.exit_code == 0, made.output
+    assert (in_tmp / "class.sqlite").is_file()
+    report = run("report", "--store", "class.sqlite", "--out", "report", "--min-cell", "5")
+    assert report.exit_code == 0, report.output
+    assert (in_tmp / "report" / "report.html").is_file()
+    export = run("research-export", "--store", "class.sqlite", "--out", "export", "--min-cell", "5",
+                 "--crosswalk", str(in_tmp / "private" / "crosswalk.csv"))
+    assert export.exit_code == 0, export.output
+    assert any((in_tmp / "export").iterdir())
+
+
+def test_export_erase_and_collect_on_bare_paths(in_tmp):
+    learner = identity.learner_id()
+    run("simulate", "--learners", "3", "--cohorts", "1", "--seed", "1", "--store", "mine.sqlite")
+    store = open_store(os.path.join(in_tmp, "mine.sqlite"))
+    rows = [r for r in store.responses() if r["learner"] == store.responses()[0]["learner"]]
+    for row in rows[:5]:
+        row = {**row, "learner": learner, "response_id": row["response_id"][:-4] + "beef"}
+        store.add_many([row])
+    exported = run("export", "--store", "mine.sqlite", "--out", "mine.jsonl")
+    assert exported.exit_code == 0, exported.output
+    assert "Wrote 5 response(s)" in exported.output
+    collected = run("collect", "mine.jsonl", "--store", "class.sqlite")
+    assert collected.exit_code == 0, collected.output
+    assert len(open_store(str(in_tmp / "class.sqlite")).responses()) == 5
+    erased = run("erase", "--me", "--store", "mine.sqlite", "--yes")
+    assert erased.exit_code == 0 and "Erased 5 response(s)" in erased.output
+
+
+def test_collect_without_a_store_says_which_option_to_give(in_tmp):
+    result = run("collect", str(in_tmp))
+    assert result.exit_code == 1
+    assert "collect needs the cohort store: --store PATH|URL" in result.output
