@@ -57,7 +57,7 @@ def test_commit_is_on_disk_before_anything_is_revealed(fresh_store, monkeypatch)
 def test_commit_locks_inputs_and_reveals_reference(fresh_store):
     card = CaseCard("cosmetics", store=fresh_store)
     card.kitchener["power"].value = "high"
-    answer(card, option="one_small_order")
+    answer(card, option="buy_regularly")
     card.submit.click()
     assert all(w.disabled for w in (card.options, card.confidence, card.justification, *card.kitchener.values()))
     assert card.submit.disabled and card.submit.description == "Committed"
@@ -66,7 +66,7 @@ def test_commit_locks_inputs_and_reveals_reference(fresh_store):
     assert "Decline kindly, and explore" in html  # the preferred option is named
     assert "Ethicists disagree" in html and "Lazarus and Zur" in html  # contested: both positions
     assert "APA 3.05: Multiple relationships" in html  # code references with registry titles
-    assert "Some writers regard a single modest purchase" in html  # the rationale for the learner's choice
+    assert "A standing business relationship gives Marisol" in html  # the rationale for the learner's choice
     assert "<td>high</td><td>medium</td>" in html  # learner's Kitchener rating beside the reference
 
 

@@ -52,7 +52,7 @@ c.JupyterHub.services = [
     {{
         "name": "dualrole",
         "url": "http://127.0.0.1:{service_port}",
-        "command": [sys.executable, "-m", "widgets", "serve", "--min-class", "2"],
+        "command": [sys.executable, "-m", "widgets", "serve", "--min-class", "3"],
         "environment": {{"DUALROLE_STORE": {store_url!r}, "DUALROLE_HOME": "{folder}/service-home"}},
         "cwd": {repo!r},
     }},

@@ -10,7 +10,7 @@ import click
 
 from widgets.cli.options import friendly_errors, store_option
 from widgets.errors import DualroleError
-from widgets.kernel.session import MIN_CLASS
+from widgets.responses.disclosure import MIN_CLASS, MIN_CLASS_FLOOR
 from widgets.store import default_url
 
 
@@ -20,7 +20,7 @@ from widgets.store import default_url
               envvar="DUALROLE_INSTRUCTORS_GROUP", help="Hub group whose members pace the class.")
 @click.option("--cohort", envvar="DUALROLE_SERVICE_COHORT",
               help="Record every answer in this cohort, whatever the learner's kernel says.")
-@click.option("--min-class", type=click.IntRange(min=1), default=MIN_CLASS, show_default=True,
+@click.option("--min-class", type=click.IntRange(min=MIN_CLASS_FLOOR), default=MIN_CLASS, show_default=True,
               envvar="DUALROLE_MIN_CLASS", help="A learner sees the class distribution only once this "
                                                  "many have answered.")
 @click.option("--ip", help="Address to listen on (default: from JupyterHub, else 127.0.0.1).")

@@ -53,7 +53,7 @@ def simulate(learners: int = 48, cohorts: int = 2, seed: int = 0, *, library: Li
     seed : int
         The same seed and case library give the same rows, byte for byte.
     library : Library, optional
-        The cases to answer (default: every valid case in the library).
+        The cases to answer (default: every valid lesson case in the library).
     revote_rate : float
         The mean probability of a revote after the reveal, in the post phase.
     consent_rate : float
@@ -76,7 +76,7 @@ def simulate(learners: int = 48, cohorts: int = 2, seed: int = 0, *, library: Li
     """
     if learners < 1 or cohorts < 1 or cohorts > learners:
         raise DualroleError("need at least one learner and one cohort, and no more cohorts than learners")
-    cases = list(library if library is not None else load_library())
+    cases = [c for c in (library if library is not None else load_library()) if c.use == "lesson"]
     if not cases:
         raise DualroleError("the case library is empty: there is nothing to answer")
     rng = np.random.default_rng(seed)

@@ -15,7 +15,8 @@ from widgets.ui.classmode import follow_service
 from widgets.errors import AlreadyAnswered, DualroleError
 from widgets.render import markdown, text
 from widgets.ui.reveal import reveal_html
-from widgets.kernel.session import MIN_CLASS, CaseSession, Draft
+from widgets.kernel.session import CaseSession, Draft
+from widgets.responses.disclosure import MIN_CLASS
 from widgets.kernel.connect import response_store
 from widgets.store.protocol import ResponseStore
 from widgets.vocab import KITCHENER_FACTORS, MODULES, RISK_LEVELS
