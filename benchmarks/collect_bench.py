@@ -16,8 +16,8 @@ from pathlib import Path
 
 from widgets.responses.bundle import bundle_text
 from widgets.responses.collect import collect
-from widgets.store.schema import COLUMNS
 from widgets.store import Store
+from widgets.store.schema import COLUMNS
 
 from . import data
 

@@ -16,8 +16,8 @@ import pandas as pd
 
 from widgets.cases.library import load_library
 from widgets.reporting.simulate import simulate
-from widgets.store.schema import COLUMNS
 from widgets.store import Store
+from widgets.store.schema import COLUMNS
 
 OUT = Path(__file__).resolve().parent / "out"
 ROWS_PER_LEARNER = 83.0   # measured on the current library: 40 cases, pre + post, some revotes

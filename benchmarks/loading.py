@@ -17,7 +17,6 @@ import pandas as pd
 from .measure import median, timed
 
 
-
 def _columns() -> list[str]:
     from widgets.analysis.frame import STORE_COLUMNS
 

@@ -39,9 +39,9 @@ def run(responses: int, samples: int = 300) -> dict:
 
 
 def _measure(path: Path, cohorts: list[str], samples: int) -> dict:
-    from widgets.ui.card import CaseCard
     from widgets.cases.library import load_library
     from widgets.store import open_store
+    from widgets.ui.card import CaseCard
 
     from .measure import median, percentile
 

@@ -18,8 +18,8 @@ from widgets.analysis import _load, frame
 from widgets.cases.library import load_case
 from widgets.reporting.simulate import into_store, simulate
 from widgets.responses.contract import Response
-from widgets.store.schema import consents_table, responses_table
 from widgets.store import open_store
+from widgets.store.schema import consents_table, responses_table
 from widgets.vocab import STANCES
 
 

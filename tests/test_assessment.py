@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from widgets.ui.assessment import Assessment, assessment_config
 from widgets.cases.authoring import check_cases, new_case
 from widgets.cases.library import load_case, load_library
-from widgets.ui.decision import DecisionModel
 from widgets.errors import DualroleError
+from widgets.ui.assessment import Assessment, assessment_config
+from widgets.ui.decision import DecisionModel
 
 REASON = "My reasoning names the roles and the risks involved."
 

@@ -7,9 +7,9 @@ import sys
 
 import pytest
 
-from widgets.ui.card import CaseCard
 from widgets.responses.contract import Response
 from widgets.store import open_store
+from widgets.ui.card import CaseCard
 
 REASON = "The customer role would tangle money and approval for her."
 

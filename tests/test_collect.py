@@ -14,15 +14,14 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from widgets.responses.bundle import bundle_text
-from widgets.responses.contract import response_schema
 from widgets.cases.library import load_library
 from widgets.cli import cli
-from widgets.responses.collect import collect
 from widgets.errors import StoreError
-from widgets.store.schema import COLUMNS
-from widgets.responses.contract import Response
+from widgets.responses.bundle import bundle_text
+from widgets.responses.collect import collect
+from widgets.responses.contract import Response, response_schema
 from widgets.store import Store, open_store
+from widgets.store.schema import COLUMNS
 from widgets.vocab import CLIENTS, PHASES, RISK_LEVELS, STANCES
 
 COHORT = "synthetic-class"

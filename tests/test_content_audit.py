@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from widgets.cases.casefile import code_registry
 from widgets.cases import Library
+from widgets.cases.casefile import code_registry
 
 REPO = Path(__file__).resolve().parent.parent
 CASES = REPO / "data" / "cases"

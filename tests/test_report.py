@@ -10,10 +10,10 @@ import pytest
 from click.testing import CliRunner
 
 from widgets import analysis
-from widgets.reporting import report
 from widgets.cli import cli
 from widgets.errors import DualroleError
 from widgets.privacy import passes
+from widgets.reporting import report
 
 
 class Cells(HTMLParser):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+
 import pandas as pd
 import pytest
 from click.testing import CliRunner
@@ -11,7 +12,11 @@ from jsonschema import Draft202012Validator
 from widgets import analysis
 from widgets.cases.library import load_library
 from widgets.cli import cli
-from widgets.reporting.research_export import JustificationWarning, research_export, statement_schema
+from widgets.reporting.research_export import (
+    JustificationWarning,
+    research_export,
+    statement_schema,
+)
 from widgets.reporting.simulate import simulate
 from widgets.store import open_store
 from widgets.vocab import PHASES, RISK_LEVELS, STANCES

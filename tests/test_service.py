@@ -16,7 +16,14 @@ pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pi
 
 from hub.inprocess import InProcessService, answer  # noqa: E402
 
-from widgets.responses.pacing import ClassState, PacingError, advance, allowed_actions, learner_round, refusal  # noqa: E402
+from widgets.responses.pacing import (  # noqa: E402
+    ClassState,
+    PacingError,
+    advance,
+    allowed_actions,
+    learner_round,
+    refusal,
+)
 
 NOW = datetime(2025, 3, 1, 10, 0, tzinfo=timezone.utc)
 

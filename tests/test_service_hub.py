@@ -13,7 +13,6 @@ import time
 
 import httpx
 import pytest
-
 from conftest import skip_or_fail
 
 pytestmark = pytest.mark.postgres

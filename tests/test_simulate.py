@@ -12,8 +12,8 @@ from widgets.cases.library import load_case, load_library
 from widgets.cli import cli
 from widgets.errors import DualroleError
 from widgets.reporting.simulate import SAMPLE_COMMAND, SAMPLE_SETTINGS, into_store, simulate, write
-from widgets.store.schema import COLUMNS
 from widgets.responses.contract import Response
+from widgets.store.schema import COLUMNS
 from widgets.vocab import STANCES
 
 

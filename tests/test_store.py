@@ -15,7 +15,6 @@ from datetime import datetime, timezone
 
 import pytest
 import sqlalchemy as sa
-
 from _store_workers import (
     CASE,
     COHORT,
@@ -27,10 +26,11 @@ from _store_workers import (
     synthetic_response,
     write_responses,
 )
-from widgets.store.engine import enter_wal
+
 from widgets.errors import AlreadyAnswered, StoreError
-from widgets.store.sql import SCHEMA_VERSION
 from widgets.store import open_store, resolve_url
+from widgets.store.engine import enter_wal
+from widgets.store.sql import SCHEMA_VERSION
 
 
 def run_processes(target, args_for, n):

@@ -5,7 +5,9 @@ Nothing here creates files at import time; callers create what they need when th
 
 from __future__ import annotations
 
+import json
 import os
+from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
@@ -42,3 +44,9 @@ def home() -> Path:
     if override:
         return Path(override).expanduser()
     return Path(platformdirs.user_data_dir("dualrole", appauthor=False))
+
+
+@lru_cache(maxsize=None)
+def read_schema(name: str) -> dict:
+    """A JSON Schema from the data folder's ``schema/`` (``case``, ``response``, ...), read once."""
+    return json.loads((data_dir() / "schema" / f"{name}.schema.json").read_text(encoding="utf-8"))

@@ -21,8 +21,8 @@ POST_SPLIT = (25, 8, 4, 3)  # learners per option in the post-test
 
 def probe_rows(case) -> pd.DataFrame:
     """Store-shaped SYNTHETIC answers to the probe case."""
-    from widgets.store.schema import COLUMNS
     from widgets.responses.contract import Response
+    from widgets.store.schema import COLUMNS
 
     post_choice = [k for k, count in enumerate(POST_SPLIT) for _ in range(count)]
     rows = []

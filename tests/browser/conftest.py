@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-
 from conftest import skip_or_fail  # tests/conftest.py
 
 REPO = Path(__file__).resolve().parents[2]

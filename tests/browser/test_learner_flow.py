@@ -27,9 +27,19 @@ import pytest
 
 from widgets.store import open_store
 
-from .conftest import AXE, ARTIFACTS
-from .jlab import (aria_snapshot, docs_image, error_outputs, open_notebook, run_all, run_axe, screenshot, serious,
-                   tab_until, widget_problems)
+from .conftest import ARTIFACTS, AXE
+from .jlab import (
+    aria_snapshot,
+    docs_image,
+    error_outputs,
+    open_notebook,
+    run_all,
+    run_axe,
+    screenshot,
+    serious,
+    tab_until,
+    widget_problems,
+)
 from .test_lesson_keyboard import IS_OPTION, IS_REASONING, IS_SUBMIT, first_card_focus_start
 
 REQUIRED_RULES = {

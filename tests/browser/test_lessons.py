@@ -20,8 +20,20 @@ import re
 import pytest
 
 from .conftest import AXE, NOTEBOOKS, new_watched_page, save_failure_screenshot
-from .jlab import (close_current, code_cell_count, error_outputs, kernel_id, open_in_app, open_notebook,
-                   run_all, run_axe, screenshot, serious, widget_outputs, widget_problems)
+from .jlab import (
+    close_current,
+    code_cell_count,
+    error_outputs,
+    kernel_id,
+    open_in_app,
+    open_notebook,
+    run_all,
+    run_axe,
+    screenshot,
+    serious,
+    widget_outputs,
+    widget_problems,
+)
 
 WIDGET_IMPORT = re.compile(r"^\s*from widgets(?:\.\w+)* import [^\n]*\b[A-Z]\w+|^\s*import ipywidgets", re.M)
 

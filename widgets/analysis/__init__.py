@@ -22,7 +22,12 @@ from widgets.analysis.agreement import (
     with_reference,
 )
 from widgets.analysis.bootstrap import Interval, bootstrap_ci, share_matching
-from widgets.analysis.calibration import brier, calibration_table, expected_calibration_error, overconfidence
+from widgets.analysis.calibration import (
+    brier,
+    calibration_table,
+    expected_calibration_error,
+    overconfidence,
+)
 from widgets.analysis.frame import (
     FRAME_COLUMNS,
     answers,

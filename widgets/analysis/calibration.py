@@ -11,9 +11,9 @@ import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
-from widgets.errors import DualroleError
 from widgets.analysis.frame import _text_codes
 from widgets.analysis.frame import rows as _rows
+from widgets.errors import DualroleError
 
 
 def _scored(df: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:

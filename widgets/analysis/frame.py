@@ -6,9 +6,8 @@ as the store, typed with the codebook's categories, plus ``score`` and ``matches
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -17,6 +16,9 @@ from widgets.cases.library import Library, load_library
 from widgets.errors import DualroleError
 from widgets.paths import data_dir
 from widgets.vocab import PHASES, RISK_LEVELS, STANCES
+
+if TYPE_CHECKING:
+    from widgets.store import Store
 
 # The store's columns that analyses use, in the store's order (response_id, started_at and
 # client are bookkeeping and are left out).
@@ -29,10 +31,6 @@ FRAME_COLUMNS = STORE_COLUMNS + ["score", "matches_reference"]
 KITCHENER_COLUMNS = ["kitchener_expectations", "kitchener_obligations", "kitchener_power"]
 OPTIONAL_COLUMNS = {*KITCHENER_COLUMNS, "justification", "consent", "case_version"}
 SYNTHETIC_PREFIX = "synthetic-"
-
-
-if TYPE_CHECKING:
-    from widgets.store import Store
 
 
 def sample_path() -> Path:
@@ -503,8 +501,8 @@ def _read_store(store: Store) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     # ``dualrole class-export``, which copies them into one.
     import sqlalchemy as sa
 
-    from widgets.store.schema import consents_table, responses_table
     from widgets.analysis._load import fast_read_available, read_sqlite, sqlite_file
+    from widgets.store.schema import consents_table, responses_table
 
     path = sqlite_file(store)
     if path is not None and fast_read_available():

@@ -14,8 +14,8 @@ import numpy as np
 import pandas as pd
 from scipy.stats import pointbiserialr
 
-from widgets.errors import DualroleError
 from widgets.analysis.frame import _answer_positions, _text_codes, answers, options_frame, take
+from widgets.errors import DualroleError
 
 GROUP_SHARE = 0.27  # Kelley (1939): the upper and lower 27 % maximise the discrimination index.
 

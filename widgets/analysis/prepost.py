@@ -11,8 +11,8 @@ import pandas as pd
 from statsmodels.stats.contingency_tables import SquareTable, mcnemar
 from statsmodels.stats.proportion import proportion_confint, proportion_effectsize
 
-from widgets.errors import DualroleError
 from widgets.analysis.frame import _group_codes, answers, take
+from widgets.errors import DualroleError
 
 PRE, POST = "pre", "post"
 

@@ -7,6 +7,14 @@ imports ipywidgets.
 
 from __future__ import annotations
 
-from widgets.cases.library import Case, Library, Option, load_case, load_library, parse_case, validate_paths
+from widgets.cases.library import (
+    Case,
+    Library,
+    Option,
+    load_case,
+    load_library,
+    parse_case,
+    validate_paths,
+)
 
 __all__ = ["Case", "Library", "Option", "load_case", "load_library", "parse_case", "validate_paths"]

@@ -6,7 +6,6 @@ before anything is raised, so an author fixes a file in one pass rather than one
 
 from __future__ import annotations
 
-import json
 import re
 from functools import lru_cache
 from pathlib import Path
@@ -15,16 +14,10 @@ from typing import Any
 import yaml
 
 from widgets.errors import CaseProblem
-from widgets.paths import data_dir
+from widgets.paths import data_dir, read_schema
 
 REQUIRED_SECTIONS = ("Vignette", "Reference rationale")
 _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
-
-
-@lru_cache(maxsize=1)
-def case_schema() -> dict:
-    """The JSON Schema of a case's front matter, from ``data/schema/case.schema.json``."""
-    return json.loads((data_dir() / "schema" / "case.schema.json").read_text(encoding="utf-8"))
 
 
 @lru_cache(maxsize=1)
@@ -32,7 +25,7 @@ def _validator():
     # jsonschema pulls in heavy format checkers; import it when a case is first read, not with the package.
     import jsonschema
 
-    return jsonschema.Draft202012Validator(case_schema())
+    return jsonschema.Draft202012Validator(read_schema("case"))
 
 
 @lru_cache(maxsize=1)

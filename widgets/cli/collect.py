@@ -8,8 +8,8 @@ from pathlib import Path
 import click
 
 from widgets.cli.options import friendly_errors, store_option
-from widgets.responses.collect import QUARANTINE_DIR, bundle_paths, collect
 from widgets.errors import DualroleError, StoreError
+from widgets.responses.collect import QUARANTINE_DIR, bundle_paths, collect
 from widgets.store import describe_url, open_store
 
 SHOWN_PROBLEMS = 20

@@ -19,7 +19,6 @@ from widgets.store.protocol import ResponseStore
 from widgets.vocab import KITCHENER_FACTORS
 
 
-
 @dataclass
 class Draft:
     """What the learner has entered but not yet committed."""
@@ -108,35 +107,14 @@ class CaseSession:
     # -- rules ---------------------------------------------------------------------------------
 
     def blocker(self, draft: Draft) -> str | None:
-        """Why the draft cannot be committed yet, in words for the learner; None when it can.
-
-        The rules are the response contract's (:mod:`widgets.responses.contract`) and the class's
-        pacing (:mod:`widgets.responses.pacing`); this only words them for the learner.
-        """
-        if self.state == "revoted":
-            return "You have already committed and revised this answer."
-        attempt = len(self.attempts) + 1
-        if self.paced and (held := pacing.stage_refusal(self.stage, attempt)):
-            return held[0].upper() + held[1:] + "."
-        if attempt == 2 and not self.can_revote:
-            return "The revote opens after the reference is revealed."
-        _, problems = check_response(self._body(draft), learner=self.learner, library=Library.of([self.case]))
-        for name, words in _LEARNER_WORDS.items():
-            if name in problems:
-                minimum = response_schema()["properties"]["justification"]["minLength"]
-                length = len(draft.justification.strip())
-                return words.format(min=minimum, more=max(1, minimum - length))
-        if problems:
-            name, reason = next(iter(problems.items()))
-            return f"{name}: {reason}"
-        return None
+        """Why the draft cannot be committed yet, in words for the learner; None when it can."""
+        return self._check(draft)[1]
 
     def commit(self, draft: Draft) -> Response:
         """Save the draft as the next attempt. The row is on disk before this returns."""
-        reason = self.blocker(draft)
+        response, reason = self._check(draft)
         if reason:
             raise DualroleError(reason)
-        response, _ = check_response(self._body(draft), learner=self.learner, library=Library.of([self.case]))
         try:
             self.store.add(response)
         except AlreadyAnswered:
@@ -146,6 +124,30 @@ class CaseSession:
         self.resume()
         self.started_at = utcnow()
         return response
+
+    def _check(self, draft: Draft) -> tuple[Response | None, str | None]:
+        """The draft as a valid response, or why not in words for the learner.
+
+        The rules are the response contract's (:mod:`widgets.responses.contract`) and the class's
+        pacing (:mod:`widgets.responses.pacing`); this only words them for the learner.
+        """
+        if self.state == "revoted":
+            return None, "You have already committed and revised this answer."
+        attempt = len(self.attempts) + 1
+        if self.paced and (held := pacing.stage_refusal(self.stage, attempt)):
+            return None, held[0].upper() + held[1:] + "."
+        if attempt == 2 and not self.can_revote:
+            return None, "The revote opens after the reference is revealed."
+        response, problems = check_response(self._body(draft), learner=self.learner, library=Library.of([self.case]))
+        if not problems:
+            return response, None
+        name = next((n for n in _LEARNER_WORDS if n in problems), None)
+        if name is None:
+            name, reason = next(iter(problems.items()))
+            return None, f"{name}: {reason}"
+        minimum = response_schema()["properties"]["justification"]["minLength"]
+        more = max(1, minimum - len(draft.justification.strip()))
+        return None, _LEARNER_WORDS[name].format(min=minimum, more=more)
 
     def _body(self, draft: Draft) -> dict:
         """The draft as a response body, as a card would send it to the class service."""

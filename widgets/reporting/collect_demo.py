@@ -12,8 +12,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from widgets.responses.bundle import bundle_text
 from widgets.cases.library import load_library
+from widgets.responses.bundle import bundle_text
 from widgets.responses.contract import Response
 
 COHORT = "synthetic-demo"

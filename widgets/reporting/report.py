@@ -17,17 +17,15 @@ from widgets import analysis
 from widgets.analysis.revote import OUTCOMES
 from widgets.errors import DualroleError
 from widgets.privacy import HIDDEN, MIN_CELL, TOTAL, check_min_cell, gate
+from widgets.render import text
 from widgets.reporting.plots import (  # noqa: F401  (re-exported: the notebooks call report.plot_*)
     Plot,
-    synthetic_title,
     plot_calibration,
     plot_matching,
     plot_options,
     plot_prepost,
+    synthetic_title,
 )
-from widgets.render import text
-
-
 
 # -- gated tables ------------------------------------------------------------------------------
 

@@ -13,15 +13,11 @@ import json
 import os
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import datetime
-from functools import lru_cache
 from pathlib import Path
 
-from widgets.paths import data_dir
 from widgets.responses.codec import to_json
-from widgets.responses.contract import response_schema
+from widgets.responses.contract import response_schema, utcnow
 from widgets.store import Store
-from widgets.responses.contract import utcnow
 
 BUNDLE_FORMAT = 1
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024  # a learner's whole course is well under 1 MB

@@ -18,10 +18,10 @@ from typing import Callable, Iterable
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
-from widgets.responses.contract import check_response
-from widgets.responses.bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
 from widgets.cases.library import Library, load_library
 from widgets.errors import StoreError, _display_path
+from widgets.responses.bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
+from widgets.responses.contract import check_response
 from widgets.store import Store, open_store
 from widgets.store.schema import responses_table
 

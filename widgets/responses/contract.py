@@ -13,7 +13,6 @@ the case; a body may repeat it, but not contradict it.
 
 from __future__ import annotations
 
-import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -22,8 +21,8 @@ from uuid import uuid4
 
 from widgets.cases.library import Library, load_library
 from widgets.errors import DualroleError
-from widgets.paths import data_dir
-from widgets.responses.codec import as_utc, parse_timestamp, to_json
+from widgets.paths import read_schema
+from widgets.responses.codec import parse_timestamp, to_json
 
 # A clock a little ahead is tolerated; a submission further in the future is a mistake.
 CLOCK_SKEW = timedelta(minutes=5)
@@ -87,10 +86,9 @@ class InvalidResponse(DualroleError):
         super().__init__("; ".join(f"{name}: {reason}" for name, reason in fields.items()))
 
 
-@lru_cache(maxsize=1)
 def response_schema() -> dict:
     """The JSON Schema of one response (``data/schema/response.schema.json``)."""
-    return json.loads((data_dir() / "schema" / "response.schema.json").read_text(encoding="utf-8"))
+    return read_schema("response")
 
 
 @lru_cache(maxsize=1)

@@ -15,8 +15,16 @@ from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from widgets.service.core import ClassService, ServiceSettings
-from widgets.service.handlers import (ClassCaseHandler, ClassStatesHandler, CohortHandler, ConsentHandler, NotFoundHandler,
-                       ResponsesHandler, SummaryHandler, WhoAmIHandler)
+from widgets.service.handlers import (
+    ClassCaseHandler,
+    ClassStatesHandler,
+    CohortHandler,
+    ConsentHandler,
+    NotFoundHandler,
+    ResponsesHandler,
+    SummaryHandler,
+    WhoAmIHandler,
+)
 
 log = logging.getLogger("dualrole.service")
 

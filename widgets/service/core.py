@@ -15,10 +15,17 @@ from widgets.cases.library import load_case, load_library
 from widgets.errors import AlreadyAnswered, DualroleError
 from widgets.responses.contract import InvalidResponse, Response, parse_response, utcnow
 from widgets.responses.disclosure import MIN_CLASS, distribution
+from widgets.responses.pacing import (
+    ACTIONS,
+    ClassState,
+    PacingError,
+    advance,
+    learner_round,
+    refusal,
+)
+from widgets.service.state import ClassBook
 from widgets.store import Store
 from widgets.vocab import PHASES
-from widgets.responses.pacing import ACTIONS, ClassState, PacingError, advance, learner_round, refusal
-from widgets.service.state import ClassBook
 
 
 class ApiError(HTTPError):

@@ -6,14 +6,12 @@ service process, carries on exactly where the instructor left off.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
 import sqlalchemy as sa
 
 from widgets.responses.codec import as_utc
+from widgets.responses.pacing import SELF_PACED, ClassState
 from widgets.store import Store
 from widgets.store.schema import responses_table
-from widgets.responses.pacing import SELF_PACED, ClassState
 
 class_metadata = sa.MetaData()
 

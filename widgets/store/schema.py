@@ -6,7 +6,7 @@ Defined with SQLAlchemy Core so that SQLite and PostgreSQL get the same schema; 
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import timezone
 
 import sqlalchemy as sa
 

@@ -12,11 +12,24 @@ from typing import Iterable
 import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from widgets.store.engine import default_url, describe_url, insert_for, make_engine, reason, resolve_url
 from widgets.errors import AlreadyAnswered, StoreError
-from widgets.responses.disclosure import CohortCounts
-from widgets.store.schema import COLUMNS, LATER_INDEXES, consents_table, meta_table, metadata, responses_table
 from widgets.responses.contract import Response, utcnow
+from widgets.responses.disclosure import CohortCounts
+from widgets.store.engine import (
+    default_url,
+    describe_url,
+    insert_for,
+    make_engine,
+    reason,
+    resolve_url,
+)
+from widgets.store.schema import (
+    LATER_INDEXES,
+    consents_table,
+    meta_table,
+    metadata,
+    responses_table,
+)
 
 SCHEMA_VERSION = 1
 

@@ -11,12 +11,12 @@ import os
 import ipywidgets as ipw
 import yaml
 
-from widgets.kernel import identity
-from widgets.ui.card import CaseCard
 from widgets.errors import DualroleError
-from widgets.paths import data_dir
+from widgets.kernel import identity
 from widgets.kernel.connect import response_store
+from widgets.paths import data_dir
 from widgets.store.protocol import ResponseStore
+from widgets.ui.card import CaseCard
 
 REVEAL_POLICIES = ("after_post", "immediate")
 

@@ -8,17 +8,17 @@ from __future__ import annotations
 
 import ipywidgets as ipw
 
-from widgets.kernel import identity
-from widgets.ui.a11y import ChoiceGroup, LiveStatus, RangeInput, RevealPanel
 from widgets.cases.library import Case, load_case
-from widgets.ui.classmode import follow_service
 from widgets.errors import AlreadyAnswered, DualroleError
-from widgets.render import markdown, text
-from widgets.ui.reveal import reveal_html
-from widgets.kernel.session import CaseSession, Draft
-from widgets.responses.disclosure import MIN_CLASS
+from widgets.kernel import identity
 from widgets.kernel.connect import response_store
+from widgets.kernel.session import CaseSession, Draft
+from widgets.render import markdown, text
+from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.protocol import ResponseStore
+from widgets.ui.a11y import ChoiceGroup, LiveStatus, RangeInput, RevealPanel
+from widgets.ui.classmode import follow_service
+from widgets.ui.reveal import reveal_html
 from widgets.vocab import KITCHENER_FACTORS, MODULES, RISK_LEVELS
 
 _WIDE = ipw.Layout(width="100%", max_width="900px")

@@ -17,7 +17,6 @@ import ipywidgets as ipw
 
 from widgets.cases.library import Case
 from widgets.kernel.client import ServiceClient, ServiceRefused, ServiceUnavailable
-from widgets.render import text
 from widgets.responses.disclosure import MIN_CLASS, distribution, distribution_html
 from widgets.responses.pacing import SELF_PACED, UNKNOWN
 

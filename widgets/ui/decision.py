@@ -11,11 +11,11 @@ import os
 
 import ipywidgets as ipw
 
-from widgets.ui.a11y import LiveStatus
 from widgets.cases.library import Case, load_case
 from widgets.errors import DualroleError
 from widgets.paths import home
 from widgets.render import text
+from widgets.ui.a11y import LiveStatus
 from widgets.vocab import GOTTLIEB_DIMENSIONS, KITCHENER_FACTORS, RISK_LEVELS
 
 STEPS = {

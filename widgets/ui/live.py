@@ -15,15 +15,15 @@ from pathlib import Path
 
 import ipywidgets as ipw
 
-from widgets.kernel import identity
 from widgets.cases.library import Case, load_library
+from widgets.errors import DualroleError
+from widgets.kernel import identity
 from widgets.kernel.client import ServiceClient, ServiceRefused, ServiceUnavailable, export_class
 from widgets.kernel.connect import service_from_env
-from widgets.errors import DualroleError
 from widgets.paths import home
+from widgets.render import text
 from widgets.responses.disclosure import Audience, check_audience, distribution, shows_reference
 from widgets.responses.disclosure import distribution_html as distribution_html_table
-from widgets.render import text
 from widgets.responses.pacing import ACTION_LABELS, ACTIONS, STAGE_LABELS
 from widgets.vocab import MODULES
 

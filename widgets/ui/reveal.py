@@ -22,12 +22,27 @@ def verdict(case: Case, option_id: str) -> str:
     return "differs from the reference"
 
 
-def _mark(case: Case, option_id: str) -> str:
+# How the reference marks an option: symbol and word.
+_MARKS = {"preferred": ("★", "Preferred"), "acceptable": ("◆", "Acceptable")}
+
+
+def _standing(case: Case, option_id: str) -> str | None:
     if option_id in case.preferred:
-        return '<span role="img" aria-label="preferred">★</span> Preferred'
-    if option_id in case.acceptable:
-        return '<span role="img" aria-label="acceptable">◆</span> Acceptable'
-    return ""
+        return "preferred"
+    return "acceptable" if option_id in case.acceptable else None
+
+
+def _mark(case: Case, option_id: str) -> str:
+    standing = _standing(case, option_id)
+    if standing is None:
+        return ""
+    symbol, word = _MARKS[standing]
+    return f'<span role="img" aria-label="{standing}">{symbol}</span> {word}'
+
+
+def _mark_text(case: Case, option_id: str) -> str:
+    standing = _standing(case, option_id)
+    return " ".join(_MARKS[standing]) if standing else ""
 
 
 def answer_summary(case: Case, row: dict, heading: str) -> str:
@@ -97,13 +112,6 @@ def cohort_block(case: Case, shown: Distribution) -> str:
                              caption=f"How {shown.total} learners answered (latest answer each)",
                              marks={o.id: _mark_text(case, o.id) for o in case.options})
 
-
-def _mark_text(case: Case, option_id: str) -> str:
-    if option_id in case.preferred:
-        return "★ Preferred"
-    if option_id in case.acceptable:
-        return "◆ Acceptable"
-    return ""
 
 
 def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, stale: bool = False) -> str:
