@@ -57,3 +57,11 @@ def test_the_widgets_alias_never_appears_in_our_code():
     # `import ipywidgets as widgets` would shadow our own package; the convention is `ipw`.
     offenders = [p for p in (REPO / "widgets").rglob("*.py") if "ipywidgets as widgets" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_the_wheel_lists_every_subpackage_and_the_data_folders():
+    setuptools = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
+    code = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "widgets").rglob("__init__.py")}
+    data = {"widgets.data"} | {f"widgets.data.{d.name}" for d in (REPO / "data").iterdir() if d.is_dir()}
+    assert set(setuptools["packages"]) == code | data
+    assert setuptools["package-dir"] == {"widgets.data": "data"}

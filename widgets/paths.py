@@ -5,6 +5,7 @@ Nothing here creates files at import time; callers create what they need when th
 
 from __future__ import annotations
 
+import importlib.resources
 import json
 import os
 from functools import lru_cache
@@ -16,8 +17,17 @@ REPO_DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 def data_dir() -> Path:
-    """The shipped data folder (cases, schemas, code registry); ``DUALROLE_DATA`` overrides it."""
-    return Path(os.environ.get("DUALROLE_DATA", REPO_DATA))
+    """The shipped data folder (cases, schemas, code registry); ``DUALROLE_DATA`` overrides it.
+
+    In a checkout (and an editable install) that is the repository's ``data/``; an installed wheel
+    carries the same files as the package data ``widgets/data``.
+    """
+    configured = os.environ.get("DUALROLE_DATA")
+    if configured:
+        return Path(configured)
+    if (REPO_DATA / "cases").is_dir():
+        return REPO_DATA
+    return Path(str(importlib.resources.files("widgets") / "data"))
 
 
 def own_cases_dir() -> Path:
