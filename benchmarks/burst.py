@@ -122,7 +122,8 @@ def run(learners: int = 300, answers: int = 5, window: float = 60.0, seed: int =
     ok = len(post_ms)
     return {"warm": warm, "learners": learners, "answers": len(plan), "window_s": window, "elapsed_s": elapsed,
             "ok": ok, "errors": len(errors), "first_errors": errors[:3], "throughput": ok / elapsed,
-            "p50_ms": median(post_ms) if ok else float("nan"), "p99_ms": percentile(post_ms, 99) if ok else float("nan"),
+            "p50_ms": median(post_ms) if ok else float("nan"),
+            "p99_ms": percentile(post_ms, 99) if ok else float("nan"),
             "reveal_p50_ms": median(reveal_ms) if ok else float("nan"),
             "reveal_p99_ms": percentile(reveal_ms, 99) if ok else float("nan")}
 

@@ -110,10 +110,12 @@ def sqlite_scanner_path() -> str:
         raise RuntimeError("DuckDB is not installed: pip install -e '.[bench]'")
     import duckdb_extension_sqlite_scanner as extension
 
-    found = Path(extension.__file__).parent / "extensions" / f"v{duckdb.__version__}" / "sqlite_scanner.duckdb_extension"
+    folder = Path(extension.__file__).parent / "extensions" / f"v{duckdb.__version__}"
+    found = folder / "sqlite_scanner.duckdb_extension"
     if not found.exists():
         raise RuntimeError(f"no SQLite scanner for DuckDB {duckdb.__version__} in {found.parent.parent}: "
-                           "install matching duckdb and duckdb-extension-sqlite-scanner versions (pip install -e '.[bench]')")
+                           "install matching duckdb and duckdb-extension-sqlite-scanner versions "
+                           "(pip install -e '.[bench]')")
     return str(found)
 
 

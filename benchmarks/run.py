@@ -25,7 +25,8 @@ def parse(argv) -> argparse.Namespace:
                         help="cohort sizes in responses (default: 10k 100k 1M)")
     parser.add_argument("--with-8m", action="store_true", help="add the 8M-response cohort (about 20 minutes)")
     parser.add_argument("--quick", action="store_true", help="10k responses, one run each: checks the code, not speed")
-    parser.add_argument("--reps", type=int, default=None, help="runs per pipeline (default 5 below 1M, 3 at 1M, 1 at 8M)")
+    parser.add_argument("--reps", type=int, default=None,
+                        help="runs per pipeline (default 5 below 1M, 3 at 1M, 1 at 8M)")
     parser.add_argument("--collect-responses", type=int, default=100_000,
                         help="responses collected from bundles into each backend (default 100k)")
     parser.add_argument("--no-notebooks", action="store_true", help="skip timing the nbval notebook suite")
@@ -53,7 +54,8 @@ def main(argv=None) -> dict:
         print(f"[bench] {name}: {time.perf_counter() - start:.1f} s", flush=True)
         return value
 
-    results["cohort"] = [step(f"cohort report at {size:,}", cohort.run, size, reps=1 if args.quick else reps_for(size, args.reps))
+    results["cohort"] = [step(f"cohort report at {size:,}", cohort.run, size,
+                              reps=1 if args.quick else reps_for(size, args.reps))
                          for size in sizes]
     loading_size = 10_000 if args.quick else min(max(sizes), 1_000_000)
     path, _ = data.build_store(loading_size)

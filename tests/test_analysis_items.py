@@ -47,8 +47,8 @@ def test_difficulty_is_the_share_matching_and_the_point_biserial_leaves_the_item
     # Learner i gets case b and c right according to a fixed pattern; case a is right for the
     # learners whose rest score is high. Hand-computed expectation from the rest scores.
     pattern = {"l1": (1, 1, 1), "l2": (1, 1, 0), "l3": (0, 1, 1), "l4": (0, 0, 0), "l5": (1, 0, 1), "l6": (0, 0, 1)}
-    df = frame({l: {a.id: right(a) if x else wrong(a), b.id: right(b) if y else wrong(b),
-                    c.id: right(c) if z else wrong(c)} for l, (x, y, z) in pattern.items()})
+    df = frame({learner: {a.id: right(a) if x else wrong(a), b.id: right(b) if y else wrong(b),
+                          c.id: right(c) if z else wrong(c)} for learner, (x, y, z) in pattern.items()})
     items = item_analysis(df)
     assert items.loc[a.id, "difficulty"] == pytest.approx(3 / 6)
     assert items.loc[c.id, "n"] == 6

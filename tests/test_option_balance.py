@@ -69,14 +69,14 @@ def test_no_tone_word_marks_only_the_preferred_option(library):
 
 def test_the_checks_see_what_they_claim_to():
     # The helpers themselves: a tie is not "longest", and a tone word counts only as a whole word.
-    class O:
+    class Opt:
         def __init__(self, id, label):
             self.id, self.label = id, label
 
     class C:
         def __init__(self, preferred, *labels):
             self.preferred = preferred
-            self.options = [O(f"o{i}", lab) for i, lab in enumerate(labels)]
+            self.options = [Opt(f"o{i}", lab) for i, lab in enumerate(labels)]
 
     assert _preferred_is_strictly_longest(C(("o0",), "a much longer label", "short"))
     assert not _preferred_is_strictly_longest(C(("o0",), "same", "size"))

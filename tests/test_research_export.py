@@ -30,8 +30,8 @@ def class_store(tmp_path_factory):
     learners = sorted(rows["learner"].unique())
     cohort_of = rows.groupby("learner")["cohort"].first()
     # Cohort 1: 13 consent, 2 do not. Cohort 2: only 4 consent (under min_cell: withheld).
-    one = [l for l in learners if cohort_of[l].endswith("-1")]
-    two = [l for l in learners if cohort_of[l].endswith("-2")]
+    one = [learner for learner in learners if cohort_of[learner].endswith("-1")]
+    two = [learner for learner in learners if cohort_of[learner].endswith("-2")]
     consenting = set(one[:13]) | set(two[:4])
     rows["consent"] = rows["learner"].isin(consenting)
     store = open_store(f"sqlite:///{folder / 'class.sqlite'}")

@@ -309,7 +309,8 @@ def instructor_key(path: Path | str | None = None) -> bytes:
             handle.write(secrets.token_bytes(32))
         key = chosen.read_bytes()
     if len(key) < 32:
-        raise PrivacyError(f"{chosen}: the instructor key is damaged (fewer than 32 bytes); move it away to make a new one")
+        raise PrivacyError(f"{chosen}: the instructor key is damaged (fewer than 32 bytes); "
+                           "move it away to make a new one")
     return key
 
 
@@ -356,7 +357,8 @@ def read_crosswalk(path: Path | str) -> dict[str, str]:
         return {}
     table = pd.read_csv(path, dtype=str, keep_default_na=False)
     if list(table.columns) != ["learner", "research_code"]:
-        raise PrivacyError(f"{path}: a crosswalk has the columns learner,research_code; found {','.join(table.columns)}")
+        raise PrivacyError(f"{path}: a crosswalk has the columns learner,research_code; "
+                           f"found {','.join(table.columns)}")
     return dict(zip(table["learner"], table["research_code"]))
 
 

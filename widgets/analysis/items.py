@@ -93,7 +93,8 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
     -------
     DataFrame
         Indexed by case. ``n`` learners answered it, ``n_matching`` of them with a preferred
-        option; ``difficulty`` is the share matching the reference (high = easy); ``point_biserial`` correlates matching this case with the
+        option; ``difficulty`` is the share matching the reference (high = easy); ``point_biserial``
+        correlates matching this case with the
         learner's mean score on the *other* cases (the item is removed from the total, so it does
         not correlate with itself); ``discrimination`` is the reference's share among the top 27 %
         minus its share among the bottom 27 %; ``contested_key`` is True when the top group's most

@@ -65,7 +65,8 @@ class CaseCheck:
     def _repr_html_(self) -> str:
         if self.ok:
             items = "".join(f"<li><code>{text(c.id)}</code>: {text(c.title)}</li>" for c in self.cases)
-            return f"<p>All {len(self.cases)} case(s) in <code>{text(self.folder)}</code> are valid:</p><ul>{items}</ul>"
+            return (f"<p>All {len(self.cases)} case(s) in <code>{text(self.folder)}</code> are valid:</p>"
+                    f"<ul>{items}</ul>")
         rows = "".join(
             f"<tr><td>{text(Path(p.path).name)}</td><td>{p.line or ''}</td><td>{text(p.field or '')}</td>"
             f"<td>{text(p.message)}</td></tr>" for p in self.problems

@@ -85,7 +85,8 @@ def read_case_file(path: Path) -> tuple[dict | None, dict[str, str], list[CasePr
         if not sections.get(name, "").strip():
             problems.append(CaseProblem(
                 path, body_start, "body",
-                f"missing section '## {name}' (the body needs: " + ", ".join(f"'## {s}'" for s in REQUIRED_SECTIONS) + ")",
+                f"missing section '## {name}' (the body needs: "
+                + ", ".join(f"'## {s}'" for s in REQUIRED_SECTIONS) + ")",
             ))
     return front, sections, problems
 
@@ -95,14 +96,16 @@ def _check_semantics(path: Path, front: dict, line_of) -> list[CaseProblem]:
     problems = []
     case_id = front.get("id")
     if isinstance(case_id, str) and case_id != path.stem:
-        problems.append(CaseProblem(path, line_of(["id"]), "id", f"'{case_id}' must match the file name '{path.stem}.md'"))
+        problems.append(CaseProblem(path, line_of(["id"]), "id",
+                                    f"'{case_id}' must match the file name '{path.stem}.md'"))
 
     options = front.get("options") if isinstance(front.get("options"), list) else []
     option_ids = [o.get("id") for o in options if isinstance(o, dict)]
     seen = set()
     for i, oid in enumerate(option_ids):
         if oid in seen:
-            problems.append(CaseProblem(path, line_of(["options", i, "id"]), f"options[{i}].id", f"duplicate option id '{oid}'"))
+            problems.append(CaseProblem(path, line_of(["options", i, "id"]), f"options[{i}].id",
+                                        f"duplicate option id '{oid}'"))
         seen.add(oid)
 
     reference = front.get("reference") if isinstance(front.get("reference"), dict) else {}
@@ -150,7 +153,8 @@ def _check_semantics(path: Path, front: dict, line_of) -> list[CaseProblem]:
         section = str(ref.get("section"))
         if section not in registry[ref["code"]]:
             near = [s for s in registry[ref["code"]] if s.split("(")[0] == section.split("(")[0]]
-            hint = f" (registered: {', '.join(near)})" if near else " (add it to data/codes.yaml only if it is verified)"
+            hint = (f" (registered: {', '.join(near)})" if near
+                    else " (add it to data/codes.yaml only if it is verified)")
             problems.append(CaseProblem(
                 path, line_of(["codes", i, "section"]), f"codes[{i}].section",
                 f"{ref['code']} {section} is not in the code registry{hint}",

@@ -29,7 +29,8 @@ def validate(paths):
         click.echo(str(problem), err=True)
     files = len(cases) + len({str(p.path) for p in problems})
     if problems:
-        click.echo(f"{len(problems)} problem(s) in {len({str(p.path) for p in problems})} of {files} file(s).", err=True)
+        bad_files = len({str(p.path) for p in problems})
+        click.echo(f"{len(problems)} problem(s) in {bad_files} of {files} file(s).", err=True)
         sys.exit(1)
     click.echo(f"All {len(cases)} case(s) are valid.")
 

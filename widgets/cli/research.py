@@ -77,7 +77,8 @@ def research_export_(store_url, sample, out, crosswalk, include_justifications, 
         click.echo(f"Left out {result.withheld_rows} response(s) from {result.withheld_cohorts} cohort(s) "
                    f"with fewer than {min_cell} consenting learners.", err=True)
     label = "synthetic " if result.synthetic else ""
-    click.echo(f"Wrote {result.rows} {label}response(s) of {result.learners} consenting learner(s) to {result.out_dir}.")
+    click.echo(f"Wrote {result.rows} {label}response(s) of {result.learners} consenting learner(s) "
+               f"to {result.out_dir}.")
     click.echo(f"Crosswalk (keep it private; never share it with the data): {result.crosswalk}")
 
 
@@ -108,7 +109,8 @@ def report_(store_url, sample, out, cohort, min_cell):
     if cohort:
         unknown = sorted(set(cohort) - set(frame["cohort"]))
         if unknown:
-            raise DualroleError(f"no cohort {', '.join(unknown)}; cohorts are: {', '.join(sorted(set(frame['cohort'])))}")
+            cohorts = ", ".join(sorted(set(frame["cohort"])))
+            raise DualroleError(f"no cohort {', '.join(unknown)}; cohorts are: {cohorts}")
         frame = frame[frame["cohort"].isin(cohort)]
     bar, progress = _steps("Reporting", 6)
     with bar:
@@ -118,7 +120,8 @@ def report_(store_url, sample, out, cohort, min_cell):
 
 @click.command("simulate")
 @click.option("--learners", default=48, show_default=True, type=click.IntRange(min=1), help="Learners in all.")
-@click.option("--cohorts", default=2, show_default=True, type=click.IntRange(min=1), help="Cohorts to spread them over.")
+@click.option("--cohorts", default=2, show_default=True, type=click.IntRange(min=1),
+              help="Cohorts to spread them over.")
 @click.option("--seed", default=0, show_default=True, type=int, help="Random seed: the same seed gives the same rows.")
 @click.option("--out", type=click.Path(dir_okay=False, path_type=Path), help="Write a .csv or .parquet file.")
 @store_option

@@ -231,7 +231,8 @@ def write_report(df: pd.DataFrame, out_dir: Path | str, *, min_cell: int = MIN_C
     say("case overview")
     overview = case_overview(df, min_cell)
     parts.append("<h2>How the class answered each case</h2>")
-    parts.append(_table(overview, ["title", "phase", "matching", "not_matching", "n", "share_matching", "mean_confidence"],
+    overview_columns = ["title", "phase", "matching", "not_matching", "n", "share_matching", "mean_confidence"]
+    parts.append(_table(overview, overview_columns,
                         {"share_matching": _percent, "mean_confidence": _plain}))
     parts.append(plot_matching(overview, synthetic=synthetic).html())
     say("most divided cases")
@@ -264,7 +265,8 @@ def write_report(df: pd.DataFrame, out_dir: Path | str, *, min_cell: int = MIN_C
                  "positive values mean the class was surer than it was right.</p>")
     parts.append(_table(calibration_overview(df, min_cell), ["cohort", "n", "mean_confidence", "share_matching",
                                                               "overconfidence", "brier"],
-                        {"mean_confidence": _percent, "share_matching": _percent, "overconfidence": _two, "brier": _two}))
+                        {"mean_confidence": _percent, "share_matching": _percent, "overconfidence": _two,
+                         "brier": _two}))
     bins = calibration_bins(df, min_cell)
     parts.append(plot_calibration(bins, synthetic=synthetic).html())
     say("revotes")

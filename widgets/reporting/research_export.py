@@ -137,7 +137,8 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
     say("writing datapackage.json")
     package = datapackage(frame, options, synthetic=synthetic, min_cell=min_cell,
                           justifications=include_justifications)
-    (out_dir / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
+    (out_dir / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n",
+                                              encoding="utf-8")
     files.append(out_dir / "datapackage.json")
     say("writing xapi.jsonl")
     files.append(write_xapi(frame, library, out_dir / "xapi.jsonl", base=xapi_base, synthetic=synthetic))
@@ -204,7 +205,8 @@ def xapi_statement(row: dict, case, base: str = XAPI_BASE, synthetic: bool = Fal
     ext = base + "xapi/extensions/"
     statement = {
         "id": str(uuid.uuid4()),
-        "actor": {"objectType": "Agent", "account": {"homePage": base + "research-codes", "name": row["research_code"]}},
+        "actor": {"objectType": "Agent",
+                  "account": {"homePage": base + "research-codes", "name": row["research_code"]}},
         "verb": {"id": ANSWERED, "display": {"en-US": "answered"}},
         "object": {
             "objectType": "Activity",
@@ -225,8 +227,10 @@ def xapi_statement(row: dict, case, base: str = XAPI_BASE, synthetic: bool = Fal
             "extensions": {ext + "confidence": int(row["confidence"]), ext + "stance": str(row["stance"])},
         },
         "context": {
-            "contextActivities": {"grouping": [{"objectType": "Activity", "id": base + "cohorts/" + quote(str(row["cohort"]), safe="")}]},
-            "extensions": {ext + "phase": str(row["phase"]), ext + "attempt": int(row["attempt"]), ext + "synthetic": synthetic},
+            "contextActivities": {"grouping": [
+                {"objectType": "Activity", "id": base + "cohorts/" + quote(str(row["cohort"]), safe="")}]},
+            "extensions": {ext + "phase": str(row["phase"]), ext + "attempt": int(row["attempt"]),
+                           ext + "synthetic": synthetic},
         },
         "version": "1.0.3",
     }
@@ -254,7 +258,8 @@ def write_xapi(frame: pd.DataFrame, library, path: Path, *, base: str = XAPI_BAS
             error = None if case_id in checked else next(iter(validator.iter_errors(statement)), None)
             checked.add(case_id)
             if error is not None:
-                raise DualroleError(f"internal: an xAPI statement is invalid at {'/'.join(map(str, error.path))}: {error.message}")
+                where = "/".join(map(str, error.path))
+                raise DualroleError(f"internal: an xAPI statement is invalid at {where}: {error.message}")
             handle.write(json.dumps(statement, ensure_ascii=False, sort_keys=True) + "\n")
     return path
 
@@ -298,7 +303,8 @@ def _write_readme(path: Path, synthetic: bool, justifications: bool, min_cell: i
         "- `xapi.jsonl`: the same answers as xAPI 1.0.3 statements.", "",
         f"Only learners who consented are included; cohorts with fewer than {min_cell} of them are left out.",
         "Learners appear as random research codes; the crosswalk is not part of this export.",
-        "Justifications are " + ("INCLUDED: they may hold names or client details." if justifications else "not included."), "",
+        "Justifications are "
+        + ("INCLUDED: they may hold names or client details." if justifications else "not included."), "",
         "Python: `pandas.read_parquet('responses.parquet')`, or `frictionless.Package('datapackage.json')`.",
         "R: `frictionless::read_resource(frictionless::read_package('datapackage.json'), 'responses')`.", "",
     ]

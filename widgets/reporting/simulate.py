@@ -23,7 +23,8 @@ from widgets.vocab import RISK_LEVELS, STANCES
 
 # The committed sample is made with exactly these settings (see data/synthetic/README.md).
 SAMPLE_SETTINGS = {"learners": 48, "cohorts": 2, "seed": 20240901}
-SAMPLE_COMMAND = "dualrole simulate --learners 48 --cohorts 2 --seed 20240901 --out data/synthetic/responses.synthetic.csv"
+SAMPLE_COMMAND = ("dualrole simulate --learners 48 --cohorts 2 --seed 20240901 "
+                  "--out data/synthetic/responses.synthetic.csv")
 PERMISSIVE_MODULES = ("gifts", "social")
 START = datetime(2025, 1, 13, 9, 0, tzinfo=timezone.utc)
 _REASONS = (

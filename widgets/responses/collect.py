@@ -3,7 +3,8 @@
 Each bundle is one transaction. ``response_id`` is the key, so collecting twice adds nothing. A bad
 line goes to a quarantine file, named with its reason in ``report.csv`` beside it, and the good
 lines of the same bundle are still imported. An answer to a case file that has since been edited
-(its vignette or options changed, so its ``case_version`` differs) is quarantined too, unless ``allow_stale_cases`` is set.
+(its vignette or options changed, so its ``case_version`` differs) is quarantined too, unless
+``allow_stale_cases`` is set.
 """
 
 from __future__ import annotations
@@ -99,7 +100,8 @@ class CollectReport:
         widths = [max(len(r[i]) for r in [head, *rows, total]) for i in range(len(head))]
 
         def fmt(r):
-            return "  ".join(c.rjust(w) if 2 <= i <= 4 else c.ljust(w) for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip()
+            cells = enumerate(zip(r, widths, strict=True))
+            return "  ".join(c.rjust(w) if 2 <= i <= 4 else c.ljust(w) for i, (c, w) in cells).rstrip()
 
         rule = "  ".join("-" * w for w in widths)
         return "\n".join([fmt(head), rule, *map(fmt, rows), rule, fmt(total)])
@@ -205,7 +207,8 @@ def _collect_file(path: Path, store: Store, checker: Callable, max_bytes: int):
                 result.duplicates += 1
                 continue
             if first is not None:
-                reason = f"response_id {row['response_id']} is already used on line {first.number} with different content"
+                reason = (f"response_id {row['response_id']} is already used on line {first.number} "
+                          "with different content")
             elif key in by_attempt:
                 reason = (f"a second answer to the same attempt: line {by_attempt[key]} already holds attempt "
                           f"{row['attempt']} of case '{row['case_id']}' ({row['phase']}, cohort '{row['cohort']}')")
@@ -263,8 +266,9 @@ def _import(store: Store, good: list[tuple[BundleLine, dict]], result: FileResul
                 if row["response_id"] in existing:
                     result.duplicates += 1
                 elif key in taken:
-                    conflicts.append((line, f"conflicts with an answer already in the store (response_id {taken[key]}): "
-                                            f"same learner, cohort, case, phase and attempt {row['attempt']}"))
+                    conflicts.append((line, f"conflicts with an answer already in the store (response_id "
+                                            f"{taken[key]}): same learner, cohort, case, phase and attempt "
+                                            f"{row['attempt']}"))
                 else:
                     fresh.append(row)
             added = store.add_many(fresh, conn)

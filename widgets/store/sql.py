@@ -120,7 +120,8 @@ class Store:
     def set_consent(self, learner: str, consent: bool) -> None:
         """Record a research-consent choice; the latest one wins in research exports."""
         with self.transaction() as conn:
-            conn.execute(consents_table.insert(), {"learner": learner, "consent": bool(consent), "recorded_at": utcnow()})
+            conn.execute(consents_table.insert(),
+                         {"learner": learner, "consent": bool(consent), "recorded_at": utcnow()})
 
     def consent(self, learner: str) -> bool:
         """The learner's latest consent choice (False when never given)."""

@@ -84,7 +84,8 @@ def positions_block(case: Case) -> str:
     if not case.contested:
         return ""
     items = "".join(
-        f"<li><strong>{text(p['held_by'])}:</strong> {text(' '.join(p['position'].split()))}</li>" for p in case.positions
+        f"<li><strong>{text(p['held_by'])}:</strong> {text(' '.join(p['position'].split()))}</li>"
+        for p in case.positions
     )
     return f"<h4>Ethicists disagree</h4><p>This case is contested. Both positions:</p><ul>{items}</ul>"
 

@@ -1,0 +1,90 @@
+"""CaseSession, the card's model: what may be committed when, in the learner's words, with no widgets."""
+
+from __future__ import annotations
+
+import pytest
+
+from widgets.cases import load_case
+from widgets.errors import AlreadyAnswered, DualroleError
+from widgets.kernel.session import CaseSession, Draft
+
+REASON = "Becoming her customer would give me a stake in her business."
+
+
+@pytest.fixture
+def session(fresh_store):
+    return CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501")
+
+
+def test_each_missing_piece_of_a_draft_is_named_for_the_learner(session):
+    assert session.blocker(Draft()) == "Choose one of the options to continue."
+    short = Draft(option_id="decline_only", justification="  too short  ")
+    assert session.blocker(short) == "Explain your reasoning in at least 20 characters (11 more to go)."
+    assert session.blocker(Draft(option_id="no_such", justification=REASON)) == "Choose one of the options to continue."
+    assert session.blocker(Draft(option_id="decline_only", justification=REASON, confidence=101)) == (
+        "Confidence must be between 0 and 100.")
+    assert session.blocker(Draft(option_id="decline_only", justification=REASON)) is None
+
+
+def test_a_commit_moves_draft_to_committed_and_is_read_back_from_the_store(session, fresh_store):
+    assert session.state == "draft" and not session.committed
+    response = session.commit(Draft(option_id="decline_only", confidence=80, justification=f"  {REASON}  "))
+    assert session.state == "committed" and session.latest["response_id"] == response.response_id
+    row = fresh_store.responses(learner="ana")[0]
+    assert (row["stance"], row["justification"], row["attempt"]) == ("decline", REASON, 1)
+    again = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501")
+    assert again.state == "committed"  # resumed from the store, not from the kernel
+
+
+def test_the_revote_is_offered_once_and_only_after_the_reveal(fresh_store):
+    held = {"released": False}
+    s = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501",
+                    reveal_ready=lambda: held["released"])
+    s.commit(Draft(option_id="decline_only", justification=REASON))
+    assert not s.can_revote
+    with pytest.raises(DualroleError, match="revote opens after the reference is revealed"):
+        s.commit(Draft(option_id="buy_regularly", justification=REASON))
+    held["released"] = True
+    assert s.can_revote
+    s.commit(Draft(option_id="buy_regularly", justification=REASON))
+    assert s.state == "revoted" and [a["attempt"] for a in s.attempts] == [1, 2]
+    assert s.blocker(Draft(option_id="decline_only", justification=REASON)) == (
+        "You have already committed and revised this answer.")
+
+
+def test_class_mode_stages_hold_and_release_the_commit(session):
+    draft = Draft(option_id="decline_only", justification=REASON)
+    session.stage = "waiting"
+    assert session.blocker(draft) == "Voting on this case has not opened yet."
+    session.stage = "voting"
+    session.commit(draft)
+    assert not session.reveal_released and not session.can_revote
+    session.stage = "revote"
+    assert session.can_revote and not session.reveal_released
+    session.stage = "revealed"
+    assert session.reveal_released and not session.can_revote
+
+
+def test_a_second_tab_that_committed_first_wins(session, fresh_store):
+    other = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501")
+    other.commit(Draft(option_id="buy_regularly", justification=REASON))
+    with pytest.raises(AlreadyAnswered):
+        session.commit(Draft(option_id="decline_only", justification=REASON))
+    assert session.latest["option_id"] == "buy_regularly"  # what is on disk, not the losing draft
+
+
+def test_the_class_view_waits_for_min_class_answers(session, fresh_store):
+    session.commit(Draft(option_id="decline_only", justification=REASON))
+    alone = session.cohort_view()
+    assert (alone.total, alone.shown, alone.needed) == (1, False, 4)
+    for learner in ("ben", "cy", "dee", "eve"):
+        CaseSession(load_case("cosmetics"), fresh_store, learner=learner, cohort="psy501").commit(
+            Draft(option_id="one_small_order", justification=REASON))
+    shown = session.cohort_view()
+    assert shown.shown and shown.counts == {"decline_explore": 0, "decline_only": 1, "one_small_order": 4,
+                                            "buy_regularly": 0}
+
+
+def test_min_class_is_never_below_three(fresh_store):
+    with pytest.raises(DualroleError, match="at least 3"):
+        CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="c", min_class=2)
