@@ -13,6 +13,7 @@ from uuid import uuid4
 from widgets.cases.library import Case, Library
 from widgets.errors import AlreadyAnswered, DualroleError
 from widgets.responses import pacing
+from widgets.responses.codec import timestamp_text
 from widgets.responses.contract import Response, check_response, response_schema, utcnow
 from widgets.responses.disclosure import MIN_CLASS, Distribution, check_min_class, distribution
 from widgets.store.protocol import ResponseStore
@@ -157,7 +158,7 @@ class CaseSession:
             "confidence": int(draft.confidence), "justification": draft.justification,
             "attempt": len(self.attempts) + 1, "phase": self.phase,
             **{f"kitchener_{factor}": draft.kitchener.get(factor) for factor in KITCHENER_FACTORS},
-            "started_at": self.started_at.isoformat(), "submitted_at": utcnow().isoformat(),
+            "started_at": timestamp_text(self.started_at), "submitted_at": timestamp_text(utcnow()),
             "client": self.client, "consent": self.consent,
         }
 
