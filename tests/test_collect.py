@@ -22,6 +22,7 @@ from widgets.responses.collect import collect
 from widgets.responses.contract import Response, response_schema
 from widgets.store import Store, open_store
 from widgets.store.schema import COLUMNS
+from widgets.responses.pacing import SELF_PACED, STAGES
 from widgets.vocab import CLIENTS, PHASES, RISK_LEVELS, STANCES
 
 COHORT = "synthetic-class"
@@ -360,6 +361,7 @@ def test_the_schema_follows_the_codebook():
     assert props["phase"]["enum"] == list(PHASES)
     assert props["client"]["enum"] == list(CLIENTS)
     assert props["kitchener_power"]["enum"] == [*RISK_LEVELS, None]
+    assert props["stage"]["enum"] == [SELF_PACED, *STAGES, None]
 
 
 # -- the command --------------------------------------------------------------------------------

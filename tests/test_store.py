@@ -28,6 +28,7 @@ from _store_workers import (
 )
 
 from widgets.errors import AlreadyAnswered, StoreError
+from widgets.responses.contract import Response
 from widgets.store import open_store, resolve_url
 from widgets.store.engine import enter_wal
 from widgets.store.sql import SCHEMA_VERSION
@@ -288,3 +289,24 @@ def test_an_older_schema_is_migrated_in_one_transaction(store_url, monkeypatch):
     assert migrated.count() == 1
     with migrated.engine.connect() as conn:
         assert "responses_by_phase" in {i["name"] for i in sa.inspect(conn).get_indexes("responses")}
+
+
+def test_a_version_1_store_gains_the_columns_of_what_the_learner_was_shown(tmp_path):
+    url = f"sqlite:///{tmp_path / 'old.sqlite'}"
+    store = open_store(url)
+    store.add(Response(learner="ana", cohort="c", case_id="cosmetics", case_version="v", option_id="decline_only",
+                       stance="decline", confidence=60, justification="An answer given before the upgrade."))
+    store.engine.dispose()
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:  # as version 1 made it
+        for name in ("option_order", "reference_seen", "stage"):
+            conn.execute(sa.text(f"ALTER TABLE responses DROP COLUMN {name}"))
+        conn.execute(sa.text("UPDATE dualrole_meta SET value = '1' WHERE key = 'schema_version'"))
+    engine.dispose()
+
+    upgraded = open_store(url)
+
+    assert upgraded.schema_version() == SCHEMA_VERSION == 2
+    [row] = upgraded.responses()
+    assert row["justification"] == "An answer given before the upgrade."
+    assert (row["option_order"], row["reference_seen"], row["stage"]) == (None, None, None)

@@ -25,11 +25,11 @@ if TYPE_CHECKING:
 STORE_COLUMNS = [
     "learner", "cohort", "case_id", "case_version", "phase", "attempt", "option_id", "stance",
     "confidence", "kitchener_expectations", "kitchener_obligations", "kitchener_power",
-    "justification", "submitted_at", "consent",
+    "justification", "submitted_at", "consent", "reference_seen",
 ]
 FRAME_COLUMNS = STORE_COLUMNS + ["score", "matches_reference"]
 KITCHENER_COLUMNS = ["kitchener_expectations", "kitchener_obligations", "kitchener_power"]
-OPTIONAL_COLUMNS = {*KITCHENER_COLUMNS, "justification", "consent", "case_version"}
+OPTIONAL_COLUMNS = {*KITCHENER_COLUMNS, "justification", "consent", "case_version", "reference_seen"}
 SYNTHETIC_PREFIX = "synthetic-"
 
 
@@ -111,6 +111,7 @@ def tidy(raw: pd.DataFrame, *, library: Library | None = None,
     df["confidence"] = pd.to_numeric(df["confidence"]).astype("int64")
     df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True, format="ISO8601")
     df["consent"] = _as_bool(df["consent"])
+    df["reference_seen"] = _as_optional_bool(df["reference_seen"])
     # Learners and cohorts numbered once, in sorted order: for the consent records, the row order
     # and every later analysis of this frame.
     text = {c: pd.factorize(df[c], sort=True) for c in ("cohort", "learner")}
@@ -521,6 +522,16 @@ def _as_bool(values: pd.Series) -> pd.Series:
     distinct = pd.unique(values.dropna())
     chosen = {v: mapping.get(str(v).strip().lower(), False) for v in distinct}
     return values.map(chosen).fillna(False).astype(bool)
+
+
+def _as_optional_bool(values: pd.Series) -> pd.Series:
+    """True, False or missing (answers recorded before the store kept it), as pandas' nullable boolean."""
+    if values.dtype == "boolean":
+        return values
+    mapping = {"true": True, "1": True, "1.0": True, "false": False, "0": False, "0.0": False}
+    distinct = pd.unique(values.dropna())
+    chosen = {v: mapping.get(str(v).strip().lower(), pd.NA) for v in distinct}
+    return values.map(chosen).astype("boolean")
 
 
 def _check_vocabulary(df: pd.DataFrame, column: str, allowed: tuple[str, ...]) -> None:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -77,6 +78,24 @@ class Case:
     def option_ids(self) -> tuple[str, ...]:
         """The options' ids, in file order."""
         return tuple(o.id for o in self.options)
+
+    def order_for(self, learner: str) -> tuple[str, ...]:
+        """The option ids in the order ``learner`` sees them: shuffled, the same on every reload.
+
+        The shuffle is seeded from the learner and the case, so the file's order (and the position
+        of the preferred option in it) tells a learner nothing. A ``pinned`` option keeps its place.
+
+        >>> case = load_case("cosmetics")
+        >>> case.order_for("ana") == case.order_for("ana")
+        True
+        >>> sorted(case.order_for("ana")) == sorted(case.option_ids)
+        True
+        """
+        seed = int.from_bytes(hashlib.sha256(f"{learner}\x00{self.id}".encode("utf-8")).digest()[:8], "big")
+        free = [o.id for o in self.options if not o.pinned]
+        random.Random(seed).shuffle(free)
+        shuffled = iter(free)
+        return tuple(o.id if o.pinned else next(shuffled) for o in self.options)
 
     def option(self, option_id: str) -> Option:
         """The option with this id."""

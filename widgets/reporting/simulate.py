@@ -3,7 +3,7 @@
 Everything it makes is labelled synthetic: cohort names start ``synthetic-``, learner ids start
 ``synthetic-learner-`` and ``client`` is "simulator". The patterns are plausible, not real:
 novices lean permissive on gifts and social contact, answers improve from pre to post,
-confidence is only loosely tied to accuracy, and some learners revote after the reveal.
+confidence is only loosely tied to accuracy, and some learners revote after seeing how the class answered.
 """
 
 from __future__ import annotations
@@ -56,7 +56,7 @@ def simulate(learners: int = 48, cohorts: int = 2, seed: int = 0, *, library: Li
     library : Library, optional
         The cases to answer (default: every valid lesson case in the library).
     revote_rate : float
-        The mean probability of a revote after the reveal, in the post phase.
+        The mean probability of a revote after seeing the class, in the post phase.
     consent_rate : float
         The share of learners who consent to research use.
     progress : callable, optional
@@ -134,6 +134,7 @@ def _answers(rng, case, index, phase, ids, cohort_of, ability, lean, confident, 
             "learner": ids[i], "cohort": cohort_name(int(cohort_of[i])), "case_id": case.id,
             "case_version": case.case_version, "phase": phase, "client": "simulator",
             "consent": bool(consent[i]), "started_at": submitted - timedelta(minutes=3),
+            "option_order": ",".join(case.order_for(ids[i])), "reference_seen": False, "stage": "self-paced",
         }
         for f, shift in shifts.items():
             level = RISK_LEVELS.index(case.kitchener[f]["level"]) + int(shift[i])
@@ -150,7 +151,7 @@ def _answers(rng, case, index, phase, ids, cohort_of, ability, lean, confident, 
                 "response_id": str(uuid.UUID(bytes=id_bytes[32 * i + 16:32 * i + 32], version=4)),
                 "option_id": second.id, "stance": second.stance,
                 "confidence": int(min(100, confidence[i] + 5)),
-                "justification": "[synthetic] I changed my mind after the reveal.",
+                "justification": "[synthetic] I changed my mind after seeing how the class answered.",
                 "attempt": 2, "submitted_at": submitted + timedelta(minutes=2),
             })
     return rows

@@ -35,6 +35,9 @@ DEFAULTS: dict[str, object] = {
     "started_at": None,
     "consent": False,
     "client": "script",
+    "option_order": None,
+    "reference_seen": None,
+    "stage": None,
 }
 
 
@@ -65,6 +68,9 @@ class Response:
     client: str = "lab"
     consent: bool = False
     response_id: str = field(default_factory=lambda: str(uuid4()))
+    option_order: str | None = None
+    reference_seen: bool | None = None
+    stage: str | None = None
 
     def row(self) -> dict:
         """The response as a store row: field name to value."""
@@ -216,6 +222,9 @@ def _case_problems(data: dict, library: Library, allow_stale: bool) -> dict[str,
     elif isinstance(option_id, str) and data.get("stance") != case.option(option_id).stance:
         problems["stance"] = (f"'{data.get('stance')}' does not match option '{option_id}' "
                               f"(its stance is '{case.option(option_id).stance}')")
+    order = data.get("option_order")
+    if isinstance(order, str) and sorted(order.split(",")) != sorted(case.option_ids):
+        problems["option_order"] = f"expected the ids of case '{case_id}' in some order ({', '.join(case.option_ids)})"
     version = data.get("case_version")
     if isinstance(version, str) and version not in case.current_versions and not allow_stale:
         problems["case_version"] = (f"'{version}' is not case '{case_id}' as it is now ('{case.case_version}'): "

@@ -58,6 +58,11 @@ responses_table = sa.Table(
     sa.Column("submitted_at", UTCDateTime(), nullable=False),
     sa.Column("client", sa.String(20), nullable=False),
     sa.Column("consent", sa.Boolean, nullable=False, default=False),
+    # What the learner was shown: the options in their order, whether they had seen the reference when
+    # they committed, and the class-mode stage at the time (null in rows from before these were kept).
+    sa.Column("option_order", sa.String(400)),
+    sa.Column("reference_seen", sa.Boolean),
+    sa.Column("stage", sa.String(20)),
     # One row per learner, case, phase and attempt: a double click can never write two answers.
     sa.UniqueConstraint("learner", "cohort", "case_id", "phase", "attempt", name="one_answer_per_attempt"),
     sa.CheckConstraint("confidence BETWEEN 0 AND 100", name="confidence_range"),

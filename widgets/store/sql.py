@@ -31,7 +31,7 @@ from widgets.store.schema import (
     responses_table,
 )
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 
 class Store:
@@ -220,8 +220,16 @@ class Store:
             raise StoreError(f"cannot open the response store {describe_url(self.url)}: {reason(exc)}") from exc
 
 
+def _add_shown_columns(conn) -> None:
+    """Version 1 to 2: keep what the learner was shown (option order, reference seen, class stage)."""
+    for name in ("option_order", "reference_seen", "stage"):
+        column = responses_table.c[name]
+        kind = column.type.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE responses ADD COLUMN {name} {kind}"))
+
+
 # version -> function migrating a connection from that version to the next, inside one transaction.
-MIGRATIONS: dict[int, callable] = {}
+MIGRATIONS: dict[int, callable] = {1: _add_shown_columns}
 
 # Any fixed 64-bit number: the PostgreSQL advisory lock that serialises schema creation.
 _SCHEMA_LOCK = 0x6475616C726F6C65  # "dualrole"
