@@ -29,6 +29,7 @@ LESSONS: list[tuple[str, str, str]] = [
     ("08_roles", "8. Roles and power", "learner"),
     ("09_decision_models", "9. Decision models step by step", "learner"),
     ("10_pre_post", "10. Pre/post assessment", "learner"),
+    ("references", "References", "everyone"),
     ("authoring", "Writing your own cases", "instructor"),
     ("instructor_collect", "Collecting a class's answers", "instructor"),
     ("instructor_cohort_review", "Cohort review", "instructor"),
@@ -50,16 +51,20 @@ def nav_markdown(stem: str, lessons: list[tuple[str, str, str]]) -> str:
         parts.append(f"[← {lessons[i - 1][1]}]({stems[i - 1]}.ipynb)")
     if stem != "00_start_here":
         parts.append("[Contents](00_start_here.ipynb)")
+    if stem != "references" and "references" in stems:
+        # Every notebook links the one bibliography (tools/references.py writes it).
+        parts.append("[References](references.ipynb)")
     if i + 1 < len(lessons):
         parts.append(f"[{lessons[i + 1][1]} →]({stems[i + 1]}.ipynb)")
     return f"{NAV}\n" + " | ".join(parts)
 
 
 def index_markdown(lessons: list[tuple[str, str, str]]) -> str:
-    groups = {"learner": "Lessons", "instructor": "For instructors", "researcher": "For researchers"}
+    groups = {"learner": "Lessons", "instructor": "For instructors", "researcher": "For researchers",
+              "everyone": "For everyone"}
     lines = [INDEX]
     for audience, heading in groups.items():
-        entries = [(s, t) for s, t, a in lessons if a == audience]
+        entries = [(s, t) for s, t, a in lessons if a == audience and s != "00_start_here"]
         if entries:
             lines.append(f"\n**{heading}**\n")
             lines += [f"- [{title}]({stem}.ipynb)" for stem, title in entries]

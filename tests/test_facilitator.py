@@ -1,0 +1,83 @@
+"""The facilitator guide: current, honest about its numbers, and free of the assessment bank."""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+
+import pytest
+
+from tools import facilitator
+from widgets.cases import load_case, load_library
+
+GUIDE = facilitator.GUIDE.read_text(encoding="utf-8")
+
+
+def _sections() -> dict[str, str]:
+    parts = re.split(r"(?m)^## ", GUIDE)[1:]
+    return {part.split("\n", 1)[0]: part for part in parts}
+
+
+def test_the_guide_is_current():
+    assert facilitator.guide() == GUIDE, "docs/facilitator-guide.md is stale: run python -m tools.facilitator"
+
+
+def test_time_estimate_counts_prose_and_cases(tmp_path):
+    nb = {"cells": [
+        {"cell_type": "markdown", "metadata": {}, "source": "word " * 400},
+        {"cell_type": "markdown", "metadata": {}, "source": "<!--dualrole:nav-->\n[Contents](00_start_here.ipynb)"},
+        {"cell_type": "code", "metadata": {}, "source": 'CaseCard("cosmetics")', "outputs": [],
+         "execution_count": None},
+    ]}
+    path = tmp_path / "lesson.ipynb"
+    path.write_text(json.dumps(nb))
+    case = load_case("cosmetics")
+    words = len(case.vignette.split()) + sum(len(o.label.split()) for o in case.options) + len(case.rationale.split())
+    estimate = facilitator.time_estimate(path)
+    assert (estimate.prose_words, estimate.case_words, estimate.cases) == (400, words, 1)
+    assert estimate.minutes == 5 * math.ceil(((400 + words) / facilitator.READING_WPM + facilitator.DECIDE_MINUTES) / 5)
+    assert "estimate" in GUIDE.lower() and str(facilitator.READING_WPM) in GUIDE
+
+
+def test_there_is_a_section_per_lesson_with_its_computed_estimate():
+    sections = _sections()
+    for stem, title, _ in facilitator.curriculum.LESSONS:
+        if re.match(r"^\d\d_", stem):
+            estimate = facilitator.time_estimate(facilitator.curriculum.NOTEBOOKS / f"{stem}.ipynb")
+            assert f"about {estimate.minutes} minutes" in sections[title]
+
+
+@pytest.mark.parametrize("minutes", [50, 90])
+def test_each_session_plan_fills_its_time(minutes):
+    plans = re.findall(rf"\*\*{minutes}-minute session\.\*\*\n\n((?:\d+\. .*\n)+)", GUIDE)
+    assert len(plans) >= 9
+    for plan in plans:
+        assert sum(int(m) for m in re.findall(r"\((\d+) min\)", plan)) == minutes, plan
+
+
+def test_the_assessment_bank_never_appears_as_a_case():
+    for case in load_library():
+        if case.use == "assessment":
+            assert f"`{case.id}`" not in GUIDE and case.title not in GUIDE, case.id
+    assert "assessment bank" in GUIDE
+
+
+def test_live_cases_show_their_own_prompts_and_misconceptions_only_uncredited_options():
+    library = {c.id: c for c in load_library()}
+    for title, body in _sections().items():
+        for case_id in re.findall(r"^\*\*.*?\*\* \(`(\w+)`\)", body, re.M):
+            case = library[case_id]
+            assert case.use == "lesson"
+            for question in case.discussion:
+                assert f"- {question}" in body
+    cosmetics = library["cosmetics"]
+    uncredited = [o for o in cosmetics.options if o.id not in cosmetics.preferred + cosmetics.acceptable]
+    assert facilitator.misconceptions(cosmetics) == [f"“{o.label}”: {o.rationale.split('. ')[0]}." for o in uncredited]
+
+
+def test_closest_cases_are_paced_first():
+    cases = load_library().module("business")
+    live = facilitator.live_cases(cases, 3)
+    rest = [c for c in cases if c not in live]
+    assert min(map(facilitator.closeness, live)) >= max(map(facilitator.closeness, rest))

@@ -1,0 +1,54 @@
+"""``dualrole handouts``: print-ready case handouts and a separate answer key for one module."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from widgets.cli.options import friendly_errors
+from widgets.vocab import MODULES
+
+
+@click.command("handouts")
+@click.option("--module", required=True, metavar="MODULE",
+              help=f"The module whose lesson cases to print: {', '.join(MODULES)}.")
+@click.option("--out", required=True, type=click.Path(path_type=Path),
+              help="The folder to write the handout and the answer key into (created if needed).")
+@click.option("--pdf/--no-pdf", default=True, show_default=True,
+              help="Also print both to PDF with headless Chromium, when it is installed.")
+@click.option("--force", is_flag=True, help="Replace handout files already in the folder.")
+@friendly_errors
+def handouts_(module, out, pdf, force):
+    """Write a module's cases as a print-ready handout, one page per case, and a separate answer key.
+
+    The handout has each case's vignette, its options (nothing marks the reference) and space to
+    write; the answer key has the reference, its rationale and, for contested cases, the positions.
+    Both are HTML with print CSS, and PDF too when Chromium is installed (apt-get install chromium).
+    Assessment-only cases are never included.
+
+    Example:
+
+        dualrole handouts --module business --out handouts/
+    """
+    from widgets.reporting.handouts import find_pdf_engine, module_cases, write_handouts
+
+    module_cases(module)  # an unknown module is reported before any progress is shown
+    engine = find_pdf_engine() if pdf else None
+    steps = 2 + (2 if engine else 0)
+    with click.progressbar(length=steps, label="Writing handouts", file=sys.stderr,
+                           item_show_func=lambda message: message) as bar:
+        result = write_handouts(module, out, pdf=pdf, force=force, engine=engine,
+                                progress=lambda message: bar.update(1, message))
+    click.echo(f"Wrote {len(result.cases)} case(s) of module '{module}':")
+    click.echo(f"  handout:    {result.handout}")
+    click.echo(f"  answer key: {result.answer_key} (keep it from learners)")
+    for path in result.pdfs:
+        click.echo(f"  PDF:        {path}")
+    if pdf and not engine:
+        click.echo("No PDF engine found, so only HTML was written. Install Chromium (apt-get install chromium) "
+                   "or set DUALROLE_CHROMIUM, or print the HTML from a browser.", err=True)
+
+
+COMMANDS = (handouts_,)

@@ -1,0 +1,258 @@
+"""Print-ready handouts of one module's cases, and a separate answer key for the instructor.
+
+The learners' handout shows, for each case, its title, the vignette, the options as the case file
+gives them (in file order, with nothing marking the reference) and ruled space to write a reasoning;
+every case starts a new printed page. The answer key, a separate file, adds what the handout must
+never show: the preferred and acceptable options, the reference rationale, each option's rationale,
+the positions of a contested case, the code sections and the discussion questions.
+
+Both are HTML with print CSS. When a PDF engine is found (headless Chromium: ``DUALROLE_CHROMIUM``,
+else ``chromium`` or ``chromium-browser`` on the PATH, else ``/usr/bin/chromium``) each is also
+printed to PDF. Only lesson cases are used: the assessment bank never appears in a handout. All case
+text passes through :mod:`widgets.render`, so a case file cannot put script or markup into either file.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from widgets.cases import load_library
+from widgets.cases.library import Case
+from widgets.errors import DualroleError
+from widgets.render import markdown, text
+from widgets.vocab import MODULES, STANCE_LABELS
+
+HANDOUT = "{module}-handout"
+ANSWER_KEY = "{module}-answer-key"
+PDF_TIMEOUT = 180  # seconds for one file; a cold Chromium on a busy machine takes a few
+WRITING_LINES = 7
+# The reference is marked in words as well as symbols, as on the case card's reveal.
+MARKS = {"preferred": "★ Preferred", "acceptable": "◆ Acceptable"}
+
+
+@dataclass
+class HandoutResult:
+    """What :func:`write_handouts` wrote."""
+
+    module: str
+    cases: list[str]
+    handout: Path
+    answer_key: Path
+    pdfs: list[Path] = field(default_factory=list)
+    engine: Path | None = None
+
+
+def find_pdf_engine() -> Path | None:
+    """Headless Chromium, if installed: ``DUALROLE_CHROMIUM``, then the PATH, then Debian's path."""
+    configured = os.environ.get("DUALROLE_CHROMIUM")
+    if configured:
+        return Path(configured) if Path(configured).is_file() else None
+    for name in ("chromium", "chromium-browser"):
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    debian = Path("/usr/bin/chromium")
+    return debian if debian.is_file() else None
+
+
+def module_cases(module: str) -> list[Case]:
+    """The lesson cases of a module, in curriculum order; an unknown module's error lists the modules."""
+    cases = load_library().module(module)  # use="lesson": the assessment bank stays out
+    if not cases:
+        raise DualroleError(f"module '{module}' has no lesson cases to print")
+    return cases
+
+
+# -- HTML ----------------------------------------------------------------------------------------
+
+_CSS = """
+:root { color-scheme: light; }
+body { font-family: Georgia, "Times New Roman", serif; font-size: 11.5pt; line-height: 1.45;
+       color: #111; margin: 0 auto; max-width: 48rem; padding: 1.5rem; }
+h1 { font-size: 1.5rem; margin: 0 0 .5rem; }
+h2 { font-size: 1.05rem; margin: 1.1rem 0 .4rem; }
+.module { font-size: .9rem; color: #333; margin: 0 0 .25rem; text-transform: uppercase; letter-spacing: .04em; }
+.case { border-bottom: 1px solid #999; padding-bottom: 1rem; margin-bottom: 2rem; }
+.options { padding-left: 0; list-style: none; }
+.options li { margin: .35rem 0; padding-left: 2.2rem; text-indent: -2.2rem; }
+.letter { display: inline-block; width: 2.2rem; text-indent: 0; font-weight: bold; }
+.line { border-bottom: 1px solid #555; height: 1.9rem; }
+.confidence { margin-top: .8rem; }
+.key-banner { border: 2px solid #111; padding: .3rem .6rem; font-weight: bold; display: inline-block; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #777; padding: .3rem .45rem; text-align: left; vertical-align: top; }
+.position { margin: .3rem 0 .6rem; }
+@page { margin: 16mm 18mm; }
+th.narrow { width: 4.5rem; }
+th.label { width: 28%; }
+@media print {
+  body { max-width: none; padding: 0; font-size: 10.5pt; line-height: 1.35; }
+  h1 { font-size: 1.3rem; }
+  h2 { margin: .7rem 0 .3rem; }
+  .line { height: 1.6rem; }
+  .case { border: 0; margin: 0; padding: 0; break-after: page; page-break-after: always; }
+  .case:last-of-type { break-after: auto; page-break-after: auto; }
+  .options li, tr, .position { break-inside: avoid; }
+}
+"""
+
+
+def _page(title: str, body: str) -> str:
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+            f'<meta name="viewport" content="width=device-width, initial-scale=1">\n'
+            f"<title>{text(title)}</title>\n<style>{_CSS}</style>\n</head>\n<body>\n<main>\n{body}</main>\n"
+            "</body>\n</html>\n")
+
+
+def _letter(i: int) -> str:
+    return chr(ord("A") + i)
+
+
+def _heading(case: Case) -> str:
+    number, title = MODULES[case.module]
+    return (f'<p class="module">Module {number}: {text(title)}</p>\n'
+            f'<h1 id="case-{text(case.id)}">{text(case.title)}</h1>\n')
+
+
+def student_html(cases: list[Case], module: str) -> str:
+    """The learners' handout: one printed page per case, with nothing of the reference in it."""
+    parts = []
+    for case in cases:
+        options = "".join(f'<li><span class="letter">{_letter(i)}.</span>{text(o.label)}</li>\n'
+                          for i, o in enumerate(case.options))
+        lines = "".join('<div class="line"></div>' for _ in range(WRITING_LINES))
+        parts.append(
+            f'<article class="case" aria-labelledby="case-{text(case.id)}">\n{_heading(case)}'
+            f'<section aria-label="Vignette">{markdown(case.vignette)}</section>\n'
+            f'<h2>What would you do? Circle one option.</h2>\n<ol class="options">\n{options}</ol>\n'
+            f'<h2>Your reasoning</h2>\n<div role="group" aria-label="Space to write your reasoning">{lines}</div>\n'
+            '<p class="confidence">How confident are you (0 to 100)? ______</p>\n</article>\n'
+        )
+    return _page(f"{MODULES[module][1]}: case handout", "".join(parts))
+
+
+def answer_key_html(cases: list[Case], module: str) -> str:
+    """The instructor's key: the reference, its rationale, each option's rationale, the positions."""
+    parts = []
+    for case in cases:
+        letters = {o.id: _letter(i) for i, o in enumerate(case.options)}
+        rows = []
+        for o in case.options:
+            mark = (MARKS["preferred"] if o.id in case.preferred
+                    else MARKS["acceptable"] if o.id in case.acceptable else "")
+            rows.append(f"<tr><th scope=\"row\">{letters[o.id]}</th><td>{text(o.label)}</td>"
+                        f"<td>{text(STANCE_LABELS[o.stance])}</td><td>{text(mark)}</td>"
+                        f"<td>{markdown(o.rationale)}</td></tr>\n")
+        notes = []
+        if case.context_dependent:
+            notes.append("<p><strong>Turns on facts the vignette leaves open.</strong></p>")
+        if case.contested:
+            positions = "".join(
+                f'<div class="position"><p>{text(" ".join(p["position"].split()))}</p>'
+                f'<p><em>Held by:</em> {text(p["held_by"])}'
+                + (f"; <em>defends</em> {text(', '.join(letters.get(d, d) for d in p['defends']))}"
+                   if p.get("defends") else "") + "</p></div>\n"
+                for p in case.positions)
+            notes.append(f"<h2>Contested: the positions</h2>\n{positions}")
+        codes = ", ".join(f"{c['code']} {c['section']}" for c in case.codes)
+        discussion = "".join(f"<li>{text(q)}</li>" for q in case.discussion)
+        parts.append(
+            f'<article class="case" aria-labelledby="case-{text(case.id)}">\n'
+            '<p class="key-banner">Answer key: for the instructor, not for learners</p>\n'
+            f"{_heading(case)}<h2>Options and the reference</h2>\n"
+            '<table><thead><tr><th scope="col" class="narrow">Option</th><th scope="col" class="label">Label</th>'
+            '<th scope="col" class="narrow">Stance</th><th scope="col" class="narrow">Reference</th>'
+            f'<th scope="col">Why</th></tr></thead>\n<tbody>\n{"".join(rows)}'
+            f"</tbody></table>\n{''.join(notes)}<h2>Reference rationale</h2>\n{markdown(case.rationale)}\n"
+            f"<p><strong>Code sections:</strong> {text(codes)}</p>\n"
+            f"<h2>Discussion questions</h2>\n<ol>{discussion}</ol>\n</article>\n"
+        )
+    return _page(f"{MODULES[module][1]}: answer key", "".join(parts))
+
+
+# -- writing -------------------------------------------------------------------------------------
+
+
+def _prepare(out: Path, names: list[str], force: bool) -> None:
+    """Make the output folder, refusing (before anything is written) to replace a file unless forced."""
+    if out.exists() and not out.is_dir():
+        raise DualroleError(f"{out}: is a file, not a folder; give --out a folder")
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DualroleError(f"{out}: cannot create the folder ({exc.strerror or exc})") from None
+    existing = [out / n for n in names if (out / n).exists()]
+    if existing and not force:
+        raise DualroleError(f"{existing[0]}: already exists; pass --force to replace the handout files, "
+                            "or choose another --out folder")
+    if not os.access(out, os.W_OK):
+        raise DualroleError(f"{out}: the folder is not writable")
+
+
+def _write(path: Path, content: str) -> None:
+    """Write via a temporary file in the same folder, so a failure never leaves half a file."""
+    try:
+        with tempfile.NamedTemporaryFile("w", encoding="utf-8", dir=path.parent, delete=False,
+                                         prefix=f".{path.name}.", suffix=".tmp") as fh:
+            fh.write(content)
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(fh.name, 0o666 & ~umask)  # an ordinary file, not the temporary file's private mode
+        os.replace(fh.name, path)
+    except OSError as exc:
+        raise DualroleError(f"{path}: cannot write ({exc.strerror or exc})") from None
+
+
+def print_pdf(engine: Path, html_path: Path, pdf_path: Path) -> None:
+    """Print one HTML file to PDF with headless Chromium."""
+    args = [str(engine), "--headless", "--disable-gpu", "--disable-dev-shm-usage", "--no-first-run",
+            "--no-pdf-header-footer", f"--print-to-pdf={pdf_path}", html_path.resolve().as_uri()]
+    if os.geteuid() == 0:
+        args.insert(1, "--no-sandbox")  # Chromium refuses to start its sandbox as root (containers, CI)
+    with tempfile.TemporaryDirectory(prefix="dualrole-chromium-") as profile:
+        args.insert(1, f"--user-data-dir={profile}")
+        try:
+            done = subprocess.run(args, capture_output=True, text=True, timeout=PDF_TIMEOUT)
+        except (OSError, subprocess.TimeoutExpired) as exc:
+            raise DualroleError(f"{pdf_path}: Chromium could not print it ({exc}); the HTML is written") from None
+    if done.returncode != 0 or not pdf_path.exists():
+        detail = (done.stderr.strip().splitlines() or ["no message"])[-1]
+        raise DualroleError(f"{pdf_path}: Chromium could not print it ({detail}); the HTML is written")
+
+
+def write_handouts(module: str, out: Path | str, *, pdf: bool = True, force: bool = False,
+                   engine: Path | None = None,
+                   progress: Callable[[str], None] | None = None) -> HandoutResult:
+    """Write ``<module>-handout.html`` and ``<module>-answer-key.html`` into ``out`` (and PDFs of both
+    when ``pdf`` and a PDF engine is found).
+
+    Example::
+
+        >>> write_handouts("business", "handouts/").handout   # doctest: +SKIP
+        PosixPath('handouts/business-handout.html')
+    """
+    out = Path(out)
+    cases = module_cases(module)
+    engine = (engine or find_pdf_engine()) if pdf else None
+    stems = [HANDOUT.format(module=module), ANSWER_KEY.format(module=module)]
+    names = [f"{s}.html" for s in stems] + ([f"{s}.pdf" for s in stems] if engine else [])
+    _prepare(out, names, force)
+    step = progress or (lambda message: None)
+    result = HandoutResult(module, [c.id for c in cases], out / names[0], out / names[1], engine=engine)
+    _write(result.handout, student_html(cases, module))
+    step("handout")
+    _write(result.answer_key, answer_key_html(cases, module))
+    step("answer key")
+    if engine:
+        for html_path in (result.handout, result.answer_key):
+            pdf_path = html_path.with_suffix(".pdf")
+            print_pdf(engine, html_path, pdf_path)
+            result.pdfs.append(pdf_path)
+            step(pdf_path.name)
+    return result
