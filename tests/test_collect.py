@@ -20,9 +20,9 @@ from widgets.errors import StoreError
 from widgets.responses.bundle import bundle_text
 from widgets.responses.collect import collect
 from widgets.responses.contract import Response, response_schema
+from widgets.responses.pacing import SELF_PACED, STAGES
 from widgets.store import Store, open_store
 from widgets.store.schema import COLUMNS
-from widgets.responses.pacing import SELF_PACED, STAGES
 from widgets.vocab import CLIENTS, PHASES, RISK_LEVELS, STANCES
 
 COHORT = "synthetic-class"
