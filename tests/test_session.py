@@ -36,20 +36,49 @@ def test_a_commit_moves_draft_to_committed_and_is_read_back_from_the_store(sessi
     assert again.state == "committed"  # resumed from the store, not from the kernel
 
 
-def test_the_revote_is_offered_once_and_only_after_the_reveal(fresh_store):
-    held = {"released": False}
-    s = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501",
-                    reveal_ready=lambda: held["released"])
+def test_peer_instruction_steps_commit_reconsider_then_reference(fresh_store):
+    s = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501")
+    assert s.step == "draft"
     s.commit(Draft(option_id="decline_only", justification=REASON))
-    assert not s.can_revote
-    with pytest.raises(DualroleError, match="revote opens after the reference is revealed"):
-        s.commit(Draft(option_id="buy_regularly", justification=REASON))
-    held["released"] = True
-    assert s.can_revote
-    s.commit(Draft(option_id="buy_regularly", justification=REASON))
-    assert s.state == "revoted" and [a["attempt"] for a in s.attempts] == [1, 2]
+    assert s.step == "reconsider" and s.can_revote and not s.reveal_released
+    with pytest.raises(DualroleError, match="once you have kept or changed"):
+        s.show_reference()
+    assert s.blocker(Draft(option_id="buy_regularly", justification=REASON)).startswith("Write new reasoning")
+    s.commit(Draft(option_id="buy_regularly", justification="After seeing the class, one purchase seems fine."))
+    assert s.state == "revoted" and s.step == "decided" and not s.can_revote
     assert s.blocker(Draft(option_id="decline_only", justification=REASON)) == (
         "You have already committed and revised this answer.")
+    s.show_reference()
+    assert s.step == "revealed" and s.reveal_released
+    again = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501")
+    assert again.step == "revealed"  # the step survives a restart
+
+
+def test_keeping_the_answer_closes_the_revote(fresh_store):
+    s = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501")
+    s.commit(Draft(option_id="decline_only", justification=REASON))
+    s.keep()
+    assert s.step == "decided" and not s.can_revote
+    assert "can change once" in s.blocker(Draft(option_id="buy_regularly", justification=REASON + " more"))
+
+
+def test_pre_test_answers_skip_the_peer_steps_and_wait_for_their_reference(fresh_store):
+    held = {"released": False}
+    s = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501", phase="pre",
+                    reveal_ready=lambda: held["released"])
+    s.commit(Draft(option_id="decline_only", justification=REASON))
+    assert s.step == "held" and not s.can_revote
+    held["released"] = True
+    assert s.step == "revealed"
+
+
+def test_answers_from_before_the_steps_were_kept_count_as_having_seen_the_reference(fresh_store):
+    from widgets.responses.contract import Response
+
+    case = load_case("cosmetics")
+    fresh_store.add(Response(learner="ana", cohort="psy501", case_id="cosmetics", case_version=case.case_version,
+                             option_id="decline_only", stance="decline", confidence=60, justification=REASON))
+    assert CaseSession(case, fresh_store, learner="ana", cohort="psy501").step == "revealed"
 
 
 def test_class_mode_stages_hold_and_release_the_commit(session):
@@ -58,9 +87,9 @@ def test_class_mode_stages_hold_and_release_the_commit(session):
     assert session.blocker(draft) == "Voting on this case has not opened yet."
     session.stage = "voting"
     session.commit(draft)
-    assert not session.reveal_released and not session.can_revote
+    assert session.step == "waiting" and not session.reveal_released and not session.can_revote
     session.stage = "revote"
-    assert session.can_revote and not session.reveal_released
+    assert session.step == "reconsider" and session.can_revote and not session.reveal_released
     session.stage = "revealed"
     assert session.reveal_released and not session.can_revote
 

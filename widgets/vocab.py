@@ -47,6 +47,9 @@ KITCHENER_FACTORS: dict[str, str] = {
     "power": "Power and prestige differential",
 }
 
+# The module whose lesson teaches Kitchener's factors: cards ask for the ratings from there on.
+KITCHENER_TAUGHT_IN = "business"
+
 PHASES: tuple[str, ...] = ("practice", "pre", "post")
 
 CLIENTS: tuple[str, ...] = ("lab", "voila", "service", "script", "simulator")

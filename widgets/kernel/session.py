@@ -1,7 +1,18 @@
-"""The state of one learner working through one case: draft, committed, revoted.
+"""The state of one learner working through one case, step by step, as peer instruction orders it.
 
-Plain Python with no ipywidgets, so the rules (when submit is allowed, what the reveal may show,
-when a revote is possible) are tested directly and the card only binds controls to them.
+A learner commits an answer, sees how the class answered, reconsiders (changes the answer once, with
+new reasoning, or keeps it), and only then opens the reference. The steps are:
+
+* ``draft``: nothing committed yet;
+* ``reconsider``: committed; the class distribution is shown and the answer may change once;
+* ``decided``: the learner kept or changed their answer; the reference is one click away;
+* ``revealed``: the reference is shown; nothing more may change;
+* ``waiting``: class mode, until the instructor opens the next step; ``held``: a pre-test answer,
+  whose reference waits until the post-test is done.
+
+Pre- and post-test answers skip the peer steps. In class mode the instructor's stages
+(:mod:`widgets.responses.pacing`) drive the same steps. Plain Python with no ipywidgets, so the
+rules are tested directly and the card only binds controls to them.
 """
 
 from __future__ import annotations
@@ -12,12 +23,13 @@ from uuid import uuid4
 
 from widgets.cases.library import Case, Library
 from widgets.errors import AlreadyAnswered, DualroleError
+from widgets.kernel.scratch import Scratch, scratch_key
 from widgets.responses import pacing
 from widgets.responses.codec import timestamp_text
 from widgets.responses.contract import Response, check_response, response_schema, utcnow
 from widgets.responses.disclosure import MIN_CLASS, Distribution, check_min_class, distribution
 from widgets.store.protocol import ResponseStore
-from widgets.vocab import KITCHENER_FACTORS
+from widgets.vocab import KITCHENER_FACTORS, KITCHENER_TAUGHT_IN, MODULES
 
 
 @dataclass
@@ -37,13 +49,16 @@ _LEARNER_WORDS = {
     "confidence": "Confidence must be between 0 and 100.",
     "case_version": "This case was updated after you opened it: run the cell again to see the current version.",
 }
+SAME_REASONING = ("Write new reasoning for your revised answer: your first reasoning is shown above, "
+                  "and the change needs its own why.")
 
 
 class CaseSession:
-    """One learner, one case, one phase; resumes from the store, never from kernel globals."""
+    """One learner, one case, one phase; resumes from the store and the scratch file, never from kernel globals."""
 
     def __init__(self, case: Case, store: ResponseStore, *, learner: str, cohort: str, phase: str = "practice",
-                 client: str = "lab", consent: bool = False, min_class: int = MIN_CLASS, reveal_ready=None):
+                 client: str = "lab", consent: bool = False, min_class: int = MIN_CLASS, reveal_ready=None,
+                 scratch: Scratch | None = None):
         self.case = case
         self.store = store
         self.learner = learner
@@ -54,6 +69,8 @@ class CaseSession:
         self.min_class = check_min_class(min_class)
         # A callable deciding whether the reveal is released yet (pre-test phases hold it back).
         self._reveal_ready = reveal_ready or (lambda: True)
+        self.scratch = scratch or Scratch()
+        self.key = scratch_key(learner, cohort, phase, case.id)
         # Class mode: the stage the instructor has taken this case to (widgets.responses.pacing);
         # None while the card follows no class.
         self.stage: str | None = None
@@ -91,19 +108,96 @@ class CaseSession:
         return self.stage is not None and self.stage != pacing.SELF_PACED
 
     @property
-    def can_revote(self) -> bool:
+    def peer_steps(self) -> bool:
+        """Practice answers go through the class and reconsider steps; pre- and post-test answers do not."""
+        return self.phase == "practice"
+
+    @property
+    def asks_ratings(self) -> bool:
+        """Kitchener's factors are asked from the lesson that teaches them on, and only where there is
+        a second role to rate."""
+        return self.case.second_role and MODULES[self.case.module][0] >= MODULES[KITCHENER_TAUGHT_IN][0]
+
+    @property
+    def reference_seen(self) -> bool:
+        """Whether the learner has seen the reference for this case."""
         if self.paced:
-            return self.state == "committed" and pacing.stage_refusal(self.stage, 2) is None
-        return self.state == "committed" and self.reveal_released
+            return pacing.reveal_open(self.stage)
+        # Answers from before these steps were kept showed the reference at once.
+        legacy = any(row.get("reference_seen") is None for row in self.attempts)
+        return self.scratch.done(self.key, "seen") or legacy
+
+    @property
+    def step(self) -> str:
+        """Where the learner is: draft, reconsider, decided, revealed, waiting or held."""
+        if not self.committed:
+            return "draft"
+        if not self.peer_steps:
+            return "revealed" if self._reveal_ready() else "held"
+        if self.paced:
+            if pacing.reveal_open(self.stage):
+                return "revealed"
+            if pacing.stage_refusal(self.stage, 2) is None:
+                return "reconsider" if self._undecided else "decided"
+            return "waiting"
+        if self.reference_seen:
+            return "revealed"
+        return "reconsider" if self._undecided else "decided"
+
+    @property
+    def _undecided(self) -> bool:
+        return self.state == "committed" and not self.scratch.done(self.key, "kept")
+
+    @property
+    def can_revote(self) -> bool:
+        return self.step == "reconsider"
 
     @property
     def reveal_released(self) -> bool:
-        return self.committed and self._reveal_ready() and (not self.paced or pacing.reveal_open(self.stage))
+        return self.step == "revealed"
 
     @property
     def stale(self) -> bool:
         """True when the case file changed after the learner answered it."""
         return self.committed and self.latest["case_version"] not in self.case.current_versions
+
+    @property
+    def option_order(self) -> tuple[str, ...]:
+        """The options in the order this learner sees them."""
+        return self.case.order_for(self.learner)
+
+    # -- steps ---------------------------------------------------------------------------------
+
+    def keep(self) -> None:
+        """The learner keeps their first answer after seeing the class."""
+        if self.step != "reconsider":
+            raise DualroleError("There is no answer to keep or change at this step.")
+        self.scratch.mark(self.key, "kept")
+
+    def show_reference(self) -> None:
+        """The learner opens the reference, once they have kept or changed their answer."""
+        if self.step != "decided" or self.paced:
+            raise DualroleError("The reference opens once you have kept or changed your answer.")
+        self.scratch.mark(self.key, "seen")
+
+    # -- drafts --------------------------------------------------------------------------------
+
+    def save_draft(self, draft: Draft) -> None:
+        """Keep what the learner typed, so a restart or reload does not lose it."""
+        if self.state != "revoted":
+            self.scratch.save_draft(self.key, len(self.attempts) + 1, {
+                "option_id": draft.option_id, "confidence": int(draft.confidence),
+                "justification": draft.justification, "kitchener": dict(draft.kitchener)})
+
+    def restored_draft(self) -> Draft | None:
+        """The uncommitted draft of the next attempt, if one was kept."""
+        fields = self.scratch.draft(self.key, len(self.attempts) + 1)
+        if not fields:
+            return None
+        option = fields.get("option_id")
+        return Draft(option_id=option if option in self.case.option_ids else None,
+                     confidence=int(fields.get("confidence", 50)), justification=str(fields.get("justification", "")),
+                     kitchener={f: (fields.get("kitchener") or {}).get(f) for f in KITCHENER_FACTORS})
 
     # -- rules ---------------------------------------------------------------------------------
 
@@ -123,6 +217,7 @@ class CaseSession:
             self.resume()
             raise
         self.resume()
+        self.scratch.drop_draft(self.key)
         self.started_at = utcnow()
         return response
 
@@ -138,7 +233,9 @@ class CaseSession:
         if self.paced and (held := pacing.stage_refusal(self.stage, attempt)):
             return None, held[0].upper() + held[1:] + "."
         if attempt == 2 and not self.can_revote:
-            return None, "The revote opens after the reference is revealed."
+            return None, "Your answer can change once, after you have seen the class and before the reference."
+        if attempt == 2 and " ".join(draft.justification.split()) == " ".join(self.first["justification"].split()):
+            return None, SAME_REASONING
         response, problems = check_response(self._body(draft), learner=self.learner, library=Library.of([self.case]))
         if not problems:
             return response, None
@@ -159,7 +256,9 @@ class CaseSession:
             "attempt": len(self.attempts) + 1, "phase": self.phase,
             **{f"kitchener_{factor}": draft.kitchener.get(factor) for factor in KITCHENER_FACTORS},
             "started_at": timestamp_text(self.started_at), "submitted_at": timestamp_text(utcnow()),
-            "client": self.client, "consent": self.consent,
+            "client": self.client, "consent": self.consent, "option_order": ",".join(self.option_order),
+            "reference_seen": self.reference_seen if self.committed else False,
+            "stage": self.stage if self.stage not in (None, pacing.UNKNOWN) else pacing.SELF_PACED,
         }
 
     def cohort_view(self) -> Distribution:

@@ -18,7 +18,7 @@ from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import ChoiceGroup, LiveStatus, RangeInput, RevealPanel
 from widgets.ui.classmode import follow_service
-from widgets.ui.reveal import reveal_html
+from widgets.ui.reveal import class_block, first_reasoning_html, reveal_html
 from widgets.vocab import KITCHENER_FACTORS, MODULES, RISK_LEVELS
 
 _WIDE = ipw.Layout(width="100%", max_width="900px")
@@ -26,23 +26,31 @@ _DESCRIPTION = {"description_width": "initial"}
 
 
 class CaseCard(ipw.VBox):
-    """A case with its options, confidence, Kitchener ratings and reasoning; reveals after commit.
+    """A case with its options, confidence, ratings and reasoning, taken through peer instruction.
+
+    After a commit the learner sees how the class answered and reconsiders: they change their answer
+    once, with new reasoning, or keep it. Only then does "Show the reference" reveal the reference.
+    Options appear in the learner's own shuffled order. What the learner types is kept as a draft
+    until they commit, so a restart or reload loses nothing.
 
     Parameters
     ----------
     case : str or Case
         A case id from the library (or an instructor's ``DUALROLE_CASES`` folder), or a loaded case.
     phase : {"practice", "pre", "post"}
-        Recorded with every response.
+        Recorded with every response. Pre- and post-test answers skip the class and reconsider steps.
     min_class : int
-        The cohort distribution is shown only once this many learners have answered.
-    store : Store, optional
-        Defaults to the learner's own store (``DUALROLE_STORE`` or the data folder).
+        The class distribution is shown once this many learners have answered (at least 3).
+    store : ResponseStore, optional
+        Defaults to the class service on a hub, else the learner's own store.
+    ratings : bool, optional
+        Ask for Kitchener's factors; by default from the lesson that teaches them on, and only where
+        the case has a second role.
     """
 
     def __init__(self, case: str | Case, *, phase: str = "practice", min_class: int = MIN_CLASS,
                  store: ResponseStore | None = None, cohort: str | None = None, learner: str | None = None,
-                 client: str = "lab", reveal_ready=None):
+                 client: str = "lab", reveal_ready=None, ratings: bool | None = None):
         self.case = case if isinstance(case, Case) else load_case(case)
         self.store = store or response_store()
         self.session = CaseSession(
@@ -52,6 +60,9 @@ class CaseCard(ipw.VBox):
             phase=phase, client=client, consent=identity.research_consent(),
             min_class=min_class, reveal_ready=reveal_ready,
         )
+        self.asks_ratings = self.session.asks_ratings if ratings is None else ratings
+        # While the card fills its own controls (first render, restoring a draft), nothing is a new draft.
+        self._restoring = True
         self._build()
         super().__init__(children=self._children(), layout=_WIDE)
         self.add_class("dualrole-card")
@@ -59,6 +70,8 @@ class CaseCard(ipw.VBox):
         self.follower = None
         self.follower = follow_service(self)
         self._show_state()
+        self._restore_draft()
+        self._restoring = False
 
     # -- layout --------------------------------------------------------------------------------
 
@@ -69,9 +82,10 @@ class CaseCard(ipw.VBox):
             f"<h3>{text(c.title)}</h3><p><em>Module {number}: {text(module_title)}</em></p>"
         )
         self.vignette = ipw.HTML(markdown(c.vignette), layout=_WIDE)
-        # Accessible replacements for RadioButtons, IntSlider and the status/reveal HTML (widgets/a11y.py).
+        # Accessible replacements for RadioButtons, IntSlider and the status/reveal HTML (widgets/ui/a11y.py).
         self.options = ChoiceGroup(
-            options=[(o.label, o.id) for o in c.options], value=None, description="Your decision:", layout=_WIDE,
+            options=[(c.option(i).label, i) for i in self.session.option_order], value=None,
+            description="Your decision:", layout=_WIDE,
         )
         self.confidence = RangeInput(value=50, min=0, max=100, step=5, unit="%", description="Confidence:")
         self.kitchener = {
@@ -87,24 +101,35 @@ class CaseCard(ipw.VBox):
             description="Your reasoning:", style=_DESCRIPTION, layout=ipw.Layout(width="100%", height="110px"),
         )
         self.submit = ipw.Button(description="Commit my answer", button_style="primary", disabled=True,
-                                 tooltip="Save your answer; the reference appears after you commit")
-        self.revote_button = ipw.Button(description="Change my answer (once)", layout=ipw.Layout(display="none"),
-                                        tooltip="Revise your answer after seeing the reference")
+                                 tooltip="Save your answer; then you see how the class answered")
         self.status = LiveStatus(layout=_WIDE)
+        self.peer = ipw.HTML(layout=_WIDE)
+        self.revote_button = ipw.Button(description="Change my answer", layout=ipw.Layout(display="none"),
+                                        tooltip="Choose again, once, with new reasoning")
+        self.keep_button = ipw.Button(description="Keep my answer", layout=ipw.Layout(display="none"),
+                                      tooltip="Stay with your answer and go on to the reference")
+        self.show_button = ipw.Button(description="Show the reference", button_style="info",
+                                      layout=ipw.Layout(display="none"),
+                                      tooltip="See the reference answer and its rationale")
         self.reveal = RevealPanel(layout=_WIDE)
 
-        for control in (self.options, self.justification, *self.kitchener.values()):
+        for control in (self.options, self.justification, self.confidence, *self.kitchener.values()):
             control.observe(self._on_change, names="value")
         self.submit.on_click(self._on_submit)
         self.revote_button.on_click(self._on_revote)
+        self.keep_button.on_click(self._on_keep)
+        self.show_button.on_click(self._on_show)
 
     def _children(self) -> list[ipw.Widget]:
         ratings = ipw.VBox(
-            [ipw.HTML("<p><strong>Kitchener's factors:</strong> how high is each risk here?</p>"),
-             *self.kitchener.values()]
+            [ipw.HTML("<p><strong>Kitchener's factors</strong> (lesson 02): each raises the risk of harm "
+                      "when a second role is added. How high is each here?</p>"),
+             *self.kitchener.values()],
+            layout=ipw.Layout(display=None if self.asks_ratings else "none"),
         )
         return [self.header, self.vignette, self.options, self.confidence, ratings, self.justification,
-                ipw.HBox([self.submit, self.revote_button]), self.status, self.reveal]
+                ipw.HBox([self.submit]), self.status, self.peer,
+                ipw.HBox([self.revote_button, self.keep_button, self.show_button]), self.reveal]
 
     # -- behaviour -----------------------------------------------------------------------------
 
@@ -114,7 +139,7 @@ class CaseCard(ipw.VBox):
             option_id=self.options.value,
             confidence=self.confidence.value,
             justification=self.justification.value,
-            kitchener={f: w.value or None for f, w in self.kitchener.items()},
+            kitchener={f: (w.value or None) if self.asks_ratings else None for f, w in self.kitchener.items()},
         )
 
     def _inputs(self) -> list[ipw.Widget]:
@@ -126,12 +151,24 @@ class CaseCard(ipw.VBox):
 
     def _on_change(self, _change=None) -> None:
         if self._editing():
+            if not self._restoring:
+                self.session.save_draft(self.draft)
             reason = self.session.blocker(self.draft)
             self.submit.disabled = reason is not None
             self.status.say(reason or "Ready to commit.")
 
     def _editing(self) -> bool:
         return not self.options.disabled
+
+    def _restore_draft(self) -> None:
+        if not self._editing():
+            return
+        draft = self.session.restored_draft()
+        if draft is None:
+            return
+        self._fill(draft)
+        self._on_change()
+        self.status.say("Your unsaved draft was restored. " + (self.session.blocker(self.draft) or "Ready to commit."))
 
     def _on_submit(self, _button=None) -> None:
         self.submit.disabled = True
@@ -153,12 +190,32 @@ class CaseCard(ipw.VBox):
         if not self.session.can_revote:
             return
         self._set_locked(False)
-        self.revote_button.layout.display = "none"
+        self.justification.value = ""  # new reasoning for the new answer; the first stays on show
+        for button in (self.revote_button, self.keep_button):
+            button.layout.display = "none"
+        self.peer.value = self.peer.value + first_reasoning_html(self.session.first)
         self.submit.description = "Commit my revised answer"
         self._on_change()
-        self.status.say("Revise your answer once. Your first answer stays on record; "
-                        "the new one is saved as a second attempt.")
+        self.status.say("Choose again and write your reasoning for the change. Your first answer stays on "
+                        "record; the new one is saved as a second attempt.")
         self.options.focus()  # the button just pressed is now hidden
+
+    def _on_keep(self, _button=None) -> None:
+        try:
+            self.session.keep()
+        except DualroleError as exc:
+            self.status.say(str(exc), urgent=True)
+            return
+        self._show_state()
+
+    def _on_show(self, _button=None) -> None:
+        try:
+            self.session.show_reference()
+        except DualroleError as exc:
+            self.status.say(str(exc), urgent=True)
+            return
+        self._show_state()
+        self.reveal.focus()
 
     def _show_state(self) -> None:
         self._render_state()
@@ -167,7 +224,10 @@ class CaseCard(ipw.VBox):
 
     def _render_state(self) -> None:
         s = self.session
-        if not s.committed:
+        step = s.step
+        for button in (self.revote_button, self.keep_button, self.show_button):
+            button.layout.display = "none"
+        if step == "draft":
             self._set_locked(False)
             self._on_change()
             return
@@ -175,14 +235,33 @@ class CaseCard(ipw.VBox):
         self._set_locked(True)
         self.submit.disabled = True
         self.submit.description = "Committed"
-        self.revote_button.layout.display = None if s.can_revote else "none"
-        if s.reveal_released:
+        self.peer.value = ""
+        self.reveal.value = ""
+        if step == "reconsider":
+            self.revote_button.layout.display = None
+            self.keep_button.layout.display = None
+            if not s.paced:  # in class mode the instructor shows the class histogram
+                self.peer.value = self._class_view()
+            self.status.say("Saved. See how the class answered, then change your answer once or keep it.")
+        elif step == "decided":
+            if not s.paced:
+                self.show_button.layout.display = None
+                self.peer.value = self._class_view()
+            self.status.say("Your answer is settled. Show the reference when you are ready.")
+        elif step == "revealed":
             self.status.say("Saved. The reference is shown below.")
-            self.reveal.value = reveal_html(self.case, s.attempts, s.cohort_view(), stale=s.stale)
-        else:
+            self.reveal.value = reveal_html(self.case, s.attempts, s.cohort_view(), stale=s.stale,
+                                            order=s.option_order, alone=self._alone())
+        elif step == "held":
             self.status.say("Saved. The reference for this case is held back until "
                             "the end of the course, so that the later assessment is fair.")
-            self.reveal.value = ""
+
+    def _alone(self) -> bool:
+        return self.session.cohort == identity.DEFAULT_COHORT
+
+    def _class_view(self) -> str:
+        s = self.session
+        return class_block(self.case, s.cohort_view(), marks=False, order=s.option_order, alone=self._alone())
 
     def _fill(self, draft: Draft) -> None:
         self.options.value = draft.option_id

@@ -1,7 +1,10 @@
-"""The reveal shown after a commit, as safe HTML built from the case and the learner's answers.
+"""The reveal, and the class step before it, as safe HTML built from the case and the learner's answers.
 
-Pure functions of their inputs, so the same panel serves the card, the dashboard and the tests.
-Status is given in words and symbols with labels, never by colour alone.
+The reveal comes in steps, not as a wall: first the learner's answer beside the reference (or, for a
+contested case, beside the defensible positions and who holds them) and the reference rationale;
+then labelled sections that open on demand (``<details>``, reachable and opened from the keyboard):
+every option and why, the code sections, the risk factors, the class, and discussion questions.
+Pure functions of their inputs; status is given in words and symbols with labels, never by colour.
 """
 
 from __future__ import annotations
@@ -10,20 +13,30 @@ from widgets.cases.casefile import code_registry
 from widgets.cases.library import Case
 from widgets.render import markdown, paragraphs, text
 from widgets.responses.disclosure import Distribution, distribution_html
-from widgets.vocab import KITCHENER_FACTORS, STANCE_LABELS
+from widgets.vocab import GOTTLIEB_DIMENSIONS, KITCHENER_FACTORS, STANCE_LABELS
+
+# How the reference marks an option: symbol and word.
+_MARKS = {"preferred": ("★", "Preferred"), "acceptable": ("◆", "Acceptable")}
+
+
+def defenders(case: Case, option_id: str) -> list[str]:
+    """Who holds a position that defends this option (contested cases only)."""
+    return [p["held_by"] for p in case.positions if option_id in p.get("defends", ())] if case.contested else []
 
 
 def verdict(case: Case, option_id: str) -> str:
-    """How an option relates to the reference, in words."""
+    """How an option relates to the reference, in words. In a contested case an option that a named
+    position defends is described by who defends it, never as differing from the reference."""
+    if case.contested:
+        held_by = defenders(case, option_id)
+        if held_by:
+            return "is one of the defensible positions (held by " + "; ".join(held_by) + ")"
+        return "is not defended by either position"
     if option_id in case.preferred:
         return "matches the reference (preferred)"
     if option_id in case.acceptable:
         return "is acceptable under the reference"
     return "differs from the reference"
-
-
-# How the reference marks an option: symbol and word.
-_MARKS = {"preferred": ("★", "Preferred"), "acceptable": ("◆", "Acceptable")}
 
 
 def _standing(case: Case, option_id: str) -> str | None:
@@ -33,6 +46,9 @@ def _standing(case: Case, option_id: str) -> str | None:
 
 
 def _mark(case: Case, option_id: str) -> str:
+    if case.contested:
+        held_by = defenders(case, option_id)
+        return f"Defended by {text('; '.join(held_by))}" if held_by else ""
     standing = _standing(case, option_id)
     if standing is None:
         return ""
@@ -41,6 +57,9 @@ def _mark(case: Case, option_id: str) -> str:
 
 
 def _mark_text(case: Case, option_id: str) -> str:
+    if case.contested:
+        held_by = defenders(case, option_id)
+        return "Defended by " + "; ".join(held_by) if held_by else ""
     standing = _standing(case, option_id)
     return " ".join(_MARKS[standing]) if standing else ""
 
@@ -55,9 +74,13 @@ def answer_summary(case: Case, row: dict, heading: str) -> str:
     )
 
 
-def options_table(case: Case, chosen: set[str]) -> str:
+def _ordered(case: Case, order: tuple[str, ...] | None) -> list:
+    return [case.option(i) for i in order] if order else list(case.options)
+
+
+def options_table(case: Case, chosen: set[str], order: tuple[str, ...] | None = None) -> str:
     rows = []
-    for o in case.options:
+    for o in _ordered(case, order):
         mine = "Your choice" if o.id in chosen else ""
         rows.append(
             f"<tr><td>{text(o.label)}</td><td>{text(STANCE_LABELS[o.stance])}</td>"
@@ -77,17 +100,29 @@ def codes_list(case: Case) -> str:
         f"<li>{text(ref['code'])} {text(ref['section'])}: {text(registry[ref['code']][str(ref['section'])])}</li>"
         for ref in case.codes
     )
-    return f"<h4>Code sections</h4><ul>{items}</ul>"
+    return f"<ul>{items}</ul>"
 
 
 def positions_block(case: Case) -> str:
-    if not case.contested:
-        return ""
-    items = "".join(
-        f"<li><strong>{text(p['held_by'])}:</strong> {text(' '.join(p['position'].split()))}</li>"
-        for p in case.positions
-    )
-    return f"<h4>Ethicists disagree</h4><p>This case is contested. Both positions:</p><ul>{items}</ul>"
+    """A contested case's defensible positions, each with who holds it and the options it defends."""
+    items = []
+    for p in case.positions:
+        options = ", ".join(case.option(i).label for i in p.get("defends", ()))
+        defends = f" <em>Defends: {text(options)}.</em>" if options else ""
+        items.append(f"<li><strong>{text(p['held_by'])}:</strong> {text(' '.join(p['position'].split()))}"
+                     f"{defends}</li>")
+    return ("<h4>Ethicists disagree</h4><p>This case is contested: there is no single key. "
+            f"The defensible positions, and who holds them:</p><ul>{''.join(items)}</ul>")
+
+
+def reference_block(case: Case) -> str:
+    """The reference itself: the defensible positions of a contested case, else preferred and acceptable."""
+    if case.contested:
+        return positions_block(case)
+    preferred = ", ".join(case.option(i).label for i in case.preferred)
+    acceptable = ", ".join(case.option(i).label for i in case.acceptable) or "none besides the preferred"
+    return (f"<p><strong>Preferred:</strong> {text(preferred)}</p>"
+            f"<p><strong>Also acceptable:</strong> {text(acceptable)}</p>")
 
 
 def kitchener_table(case: Case, row: dict) -> str:
@@ -107,16 +142,47 @@ def kitchener_table(case: Case, row: dict) -> str:
     )
 
 
-def cohort_block(case: Case, shown: Distribution) -> str:
-    """The class's answers under the reveal, with the reference marks the learner has now seen."""
-    return distribution_html({o.id: o.label for o in case.options}, shown, heading="Your class",
+def gottlieb_table(case: Case) -> str:
+    if not case.gottlieb:
+        return ""
+    body = "".join(
+        f"<tr><th scope=\"row\">{text(label)}</th><td>{text(case.gottlieb[dim]['level'])}</td>"
+        f"<td>{text(case.gottlieb[dim]['note'])}</td></tr>"
+        for dim, (label, _levels) in GOTTLIEB_DIMENSIONS.items()
+    )
+    return ("<table><caption>Gottlieb's dimensions of the second relationship</caption>"
+            '<thead><tr><th scope="col">Dimension</th><th scope="col">Reference</th><th scope="col">Why</th>'
+            "</tr></thead><tbody>" + body + "</tbody></table>")
+
+
+def class_block(case: Case, shown: Distribution, *, marks: bool, order: tuple[str, ...] | None = None,
+                alone: bool = False) -> str:
+    """How the class answered, in the learner's option order; reference marks only once it is revealed."""
+    if alone and not shown.shown:
+        return ('<div class="dualrole-histogram" role="region" aria-label="Class distribution">'
+                "<h4>How the class answered</h4><p>You are working on your own, so there is no class to "
+                "compare with. With a class code from your instructor, you would see here how your class "
+                "answered.</p></div>")
+    labels = {o.id: o.label for o in _ordered(case, order)}
+    return distribution_html(labels, shown, heading="How the class answered",
                              caption=f"How {shown.total} learners answered (latest answer each)",
-                             marks={o.id: _mark_text(case, o.id) for o in case.options})
+                             marks={o.id: _mark_text(case, o.id) for o in case.options} if marks else None)
 
 
+def first_reasoning_html(row: dict) -> str:
+    """The first answer's reasoning, read-only, beside a revote."""
+    return ('<div class="dualrole-first-reasoning" role="region" aria-label="Your first reasoning">'
+            "<h4>Your first reasoning</h4>" + paragraphs(row["justification"]) + "</div>")
 
-def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, stale: bool = False) -> str:
-    """The whole reveal panel for a learner with one or two committed attempts."""
+
+def _section(title: str, body: str) -> str:
+    return f'<details class="dualrole-section"><summary>{text(title)}</summary>{body}</details>' if body else ""
+
+
+def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, stale: bool = False,
+                order: tuple[str, ...] | None = None, alone: bool = False) -> str:
+    """The reveal for a learner with one or two committed attempts: the essentials first, the rest
+    in sections the learner opens."""
     first, latest = attempts[0], attempts[-1]
     parts = ['<div class="dualrole-reveal" role="region" aria-label="Reference and feedback">',
              "<h3>Reference answer</h3>"]
@@ -125,20 +191,21 @@ def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, sta
     parts.append(answer_summary(case, first, "Your first answer"))
     if len(attempts) > 1:
         parts.append(answer_summary(case, latest, "Your revised answer"))
-    preferred = ", ".join(case.option(i).label for i in case.preferred)
-    acceptable = ", ".join(case.option(i).label for i in case.acceptable) or "none besides the preferred"
-    parts.append(f"<p><strong>Preferred:</strong> {text(preferred)}</p>"
-                 f"<p><strong>Also acceptable:</strong> {text(acceptable)}</p>")
+    parts.append(reference_block(case))
     if case.context_dependent:
         parts.append("<p>The better answer here depends on facts the vignette leaves open; "
                      "the rationale says which.</p>")
-    parts.append(options_table(case, {first["option_id"], latest["option_id"]}))
     parts.append("<h4>Reference rationale</h4>" + markdown(case.rationale))
-    parts.append(positions_block(case))
-    parts.append(codes_list(case))
-    parts.append(kitchener_table(case, latest))
+    parts.append(_section("Every option and why", options_table(case, {first["option_id"], latest["option_id"]},
+                                                                order)))
+    parts.append(_section("Code sections", codes_list(case)))
+    if case.second_role:
+        parts.append(_section("Kitchener's factors and Gottlieb's dimensions",
+                              kitchener_table(case, latest) + gottlieb_table(case)))
     if view is not None:
-        parts.append(cohort_block(case, view))
-    parts.append("<h4>For discussion</h4><ul>" + "".join(f"<li>{text(q)}</li>" for q in case.discussion) + "</ul>")
+        parts.append(_section("How the class answered", class_block(case, view, marks=True, order=order,
+                                                                     alone=alone)))
+    parts.append(_section("For discussion",
+                          "<ul>" + "".join(f"<li>{text(q)}</li>" for q in case.discussion) + "</ul>"))
     parts.append("</div>")
     return "".join(parts)
