@@ -27,3 +27,21 @@ def test_directions_and_rates():
     summary = revote_summary(df).loc["practice"]
     assert (summary["n"], summary["revoted"], summary["switched"]) == (6, 4, 3)
     assert summary["revote_rate"] == 4 / 6 and summary["switch_rate"] == 3 / 4
+
+
+def test_revotes_after_the_class_are_kept_apart_from_revotes_after_the_key():
+    import pandas as pd
+
+    from widgets.analysis import revote_timing, tidy
+
+    rows = []
+    for learner, seen in (("a", False), ("b", True), ("c", None)):
+        base = {"learner": learner, "cohort": "c", "case_id": "cosmetics", "case_version": "x", "phase": "practice",
+                "stance": "decline", "confidence": 50, "justification": "Reasons given in full here.",
+                "submitted_at": "2025-03-01T10:00:00+00:00", "consent": True}
+        rows.append(base | {"attempt": 1, "option_id": "buy_regularly", "stance": "accept", "reference_seen": False})
+        rows.append(base | {"attempt": 2, "option_id": "decline_explore", "stance": "decline_and_explore",
+                            "reference_seen": seen})
+    table = revote_timing(tidy(pd.DataFrame(rows)))
+    assert table.loc["the class", "toward"] == 1 and table.loc["the reference", "toward"] == 1
+    assert table.loc["not recorded", "revoted"] == 1 and int(table["revoted"].sum()) == 3

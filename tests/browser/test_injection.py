@@ -79,8 +79,12 @@ def test_payloads_in_case_file_and_justification_are_inert(page, lab, learner_ho
     submit = card.get_by_role("button", name="Commit my answer")
     page.wait_for_function("b => !b.disabled", arg=submit.element_handle())
     submit.click()
+    card.get_by_role("button", name="Keep my answer").click()
+    card.get_by_role("button", name="Show the reference").click()
     reveal = card.locator(".dualrole-reveal")
     reveal.wait_for()
+    for section in reveal.locator("summary").all():
+        section.click()  # open every section, so every piece of text is on show
     text = reveal.inner_text()
     for shown in JUSTIFICATION_VISIBLE:
         assert shown in text, shown

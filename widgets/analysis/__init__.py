@@ -40,7 +40,7 @@ from widgets.analysis.frame import (
 )
 from widgets.analysis.items import distractors, item_analysis, score_groups, score_matrix
 from widgets.analysis.prepost import homogeneity, paired, prepost, stance_shift, stance_table
-from widgets.analysis.revote import first_answer_outcomes, revote_summary, revotes
+from widgets.analysis.revote import first_answer_outcomes, revote_summary, revote_timing, revotes
 from widgets.analysis.summary import case_summary, most_divided, option_counts, stance_counts
 
 __all__ = [
@@ -70,6 +70,7 @@ __all__ = [
     "reference_kappa",
     "responses",
     "revote_summary",
+    "revote_timing",
     "revotes",
     "sample",
     "sample_path",

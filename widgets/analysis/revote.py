@@ -1,10 +1,17 @@
-"""Revotes: after the reveal a learner may answer once more. Who switched, and which way?"""
+"""Revotes: a learner may answer once more. Who switched, which way, and after what?
+
+Today's cards offer the revote after the learner has seen the class and before the reference, as
+peer instruction orders it; answers from before that recorded no ``reference_seen`` and came after
+the reference. :func:`revote_timing` keeps the two apart: a change after peers is reconsidering, a
+change after the key may be copying it."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 DIRECTIONS = ("toward", "away", "lateral", "stayed")
+#: What a revote came after: the class distribution, the reference, or (older answers) not recorded.
+AFTER = ("the class", "the reference", "not recorded")
 
 
 def revotes(df: pd.DataFrame) -> pd.DataFrame:
@@ -22,7 +29,7 @@ def revotes(df: pd.DataFrame) -> pd.DataFrame:
     keys = ["learner", "cohort", "case_id", "phase"]
     cols = ["option_id", "matches_reference", "confidence"]
     first = df[df["attempt"] == 1].set_index(keys)[cols]
-    second = df[df["attempt"] == 2].set_index(keys)[cols]
+    second = df[df["attempt"] == 2].set_index(keys)[[*cols, "reference_seen"]]
     both = first.join(second, how="inner", suffixes=("_first", "_second")).reset_index()
     before = both["matches_reference_first"].fillna(False).astype(bool)
     after = both["matches_reference_second"].fillna(False).astype(bool)
@@ -33,7 +40,42 @@ def revotes(df: pd.DataFrame) -> pd.DataFrame:
     direction[same] = "stayed"
     both["switched"] = ~same
     both["direction"] = pd.Categorical(direction, categories=DIRECTIONS)
+    seen = both.pop("reference_seen").astype("boolean")
+    after = pd.Series("not recorded", index=both.index)
+    after[seen.eq(False).fillna(False).to_numpy()] = "the class"
+    after[seen.eq(True).fillna(False).to_numpy()] = "the reference"
+    both["after"] = pd.Categorical(after, categories=AFTER)
     return both
+
+
+def revote_timing(df: pd.DataFrame) -> pd.DataFrame:
+    """Revotes split by what they came after: the class (peer instruction) or the reference.
+
+    Returns
+    -------
+    DataFrame
+        Per ``after`` (the class, the reference, not recorded): ``revoted``, ``switched``, the four
+        directions as counts, and ``switch_rate`` (switches / revotes).
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> table = revote_timing(sample())
+    >>> list(table.index)
+    ['the class', 'the reference', 'not recorded']
+    >>> bool((table["switched"] <= table["revoted"]).all())
+    True
+    """
+    changes = revotes(df)
+    table = pd.crosstab(changes["after"], changes["direction"], dropna=False)
+    table = table.reindex(index=list(AFTER), columns=list(DIRECTIONS), fill_value=0).astype("int64")
+    table["revoted"] = table[list(DIRECTIONS)].sum(axis=1)
+    table["switched"] = table["revoted"] - table["stayed"]
+    table = table[["revoted", "switched", *DIRECTIONS]]
+    table["switch_rate"] = table["switched"] / table["revoted"].where(table["revoted"] > 0)
+    table.index.name = "after"
+    table.columns.name = None
+    return table
 
 
 def revote_summary(df: pd.DataFrame, by: str | None = "phase") -> pd.DataFrame:

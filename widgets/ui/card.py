@@ -183,8 +183,13 @@ class CaseCard(ipw.VBox):
             self.status.say(f"Not saved: {exc}", urgent=True)
             return
         self._show_state()
+        # The commit button is now disabled: take the learner to the next step.
         if self.reveal.value:
-            self.reveal.focus()  # the button is now disabled: take the learner to the reveal
+            self.reveal.focus()
+        elif self.session.step == "reconsider":
+            self.revote_button.focus()
+        elif self.session.step == "decided" and not self.session.paced:
+            self.show_button.focus()
 
     def _on_revote(self, _button=None) -> None:
         if not self.session.can_revote:
@@ -207,6 +212,7 @@ class CaseCard(ipw.VBox):
             self.status.say(str(exc), urgent=True)
             return
         self._show_state()
+        self.show_button.focus()
 
     def _on_show(self, _button=None) -> None:
         try:

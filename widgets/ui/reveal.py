@@ -176,7 +176,10 @@ def first_reasoning_html(row: dict) -> str:
 
 
 def _section(title: str, body: str) -> str:
-    return f'<details class="dualrole-section"><summary>{text(title)}</summary>{body}</details>' if body else ""
+    if not body:
+        return ""
+    return (f'<details class="dualrole-section" aria-label="{text(title)}"><summary>{text(title)}</summary>'
+            f"{body}</details>")
 
 
 def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, stale: bool = False,
