@@ -269,3 +269,24 @@ def test_a_report_for_the_class_audience_is_refused(tmp_path):
     df, _, _ = _split_class()
     with pytest.raises(DualroleError, match="a report is written for one of instructor, public"):
         report.write_report(df, tmp_path, audience="class")
+
+
+def test_the_report_shows_change_and_calibration_with_and_without_contested_cases(html):
+    for section in ("<h2>Before and after</h2>", "<h2>Confidence and accuracy</h2>"):
+        part = html[html.index(section):]
+        part = part[:part.index("<h2>", 5)] if "<h2>" in part[5:] else part
+        assert "All cases" in part and "Without contested or context-dependent cases" in part
+    assert ">Contested</th>" in html and ">Depends on context</th>" in html
+
+
+def test_tables_are_styled_once_with_human_headings(sample, html):
+    from widgets.reporting import tables
+
+    assert "share_matching" not in html and "not_matching" not in html
+    assert "<th scope=\"col\" class=\"col_heading level0 col0\" >Case</th>" in html
+    styled = tables.styled(report.case_overview(sample), "overview").to_html()
+    assert "Matching the reference" in styled and 'class="dataframe"' not in styled
+    overview = report.case_overview(sample)
+    assert overview["evenness"].dropna().is_monotonic_decreasing  # the most divided cases first
+    with pytest.raises(DualroleError, match="gated"):
+        tables.styled(analysis.case_summary(sample).reset_index(), "overview")
