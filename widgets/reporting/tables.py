@@ -9,6 +9,7 @@ the instructor), so styling can never become a way round the gate.
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pandas.io.formats.style import Styler
 
@@ -186,8 +187,9 @@ def styled(table: pd.DataFrame, kind: str, *, caption: str | None = None) -> Sty
     body = body[columns].reset_index(drop=True)
     kinds = {c: "count" if c in counts else "text flag" if c in FLAGS else "stat" if formatter(c) else "text"
              for c in columns}
-    classes = pd.DataFrame({c: [kinds[c]] * len(body) for c in columns}, index=body.index)
-    classes = classes.where(body.notna(), classes + " hidden")
+    labels = np.array([kinds[c] for c in columns], dtype=object)
+    hidden = body.isna().to_numpy(dtype=bool).reshape(len(body), len(columns))
+    classes = pd.DataFrame(np.where(hidden, labels + " hidden", labels), index=body.index, columns=columns)
     style = Styler(body, cell_ids=False, caption=caption)
     style = style.hide(axis="index")
     style = style.format(escape="html", na_rep=HIDDEN)
