@@ -103,6 +103,7 @@ def report_(store_url, sample, out, cohort, min_cell, audience):
 
     Example:
 
+    \b
         dualrole report --store sqlite:///class.sqlite --out report/
         dualrole report --store sqlite:///class.sqlite --out ~/private/report --audience instructor
         dualrole report --sample --out /tmp/report
