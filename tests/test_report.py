@@ -290,3 +290,10 @@ def test_tables_are_styled_once_with_human_headings(sample, html):
     assert overview["evenness"].dropna().is_monotonic_decreasing  # the most divided cases first
     with pytest.raises(DualroleError, match="gated"):
         tables.styled(analysis.case_summary(sample).reset_index(), "overview")
+
+
+def test_a_hostile_case_title_in_a_table_caption_stays_text(sample):
+    from widgets.reporting import tables
+
+    html = tables.table_html(report.case_overview(sample), "overview", caption="<script>alert(1)</script>")
+    assert "<script>" not in html and "&lt;script&gt;" in html

@@ -15,6 +15,7 @@ from pandas.io.formats.style import Styler
 
 from widgets.errors import DualroleError
 from widgets.privacy import HIDDEN, TOTAL
+from widgets.render import text
 from widgets.responses.disclosure import cleared
 
 # Every column a report table may show, in words an instructor uses. Phases and revote outcomes
@@ -190,7 +191,8 @@ def styled(table: pd.DataFrame, kind: str, *, caption: str | None = None) -> Sty
     labels = np.array([kinds[c] for c in columns], dtype=object)
     hidden = body.isna().to_numpy(dtype=bool).reshape(len(body), len(columns))
     classes = pd.DataFrame(np.where(hidden, labels + " hidden", labels), index=body.index, columns=columns)
-    style = Styler(body, cell_ids=False, caption=caption)
+    # The Styler writes its caption into the page as it is; a case title in it may come from any case file.
+    style = Styler(body, cell_ids=False, caption=text(caption) if caption else None)
     style = style.hide(axis="index")
     style = style.format(escape="html", na_rep=HIDDEN)
     for column in columns:
