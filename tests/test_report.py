@@ -185,3 +185,115 @@ def test_a_report_on_one_phase_or_a_tiny_class_still_renders(sample, tmp_path):
     few = sample[sample["learner"].isin(sorted(sample["learner"].unique())[:3])]
     text = report.write_report(few, tmp_path / "few").read_text(encoding="utf-8")
     assert "Fewer than 10 learners answered" in text and "<table" not in text
+
+
+# -- the audience: public (gated, the default) or instructor (exact, with a banner) ------------------
+
+def _split_class(split=(8, 4, 2, 1)):
+    """A class of 15 (synthetic) on one case with four options, split 8/4/2/1 across them."""
+    from widgets.cases.library import load_case
+
+    options = analysis.options_frame()
+    case_id = options.groupby("case_id")["option_id"].size().loc[lambda n: n == 4].index[0]
+    case = load_case(case_id)
+    rows, k = [], 0
+    for option, count in zip(case.options, split):
+        for _ in range(count):
+            rows.append({"learner": f"synthetic-{k:02d}", "cohort": "synthetic-c", "case_id": case_id,
+                         "case_version": case.case_version, "phase": "practice", "attempt": 1,
+                         "option_id": option.id, "stance": option.stance, "confidence": 60,
+                         "justification": "x" * 20, "submitted_at": "2025-01-01T00:00:00Z", "consent": True})
+            k += 1
+    return analysis.tidy(pd.DataFrame(rows)), case, rows
+
+
+def _option_rows(html: str, case) -> dict[str, str]:
+    """Each option's first count cell in the report's option table, by option label."""
+    from widgets.render import text
+
+    found = {}
+    for option in case.options:
+        match = re.search(r"<td class=\"[^\"]*text\" >" + re.escape(text(option.label)) + r"[^<]*</td>\s*"
+                          r"<td class=\"([^\"]*)\" >([^<]*)</td>", html)
+        assert match, option.label
+        found[option.id] = match.group(2)
+    return found
+
+
+def test_the_public_report_hides_a_class_of_15_split_8_4_2_1(tmp_path):
+    df, case, _ = _split_class()
+    html = report.write_report(df, tmp_path).read_text(encoding="utf-8")
+    assert set(_option_rows(html, case).values()) == {"—"}
+    assert "instructor only" not in html.lower()
+    assert "Learners: 15" in html
+
+
+def test_the_instructor_report_shows_all_four_counts_under_a_banner(tmp_path):
+    df, case, _ = _split_class()
+    html = report.write_report(df, tmp_path, audience="instructor").read_text(encoding="utf-8")
+    assert list(_option_rows(html, case).values()) == ["8", "4", "2", "1"]
+    body = html[html.index("<body>"):]
+    assert body.index("For the instructor only: do not share.") < body.index("<h1>")  # at the top
+    assert "role='note'" in body[:400]
+    for learner in df["learner"].unique():
+        assert learner not in html
+    assert passes(report.option_breakdown(df, case.id)) and not passes(
+        report.option_breakdown(df, case.id, audience="instructor"))
+
+
+def test_cli_report_audience(tmp_path):
+    from widgets.responses.contract import Response
+    from widgets.store import open_store
+
+    _, case, rows = _split_class()
+    url = f"sqlite:///{tmp_path / 'class.sqlite'}"
+    store = open_store(url)
+    for row in rows:
+        store.add(Response(learner=row["learner"], cohort="class-a", case_id=case.id, case_version=case.case_version,
+                           option_id=row["option_id"], stance=row["stance"], confidence=60,
+                           justification="because of the second role", attempt=1, phase="practice"))
+    result = CliRunner().invoke(cli, ["report", "--store", url, "--out", str(tmp_path / "i"),
+                                      "--audience", "instructor"])
+    assert result.exit_code == 0, result.output
+    html = (tmp_path / "i" / "report.html").read_text(encoding="utf-8")
+    assert list(_option_rows(html, case).values()) == ["8", "4", "2", "1"]
+    assert "keep it to yourself" in result.output
+    result = CliRunner().invoke(cli, ["report", "--store", url, "--out", str(tmp_path / "p")])
+    assert result.exit_code == 0, result.output
+    assert set(_option_rows((tmp_path / "p" / "report.html").read_text(encoding="utf-8"), case).values()) == {"—"}
+    result = CliRunner().invoke(cli, ["report", "--store", url, "--out", str(tmp_path / "c"), "--audience", "class"])
+    assert result.exit_code == 2 and "'class' is not one of 'instructor', 'public'" in result.output
+
+
+def test_a_report_for_the_class_audience_is_refused(tmp_path):
+    df, _, _ = _split_class()
+    with pytest.raises(DualroleError, match="a report is written for one of instructor, public"):
+        report.write_report(df, tmp_path, audience="class")
+
+
+def test_the_report_shows_change_and_calibration_with_and_without_contested_cases(html):
+    for section in ("<h2>Before and after</h2>", "<h2>Confidence and accuracy</h2>"):
+        part = html[html.index(section):]
+        part = part[:part.index("<h2>", 5)] if "<h2>" in part[5:] else part
+        assert "All cases" in part and "Without contested or context-dependent cases" in part
+    assert ">Contested</th>" in html and ">Depends on context</th>" in html
+
+
+def test_tables_are_styled_once_with_human_headings(sample, html):
+    from widgets.reporting import tables
+
+    assert "share_matching" not in html and "not_matching" not in html
+    assert "<th scope=\"col\" class=\"col_heading level0 col0\" >Case</th>" in html
+    styled = tables.styled(report.case_overview(sample), "overview").to_html()
+    assert "Matching the reference" in styled and 'class="dataframe"' not in styled
+    overview = report.case_overview(sample)
+    assert overview["evenness"].dropna().is_monotonic_decreasing  # the most divided cases first
+    with pytest.raises(DualroleError, match="gated"):
+        tables.styled(analysis.case_summary(sample).reset_index(), "overview")
+
+
+def test_a_hostile_case_title_in_a_table_caption_stays_text(sample):
+    from widgets.reporting import tables
+
+    html = tables.table_html(report.case_overview(sample), "overview", caption="<script>alert(1)</script>")
+    assert "<script>" not in html and "&lt;script&gt;" in html

@@ -206,3 +206,18 @@ def test_cli_research_export_errors(tmp_path, args, message):
     result = CliRunner().invoke(cli, ["research-export", "--sample", "--out", str(out), *args])
     assert result.exit_code == 1 and message in result.output
     assert "Traceback" not in result.output
+
+
+def test_a_research_export_is_always_for_the_public(tmp_path):
+    """No audience can be chosen: the export leaves the classroom, so it is gated like any public view."""
+    import inspect
+
+    from widgets.privacy import PrivacyError
+
+    assert "audience" not in inspect.signature(research_export).parameters
+    result = CliRunner().invoke(cli, ["research-export", "--sample", "--out", str(tmp_path / "x"),
+                                      "--audience", "instructor"])
+    assert result.exit_code == 2 and "No such option '--audience'" in result.output
+    with pytest.raises(PrivacyError, match="min_cell must be a whole number of at least 5"):
+        research_export(analysis.sample(), tmp_path / "y", crosswalk=tmp_path / "cw.csv", min_cell=1)
+    assert not (tmp_path / "y").exists()

@@ -89,6 +89,34 @@ def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
     True
     """
     min_cell = check_min_cell(min_cell)
+    gated = _shaped(table, min_cell, n, counts, margins, learners)
+    if isinstance(gated, pd.DataFrame):
+        gated.attrs.update({"gated": True, "min_cell": min_cell})
+    return gated
+
+
+def exact(table, *, n: str | None = None, counts: dict[str, list[str]] | None = None, margins: bool = True,
+          learners: pd.DataFrame | None = None):
+    """The table in the shape :func:`gate` gives it (totals, whole-number counts), with nothing hidden.
+
+    Only for the instructor's own eyes: :mod:`widgets.responses.disclosure` decides when it may be
+    used. The frame carries ``attrs["exact"] = True`` and never ``"gated"``, so :func:`passes`
+    refuses it and nothing meant for the public can take it by mistake.
+
+    >>> table = pd.DataFrame({"pre": [12, 3]}, index=["a", "b"])
+    >>> exact(table).loc["b"].tolist()
+    [3, 3]
+    >>> passes(exact(table))
+    False
+    """
+    shown = _shaped(table, 0, n, counts, margins, learners)
+    if isinstance(shown, pd.DataFrame):
+        shown.attrs.update({"exact": True, "min_cell": 0})
+    return shown
+
+
+def _shaped(table, min_cell: int, n, counts, margins, learners):
+    """The gate's work at ``min_cell``; 0 hides nothing, which only :func:`exact` asks for."""
     if isinstance(table, (int, np.integer)) and not isinstance(table, bool):
         return int(table) if table >= min_cell else pd.NA
     if isinstance(table, pd.Series):
@@ -96,11 +124,8 @@ def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
     if not isinstance(table, pd.DataFrame):
         raise DualroleError(f"gate() takes a count, a Series or a DataFrame, not {type(table).__name__}")
     if n is not None:
-        gated = _gate_stats(table, min_cell, n, counts or {})
-    else:
-        gated = _gate_counts(table, min_cell, margins, learners)
-    gated.attrs.update({"gated": True, "min_cell": min_cell})
-    return gated
+        return _gate_stats(table, min_cell, n, counts or {})
+    return _gate_counts(table, min_cell, margins, learners)
 
 
 def learner_min_cell(min_class: int) -> int:

@@ -31,15 +31,17 @@ from widgets.analysis.calibration import (
 from widgets.analysis.frame import (
     FRAME_COLUMNS,
     answers,
+    case_flags,
     is_synthetic,
     options_frame,
     responses,
     sample,
     sample_path,
     tidy,
+    without_contested,
 )
 from widgets.analysis.items import distractors, item_analysis, score_groups, score_matrix
-from widgets.analysis.prepost import homogeneity, paired, prepost, stance_shift, stance_table
+from widgets.analysis.prepost import homogeneity, paired, prepost, prepost_by_cases, stance_shift, stance_table
 from widgets.analysis.revote import first_answer_outcomes, revote_summary, revote_timing, revotes
 from widgets.analysis.summary import case_summary, most_divided, option_counts, stance_counts
 
@@ -51,6 +53,7 @@ __all__ = [
     "bootstrap_ci",
     "brier",
     "calibration_table",
+    "case_flags",
     "case_summary",
     "cohen_kappa",
     "distractors",
@@ -67,6 +70,7 @@ __all__ = [
     "overconfidence",
     "paired",
     "prepost",
+    "prepost_by_cases",
     "reference_kappa",
     "responses",
     "revote_summary",
@@ -82,4 +86,5 @@ __all__ = [
     "stance_table",
     "tidy",
     "with_reference",
+    "without_contested",
 ]

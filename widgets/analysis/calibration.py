@@ -11,7 +11,7 @@ import pandas as pd
 from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss
 
-from widgets.analysis.frame import _text_codes
+from widgets.analysis.frame import _text_codes, without_contested
 from widgets.analysis.frame import rows as _rows
 from widgets.errors import DualroleError
 
@@ -38,8 +38,11 @@ def brier(df: pd.DataFrame) -> float:
     return float(brier_score_loss(y, p))
 
 
-def calibration_table(df: pd.DataFrame, n_bins: int = 5) -> pd.DataFrame:
+def calibration_table(df: pd.DataFrame, n_bins: int = 5, exclude_contested: bool = False) -> pd.DataFrame:
     """Confidence bins holding about equal numbers of answers, with the share matching in each.
+
+    ``exclude_contested`` leaves out contested and context-dependent cases: without a single key,
+    "matching the reference" is a weaker test of whether a learner's confidence was deserved.
 
     The bins are quantiles (``strategy='quantile'``): confidence is given in steps of 5 and is
     often skewed, so equal-width bins would be mostly empty. scikit-learn drops empty bins, so the
@@ -60,6 +63,8 @@ def calibration_table(df: pd.DataFrame, n_bins: int = 5) -> pd.DataFrame:
     >>> int(table["n"].sum()) == len(sample())
     True
     """
+    if exclude_contested:
+        df = without_contested(df)
     y, p = _scored(df)
     prob_true, prob_pred = calibration_curve(y, p, n_bins=n_bins, strategy="quantile")
     # The same edges and bin ids as scikit-learn's calibration_curve, to count each bin.
@@ -92,8 +97,10 @@ def expected_calibration_error(table: pd.DataFrame) -> float:
     return float(np.average(table["gap"].abs(), weights=table["n"]))
 
 
-def overconfidence(df: pd.DataFrame, by: str | None = "cohort") -> pd.DataFrame:
+def overconfidence(df: pd.DataFrame, by: str | None = "cohort", exclude_contested: bool = False) -> pd.DataFrame:
     """Mean confidence minus the share matching the reference, per group (positive = over-confident).
+
+    ``exclude_contested`` leaves out contested and context-dependent cases (see :func:`calibration_table`).
 
     Examples
     --------
@@ -102,6 +109,8 @@ def overconfidence(df: pd.DataFrame, by: str | None = "cohort") -> pd.DataFrame:
     >>> list(table.columns)
     ['n', 'n_answers', 'mean_confidence', 'share_matching', 'overconfidence', 'brier']
     """
+    if exclude_contested:
+        df = without_contested(df)
     columns = [c for c in dict.fromkeys([by, "learner", "matches_reference", "confidence"]) if c is not None]
     known = _rows(df[columns], df["matches_reference"].notna().to_numpy(dtype=bool))
     groups = [("all", known)] if by is None else known.groupby(by, observed=True, sort=True)
@@ -111,4 +120,5 @@ def overconfidence(df: pd.DataFrame, by: str | None = "cohort") -> pd.DataFrame:
         rows.append({by or "group": name, "n": int(group["learner"].nunique()), "n_answers": len(group),
                      "mean_confidence": float(p.mean()), "share_matching": float(y.mean()),
                      "overconfidence": float(p.mean() - y.mean()), "brier": float(brier_score_loss(y, p))})
-    return pd.DataFrame(rows).set_index(by or "group")
+    columns = [by or "group", "n", "n_answers", "mean_confidence", "share_matching", "overconfidence", "brier"]
+    return pd.DataFrame(rows, columns=columns).set_index(by or "group")  # no rows: every case left out

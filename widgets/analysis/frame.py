@@ -227,13 +227,62 @@ def options_frame(library: Library | None = None) -> pd.DataFrame:
     rows = [
         {"case_id": c.id, "option_id": o.id, "label": o.label, "stance": o.stance,
          "score": c.score(o.id), "preferred": o.id in c.preferred, "acceptable": o.id in c.acceptable,
-         "module": c.module, "contested": c.contested, "title": c.title}
+         "module": c.module, "contested": c.contested, "context_dependent": c.context_dependent, "title": c.title}
         for c in library for o in c.options
     ]
     frame = pd.DataFrame(rows, columns=["case_id", "option_id", "label", "stance", "score", "preferred",
-                                        "acceptable", "module", "contested", "title"])
+                                        "acceptable", "module", "contested", "context_dependent", "title"])
     frame["stance"] = pd.Categorical(frame["stance"], categories=STANCES, ordered=True)
     return frame
+
+
+FLAGS = ["contested", "context_dependent"]
+CASE_SETS = {"all": "All cases", "settled": "Without contested or context-dependent cases"}
+
+
+def case_flags(library: Library | None = None) -> pd.DataFrame:
+    """Per case, as its file marks it: ``contested`` (ethicists disagree on the reference) and
+    ``context_dependent`` (the answer turns on facts the vignette leaves open).
+
+    Neither kind of case has a single key, so matching its reference means less than on a settled
+    case: every analysis carries these two columns, and pre/post change and calibration are also
+    reported without such cases (``exclude_contested=True``).
+
+    Examples
+    --------
+    >>> flags = case_flags()
+    >>> list(flags.columns), flags.index.name
+    (['contested', 'context_dependent'], 'case_id')
+    """
+    library = library if library is not None else load_library()
+    return pd.DataFrame([{"case_id": c.id, "contested": bool(c.contested),
+                          "context_dependent": bool(c.context_dependent)} for c in library],
+                        columns=["case_id", *FLAGS]).set_index("case_id")
+
+
+def with_flags(table: pd.DataFrame, library: Library | None = None) -> pd.DataFrame:
+    """``table`` (indexed by case id, alone or first in a MultiIndex) with the two case flags added."""
+    flags = case_flags(library)
+    ids = table.index.get_level_values(0).astype(str) if len(table) else pd.Index([], dtype=str)
+    out = table.copy()
+    for flag in FLAGS:
+        out[flag] = flags[flag].reindex(ids).fillna(False).astype(bool).to_numpy()
+    return out
+
+
+def without_contested(df: pd.DataFrame, library: Library | None = None) -> pd.DataFrame:
+    """The rows of ``df`` on settled cases only: neither contested nor context-dependent.
+
+    Examples
+    --------
+    >>> frame = sample()
+    >>> settled = without_contested(frame)
+    >>> 0 < len(settled) < len(frame)
+    True
+    """
+    flags = case_flags(library)
+    unsettled = flags.index[flags["contested"] | flags["context_dependent"]]
+    return rows(df, ~df["case_id"].isin(unsettled).to_numpy(dtype=bool))
 
 
 def effective_consent(df: pd.DataFrame, consents: pd.DataFrame, *, learner_codes=None) -> pd.Series:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import pointbiserialr
 
-from widgets.analysis.frame import _answer_positions, _text_codes, answers, options_frame, take
+from widgets.analysis.frame import _answer_positions, _text_codes, answers, options_frame, take, with_flags
 from widgets.errors import DualroleError
 
 GROUP_SHARE = 0.27  # Kelley (1939): the upper and lower 27 % maximise the discrimination index.
@@ -98,7 +98,8 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
         learner's mean score on the *other* cases (the item is removed from the total, so it does
         not correlate with itself); ``discrimination`` is the reference's share among the top 27 %
         minus its share among the bottom 27 %; ``contested_key`` is True when the top group's most
-        chosen option is not a preferred one.
+        chosen option is not a preferred one; ``contested`` and ``context_dependent`` are the
+        flags in the case file (a case without a single key is a weaker test item).
 
     Examples
     --------
@@ -118,8 +119,6 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
     scores = _matrix(chosen, "score", learners)
     groups = score_groups(scores)
     table = _distractors(chosen, groups, learners, (option_codes[positions], option_ids))
-    options = options_frame()
-    contested_in_file = options.groupby("case_id")["contested"].first().to_dict()
     # Each learner's mean score on the *other* cases, for every case at once: (sum - own) / (n - 1).
     values = scores.to_numpy()
     answered_all = ~np.isnan(values)
@@ -153,11 +152,10 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
             "discrimination": float(reference["high_share"].sum() - reference["low_share"].sum()),
             "top_group_choice": top_option,
             "contested_key": bool(top is not None and not preferred[top]),
-            "contested_in_file": bool(contested_in_file.get(case_id, False)),
         })
     out = pd.DataFrame(rows)
     out["case_id"] = pd.Categorical(out["case_id"], categories=df["case_id"].cat.categories)
-    return out.set_index("case_id")
+    return with_flags(out.set_index("case_id"))
 
 
 def score_groups(scores: pd.DataFrame, share: float = GROUP_SHARE) -> pd.Series:

@@ -11,7 +11,7 @@ import pandas as pd
 from statsmodels.stats.contingency_tables import SquareTable, mcnemar
 from statsmodels.stats.proportion import proportion_confint, proportion_effectsize
 
-from widgets.analysis.frame import _group_codes, answers, take
+from widgets.analysis.frame import CASE_SETS, _group_codes, answers, take, with_flags, without_contested
 from widgets.errors import DualroleError
 
 PRE, POST = "pre", "post"
@@ -60,8 +60,10 @@ def paired(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     return both
 
 
-def prepost(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+def prepost(df: pd.DataFrame, alpha: float = 0.05, exclude_contested: bool = False) -> pd.DataFrame:
     """Per case: matching the reference before and after, with exact McNemar, Cohen's h and Wilson CIs.
+
+    ``exclude_contested`` leaves out contested and context-dependent cases, which have no single key.
 
     Returns
     -------
@@ -69,7 +71,8 @@ def prepost(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
         Indexed by case. ``n`` pairs; ``pre_matching``/``post_matching`` count learners matching;
         ``improved`` (wrong before, right after) and ``worsened`` are the discordant pairs McNemar
         compares; ``pvalue`` is the exact (binomial) McNemar p; ``cohens_h`` is positive when the
-        share matching rose; ``pre_low``..``post_high`` are Wilson intervals at ``1 - alpha``.
+        share matching rose; ``pre_low``..``post_high`` are Wilson intervals at ``1 - alpha``;
+        ``contested`` and ``context_dependent`` are the case's flags.
 
     Examples
     --------
@@ -78,7 +81,7 @@ def prepost(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
     >>> bool((table["pre_low"] <= table["pre_share"]).all())
     True
     """
-    pairs = paired(df)
+    pairs = paired(without_contested(df) if exclude_contested else df)
     if pairs.empty:
         raise DualroleError("no learner answered a case in both the pre and the post phase")
     rows = []
@@ -105,7 +108,44 @@ def prepost(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
         })
     out = pd.DataFrame(rows)
     out["case_id"] = pd.Categorical(out["case_id"], categories=df["case_id"].cat.categories)
-    return out.set_index("case_id")
+    return with_flags(out.set_index("case_id"))
+
+
+def prepost_by_cases(df: pd.DataFrame) -> pd.DataFrame:
+    """Pre/post change pooled over cases, twice: over every case, and without contested or
+    context-dependent ones (``cases`` says which).
+
+    A contested case has no single key, so a learner who moves away from its reference may have
+    moved to the other defensible answer; the second row shows the change where "matching the
+    reference" has one meaning. Shares pool every pair (learner and case); the pairs of one
+    learner are not independent, so for an interval resample learners
+    (:func:`~widgets.analysis.bootstrap.bootstrap_ci`).
+
+    Returns
+    -------
+    DataFrame
+        One row per set of cases: ``n_cases``, ``learners``, ``n`` pairs, ``pre_matching`` and
+        ``post_matching`` (pairs matching), ``pre_share``, ``post_share`` and ``cohens_h``.
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> table = prepost_by_cases(sample())
+    >>> list(table["cases"]), bool(table.loc[1, "n"] < table.loc[0, "n"])
+    (['All cases', 'Without contested or context-dependent cases'], True)
+    """
+    rows = []
+    for key, label in CASE_SETS.items():
+        pairs = paired(without_contested(df) if key == "settled" else df)
+        n = len(pairs)
+        pre_k, post_k = int(pairs["pre_match"].sum()), int(pairs["post_match"].sum())
+        rows.append({
+            "cases": label, "n_cases": int(pairs["case_id"].nunique()), "learners": int(pairs["learner"].nunique()),
+            "n": n, "pre_matching": pre_k, "post_matching": post_k,
+            "pre_share": pre_k / n if n else np.nan, "post_share": post_k / n if n else np.nan,
+            "cohens_h": float(proportion_effectsize(post_k / n, pre_k / n)) if n else np.nan,
+        })
+    return pd.DataFrame(rows)
 
 
 def stance_table(df: pd.DataFrame, case_id: str | None = None) -> pd.DataFrame:

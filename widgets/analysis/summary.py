@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 from scipy.stats import entropy
 
-from widgets.analysis.frame import _answer_positions, _text_codes, answers, options_frame, take
+from widgets.analysis.frame import _answer_positions, _text_codes, answers, options_frame, take, with_flags
 
 
 def option_counts(df: pd.DataFrame, case_id: str, attempt: str = "first") -> pd.DataFrame:
@@ -56,7 +56,9 @@ def case_summary(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     -------
     DataFrame
         Indexed by ``case_id`` and ``phase``; ``n`` counts learners and ``n_matching`` those whose
-        answer is a preferred option. Pass it through :func:`widgets.privacy.gate` before showing it.
+        answer is a preferred option; ``contested`` and ``context_dependent`` are the case's flags
+        (:func:`~widgets.analysis.frame.case_flags`). Pass it through :func:`widgets.privacy.gate`
+        before showing it.
 
     Examples
     --------
@@ -131,7 +133,7 @@ def case_summary(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
                                           "evenness"])
     summary["case_id"] = pd.Categorical(summary["case_id"], categories=df["case_id"].cat.categories)
     summary["phase"] = pd.Categorical(summary["phase"], categories=df["phase"].cat.categories, ordered=True)
-    return summary.set_index(["case_id", "phase"])
+    return with_flags(summary.set_index(["case_id", "phase"]))
 
 
 def most_divided(df: pd.DataFrame, k: int = 5, phase: str | None = None, min_n: int = 1) -> pd.DataFrame:

@@ -13,7 +13,7 @@ from typing import Any
 
 import yaml
 
-from widgets.errors import CaseProblem
+from widgets.errors import CaseProblem, DualroleError
 from widgets.paths import data_dir, read_schema
 
 REQUIRED_SECTIONS = ("Vignette", "Reference rationale")
@@ -28,11 +28,41 @@ def _validator():
     return jsonschema.Draft202012Validator(read_schema("case"))
 
 
+LINKS = "links"  # the key in codes.yaml that holds where each code can be read, not a code of its own
+
+
+@lru_cache(maxsize=1)
+def _codes_file() -> dict:
+    with open(data_dir() / "codes.yaml", encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
 @lru_cache(maxsize=1)
 def code_registry() -> dict[str, dict[str, str]]:
-    """Registered sections: ``{"APA": {"3.05": "Multiple relationships", ...}, ...}``."""
-    with open(data_dir() / "codes.yaml", encoding="utf-8") as fh:
-        return {code: {str(k): v for k, v in sections.items()} for code, sections in yaml.safe_load(fh).items()}
+    """Registered sections: ``{"APA": {"3.05": "Multiple relationships", ...}, ...}``.
+
+    Only the codes: the ``links`` mapping beside them is read by :func:`code_link`.
+
+    >>> code_registry()["APA"]["3.05"]
+    'Multiple relationships'
+    >>> "links" in code_registry()
+    False
+    """
+    return {code: {str(k): v for k, v in sections.items()}
+            for code, sections in _codes_file().items() if code != LINKS}
+
+
+def code_link(code: str) -> str:
+    """The publisher's page where ``code`` (APA, ACA, AAMFT or NASW) can be read in full.
+
+    >>> code_link("APA")
+    'https://www.apa.org/ethics/code'
+    """
+    links = _codes_file().get(LINKS) or {}
+    if code not in links:
+        known = ", ".join(sorted(links)) or "none"
+        raise DualroleError(f"data/codes.yaml: links.{code}: no link for code {code!r} (codes with links: {known})")
+    return str(links[code])
 
 
 def read_case_file(path: Path) -> tuple[dict | None, dict[str, str], list[CaseProblem]]:

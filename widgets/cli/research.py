@@ -13,6 +13,7 @@ import click
 
 from widgets.cli.options import friendly_errors, store_option
 from widgets.errors import DualroleError
+from widgets.responses.disclosure import REPORT_AUDIENCES, gates_small_cells
 
 
 def _source(url: str | None, sample: bool):
@@ -89,16 +90,22 @@ def research_export_(store_url, sample, out, crosswalk, include_justifications, 
               help="The folder to write report.html into.")
 @click.option("--cohort", multiple=True, help="Only these cohorts (repeatable).")
 @click.option("--min-cell", default=10, show_default=True, type=int,
-              help="Hide counts under this (at least 5).")
+              help="Hide counts under this (at least 5); public reports only.")
+@click.option("--audience", type=click.Choice(REPORT_AUDIENCES), default="public", show_default=True,
+              help="public: small counts hidden, safe to share. instructor: exact counts, for your eyes only.")
 @friendly_errors
-def report_(store_url, sample, out, cohort, min_cell):
+def report_(store_url, sample, out, cohort, min_cell, audience):
     """Write an HTML cohort report: answers against the reference, divided cases, pre/post, plots.
 
-    Every count under --min-cell is hidden, with complementary suppression.
+    For the public audience (the default) every count under --min-cell is hidden, with complementary
+    suppression. --audience instructor shows every count exactly, under a banner saying the file is
+    for the instructor only and not for sharing.
 
     Example:
 
+    \b
         dualrole report --store sqlite:///class.sqlite --out report/
+        dualrole report --store sqlite:///class.sqlite --out ~/private/report --audience instructor
         dualrole report --sample --out /tmp/report
     """
     from widgets.privacy import check_min_cell
@@ -114,8 +121,11 @@ def report_(store_url, sample, out, cohort, min_cell):
         frame = frame[frame["cohort"].isin(cohort)]
     bar, progress = _steps("Reporting", 6)
     with bar:
-        path = write_report(frame, out, min_cell=min_cell, progress=progress)
+        path = write_report(frame, out, min_cell=min_cell, audience=audience, progress=progress)
     click.echo(f"Wrote {path}")
+    if not gates_small_cells(audience):
+        click.secho("This report shows exact counts: keep it to yourself, and share only a public one.",
+                    fg="yellow", err=True)
 
 
 @click.command("simulate")

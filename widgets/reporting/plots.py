@@ -16,6 +16,7 @@ import pandas as pd
 from widgets.errors import DualroleError
 from widgets.privacy import HIDDEN, TOTAL
 from widgets.render import text
+from widgets.responses.disclosure import cleared
 
 SYNTHETIC_TITLE = "SYNTHETIC DATA: "
 
@@ -40,8 +41,9 @@ class Plot:
 
 
 def _require_gated(table: pd.DataFrame) -> None:
-    if not table.attrs.get("gated"):
-        raise DualroleError("plots show only gated tables: pass the table through widgets.privacy.gate first")
+    if not cleared(table):
+        raise DualroleError("plots show only gated tables: pass the table through widgets.privacy.gate first "
+                            "(or widgets.responses.disclosure.aggregate, for the instructor's exact view)")
 
 
 def _figure(height: float, left: float = 0.38, width: float = 7.5):

@@ -18,8 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Literal, Sequence
 
+import pandas as pd
+
 from widgets.errors import DualroleError
-from widgets.privacy import MIN_CELL, gate_distribution
+from widgets.privacy import MIN_CELL, check_min_cell, exact, gate, gate_distribution
 from widgets.render import text
 
 Audience = Literal["instructor", "class", "public"]
@@ -105,6 +107,65 @@ def distribution(counts: dict[str, int | None], options: Sequence[str], audience
         threshold = check_min_class(min_class)
         return Distribution(audience, total, threshold, every if total >= threshold else {})
     return Distribution(audience, total, min_cell, gate_distribution(every, min_cell) if total >= min_cell else {})
+
+
+REPORT_AUDIENCES: tuple[str, ...] = ("instructor", "public")
+
+
+def check_report_audience(audience: str) -> str:
+    """``audience`` if a written report may be made for it (instructor or public), else raise.
+
+    The class sees its counts live, on a card or the projected dashboard, never as a file to keep.
+    """
+    if audience not in REPORT_AUDIENCES:
+        raise DualroleError(f"a report is written for one of {', '.join(REPORT_AUDIENCES)}, not {audience!r}")
+    return audience
+
+
+def gates_small_cells(audience: Audience) -> bool:
+    """Whether small cells (and the cells that would give them away) are hidden from ``audience``.
+
+    Only the instructor sees exact counts; the class sees its own counts once ``min_class`` have
+    answered (see :func:`distribution`), and anything public passes :func:`widgets.privacy.gate`.
+
+    >>> gates_small_cells("public"), gates_small_cells("instructor")
+    (True, False)
+    """
+    return check_audience(audience) == "public"
+
+
+def aggregate(table, audience: Audience = "public", min_cell: int = MIN_CELL, **shape):
+    """A count, a count table or a statistics table as ``audience`` may see it in a report.
+
+    ``public``: through :func:`widgets.privacy.gate` (``shape`` is its ``n``, ``counts``, ``margins``
+    and ``learners``). ``instructor``: the same shape, exact (:func:`widgets.privacy.exact`). A frame
+    records its audience in ``attrs["audience"]``; :func:`cleared` checks it.
+    """
+    check_report_audience(audience)
+    shown = gate(table, min_cell, **shape) if gates_small_cells(audience) else exact(table, **shape)
+    if isinstance(shown, pd.DataFrame):
+        shown.attrs["audience"] = audience
+    return shown
+
+
+def mark(table: pd.DataFrame, audience: Audience, min_cell: int = MIN_CELL) -> pd.DataFrame:
+    """Record on ``table``, assembled from pieces that each came through :func:`aggregate` for
+    ``audience``, which rule they came through (so :func:`cleared` can tell)."""
+    check_report_audience(audience)
+    if gates_small_cells(audience):
+        table.attrs.update({"gated": True, "min_cell": check_min_cell(min_cell)})
+    else:
+        table.attrs.update({"exact": True, "min_cell": 0})
+    table.attrs["audience"] = audience
+    return table
+
+
+def cleared(table) -> bool:
+    """True if a frame came through the disclosure rule: gated, or exact and marked for the instructor."""
+    if not isinstance(table, pd.DataFrame):
+        return False
+    attrs = table.attrs
+    return bool(attrs.get("gated")) or (bool(attrs.get("exact")) and attrs.get("audience") == "instructor")
 
 
 def shows_reference(audience: Audience, revealed: bool) -> bool:
