@@ -7,17 +7,66 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
+import sysconfig
 from functools import lru_cache
 from pathlib import Path
 
 import platformdirs
 
-REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+REPO = Path(__file__).resolve().parent.parent
+REPO_DATA = REPO / "data"
+
+
+def _from_checkout() -> bool:
+    # A clone (or an editable install) has the data beside the package; an installed wheel does not.
+    return (REPO / "pyproject.toml").is_file() and REPO_DATA.is_dir()
+
+
+def shared_dir() -> Path:
+    """Where a wheel installs the data and notebooks: ``share/dualrole`` of the environment."""
+    return Path(sysconfig.get_path("data")) / "share" / "dualrole"
 
 
 def data_dir() -> Path:
-    """The shipped data folder (cases, schemas, code registry); ``DUALROLE_DATA`` overrides it."""
-    return Path(os.environ.get("DUALROLE_DATA", REPO_DATA))
+    """The shipped data folder (cases, schemas, code registry); ``DUALROLE_DATA`` overrides it.
+
+    In a clone, ``data/`` of the repository; when installed from a wheel, ``share/dualrole/data``.
+    """
+    override = os.environ.get("DUALROLE_DATA")
+    if override:
+        return Path(override)
+    return REPO_DATA if _from_checkout() else shared_dir() / "data"
+
+
+def notebooks_dir() -> Path:
+    """The shipped notebooks: ``notebooks/`` of a clone, else ``share/dualrole/notebooks``."""
+    return REPO / "notebooks" if _from_checkout() else shared_dir() / "notebooks"
+
+
+def copy_notebooks(dest: Path | str, *, force: bool = False) -> tuple[list[Path], list[Path]]:
+    """Copy the shipped notebooks into ``dest``; return (copied, kept).
+
+    A notebook already in ``dest`` is kept as it is (an instructor may have edited it) unless
+    ``force`` is set.
+    """
+    from widgets.errors import DualroleError
+
+    source = notebooks_dir()
+    shipped = sorted(source.glob("*.ipynb"))
+    if not shipped:
+        raise DualroleError(f"no notebooks found in {source}: reinstall dualrole from its repository")
+    dest = Path(dest).expanduser()
+    dest.mkdir(parents=True, exist_ok=True)
+    copied, kept = [], []
+    for notebook in shipped:
+        target = dest / notebook.name
+        if target.exists() and not force:
+            kept.append(target)
+            continue
+        shutil.copyfile(notebook, target)
+        copied.append(target)
+    return copied, kept
 
 
 def own_cases_dir() -> Path:
