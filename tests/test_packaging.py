@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import subprocess
 import sys
@@ -57,3 +58,51 @@ def test_the_widgets_alias_never_appears_in_our_code():
     # `import ipywidgets as widgets` would shadow our own package; the convention is `ipw`.
     offenders = [p for p in (REPO / "widgets").rglob("*.py") if "ipywidgets as widgets" in p.read_text(encoding="utf-8")]
     assert offenders == []
+
+
+def test_a_wheel_built_from_the_repository_carries_the_cases_and_notebooks_and_works_installed(tmp_path):
+    # The deployment guide installs from a clone or from a wheel built from it: both must know every
+    # case (the class service refuses answers to unknown cases) and have the instructor's notebooks.
+    import site
+    import zipfile
+
+    built = subprocess.run([sys.executable, "-m", "pip", "wheel", "-q", "--no-deps", "-w", str(tmp_path / "dist"),
+                            str(REPO)], capture_output=True, text=True, timeout=600)
+    assert built.returncode == 0, built.stderr
+    wheel = next((tmp_path / "dist").glob("dualrole-*.whl"))
+    names = zipfile.ZipFile(wheel).namelist()
+    share = next(n.split("share/dualrole/")[0] for n in names if "share/dualrole/" in n) + "share/dualrole/"
+    cases = sorted(p.name for p in (REPO / "data" / "cases").glob("*.md"))
+    assert sorted(n[len(share + "data/cases/"):] for n in names if n.startswith(share + "data/cases/")) == cases
+    notebooks = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+    assert sorted(n[len(share + "notebooks/"):] for n in names if n.startswith(share + "notebooks/")) == notebooks
+    for schema in (REPO / "data" / "schema").glob("*.json"):
+        assert share + "data/schema/" + schema.name in names
+
+    # Installed into a fresh environment (its dependencies borrowed from this one), run from elsewhere.
+    venv = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=300)
+    python = venv / "bin" / "python"
+    target = subprocess.run([str(python), "-c", "import sysconfig; print(sysconfig.get_path('purelib'))"],
+                            capture_output=True, text=True, check=True).stdout.strip()
+    deps = [p for p in site.getsitepackages() if Path(p).is_dir()]
+    (Path(target) / "borrowed-dependencies.pth").write_text("\n".join(deps) + "\n", encoding="utf-8")
+    subprocess.run([str(python), "-m", "pip", "install", "-q", "--no-deps", "--no-index", str(wheel)],
+                   check=True, timeout=300, capture_output=True)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "DUALROLE_HOME": str(tmp_path / "home"),
+           "HOME": str(tmp_path)}
+
+    def run(*args):
+        done = subprocess.run([str(python), *args], cwd=elsewhere, env=env, capture_output=True, text=True,
+                              timeout=300)
+        assert done.returncode == 0, done.stderr
+        return done.stdout
+
+    where = run("-c", "import widgets, widgets.paths as p; print(widgets.__file__); print(p.data_dir())").split()
+    assert where[0].startswith(target) and where[1].endswith("share/dualrole/data")
+    listed = run("-m", "widgets", "cases")
+    assert all(case.removesuffix(".md") in listed for case in cases if not case.startswith("_"))
+    run("-m", "widgets", "notebooks", str(tmp_path / "home-notebooks"))
+    assert (tmp_path / "home-notebooks" / "instructor_live.ipynb").is_file()
