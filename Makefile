@@ -23,8 +23,11 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: pyproject.toml tests/browser/package-lock.json tests/hub/package-lock.json | $(BIN)/python
+$(VENV)/.installed-test: pyproject.toml tests/browser/package-lock.json tests/hub/package-lock.json tests/lrs/requirements.txt | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test]"
+	@# The xAPI round trip posts to a real LRS (Ralph), in its own venv: its pins differ from ours.
+	$(PYTHON) -m venv tests/lrs/.venv
+	tests/lrs/.venv/bin/python -m pip install --quiet -r tests/lrs/requirements.txt
 	@# The browser tests inject axe-core and the hub tests run configurable-http-proxy, both from npm.
 	@# Without Node.js those tests skip locally (and fail under CI=true, where .ci/run installs it).
 	@if command -v npm >/dev/null 2>&1; then \
@@ -56,5 +59,5 @@ nav: $(VENV)/.installed
 	$(BIN)/python -m tools.facilitator
 
 clean:
-	rm -rf $(VENV) .pytest_cache build *.egg-info tests/artifacts benchmarks/out tests/browser/node_modules tests/hub/node_modules
+	rm -rf $(VENV) .pytest_cache build *.egg-info tests/artifacts benchmarks/out tests/browser/node_modules tests/hub/node_modules tests/lrs/.venv
 	find . -name __pycache__ -type d -prune -exec rm -rf {} +

@@ -53,8 +53,9 @@ def _server_account() -> pwd.struct_passwd | None:
 class PostgresServer:
     """One throw-away PostgreSQL cluster in a temporary folder."""
 
-    def __init__(self, binaries: Path = PG_BIN):
+    def __init__(self, binaries: Path = PG_BIN, superuser: str = SUPERUSER):
         self.bin = binaries
+        self.superuser = superuser
         self.account = _server_account()
         self.folder = Path(tempfile.mkdtemp(prefix="dualrole-pg-"))
         self.data = self.folder / "data"
@@ -72,19 +73,42 @@ class PostgresServer:
                               env=env, cwd=self.folder, check=check, timeout=120, **kwargs)
 
     def start(self) -> None:
-        self._run("initdb", "-D", str(self.data), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
+        self._run("initdb", "-D", str(self.data), "-U", self.superuser, "--auth=trust", "-E", "UTF8",
                   "--locale=C.UTF-8", "--no-sync")
         last = ""
         for _attempt in range(3):  # another process may take the free port before the server does
             self.port = _free_port()
-            options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
-                       "-c max_connections=200 -c fsync=off -c full_page_writes=off")
-            done = self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
-                             "-w", "-t", "30", "start", check=False)
+            done = self._pg_ctl_start()
             if done.returncode == 0:
                 return
             last = done.stdout + done.stderr + self.log_tail()
         raise RuntimeError(f"PostgreSQL did not start:\n{last}")
+
+    def _pg_ctl_start(self) -> subprocess.CompletedProcess:
+        options = (f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 "
+                   "-c max_connections=200 -c fsync=off -c full_page_writes=off")
+        return self._run("pg_ctl", "-D", str(self.data), "-l", str(self.log), "-o", options,
+                         "-w", "-t", "30", "start", check=False)
+
+    def pause(self) -> None:
+        """Stop the server, keeping its data and port: the database is "down"."""
+        self._run("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
+
+    def resume(self) -> None:
+        """Start a paused server again on the same port."""
+        done = self._pg_ctl_start()
+        if done.returncode != 0:
+            raise RuntimeError(f"PostgreSQL did not restart:\n{done.stdout}{done.stderr}{self.log_tail()}")
+
+    def psql(self, script: str) -> subprocess.CompletedProcess:
+        """Run a psql script as the cluster's superuser, as ``sudo -u postgres psql`` would, stopping at an error."""
+        kwargs = {}
+        if self.account is not None:
+            kwargs = {"user": self.account.pw_uid, "group": self.account.pw_gid, "extra_groups": []}
+        env = {"PATH": f"{self.bin}:/usr/bin:/bin", "LC_ALL": "C.UTF-8", "HOME": str(self.folder),
+               "PGHOST": "127.0.0.1", "PGPORT": str(self.port), "PGUSER": self.superuser, "PGDATABASE": "postgres"}
+        return subprocess.run([str(self.bin / "psql"), "-v", "ON_ERROR_STOP=1", "-X", "-q"], input=script,
+                              capture_output=True, text=True, env=env, cwd=self.folder, timeout=60, **kwargs)
 
     def stop(self) -> None:
         if self.data.exists():
@@ -98,14 +122,14 @@ class PostgresServer:
             return ""
 
     def url(self, database: str = "postgres") -> str:
-        return f"postgresql+psycopg://{SUPERUSER}@127.0.0.1:{self.port}/{database}"
+        return f"postgresql+psycopg://{self.superuser}@127.0.0.1:{self.port}/{database}"
 
     def new_database(self) -> str:
         """Create an empty database and return its SQLAlchemy URL."""
         import psycopg
 
         name = "t_" + uuid.uuid4().hex[:12]
-        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={SUPERUSER} dbname=postgres",
+        with psycopg.connect(f"host=127.0.0.1 port={self.port} user={self.superuser} dbname=postgres",
                              autocommit=True) as conn:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)

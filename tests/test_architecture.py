@@ -260,8 +260,9 @@ def _issue_citations() -> list[str]:
     found = []
     for tree in TREES:
         for path in sorted((REPO / tree).rglob("*")):
-            if "node_modules" in path.parts or ".ipynb_checkpoints" in path.parts or not path.is_file():
-                continue
+            inside = path.relative_to(REPO).parts
+            if "node_modules" in inside or any(part.startswith(".") for part in inside) or not path.is_file():
+                continue  # installed tools and hidden folders (virtual environments, checkpoints) are not ours
             where = path.relative_to(REPO).as_posix()
             if path.suffix == ".py":
                 chunks = [(where, line, text) for line, text in _python_prose(path.read_text(encoding="utf-8"))]

@@ -221,3 +221,62 @@ def test_a_research_export_is_always_for_the_public(tmp_path):
     with pytest.raises(PrivacyError, match="min_cell must be a whole number of at least 5"):
         research_export(analysis.sample(), tmp_path / "y", crosswalk=tmp_path / "cw.csv", min_cell=1)
     assert not (tmp_path / "y").exists()
+
+
+def test_statements_carry_the_day_as_timestamp_and_keyed_ids_stable_across_exports(class_store, tmp_path):
+    import uuid
+
+    from widgets.privacy import instructor_key
+
+    store, _ = class_store
+    df = analysis.responses(store)
+    first = research_export(df, tmp_path / "first")  # the default crosswalk and key, in the data folder
+    second = research_export(df, tmp_path / "second")
+    assert first.crosswalk == second.crosswalk
+    lines = (first.out_dir / "xapi.jsonl").read_text(encoding="utf-8")
+    assert lines == (second.out_dir / "xapi.jsonl").read_text(encoding="utf-8")
+    assert (first.out_dir / "responses.csv").read_bytes() == (second.out_dir / "responses.csv").read_bytes()
+
+    statements = [json.loads(line) for line in lines.splitlines()]
+    frame = pd.read_csv(first.out_dir / "responses.csv", dtype=str, keep_default_na=False)
+    for statement, day in zip(statements, frame["submitted_on"]):
+        assert statement["timestamp"] == f"{day}T00:00:00Z"  # the day of the answer, no time of day
+    ids = [s["id"] for s in statements]
+    assert len(set(ids)) == len(ids) and all(uuid.UUID(i).version == 5 for i in ids)
+    # Not guessable from the response id: no unkeyed UUID of a stored response id matches.
+    response_ids = set(df["response_id"])
+    unkeyed = {str(uuid.uuid5(ns, r)) for r in response_ids
+               for ns in (uuid.NAMESPACE_URL, uuid.NAMESPACE_OID, uuid.NAMESPACE_DNS)}
+    assert not unkeyed & set(ids) and not response_ids & set(ids)
+    # Another instructor (another key) exports the same answers under other ids.
+    other = research_export(df, tmp_path / "other", crosswalk=tmp_path / "cw.csv",
+                            key_path=tmp_path / "other.key")
+    other_ids = [json.loads(line)["id"] for line in (other.out_dir / "xapi.jsonl").read_text().splitlines()]
+    assert len(other_ids) == len(ids) and not set(other_ids) & set(ids)
+    assert instructor_key() != instructor_key(tmp_path / "other.key")
+
+
+def test_a_withheld_day_becomes_the_first_of_its_month_in_the_statement(class_store, tmp_path):
+    from widgets.reporting.research_export import research_frame
+
+    store, who = class_store
+    df = analysis.responses(store)
+    df = df[df["learner"].isin(who["exported"])].copy()
+    latecomer = sorted(who["exported"])[0]
+    df.loc[df["learner"] == latecomer, "submitted_at"] += pd.Timedelta(days=3)
+    codes = {learner: f"R{i:08X}" for i, learner in enumerate(sorted(who["exported"]))}
+    frame, _ = research_frame(df, codes, min_cell=10, key=bytes(32))
+    late = frame["research_code"] == codes[latecomer]
+    assert frame.loc[late, "submitted_on"].isna().all()
+    months = df.loc[df["learner"] == latecomer, "submitted_at"].dt.strftime("%Y-%m-01T00:00:00Z")
+    assert set(frame.loc[late, "timestamp"]) == set(months)
+    assert frame["timestamp"].notna().all() and frame["statement_id"].is_unique
+
+
+def test_an_export_from_rows_without_response_ids_is_refused(class_store, tmp_path):
+    from widgets.errors import DualroleError
+
+    store, _ = class_store
+    df = analysis.responses(store).assign(response_id=pd.NA)
+    with pytest.raises(DualroleError, match="no response_id"):
+        research_export(df, tmp_path / "out", crosswalk=tmp_path / "cw.csv")

@@ -292,3 +292,25 @@ def test_a_class_of_fifteen_split_8_4_2_1_sees_every_count_once_enough_have_answ
     with api(service, "teacher") as teacher:
         raw = teacher.get("api/cohort/cosmetics", params={"cohort": "psy501"}).json()
     assert raw["counts"]["buy_regularly"] == 1  # the instructor sees their own class exactly
+
+
+def test_class_export_of_a_cohort_without_answers_fails_and_names_the_cohorts_that_have_some(
+        service, tmp_path, monkeypatch):
+    from click.testing import CliRunner
+
+    from widgets.cli import cli
+
+    with api(service, "alice") as alice:
+        alice.post("api/responses", json=answer()).raise_for_status()  # cohort psy501
+    out = tmp_path / "exported.sqlite"
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", service.token("teacher"))
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["class-export", "--out", "exported.sqlite", "--cohort", "psy501-2025",
+                                      "--service", service.url])
+    assert result.exit_code == 1
+    assert result.output == ("Error: the class service holds no answers of cohort 'psy501-2025'; cohorts with "
+                             "answers: 'psy501'. Nothing was written to exported.sqlite.\n")
+    assert not out.exists()
+    done = CliRunner().invoke(cli, ["class-export", "--out", "exported.sqlite", "--cohort", "psy501",
+                                    "--service", service.url])
+    assert done.output == f"Exported 1 answer(s) of cohort 'psy501' to {out} (1 new).\n"  # the full path

@@ -1,5 +1,8 @@
-"""Class mode against a real JupyterHub: the Hub authenticates, the service is Hub-managed, and the
-answers land in PostgreSQL. Three learners and an instructor run a full peer-instruction round.
+"""The deployment guide, followed on a real JupyterHub: the Hub runs docs/jupyterhub_config.py (only its
+local settings filled in), the PostgreSQL database is made by the guide's own SQL, and three learners and
+an instructor run a full peer-instruction round. The database is down when the Hub starts: the Hub stays
+up, the service answers 503 with the reason, and it carries on once the database is up. The guide's
+SQLite steps get a Hub of their own.
 
 Needs node with configurable-http-proxy (``npm ci --prefix tests/hub``) and PostgreSQL 15
 (tests/pg_fixture.py). Without them a local run skips with a message; under ``CI=true`` it fails.
@@ -8,8 +11,13 @@ Needs node with configurable-http-proxy (``npm ci --prefix tests/hub``) and Post
 from __future__ import annotations
 
 import os
+import re
+import secrets
 import signal
+import stat
+import subprocess
 import time
+from pathlib import Path
 
 import httpx
 import pytest
@@ -18,28 +26,94 @@ from conftest import skip_or_fail
 pytestmark = pytest.mark.postgres
 
 COHORT = "seminar-hub"
+GUIDE = (Path(__file__).resolve().parent.parent / "docs" / "deploy-jupyterhub.md").read_text(encoding="utf-8")
+
+
+def guide_block(marker: str) -> str:
+    """The bash block the guide marks with ``<!-- dualrole:<marker> ... -->``."""
+    found = re.search(rf"<!-- dualrole:{marker}[^>]*-->\n```bash\n(.*?)```", GUIDE, re.DOTALL)
+    assert found, f"docs/deploy-jupyterhub.md has no block marked dualrole:{marker}"
+    return found.group(1)
 
 
 @pytest.fixture(scope="module")
-def hub(pg_server):
+def proxy():
     try:
         import jupyterhub  # noqa: F401
     except ImportError:
         skip_or_fail("JupyterHub is not installed: pip install -e '.[test]' to run the Hub tests")
-    from hub.realhub import RealHub, proxy_command
+    from hub.realhub import proxy_command
 
-    proxy = proxy_command()
-    if proxy is None:
+    found = proxy_command()
+    if found is None:
         skip_or_fail("configurable-http-proxy not found: install Node.js and run 'npm ci --prefix tests/hub' "
                      "to run the JupyterHub tests")
-    running = RealHub(pg_server.new_database(), proxy)
+    return found
+
+
+@pytest.fixture(scope="module")
+def guide_database():
+    """A PostgreSQL 15 server whose superuser is 'postgres', set up by the guide's own commands."""
+    from pg_fixture import PG_BIN, PostgresServer
+
+    if not (PG_BIN / "initdb").exists():
+        skip_or_fail(f"PostgreSQL 15 binaries not found in {PG_BIN}: install postgresql-15 to run the Hub tests")
+    server = PostgresServer(superuser="postgres")
     try:
-        running.start()
+        server.start()
+        block = guide_block("postgres-setup")
+        command, sql = re.fullmatch(r"(.*) <<'SQL'\n(.*)\nSQL\n", block, re.DOTALL).groups()
+        assert command == "sudo -u postgres psql -v ON_ERROR_STOP=1"  # what server.psql runs
+        password = secrets.token_hex(8)
+        done = server.psql(sql.replace("'PASSWORD'", f"'{password}'"))  # the placeholder, not the keyword
+        assert done.returncode == 0, done.stderr
+        # The URL the guide writes to /etc/dualrole/store-url, for a database on this machine.
+        url = re.search(r"echo '(postgresql://[^']+)'", GUIDE).group(1)
+        url = url.replace(":PASSWORD@", f":{password}@").replace("db.example.org", f"127.0.0.1:{server.port}")
+        yield server, url, password
+    finally:
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def hub(guide_database, proxy):
+    """The Hub, started while the class database is down; the database comes up once the Hub is."""
+    from hub.realhub import RealHub
+
+    server, url, password = guide_database
+    server.pause()
+    running = RealHub(url, proxy)
+    running.password = password
+    try:
+        running.start(wait_for_service=False)
+        running.wait_for(lambda: running.get("alice", "api/").status_code == 503, 60, "the service's 503")
+        running.while_down = {
+            "answer": running.get("alice", "api/"),
+            "probe": httpx.get(running.service_url, timeout=10),
+            "hub": running.admin().get("users").status_code,
+        }
+        server.resume()
+        running.wait_for(lambda: running.get("alice", "api/").status_code == 200, 90,
+                         "the service once the database is up")
     except RuntimeError as exc:
         running.stop()
         pytest.fail(str(exc))
     yield running
     running.stop()
+
+
+def test_the_hub_stays_up_while_the_database_is_down_and_the_service_says_why(hub):
+    answer = hub.while_down["answer"].json()
+    assert answer["status"] == 503 and answer["code"] == "store_unavailable"
+    assert "postgresql+psycopg://dualrole:***@127.0.0.1" in answer["error"]
+    assert hub.password not in answer["error"]
+    assert hub.while_down["hub"] == 200 and hub.process.poll() is None
+    probe = hub.while_down["probe"]
+    assert probe.status_code == 200 and probe.json()["store"] == "unavailable" and "postgresql" not in probe.text
+    log = hub.log.read_text(errors="replace")
+    assert "exited with status" not in log
+    assert "200 GET /services/dualrole/ (" in log  # the Hub's readiness probe...
+    assert not re.search(r"403 GET /services/dualrole/ \(", log)  # ...answered without a 403
 
 
 @pytest.fixture
@@ -188,6 +262,51 @@ def test_answers_made_while_the_service_restarts_arrive_exactly_once(hub, learne
     assert sorted((r["learner"], r["option_id"]) for r in rows) == [
         ("alice", "accept_graciously"), ("bob", "interpret_first"), ("carol", "decline_rule")]
     assert teacher.class_state(COHORT, "small_holiday_gift")["stage"] == "voting"  # kept in the store
+
+
+def test_a_card_with_the_guide_s_server_token_finds_the_service_without_dualrole_service_url(hub, monkeypatch):
+    from hub.realhub import load_guide_config
+
+    from widgets.kernel.client import ServiceClient
+
+    # The token a learner's server gets: exactly the guide's server_token_scopes. The Hub refuses to
+    # issue a scope its user does not hold, so this also checks the guide's `user` role.
+    scopes = list(load_guide_config(**hub.local).Spawner.server_token_scopes)
+    monkeypatch.setenv("JUPYTERHUB_API_URL", hub.api_url)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", hub.token("carol", scopes))
+    monkeypatch.delenv("DUALROLE_SERVICE_URL", raising=False)
+    from widgets.ui.card import CaseCard
+
+    found = CaseCard("wedding_invitation", learner="carol", cohort=COHORT, min_class=3)
+    assert isinstance(found.store, ServiceClient)
+    commit(found, found.options.options[0][1])
+    with api(hub, "teacher") as teacher:
+        rows = teacher.get("api/responses", params={"cohort": COHORT, "case_id": "wedding_invitation",
+                                                    "learner": "carol"}).json()["responses"]
+    assert [r["learner"] for r in rows] == ["carol"]
+
+
+def test_the_sqlite_option_as_the_guide_sets_it_up(proxy, tmp_path):
+    from hub.realhub import RealHub
+
+    # The guide's commands, run as written but for sudo (the test needs no root) and the two folders.
+    script = (guide_block("sqlite-setup").replace("sudo ", "")
+              .replace("/srv/dualrole", str(tmp_path / "srv")).replace("/etc/dualrole", str(tmp_path / "etc")))
+    subprocess.run(["bash", "-euo", "pipefail", "-c", script], check=True, timeout=60)
+    store_url_file = tmp_path / "etc" / "store-url"
+    assert stat.S_IMODE(store_url_file.stat().st_mode) == 0o600
+    running = RealHub(store_url_file.read_text().strip(), proxy)
+    try:
+        running.start()
+        with api(running, "alice") as alice, api(running, "teacher") as teacher:
+            assert alice.post("api/responses", json=body()).status_code == 201
+            everyone = teacher.get("api/responses", params={"cohort": COHORT}).json()["responses"]
+            assert [r["learner"] for r in everyone] == ["alice"]
+    finally:
+        running.stop()
+    store = tmp_path / "srv" / "class.sqlite"
+    assert stat.S_IMODE(store.stat().st_mode) == 0o600  # only the Hub's user reads the class's answers
+    assert stat.S_IMODE((tmp_path / "srv").stat().st_mode) == 0o700
 
 
 def test_a_kernel_on_the_hub_finds_the_service_by_itself(hub, monkeypatch):

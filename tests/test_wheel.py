@@ -78,3 +78,11 @@ def test_a_card_commits_an_answer_from_the_wheel(installed):
     committed = run(installed, code)
     assert committed.returncode == 0, committed.stderr
     assert committed.stdout.split() == ["committed", "1"]
+
+
+def test_the_instructors_notebooks_come_with_the_wheel(installed):
+    python, root = installed
+    copied = run(installed, "notebooks", str(root / "mine"), module=True)
+    assert copied.returncode == 0, copied.stderr
+    shipped = sorted(p.name for p in (REPO / "notebooks").glob("*.ipynb"))
+    assert sorted(p.name for p in (root / "mine").glob("*.ipynb")) == shipped

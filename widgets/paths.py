@@ -8,6 +8,7 @@ from __future__ import annotations
 import importlib.resources
 import json
 import os
+import shutil
 from functools import lru_cache
 from pathlib import Path
 
@@ -28,6 +29,39 @@ def data_dir() -> Path:
     if (REPO_DATA / "cases").is_dir():
         return REPO_DATA
     return Path(str(importlib.resources.files("widgets") / "data"))
+
+
+def notebooks_dir() -> Path:
+    """The shipped notebooks: ``notebooks/`` of a checkout, else the package data ``widgets/notebooks``."""
+    repo_notebooks = REPO_DATA.parent / "notebooks"
+    if (REPO_DATA / "cases").is_dir() and repo_notebooks.is_dir():
+        return repo_notebooks
+    return Path(str(importlib.resources.files("widgets") / "notebooks"))
+
+
+def copy_notebooks(dest: Path | str, *, force: bool = False) -> tuple[list[Path], list[Path]]:
+    """Copy the shipped notebooks into ``dest``; return (copied, kept).
+
+    A notebook already in ``dest`` is kept as it is (an instructor may have edited it) unless
+    ``force`` is set.
+    """
+    from widgets.errors import DualroleError
+
+    source = notebooks_dir()
+    shipped = sorted(source.glob("*.ipynb"))
+    if not shipped:
+        raise DualroleError(f"no notebooks found in {source}: reinstall dualrole from its repository")
+    dest = Path(dest).expanduser()
+    dest.mkdir(parents=True, exist_ok=True)
+    copied, kept = [], []
+    for notebook in shipped:
+        target = dest / notebook.name
+        if target.exists() and not force:
+            kept.append(target)
+            continue
+        shutil.copyfile(notebook, target)
+        copied.append(target)
+    return copied, kept
 
 
 def own_cases_dir() -> Path:

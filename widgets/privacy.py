@@ -8,7 +8,11 @@
   folder, never in the repository or a notebook. No unkeyed hash of an identifier is used
   anywhere: it would fall to a dictionary attack (ENISA 2019, *Pseudonymisation techniques*, §3).
 * :func:`research_codes` gives random codes for research exports; the crosswalk stays with the
-  instructor (FERPA 34 CFR 99.31(b)(2): codes not derived from personal information).
+  instructor (FERPA 34 CFR 99.31(b)(2): codes not derived from personal information). One default
+  crosswalk is reused and extended, so a learner keeps their code in every export by that instructor.
+* :func:`statement_id` names an exported answer's xAPI statement with a UUID keyed by the instructor
+  key: the same answer gets the same id in every export, and nobody without the key can link the
+  id to the response id.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from __future__ import annotations
 import hmac
 import os
 import secrets
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -357,6 +362,29 @@ def pseudonym(identifier: str, key: bytes | None = None, *, key_path: Path | str
     return "P" + hmac.new(secret, str(identifier).encode("utf-8"), digestmod="sha256").hexdigest()
 
 
+def statement_id(response_id: str, key: bytes | None = None, *, key_path: Path | str | None = None) -> str:
+    """The xAPI statement id of one exported answer: a UUID from HMAC-SHA256 under the instructor key.
+
+    Stable across exports by the same instructor (so a learning record store sees a re-sent
+    statement as the same one), and not computable from the response id alone. The first 16 bytes
+    of the digest become a UUID with the RFC 4122 variant and version 5 bits set, as xAPI
+    requires a well-formed UUID.
+
+    Examples
+    --------
+    >>> key = bytes(32)
+    >>> statement_id("r-1", key) == statement_id("r-1", key)
+    True
+    >>> statement_id("r-1", key) != statement_id("r-1", b"x" * 32)
+    True
+    >>> uuid.UUID(statement_id("r-1", key)).version
+    5
+    """
+    secret = key if key is not None else instructor_key(key_path)
+    digest = hmac.new(secret, b"xapi-statement:" + str(response_id).encode("utf-8"), digestmod="sha256").digest()
+    return str(uuid.UUID(bytes=digest[:16], version=5))
+
+
 # -- research codes and crosswalks ---------------------------------------------------------------
 
 def research_codes(learners, existing: dict[str, str] | None = None) -> dict[str, str]:
@@ -405,6 +433,10 @@ def write_crosswalk(codes: dict[str, str], path: Path | str, export_dir: Path | 
     return path
 
 
-def default_crosswalk_path(stamp: str) -> Path:
-    """``crosswalks/crosswalk-<stamp>.csv`` in the instructor's data folder."""
-    return home() / "crosswalks" / f"crosswalk-{stamp}.csv"
+def default_crosswalk_path() -> Path:
+    """``crosswalks/crosswalk.csv`` in the instructor's data folder: one file, reused and extended.
+
+    Reusing it keeps each learner's research code the same from one export to the next, so two
+    exports of the same answers describe the same people with the same codes.
+    """
+    return home() / "crosswalks" / "crosswalk.csv"

@@ -84,8 +84,13 @@ class InProcessService:
                 server.add_sockets(self.sockets)
                 self._loop = asyncio.get_running_loop()
                 self._stop = asyncio.Event()
+                # As serve() does, with short pauses so a test waits a fraction of a second.
+                retry = None if self.app.core.ready else asyncio.create_task(
+                    self.app.keep_opening_store(first=0.05, most=0.2))
                 ready.set()
                 await self._stop.wait()
+                if retry is not None:
+                    retry.cancel()
                 server.stop()
                 await server.close_all_connections()
                 self.app.executor.shutdown(wait=True)
@@ -105,7 +110,8 @@ class InProcessService:
         for sock in self.sockets:
             sock.close()
         self.sockets = None
-        self.app.core.store.engine.dispose()
+        if self.app.core.ready:
+            self.app.core.store.engine.dispose()
 
 
 def answer(case_id: str = "cosmetics", option: str | None = None, *, attempt: int = 1, cohort: str = "psy501",

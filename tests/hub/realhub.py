@@ -1,5 +1,6 @@
 """A real JupyterHub for the integration tests: DummyAuthenticator, configurable-http-proxy from npm,
-and ``dualrole serve`` as a Hub-managed service writing to a PostgreSQL store.
+and ``dualrole serve`` as a Hub-managed service, configured by the deployment guide's own
+``docs/jupyterhub_config.py`` with only its documented local settings filled in.
 
 No single-user server is spawned: the test users' tokens come from the Hub's REST API, made by an
 admin service whose token is in the config. Needs ``npm ci --prefix tests/hub`` (or a
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import socket
@@ -26,10 +28,17 @@ REPO = HERE.parent.parent
 LOCAL_PROXY = HERE / "node_modules" / ".bin" / "configurable-http-proxy"
 SCOPE = "access:services!service=dualrole"
 USERS = ("alice", "bob", "carol", "teacher")
+INSTRUCTORS = ["teacher"]
+COHORT = "seminar-hub"
 
-CONFIG = """\
-# Written by tests/hub/realhub.py for one test run.
-import sys
+GUIDE_CONFIG = REPO / "docs" / "jupyterhub_config.py"
+# The local settings docs/jupyterhub_config.py tells an administrator to change: the only lines of
+# it the tests replace.
+LOCAL_SETTINGS = ("STORE_URL_FILE", "SERVICE_URL", "COHORT", "INSTRUCTORS", "MIN_CLASS")
+
+HUB_CONFIG = """\
+# Written by tests/hub/realhub.py for one test run: where this Hub listens, then the guide's own
+# configuration (docs/jupyterhub_config.py with its local settings filled in), then test helpers.
 from jupyterhub.services import service as _service
 from traitlets import Integer
 
@@ -45,24 +54,13 @@ c.JupyterHub.authenticator_class = "dummy"
 c.Authenticator.allow_all = True
 c.JupyterHub.db_url = "sqlite:///{folder}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = "{folder}/jupyterhub_cookie_secret"
-c.JupyterHub.load_groups = {{"instructors": {{"users": ["teacher"]}}}}
 
-# What docs/deploy-jupyterhub.md asks for, as the test runs it.
-c.JupyterHub.services = [
-    {{
-        "name": "dualrole",
-        "url": "http://127.0.0.1:{service_port}",
-        "command": [sys.executable, "-m", "widgets", "serve", "--min-class", "3"],
-        "environment": {{"DUALROLE_STORE": {store_url!r}, "DUALROLE_HOME": "{folder}/service-home"}},
-        "cwd": {repo!r},
-    }},
-    {{"name": "test-admin", "api_token": {admin_token!r}}},
-]
-c.JupyterHub.load_roles = [
-    {{"name": "user", "scopes": ["self", "{scope}", "read:services!service=dualrole"]}},
-    {{"name": "dualrole-service", "services": ["dualrole"], "scopes": ["read:groups!group=instructors"]}},
-    {{"name": "test-admin", "services": ["test-admin"], "scopes": ["admin:users", "tokens"]}},
-]
+load_subconfig({guide!r})  # noqa: F821
+
+# Test only: an admin service whose token makes the users' tokens through the REST API.
+c.JupyterHub.services.append({{"name": "test-admin", "api_token": {admin_token!r}}})
+c.JupyterHub.load_roles.append(
+    {{"name": "test-admin", "services": ["test-admin"], "scopes": ["admin:users", "tokens"]}})
 
 
 # Test only: the Hub checks a managed service every 30 s and restarts it when it has exited. Check
@@ -73,6 +71,27 @@ class _QuickRestart(_service._ServiceSpawner):
 
 _service._ServiceSpawner = _QuickRestart
 """
+
+
+def guide_config(**local) -> str:
+    """docs/jupyterhub_config.py with its local settings (and nothing else) replaced by ``local``."""
+    text = GUIDE_CONFIG.read_text(encoding="utf-8")
+    assert set(local) == set(LOCAL_SETTINGS), "fill in exactly the guide's local settings"
+    for name, value in local.items():
+        pattern = re.compile(rf"^{name} = .*$", re.MULTILINE)
+        value_code = f"Path({str(value)!r})" if isinstance(value, Path) else repr(value)
+        text, found = pattern.subn(lambda _m, n=name, v=value_code: f"{n} = {v}", text)
+        assert found == 1, f"docs/jupyterhub_config.py should set {name} once, on one line; found {found}"
+    return text
+
+
+def load_guide_config(**local):
+    """The guide's settings as JupyterHub would read them (a traitlets Config), without a Hub."""
+    from traitlets.config import Config
+
+    config = Config()
+    exec(compile(guide_config(**local), str(GUIDE_CONFIG), "exec"), {"get_config": lambda: config})
+    return config
 
 
 def proxy_command() -> str | None:
@@ -98,11 +117,19 @@ class RealHub:
         self.url = f"http://127.0.0.1:{self.proxy_port}"
         self.api_url = f"http://127.0.0.1:{self.hub_port}/hub/api"
         self.service_url = f"{self.url}/services/dualrole/"
+        # The guide's store-url file: root-only, holding the URL and nothing else.
+        self.store_url_file = self.folder / "store-url"
+        os.close(os.open(self.store_url_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+        self.store_url_file.write_text(store_url + "\n", encoding="utf-8")
+        self.local = {"STORE_URL_FILE": self.store_url_file, "SERVICE_URL": f"http://127.0.0.1:{self.service_port}",
+                      "COHORT": COHORT, "INSTRUCTORS": INSTRUCTORS, "MIN_CLASS": 3}
+        self.guide = self.folder / "dualrole.py"
+        self.guide.write_text(guide_config(**self.local), encoding="utf-8")
         self.config = self.folder / "jupyterhub_config.py"
-        self.config.write_text(CONFIG.format(
+        self.config.write_text(HUB_CONFIG.format(
             proxy_port=self.proxy_port, hub_port=self.hub_port, proxy_api_port=_free_port(),
-            proxy=proxy, proxy_token=secrets.token_hex(24), folder=self.folder, service_port=self.service_port,
-            store_url=store_url, repo=str(REPO), admin_token=self.admin_token, scope=SCOPE,
+            proxy=proxy, proxy_token=secrets.token_hex(24), folder=self.folder, guide=str(self.guide),
+            admin_token=self.admin_token,
         ))
         self.log = self.folder / "jupyterhub.log"
         self.process: subprocess.Popen | None = None
@@ -110,8 +137,11 @@ class RealHub:
 
     # -- lifecycle -----------------------------------------------------------------------------
 
-    def start(self, timeout: float = 60) -> None:
+    def start(self, timeout: float = 60, *, wait_for_service: bool = True) -> None:
         env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "DUALROLE_"))}
+        # The Hub hands PYTHONPATH on to its managed services (Spawner.env_keep): the service then
+        # runs this checkout's `widgets`, as an installed one would be.
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
         with open(self.log, "wb") as log:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "jupyterhub", "-f", str(self.config)],
@@ -120,7 +150,8 @@ class RealHub:
         self.wait_for(lambda: self.admin().get("users").status_code == 200, timeout, "the Hub API")
         for user in USERS:  # load_groups made 'teacher'; make the rest
             self.admin().post(f"users/{user}")
-        self.wait_for(lambda: self.get("alice", "api/").status_code == 200, timeout, "the dualrole service")
+        if wait_for_service:
+            self.wait_for(lambda: self.get("alice", "api/").status_code == 200, timeout, "the dualrole service")
 
     def stop(self) -> None:
         if self.process is not None and self.process.poll() is None:

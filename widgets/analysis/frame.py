@@ -20,16 +20,17 @@ from widgets.vocab import PHASES, RISK_LEVELS, STANCES
 if TYPE_CHECKING:
     from widgets.store import Store
 
-# The store's columns that analyses use, in the store's order (response_id, started_at and
-# client are bookkeeping and are left out).
+# The store's columns that analyses use, in the store's order (started_at and client are
+# bookkeeping and are left out). response_id names each answer for the research export's xAPI
+# statement ids; a source without it (an old CSV) gets missing values.
 STORE_COLUMNS = [
-    "learner", "cohort", "case_id", "case_version", "phase", "attempt", "option_id", "stance",
+    "response_id", "learner", "cohort", "case_id", "case_version", "phase", "attempt", "option_id", "stance",
     "confidence", "kitchener_expectations", "kitchener_obligations", "kitchener_power",
     "justification", "submitted_at", "consent", "reference_seen",
 ]
 FRAME_COLUMNS = STORE_COLUMNS + ["score", "matches_reference"]
 KITCHENER_COLUMNS = ["kitchener_expectations", "kitchener_obligations", "kitchener_power"]
-OPTIONAL_COLUMNS = {*KITCHENER_COLUMNS, "justification", "consent", "case_version", "reference_seen"}
+OPTIONAL_COLUMNS = {*KITCHENER_COLUMNS, "justification", "consent", "case_version", "reference_seen", "response_id"}
 SYNTHETIC_PREFIX = "synthetic-"
 
 
@@ -105,6 +106,7 @@ def tidy(raw: pd.DataFrame, *, library: Library | None = None,
         if column not in df.columns:
             df[column] = False if column == "consent" else pd.NA
     df = df[STORE_COLUMNS]
+    df["response_id"] = df["response_id"].astype("string")
     for column in ("learner", "cohort", "option_id", "case_version", "justification"):
         df[column] = df[column].astype("str")
     df["attempt"] = pd.to_numeric(df["attempt"]).astype("int64")

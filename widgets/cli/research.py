@@ -42,7 +42,8 @@ def _steps(label: str, total: int):
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="The export folder to write.")
 @click.option("--crosswalk", type=click.Path(dir_okay=False, path_type=Path),
-              help="Crosswalk CSV to write or extend, outside --out (default: a new file in your data folder).")
+              help="Crosswalk CSV to write or extend, outside --out (default: crosswalks/crosswalk.csv in "
+                   "your data folder, reused by every export so codes stay the same).")
 @click.option("--include-justifications", is_flag=True,
               help="Include the free-text justifications (they may name people: read before sharing).")
 @click.option("--min-cell", default=10, show_default=True, type=int,

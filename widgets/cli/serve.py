@@ -1,4 +1,5 @@
-"""``dualrole serve`` (the class response service) and ``dualrole class-export``.
+"""``dualrole serve`` (the class response service), ``dualrole class-export`` and ``dualrole notebooks``
+(what an administrator and an instructor run on a JupyterHub).
 """
 
 from __future__ import annotations
@@ -44,8 +45,9 @@ def serve(store_url, group, cohort, min_class, ip, port, prefix):
     try:
         import jupyterhub  # noqa: F401
     except ImportError:
-        raise DualroleError("dualrole serve runs inside JupyterHub's environment: "
-                            "pip install 'dualrole[hub]'") from None
+        raise DualroleError("dualrole serve runs inside JupyterHub's environment: install dualrole there "
+                            "from its repository with the hub extra, pip install '/path/to/dualrole[hub]' "
+                            "(see docs/deploy-jupyterhub.md)") from None
     from widgets.service import serve as run
     from widgets.service.core import ServiceSettings
 
@@ -66,11 +68,15 @@ def serve(store_url, group, cohort, min_class, ip, port, prefix):
 def class_export(out, cohort, service_url):
     """Copy a class's answers from the class service into a SQLite store (instructors only).
 
-    Open the cohort review notebook on the file afterwards. Running it twice adds nothing twice.
+    OUT is written where you say (a bare name: in the current folder), with mode 600; the command
+    prints its full path. --cohort is the name in DUALROLE_COHORT on the hub (COHORT in
+    jupyterhub_config.py); a cohort without answers is an error that lists those with answers.
+    Review it with DUALROLE_STORE=OUT and notebooks/instructor_cohort_review.ipynb, or with
+    dualrole report. Running it twice adds nothing twice.
 
     Example:
 
-        dualrole class-export --out psy501-week3.sqlite --cohort psy501
+        dualrole class-export --out psy501-2025.sqlite --cohort psy501-2025
     """
     from widgets.kernel import identity
     from widgets.kernel.client import ServiceClient, export_class
@@ -81,6 +87,29 @@ def class_export(out, cohort, service_url):
         raise DualroleError("no class service found: set DUALROLE_SERVICE_URL or pass --service URL")
     cohort = cohort or identity.cohort()
     total, added = export_class(client, cohort, out)
-    click.echo(f"Exported {total} answer(s) of cohort '{cohort}' to {out} ({added} new).")
+    click.echo(f"Exported {total} answer(s) of cohort '{cohort}' to {out.expanduser().resolve()} ({added} new).")
 
-COMMANDS = (serve, class_export)
+@click.command("notebooks")
+@click.argument("dest", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--force", is_flag=True, help="Overwrite notebooks already in DEST (your edits are lost).")
+@friendly_errors
+def notebooks(dest, force):
+    """Copy the curriculum's notebooks (lessons and the instructor's) into DEST.
+
+    On a JupyterHub, run it once in a terminal of your own server: the live dashboard is then
+    at .../user/<you>/voila/render/notebooks/instructor_live.ipynb. Notebooks already in DEST
+    are left as they are unless --force is given.
+
+    Example:
+
+        dualrole notebooks ~/notebooks
+    """
+    from widgets.paths import copy_notebooks
+
+    copied, kept = copy_notebooks(dest, force=force)
+    click.echo(f"Copied {len(copied)} notebook(s) into {dest.expanduser().resolve()}.")
+    if kept:
+        click.echo(f"Left {len(kept)} that were already there as they are (--force overwrites them).")
+
+
+COMMANDS = (serve, class_export, notebooks)

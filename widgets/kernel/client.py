@@ -250,11 +250,18 @@ def export_class(client: ServiceClient, cohort: str, out: Path | str) -> tuple[i
     """Copy a cohort's answers from the service into a SQLite store; return (answers, newly added).
 
     Only an instructor reads a whole cohort; anyone else is told so rather than given their own answers.
+    A cohort without answers is an error naming the cohorts that have some, and writes nothing.
     """
     me = client.whoami()
     if not me["instructor"]:
         raise DualroleError(f"only members of the Hub group '{me['instructors_group']}' can export a class "
                             f"(you are {me['user']})")
     rows = client.responses(cohort=cohort)
+    if not rows:
+        # A mistyped or stale cohort name would otherwise "succeed" with nothing exported.
+        held = sorted({str(r["cohort"]) for r in client.responses()})
+        known = ", ".join(f"'{c}'" for c in held) if held else "none yet"
+        raise DualroleError(f"the class service holds no answers of cohort '{cohort}'; cohorts with answers: "
+                            f"{known}. Nothing was written to {out}.")
     store = Store(resolve_url(str(out)))
     return len(rows), store.add_many([from_json(r) for r in rows])

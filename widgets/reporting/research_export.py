@@ -4,12 +4,16 @@ and the same answers as xAPI statements.
 What leaves the instructor's machine (the export folder) never holds a learner id, a time of
 day, or, unless explicitly asked for, a justification. The crosswalk from research codes back to
 learners is written elsewhere and stays with the instructor.
+
+Two exports of the same answers by the same instructor agree: the crosswalk is reused (same
+research codes), each xAPI statement id is keyed from the response id with the instructor key,
+and each statement's ``timestamp`` is the day of the answer. A learning record store that is sent
+the same statements twice therefore sees identical statements and stores nothing new.
 """
 
 from __future__ import annotations
 
 import json
-import uuid
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -26,14 +30,18 @@ from widgets.privacy import (
     MIN_CELL,
     check_min_cell,
     default_crosswalk_path,
+    instructor_key,
     read_crosswalk,
     research_codes,
+    statement_id,
     write_crosswalk,
 )
 
 XAPI_BASE = "https://dualrole.invalid/"
 ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
 INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
+# Columns the xAPI writer needs beside the export's own; they never reach the CSV or Parquet files.
+XAPI_COLUMNS = ["statement_id", "timestamp"]
 EXPORT_COLUMNS = [
     "research_code", "cohort", "case_id", "case_version", "phase", "attempt", "option_id", "stance",
     "confidence", "kitchener_expectations", "kitchener_obligations", "kitchener_power",
@@ -74,7 +82,8 @@ def statement_schema() -> dict:
 
 def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | str | None = None,
                     include_justifications: bool = False, min_cell: int = MIN_CELL,
-                    xapi_base: str = XAPI_BASE, progress=None) -> ExportResult:
+                    xapi_base: str = XAPI_BASE, key_path: Path | str | None = None,
+                    progress=None) -> ExportResult:
     """Write a de-identified research export of a tidy response frame into ``out_dir``.
 
     Parameters
@@ -86,8 +95,8 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
         ``datapackage.json``, ``xapi.jsonl`` and ``README.md``.
     crosswalk : path, optional
         The crosswalk CSV (learner → research code), outside ``out_dir``. An existing file is
-        reused and extended, so the same learners keep their codes; by default a new one is
-        written under ``crosswalks/`` in the data folder.
+        reused and extended, so the same learners keep their codes; by default
+        ``crosswalks/crosswalk.csv`` in the data folder, likewise reused by every export.
     include_justifications : bool
         Include the free-text justifications (off by default; warns when on).
     min_cell : int
@@ -95,6 +104,8 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
         cohort are blanked.
     xapi_base : str
         The base IRI for activity ids and the account home page in the xAPI statements.
+    key_path : path, optional
+        The instructor key that derives the xAPI statement ids (default: the data folder's).
     progress : callable, optional
         Called with a short message before each step.
 
@@ -105,8 +116,7 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
     min_cell = check_min_cell(min_cell)
     say = progress or (lambda message: None)
     out_dir = Path(out_dir).expanduser()
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%SZ")
-    crosswalk_path = Path(crosswalk).expanduser() if crosswalk else default_crosswalk_path(stamp)
+    crosswalk_path = Path(crosswalk).expanduser() if crosswalk else default_crosswalk_path()
     if crosswalk_path.resolve().is_relative_to(out_dir.resolve()):
         raise DualroleError(f"{crosswalk_path}: the crosswalk must be outside the export folder {out_dir}")
     library = load_library()
@@ -120,8 +130,13 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
             f"nothing to export: no cohort has at least {min_cell} learners who consented to research use"
         )
     codes = research_codes(kept["learner"].unique(), read_crosswalk(crosswalk_path))
+    if kept["response_id"].isna().any():
+        raise DualroleError("these responses carry no response_id, which names each xAPI statement: "
+                            "export from a store, or from a CSV written by dualrole")
     frame, dates_withheld = research_frame(kept, codes, include_justifications=include_justifications,
-                                           min_cell=min_cell)
+                                           min_cell=min_cell, key=instructor_key(key_path))
+    xapi_columns = frame[XAPI_COLUMNS]
+    frame = frame.drop(columns=XAPI_COLUMNS)
     from widgets.analysis.frame import is_synthetic
 
     synthetic = is_synthetic(kept)
@@ -141,7 +156,8 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
                                               encoding="utf-8")
     files.append(out_dir / "datapackage.json")
     say("writing xapi.jsonl")
-    files.append(write_xapi(frame, library, out_dir / "xapi.jsonl", base=xapi_base, synthetic=synthetic))
+    files.append(write_xapi(pd.concat([frame, xapi_columns], axis=1), library, out_dir / "xapi.jsonl",
+                            base=xapi_base, synthetic=synthetic))
     files.append(_write_readme(out_dir / "README.md", synthetic, include_justifications, min_cell))
     result = ExportResult(
         out_dir=out_dir, crosswalk=crosswalk_path, rows=len(frame), learners=frame["research_code"].nunique(),
@@ -157,11 +173,18 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
 
 
 def research_frame(df: pd.DataFrame, codes: dict[str, str], *, include_justifications: bool = False,
-                   min_cell: int = MIN_CELL) -> tuple[pd.DataFrame, int]:
+                   min_cell: int = MIN_CELL, key: bytes | None = None) -> tuple[pd.DataFrame, int]:
     """The export rows: research codes for learners, dates for times, and no justification unless asked.
 
     A date on which fewer than ``min_cell`` learners of a cohort answered is blanked (a quasi-
     identifier: "the only two who came on Tuesday"). Returns the frame and how many dates were blanked.
+
+    With the instructor ``key``, two more columns serve the xAPI statements (:data:`XAPI_COLUMNS`):
+    ``statement_id`` (:func:`widgets.privacy.statement_id` of the response id) and ``timestamp``,
+    midnight UTC of ``submitted_on``. Where the day is blanked, the timestamp is the first of its
+    month if ``min_cell`` learners of the cohort answered that month, else the first of the
+    cohort's first month: an LRS needs a timestamp, and a fixed one makes a re-sent statement
+    identical, while neither says more than the day that was withheld.
     """
     frame = df.copy()
     frame.insert(0, "research_code", frame.pop("learner").astype(str).map(codes))
@@ -172,8 +195,21 @@ def research_frame(df: pd.DataFrame, codes: dict[str, str], *, include_justifica
     frame["submitted_on"] = day.where(crowd >= min_cell, None)
     blanked = int((crowd < min_cell).sum())
     columns = [c for c in EXPORT_COLUMNS if include_justifications or c != "justification"]
+    if key is not None:
+        frame["statement_id"] = [statement_id(r, key) for r in frame["response_id"].astype(str)]
+        frame["timestamp"] = _xapi_timestamps(frame, day, crowd >= min_cell, min_cell)
+        columns += XAPI_COLUMNS
     frame = frame[columns].sort_values(["cohort", "research_code", "case_id", "phase", "attempt"], kind="stable")
     return frame.reset_index(drop=True), blanked
+
+
+def _xapi_timestamps(frame: pd.DataFrame, day: pd.Series, shown: pd.Series, min_cell: int) -> pd.Series:
+    """Midnight UTC of the shown day; of the month, or the cohort's first month, where the day is withheld."""
+    month = day.map(lambda d: d.replace(day=1))
+    month_crowd = frame.assign(month=month).groupby(["cohort", "month"])["research_code"].transform("nunique")
+    first_month = month.groupby(frame["cohort"]).transform("min")
+    chosen = day.where(shown, month.where(month_crowd >= min_cell, first_month))
+    return chosen.map(lambda d: d.strftime("%Y-%m-%dT00:00:00Z"))
 
 
 def datapackage(frame: pd.DataFrame, options: pd.DataFrame, *, synthetic: bool, min_cell: int,
@@ -201,10 +237,15 @@ def datapackage(frame: pd.DataFrame, options: pd.DataFrame, *, synthetic: bool, 
 
 
 def xapi_statement(row: dict, case, base: str = XAPI_BASE, synthetic: bool = False) -> dict:
-    """One response as an xAPI 1.0.3 statement: an account actor ``answered`` a choice interaction."""
+    """One response as an xAPI 1.0.3 statement: an account actor ``answered`` a choice interaction.
+
+    ``row`` is a row of :func:`research_frame` made with the instructor key, so it carries the
+    keyed ``statement_id`` and the day-precision ``timestamp``.
+    """
     ext = base + "xapi/extensions/"
     statement = {
-        "id": str(uuid.uuid4()),
+        "id": row["statement_id"],
+        "timestamp": row["timestamp"],
         "actor": {"objectType": "Agent",
                   "account": {"homePage": base + "research-codes", "name": row["research_code"]}},
         "verb": {"id": ANSWERED, "display": {"en-US": "answered"}},
@@ -300,7 +341,10 @@ def _write_readme(path: Path, synthetic: bool, justifications: bool, min_cell: i
         "- `responses.csv` / `responses.parquet`: one row per answer (see `datapackage.json` for every column).",
         "- `options.csv`: each case's options and reference answer; join on `case_id` and `option_id`.",
         "- `datapackage.json`: the codebook (Frictionless Data Package v2).",
-        "- `xapi.jsonl`: the same answers as xAPI 1.0.3 statements.", "",
+        "- `xapi.jsonl`: the same answers as xAPI 1.0.3 statements. Each `timestamp` is the day of the answer at",
+        "  midnight UTC (no time of day is exported; where the day is withheld, the first of its month, or of",
+        "  the cohort's first month). Statement ids are stable across exports by the same instructor, so",
+        "  sending the file to a learning record store twice stores each statement once.", "",
         f"Only learners who consented are included; cohorts with fewer than {min_cell} of them are left out.",
         "Learners appear as random research codes; the crosswalk is not part of this export.",
         "Justifications are "

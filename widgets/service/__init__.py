@@ -35,7 +35,7 @@ def serve(settings, ip: str | None = None, port: int | None = None, *, ready=Non
 
     logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
     log = logging.getLogger("dualrole.service")
-    app = ServiceApp(settings)  # opens (or creates) the store first: a bad URL fails here, before listening
+    app = ServiceApp(settings)  # tries the store first; if it is down, the service starts anyway (503s)
     host, bound_port = bind_address(ip, port)
     # ServiceApp parsed the case library before listening; report any broken case file at start-up.
     library = app.core.library
@@ -55,9 +55,12 @@ def serve(settings, ip: str | None = None, port: int | None = None, *, ready=Non
         if not os.environ.get("JUPYTERHUB_API_TOKEN"):
             log.warning("JUPYTERHUB_API_TOKEN is not set: every request will be refused. Run the service "
                         "from JupyterHub (see docs/deploy-jupyterhub.md).")
+        retry = None if app.core.ready else asyncio.create_task(app.keep_opening_store())
         if ready is not None:
             ready((host, bound_port))
         await stop.wait()
+        if retry is not None:
+            retry.cancel()
         server.stop()
         app.executor.shutdown(wait=True)
         log.info("dualrole service stopped")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 import os
@@ -20,6 +21,7 @@ from widgets.service.handlers import (
     ClassStatesHandler,
     CohortHandler,
     ConsentHandler,
+    HealthHandler,
     NotFoundHandler,
     ResponsesHandler,
     SummaryHandler,
@@ -73,8 +75,17 @@ class Instructors:
         return frozenset(json.loads(response.body).get("users", []))
 
 
+# Seconds between attempts to open a store that failed: doubling from the first, up to the last.
+STORE_RETRY_FIRST, STORE_RETRY_MAX = 1.0, 30.0
+
+
 class ServiceApp(web.Application):
-    """The web application: routes under the service's prefix, sharing one :class:`ClassService`."""
+    """The web application: routes under the service's prefix, sharing one :class:`ClassService`.
+
+    The store is opened once here. If it cannot be (the database is down, say), the application
+    still starts, so that the Hub, which waits for its managed services, stays up: every API
+    request is answered 503 with the reason until :meth:`keep_opening_store` gets the store.
+    """
 
     def __init__(self, settings: ServiceSettings, *, hub_auth: HubAuth | None = None,
                  core: ClassService | None = None, workers: int = 8):
@@ -82,7 +93,10 @@ class ServiceApp(web.Application):
 
         self.settings_ = settings
         self.version = __version__
-        self.core = core or ClassService(settings)
+        if core is None:
+            core = ClassService(settings, open_now=False)
+            core.open_store()
+        self.core = core
         self.hub_auth = hub_auth or HubAuth(api_token=os.environ.get("JUPYTERHUB_API_TOKEN", ""),
                                             cache_max_age=60)
         self.instructors = Instructors(self.hub_auth, settings.instructors_group, settings.group_cache_seconds)
@@ -91,7 +105,7 @@ class ServiceApp(web.Application):
         api = prefix + "api"
         args = {"app": self}
         super().__init__([
-            (prefix + "?", WhoAmIHandler, args),
+            (prefix + "?", HealthHandler, args),
             (api + "/?", WhoAmIHandler, args),
             (api + "/responses/?", ResponsesHandler, args),
             (api + "/consent/?", ConsentHandler, args),
@@ -101,6 +115,18 @@ class ServiceApp(web.Application):
             (api + "/summary/?", SummaryHandler, args),
             (prefix + ".*", NotFoundHandler, args),
         ], default_handler_class=NotFoundHandler, default_handler_args=args, xsrf_cookies=False)
+
+
+    async def keep_opening_store(self, first: float = STORE_RETRY_FIRST, most: float = STORE_RETRY_MAX) -> None:
+        """Retry the store, with doubling pauses, until it opens; log each failure once per attempt."""
+        pause = first
+        loop = asyncio.get_running_loop()
+        while not self.core.ready:
+            log.error("%s; the service answers 503 and tries again in %.0f s", self.core.store_problem, pause)
+            await asyncio.sleep(pause)
+            pause = min(pause * 2, most)
+            if await loop.run_in_executor(self.executor, self.core.open_store):
+                log.info("response store opened: the service is answering again")
 
 
 def bind_address(ip: str | None, port: int | None) -> tuple[str, int]:

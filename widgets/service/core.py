@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy.exc import DBAPIError
 from tornado.web import HTTPError
 
 from widgets.cases.library import load_case, load_library
-from widgets.errors import AlreadyAnswered, DualroleError
+from widgets.errors import AlreadyAnswered, DualroleError, StoreError
 from widgets.responses.contract import InvalidResponse, Response, parse_response, utcnow
 from widgets.responses.disclosure import MIN_CLASS, distribution
 from widgets.responses.pacing import (
@@ -24,7 +25,7 @@ from widgets.responses.pacing import (
     refusal,
 )
 from widgets.service.state import ClassBook
-from widgets.store import Store
+from widgets.store import Store, describe_url
 from widgets.vocab import PHASES
 
 
@@ -58,15 +59,59 @@ class ServiceSettings:
 
 
 class ClassService:
-    """The response store plus class-mode state, behind the rules of who may do what."""
+    """The response store plus class-mode state, behind the rules of who may do what.
 
-    def __init__(self, settings: ServiceSettings, store: Store | None = None):
+    The store may be unreachable when the service starts (the database is still booting, say). The
+    service then runs without it: every method that needs it raises :class:`StoreError`, which the
+    web layer answers with 503, and :meth:`open_store` is called again until it succeeds.
+    """
+
+    def __init__(self, settings: ServiceSettings, store: Store | None = None, *, open_now: bool = True):
         self.settings = settings
-        self.store = store or Store(settings.store_url)
-        self.book = ClassBook(self.store)
+        self._store: Store | None = None
+        self._book: ClassBook | None = None
+        self.store_problem: str | None = None
+        if store is not None:
+            self._store, self._book = store, ClassBook(store)
+        elif open_now:
+            self.open_store()
+            if self.store_problem:
+                raise StoreError(self.store_problem)
         # Parse the case library now, once, rather than on the first answers of a class: otherwise
         # every worker thread serving those answers parses it at the same time (seconds of p99).
         self.library = load_library()
+
+    def open_store(self) -> bool:
+        """Open (or create) the class store; on failure remember why, masked, and return False."""
+        try:
+            store = Store(self.settings.store_url)
+            book = ClassBook(store)
+        except StoreError as exc:
+            self.store_problem = str(exc)
+            return False
+        except DBAPIError as exc:
+            first = str(exc.orig or exc).strip().splitlines()[0]
+            self.store_problem = f"cannot open the response store {describe_url(self.settings.store_url)}: {first}"
+            return False
+        self._store, self._book, self.store_problem = store, book, None
+        return True
+
+    @property
+    def ready(self) -> bool:
+        """Whether the store is open."""
+        return self._store is not None
+
+    @property
+    def store(self) -> Store:
+        if self._store is None:
+            raise StoreError(self.store_problem or f"the response store {describe_url(self.settings.store_url)} "
+                             "is not open yet")
+        return self._store
+
+    @property
+    def book(self) -> ClassBook:
+        self.store  # noqa: B018 -- raises StoreError while the store is not open
+        return self._book
 
     def cohort(self, asked: str | None) -> str:
         """The cohort a request is about: the service's own when it has one, else the one asked for."""

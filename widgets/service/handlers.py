@@ -46,6 +46,10 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
             raise ApiError(403, "Only Hub users can use this service.", "not_a_user")
         self.current_user = user
         self.user = user["name"]
+        if not self.app.core.ready:
+            # Said only to a Hub user: the reason names the store (its password masked).
+            raise ApiError(503, f"The class service cannot use its response store ({self.app.core.store_problem}). "
+                           "It keeps trying; answers wait in each learner's outbox meanwhile.", "store_unavailable")
         self.instructor = await self.app.instructors.has(self.user)
 
     def send(self, data, status: int = 200) -> None:
@@ -87,6 +91,29 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
                 message = "The service hit an internal error; it is in the service log."
             body = {"error": message, "code": "http_error", "status": status_code}
         self.finish(json.dumps(body))
+
+
+class HealthHandler(web.RequestHandler):
+    """``GET`` on the bare prefix, without a token: the Hub's readiness probe, answered 200.
+
+    The Hub checks that a managed service answers below 500 before it carries on starting, and
+    every few minutes after. Answering it without authentication keeps a 403 out of the log at each
+    start; it says only whether the store is open, never which store or why.
+    """
+
+    def initialize(self, app):
+        self.app = app
+
+    def set_default_headers(self):
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.set_header("Cache-Control", "no-store")
+
+    def get(self):
+        self.finish(json.dumps({"service": "dualrole", "version": self.app.version,
+                                "store": "open" if self.app.core.ready else "unavailable"}))
+
+    def head(self):
+        self.finish()
 
 
 class WhoAmIHandler(ApiHandler):

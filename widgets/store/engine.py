@@ -47,8 +47,11 @@ def resolve_url(value: str) -> str:
 
 
 def describe_url(url: str) -> str:
-    """A URL fit to show a user: the password is masked."""
-    return sa.engine.make_url(url).render_as_string(hide_password=True)
+    """A URL fit to show a user: the password is masked (and an unreadable URL is not shown at all)."""
+    try:
+        return sa.engine.make_url(url).render_as_string(hide_password=True)
+    except sa.exc.ArgumentError:
+        return "(a value that is not a store URL)"
 
 
 def reason(exc: DBAPIError) -> str:
@@ -87,6 +90,19 @@ def enter_wal(cursor, wait: float = SQLITE_WAIT_SECONDS) -> None:
         pause = min(pause * 2, 0.25)
 
 
+def create_private(path: Path) -> None:
+    """Create an empty SQLite file readable and writable by its owner only (mode 600), if absent.
+
+    A store holds answers; a class store, everyone's. SQLite would create the file with the umask's
+    mode (often 644, readable by every user of the host), and its -wal and -shm files copy the
+    database file's mode, so making the file first keeps all three private.
+    """
+    try:
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+    except FileExistsError:
+        pass
+
+
 def make_engine(url: str) -> sa.Engine:
     """The engine for a store URL; SQLite files get WAL, a busy timeout and explicit transactions."""
     try:
@@ -99,9 +115,10 @@ def make_engine(url: str) -> sa.Engine:
         if parsed.database and parsed.database != ":memory:":
             try:
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                create_private(Path(parsed.database))
             except OSError as exc:
                 raise StoreError(f"cannot open the response store {describe_url(url)}: cannot create "
-                                 f"its folder ({exc.strerror}: {exc.filename})") from None
+                                 f"it or its folder ({exc.strerror}: {exc.filename})") from None
         engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_WAIT_SECONDS})
 
         @sa.event.listens_for(engine, "connect")

@@ -207,8 +207,8 @@ class LiveDashboard(ipw.VBox):
             self.export_status.value = f'<p role="alert">Export failed: {text(exc)}</p>'
             return None
         self.export_status.value = (f'<p role="status">Exported {total} answer(s) ({added} new) to '
-                                    f"<code>{text(out)}</code>. Open the cohort review notebook on this "
-                                    "file.</p>")
+                                    f"<code>{text(out)}</code>. To review it, set <code>DUALROLE_STORE</code> "
+                                    "to this file and open <code>instructor_cohort_review.ipynb</code>.</p>")
         return out
 
 
