@@ -7,14 +7,14 @@ from pathlib import Path
 import pytest
 
 from widgets.cases.authoring import check_cases, new_case
-from widgets.cases.library import load_case, load_library
-from widgets.errors import DualroleError
 from widgets.cases.course import lesson_case_ids, lessons
 from widgets.cases.forms import assessment_forms, form_for, form_order
+from widgets.cases.library import load_case, load_library
+from widgets.errors import DualroleError
 from widgets.ui.assessment import Assessment
 from widgets.ui.card import CaseCard
-from widgets.vocab import MODULES
 from widgets.ui.decision import DecisionModel
+from widgets.vocab import MODULES
 
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"

@@ -39,7 +39,7 @@ from widgets.analysis.frame import (
     tidy,
 )
 from widgets.analysis.items import distractors, item_analysis, score_groups, score_matrix
-from widgets.analysis.prepost import homogeneity, paired, prepost, stance_shift, stance_table
+from widgets.analysis.prepost import homogeneity, paired, prepost, stance_shift, stance_table, with_forms
 from widgets.analysis.revote import first_answer_outcomes, revote_summary, revotes
 from widgets.analysis.summary import case_summary, most_divided, option_counts, stance_counts
 

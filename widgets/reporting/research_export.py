@@ -19,6 +19,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from widgets import __version__
+from widgets.analysis.prepost import with_forms
 from widgets.cases.library import load_library
 from widgets.errors import DualroleError
 from widgets.paths import data_dir
@@ -35,7 +36,7 @@ XAPI_BASE = "https://dualrole.invalid/"
 ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
 INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 EXPORT_COLUMNS = [
-    "research_code", "cohort", "case_id", "case_version", "phase", "attempt", "option_id", "stance",
+    "research_code", "cohort", "case_id", "case_version", "phase", "form", "attempt", "option_id", "stance",
     "confidence", "kitchener_expectations", "kitchener_obligations", "kitchener_power",
     "justification", "submitted_on", "score", "matches_reference",
 ]
@@ -162,7 +163,8 @@ def research_frame(df: pd.DataFrame, codes: dict[str, str], *, include_justifica
     A date on which fewer than ``min_cell`` learners of a cohort answered is blanked (a quasi-
     identifier: "the only two who came on Tuesday"). Returns the frame and how many dates were blanked.
     """
-    frame = df.copy()
+    # The assessment form is read from the case id, so the store needs no column for it.
+    frame = with_forms(df)
     frame.insert(0, "research_code", frame.pop("learner").astype(str).map(codes))
     if frame["research_code"].isna().any():
         raise DualroleError("internal: a learner has no research code")

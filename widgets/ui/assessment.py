@@ -85,7 +85,8 @@ class Assessment(ipw.VBox):
 
     def _show_gate(self, why: str) -> None:
         done, total = lesson_progress(self.store, self.learner, self.cohort)
-        message = f"<p><strong>Post-test: not open yet.</strong> {why} You have answered {done} of {total} lesson cases.</p>"
+        message = (f"<p><strong>Post-test: not open yet.</strong> {why} "
+                   f"You have answered {done} of {total} lesson cases.</p>")
         if self.config.post_test == "learner_confirms":
             self.confirm.layout.display = None
             message += ("<p>When you have finished the lessons, confirm below. The post-test then opens, and once "
