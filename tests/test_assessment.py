@@ -148,16 +148,32 @@ def test_a_broken_forms_file_names_the_file_and_field(tmp_path, monkeypatch):
         assessment_forms()
 
 
-def test_decision_model_compares_and_remembers_ratings():
-    model = DecisionModel("lunch_at_termination")
+def test_decision_model_shows_the_vignette_and_hides_the_reference_until_every_factor_is_rated(
+        fresh_store, monkeypatch, tmp_path):
+    monkeypatch.setenv("JUPYTERHUB_USER", "ana")
+    model = DecisionModel("climbing_with_supervisee", store=fresh_store)
+    assert model.case.vignette.split()[0] in model.children[1].value  # the vignette is shown
     model.gottlieb.compare.click()
-    assert model.gottlieb.status.value == "Rate at least one factor first." and model.gottlieb.status.urgent
-    model.gottlieb.dropdowns["termination"].value = "clear"
+    assert model.gottlieb.status.urgent and model.gottlieb.result.value == ""
+    model.gottlieb.dropdowns["power"].value = "high"
+    model.gottlieb.compare.click()
+    assert "still to rate" in model.gottlieb.status.value and model.gottlieb.result.value == ""  # still hidden
+    model.gottlieb.dropdowns["duration"].value = "long"
+    model.gottlieb.dropdowns["termination"].value = "uncertain"
     model.gottlieb.compare.click()
     html = model.gottlieb.result.value
-    assert "<td>clear</td><td>uncertain</td>" in html  # the learner's rating beside the reference
-    assert "at the highest level" in html  # power is high in the reference
-    assert DecisionModel("lunch_at_termination").gottlieb.dropdowns["termination"].value == "clear"
+    assert "<td>uncertain</td><td>clear</td>" in html  # the learner's rating beside the reference
+    again = DecisionModel("climbing_with_supervisee", store=fresh_store)
+    assert again.gottlieb.dropdowns["termination"].value == "uncertain" and again.gottlieb.result.value
+    # The ratings are a collectable record: in the learner's bundle, and collected.
+    from widgets.responses.bundle import write_bundle
+    from widgets.responses.collect import collect
+    from widgets.store import open_store
+
+    write_bundle(fresh_store, "ana", tmp_path / "ana.jsonl")
+    class_store = open_store(f"sqlite:///{tmp_path / 'class.sqlite'}")
+    assert collect([tmp_path / "ana.jsonl"], class_store, tmp_path / "q").files[0].reflections == 1
+    assert class_store.reflections(kind="decision_ratings")[0]["case_id"] == "climbing_with_supervisee"
 
 
 def test_decision_model_needs_reference_ratings():
