@@ -206,3 +206,17 @@ def test_cli_research_export_errors(tmp_path, args, message):
     result = CliRunner().invoke(cli, ["research-export", "--sample", "--out", str(out), *args])
     assert result.exit_code == 1 and message in result.output
     assert "Traceback" not in result.output
+
+
+def test_the_export_records_each_answers_assessment_form(export):
+    from widgets.cases.forms import assessment_forms
+
+    result, _ = export
+    forms = assessment_forms()
+    frame = pd.read_csv(result.out_dir / "responses.csv", dtype=str, keep_default_na=False)
+    assert set(frame["form"]) == {"A", "B", ""}
+    for row in frame.itertuples():
+        assert row.form == (forms.form_of(row.case_id) or "")
+    fields = [f["name"] for f in json.loads((result.out_dir / "datapackage.json").read_text())["resources"][0]
+              ["schema"]["fields"]]
+    assert "form" in fields
