@@ -39,8 +39,10 @@ $(VENV)/.installed-test: pyproject.toml tests/browser/package-lock.json tests/hu
 # Containers often run as root, which Jupyter refuses unless told; allow it only in that case.
 ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
+# The venv's bin goes first on PATH, so `dualrole` works in a Lab terminal and in `!dualrole` cells.
+# LAB_ARGS passes extra options to jupyter lab (the test of this target uses it).
 lab: $(VENV)/.installed
-	$(BIN)/jupyter lab --notebook-dir=. $(ALLOW_ROOT) notebooks/00_start_here.ipynb
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=. $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00_start_here.ipynb
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest

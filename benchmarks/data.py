@@ -32,6 +32,10 @@ def plan(responses: int) -> tuple[int, int]:
     return learners, max(2, math.ceil(learners / LEARNERS_PER_COHORT))
 
 
+def _lesson_cases():
+    return [c for c in load_library() if c.use == "lesson"]
+
+
 def blocks(responses: int, seed: int = SEED):
     """The cohort as frames of store rows, one block of learners at a time."""
     learners, cohorts = plan(responses)
@@ -39,7 +43,9 @@ def blocks(responses: int, seed: int = SEED):
     for b in range(n_blocks):
         size = learners // n_blocks + (1 if b < learners % n_blocks else 0)
         per_block = max(1, round(cohorts / n_blocks))
-        frame = simulate(learners=size, cohorts=min(per_block, size), seed=seed + b)
+        # Lesson cases only, each answered pre and post: the three pipelines compared pair pre and
+        # post answers on the same case (the assessment forms' pairing is tested in the unit tests).
+        frame = simulate(learners=size, cohorts=min(per_block, size), seed=seed + b, library=_lesson_cases())
         if n_blocks > 1:
             prefix = f"b{b:03d}-"
             frame["learner"] = frame["learner"].str.replace("synthetic-", "synthetic-" + prefix, n=1)

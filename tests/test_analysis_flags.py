@@ -17,7 +17,13 @@ def df():
 
 @pytest.fixture(scope="module")
 def unsettled():
-    return {c.id for c in load_library() if c.contested or c.context_dependent}
+    """Unsettled cases, and the matched pairs of the assessment forms that hold them."""
+    from widgets.cases.forms import assessment_forms
+
+    cases = {c.id for c in load_library() if c.contested or c.context_dependent}
+    forms = assessment_forms()
+    pairs = {forms.pair_label(i + 1) for i, case_id in enumerate(forms.forms["A"]) if case_id in cases}
+    return cases | pairs
 
 
 def test_the_flags_come_from_the_case_files():

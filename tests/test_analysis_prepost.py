@@ -102,3 +102,32 @@ def test_stance_shift_on_the_sample_uses_every_paired_answer():
     result = stance_shift(df)
     assert result["n"] == len(paired(df))
     assert 0 <= result["pvalue"] <= 1
+
+
+def test_pre_post_pairs_the_matched_forms_and_counts_each_order():
+    from widgets.analysis import prepost as prepost_table
+    from widgets.analysis import sample
+    from widgets.cases.forms import assessment_forms
+
+    forms = assessment_forms()
+    df = sample()
+    table = prepost_table(df)
+    pairs = [label for label in table.index if str(label).startswith("pair ")]
+    assert pairs and pairs[0] == forms.pair_label(1)
+    row = table.loc[forms.pair_label(1)]
+    # Each learner took A's case before and B's after, or the reverse: both orders appear, and all are paired.
+    assert 0 < row["a_first"] < row["n"]
+    from widgets.analysis import paired
+
+    both = paired(df)
+    one = both[both["case_id"] == forms.pair_label(1)]
+    assert set(zip(one["pre_form"], one["post_form"], strict=True)) == {("A", "B"), ("B", "A")}
+    assert set(one["pre_case_id"]) == {forms.forms["A"][0], forms.forms["B"][0]}
+
+
+def test_item_analysis_by_form_reads_only_that_forms_cases():
+    from widgets.analysis import item_analysis, sample
+    from widgets.cases.forms import assessment_forms
+
+    items = item_analysis(sample(), phase="pre", form="B")
+    assert set(items.index) == set(assessment_forms().forms["B"]) and set(items["form"]) == {"B"}

@@ -242,8 +242,9 @@ def test_kitchener_ratings_only_where_taught_and_where_there_is_a_second_role(fr
         card = CaseCard(case_id, store=fresh_store)
         return card.children[4].layout.display != "none"
 
-    assert shown("cosmetics")  # business: the lesson that teaches them
+    assert shown("cosmetics")  # lesson 02, which teaches them
     assert not shown("spouse_phone_call")  # no second role, and before lesson 02
+    assert not shown("running_group_invitation")  # lesson 00, before they are taught
     card = CaseCard("cosmetics", store=fresh_store, ratings=False)
     answer(card)
     card.submit.click()

@@ -17,7 +17,7 @@ from click.testing import CliRunner
 from widgets.cases.library import load_library
 from widgets.cli import cli
 from widgets.errors import StoreError
-from widgets.responses.bundle import bundle_text
+from widgets.responses.bundle import BUNDLE_FORMAT, bundle_text
 from widgets.responses.collect import collect
 from widgets.responses.contract import Response, response_schema
 from widgets.responses.pacing import SELF_PACED, STAGES
@@ -312,7 +312,7 @@ def test_an_answer_clashing_with_one_already_stored_is_set_aside(tmp_path):
 
 def test_newer_bundle_formats_and_other_files_are_refused_whole(tmp_path):
     folder = tmp_path / "in"
-    newer = json.loads(bundle_text("synthetic-ana", []).splitlines()[0]) | {"dualrole_bundle": 2}
+    newer = json.loads(bundle_text("synthetic-ana", []).splitlines()[0]) | {"dualrole_bundle": BUNDLE_FORMAT + 1}
     (folder / "newer.jsonl").parent.mkdir(parents=True)
     (folder / "newer.jsonl").write_text(json.dumps(newer) + "\n", encoding="utf-8")
     (folder / "notes.txt").write_text("Dear teacher, here are my answers\n", encoding="utf-8")
@@ -322,7 +322,7 @@ def test_newer_bundle_formats_and_other_files_are_refused_whole(tmp_path):
     report = collect([folder], f"sqlite:///{tmp_path / 'c.sqlite'}", tmp_path / "q")
 
     reasons = {f.path.name: f.rejected for f in report.files}
-    assert reasons["newer.jsonl"] == ("bundle format 2 is newer than this dualrole reads (format 1): "
+    assert reasons["newer.jsonl"] == ("bundle format 3 is newer than this dualrole reads (format 2): "
                                       "upgrade with: pip install -U dualrole")
     assert reasons["notes.txt"].startswith("not a dualrole bundle: line 1 is not a bundle manifest")
     assert reasons["all.zip"] == "a zip archive, not a bundle: unzip it, then collect the folder"

@@ -145,11 +145,13 @@ def test_apa_3_05_c_title_names_judicial_or_administrative_proceedings():
     assert "courts or institutions" not in title
 
 
-def test_lesson_09_and_cosmetics_agree_on_gottlieb_termination(library):
-    assert library["cosmetics"].gottlieb["termination"]["level"] == "ongoing"
+def test_lesson_09_commentary_agrees_with_its_case(library):
+    case = library["climbing_with_supervisee"]
+    assert case.gottlieb["power"]["level"] == "high" and case.kitchener["power"]["level"] == "high"
+    assert case.kitchener["obligations"]["level"] == "high" and case.gottlieb["termination"]["level"] == "clear"
     text = lesson("09")
-    assert "no single dimension is at its extreme" not in text
-    assert "top of its scale" in text
+    assert "power dimension both sit high" in text and "diverging obligations" in text
+    assert "clear end date" in text
 
 
 def test_ohio_is_not_offered_as_a_stricter_state_rule(library):

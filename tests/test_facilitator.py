@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import json
-import math
 import re
 
 import pytest
 
 from tools import facilitator
-from widgets.cases import load_case, load_library
+from widgets.cases import load_library
 
 GUIDE = facilitator.GUIDE.read_text(encoding="utf-8")
 
@@ -23,21 +21,13 @@ def test_the_guide_is_current():
     assert facilitator.guide() == GUIDE, "docs/facilitator-guide.md is stale: run python -m tools.facilitator"
 
 
-def test_time_estimate_counts_prose_and_cases(tmp_path):
-    nb = {"cells": [
-        {"cell_type": "markdown", "metadata": {}, "source": "word " * 400},
-        {"cell_type": "markdown", "metadata": {}, "source": "<!--dualrole:nav-->\n[Contents](00_start_here.ipynb)"},
-        {"cell_type": "code", "metadata": {}, "source": 'CaseCard("cosmetics")', "outputs": [],
-         "execution_count": None},
-    ]}
-    path = tmp_path / "lesson.ipynb"
-    path.write_text(json.dumps(nb))
-    case = load_case("cosmetics")
-    words = len(case.vignette.split()) + sum(len(o.label.split()) for o in case.options) + len(case.rationale.split())
-    estimate = facilitator.time_estimate(path)
-    assert (estimate.prose_words, estimate.case_words, estimate.cases) == (400, words, 1)
-    assert estimate.minutes == 5 * math.ceil(((400 + words) / facilitator.READING_WPM + facilitator.DECIDE_MINUTES) / 5)
-    assert "estimate" in GUIDE.lower() and str(facilitator.READING_WPM) in GUIDE
+def test_the_guide_gives_each_lesson_the_time_under_its_title():
+    for stem, _title, audience in facilitator.curriculum.LESSONS:
+        if audience == "learner":
+            path = facilitator.curriculum.NOTEBOOKS / f"{stem}.ipynb"
+            title_time = re.search(r"Estimated time: about (\d+) minutes", path.read_text(encoding="utf-8"))
+            assert title_time and int(title_time.group(1)) == facilitator.time_estimate(path).minutes, stem
+    assert "estimate" in GUIDE.lower()
 
 
 def test_there_is_a_section_per_lesson_with_its_computed_estimate():

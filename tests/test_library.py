@@ -93,7 +93,7 @@ def test_every_case_is_reachable_from_a_lesson(library):
         for cell in json.loads(path.read_text(encoding="utf-8"))["cells"]:
             src = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
             if cell["cell_type"] == "code":
-                shown |= set(re.findall(r"CaseCard\(\s*[\"']([\w-]+)[\"']", src))
+                shown |= set(re.findall(r"(?:CaseCard|DecisionModel)\(\s*[\"']([\w-]+)[\"']", src))
                 for module in re.findall(r"CaseList\(\s*[\"'](\w+)[\"']", src):
                     shown |= {c.id for c in library.module(module)}
     missing = sorted({c.id for c in library if c.use == "lesson"} - shown)

@@ -280,3 +280,15 @@ def test_an_export_from_rows_without_response_ids_is_refused(class_store, tmp_pa
     df = analysis.responses(store).assign(response_id=pd.NA)
     with pytest.raises(DualroleError, match="no response_id"):
         research_export(df, tmp_path / "out", crosswalk=tmp_path / "cw.csv")
+def test_the_export_records_each_answers_assessment_form(export):
+    from widgets.cases.forms import assessment_forms
+
+    result, _ = export
+    forms = assessment_forms()
+    frame = pd.read_csv(result.out_dir / "responses.csv", dtype=str, keep_default_na=False)
+    assert set(frame["form"]) == {"A", "B", ""}
+    for row in frame.itertuples():
+        assert row.form == (forms.form_of(row.case_id) or "")
+    fields = [f["name"] for f in json.loads((result.out_dir / "datapackage.json").read_text())["resources"][0]
+              ["schema"]["fields"]]
+    assert "form" in fields

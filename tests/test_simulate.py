@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from widgets import analysis
+from widgets.cases.forms import assessment_forms, form_for
 from widgets.cases.library import load_case, load_library
 from widgets.cli import cli
 from widgets.errors import DualroleError
@@ -79,13 +80,14 @@ def test_the_committed_sample_matches_the_case_library_and_its_command(tmp_path)
     sample = pd.read_csv(analysis.sample_path(), dtype=str)
     library = load_library()
     hint = f"the case library changed: regenerate the sample with `{SAMPLE_COMMAND}`"
-    lesson_cases = [c for c in library if c.use == "lesson"]
-    assert set(sample["case_id"]) == {c.id for c in lesson_cases}, hint
+    # Every lesson case, and the assessment bank (each learner's own form in each phase).
+    answered = [c for c in library if c.use == "lesson" or c.id in assessment_forms().case_ids]
+    assert set(sample["case_id"]) == {c.id for c in answered}, hint
     versions = sample.groupby("case_id")["case_version"].first().to_dict()
-    assert versions == {c.id: c.case_version for c in lesson_cases}, hint
+    assert versions == {c.id: c.case_version for c in answered}, hint
     fresh = write(simulate(**SAMPLE_SETTINGS), tmp_path / "responses.synthetic.csv")
     assert fresh.read_bytes() == analysis.sample_path().read_bytes(), hint
-    assert len(sample) < 5000
+    assert len(sample) < 6000  # small enough to read in a notebook and to keep in the repository
 
 
 def test_a_store_with_real_answers_is_refused(fresh_store):
@@ -107,3 +109,12 @@ def test_cli_simulate_into_a_store_and_a_file(tmp_path):
     assert result.exit_code == 0 and (tmp_path / "s.parquet").exists()
     result = CliRunner().invoke(cli, ["simulate", "--learners", "4"])
     assert result.exit_code == 1 and "Error: give exactly one of --out FILE or --store URL" in result.output
+
+
+def test_simulated_learners_take_their_own_form_in_each_phase():
+    rows = simulate(learners=30, cohorts=1, seed=5)
+    forms = assessment_forms()
+    bank = rows[rows["case_id"].isin(forms.case_ids)]
+    assert not bank.empty
+    for row in bank.itertuples():
+        assert forms.form_of(row.case_id) == form_for(row.learner, row.phase)

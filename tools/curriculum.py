@@ -9,12 +9,24 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 import sys
 from pathlib import Path
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAV = "<!--dualrole:nav-->"
 INDEX = "<!--dualrole:index-->"
+TIME = "<!--dualrole:time-->"
+# The time estimate under each lesson's title: reading at about 200 words a minute, about 6 minutes
+# per case (read, decide, explain, read the reference), 10 per decision-model case, 8 cases per
+# assessment part, and 10 minutes for the reflection.
+WORDS_PER_MINUTE = 200
+MINUTES_PER_CASE = 6
+MINUTES_PER_MODEL = 10
+MINUTES_TO_REFLECT = 10
+_CASE = re.compile(r"\bCaseCard\(")
+_MODEL = re.compile(r"\bDecisionModel\(")
+_ASSESSMENT = re.compile(r"\bAssessment\(")
 
 # (file stem, title, audience) in reading order. Lessons first, then the instructor's and researcher's.
 LESSONS: list[tuple[str, str, str]] = [
@@ -71,16 +83,55 @@ def index_markdown(lessons: list[tuple[str, str, str]]) -> str:
     return "\n".join(lines)
 
 
+def lesson_time(cells: list[dict]) -> tuple[int, str]:
+    """A lesson's estimated minutes (rounded to 5, at least 10), and what the estimate counts.
+
+    The one rule for a lesson's time: the title of each lesson and the facilitator guide both use it.
+    """
+    prose = " ".join(_source(c) for c in cells if c["cell_type"] == "markdown" and not _generated(_source(c)))
+    words = len(re.sub(r"<!--.*?-->|\]\([^)]*\)", " ", prose).split())
+    code = " ".join(_source(c) for c in cells if c["cell_type"] == "code")
+    cases, models = len(_CASE.findall(code)), len(_MODEL.findall(code))
+    parts_n = len(_ASSESSMENT.findall(code))
+    assessment = 8 * parts_n
+    minutes = (words / WORDS_PER_MINUTE + MINUTES_PER_CASE * (cases + assessment) + MINUTES_PER_MODEL * models
+               + MINUTES_TO_REFLECT)
+    rounded = max(10, 5 * round(minutes / 5))
+    parts = [f"{words:,} words to read"]
+    if cases:
+        parts.append(f"{cases} case{'s' if cases != 1 else ''}")
+    if models:
+        parts.append(f"{models} decision-model case{'s' if models != 1 else ''}")
+    if assessment:
+        parts.append(f"{parts_n} assessment part{'s' if parts_n != 1 else ''} of 8 cases, taken weeks apart")
+    return rounded, ", ".join(parts) + " and a reflection"
+
+
+def time_markdown(cells: list[dict]) -> str:
+    """The estimated time of a lesson, from its words and its cases, stated as an estimate."""
+    minutes, counted = lesson_time(cells)
+    return (f"{TIME}\n*Estimated time: about {minutes} minutes* (an estimate from this notebook's "
+            f"{counted}; take the time you need).")
+
+
+def _generated(source: str) -> bool:
+    return source.startswith((NAV, TIME))
+
+
 def _markdown_cell(source: str, cell_id: str) -> dict:
     return {"cell_type": "markdown", "id": cell_id, "metadata": {}, "source": source}
 
 
 def with_navigation(nb: dict, stem: str, lessons: list[tuple[str, str, str]]) -> dict:
     """The notebook with its nav cells (and, for the index, the index cell) written or refreshed."""
-    cells = [copy.deepcopy(c) for c in nb["cells"] if not _source(c).startswith(NAV)]
+    cells = [copy.deepcopy(c) for c in nb["cells"] if not _generated(_source(c))]
     nav = nav_markdown(stem, lessons)
-    # The header nav sits right after the title cell; the footer closes the notebook.
-    cells.insert(1 if cells else 0, _markdown_cell(nav, "dualrole-nav-top"))
+    # The header nav sits right after the title cell; the footer closes the notebook. A learner's
+    # lesson states its estimated time under the title, before the navigation.
+    timed = any(s == stem and a == "learner" for s, _, a in lessons)
+    if timed:
+        cells.insert(1 if cells else 0, _markdown_cell(time_markdown(cells), "dualrole-time"))
+    cells.insert(2 if timed else 1 if cells else 0, _markdown_cell(nav, "dualrole-nav-top"))
     cells.append(_markdown_cell(nav, "dualrole-nav-bottom"))
     if stem == "00_start_here":
         for cell in cells:

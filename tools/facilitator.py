@@ -12,7 +12,6 @@ learners actually split: no such data is shipped, and none is invented.
 from __future__ import annotations
 
 import json
-import math
 import re
 import sys
 from dataclasses import dataclass
@@ -21,28 +20,21 @@ from pathlib import Path
 from tools import curriculum
 from widgets.cases import load_library
 from widgets.cases.library import Case
-from widgets.paths import data_dir
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "facilitator-guide.md"
-READING_WPM = 200  # words a minute for careful reading of prose and vignettes
-DECIDE_MINUTES = 3.0  # choosing an option, setting confidence and writing a sentence of reasoning
 LIVE_CASE_MINUTES = 12  # vote 2, histogram and peer discussion 4, revote 2, reveal and discussion 4
 WIDGET = re.compile(r"\b(CaseCard|DecisionModel|Assessment)\(\"(\w+)\"\)")
 
 
 @dataclass(frozen=True)
 class Estimate:
-    """A lesson's self-study time: reading its prose and working its cases."""
+    """A lesson's self-study time, as its title states it (:func:`tools.curriculum.lesson_time`)."""
 
-    prose_words: int
-    case_words: int
-    cases: int
-    minutes: int  # rounded up to the next 5
+    minutes: int
+    counted: str
 
     def __str__(self) -> str:
-        return (f"about {self.minutes} minutes ({self.prose_words:,} words of prose and {self.case_words:,} words "
-                f"of cases, read at {READING_WPM} words a minute, plus {DECIDE_MINUTES:g} minutes to decide and "
-                f"write on each of {self.cases} case{'s' if self.cases != 1 else ''})")
+        return f"about {self.minutes} minutes (from its {self.counted})"
 
 
 def _cells(path: Path) -> list[dict]:
@@ -66,28 +58,9 @@ def lesson_cases(path: Path) -> list[tuple[str, str]]:
     return [m.groups() for c in _cells(path) if c["cell_type"] == "code" for m in WIDGET.finditer(_source(c))]
 
 
-def assessment_case_ids() -> list[str]:
-    import yaml
-
-    return list(yaml.safe_load((data_dir() / "assessment.yaml").read_text(encoding="utf-8"))["cases"])
-
-
-def time_estimate(path: Path, cases: dict[str, Case] | None = None) -> Estimate:
-    """Minutes a learner needs for a lesson on their own: its prose, then each case (vignette, options
-    and the reference rationale read; a few minutes to decide and write). ``Assessment("pre")`` counts
-    every assessment case once; a ``DecisionModel`` counts as working its case again."""
-    cases = {c.id: c for c in load_library()} if cases is None else cases
-    prose_words = len(prose(path).split())
-    worked: list[str] = []
-    for widget, arg in lesson_cases(path):
-        worked += assessment_case_ids() if widget == "Assessment" else [arg]
-    case_words = 0
-    for case_id in worked:
-        case = cases[case_id]
-        case_words += len(case.vignette.split()) + sum(len(o.label.split()) for o in case.options)
-        case_words += len(case.rationale.split())
-    minutes = (prose_words + case_words) / READING_WPM + DECIDE_MINUTES * len(worked)
-    return Estimate(prose_words, case_words, len(worked), 5 * max(1, math.ceil(minutes / 5)))
+def time_estimate(path: Path) -> Estimate:
+    """Minutes a learner needs for a lesson on their own: the estimate under the lesson's title."""
+    return Estimate(*curriculum.lesson_time(_cells(path)))
 
 
 # -- what the cases exercise ---------------------------------------------------------------------
@@ -175,15 +148,16 @@ mode, and the misconceptions its cases bring to the surface. Print the cases wit
 [`notebooks/instructor_live.ipynb`](../notebooks/instructor_live.ipynb).
 
 **Class mode in one paragraph.** For each case you pace, open voting; learners choose an option and
-commit on their own card. Close voting and show the class histogram (small counts stay hidden). Ask
-learners to find someone who chose differently and convince them, then open the revote (recorded as a
-second attempt). Reveal the reference last, and discuss. A live case takes about
+commit on their own card. Close voting and show the class histogram (the class sees
+the counts once enough have answered). Ask learners to find someone who chose differently and
+convince them, then open the revote: each learner changes their answer once, with new reasoning, or
+keeps it. Reveal the reference last, and discuss. A live case takes about
 {live} minutes that way.
 
-**How the numbers are made.** *Time estimates* are estimates, computed by `tools/facilitator.py` from
-each notebook: its words of prose and of cases (vignette, options and reference rationale) read at
-{wpm} words a minute, plus {decide:g} minutes to decide and write on each case. Fast readers and
-lively groups will differ. *Objectives* are the lesson's own, each with the cases that cite a code
+**How the numbers are made.** *Time estimates* are the ones under each lesson's title, computed by
+`tools/curriculum.py` from the notebook: its words of prose read at {wpm} words a minute, plus about
+{decide} minutes for each case (read, decide, explain, read the reference) and time for the reflection.
+Fast readers and lively groups will differ. *Objectives* are the lesson's own, each with the cases that cite a code
 section, a regulation, an author or a topic tag it names; an objective no case matches is marked as
 taught in the prose.
 *Cases to pace live* are those whose options are closest according to the case files: contested cases
@@ -228,17 +202,17 @@ def _plan(stem: str, minutes: int, live: list[Case], others: list[Case], framing
 
 def section(stem: str, title: str, library: dict[str, Case]) -> str:
     path = curriculum.NOTEBOOKS / f"{stem}.ipynb"
-    estimate = time_estimate(path, library)
+    estimate = time_estimate(path)
     lines = [f"## {title}", "", f"Notebook: [`{stem}.ipynb`](../notebooks/{stem}.ipynb). "
              f"Time on one's own (estimate): {estimate}.", ""]
     widgets = lesson_cases(path)
     if any(w == "Assessment" for w, _ in widgets):
         lines += [
             "Run this as an individual assessment, never in class mode: learners take the pre-test in the "
-            "first session and the post-test in the last, each on their own. Its ten cases are listed in "
-            "`data/assessment.yaml`; do not discuss their reference before the post-test is done. The "
-            "assessment bank of assessment-only cases (forms A and B, `data/assessment_forms.yaml`) is never "
-            "paced live or printed.", ""]
+            "first session and the post-test in the last, each on their own. It draws on the assessment "
+            "bank of assessment-only cases, in two matched forms (A and B, `data/assessment_forms.yaml`), "
+            "which is never paced live or printed; do not discuss a pre-test case before the post-test is "
+            "done.", ""]
         return "\n".join(lines)
     ids = dict.fromkeys(arg for w, arg in widgets if w in ("CaseCard", "DecisionModel"))
     cases = [library[i] for i in ids if library[i].use == "lesson"]
@@ -271,7 +245,8 @@ def section(stem: str, title: str, library: dict[str, Case]) -> str:
 
 def guide() -> str:
     library = {c.id: c for c in load_library()}
-    parts = [INTRO.format(live=LIVE_CASE_MINUTES, wpm=READING_WPM, decide=DECIDE_MINUTES)]
+    parts = [INTRO.format(live=LIVE_CASE_MINUTES, wpm=curriculum.WORDS_PER_MINUTE,
+                          decide=curriculum.MINUTES_PER_CASE)]
     for stem, title, _ in curriculum.LESSONS:
         if re.match(r"^\d\d_", stem):
             parts.append(section(stem, title, library))

@@ -24,6 +24,8 @@ __all__ = [
     "ConsentChoice",
     "DecisionModel",
     "DualroleError",
+    "MyAnswers",
+    "ReflectionBox",
     "Response",
     "Store",
     "StoreError",
@@ -43,6 +45,8 @@ _WIDGETS = {
     "CaseList": "widgets.ui.lesson",
     "ConsentChoice": "widgets.ui.lesson",
     "DecisionModel": "widgets.ui.decision",
+    "MyAnswers": "widgets.ui.myanswers",
+    "ReflectionBox": "widgets.ui.myanswers",
 }
 
 

@@ -47,8 +47,8 @@ KITCHENER_FACTORS: dict[str, str] = {
     "power": "Power and prestige differential",
 }
 
-# The module whose lesson teaches Kitchener's factors: cards ask for the ratings from there on.
-KITCHENER_TAUGHT_IN = "business"
+# The lesson that teaches Kitchener's factors: cards ask for the ratings from there on.
+KITCHENER_TAUGHT_IN = "02_business"
 
 PHASES: tuple[str, ...] = ("practice", "pre", "post")
 

@@ -227,6 +227,8 @@ def voila(browser_base, instructor_cases, chromium) -> Voila:
     for nb in NOTEBOOKS.glob("instructor_*.ipynb"):
         shutil.copy2(nb, root / nb.name)
         harness_copy(nb, root / f"probe-{nb.name}", DUALROLE_DATA=str(probe_data))
+    # A learner's first notebook too: MyAnswers' download must work in Voila as in Lab.
+    shutil.copy2(NOTEBOOKS / "00_start_here.ipynb", root / "00_start_here.ipynb")
     env = server_env(browser_base / "voila", DUALROLE_CASES=str(instructor_cases))
     port = free_port()
     log = browser_base / "voila.log"

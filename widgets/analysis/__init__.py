@@ -41,7 +41,15 @@ from widgets.analysis.frame import (
     without_contested,
 )
 from widgets.analysis.items import distractors, item_analysis, score_groups, score_matrix
-from widgets.analysis.prepost import homogeneity, paired, prepost, prepost_by_cases, stance_shift, stance_table
+from widgets.analysis.prepost import (
+    homogeneity,
+    paired,
+    prepost,
+    prepost_by_cases,
+    stance_shift,
+    stance_table,
+    with_forms,
+)
 from widgets.analysis.revote import first_answer_outcomes, revote_summary, revote_timing, revotes
 from widgets.analysis.summary import case_summary, most_divided, option_counts, stance_counts
 
@@ -84,6 +92,7 @@ __all__ = [
     "stance_counts",
     "stance_shift",
     "stance_table",
+    "with_forms",
     "tidy",
     "with_reference",
     "without_contested",

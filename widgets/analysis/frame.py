@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from widgets.cases.forms import assessment_forms
 from widgets.cases.library import Library, load_library
 from widgets.errors import DualroleError
 from widgets.paths import data_dir
@@ -257,9 +258,17 @@ def case_flags(library: Library | None = None) -> pd.DataFrame:
     (['contested', 'context_dependent'], 'case_id')
     """
     library = library if library is not None else load_library()
-    return pd.DataFrame([{"case_id": c.id, "contested": bool(c.contested),
-                          "context_dependent": bool(c.context_dependent)} for c in library],
-                        columns=["case_id", *FLAGS]).set_index("case_id")
+    flags = pd.DataFrame([{"case_id": c.id, "contested": bool(c.contested),
+                           "context_dependent": bool(c.context_dependent)} for c in library],
+                         columns=["case_id", *FLAGS]).set_index("case_id")
+    # A matched pair of the assessment forms is one item of the pre/post tables: its cases are
+    # matched on the contested flag, so either case's flags are the pair's.
+    forms = assessment_forms()
+    pairs = {forms.pair_label(i + 1): case_id for i, case_id in enumerate(forms.forms["A"]) if case_id in flags.index}
+    if pairs:
+        by_pair = flags.loc[list(pairs.values())].set_axis(pd.Index(list(pairs), name="case_id"))
+        flags = pd.concat([flags, by_pair])
+    return flags
 
 
 def with_flags(table: pd.DataFrame, library: Library | None = None) -> pd.DataFrame:

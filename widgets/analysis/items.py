@@ -15,6 +15,7 @@ import pandas as pd
 from scipy.stats import pointbiserialr
 
 from widgets.analysis.frame import _answer_positions, _text_codes, answers, options_frame, take, with_flags
+from widgets.cases.forms import assessment_forms
 from widgets.errors import DualroleError
 
 GROUP_SHARE = 0.27  # Kelley (1939): the upper and lower 27 % maximise the discrimination index.
@@ -79,7 +80,7 @@ def _matrix(chosen: pd.DataFrame, value: str, learners: tuple | None = None) -> 
     return pd.DataFrame(matrix, index=index, columns=header)
 
 
-def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
+def item_analysis(df: pd.DataFrame, phase: str | None = None, form: str | None = None) -> pd.DataFrame:
     """Per case: difficulty, corrected point-biserial, upper-lower index and the contested-key flag.
 
     Parameters
@@ -88,6 +89,9 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
         The tidy frame; first answers of one phase are used.
     phase : str, optional
         Needed when the frame holds more than one phase.
+    form : {"A", "B"}, optional
+        Only the cases of this assessment form, so each learner's total is over the one form they
+        took in the phase (with counterbalancing, a phase holds both forms).
 
     Returns
     -------
@@ -99,7 +103,8 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
         not correlate with itself); ``discrimination`` is the reference's share among the top 27 %
         minus its share among the bottom 27 %; ``contested_key`` is True when the top group's most
         chosen option is not a preferred one; ``contested`` and ``context_dependent`` are the
-        flags in the case file (a case without a single key is a weaker test item).
+        flags in the case file (a case without a single key is a weaker test item). ``form`` names the
+        assessment form of each case (missing for a lesson case).
 
     Examples
     --------
@@ -108,6 +113,13 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
     >>> bool(items["difficulty"].between(0, 1).all())
     True
     """
+    forms = assessment_forms()
+    if form is not None:
+        if form not in forms.forms:
+            raise DualroleError(f"form must be one of {', '.join(forms.forms)}, not {form!r}")
+        df = df[df["case_id"].isin(forms.forms[form])]
+        if df.empty:
+            raise DualroleError(f"no answers to the cases of form {form}")
     # The phase's first answers are chosen once and shared (each choice costs a pass
     # over every response), and only the columns needed are taken: learners and options are
     # numbered once for the whole frame.
@@ -154,6 +166,7 @@ def item_analysis(df: pd.DataFrame, phase: str | None = None) -> pd.DataFrame:
             "contested_key": bool(top is not None and not preferred[top]),
         })
     out = pd.DataFrame(rows)
+    out["form"] = [forms.form_of(str(case_id)) for case_id in out["case_id"]]
     out["case_id"] = pd.Categorical(out["case_id"], categories=df["case_id"].cat.categories)
     return with_flags(out.set_index("case_id"))
 

@@ -1,7 +1,10 @@
-"""Pre/post change for learners who answered a case in both phases.
+"""Pre/post change for learners who answered an item in both phases.
 
-Exact McNemar per case on matching the reference, Stuart–Maxwell on the stance table, Cohen's h
-and Wilson intervals: statsmodels computes each; this module pairs the answers.
+An item is a case answered in both phases, or a matched pair of the assessment forms: a learner
+who took form A's case of pair 3 before the course and form B's after it answered pair 3 in both
+phases (:mod:`widgets.cases.forms` says which case belongs to which form and pair). Exact McNemar
+per item on matching the reference, Stuart–Maxwell on the stance table, Cohen's h and Wilson
+intervals: statsmodels computes each; this module pairs the answers.
 """
 
 from __future__ import annotations
@@ -12,13 +15,40 @@ from statsmodels.stats.contingency_tables import SquareTable, mcnemar
 from statsmodels.stats.proportion import proportion_confint, proportion_effectsize
 
 from widgets.analysis.frame import CASE_SETS, _group_codes, answers, take, with_flags, without_contested
+from widgets.cases.forms import assessment_forms
 from widgets.errors import DualroleError
 
 PRE, POST = "pre", "post"
 
 
+def with_forms(df: pd.DataFrame) -> pd.DataFrame:
+    """The frame with ``form`` ('A', 'B' or missing) and ``item`` (the case, or the forms' pair) added.
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> frame = with_forms(sample())
+    >>> sorted(str(f) for f in frame["form"].cat.categories)
+    ['A', 'B']
+    """
+    forms = assessment_forms()
+    cases = df["case_id"].astype("category")
+    categories = [str(c) for c in cases.cat.categories]
+    form = {c: forms.form_of(c) for c in categories}
+    item = {c: forms.pair_label(forms.pair_of(c)) if form[c] else c for c in categories}
+    items = list(dict.fromkeys(item[c] for c in categories))
+    return df.assign(
+        form=pd.Categorical(cases.map(form).astype(object), categories=["A", "B"]),
+        item=pd.Categorical(cases.map(item).astype(object), categories=items),
+    )
+
+
 def paired(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
-    """One row per learner and case answered in both phases: the pre and post answers side by side.
+    """One row per learner and item answered in both phases: the pre and post answers side by side.
+
+    For the assessment forms, ``case_id`` names the matched pair ('pair 3: citizenship_oath /
+    volunteer_award') and ``pre_case_id``, ``post_case_id``, ``pre_form`` and ``post_form`` say
+    which case of which form the learner answered in each phase.
 
     Examples
     --------
@@ -31,6 +61,12 @@ def paired(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     columns = ["option_id", "stance", "matches_reference", "score", "confidence"]
     df = df[[*keys, "phase", "attempt", *columns]]  # only what is paired
     chosen = answers(df, attempt=attempt)
+    banked = any(assessment_forms().form_of(str(c)) for c in chosen["case_id"].cat.categories)
+    if banked:
+        # Pair on the item (a form pair or a case); keep which case and form each phase had.
+        chosen = with_forms(chosen)
+        chosen = chosen.assign(case=chosen["case_id"], case_id=chosen["item"]).drop(columns="item")
+        columns = [*columns, "case", "form"]
     # Paired on integer codes of (learner, cohort, case), in the pre answers' order, as an inner
     # join of the two phases on those keys would pair them; joining on the text keys took most of
     # a second at a million responses.
@@ -53,6 +89,7 @@ def paired(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
                           post[columns].add_suffix("_post").reset_index(drop=True)], axis=1)
     renamed = {f"{c}_{p}": f"{p}_{c}" for c in columns for p in (PRE, POST)}
     renamed |= {f"matches_reference_{p}": f"{p}_match" for p in (PRE, POST)}
+    renamed |= {f"case_{p}": f"{p}_case_id" for p in (PRE, POST)}
     both = both.rename(columns=renamed)
     both = both.dropna(subset=["pre_match", "post_match"])
     for p in (PRE, POST):
@@ -68,11 +105,13 @@ def prepost(df: pd.DataFrame, alpha: float = 0.05, exclude_contested: bool = Fal
     Returns
     -------
     DataFrame
-        Indexed by case. ``n`` pairs; ``pre_matching``/``post_matching`` count learners matching;
+        Indexed by item (a case, or a pair of the assessment forms). ``n`` pairs;
+        ``pre_matching``/``post_matching`` count learners matching;
         ``improved`` (wrong before, right after) and ``worsened`` are the discordant pairs McNemar
         compares; ``pvalue`` is the exact (binomial) McNemar p; ``cohens_h`` is positive when the
         share matching rose; ``pre_low``..``post_high`` are Wilson intervals at ``1 - alpha``;
-        ``contested`` and ``context_dependent`` are the case's flags.
+        ``contested`` and ``context_dependent`` are the case's flags; with the forms, ``a_first``
+        counts the pairs that took form A first.
 
     Examples
     --------
@@ -107,7 +146,11 @@ def prepost(df: pd.DataFrame, alpha: float = 0.05, exclude_contested: bool = Fal
             "pvalue": float(test.pvalue),
         })
     out = pd.DataFrame(rows)
-    out["case_id"] = pd.Categorical(out["case_id"], categories=df["case_id"].cat.categories)
+    out["case_id"] = pd.Categorical(out["case_id"], categories=pairs["case_id"].cat.categories)
+    if "pre_form" in pairs.columns:
+        # How many of each item's pairs took form A first: the counterbalancing, item by item.
+        a_first = (pairs["pre_form"] == "A").groupby(pairs["case_id"], observed=True).sum()
+        out["a_first"] = out["case_id"].map(a_first).fillna(0).astype("int64")
     return with_flags(out.set_index("case_id"))
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import uuid4
 
+from widgets.cases import course
 from widgets.cases.library import Case, Library
 from widgets.errors import AlreadyAnswered, DualroleError
 from widgets.kernel.scratch import Scratch, scratch_key
@@ -29,7 +30,7 @@ from widgets.responses.codec import timestamp_text
 from widgets.responses.contract import Response, check_response, response_schema, utcnow
 from widgets.responses.disclosure import MIN_CLASS, Distribution, check_min_class, distribution
 from widgets.store.protocol import ResponseStore
-from widgets.vocab import KITCHENER_FACTORS, KITCHENER_TAUGHT_IN, MODULES
+from widgets.vocab import KITCHENER_FACTORS, KITCHENER_TAUGHT_IN
 
 
 @dataclass
@@ -116,7 +117,7 @@ class CaseSession:
     def asks_ratings(self) -> bool:
         """Kitchener's factors are asked from the lesson that teaches them on, and only where there is
         a second role to rate."""
-        return self.case.second_role and MODULES[self.case.module][0] >= MODULES[KITCHENER_TAUGHT_IN][0]
+        return self.case.second_role and course.shown_from(self.case.id, KITCHENER_TAUGHT_IN)
 
     @property
     def reference_seen(self) -> bool:

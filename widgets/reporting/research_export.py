@@ -23,6 +23,7 @@ from urllib.parse import quote
 import pandas as pd
 
 from widgets import __version__
+from widgets.analysis.prepost import with_forms
 from widgets.cases.library import load_library
 from widgets.errors import DualroleError
 from widgets.paths import data_dir
@@ -43,7 +44,7 @@ INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 # Columns the xAPI writer needs beside the export's own; they never reach the CSV or Parquet files.
 XAPI_COLUMNS = ["statement_id", "timestamp"]
 EXPORT_COLUMNS = [
-    "research_code", "cohort", "case_id", "case_version", "phase", "attempt", "option_id", "stance",
+    "research_code", "cohort", "case_id", "case_version", "phase", "form", "attempt", "option_id", "stance",
     "confidence", "kitchener_expectations", "kitchener_obligations", "kitchener_power",
     "justification", "submitted_on", "score", "matches_reference",
 ]
@@ -186,7 +187,8 @@ def research_frame(df: pd.DataFrame, codes: dict[str, str], *, include_justifica
     cohort's first month: an LRS needs a timestamp, and a fixed one makes a re-sent statement
     identical, while neither says more than the day that was withheld.
     """
-    frame = df.copy()
+    # The assessment form is read from the case id, so the store needs no column for it.
+    frame = with_forms(df)
     frame.insert(0, "research_code", frame.pop("learner").astype(str).map(codes))
     if frame["research_code"].isna().any():
         raise DualroleError("internal: a learner has no research code")

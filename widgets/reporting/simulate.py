@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 
 from widgets.analysis.frame import SYNTHETIC_PREFIX
+from widgets.cases.forms import assessment_forms, form_for
 from widgets.cases.library import Library, load_library
 from widgets.errors import DualroleError
 from widgets.store.schema import COLUMNS
@@ -99,16 +100,29 @@ def simulate(learners: int = 48, cohorts: int = 2, seed: int = 0, *, library: Li
                              cohort_bias, gain, revote_p, consent, difficulty)
         if progress:
             progress(index + 1, len(cases))
+    # The assessment bank: each learner takes their own form before the course and the other after
+    # it (widgets.cases.forms.form_order); the two cases of a matched pair share one difficulty.
+    forms = assessment_forms()
+    bank = [c for c in (library if library is not None else load_library()) if forms.form_of(c.id)]
+    orders = {phase: np.array([form_for(str(i), phase) for i in ids]) for phase in ("pre", "post")}
+    pair_difficulty = rng.normal(0, 0.6, len(forms.forms["A"]) + 1)
+    for case in sorted(bank, key=lambda c: forms.case_ids.index(c.id)):
+        for phase in ("pre", "post"):
+            rows += _answers(rng, case, len(cases) + forms.pair_of(case.id), phase, ids, cohort_of, ability, lean,
+                             confident, cohort_bias, gain, revote_p, consent, pair_difficulty[forms.pair_of(case.id)],
+                             takes=orders[phase] == forms.form_of(case.id))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame = frame.sort_values(["cohort", "learner", "submitted_at", "attempt"], kind="stable")
     return frame.reset_index(drop=True)
 
 
 def _answers(rng, case, index, phase, ids, cohort_of, ability, lean, confident, cohort_bias, gain,
-             revote_p, consent, difficulty) -> list[dict]:
+             revote_p, consent, difficulty, takes=None) -> list[dict]:
     n = len(ids)
     post = phase == "post"
     answered = rng.random(n) < (0.9 if post else 0.95)
+    if takes is not None:
+        answered &= takes
     scores = np.array([case.score(o.id) for o in case.options])
     permissive = np.array([STANCES.index(o.stance) / (len(STANCES) - 1) for o in case.options])
     skill = 1.2 + 0.9 * ability - difficulty + (gain if post else 0)

@@ -19,7 +19,7 @@ from widgets.responses.codec import to_json
 from widgets.responses.contract import response_schema, utcnow
 from widgets.store import Store
 
-BUNDLE_FORMAT = 1
+BUNDLE_FORMAT = 2  # 2 adds reflection lines; a bundle without reflections is still written as format 1
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024  # a learner's whole course is well under 1 MB
 _BOMS = {b"\xef\xbb\xbf": None, b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
 
@@ -43,13 +43,19 @@ def checksum(lines: list[str]) -> str:
     return digest.hexdigest()
 
 
-def bundle_text(learner: str, rows: list[dict]) -> str:
-    """The whole bundle: the manifest line, then one line per response."""
-    lines = [response_line(r) for r in rows]
+def bundle_text(learner: str, rows: list[dict], reflections: list[dict] = ()) -> str:
+    """The whole bundle: the manifest line, one line per response, then one per saved reflection.
+
+    A reflection line is told apart by its ``reflection_id``. Bundles without reflections are
+    written as format 1, which every earlier ``collect`` reads; with reflections, format 2, which
+    an earlier ``collect`` refuses with a request to upgrade rather than half-read.
+    """
+    lines = [response_line(r) for r in rows] + [response_line(r) for r in reflections]
     manifest = {
-        "dualrole_bundle": BUNDLE_FORMAT,
+        "dualrole_bundle": BUNDLE_FORMAT if reflections else 1,
         "learner": learner,
         "count": len(lines),
+        "reflections": len(reflections),
         "sha256": checksum(lines),
         "line_sha256": [line_digest(line) for line in lines],
         "exported_at": utcnow().isoformat(),
@@ -57,15 +63,21 @@ def bundle_text(learner: str, rows: list[dict]) -> str:
     return "\n".join([json.dumps(manifest, sort_keys=True), *lines]) + "\n"
 
 
-def write_bundle(store: Store, learner: str, out: Path | str) -> int:
-    """Write ``learner``'s responses to ``out`` atomically; return how many were written."""
+def learner_bundle(store: Store, learner: str) -> tuple[str, int]:
+    """``learner``'s bundle as text (their responses and saved reflections), and how many responses it holds."""
     rows = store.responses(learner=learner)
+    return bundle_text(learner, rows, store.reflections(learner=learner)), len(rows)
+
+
+def write_bundle(store: Store, learner: str, out: Path | str) -> int:
+    """Write ``learner``'s responses and reflections to ``out`` atomically; return how many responses."""
+    text, count = learner_bundle(store, learner)
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(bundle_text(learner, rows), encoding="utf-8")
+    tmp.write_text(text, encoding="utf-8")
     os.replace(tmp, out)  # a reader never sees a half-written bundle
-    return len(rows)
+    return count
 
 
 # -- reading ----------------------------------------------------------------------------------

@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 from widgets.cases.library import Library, load_library
 from widgets.errors import StoreError, _display_path
 from widgets.responses.bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
-from widgets.responses.contract import check_response
+from widgets.responses.contract import check_reflection, check_response
 from widgets.store import Store, open_store
 from widgets.store.schema import responses_table
 
@@ -54,6 +54,7 @@ class FileResult:
     learner: str | None = None
     name: str | None = None  # the path as the summary shows it (relative to the collected folder)
     imported: int = 0
+    reflections: int = 0  # saved reflections added to the store (duplicates are skipped silently)
     duplicates: int = 0
     quarantined: int = 0
     rejected: str | None = None  # why the whole file was refused
@@ -198,7 +199,15 @@ def _collect_file(path: Path, store: Store, checker: Callable, max_bytes: int):
     good: list[tuple[BundleLine, dict]] = []
     by_id: dict[str, BundleLine] = {}
     by_attempt: dict[tuple, int] = {}
+    reflections: list[dict] = []
     for line in read.lines:
+        if not line.problem and isinstance(line.data, dict) and "reflection_id" in line.data:
+            reason, row = _check_reflection_line(line.data, read.learner)
+            if reason:
+                bad.append((line, reason))
+            else:
+                reflections.append(row)
+            continue
         reason, row = (line.problem, None) if line.problem else checker(line.data, read.learner)
         if row is not None:
             first = by_id.get(row["response_id"])
@@ -220,7 +229,7 @@ def _collect_file(path: Path, store: Store, checker: Callable, max_bytes: int):
     result.problems += [Problem(path, None, note) for note in read.notes]
     for attempt in (1, 2):  # a concurrent collect of the same learner may win a race: retry once
         try:
-            conflicts = _import(store, good, result)
+            conflicts = _import(store, good, result, reflections)
             break
         except IntegrityError as exc:
             if attempt == 2:
@@ -246,12 +255,23 @@ def _check_line(data: object, learner: str, *, library: Library, allow_stale: bo
     return None, response.row()
 
 
-def _import(store: Store, good: list[tuple[BundleLine, dict]], result: FileResult):
-    """Insert one bundle's good rows in one transaction; return lines that clash with the store."""
+def _check_reflection_line(data: dict, learner: str) -> tuple[str | None, dict | None]:
+    """``(None, row)`` for a good reflection line, ``(reason, None)`` for a bad one."""
+    if "learner" in data and data["learner"] != learner:
+        return (f"learner '{data['learner']}' is not the bundle's learner '{learner}' (line 1): "
+                "a bundle holds one learner's reflections"), None
+    reflection, problems = check_reflection(data, learner=learner)
+    if problems:
+        return "; ".join(f"field '{name}': {reason}" for name, reason in list(problems.items())[:3]), None
+    return None, reflection.row()
+
+
+def _import(store: Store, good: list[tuple[BundleLine, dict]], result: FileResult, reflections: list[dict] = ()):
+    """Insert one bundle's good rows and reflections in one transaction; return lines that clash with the store."""
     result.imported = 0
     duplicates_before = result.duplicates
     conflicts: list[tuple[BundleLine, str]] = []
-    if not good:
+    if not good and not reflections:
         return conflicts
     try:
         with store.transaction() as conn:
@@ -272,6 +292,7 @@ def _import(store: Store, good: list[tuple[BundleLine, dict]], result: FileResul
                 else:
                     fresh.append(row)
             added = store.add_many(fresh, conn)
+            result.reflections = store.add_reflections(reflections, conn)
     except IntegrityError:
         result.duplicates = duplicates_before
         raise

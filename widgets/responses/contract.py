@@ -231,3 +231,81 @@ def _case_problems(data: dict, library: Library, allow_stale: bool) -> dict[str,
                                     "the vignette or options changed after this answer "
                                     "(collect --allow-stale-cases imports such answers)")
     return problems
+
+
+# -- reflections ------------------------------------------------------------------------------
+
+REFLECTION_KINDS = ("reflection", "decision_ratings")
+
+
+@dataclass
+class Reflection:
+    """A learner's saved reflection on a lesson, or their ratings in a decision model.
+
+    Kept for the learner and their instructor only (the instructor audience of
+    :mod:`widgets.responses.disclosure`): never in a public report or a research export.
+    """
+
+    learner: str
+    cohort: str
+    lesson: str
+    text: str
+    kind: str = "reflection"
+    case_id: str | None = None
+    saved_at: datetime = field(default_factory=utcnow)
+    reflection_id: str = field(default_factory=lambda: str(uuid4()))
+
+    def row(self) -> dict:
+        """The reflection as a store row."""
+        return asdict(self)
+
+
+REFLECTION_FIELDS: tuple[str, ...] = tuple(Reflection.__dataclass_fields__)
+
+
+@lru_cache(maxsize=1)
+def _reflection_validator():
+    import jsonschema
+
+    schema = response_schema()
+    return jsonschema.Draft202012Validator({**schema["$defs"]["reflection"], "$defs": schema["$defs"]})
+
+
+def check_reflection(body: object, *, learner: str) -> tuple[Reflection | None, dict[str, str]]:
+    """Check one reflection (from a kernel or a bundle line); ``(reflection, {})`` or ``(None, problems)``.
+
+    The learner comes from the caller, as for responses.
+
+    Examples
+    --------
+    >>> reflection, problems = check_reflection({"cohort": "psy501", "lesson": "01_confidentiality",
+    ...     "kind": "reflection", "text": "", "saved_at": "2025-03-01T09:30:00+00:00",
+    ...     "reflection_id": "0f8fad5b-d9cb-469f-a165-70867728950e"}, learner="ana")
+    >>> problems
+    {'text': 'must not be empty'}
+    """
+    if not isinstance(body, Mapping):
+        return None, {"(body)": "expected a JSON object with the reflection's fields"}
+    data = {"kind": "reflection", "case_id": None, **{k: v for k, v in body.items() if k != "learner"},
+            "learner": learner}
+    if isinstance(data.get("text"), str):
+        data["text"] = data["text"].strip()
+    problems: dict[str, str] = {}
+    for error in _reflection_validator().iter_errors(data):
+        if error.validator == "required":
+            for name in error.validator_value:
+                if name not in error.instance:
+                    problems.setdefault(name, "required")
+        elif error.validator == "additionalProperties":
+            for name in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
+                problems.setdefault(name, "unknown field (from a newer dualrole? upgrade dualrole)")
+        else:
+            problems.setdefault(".".join(str(p) for p in error.absolute_path) or "(body)", _reason(error))
+    if "saved_at" not in problems and isinstance(data.get("saved_at"), str):
+        try:
+            data["saved_at"] = parse_timestamp(data["saved_at"])
+        except ValueError:
+            problems["saved_at"] = f"{data['saved_at']!r} is not a real date and time"
+    if problems:
+        return None, dict(sorted(problems.items()))
+    return Reflection(**{name: data[name] for name in REFLECTION_FIELDS}), {}

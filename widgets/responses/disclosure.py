@@ -202,3 +202,14 @@ def distribution_html(labels: dict[str, str], shown: Distribution, *, caption: s
             '<thead><tr><th scope="col">Option</th><th scope="col">Learners</th><th scope="col">Share</th>'
             '<th scope="col">Bar</th><th scope="col">Note</th></tr></thead><tbody>'
             + "".join(rows) + "</tbody></table>" + note + "</div>")
+
+
+def reflections_for(audience: str, rows: list[dict]) -> list[dict]:
+    """Learners' saved reflections, for the instructor only.
+
+    A reflection is personal writing: the instructor of the class sees it (once collected), and no
+    class view, public report or research export ever does.
+    """
+    if check_audience(audience) != "instructor":
+        raise DualroleError(f"reflections are shown to the instructor only, never to the {audience} audience")
+    return rows

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from widgets.responses.contract import Response
+from widgets.responses.contract import Reflection, Response
 from widgets.responses.disclosure import CohortCounts
 
 
@@ -39,3 +39,20 @@ class ResponseStore(Protocol):
 
     def erase_learner(self, learner: str) -> int:
         """Delete every answer and consent record of the learner; return how many answers."""
+
+
+class ReflectionStore(Protocol):
+    """Where a learner's saved reflections and decision-model ratings are kept: a store on this machine.
+
+    Reflections never go to the class service: they stay with the learner until they export
+    them in their bundle, and reach the instructor through ``collect``.
+    """
+
+    url: str
+
+    def add_reflection(self, reflection: Reflection) -> Reflection:
+        """Keep one saved reflection (saving again adds a newer one)."""
+
+    def reflections(self, learner: str | None = None, cohort: str | None = None,
+                    lesson: str | None = None, kind: str | None = None) -> list[dict]:
+        """Saved reflections matching every filter given, oldest first."""

@@ -84,6 +84,21 @@ consents_table = sa.Table(
     sa.Column("recorded_at", UTCDateTime(), nullable=False),
 )
 
+# A learner's saved reflections and decision-model ratings (widgets.responses.contract.Reflection):
+# the learner's and the instructor's only, never in a public report or a research export.
+reflections_table = sa.Table(
+    "reflections",
+    metadata,
+    sa.Column("reflection_id", sa.String(36), primary_key=True),
+    sa.Column("learner", sa.String(200), nullable=False, index=True),
+    sa.Column("cohort", sa.String(200), nullable=False),
+    sa.Column("lesson", sa.String(60), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("case_id", sa.String(60)),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("saved_at", UTCDateTime(), nullable=False),
+)
+
 meta_table = sa.Table(
     "dualrole_meta",
     metadata,

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from widgets.errors import AlreadyAnswered, StoreError
-from widgets.responses.contract import Response, utcnow
+from widgets.responses.contract import Reflection, Response, utcnow
 from widgets.responses.disclosure import CohortCounts
 from widgets.store.engine import (
     default_url,
@@ -28,6 +28,7 @@ from widgets.store.schema import (
     consents_table,
     meta_table,
     metadata,
+    reflections_table,
     responses_table,
 )
 
@@ -133,11 +134,38 @@ class Store:
         return bool(row[0]) if row else False
 
     def erase_learner(self, learner: str) -> int:
-        """Delete every response and consent record of one learner; return how many responses went."""
+        """Delete every response, reflection and consent record of one learner; return how many responses went."""
         with self.transaction() as conn:
             n = conn.execute(responses_table.delete().where(responses_table.c.learner == learner)).rowcount
+            conn.execute(reflections_table.delete().where(reflections_table.c.learner == learner))
             conn.execute(consents_table.delete().where(consents_table.c.learner == learner))
         return n
+
+    def add_reflection(self, reflection: Reflection) -> Reflection:
+        """Keep one saved reflection; saving again adds a newer row, the latest of which is shown."""
+        with self.transaction() as conn:
+            conn.execute(reflections_table.insert(), reflection.row())
+        return reflection
+
+    def add_reflections(self, rows: Iterable[dict], conn) -> int:
+        """Insert reflection rows on a connection (collect); a ``reflection_id`` already kept is skipped."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        insert = insert_for(conn.dialect.name)
+        stmt = insert(reflections_table).on_conflict_do_nothing(index_elements=["reflection_id"])
+        return len(conn.execute(stmt.returning(reflections_table.c.reflection_id), rows).all())
+
+    def reflections(self, learner: str | None = None, cohort: str | None = None,
+                    lesson: str | None = None, kind: str | None = None) -> list[dict]:
+        """Saved reflections as dicts, oldest first, filtered by any of the arguments."""
+        q = sa.select(reflections_table)
+        for name, value in (("learner", learner), ("cohort", cohort), ("lesson", lesson), ("kind", kind)):
+            if value is not None:
+                q = q.where(reflections_table.c[name] == value)
+        q = q.order_by(reflections_table.c.saved_at)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
 
     # -- reading -------------------------------------------------------------------------------
 
@@ -220,16 +248,18 @@ class Store:
             raise StoreError(f"cannot open the response store {describe_url(self.url)}: {reason(exc)}") from exc
 
 
-def _add_shown_columns(conn) -> None:
-    """Version 1 to 2: keep what the learner was shown (option order, reference seen, class stage)."""
+def _add_shown_and_reflections(conn) -> None:
+    """Version 1 to 2: keep what the learner was shown (option order, reference seen, class stage),
+    and the reflections table (saved reflections and decision-model ratings)."""
     for name in ("option_order", "reference_seen", "stage"):
         column = responses_table.c[name]
         kind = column.type.compile(dialect=conn.dialect)
         conn.execute(sa.text(f"ALTER TABLE responses ADD COLUMN {name} {kind}"))
+    reflections_table.create(conn, checkfirst=True)
 
 
 # version -> function migrating a connection from that version to the next, inside one transaction.
-MIGRATIONS: dict[int, callable] = {1: _add_shown_columns}
+MIGRATIONS: dict[int, callable] = {1: _add_shown_and_reflections}
 
 # Any fixed 64-bit number: the PostgreSQL advisory lock that serialises schema creation.
 _SCHEMA_LOCK = 0x6475616C726F6C65  # "dualrole"

@@ -1,64 +1,118 @@
-"""The pre/post assessment: the same ten cases taken at the start (pre) and end (post) of a course.
+"""The pre/post assessment: form A or B at the start of a course (pre), the other form at the end (post).
 
-In the pre phase the reference is held back until the learner has finished the post phase, so the
-post-test measures what the course taught rather than what the pre-test revealed.
+Which form comes first is fixed by the learner id (:func:`widgets.cases.forms.form_order`). The
+pre-test's references are held back until the post-test is done, so the post-test measures what
+the course taught rather than what the pre-test revealed. The post-test opens only once the
+instructor releases it, or, in self-study, once the learner confirms they have finished the course.
 """
 
 from __future__ import annotations
 
-import os
-
 import ipywidgets as ipw
-import yaml
 
+from widgets.cases.course import lesson_case_ids
+from widgets.cases.forms import assessment_forms, form_for
 from widgets.errors import DualroleError
 from widgets.kernel import identity
 from widgets.kernel.connect import response_store
-from widgets.paths import data_dir
 from widgets.store.protocol import ResponseStore
+from widgets.ui.a11y import LiveStatus
 from widgets.ui.card import CaseCard
 
-REVEAL_POLICIES = ("after_post", "immediate")
 
-
-def assessment_config() -> dict:
-    """The assessment's case ids and pre-phase reveal policy (``DUALROLE_PRE_REVEAL`` overrides)."""
-    with open(data_dir() / "assessment.yaml", encoding="utf-8") as fh:
-        config = yaml.safe_load(fh)
-    policy = os.environ.get("DUALROLE_PRE_REVEAL", "").strip() or config.get("pre_reveal", "after_post")
-    if policy not in REVEAL_POLICIES:
-        raise DualroleError(f"DUALROLE_PRE_REVEAL is {policy!r}; use one of: {', '.join(REVEAL_POLICIES)}")
-    return {"cases": list(config["cases"]), "pre_reveal": policy}
-
-
-def post_done(store: ResponseStore, learner: str, cohort: str, case_ids: list[str]) -> bool:
-    """True once the learner has committed a post-phase answer to every assessment case."""
-    answered = {r["case_id"] for r in store.responses(learner=learner, cohort=cohort, phase="post")}
+def phase_done(store: ResponseStore, learner: str, cohort: str, phase: str) -> bool:
+    """True once the learner has committed an answer to every case of their form for ``phase``."""
+    forms = assessment_forms()
+    case_ids = forms.forms[form_for(learner, phase)]
+    answered = {r["case_id"] for r in store.responses(learner=learner, cohort=cohort, phase=phase)}
     return set(case_ids) <= answered
 
 
-class Assessment(ipw.VBox):
-    """The ten assessment cases in one phase: ``Assessment("pre")`` or ``Assessment("post")``."""
+def lesson_progress(store: ResponseStore, learner: str, cohort: str) -> tuple[int, int]:
+    """(lesson cases answered, lesson cases in the course), counting practice answers."""
+    course = set(lesson_case_ids())
+    answered = {r["case_id"] for r in store.responses(learner=learner, cohort=cohort, phase="practice")}
+    return len(course & answered), len(course)
 
-    def __init__(self, phase: str, *, store: ResponseStore | None = None, **card_options):
+
+def post_test_open(store: ResponseStore, learner: str, cohort: str) -> tuple[bool, str]:
+    """Whether the post-test is open to this learner, and why (or why not), in words for them."""
+    policy = assessment_forms().post_test
+    if store.responses(learner=learner, cohort=cohort, phase="post"):
+        return True, "You have started the post-test."
+    if policy == "open":
+        return True, "Your instructor has opened the post-test."
+    if policy == "held":
+        return False, "The post-test opens when your instructor releases it, at the end of the course."
+    if identity.settings().get("post_test_confirmed"):
+        return True, "You confirmed that you have finished the course."
+    return False, "Take the post-test once you have finished the lessons."
+
+
+class Assessment(ipw.VBox):
+    """One phase of the assessment: ``Assessment("pre")`` or ``Assessment("post")``.
+
+    The learner sees the eight cases of their form for that phase (``form`` overrides it, for an
+    instructor previewing a form). The post-test waits behind a gate (see :func:`post_test_open`).
+    """
+
+    def __init__(self, phase: str, *, store: ResponseStore | None = None, form: str | None = None,
+                 **card_options):
         if phase not in ("pre", "post"):
             raise DualroleError(f"phase must be 'pre' or 'post', not {phase!r}")
-        config = assessment_config()
+        self.phase = phase
+        self.config = assessment_forms()
         self.store = store or response_store()
-        learner = card_options.setdefault("learner", identity.learner_id())
-        cohort = card_options.setdefault("cohort", identity.cohort())
-        case_ids = config["cases"]
-        if phase == "pre" and config["pre_reveal"] == "after_post":
-            card_options["reveal_ready"] = lambda: post_done(self.store, learner, cohort, case_ids)
-        self.cards = [CaseCard(case_id, phase=phase, store=self.store, **card_options) for case_id in case_ids]
+        self.learner = card_options.setdefault("learner", identity.learner_id())
+        self.cohort = card_options.setdefault("cohort", identity.cohort())
+        self.form = form or form_for(self.learner, phase)
+        if self.form not in self.config.forms:
+            raise DualroleError(f"form must be one of {', '.join(self.config.forms)}, not {form!r}")
+        self._card_options = card_options
+        self.cards: list[CaseCard] = []
+        self.status = LiveStatus()
+        self.confirm = ipw.Button(description="I have finished the course: open the post-test",
+                                  button_style="primary", layout=ipw.Layout(display="none", width="auto"),
+                                  tooltip="Opens the post-test; the lessons stay open afterwards")
+        self.confirm.on_click(self._on_confirm)
+        super().__init__()
+        if phase == "post":
+            is_open, why = post_test_open(self.store, self.learner, self.cohort)
+            if not is_open:
+                self._show_gate(why)
+                return
+        self._show_cards()
+
+    def _show_gate(self, why: str) -> None:
+        done, total = lesson_progress(self.store, self.learner, self.cohort)
+        message = (f"<p><strong>Post-test: not open yet.</strong> {why} "
+                   f"You have answered {done} of {total} lesson cases.</p>")
+        if self.config.post_test == "learner_confirms":
+            self.confirm.layout.display = None
+            message += ("<p>When you have finished the lessons, confirm below. The post-test then opens, and once "
+                        "you finish it the references for your pre-test answers appear.</p>")
+        self.children = [ipw.HTML(message), self.confirm, self.status]
+
+    def _on_confirm(self, _button=None) -> None:
+        identity.save_settings(post_test_confirmed=True)
+        self._show_cards()
+        self.status.say("The post-test is open below.")
+
+    def _show_cards(self) -> None:
+        case_ids = self.config.forms[self.form]
+        options = dict(self._card_options)
+        held = self.phase == "pre" and self.config.pre_reveal == "after_post"
+        if held:
+            options["reveal_ready"] = lambda: phase_done(self.store, self.learner, self.cohort, "post")
+        self.cards = [CaseCard(case_id, phase=self.phase, store=self.store, **options) for case_id in case_ids]
         intro = ipw.HTML(
-            f"<p><strong>{'Pre' if phase == 'pre' else 'Post'}-test:</strong> {len(self.cards)} cases. "
+            f"<p><strong>{'Pre' if self.phase == 'pre' else 'Post'}-test</strong> (form {self.form}): "
+            f"{len(self.cards)} cases. "
             + ("The reference answers for this part appear after you finish the post-test."
-               if phase == "pre" and config["pre_reveal"] == "after_post" else
-               "Each reference answer appears when you commit.")
+               if held else "Each reference answer appears when you commit.")
             + "</p>"
         )
         children: list[ipw.Widget] = [intro]
         for i, card in enumerate(self.cards, start=1):
             children += [ipw.HTML(f"<h4>Case {i} of {len(self.cards)}</h4>"), card]
-        super().__init__(children=children)
+        self.children = [*children, self.status]

@@ -1,20 +1,25 @@
 """``DecisionModel("lunch_at_termination")``: Kitchener's factors, then Gottlieb's dimensions, step by step.
 
-The learner rates each factor, then sees the reference rating and its reason beside their own. The
-ratings are kept in the learner's data folder, so a reopened notebook shows them again.
+The case's vignette comes first. The learner rates every factor of a step before the reference
+ratings appear beside their own. Each comparison saves the learner's ratings in their store as a
+``decision_ratings`` record (:class:`widgets.responses.contract.Reflection`), so a reopened
+notebook shows them again and they travel in the learner's bundle to the instructor's ``collect``.
 """
 
 from __future__ import annotations
 
 import json
-import os
 
 import ipywidgets as ipw
 
 from widgets.cases.library import Case, load_case
 from widgets.errors import DualroleError
-from widgets.paths import home
-from widgets.render import text
+from widgets.kernel import identity
+from widgets.render import markdown, text
+from widgets.responses.codec import to_json
+from widgets.responses.contract import Reflection, check_reflection
+from widgets.store import open_store
+from widgets.store.protocol import ReflectionStore
 from widgets.ui.a11y import LiveStatus
 from widgets.vocab import GOTTLIEB_DIMENSIONS, KITCHENER_FACTORS, RISK_LEVELS
 
@@ -24,25 +29,26 @@ STEPS = {
 }
 
 
-def _saved_path():
-    return home() / "decision_models.json"
+LESSON = "09_decision_models"
 
 
-def load_ratings() -> dict:
-    try:
-        return json.loads(_saved_path().read_text(encoding="utf-8"))
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
+def load_ratings(store: ReflectionStore, learner: str, case_id: str, step: str) -> dict:
+    """The learner's latest saved ratings of one case in one step ({} when none)."""
+    rows = store.reflections(learner=learner, lesson=LESSON, kind="decision_ratings")
+    saved = [json.loads(r["text"]) for r in rows if r["case_id"] == case_id]
+    saved = [entry for entry in saved if entry.get("step") == step]
+    return saved[-1]["ratings"] if saved else {}
 
 
-def save_ratings(case_id: str, step: str, ratings: dict) -> None:
-    data = load_ratings()
-    data.setdefault(case_id, {})[step] = ratings
-    path = _saved_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+def save_ratings(store: ReflectionStore, learner: str, case_id: str, step: str, ratings: dict) -> None:
+    """Keep the learner's ratings as a collectable record (a new row each time; the latest counts)."""
+    body = to_json(Reflection(learner=learner, cohort=identity.cohort(), lesson=LESSON, kind="decision_ratings",
+                              case_id=case_id, text=json.dumps({"step": step, "ratings": ratings},
+                                                               sort_keys=True)).row())
+    reflection, problems = check_reflection(body, learner=learner)
+    if problems:
+        raise DualroleError("; ".join(f"{k}: {v}" for k, v in problems.items()))
+    store.add_reflection(reflection)
 
 
 def comparison_html(case: Case, step: str, ratings: dict) -> str:
@@ -71,9 +77,9 @@ def comparison_html(case: Case, step: str, ratings: dict) -> str:
 class DecisionStep(ipw.VBox):
     """One model applied to one case: rate, then compare."""
 
-    def __init__(self, case: Case, step: str):
-        self.case, self.step = case, step
-        saved = load_ratings().get(case.id, {}).get(step, {})
+    def __init__(self, case: Case, step: str, *, store: ReflectionStore, learner: str):
+        self.case, self.step, self.store, self.learner = case, step, store, learner
+        saved = load_ratings(store, learner, case.id, step)
         self.dropdowns = {
             key: ipw.Dropdown(options=[("Not rated", None)] + [(lv.capitalize(), lv) for lv in levels],
                               value=saved.get(key), description=f"{label}:",
@@ -93,10 +99,16 @@ class DecisionStep(ipw.VBox):
         return {key: w.value for key, w in self.dropdowns.items()}
 
     def _on_compare(self, _button=None) -> None:
-        if not any(self.ratings.values()):
-            self.status.say("Rate at least one factor first.", urgent=True)
+        missing = [STEPS[self.step][key][0] for key, value in self.ratings.items() if not value]
+        if missing:
+            # The reference stays hidden until the learner has committed to a rating of every factor.
+            self.status.say("Rate every factor first; still to rate: " + "; ".join(missing) + ".", urgent=True)
             return
-        save_ratings(self.case.id, self.step, self.ratings)
+        try:
+            save_ratings(self.store, self.learner, self.case.id, self.step, self.ratings)
+        except DualroleError as exc:
+            self.status.say(f"Not saved: {exc}", urgent=True)
+            return
         self.result.value = comparison_html(self.case, self.step, self.ratings)
         self.status.say("Your ratings are shown beside the reference below.")
 
@@ -104,14 +116,17 @@ class DecisionStep(ipw.VBox):
 class DecisionModel(ipw.VBox):
     """A case worked through Kitchener's factors (step 1) and Gottlieb's dimensions (step 2)."""
 
-    def __init__(self, case: str | Case):
+    def __init__(self, case: str | Case, *, store: ReflectionStore | None = None):
         self.case = case if isinstance(case, Case) else load_case(case)
         if self.case.gottlieb is None:
             raise DualroleError(f"case '{self.case.id}' has no 'gottlieb' reference ratings to compare with")
-        self.kitchener = DecisionStep(self.case, "kitchener")
-        self.gottlieb = DecisionStep(self.case, "gottlieb")
+        self.store = store or open_store()
+        learner = identity.learner_id()
+        self.kitchener = DecisionStep(self.case, "kitchener", store=self.store, learner=learner)
+        self.gottlieb = DecisionStep(self.case, "gottlieb", store=self.store, learner=learner)
         super().__init__(children=[
             ipw.HTML(f"<h3>{text(self.case.title)}</h3>"),
+            ipw.HTML(markdown(self.case.vignette), layout=ipw.Layout(max_width="900px")),
             ipw.HTML("<h4>Step 1: Kitchener's factors</h4><p>How much does each factor raise the risk of harm?</p>"),
             self.kitchener,
             ipw.HTML("<h4>Step 2: Gottlieb's dimensions</h4><p>Rate the relationship the therapist is "

@@ -1,0 +1,121 @@
+"""The pre/post assessment bank: two matched forms, who takes which first, and when each part opens.
+
+``data/assessment_forms.yaml`` lists forms A and B, pair by pair (``A[i]`` matches ``B[i]``), and
+the course settings of the assessment. A learner's order (A then B, or B then A) comes from a
+hash of their learner id, so it is the same in every kernel and on every machine, and about half
+of a cohort takes each order. Analyses read a response's form from its case id, so the form needs
+no column of its own in the store.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from functools import lru_cache
+
+import yaml
+
+from widgets.errors import DualroleError
+from widgets.paths import data_dir
+
+FORMS = ("A", "B")
+# When learners see the reference for their pre-test answers: after the post-test (so the
+# post-test still measures the course), or right away as in the lessons.
+REVEAL_POLICIES = ("after_post", "immediate")
+# When the post-test opens: once the learner confirms they have finished the course (self-study),
+# or only once the instructor releases it (``held`` until they set ``open``).
+POST_TEST_POLICIES = ("learner_confirms", "held", "open")
+FORMS_FILE = "assessment_forms.yaml"
+
+
+@dataclass(frozen=True)
+class AssessmentForms:
+    """The two forms, pair by pair, and the assessment's course settings."""
+
+    forms: dict[str, tuple[str, ...]]
+    pre_reveal: str
+    post_test: str
+
+    @property
+    def case_ids(self) -> tuple[str, ...]:
+        """Every case of the bank, form A's first."""
+        return self.forms["A"] + self.forms["B"]
+
+    def form_of(self, case_id: str) -> str | None:
+        """'A' or 'B' for a case of the bank; None for any other case."""
+        return next((form for form, ids in self.forms.items() if case_id in ids), None)
+
+    def pair_of(self, case_id: str) -> int | None:
+        """The 1-based number of the matched pair a bank case belongs to; None for any other case."""
+        form = self.form_of(case_id)
+        return None if form is None else self.forms[form].index(case_id) + 1
+
+    def pair_label(self, pair: int) -> str:
+        """How a matched pair is named in tables: 'pair 3: citizenship_oath / volunteer_award'."""
+        return f"pair {pair}: {self.forms['A'][pair - 1]} / {self.forms['B'][pair - 1]}"
+
+
+def form_order(learner: str) -> tuple[str, str]:
+    """The learner's (pre form, post form): ('A', 'B') or ('B', 'A'), stable for a learner id.
+
+    A keyed pseudonym is not needed here: the order is no secret, only a fair coin per learner.
+
+    Examples
+    --------
+    >>> form_order("ana") == form_order("ana")
+    True
+    >>> sorted(form_order("ana"))
+    ['A', 'B']
+    """
+    first = hashlib.sha256(learner.encode("utf-8")).digest()[0] % 2
+    return ("A", "B") if first == 0 else ("B", "A")
+
+
+def form_for(learner: str, phase: str) -> str:
+    """The form a learner takes in a phase ('pre' or 'post')."""
+    if phase not in ("pre", "post"):
+        raise DualroleError(f"phase must be 'pre' or 'post', not {phase!r}")
+    pre, post = form_order(learner)
+    return pre if phase == "pre" else post
+
+
+def assessment_forms() -> AssessmentForms:
+    """The forms and settings; ``DUALROLE_PRE_REVEAL`` and ``DUALROLE_POST_TEST`` override the file's."""
+    forms, pre_reveal, post_test = _read_forms_file(str(data_dir() / FORMS_FILE))
+    pre_reveal = _setting("DUALROLE_PRE_REVEAL", pre_reveal, REVEAL_POLICIES)
+    post_test = _setting("DUALROLE_POST_TEST", post_test, POST_TEST_POLICIES)
+    return AssessmentForms(forms, pre_reveal, post_test)
+
+
+def _setting(variable: str, value: str, allowed: tuple[str, ...]) -> str:
+    value = os.environ.get(variable, "").strip() or value
+    if value not in allowed:
+        raise DualroleError(f"{variable} is {value!r}; use one of: {', '.join(allowed)}")
+    return value
+
+
+@lru_cache(maxsize=4)
+def _read_forms_file(path: str) -> tuple[dict[str, tuple[str, ...]], str, str]:
+    where = path
+    try:
+        with open(path, encoding="utf-8") as stream:
+            config = yaml.safe_load(stream)
+    except (OSError, yaml.YAMLError) as exc:
+        raise DualroleError(f"{where}: cannot read the assessment forms: {exc}") from exc
+    forms = (config or {}).get("forms") if isinstance(config, dict) else None
+    if not isinstance(forms, dict) or set(forms) != set(FORMS):
+        raise DualroleError(f"{where}: forms: expected exactly the forms A and B")
+    lists = {}
+    for form in FORMS:
+        ids = forms[form]
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise DualroleError(f"{where}: forms.{form}: expected a list of case ids")
+        lists[form] = tuple(ids)
+    if len(lists["A"]) != len(lists["B"]):
+        raise DualroleError(f"{where}: forms: A has {len(lists['A'])} cases and B {len(lists['B'])}; "
+                            "the forms are matched pair by pair, so they must be the same length")
+    shared = set(lists["A"]) & set(lists["B"])
+    if shared:
+        raise DualroleError(f"{where}: forms: {', '.join(sorted(shared))} is in both forms; they must be disjoint")
+    return lists, config.get("pre_reveal", "after_post"), config.get("post_test", "learner_confirms")

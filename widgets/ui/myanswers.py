@@ -1,0 +1,257 @@
+"""``MyAnswers()``: a learner's own panel, shown at the top of every lesson.
+
+Progress per lesson and on the pre/post assessment, **Download my answers** (the same bundle as
+``dualrole export``, offered as a browser download in JupyterLab and in Voila alike), erase with
+confirmation, the cohort (class code), and where the answers are kept. Also ``ReflectionBox``,
+the text box and Save button under each lesson's reflection prompts.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+
+import anywidget
+import ipywidgets as ipw
+import traitlets as t
+
+from widgets.cases.course import lesson, lessons
+from widgets.cases.forms import form_for
+from widgets.errors import DualroleError
+from widgets.kernel import identity
+from widgets.kernel.connect import response_store
+from widgets.render import text
+from widgets.responses.bundle import learner_bundle
+from widgets.responses.codec import to_json
+from widgets.responses.contract import Reflection, check_reflection
+from widgets.store import open_store
+from widgets.store.protocol import ReflectionStore, ResponseStore
+from widgets.ui.a11y import LiveStatus
+from widgets.ui.assessment import phase_done
+
+_COHORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
+
+# The browser side of the download: a native button asks the kernel for the bundle, and the
+# bundle comes back as a data URL that a temporary link downloads. It needs no server route, so
+# it works the same in JupyterLab and in Voila (whose file allow-list serves no .jsonl file).
+_DOWNLOAD_ESM = """
+function render({ model, el }) {
+  const button = document.createElement("button");
+  button.type = "button";
+  button.className = "jupyter-button widget-button dualrole-download";
+  const label = () => { button.textContent = model.get("description"); };
+  label();
+  button.addEventListener("click", () => model.send({ event: "download" }));
+  model.on("change:description", label);
+  model.on("change:ready", () => {
+    const url = model.get("payload");
+    if (!url) return;
+    const link = document.createElement("a");
+    link.href = url;
+    link.download = model.get("filename");
+    link.style.display = "none";
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+  });
+  el.appendChild(button);
+}
+export default { render };
+"""
+
+
+class DownloadButton(anywidget.AnyWidget):
+    """A button that downloads a file the kernel makes when it is pressed.
+
+    ``make`` is called with no arguments and returns ``(filename, text)``; the text is sent to the
+    browser once, as a data URL, and saved through the browser's own download.
+    """
+
+    _esm = _DOWNLOAD_ESM
+    description = t.Unicode("Download").tag(sync=True)
+    filename = t.Unicode("").tag(sync=True)
+    payload = t.Unicode("").tag(sync=True)
+    ready = t.Int(0).tag(sync=True)
+
+    def __init__(self, make, **kwargs):
+        super().__init__(**kwargs)
+        self._make = make
+        self.on_msg(self._on_message)
+
+    def _on_message(self, _widget, content, _buffers) -> None:
+        if isinstance(content, dict) and content.get("event") == "download":
+            self.prepare()
+
+    def prepare(self) -> str:
+        """Make the file and send it to the browser; return its text (tests call this directly)."""
+        filename, body = self._make()
+        encoded = base64.b64encode(body.encode("utf-8")).decode("ascii")
+        with self.hold_sync():
+            self.filename = filename
+            self.payload = f"data:application/x-ndjson;base64,{encoded}"
+            self.ready += 1
+        return body
+
+
+class MyAnswers(ipw.VBox):
+    """The learner's own panel: progress, download, erase, cohort, and where answers are kept.
+
+    Parameters
+    ----------
+    store : ResponseStore, optional
+        Where the cards' answers go (default: as the cards choose, see ``widgets.kernel.connect``).
+    reflections : ReflectionStore, optional
+        Where saved reflections are kept (default: the local store on this machine).
+    """
+
+    def __init__(self, store: ResponseStore | None = None, reflections: ReflectionStore | None = None):
+        self.store = store or response_store()
+        self.reflection_store = reflections or _local_reflections(self.store)
+        self.learner = identity.learner_id()
+        self.progress = ipw.HTML()
+        self.where = ipw.HTML()
+        self.download = DownloadButton(self._bundle, description="Download my answers")
+        self.cohort_input = ipw.Text(value=identity.cohort(), description="My cohort (class code):",
+                                     style={"description_width": "initial"},
+                                     layout=ipw.Layout(width="420px"))
+        self.cohort_button = ipw.Button(description="Set my cohort", tooltip="Record later answers in this cohort")
+        self.erase_button = ipw.Button(description="Erase my answers…", button_style="danger",
+                                       tooltip="Asks you to confirm first")
+        self.confirm_erase = ipw.Button(description="Yes, erase everything", button_style="danger",
+                                        layout=ipw.Layout(display="none"))
+        self.cancel_erase = ipw.Button(description="Keep my answers", layout=ipw.Layout(display="none"))
+        self.refresh_button = ipw.Button(description="Refresh", tooltip="Count your answers again")
+        self.status = LiveStatus()
+        self.cohort_button.on_click(self._on_cohort)
+        self.erase_button.on_click(self._on_erase)
+        self.confirm_erase.on_click(self._on_confirm_erase)
+        self.cancel_erase.on_click(self._on_cancel_erase)
+        self.refresh_button.on_click(lambda _b: self.refresh())
+        details = ipw.VBox([
+            ipw.HBox([self.download, self.refresh_button]),
+            ipw.HBox([self.cohort_input, self.cohort_button]),
+            ipw.HBox([self.erase_button, self.confirm_erase, self.cancel_erase]),
+            self.where,
+        ])
+        super().__init__(children=[ipw.HTML("<h3>My answers</h3>"), self.progress, details, self.status],
+                         layout=ipw.Layout(border="1px solid #bbb", padding="4px 12px", max_width="900px"))
+        self.add_class("dualrole-myanswers")
+        self.refresh()
+
+    # -- what the panel shows --------------------------------------------------------------------
+
+    def refresh(self) -> None:
+        """Count the learner's answers again and redraw the panel."""
+        cohort = identity.cohort()
+        rows = self.store.responses(learner=self.learner, cohort=cohort)
+        practice = {r["case_id"] for r in rows if r["phase"] == "practice"}
+        pre = phase_done(self.store, self.learner, cohort, "pre")
+        post = phase_done(self.store, self.learner, cohort, "post")
+        items = []
+        for entry in lessons():
+            if not entry.cases:
+                continue
+            done = len(practice & set(entry.cases))
+            items.append(f"<li>{text(entry.title)}: {done} of {len(entry.cases)} cases answered</li>")
+        tests = (f"<li>Pre-test (form {form_for(self.learner, 'pre')}): {'done' if pre else 'not done'}</li>"
+                 f"<li>Post-test (form {form_for(self.learner, 'post')}): {'done' if post else 'not done'}</li>")
+        reminder = ""
+        if not pre:
+            reminder = ('<p role="note"><strong>Before lesson 1, take the pre-test</strong>: open '
+                        '<a href="10_pre_post.ipynb">10_pre_post</a> and answer its first part. It records '
+                        "what you think now, so that you can see later how your thinking moved.</p>")
+        self.progress.value = f"{reminder}<ul>{tests}{''.join(items)}</ul>"
+        self.where.value = (f"<p>Your answers are kept in <code>{text(self.store.url)}</code>; your reflections "
+                            f"in <code>{text(self.reflection_store.url)}</code>. You are recorded as "
+                            f"<code>{text(self.learner)}</code> in cohort <code>{text(cohort)}</code>. Nothing "
+                            "leaves this machine until you download your answers and hand the file in.</p>")
+
+    def _bundle(self) -> tuple[str, str]:
+        bundle, count = learner_bundle(self.reflection_store, self.learner)
+        if self.reflection_store is not self.store:
+            # On a class service the answers are already with the instructor; the file holds
+            # the reflections kept on this machine.
+            count = 0
+        self.status.say(f"Your download has started: {count} answer(s) and your saved reflections, "
+                        "the same file 'dualrole export' writes.")
+        return "my-answers.jsonl", bundle
+
+    # -- actions ---------------------------------------------------------------------------------
+
+    def _on_cohort(self, _button=None) -> None:
+        value = self.cohort_input.value.strip()
+        if not _COHORT.match(value):
+            self.status.say("A class code is 1 to 60 letters, digits, dots, dashes or underscores, "
+                            "starting with a letter or digit.", urgent=True)
+            return
+        identity.save_settings(cohort=value)
+        self.status.say(f"Your cohort is now {value}. Answers you commit from now on are recorded in it; "
+                        "rerun the lesson's cells so the cards use it.")
+        self.refresh()
+
+    def _on_erase(self, _button=None) -> None:
+        self.confirm_erase.layout.display = None
+        self.cancel_erase.layout.display = None
+        self.status.say("This deletes every answer, reflection and consent record of yours in this store. "
+                        "It cannot be undone. Download your answers first if you want to keep a copy.", urgent=True)
+
+    def _on_cancel_erase(self, _button=None) -> None:
+        self.confirm_erase.layout.display = "none"
+        self.cancel_erase.layout.display = "none"
+        self.status.say("Nothing was erased.")
+
+    def _on_confirm_erase(self, _button=None) -> None:
+        n = self.store.erase_learner(self.learner)
+        if self.reflection_store is not self.store:
+            self.reflection_store.erase_learner(self.learner)
+        self.confirm_erase.layout.display = "none"
+        self.cancel_erase.layout.display = "none"
+        self.refresh()
+        self.status.say(f"Erased {n} answer(s) and your reflections.")
+
+
+def _local_reflections(store) -> ReflectionStore:
+    """Reflections stay on this machine: the learner's own store, or a local one beside a class service."""
+    if store.follows_class:
+        return open_store()
+    return store
+
+
+class ReflectionBox(ipw.VBox):
+    """A text box and a Save button for a lesson's reflection prompts: ``ReflectionBox("01_confidentiality")``.
+
+    Saved text is kept in the learner's store (a new row each time; the latest is shown), exported
+    in their bundle, and shown to their instructor once collected; never in a public report.
+    """
+
+    def __init__(self, lesson_stem: str, *, store: ReflectionStore | None = None):
+        self.lesson = lesson(lesson_stem).stem
+        self.store = store or open_store()
+        self.learner = identity.learner_id()
+        saved = self.store.reflections(learner=self.learner, lesson=self.lesson, kind="reflection")
+        self.text = ipw.Textarea(value=saved[-1]["text"] if saved else "",
+                                 placeholder="Write your reflection here. Only you and your instructor see it.",
+                                 description="My reflection:", style={"description_width": "initial"},
+                                 layout=ipw.Layout(width="100%", max_width="900px", height="140px"))
+        self.save = ipw.Button(description="Save my reflection", button_style="primary")
+        self.status = LiveStatus()
+        self.save.on_click(self._on_save)
+        super().__init__(children=[self.text, self.save, self.status])
+        if saved:
+            self.status.say("Your last saved reflection is shown.")
+
+    def _on_save(self, _button=None) -> None:
+        body = to_json(Reflection(learner=self.learner, cohort=identity.cohort(), lesson=self.lesson,
+                                  text=self.text.value).row())
+        reflection, problems = check_reflection(body, learner=self.learner)
+        if problems:
+            field, reason = next(iter(problems.items()))
+            message = "Write something first." if field == "text" and "empty" in reason else f"{field}: {reason}"
+            self.status.say(f"Not saved: {message}", urgent=True)
+            return
+        try:
+            self.store.add_reflection(reflection)
+        except DualroleError as exc:
+            self.status.say(f"Not saved: {exc}", urgent=True)
+            return
+        self.status.say("Saved. It goes into your answers file when you download it, and nowhere else.")
