@@ -65,9 +65,11 @@ def test_released_feedback_is_kept_per_learner_and_erased_with_their_answers(sto
     ana = response_of(store, "synthetic-ana")
     book.record(ana["response_id"], "dr-lee", default_rubric(), {"roles": 2}, "Good: both roles named.")
 
-    released = book.release(ana["response_id"], released_by="dr-lee")
+    released = book.release(ana["response_id"], released_by="dr-lee", rubric=default_rubric())
 
     assert released["case_version"] == ana["case_version"]
+    assert released["levels"] == [{"criterion": "roles", "label": "Names the roles involved", "level": 2,
+                                    "top": 2, "descriptor": "Names both roles and where they overlap."}]
     assert [f["comment"] for f in store.feedback("synthetic-ana")] == ["Good: both roles named."]
     assert store.feedback("synthetic-ben") == []
     assert store.feedback("synthetic-ana", case_id="another_case") == []
@@ -78,7 +80,8 @@ def test_released_feedback_is_kept_per_learner_and_erased_with_their_answers(sto
 def test_releasing_an_unscored_answer_is_refused(fresh_store):
     fresh_store.add(synthetic_response("synthetic-ana"))
     with pytest.raises(DualroleError, match="has no score to release yet"):
-        ScoreBook(fresh_store).release(response_of(fresh_store, "synthetic-ana")["response_id"], "dr-lee")
+        ScoreBook(fresh_store).release(response_of(fresh_store, "synthetic-ana")["response_id"], "dr-lee",
+                                       default_rubric())
 
 
 def test_a_store_made_before_the_grading_tables_gets_them_on_open(store_url):

@@ -247,6 +247,14 @@ def read_roster(path: Path | str) -> list[RosterEntry]:
     return entries
 
 
+def assessment_cases() -> list[str]:
+    """The pre/post assessment's case ids (``data/assessment.yaml``), which ``pre`` and ``post`` count."""
+    import yaml
+
+    with open(data_dir() / "assessment.yaml", encoding="utf-8") as fh:
+        return list(yaml.safe_load(fh)["cases"])
+
+
 def lesson_label(lesson: str) -> str:
     """A lesson key as people read it: a module's title, or the pre- or post-test."""
     if lesson in MODULES:

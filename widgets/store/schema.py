@@ -118,6 +118,7 @@ feedback_table = sa.Table(
     sa.Column("case_version", sa.String(64), nullable=False),
     sa.Column("rubric_id", sa.String(60), nullable=False),
     sa.Column("rubric_version", sa.String(64), nullable=False),
+    # [{criterion, label, level, top, descriptor}]: readable without the instructor's rubric file.
     sa.Column("levels", sa.JSON, nullable=False),
     sa.Column("comment", sa.Text, nullable=False, default=""),
     sa.Column("released_by", sa.String(200), nullable=False),

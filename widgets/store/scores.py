@@ -63,18 +63,28 @@ class ScoreBook:
         last = {(r["response_id"], r["scorer"]): r for r in rows}
         return sorted(last.values(), key=lambda r: r["scored_at"])
 
-    def release(self, response_id: str, released_by: str, scorer: str | None = None) -> dict:
-        """Release a response's latest score sheet (of ``scorer``, else of anyone) to its learner."""
+    def release(self, response_id: str, released_by: str, rubric: Rubric, scorer: str | None = None) -> dict:
+        """Release a response's latest score sheet (of ``scorer``, else of anyone) to its learner.
+
+        The released levels carry each criterion's label and level descriptor, so the learner's card
+        can show them without the instructor's rubric file.
+        """
         sheets = [r for r in self.sheets() if r["response_id"] == response_id
                   and (scorer is None or r["scorer"] == scorer)]
         if not sheets:
             raise DualroleError(f"response {response_id} has no score to release yet")
         sheet = sheets[-1]
+        if sheet["rubric_version"] != rubric.version:
+            raise DualroleError(f"response {response_id} was scored under another version of rubric "
+                                f"'{sheet['rubric_id']}': score it again under this one before releasing")
         response = self._response(response_id)
+        levels = [{"criterion": c.id, "label": c.label, "level": sheet["levels"][c.id], "top": c.top,
+                   "descriptor": c.levels[sheet["levels"][c.id]]}
+                  for c in rubric.criteria if c.id in sheet["levels"]]
         row = {"feedback_id": str(uuid.uuid4()), "learner": response["learner"], "response_id": response_id,
                "case_id": response["case_id"], "case_version": response["case_version"],
                "rubric_id": sheet["rubric_id"], "rubric_version": sheet["rubric_version"],
-               "levels": sheet["levels"], "comment": sheet["comment"], "released_by": released_by,
+               "levels": levels, "comment": sheet["comment"], "released_by": released_by,
                "released_at": utcnow()}
         with self.store.transaction() as conn:
             conn.execute(feedback_table.insert(), row)
