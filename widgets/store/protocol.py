@@ -40,9 +40,6 @@ class ResponseStore(Protocol):
     def erase_learner(self, learner: str) -> int:
         """Delete every answer and consent record of the learner; return how many answers."""
 
-
-class FeedbackSource(Protocol):
-    """Where a learner's card finds the feedback released to them: their own store or the class service."""
-
     def feedback(self, learner: str, case_id: str | None = None) -> list[dict]:
-        """Feedback released to ``learner`` (on one case, if given), oldest first."""
+        """Feedback an instructor released to ``learner`` (on one case, if given), oldest first."""
+

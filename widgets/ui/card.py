@@ -18,6 +18,7 @@ from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import ChoiceGroup, LiveStatus, RangeInput, RevealPanel
 from widgets.ui.classmode import follow_service
+from widgets.ui.feedback import FeedbackPanel
 from widgets.ui.reveal import reveal_html
 from widgets.vocab import KITCHENER_FACTORS, MODULES, RISK_LEVELS
 
@@ -92,6 +93,7 @@ class CaseCard(ipw.VBox):
                                         tooltip="Revise your answer after seeing the reference")
         self.status = LiveStatus(layout=_WIDE)
         self.reveal = RevealPanel(layout=_WIDE)
+        self.feedback = FeedbackPanel(c.id, self.store, self.session.learner, layout=_WIDE)
 
         for control in (self.options, self.justification, *self.kitchener.values()):
             control.observe(self._on_change, names="value")
@@ -104,7 +106,7 @@ class CaseCard(ipw.VBox):
              *self.kitchener.values()]
         )
         return [self.header, self.vignette, self.options, self.confidence, ratings, self.justification,
-                ipw.HBox([self.submit, self.revote_button]), self.status, self.reveal]
+                ipw.HBox([self.submit, self.revote_button]), self.status, self.reveal, self.feedback]
 
     # -- behaviour -----------------------------------------------------------------------------
 
@@ -162,6 +164,7 @@ class CaseCard(ipw.VBox):
 
     def _show_state(self) -> None:
         self._render_state()
+        self.feedback.refresh()
         if self.follower is not None:
             self.follower.update_card()
 
