@@ -280,7 +280,7 @@ class ReviewScreen(ipw.VBox):
         return len(released)
 
     def scores(self):
-        """Every scorer's latest sheets under this rubric, as a table (see :func:`widgets.analysis.grading.score_table`)."""
+        """Every scorer's latest sheets under this rubric (:func:`~widgets.analysis.grading.score_table`)."""
         from widgets.analysis.grading import score_table
 
         return score_table(self.book.sheets(), self.rubric)
