@@ -111,26 +111,57 @@ def _number(value) -> str:
     return str(int(value)) if value.is_integer() else f"{value:.2f}".rstrip("0")
 
 
-def class_gradebook(store, roster: list[RosterEntry], out: Path | str, fmt: str = "plain", *,
-                    policy=None, rubric=None, moodle_id: str = "email") -> tuple[Gradebook, pd.DataFrame]:
-    """Grade a class from its store and write the gradebook file; return it and the long grade table.
+def grade_table(store, *, policy=None, rubric=None, roster: list[RosterEntry] = ()) -> pd.DataFrame:
+    """Every learner's figures and grade per assignment (:func:`widgets.analysis.grading.grades`).
 
     ``policy`` and ``rubric`` default to the shipped ones (``data/grading_policy.yaml``,
-    ``data/rubrics/ethical_reasoning.yaml``).
+    ``data/rubrics/ethical_reasoning.yaml``); roster learners with no answers get zero.
     """
     from widgets import analysis
-    from widgets.analysis.grading import grade_sheet, grades, score_table
+    from widgets.analysis.grading import grades, score_table
     from widgets.cases.library import load_library
     from widgets.responses.grading import assessment_cases, default_policy, default_rubric
     from widgets.store.scores import ScoreBook
 
     policy = policy or default_policy()
     rubric = rubric or default_rubric()
-    frame = analysis.responses(store)
     scores = score_table(ScoreBook(store).sheets(), rubric)
-    table = grades(frame, scores, policy, load_library(), assessment_cases(),
+    table = grades(analysis.responses(store), scores, policy, load_library(), assessment_cases(),
                    learners=[e.learner_id for e in roster])
-    points = {a.name: a.points for a in policy.assignments}
-    book = write_gradebook(grade_sheet(table), points, roster, out, fmt, moodle_id=moodle_id)
-    book.rubric_assignments = [a.name for a in policy.assignments if a.rubric_points]
+    table.attrs["points"] = {a.name: a.points for a in policy.assignments}
+    table.attrs["rubric_assignments"] = [a.name for a in policy.assignments if a.rubric_points]
+    return table
+
+
+def class_gradebook(store, roster: list[RosterEntry], out: Path | str, fmt: str = "plain", *,
+                    policy=None, rubric=None, moodle_id: str = "email") -> tuple[Gradebook, pd.DataFrame]:
+    """Grade a class from its store and write the gradebook file; return it and the long grade table."""
+    from widgets.analysis.grading import grade_sheet
+
+    table = grade_table(store, policy=policy, rubric=rubric, roster=roster)
+    book = write_gradebook(grade_sheet(table), table.attrs["points"], roster, out, fmt, moodle_id=moodle_id)
+    book.rubric_assignments = table.attrs["rubric_assignments"]
     return book, table
+
+
+def plot_grades(table: pd.DataFrame, synthetic: bool = False):
+    """A histogram of learners' total grade as a share of the points possible (the instructor's view)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from widgets.reporting.plots import Plot, synthetic_title
+
+    totals = table.groupby("learner")["grade"].sum() / sum(table.attrs["points"].values())
+    figure = Figure(figsize=(6, 2.8))
+    FigureCanvasAgg(figure)
+    axes = figure.add_subplot()
+    axes.hist(100 * totals, bins=range(0, 105, 5), color="#4C72B0", edgecolor="white")
+    axes.set_xlabel("total grade (% of points possible)")
+    axes.set_ylabel("learners")
+    axes.set_xlim(0, 100)
+    title = synthetic_title("Grades so far", synthetic)
+    axes.set_title(title)
+    figure.tight_layout()
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=90)
+    return Plot(buffer.getvalue(), title)

@@ -241,3 +241,25 @@ def into_store(frame: pd.DataFrame, store) -> int:
     for learner, consent in frame.groupby("learner")["consent"].first().items():
         store.set_consent(learner, bool(consent))
     return added
+
+
+def sample_store(path: Path | str | None = None):
+    """The committed SYNTHETIC sample in a SQLite store of its own (made on first use), for the review screen.
+
+    The default file is ``review-sample.sqlite`` in the data folder; scores given in it stay there.
+    """
+    from widgets.analysis.frame import sample_path
+    from widgets.paths import home
+    from widgets.store import open_store
+
+    path = Path(path) if path else home() / "review-sample.sqlite"
+    fresh = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = open_store(f"sqlite:///{path}")
+    if fresh or store.count() == 0:
+        frame = pd.read_csv(sample_path(), keep_default_na=False, na_values=[""])
+        for column in ("started_at", "submitted_at"):
+            frame[column] = pd.to_datetime(frame[column], utc=True).dt.to_pydatetime()
+        frame = frame.astype(object).where(frame.notna(), None)
+        into_store(frame, store)
+    return store

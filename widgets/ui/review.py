@@ -284,3 +284,18 @@ class ReviewScreen(ipw.VBox):
         from widgets.analysis.grading import score_table
 
         return score_table(self.book.sheets(), self.rubric)
+
+    def agreement(self, first: str | None = None, second: str | None = None, weights: str = "quadratic"):
+        """Weighted Cohen's kappa per criterion between two scorers (by default the two with most sheets).
+
+        Empty until two instructors have scored the same answers; see
+        :func:`widgets.analysis.grading.scorer_agreement`.
+        """
+        from widgets.analysis.grading import scorer_agreement
+
+        scores = self.scores()
+        ranked = scores["scorer"].value_counts().index.tolist()
+        first, second = first or (ranked[0] if ranked else ""), second or (ranked[1] if len(ranked) > 1 else "")
+        table = scorer_agreement(scores, self.rubric, first, second, weights=weights)
+        table.attrs["scorers"] = (first, second)
+        return table
