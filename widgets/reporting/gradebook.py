@@ -121,12 +121,17 @@ def grade_table(store, *, policy=None, rubric=None, roster: list[RosterEntry] = 
     from widgets.analysis.grading import grades, score_table
     from widgets.cases.library import load_library
     from widgets.responses.grading import assessment_cases, default_policy, default_rubric
+    from widgets.store.schema import COLUMNS
     from widgets.store.scores import ScoreBook
 
     policy = policy or default_policy()
     rubric = rubric or default_rubric()
     scores = score_table(ScoreBook(store).sheets(), rubric)
-    table = grades(analysis.responses(store), scores, policy, load_library(), assessment_cases(),
+    # The store's own connection reads the rows: the fast ADBC reader of analysis.responses links a
+    # second copy of SQLite, and two copies in one process that also writes the file (the review
+    # screen saving scores) break each other's locks ("disk I/O error" for the next reader).
+    rows = pd.DataFrame(store.responses(), columns=COLUMNS)
+    table = grades(analysis.responses(rows), scores, policy, load_library(), assessment_cases(),
                    learners=[e.learner_id for e in roster])
     table.attrs["points"] = {a.name: a.points for a in policy.assignments}
     table.attrs["rubric_assignments"] = [a.name for a in policy.assignments if a.rubric_points]

@@ -83,7 +83,17 @@ function render({ model, el }) {
     if (/^[0-9]$/.test(event.key) || PAD_KEYS.has(event.key)) {
       event.preventDefault();
       event.stopPropagation(); // JupyterLab's command-mode shortcuts must not see them
-      model.send({ key: event.key.toLowerCase(), criterion: index < 0 ? model.get("active") : index, advance: true });
+      const criterion = index < 0 ? model.get("active") : index;
+      model.send({ key: event.key.toLowerCase(), criterion, advance: true });
+      // Move on at once rather than after the kernel answers, so fast typing never scores one
+      // criterion twice; the kernel's state then checks the radio.
+      const group = groups[criterion];
+      if (/^[0-9]$/.test(event.key) && group && Number(event.key) < group.inputs.length) {
+        const input = group.inputs[Number(event.key)];
+        input.checked = true;
+        const next = groups[Math.min(criterion + 1, groups.length - 1)];
+        (next.inputs.find((i) => i.checked) || next.inputs[0]).focus();
+      }
     } else if (["ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Home", "End", " ", "Enter"].includes(event.key)) {
       event.stopPropagation();
     }

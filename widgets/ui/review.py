@@ -89,9 +89,8 @@ class ScorePad(anywidget.AnyWidget):
         if int(key) > c.top:
             return
         self.levels = {**self.levels, c.id: int(key)}
-        if advance:
+        if advance:  # the front end has already moved the focus on
             self.active = min(index + 1, len(self.rubric.criteria) - 1)
-            self.focus()
         else:
             self.active = index
 
