@@ -58,16 +58,19 @@ class FeedbackPanel(ipw.HTML):
 
 
 class FeedbackImport(ipw.VBox):
-    """Import a feedback file from the instructor into the learner's own store.
+    """Import a feedback file from the instructor into the learner's own store (default: yours).
 
     A file for another learner, a changed file, or feedback on a case version the learner did not
     answer is refused with the reason, and nothing from it is kept. ``panels`` are refreshed after
     an import so the cards show the feedback at once.
     """
 
-    def __init__(self, store, learner: str, panels: list[FeedbackPanel] = ()):
-        self.store = store
-        self.learner = learner
+    def __init__(self, store=None, learner: str | None = None, panels: list[FeedbackPanel] = ()):
+        from widgets.kernel import identity
+        from widgets.store import open_store
+
+        self.store = store or open_store()
+        self.learner = learner or identity.learner_id()
         self.panels = list(panels)
         self.upload = ipw.FileUpload(accept=".jsonl", multiple=False, description="Import feedback file",
                                      tooltip="The feedback-<you>.jsonl file your instructor gave you")
