@@ -109,3 +109,19 @@ def test_offline_a_learner_imports_their_feedback_file_and_the_card_shows_it(tmp
     assert other.import_path(files["synthetic-ana"]) == 0
     assert "this feedback is for learner 'synthetic-ana', not for you ('synthetic-ben')" in other.status.value
     assert other.status.urgent
+
+
+def test_the_review_screen_releases_through_the_service_on_a_hub(service, tmp_path):
+    from widgets.ui.review import ReviewScreen
+
+    alice, teacher = client(service, "alice", tmp_path), client(service, "teacher", tmp_path)
+    commit(CaseCard("cosmetics", store=alice, learner="alice", cohort=COHORT, min_class=3))
+    copy = tmp_path / "copy.sqlite"
+    export_class(teacher, COHORT, copy)
+    review = ReviewScreen(open_store(f"sqlite:///{copy}"), scorer="teacher", case="cosmetics", service=teacher)
+    review.pad.press("2")
+    review.comment.value = "Roles named clearly."
+
+    assert review.release_case() == 1
+
+    assert [f["comment"] for f in alice.feedback("alice", "cosmetics")] == ["Roles named clearly."]
