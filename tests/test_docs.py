@@ -19,6 +19,11 @@ def test_command_has_help_with_an_example(name):
     assert "Example:" in text, f"dualrole {name} help has no Example: block"
 
 
+@pytest.mark.parametrize("name, sub", [(n, s) for n in sorted(cli.commands) for s in docs.subcommands(n)])
+def test_subcommand_has_help_with_an_example(name, sub):
+    assert "Example:" in docs.command_help(name, sub), f"dualrole {name} {sub} help has no Example: block"
+
+
 def test_readme_command_reference_is_current():
     current = README.read_text(encoding="utf-8")
     assert docs.updated_readme(current) == current, "run: python -m tools.cli_reference"

@@ -320,3 +320,32 @@ def test_a_kernel_on_the_hub_finds_the_service_by_itself(hub, monkeypatch):
     assert isinstance(client, ServiceClient)
     assert client.url == f"http://127.0.0.1:{hub.service_port}/services/dualrole/"
     assert client.whoami()["user"] == "alice"
+
+
+def test_released_feedback_reaches_its_learner_only_through_the_hub(hub, learners, tmp_path):
+    from widgets.kernel.client import ServiceRefused, export_class
+    from widgets.responses.grading import default_rubric
+    from widgets.store import open_store
+    from widgets.store.scores import ScoreBook
+
+    case = "lunch_at_termination"  # a case no other test here answers
+    for name in ("alice", "bob"):
+        answered = card(learners[name], name, case)
+        commit(answered, answered.case.options[0].id)
+    copy = tmp_path / "teacher-copy.sqlite"
+    export_class(learners["teacher"], COHORT, copy)
+    local = open_store(f"sqlite:///{copy}")
+    book = ScoreBook(local)
+    rid = next(r["response_id"] for r in local.responses(learner="alice", case_id=case))
+    book.record(rid, "teacher", default_rubric(), {"roles": 2, "risks": 1}, "Name the power difference too.")
+    row = book.release(rid, "teacher", default_rubric())
+
+    assert learners["teacher"].release_feedback([row])["released"] == 1
+
+    assert [f["comment"] for f in learners["alice"].feedback("alice", case)] == ["Name the power difference too."]
+    assert learners["bob"].feedback("bob", case) == [] and learners["carol"].feedback("carol") == []
+    assert "Name the power difference too." in card(learners["alice"], "alice", case).feedback.value
+    assert card(learners["bob"], "bob", case).feedback.value == ""
+    with pytest.raises(ServiceRefused, match="Only instructors can release feedback"):
+        learners["bob"].release_feedback([row])
+

@@ -46,6 +46,7 @@ LESSONS: list[tuple[str, str, str]] = [
     ("instructor_collect", "Collecting a class's answers", "instructor"),
     ("instructor_cohort_review", "Cohort review", "instructor"),
     ("instructor_live", "Live class: peer instruction", "instructor"),
+    ("instructor_review", "Review and grading", "instructor"),
     ("research_response_patterns", "Response patterns for research", "researcher"),
 ]
 

@@ -35,6 +35,14 @@ class CaseError(DualroleError):
         super().__init__("\n".join(str(p) for p in problems))
 
 
+class InvalidFile(DualroleError):
+    """An instructor's file (a rubric, a grading policy, a roster) is invalid; carries every problem."""
+
+    def __init__(self, problems: list[CaseProblem]):
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
 class UnknownCase(DualroleError):
     """No case with that id exists in the library."""
 

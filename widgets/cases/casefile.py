@@ -121,6 +121,42 @@ def read_case_file(path: Path) -> tuple[dict | None, dict[str, str], list[CasePr
     return front, sections, problems
 
 
+def read_yaml_file(path: Path, validator) -> tuple[Any, list[CaseProblem]]:
+    """Read a whole YAML file (a rubric, a grading policy) and check it against a JSON Schema validator.
+
+    Returns the data (None when it cannot be parsed) and every problem, each with the file, the line
+    of the field and the field, worded as for case files.
+    """
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [CaseProblem(path, None, None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
+    except OSError as exc:
+        return None, [CaseProblem(path, None, None, f"cannot be read: {exc.strerror}")]
+    try:
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        return None, [CaseProblem(path, line, None, f"YAML syntax error: {getattr(exc, 'problem', None) or exc}")]
+    problems = [
+        CaseProblem(path, _line_for(node, list(error.absolute_path)) + 1,
+                    _field_name(list(error.absolute_path)) or None, _message(error))
+        for error in sorted(validator.iter_errors(data), key=_error_order)
+    ]
+    return data, problems
+
+
+def line_in_yaml(path: Path, field_path: list) -> int | None:
+    """The 1-based line of a field in a YAML file, for problems found after the schema check."""
+    try:
+        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+    except (OSError, UnicodeDecodeError, yaml.YAMLError):
+        return None
+    return _line_for(node, field_path) + 1
+
+
 def _check_semantics(path: Path, front: dict, line_of) -> list[CaseProblem]:
     """Checks JSON Schema cannot express: ids that must agree with each other and with the registry."""
     problems = []

@@ -19,7 +19,7 @@ import httpx
 from widgets.errors import AlreadyAnswered, DualroleError
 from widgets.kernel.outbox import Outbox
 from widgets.paths import home
-from widgets.responses.codec import from_json
+from widgets.responses.codec import from_json, jsonable, parse_timestamp
 from widgets.responses.contract import Response
 from widgets.responses.disclosure import CohortCounts
 from widgets.store import Store, resolve_url
@@ -138,6 +138,19 @@ class ServiceClient:
     def consent(self, learner: str) -> bool:
         """The authenticated learner's latest consent choice on the service."""
         return bool(self._request("GET", "api/consent")["consent"])
+
+    def feedback(self, learner: str, case_id: str | None = None) -> list[dict]:
+        """Feedback released to the authenticated learner (none while the service is away)."""
+        params = {"case_id": case_id} if case_id else {}
+        try:
+            rows = self._request("GET", "api/feedback", params=params)["feedback"]
+        except (ServiceUnavailable, ServiceRefused):
+            return []
+        return [{**r, "released_at": parse_timestamp(r["released_at"])} for r in rows if r["learner"] == learner]
+
+    def release_feedback(self, rows: list[dict]) -> dict:
+        """Release feedback rows to their learners through the service (instructors)."""
+        return self._request("POST", "api/feedback", json={"feedback": jsonable(rows)})
 
     # -- the outbox ----------------------------------------------------------------------------
 

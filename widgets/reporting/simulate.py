@@ -20,7 +20,7 @@ from widgets.cases.forms import assessment_forms, form_for
 from widgets.cases.library import Library, load_library
 from widgets.errors import DualroleError
 from widgets.store.schema import COLUMNS
-from widgets.vocab import RISK_LEVELS, STANCES
+from widgets.vocab import KITCHENER_FACTORS, RISK_LEVELS, STANCES
 
 # The committed sample is made with exactly these settings (see data/synthetic/README.md).
 SAMPLE_SETTINGS = {"learners": 48, "cohorts": 2, "seed": 20240901}
@@ -28,16 +28,56 @@ SAMPLE_COMMAND = ("dualrole simulate --learners 48 --cohorts 2 --seed 20240901 "
                   "--out data/synthetic/responses.synthetic.csv")
 PERMISSIVE_MODULES = ("gifts", "social")
 START = datetime(2025, 1, 13, 9, 0, tzinfo=timezone.utc)
-_REASONS = (
-    "the second role could cloud my judgement",
-    "the client might feel unable to say no",
-    "a kind refusal protects the therapy",
-    "it seems harmless if it is discussed openly",
-    "refusing could feel like a rejection",
-    "I would want a colleague's view first",
-    "the power difference makes consent doubtful",
-    "small communities make some overlap unavoidable",
-)
+
+# Reasoning templates, so the sample's reasoning can be scored against the rubric for ethical
+# reasoning: each of its five elements (roles, risks, standard, action, alternative) is written
+# fully, partly or not at all, more often fully by stronger learners. Synthetic, and labelled so.
+_SECOND_ROLE = {
+    "confidentiality": "the go-between for someone asking about the client",
+    "business": "a business partner or customer", "social": "a friend or guest",
+    "gifts": "someone receiving a gift", "communities": "a neighbour in the same small community",
+    "romantic": "a possible partner", "digital": "an online contact", "roles": "an evaluator or outside helper",
+}
+_ACTIONS = {
+    "decline": "I would tell the client kindly that I cannot do this and explain that it protects our work.",
+    "decline_and_explore": "I would decline and then explore with the client what the request means to them.",
+    "refer": "I would offer a referral to a colleague and explain the reason in session.",
+    "consult_first": "I would consult a colleague and note the consultation before deciding.",
+    "accept_with_safeguards": "I would accept, set clear limits, talk it through with the client and note it "
+                              "in the record.",
+    "accept": "I would accept and mention it briefly in the next session.",
+}
+# Thresholds on skill for writing each element at all: naming roles is easiest, weighing an alternative hardest.
+_ELEMENT_EASE = (1.0, 0.4, -0.2, 0.6, -0.8)
+
+
+def _reasoning(case, option, skill: float, u: np.ndarray, full: np.ndarray) -> str:
+    """A synthetic reasoning for ``option``: each element present with a chance rising with ``skill``."""
+    parts = []
+    include = u < 1 / (1 + np.exp(-(skill + np.array(_ELEMENT_EASE))))
+    if include[0]:
+        parts.append(f"As the client's therapist I would also become {_SECOND_ROLE[case.module]}, and the two "
+                     "roles overlap." if full[0] else "There are two roles here.")
+    if include[1]:
+        factor = max(KITCHENER_FACTORS, key=lambda f: RISK_LEVELS.index(case.kitchener[f]["level"]))
+        parts.append(f"The main risk to the client is {KITCHENER_FACTORS[factor].lower()}."
+                     if full[1] else "The client could be hurt.")
+    if include[2]:
+        code = case.codes[0] if case.codes else None
+        parts.append(f"{code['code']} {code['section']} applies." if full[2] and code
+                     else "It comes down to trust and avoiding harm.")
+    if include[3]:
+        parts.append(_ACTIONS[option.stance] if full[3] else "I would handle it carefully.")
+    if include[4]:
+        others = [o for o in case.options if o.id != option.id]
+        if full[4] and others:
+            other = others[int(u.sum() * 1000) % len(others)]
+            why = ("it would blur the roles more" if STANCES.index(other.stance) > STANCES.index(option.stance)
+                   else "it could feel like a rejection")
+            parts.append(f"I weighed \"{other.label}\" but {why}.")
+        else:
+            parts.append("Other answers are possible.")
+    return "[synthetic] " + (" ".join(parts) or "I chose this because it felt right.")
 
 
 def cohort_name(k: int) -> str:
@@ -138,7 +178,8 @@ def _answers(rng, case, index, phase, ids, cohort_of, ability, lean, confident, 
     revote = post & (rng.random(n) < revote_p)
     switch_u = rng.random(n)
     other_u = rng.integers(0, len(case.options), n)
-    reason_u = rng.integers(0, len(_REASONS), n)
+    element_u = rng.random((n, 5))
+    element_full = rng.random((n, 5)) < 0.5 + 0.15 * np.clip(skill, -2, 2)[:, None]
     id_bytes = rng.bytes(16 * n * 2)
     rows = []
     for i in np.flatnonzero(answered):
@@ -156,7 +197,7 @@ def _answers(rng, case, index, phase, ids, cohort_of, ability, lean, confident, 
         rows.append(base | {
             "response_id": str(uuid.UUID(bytes=id_bytes[32 * i:32 * i + 16], version=4)),
             "option_id": option.id, "stance": option.stance, "confidence": int(confidence[i]),
-            "justification": f"[synthetic] I chose this because {_REASONS[reason_u[i]]}.",
+            "justification": _reasoning(case, option, float(skill[i]), element_u[i], element_full[i]),
             "attempt": 1, "submitted_at": submitted,
         })
         if revote[i]:
@@ -216,3 +257,25 @@ def into_store(frame: pd.DataFrame, store) -> int:
     for learner, consent in frame.groupby("learner")["consent"].first().items():
         store.set_consent(learner, bool(consent))
     return added
+
+
+def sample_store(path: Path | str | None = None):
+    """The committed SYNTHETIC sample in a SQLite store of its own (made on first use), for the review screen.
+
+    The default file is ``review-sample.sqlite`` in the data folder; scores given in it stay there.
+    """
+    from widgets.analysis.frame import sample_path
+    from widgets.paths import home
+    from widgets.store import open_store
+
+    path = Path(path) if path else home() / "review-sample.sqlite"
+    fresh = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    store = open_store(f"sqlite:///{path}")
+    if fresh or store.count() == 0:
+        frame = pd.read_csv(sample_path(), keep_default_na=False, na_values=[""])
+        for column in ("started_at", "submitted_at"):
+            frame[column] = pd.to_datetime(frame[column], utc=True).dt.to_pydatetime()
+        frame = frame.astype(object).where(frame.notna(), None)
+        into_store(frame, store)
+    return store

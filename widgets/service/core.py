@@ -16,6 +16,7 @@ from widgets.cases.library import load_case, load_library
 from widgets.errors import AlreadyAnswered, DualroleError, StoreError
 from widgets.responses.contract import InvalidResponse, Response, parse_response, utcnow
 from widgets.responses.disclosure import MIN_CLASS, distribution
+from widgets.responses.feedback import FEEDBACK_FIELDS
 from widgets.responses.pacing import (
     ACTIONS,
     ClassState,
@@ -26,6 +27,7 @@ from widgets.responses.pacing import (
 )
 from widgets.service.state import ClassBook
 from widgets.store import Store, describe_url
+from widgets.store.scores import ScoreBook
 from widgets.vocab import PHASES
 
 
@@ -181,6 +183,38 @@ class ClassService:
 
     def consent(self, user: str) -> dict:
         return {"learner": user, "consent": self.store.consent(user)}
+
+    # -- feedback ------------------------------------------------------------------------------
+
+    def feedback(self, user: str, case_id: str | None = None) -> list[dict]:
+        """The feedback released to this user: their own, never anyone else's."""
+        return self.store.feedback(user, case_id=case_id)
+
+    def release_feedback(self, user: str, instructor: bool, body: object) -> dict:
+        """Keep feedback an instructor released (``{"feedback": [rows]}``) for its learners' cards.
+
+        Each row must be about an answer this service holds, for that answer's learner, case and
+        case version; one bad row refuses the whole request, so nothing is half released.
+        """
+        if not instructor:
+            raise ApiError(403, "Only instructors can release feedback.", "instructors_only")
+        rows = body.get("feedback") if isinstance(body, dict) else None
+        if not isinstance(rows, list) or not rows:
+            raise ApiError(400, "the body needs 'feedback': a list of released feedback", "invalid",
+                           {"feedback": "expected a non-empty list"})
+        kept = []
+        for i, row in enumerate(rows):
+            missing = [f for f in FEEDBACK_FIELDS if f not in row] if isinstance(row, dict) else ["feedback"]
+            if missing:
+                raise ApiError(400, f"feedback[{i}] lacks {', '.join(missing)}", "invalid",
+                               {f"feedback[{i}]": f"missing {', '.join(missing)}"})
+            answer = self.book.find(row["response_id"])
+            if answer is None or any(answer[k] != row[k] for k in ("learner", "case_id", "case_version")):
+                raise ApiError(400, f"feedback[{i}] is not about an answer this service holds for "
+                               f"'{row['learner']}' on '{row['case_id']}' (that version)", "invalid",
+                               {f"feedback[{i}]": "unknown answer"})
+            kept.append({**row, "released_by": user, "released_at": utcnow()})
+        return {"released": ScoreBook(self.store).keep_imported(kept), "received": len(rows)}
 
     def distribution(self, user: str, instructor: bool, case_id: str, cohort: str, phase: str) -> dict:
         """The cohort's answers to a case, as far as this user may see them now."""

@@ -154,6 +154,17 @@ class ConsentHandler(ApiHandler):
         self.send(await self.run(self.app.core.set_consent, self.user, self.body()))
 
 
+class FeedbackHandler(ApiHandler):
+    """``GET api/feedback``: the feedback released to you; ``POST {"feedback": [...]}`` releases it (instructors)."""
+
+    async def get(self):
+        rows = await self.run(self.app.core.feedback, self.user, self.arg("case_id"))
+        self.send({"feedback": rows, "count": len(rows)})
+
+    async def post(self):
+        self.send(await self.run(self.app.core.release_feedback, self.user, self.instructor, self.body()))
+
+
 class CohortHandler(ApiHandler):
     """``GET api/cohort/<case_id>``: the class distribution, gated by class mode and the minimum size."""
 

@@ -40,6 +40,9 @@ class ResponseStore(Protocol):
     def erase_learner(self, learner: str) -> int:
         """Delete every answer and consent record of the learner; return how many answers."""
 
+    def feedback(self, learner: str, case_id: str | None = None) -> list[dict]:
+        """Feedback an instructor released to ``learner`` (on one case, if given), oldest first."""
+
 
 class ReflectionStore(Protocol):
     """Where a learner's saved reflections and decision-model ratings are kept: a store on this machine.

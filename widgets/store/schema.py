@@ -106,4 +106,47 @@ meta_table = sa.Table(
     sa.Column("value", sa.String(200), nullable=False),
 )
 
+# Grading, beside the responses. An instructor's score sheet for one response is a new row each time
+# it is saved (append-only: the latest row of a scorer wins), so two instructors can score the same
+# answers independently and every earlier judgement stays on record.
+scores_table = sa.Table(
+    "dualrole_scores",
+    metadata,
+    sa.Column("score_id", sa.String(36), primary_key=True),
+    sa.Column("response_id", sa.String(36), nullable=False, index=True),
+    sa.Column("learner", sa.String(200), nullable=False, index=True),
+    sa.Column("case_id", sa.String(60), nullable=False, index=True),
+    sa.Column("scorer", sa.String(200), nullable=False),
+    sa.Column("rubric_id", sa.String(60), nullable=False),
+    sa.Column("rubric_version", sa.String(64), nullable=False),
+    # {criterion id: level}; a criterion not yet scored is absent.
+    sa.Column("levels", sa.JSON, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, default=""),
+    sa.Column("scored_at", UTCDateTime(), nullable=False),
+)
+
+# Feedback released to a learner: what their card shows under their answer. On a hub the class
+# service reads it for that learner only; off the hub a learner's imported feedback file lands here
+# in their own store.
+feedback_table = sa.Table(
+    "dualrole_feedback",
+    metadata,
+    sa.Column("feedback_id", sa.String(36), primary_key=True),
+    sa.Column("learner", sa.String(200), nullable=False, index=True),
+    sa.Column("response_id", sa.String(36), nullable=False),
+    sa.Column("case_id", sa.String(60), nullable=False),
+    sa.Column("case_version", sa.String(64), nullable=False),
+    sa.Column("rubric_id", sa.String(60), nullable=False),
+    sa.Column("rubric_version", sa.String(64), nullable=False),
+    # [{criterion, label, level, top, descriptor}]: readable without the instructor's rubric file.
+    sa.Column("levels", sa.JSON, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, default=""),
+    sa.Column("released_by", sa.String(200), nullable=False),
+    sa.Column("released_at", UTCDateTime(), nullable=False),
+)
+
+# Tables added after stores were first made. Like LATER_INDEXES they touch no existing row, so they
+# need no schema version (an older dualrole ignores them); each open creates any that are missing.
+LATER_TABLES = ("dualrole_scores", "dualrole_feedback")
+
 COLUMNS = [c.name for c in responses_table.columns]

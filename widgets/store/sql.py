@@ -25,11 +25,14 @@ from widgets.store.engine import (
 )
 from widgets.store.schema import (
     LATER_INDEXES,
+    LATER_TABLES,
     consents_table,
+    feedback_table,
     meta_table,
     metadata,
     reflections_table,
     responses_table,
+    scores_table,
 )
 
 SCHEMA_VERSION = 2
@@ -139,6 +142,9 @@ class Store:
             n = conn.execute(responses_table.delete().where(responses_table.c.learner == learner)).rowcount
             conn.execute(reflections_table.delete().where(reflections_table.c.learner == learner))
             conn.execute(consents_table.delete().where(consents_table.c.learner == learner))
+            # Scores and feedback are about the learner's answers: they go with them.
+            conn.execute(scores_table.delete().where(scores_table.c.learner == learner))
+            conn.execute(feedback_table.delete().where(feedback_table.c.learner == learner))
         return n
 
     def add_reflection(self, reflection: Reflection) -> Reflection:
@@ -199,6 +205,15 @@ class Store:
             counts = {row.option_id: row.n for row in conn.execute(q)}
         return CohortCounts(counts, total=sum(counts.values()))
 
+    def feedback(self, learner: str, case_id: str | None = None) -> list[dict]:
+        """Feedback released to ``learner`` (on one case, if given), oldest first."""
+        f = feedback_table
+        q = sa.select(f).where(f.c.learner == learner)
+        if case_id is not None:
+            q = q.where(f.c.case_id == case_id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q.order_by(f.c.released_at))]
+
     def count(self) -> int:
         with self.engine.connect() as conn:
             return conn.scalar(sa.select(sa.func.count()).select_from(responses_table))
@@ -240,6 +255,9 @@ class Store:
                     MIGRATIONS[version](conn)
                     conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
                                  .values(value=str(version + 1)))
+                for table in metadata.sorted_tables:
+                    if table.name in LATER_TABLES and table.name not in tables:
+                        table.create(conn)
                 present = {i["name"] for i in sa.inspect(conn).get_indexes("responses")}
                 for index in responses_table.indexes:
                     if index.name in LATER_INDEXES and index.name not in present:

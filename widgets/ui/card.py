@@ -18,6 +18,7 @@ from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import ChoiceGroup, LiveStatus, RangeInput, RevealPanel
 from widgets.ui.classmode import follow_service
+from widgets.ui.feedback import FeedbackPanel
 from widgets.ui.reveal import class_block, first_reasoning_html, reveal_html
 from widgets.vocab import KITCHENER_FACTORS, MODULES, RISK_LEVELS
 
@@ -112,6 +113,7 @@ class CaseCard(ipw.VBox):
                                       layout=ipw.Layout(display="none"),
                                       tooltip="See the reference answer and its rationale")
         self.reveal = RevealPanel(layout=_WIDE)
+        self.feedback = FeedbackPanel(c.id, self.store, self.session.learner, layout=_WIDE)
 
         for control in (self.options, self.justification, self.confidence, *self.kitchener.values()):
             control.observe(self._on_change, names="value")
@@ -129,7 +131,7 @@ class CaseCard(ipw.VBox):
         )
         return [self.header, self.vignette, self.options, self.confidence, ratings, self.justification,
                 ipw.HBox([self.submit]), self.status, self.peer,
-                ipw.HBox([self.revote_button, self.keep_button, self.show_button]), self.reveal]
+                ipw.HBox([self.revote_button, self.keep_button, self.show_button]), self.reveal, self.feedback]
 
     # -- behaviour -----------------------------------------------------------------------------
 
@@ -225,6 +227,7 @@ class CaseCard(ipw.VBox):
 
     def _show_state(self) -> None:
         self._render_state()
+        self.feedback.refresh()
         if self.follower is not None:
             self.follower.update_card()
 

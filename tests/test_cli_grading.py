@@ -1,0 +1,168 @@
+"""From answers to grades at the command line: roster check, the three gradebook formats, feedback
+files. Every learner, name and id here is synthetic.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from widgets.cases.library import load_library
+from widgets.cli import cli
+from widgets.responses.contract import Response
+from widgets.responses.grading import assessment_cases, default_rubric
+from widgets.store import open_store
+from widgets.store.scores import ScoreBook
+
+REASON = "The roles overlap, so I would decline kindly and refer her, citing APA 3.05."
+
+
+def run(*args):
+    return CliRunner().invoke(cli, [str(a) for a in args], catch_exceptions=False)
+
+
+def answer(store, learner, case, phase="practice", why=REASON):
+    option = case.options[0]
+    store.add(Response(learner=learner, cohort="synthetic-seminar", case_id=case.id, case_version=case.case_version,
+                       option_id=option.id, stance=option.stance, confidence=60, justification=why, phase=phase))
+    return store.responses(learner=learner, case_id=case.id, phase=phase)[-1]["response_id"]
+
+
+@pytest.fixture
+def klass(tmp_path):
+    """A class store: ana did all of module 1 and the pre-test, ben one case with a one-word reason,
+    zed (not on the roster) one case; cy is on the roster and answered nothing."""
+    library = load_library()
+    store = open_store(f"sqlite:///{tmp_path / 'class.sqlite'}")
+    confidentiality = library.module("confidentiality")
+    ana = [answer(store, "synthetic-ana", case) for case in confidentiality]
+    for case_id in assessment_cases():
+        answer(store, "synthetic-ana", library[case_id], phase="pre")
+    answer(store, "synthetic-ben", confidentiality[0], why="no")
+    answer(store, "synthetic-ben", confidentiality[1])
+    answer(store, "synthetic-zed", confidentiality[0])
+    book = ScoreBook(store)
+    book.record(ana[0], "dr-lee", default_rubric(), {c.id: 2 for c in default_rubric().criteria})
+    book.record(ana[1], "dr-lee", default_rubric(), {c.id: 1 for c in default_rubric().criteria})
+    roster = tmp_path / "roster.csv"
+    roster.write_text("learner_id,name,email,lms_id,sis_id,section\n"
+                      "synthetic-ana,Ana Synthetic,ana@example.org,1001,S-1,A\n"
+                      "synthetic-ben,Ben Synthetic,ben@example.org,1002,S-2,A\n"
+                      "synthetic-cy,Cy Synthetic,,1003,S-3,B\n", encoding="utf-8")
+    return {"store": tmp_path / "class.sqlite", "roster": roster, "n1": len(confidentiality), "tmp": tmp_path}
+
+
+def table(path: Path) -> list[dict]:
+    return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+def test_roster_check_lists_the_unknown_learner_and_the_entry_with_no_answers(klass):
+    result = run("roster", "check", "--store", klass["store"], "--roster", klass["roster"])
+    assert result.exit_code == 1
+    assert "Not on the roster (1): synthetic-zed" in result.output
+    assert "On the roster with no answers (1): synthetic-cy (line 4)" in result.output
+
+
+def test_roster_check_names_the_line_of_a_broken_roster(klass, tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("learner_id,name\nsynthetic-ana,A\nsynthetic-ana,B\n", encoding="utf-8")
+    result = run("roster", "check", "--store", klass["store"], "--roster", bad)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert result.output.startswith("Error: ") and "bad.csv:3: learner_id: 'synthetic-ana' is already on line 2" \
+        in result.output
+
+
+def test_plain_grades_count_completion_and_the_rubric_where_scored(klass):
+    out = klass["tmp"] / "grades.csv"
+    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out)
+    assert result.exit_code == 0, result.output
+    rows = {r["learner_id"]: r for r in table(out)}
+    assert rows["synthetic-ana"]["1. Confidentiality"] == "10"           # every case of the lesson
+    assert rows["synthetic-ana"]["Pre-test"] == "5" and rows["synthetic-ana"]["Post-test"] == "0"
+    assert rows["synthetic-ana"]["Ethical reasoning"] == "15"            # mean of 10/10 and 5/10, of 20
+    ben = float(rows["synthetic-ben"]["1. Confidentiality"])             # one-word reasoning does not count
+    assert ben == pytest.approx(round(10 / klass["n1"], 2))
+    assert rows["synthetic-ben"]["Ethical reasoning"] == "0"             # a missing rubric score: nothing yet
+    assert rows["synthetic-cy"]["1. Confidentiality"] == "0" and rows["synthetic-cy"]["on_roster"] == "yes"
+    assert rows["synthetic-zed"]["on_roster"] == "no"                    # reported, never dropped
+    assert "Not on the roster (1, kept in the file with on_roster=no): synthetic-zed" in result.output
+    assert "No rubric score yet (3 learner(s))" in result.output
+
+
+def test_canvas_grades_have_the_import_columns_and_points_possible(klass):
+    out = klass["tmp"] / "canvas.csv"
+    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--format", "canvas")
+    assert result.exit_code == 0, result.output
+    lines = out.read_text(encoding="utf-8").splitlines()
+    header = next(csv.reader([lines[0]]))
+    assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
+    assert header[5] == "1. Confidentiality" and header[-1] == "Ethical reasoning"
+    points = next(csv.reader([lines[1]]))
+    assert points[0].strip() == "Points Possible" and points[5] == "10" and points[-1] == "20"
+    rows = table(out)[1:]
+    assert [(r["Student"], r["ID"], r["SIS Login ID"]) for r in rows] == [
+        ("Ana Synthetic", "1001", "synthetic-ana"), ("Ben Synthetic", "1002", "synthetic-ben"),
+        ("Cy Synthetic", "1003", "synthetic-cy")]
+    assert "synthetic-zed" not in out.read_text(encoding="utf-8")
+    assert "Not on the roster (1, left out of the file): synthetic-zed" in result.output
+
+
+def test_moodle_grades_have_one_identifier_column_then_the_grade_items(klass):
+    out = klass["tmp"] / "moodle.csv"
+    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--format", "moodle")
+    assert result.exit_code == 0, result.output
+    rows = table(out)
+    assert list(rows[0])[0] == "Email address" and list(rows[0])[1] == "1. Confidentiality"
+    assert [r["Email address"] for r in rows] == ["ana@example.org", "ben@example.org"]
+    assert "On the roster without the id this format needs (1): synthetic-cy" in result.output
+    by_id = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out,
+                "--format", "moodle", "--moodle-id", "idnumber")
+    assert by_id.exit_code == 0 and [r["ID number"] for r in table(out)] == ["S-1", "S-2", "S-3"]
+
+
+def test_a_policy_file_with_an_error_is_reported_by_file_and_line(klass, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("assignments:\n  - name: Week 1\n    lessons: [confidentialty]\n    completion_points: 10\n",
+                      encoding="utf-8")
+    out = tmp_path / "never.csv"
+    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--policy", policy)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "policy.yaml:3: assignments[0].lessons[0]: 'confidentialty' is not one of" in result.output
+    assert not out.exists()
+
+
+def test_feedback_export_writes_one_file_per_learner_with_released_feedback(klass):
+    store = open_store(f"sqlite:///{klass['store']}")
+    rid = store.responses(learner="synthetic-ana")[0]["response_id"]
+    ScoreBook(store).release(rid, "dr-lee", default_rubric())
+    out = klass["tmp"] / "feedback"
+    result = run("feedback-export", "--store", klass["store"], "--out", out)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in out.iterdir()) == ["feedback-synthetic-ana.jsonl"]
+
+
+def test_a_roster_never_enters_a_research_export(tmp_path):
+    from widgets.reporting.simulate import into_store, simulate
+
+    store = open_store(f"sqlite:///{tmp_path / 'class.sqlite'}")
+    into_store(simulate(learners=12, cohorts=1, seed=2), store)
+    learners = sorted({r["learner"] for r in store.responses()})
+    roster = tmp_path / "private" / "roster.csv"
+    roster.parent.mkdir()
+    roster.write_text("learner_id,name,email,lms_id,sis_id,section\n" + "".join(
+        f"{learner},Synthetic Person {i},person{i}@example.org,LMS-{i:04d},SIS-{i:04d},SECTION-Q\n"
+        for i, learner in enumerate(learners)), encoding="utf-8")
+    assert run("grades", "--store", tmp_path / "class.sqlite", "--roster", roster,
+               "--out", tmp_path / "private" / "grades.csv").exit_code == 0
+    out = tmp_path / "export"
+    result = run("research-export", "--store", tmp_path / "class.sqlite", "--out", out, "--crosswalk",
+                 tmp_path / "private" / "crosswalk.csv", "--min-cell", 5, "--include-justifications")
+    assert result.exit_code == 0, result.output
+    written = "".join(p.read_bytes().decode("utf-8", errors="replace") for p in out.rglob("*") if p.is_file())
+    assert len(written) > 1000
+    for field in ("Synthetic Person", "@example.org", "LMS-0", "SIS-0", "SECTION-Q", *learners):
+        assert field not in written

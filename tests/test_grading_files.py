@@ -1,0 +1,123 @@
+"""The instructor's grading files: rubric and policy YAML (file:line errors) and the roster CSV."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from widgets.errors import InvalidFile
+from widgets.responses.grading import default_policy, default_rubric, load_policy, load_rubric, read_roster
+
+RUBRIC = """\
+id: short
+title: A short rubric
+version: 1
+criteria:
+  - id: roles
+    label: Names the roles
+    levels: [absent, present]
+"""
+
+
+def write(tmp_path: Path, name: str, text: str) -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def problems(excinfo) -> list[str]:
+    return [str(p) for p in excinfo.value.problems]
+
+
+def test_the_default_rubric_has_five_criteria_each_scored_0_to_2():
+    rubric = default_rubric()
+    assert [c.id for c in rubric.criteria] == ["roles", "risks", "standard", "action", "alternative"]
+    assert {c.top for c in rubric.criteria} == {2} and rubric.top == 10
+    assert "Kitchener" in rubric.criterion("risks").label
+
+
+def test_an_instructors_rubric_replaces_it_and_its_version_follows_its_meaning(tmp_path):
+    rubric = load_rubric(write(tmp_path, "r.yaml", RUBRIC))
+    changed = load_rubric(write(tmp_path, "r2.yaml", RUBRIC.replace("present", "clearly present")))
+    assert rubric.criteria[0].levels == ("absent", "present")
+    assert rubric.version != changed.version and rubric.version != default_rubric().version
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (("levels: [absent, present]", "levels: [absent]"),
+     "r.yaml:7: criteria[0].levels: needs at least 2 item(s), found 1"),
+    (("    label: Names the roles\n", ""), "r.yaml:5: criteria[0]: missing required field 'label'"),
+    (("version: 1", "version: one"), "r.yaml:3: version: 'one' should be of type integer"),
+    (("  - id: roles", "  - id: Roles!"), "r.yaml:5: criteria[0].id: 'Roles!' must be a slug"),
+    (("title: A short rubric", "title: [unclosed"), "r.yaml:3: YAML syntax error"),
+])
+def test_a_broken_rubric_names_the_file_line_and_field(tmp_path, edit, expected):
+    path = write(tmp_path, "r.yaml", RUBRIC.replace(*edit))
+    with pytest.raises(InvalidFile) as excinfo:
+        load_rubric(path)
+    assert any(p.endswith(expected) or expected in p for p in problems(excinfo)), problems(excinfo)
+
+
+def test_a_duplicate_criterion_is_named_by_line(tmp_path):
+    path = write(tmp_path, "r.yaml", RUBRIC + "  - id: roles\n    label: Again\n    levels: [a, b]\n")
+    with pytest.raises(InvalidFile) as excinfo:
+        load_rubric(path)
+    assert problems(excinfo)[0].endswith("r.yaml:8: criteria[1].id: duplicate criterion id 'roles'")
+
+
+def test_the_default_policy_counts_completion_and_the_rubric_never_pre_post_correctness():
+    policy = default_policy()
+    by_name = {a.name: a for a in policy.assignments}
+    assert by_name["Pre-test"].lessons == ("pre",) and by_name["Pre-test"].rubric_points == 0
+    assert by_name["Ethical reasoning"].rubric_points > 0
+    assert policy.min_reasoning_words == 5
+
+
+POLICY = """\
+min_reasoning_words: 3
+assignments:
+  - name: Week 1
+    lessons: [confidentiality]
+    completion_points: 10
+"""
+
+
+@pytest.mark.parametrize("edit, expected", [
+    (("[confidentiality]", "[confidentialty]"), "p.yaml:4: assignments[0].lessons[0]: 'confidentialty' is not one of"),
+    (("completion_points: 10", "completion_points: -1"), "p.yaml:5: assignments[0].completion_points"),
+    (("completion_points: 10", "rubric_points: 5\n    completion_points: 1"), None),
+    (("[confidentiality]", "[pre]\n    rubric_points: 4"),
+     "p.yaml:5: assignments[0].rubric_points: the pre- and post-test count for completion only"),
+    (("completion_points: 10", "weight: 10"), "p.yaml:3: assignments[0]: unknown field(s) not allowed"),
+])
+def test_a_policy_file_with_an_error_names_the_file_line_and_field(tmp_path, edit, expected):
+    path = write(tmp_path, "p.yaml", POLICY.replace(*edit))
+    if expected is None:
+        assert load_policy(path).assignments[0].rubric_points == 5
+        return
+    with pytest.raises(InvalidFile) as excinfo:
+        load_policy(path)
+    assert any(expected in p for p in problems(excinfo)), problems(excinfo)
+
+
+def test_a_roster_reads_learner_ids_and_lms_fields(tmp_path):
+    path = write(tmp_path, "roster.csv", "learner_id,name,email,lms_id,sis_id,section\n"
+                 "synthetic-ana,Ana Example,ana@example.org,101,S1,A\n\nsynthetic-ben,Ben Example,,102,,B\n")
+    entries = read_roster(path)
+    assert [(e.learner_id, e.lms_id, e.section, e.line) for e in entries] == [
+        ("synthetic-ana", "101", "A", 2), ("synthetic-ben", "102", "B", 4)]
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("name,email\nAna,a@x\n", "roster.csv:1: learner_id: missing required column"),
+    ("learner_id,nickname\nana,A\n", "roster.csv:1: nickname: unknown column"),
+    ("learner_id,name\nana,A\nana,B\n", "roster.csv:3: learner_id: 'ana' is already on line 2"),
+    ("learner_id,name\n,A\n", "roster.csv:2: learner_id: is empty"),
+    ("learner_id,name\nana,A,extra\n", "roster.csv:2: has 3 field(s); the header has 2"),
+    ("", "roster.csv:1: is empty"),
+])
+def test_a_broken_roster_names_the_line(tmp_path, text, expected):
+    with pytest.raises(InvalidFile) as excinfo:
+        read_roster(write(tmp_path, "roster.csv", text))
+    assert any(p.endswith(expected) or expected in p for p in problems(excinfo)), problems(excinfo)

@@ -1,0 +1,108 @@
+"""The review screen driven as an instructor would: keys, next and previous, filters, release.
+
+The keys go through ``ScorePad.press``, the one place their rules live; tests/browser/test_review.py
+presses the same keys in Chromium. Every learner here is synthetic.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from widgets.reporting.simulate import into_store, simulate
+from widgets.store import open_store
+from widgets.ui.review import ReviewScreen
+
+CASE = "cosmetics"
+
+
+@pytest.fixture
+def store(tmp_path):
+    store = open_store(f"sqlite:///{tmp_path / 'class.sqlite'}")
+    into_store(simulate(learners=6, cohorts=2, seed=5), store)
+    return store
+
+
+def test_number_keys_score_each_criterion_in_turn_and_n_saves_and_moves_on(store):
+    review = ReviewScreen(store, scorer="dr-lee", case=CASE)
+    first = review.current["response_id"]
+    for key in "21021":
+        review.pad.press(key)
+    review.comment.value = "Name the code section."
+
+    review.pad.press("n")
+
+    sheets = review.book.sheets(case_id=CASE, scorer="dr-lee")
+    assert [(s["response_id"], s["levels"], s["comment"]) for s in sheets] == [
+        (first, {"roles": 2, "risks": 1, "standard": 0, "action": 2, "alternative": 1}, "Name the code section.")]
+    assert review.index == 1 and review.pad.levels == {} and review.comment.value == ""
+    review.pad.press("p")
+    assert review.current["response_id"] == first and review.pad.levels["roles"] == 2
+    assert review.comment.value == "Name the code section."
+    assert len(review.book.sheets(latest=False)) == 1  # going back and forth saves nothing unchanged
+
+
+def test_a_key_beyond_the_rubric_does_nothing_and_arrows_choose_without_moving_on(store):
+    review = ReviewScreen(store, scorer="dr-lee", case=CASE)
+    review.pad.press("7")
+    assert review.pad.levels == {} and review.pad.active == 0
+    review.pad.press("1", criterion=3, advance=False)  # a radio chosen with the arrow keys
+    assert review.pad.levels == {"action": 1} and review.pad.active == 3
+
+
+def test_filters_by_option_cohort_and_not_yet_scored(store):
+    review = ReviewScreen(store, scorer="dr-lee", case=CASE)
+    everyone = len(review.items)
+    option = review.current["option_id"]
+    review.option_filter.value = option
+    assert review.items and all(r["option_id"] == option for r in review.items)
+    review.option_filter.value = "(all)"
+    review.cohort_filter.value = "synthetic-cohort-2"
+    assert review.items and {r["cohort"] for r in review.items} == {"synthetic-cohort-2"}
+    review.cohort_filter.value = "(all)"
+    review.pad.press("2")
+    review.pad.press("n")
+    review.unscored.value = True
+    assert len(review.items) == everyone - 1
+
+
+def test_both_attempts_are_shown_and_the_reasoning_is_text(store):
+    row = next(r for r in store.responses() if r["attempt"] == 2)
+    first = next(r for r in store.responses(learner=row["learner"], case_id=row["case_id"], phase=row["phase"])
+                 if r["attempt"] == 1)
+    review = ReviewScreen(store, scorer="dr-lee", case=row["case_id"])
+    review.show(next(i for i, r in enumerate(review.items) if r["response_id"] == row["response_id"]))
+    assert "First attempt" in review.answer.value and "Revote (after the reveal)" in review.answer.value
+    assert "◀ scoring this one" in review.answer.value and first["justification"][:20] in review.answer.value
+
+
+def test_a_reasoning_with_markup_is_shown_as_text(tmp_path):
+    from widgets.cases.library import load_case
+    from widgets.responses.contract import Response
+
+    store = open_store(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    case = load_case(CASE)
+    store.add(Response(learner="synthetic-x", cohort="synthetic-c", case_id=CASE, case_version=case.case_version,
+                       option_id=case.options[0].id, stance=case.options[0].stance, confidence=50,
+                       justification='<img src=x onerror="alert(1)"> decline'))
+    review = ReviewScreen(store, scorer="dr-lee")
+    assert "&lt;img src=x onerror=" in review.answer.value and "<img" not in review.answer.value
+
+
+def test_release_puts_each_scored_answers_feedback_on_its_learners_card(store):
+    review = ReviewScreen(store, scorer="dr-lee", case=CASE)
+    learner = review.current["learner"]
+    review.pad.press("2")
+    review.comment.value = "Clear roles."
+    assert review.release_case() == 1
+    assert [f["comment"] for f in store.feedback(learner, CASE)] == ["Clear roles."]
+    assert review.status.value == "Released feedback on 1 answer(s) to their learners."
+
+
+def test_two_instructors_score_independently(store):
+    lee = ReviewScreen(store, scorer="dr-lee", case=CASE)
+    kim = ReviewScreen(store, scorer="dr-kim", case=CASE)
+    for review, key in ((lee, "2"), (kim, "1")):
+        review.pad.press(key)
+        review.save()
+    table = lee.scores()
+    assert sorted(zip(table["scorer"], table["roles"])) == [("dr-kim", 1), ("dr-lee", 2)]

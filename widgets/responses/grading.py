@@ -1,0 +1,263 @@
+"""The instructor's grading files: a rubric, a grading policy and a class roster.
+
+Each is read from a file the instructor keeps and checked before anything is scored or graded: a
+rubric and a policy (YAML) against their JSON Schemas in ``data/schema/``, with every problem named
+by file, line and field; a roster (CSV) by its header and rows, with every problem named by line.
+The roster is read here and used only to match learners to a gradebook: it is never stored and
+never written into a research export.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from widgets.cases.casefile import line_in_yaml, read_yaml_file
+from widgets.errors import CaseProblem, InvalidFile
+from widgets.paths import data_dir, read_schema
+from widgets.vocab import MODULES
+
+ASSESSMENT_PHASES = ("pre", "post")
+
+
+# -- the rubric --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Criterion:
+    """One criterion of a rubric; its levels are scored 0 to ``len(levels) - 1``."""
+
+    id: str
+    label: str
+    levels: tuple[str, ...]
+
+    @property
+    def top(self) -> int:
+        """The highest level."""
+        return len(self.levels) - 1
+
+
+@dataclass(frozen=True)
+class Rubric:
+    """A scoring rubric: criteria, each with its level descriptors.
+
+    ``version`` is a short hash of everything that gives a level its meaning, so a score records
+    exactly which rubric it was given under.
+    """
+
+    id: str
+    title: str
+    criteria: tuple[Criterion, ...]
+    description: str = ""
+    number: int = 1  # the author's own ``version:``, bumped when a level changes meaning
+
+    @property
+    def version(self) -> str:
+        content = {"id": self.id, "version": self.number,
+                   "criteria": [[c.id, c.label, list(c.levels)] for c in self.criteria]}
+        return hashlib.sha256(json.dumps(content, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+
+    @property
+    def top(self) -> int:
+        """The highest total: every criterion at its top level."""
+        return sum(c.top for c in self.criteria)
+
+    def criterion(self, criterion_id: str) -> Criterion:
+        for c in self.criteria:
+            if c.id == criterion_id:
+                return c
+        raise KeyError(criterion_id)
+
+    def check_levels(self, levels: dict) -> dict[str, int]:
+        """``levels`` ({criterion: level}) checked against the rubric; a ``ValueError`` names the
+        criterion that is unknown or out of range."""
+        known = {c.id: c for c in self.criteria}
+        out = {}
+        for key, level in levels.items():
+            if key not in known:
+                raise ValueError(f"'{key}' is not a criterion of rubric '{self.id}' "
+                                 f"(criteria: {', '.join(known)})")
+            if isinstance(level, bool) or not isinstance(level, int) or not 0 <= level <= known[key].top:
+                raise ValueError(f"criterion '{key}' takes a level from 0 to {known[key].top}, not {level!r}")
+            out[key] = level
+        return out
+
+
+def default_rubric() -> Rubric:
+    """The shipped rubric for ethical reasoning: five criteria, each 0 to 2."""
+    return load_rubric(data_dir() / "rubrics" / "ethical_reasoning.yaml")
+
+
+def load_rubric(path: Path | str) -> Rubric:
+    """Read and check a rubric YAML file; raise :class:`~widgets.errors.InvalidFile` listing every problem.
+
+    Example::
+
+        >>> load_rubric("my_rubric.yaml").criteria[0].label      # doctest: +SKIP
+        'Names the roles involved'
+    """
+    path = Path(path)
+    data, problems = read_yaml_file(path, _validator("rubric"))
+    if data is not None and not problems:
+        seen: set[str] = set()
+        for i, c in enumerate(data["criteria"]):
+            if c["id"] in seen:
+                problems.append(CaseProblem(path, line_in_yaml(path, ["criteria", i, "id"]),
+                                            f"criteria[{i}].id", f"duplicate criterion id '{c['id']}'"))
+            seen.add(c["id"])
+    if problems or data is None:
+        raise InvalidFile(problems)
+    return Rubric(
+        id=data["id"], title=data["title"], number=data["version"], description=data.get("description", ""),
+        criteria=tuple(Criterion(c["id"], c["label"], tuple(c["levels"])) for c in data["criteria"]),
+    )
+
+
+# -- the grading policy -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assignment:
+    """One gradebook column: the lessons it covers, and the points for completion and for the rubric."""
+
+    name: str
+    lessons: tuple[str, ...]
+    completion_points: float = 0.0
+    rubric_points: float = 0.0
+
+    @property
+    def points(self) -> float:
+        return self.completion_points + self.rubric_points
+
+
+@dataclass(frozen=True)
+class GradingPolicy:
+    """Which lessons count as which assignment; see ``data/grading_policy.yaml``."""
+
+    assignments: tuple[Assignment, ...]
+    min_reasoning_words: int = 5
+
+
+def default_policy() -> GradingPolicy:
+    """The shipped policy: completion per lesson, pre- and post-test completion, the mean rubric score."""
+    return load_policy(data_dir() / "grading_policy.yaml")
+
+
+def load_policy(path: Path | str) -> GradingPolicy:
+    """Read and check a grading-policy YAML file; raise :class:`~widgets.errors.InvalidFile` on any problem."""
+    path = Path(path)
+    data, problems = read_yaml_file(path, _validator("grading_policy"))
+    if data is not None and not problems:
+        names: set[str] = set()
+        for i, a in enumerate(data["assignments"]):
+            if a["name"] in names:
+                problems.append(CaseProblem(path, line_in_yaml(path, ["assignments", i, "name"]),
+                                            f"assignments[{i}].name", f"duplicate assignment name '{a['name']}'"))
+            names.add(a["name"])
+            if not a.get("completion_points") and not a.get("rubric_points"):
+                problems.append(CaseProblem(path, line_in_yaml(path, ["assignments", i]), f"assignments[{i}]",
+                                            "needs completion_points or rubric_points above 0"))
+            if a.get("rubric_points") and set(a["lessons"]) & set(ASSESSMENT_PHASES):
+                problems.append(CaseProblem(
+                    path, line_in_yaml(path, ["assignments", i, "rubric_points"]), f"assignments[{i}].rubric_points",
+                    "the pre- and post-test count for completion only, never for what was answered"))
+    if problems or data is None:
+        raise InvalidFile(problems)
+    return GradingPolicy(
+        assignments=tuple(Assignment(a["name"], tuple(a["lessons"]), float(a.get("completion_points", 0)),
+                                     float(a.get("rubric_points", 0))) for a in data["assignments"]),
+        min_reasoning_words=data.get("min_reasoning_words", 5),
+    )
+
+
+@lru_cache(maxsize=None)
+def _validator(name: str):
+    import jsonschema  # slow to import: on first use
+
+    return jsonschema.Draft202012Validator(read_schema(name))
+
+
+# -- the roster ---------------------------------------------------------------------------------
+
+ROSTER_COLUMNS = ("learner_id", "name", "email", "lms_id", "sis_id", "section")
+ROSTER_REQUIRED = ("learner_id",)
+
+
+@dataclass(frozen=True)
+class RosterEntry:
+    """One learner on the class list; only ``learner_id`` is required."""
+
+    learner_id: str
+    name: str = ""
+    email: str = ""
+    lms_id: str = ""
+    sis_id: str = ""
+    section: str = ""
+    line: int = 0
+
+
+def read_roster(path: Path | str) -> list[RosterEntry]:
+    """Read a roster CSV (``learner_id`` plus any of name, email, lms_id, sis_id, section).
+
+    ``learner_id`` is the hub user name, or the id ``dualrole where`` shows a learner. Raises
+    :class:`~widgets.errors.InvalidFile` naming the file, line and column of every problem: an
+    unknown or missing column, an empty or duplicate learner id.
+    """
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidFile([CaseProblem(path, None, None, f"is not UTF-8 text (byte {exc.start}); "
+                                                         "save it as CSV UTF-8")]) from None
+    except OSError as exc:
+        raise InvalidFile([CaseProblem(path, None, None, f"cannot be read: {exc.strerror}")]) from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows:
+        raise InvalidFile([CaseProblem(path, 1, None, "is empty: the first line must name the columns, "
+                                                      f"e.g. {','.join(ROSTER_COLUMNS)}")])
+    header = [h.strip() for h in rows[0]]
+    problems = [CaseProblem(path, 1, h or f"column {i + 1}", f"unknown column (columns: {', '.join(ROSTER_COLUMNS)})")
+                for i, h in enumerate(header) if h not in ROSTER_COLUMNS]
+    problems += [CaseProblem(path, 1, name, "missing required column") for name in ROSTER_REQUIRED
+                 if name not in header]
+    if problems:
+        raise InvalidFile(problems)
+    entries, seen = [], {}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue
+        if len(row) != len(header):
+            problems.append(CaseProblem(path, number, None, f"has {len(row)} field(s); the header has {len(header)}"))
+            continue
+        values = {h: cell.strip() for h, cell in zip(header, row)}
+        learner = values["learner_id"]
+        if not learner:
+            problems.append(CaseProblem(path, number, "learner_id", "is empty"))
+        elif learner in seen:
+            problems.append(CaseProblem(path, number, "learner_id", f"'{learner}' is already on line {seen[learner]}"))
+        else:
+            seen[learner] = number
+            entries.append(RosterEntry(**values, line=number))
+    if problems:
+        raise InvalidFile(problems)
+    return entries
+
+
+def assessment_cases() -> list[str]:
+    """The assessment bank's case ids, both forms (``data/assessment_forms.yaml``), which ``pre`` and
+    ``post`` count; each learner takes one form in each phase."""
+    from widgets.cases.forms import assessment_forms
+
+    return list(assessment_forms().case_ids)
+
+
+def lesson_label(lesson: str) -> str:
+    """A lesson key as people read it: a module's title, or the pre- or post-test."""
+    if lesson in MODULES:
+        number, title = MODULES[lesson]
+        return f"{number}. {title}"
+    return {"pre": "Pre-test", "post": "Post-test"}.get(lesson, lesson)

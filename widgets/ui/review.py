@@ -1,0 +1,300 @@
+"""``ReviewScreen(store)``: the instructor scores each learner's reasoning against a rubric.
+
+Pick a case; read every learner's answer (first attempt and revote), confidence and reasoning,
+filtered by option, cohort or "not yet scored"; score it from the keyboard. Number keys set the
+level of the criterion in focus and move on to the next criterion; ``n`` and ``p`` go to the next
+and previous answer (saving the sheet first). Score sheets are appended to the store (who, when,
+which rubric version); released feedback goes to the learner's card.
+
+This screen shows individual answers, so it is for the ``instructor`` audience only
+(:mod:`widgets.responses.disclosure`): open it on your own class store, never on a projector.
+"""
+
+from __future__ import annotations
+
+import getpass
+import os
+from pathlib import Path
+
+import anywidget
+import ipywidgets as ipw
+import traitlets as t
+
+from widgets.cases.library import load_library
+from widgets.errors import DualroleError
+from widgets.render import text
+from widgets.responses.grading import Rubric, default_rubric, load_rubric
+from widgets.store.scores import ScoreBook
+from widgets.ui.a11y import LiveStatus
+
+_HERE = Path(__file__).resolve().parent
+_WIDE = ipw.Layout(width="100%", max_width="900px")
+ALL = "(all)"
+_CSS = """
+.dualrole-scorepad-help { margin: 0 0 6px; }
+.dualrole-criterion { border: 1px solid var(--jp-border-color2, #ccc); margin: 0 0 6px; padding: 4px 8px; }
+.dualrole-criterion legend { font-weight: 600; padding: 0 4px; }
+.dualrole-criterion label { display: flex; gap: 6px; align-items: baseline; padding: 1px 0; }
+.dualrole-criterion-active { border-color: var(--jp-brand-color1, #1565c0); border-width: 2px; }
+.dualrole-scorepad input:focus-visible { outline: 2px solid var(--jp-brand-color1, #1565c0); outline-offset: 2px; }
+"""
+
+
+def default_scorer() -> str:
+    """Who is scoring: the hub user, else the account name on this machine."""
+    return os.environ.get("JUPYTERHUB_USER", "").strip() or getpass.getuser()
+
+
+class ScorePad(anywidget.AnyWidget):
+    """The rubric as one radio group per criterion, with the review screen's keys (``review.js``).
+
+    :meth:`press` holds every key rule, so it is tested without a browser; the front end only
+    forwards the keys it gets.
+    """
+
+    _esm = _HERE / "review.js"
+    _css = _CSS
+    criteria = t.List(t.Tuple(t.Unicode(), t.Unicode(), t.List(t.Unicode()))).tag(sync=True)
+    levels = t.Dict().tag(sync=True)
+    active = t.Int(0).tag(sync=True)
+    disabled = t.Bool(False).tag(sync=True)
+    instructions = t.Unicode("").tag(sync=True)
+    focus_request = t.Int(0).tag(sync=True)
+
+    def __init__(self, rubric: Rubric, on_move=None, **kwargs):
+        top = max(c.top for c in rubric.criteria)
+        super().__init__(criteria=[(c.id, c.label, list(c.levels)) for c in rubric.criteria], **kwargs)
+        self.instructions = (f"Score: in each criterion press a number from 0 to {top} (or use the arrow keys); "
+                             "n saves and goes to the next answer, p to the previous one.")
+        self.rubric = rubric
+        self.on_move = on_move
+        self.on_msg(self._on_msg)
+
+    def focus(self) -> None:
+        """Move the keyboard focus to the active criterion."""
+        self.focus_request += 1
+
+    def press(self, key: str, criterion: int | None = None, advance: bool = True) -> None:
+        """Handle one key: a level for a criterion (then on to the next), or ``n``/``p`` to move."""
+        if key in ("n", "p"):
+            if self.on_move:
+                self.on_move(1 if key == "n" else -1)
+            return
+        if not key.isdigit() or self.disabled:
+            return
+        index = self.active if criterion is None else criterion
+        if not 0 <= index < len(self.rubric.criteria):
+            return
+        c = self.rubric.criteria[index]
+        if int(key) > c.top:
+            return
+        self.levels = {**self.levels, c.id: int(key)}
+        if advance:  # the front end has already moved the focus on
+            self.active = min(index + 1, len(self.rubric.criteria) - 1)
+        else:
+            self.active = index
+
+    def _on_msg(self, _widget, content, _buffers) -> None:
+        if isinstance(content, dict) and isinstance(content.get("key"), str):
+            criterion = content.get("criterion")
+            self.press(content["key"], criterion if isinstance(criterion, int) else None,
+                       bool(content.get("advance", True)))
+
+
+class ReviewScreen(ipw.VBox):
+    """Score a class's answers against a rubric, from the keyboard.
+
+    Parameters
+    ----------
+    store : Store
+        The class store (the one ``dualrole collect`` or ``class-export`` wrote, or the service's).
+    rubric : Rubric or path, optional
+        The default is the shipped rubric for ethical reasoning (five criteria, 0 to 2).
+    scorer : str, optional
+        Who is scoring (default: the hub user or this machine's account name).
+    case : str, optional
+        The case to start on (default: the first with answers).
+    service : ServiceClient, optional
+        On a hub, released feedback is also sent through the class service to the learners' cards.
+    """
+
+    def __init__(self, store, *, rubric: Rubric | str | Path | None = None, scorer: str | None = None,
+                 case: str | None = None, service=None):
+        self.store = store
+        self.book = ScoreBook(store)
+        self.service = service
+        self.rubric = rubric if isinstance(rubric, Rubric) else (load_rubric(rubric) if rubric else default_rubric())
+        self.library = load_library()
+        self.rows = store.responses()
+        case_ids = sorted({r["case_id"] for r in self.rows if r["case_id"] in self.library})
+        if not case_ids:
+            raise DualroleError("the store holds no answers to score yet")
+        self.items: list[dict] = []
+        self.index = 0
+        self._saved: tuple | None = None
+        self._resetting = False
+
+        label = {"description_width": "initial"}
+        self.scorer = ipw.Text(value=scorer or default_scorer(), description="Scoring as:", style=label)
+        self.case = ipw.Dropdown(options=[(f"{self.library[c].title} ({c})", c) for c in case_ids],
+                                 value=case if case in case_ids else case_ids[0], description="Case:", style=label,
+                                 layout=ipw.Layout(width="100%", max_width="600px"))
+        self.option_filter = ipw.Dropdown(description="Option:", style=label)
+        self.cohort_filter = ipw.Dropdown(description="Cohort:", style=label)
+        self.unscored = ipw.Checkbox(value=False, description="Not yet scored by me", indent=False)
+        self.answer = ipw.HTML(layout=_WIDE)
+        self.pad = ScorePad(self.rubric, on_move=self.move)
+        self.comment = ipw.Textarea(description="Comment for the learner:", style=label,
+                                    layout=ipw.Layout(width="100%", max_width="900px", height="70px"))
+        self.previous_button = ipw.Button(description="Previous answer (p)", tooltip="Save and go back")
+        self.save_button = ipw.Button(description="Save score", button_style="primary")
+        self.next_button = ipw.Button(description="Next answer (n)", tooltip="Save and go on")
+        self.release_button = ipw.Button(description="Release feedback for this case",
+                                         tooltip="Show every saved score sheet of yours on this case to its learner")
+        self.status = LiveStatus(layout=_WIDE)
+        self.previous_button.on_click(lambda _b: self.move(-1))
+        self.next_button.on_click(lambda _b: self.move(1))
+        self.save_button.on_click(lambda _b: self.save())
+        self.release_button.on_click(lambda _b: self.release_case())
+        self.case.observe(self._on_case, names="value")
+        for control in (self.option_filter, self.cohort_filter, self.unscored):
+            control.observe(self._on_filter, names="value")
+        super().__init__([
+            ipw.HTML(f"<h3>Review answers: {text(self.rubric.title)}</h3>"),
+            self.scorer, self.case, ipw.HBox([self.option_filter, self.cohort_filter, self.unscored]),
+            self.answer, self.pad, self.comment,
+            ipw.HBox([self.previous_button, self.save_button, self.next_button, self.release_button]),
+            self.status,
+        ], layout=_WIDE)
+        self.add_class("dualrole-review")
+        self._on_case()
+
+    # -- choosing answers ----------------------------------------------------------------------
+
+    def _on_case(self, _change=None) -> None:
+        self.save()
+        case = self.library[self.case.value]
+        rows = [r for r in self.rows if r["case_id"] == case.id]
+        self._resetting = True  # the filters' own change events must not reselect half-way
+        try:
+            self.option_filter.options = [(ALL, ALL)] + [(o.label, o.id) for o in case.options]
+            self.option_filter.value = ALL
+            self.cohort_filter.options = [ALL] + sorted({r["cohort"] for r in rows})
+            self.cohort_filter.value = ALL
+        finally:
+            self._resetting = False
+        self._select(0)
+
+    def _on_filter(self, _change=None) -> None:
+        if self._resetting:
+            return
+        self.save()
+        self._select(0)
+
+    def _select(self, index: int) -> None:
+        mine = {s["response_id"] for s in self.book.sheets(case_id=self.case.value, scorer=self.scorer.value)}
+        self.items = [r for r in self.rows if r["case_id"] == self.case.value
+                      and self.option_filter.value in (ALL, r["option_id"])
+                      and self.cohort_filter.value in (ALL, r["cohort"])
+                      and not (self.unscored.value and r["response_id"] in mine)]
+        self.items.sort(key=lambda r: (r["cohort"], r["learner"], r["phase"], r["attempt"]))
+        self.show(index)
+
+    @property
+    def current(self) -> dict | None:
+        """The answer on screen (a store row), or None when the filters leave nothing."""
+        return self.items[self.index] if 0 <= self.index < len(self.items) else None
+
+    def show(self, index: int) -> None:
+        """Show answer ``index`` of the filtered list, with this scorer's latest sheet for it."""
+        self.index = max(0, min(index, len(self.items) - 1))
+        row = self.current
+        self.pad.disabled = row is None
+        if row is None:
+            self.answer.value = "<p>No answer matches these filters.</p>"
+            self.pad.levels, self.comment.value, self._saved = {}, "", None
+            self.status.say("No answer matches these filters.")
+            return
+        self.answer.value = self._answer_html(row)
+        sheet = next((s for s in reversed(self.book.sheets(case_id=row["case_id"], scorer=self.scorer.value))
+                      if s["response_id"] == row["response_id"]), None)
+        self.pad.levels = dict(sheet["levels"]) if sheet else {}
+        self.comment.value = sheet["comment"] if sheet else ""
+        self.pad.active = 0
+        self._saved = self._sheet()
+        self.status.say(f"Answer {self.index + 1} of {len(self.items)}: {row['learner']}"
+                        + (" (scored)" if sheet else " (not yet scored)"))
+
+    def _answer_html(self, row: dict) -> str:
+        case = self.library[row["case_id"]]
+        labels = {o.id: o.label for o in case.options}
+        both = sorted((r for r in self.rows if r["learner"] == row["learner"] and r["case_id"] == row["case_id"]
+                       and r["phase"] == row["phase"] and r["cohort"] == row["cohort"]), key=lambda r: r["attempt"])
+        parts = [f"<p><strong>{text(row['learner'])}</strong> · {text(row['cohort'])} · {text(row['phase'])}</p>"]
+        for r in both:
+            which = "First attempt" if r["attempt"] == 1 else "Revote (after the reveal)"
+            marker = " ◀ scoring this one" if r["response_id"] == row["response_id"] and len(both) > 1 else ""
+            parts.append(f"<p><strong>{which}{marker}:</strong> {text(labels.get(r['option_id'], r['option_id']))}"
+                         f" · confidence {int(r['confidence'])}%</p>"
+                         f"<blockquote>{text(r['justification'])}</blockquote>")
+        return '<section aria-label="The answer being scored">' + "".join(parts) + "</section>"
+
+    # -- scoring -------------------------------------------------------------------------------
+
+    def _sheet(self) -> tuple:
+        return tuple(sorted(self.pad.levels.items())), self.comment.value
+
+    def save(self) -> bool:
+        """Append this scorer's sheet for the answer on screen if it changed; True when one was saved."""
+        row = self.current
+        if row is None or self._sheet() == self._saved or (not self.pad.levels and not self.comment.value.strip()):
+            return False
+        try:
+            self.book.record(row["response_id"], self.scorer.value, self.rubric, dict(self.pad.levels),
+                             self.comment.value)
+        except DualroleError as exc:
+            self.status.say(f"Not saved: {exc}", urgent=True)
+            return False
+        self._saved = self._sheet()
+        self.status.say(f"Saved the score of {row['learner']} ({len(self.pad.levels)} of "
+                        f"{len(self.rubric.criteria)} criteria).")
+        return True
+
+    def move(self, step: int) -> None:
+        """Save, then go ``step`` answers on (1) or back (-1); the keyboard focus returns to the rubric."""
+        self.save()
+        if self.items:
+            self.show(self.index + step)
+            self.pad.focus()
+
+    def release_case(self) -> int:
+        """Release this scorer's latest sheet on every scored answer of the case; return how many."""
+        self.save()
+        sheets = self.book.sheets(case_id=self.case.value, scorer=self.scorer.value)
+        released = [self.book.release(s["response_id"], self.scorer.value, self.rubric, scorer=self.scorer.value)
+                    for s in sheets if s["rubric_version"] == self.rubric.version]
+        if self.service is not None and released:
+            self.service.release_feedback(released)
+        self.status.say(f"Released feedback on {len(released)} answer(s) to their learners.")
+        return len(released)
+
+    def scores(self):
+        """Every scorer's latest sheets under this rubric (:func:`~widgets.analysis.grading.score_table`)."""
+        from widgets.analysis.grading import score_table
+
+        return score_table(self.book.sheets(), self.rubric)
+
+    def agreement(self, first: str | None = None, second: str | None = None, weights: str = "quadratic"):
+        """Weighted Cohen's kappa per criterion between two scorers (by default the two with most sheets).
+
+        Empty until two instructors have scored the same answers; see
+        :func:`widgets.analysis.grading.scorer_agreement`.
+        """
+        from widgets.analysis.grading import scorer_agreement
+
+        scores = self.scores()
+        ranked = scores["scorer"].value_counts().index.tolist()
+        first, second = first or (ranked[0] if ranked else ""), second or (ranked[1] if len(ranked) > 1 else "")
+        table = scorer_agreement(scores, self.rubric, first, second, weights=weights)
+        table.attrs["scorers"] = (first, second)
+        return table
