@@ -77,3 +77,10 @@ def test_with_every_case_contested_calibration_is_empty_not_an_error(df, unsettl
     first = analysis.answers(df)
     only = first[first["case_id"].astype(str).isin(unsettled)]
     assert analysis.overconfidence(only, exclude_contested=True).empty
+
+
+def test_pooled_change_of_a_class_whose_cases_are_all_contested_has_an_empty_second_row(df):
+    contested = {c.id for c in load_library() if c.contested}
+    only = df[df["case_id"].astype(str).isin(contested)]
+    table = analysis.prepost_by_cases(only)
+    assert table.loc[1, "n"] == 0 and table.loc[0, "n"] > 0

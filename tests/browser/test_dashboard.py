@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import pytest
 
+from widgets.privacy import HIDDEN as GATE_HIDDEN  # how the styled tables show a hidden count
+from widgets.reporting.tables import heading
+
 from .conftest import ARTIFACTS, AXE, NOTEBOOKS, new_watched_page, save_failure_screenshot
 from .jlab import docs_image, run_axe, screenshot, serious
 from .test_injection import ACTIVE_CONTENT
 
 DASHBOARD = "instructor_cohort_review.ipynb"
 VOILA_LOAD_TIMEOUT = 90_000  # ms: a fresh kernel runs the whole notebook before the page shows
-GATE_HIDDEN = "<NA>"  # how the dashboard's gated pandas tables show a hidden count
-COUNT_COLUMNS = ["matching", "not_matching", "n", "pre", "post", "Total", "improved", "worsened"]
+
+COUNT_COLUMNS = [heading(c) for c in ("matching", "not_matching", "n", "pre", "post", "Total", "improved",
+                                      "worsened")]
 
 # Every count the page shows in a count column, if it is under the gate's minimum of 10.
 SMALL_COUNTS_SHOWN = """(columns) => {

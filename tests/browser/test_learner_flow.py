@@ -120,7 +120,8 @@ def test_commit_see_the_class_reconsider_and_show_the_reference_by_keyboard(page
 
     # The class comes first: no reference yet, the focus on "Change my answer", the status announced.
     page.wait_for_function("() => document.activeElement && /Change my answer/.test(document.activeElement.textContent)")
-    assert status_node.evaluate("el => el.isConnected && el.textContent").startswith("Saved. See how the class")
+    status.filter(has_text="Saved. See how the class").wait_for()
+    assert status_node.evaluate("el => el.isConnected")  # the same live region announced it
     assert "How the class answered" in card.inner_text()
     assert card.locator(".dualrole-reveal").count() == 0 or not card.locator(".dualrole-reveal").is_visible()
     assert card.get_by_role("button", name="Show the reference").is_hidden()

@@ -425,6 +425,8 @@ def _one_per_group(df: pd.DataFrame, keys: list[str], order: pd.Series, last: bo
 
     Works on integer codes: ``drop_duplicates`` on text keys is slow at a million rows.
     """
+    if not len(df):
+        return np.zeros(0, dtype=bool)
     group = _group_codes(df, keys)
     if group is None:  # too many distinct keys to number in 64 bits: let pandas do it
         ordered = df.assign(_row=np.arange(len(df))).sort_values(order.name, kind="stable")
