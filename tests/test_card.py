@@ -87,8 +87,9 @@ def test_commit_locks_inputs_and_reveals_reference(fresh_store):
     # Contested: the defensible positions with who holds them, no single key.
     assert "Ethicists disagree" in html and "Lazarus and Zur" in html and "no single key" in html
     assert "is not defended by either position" in html and "differs from the reference" not in html
+    assert 'href="https://www.apa.org/ethics/code"' in html  # each code links to where it can be read
     assert card.case.option("decline_explore").label in html  # the options each position defends
-    assert "APA 3.05: Multiple relationships" in html  # code references with registry titles
+    assert "APA 3.05</a>: Multiple relationships" in html  # code references with registry titles
     assert "A standing business relationship gives Marisol" in html  # the rationale for the learner's choice
     assert "<td>high</td><td>medium</td>" in html  # learner's Kitchener rating beside the reference
 

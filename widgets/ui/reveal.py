@@ -9,7 +9,7 @@ Pure functions of their inputs; status is given in words and symbols with labels
 
 from __future__ import annotations
 
-from widgets.cases.casefile import code_registry
+from widgets.cases.casefile import code_link, code_registry
 from widgets.cases.library import Case
 from widgets.render import markdown, paragraphs, text
 from widgets.responses.disclosure import Distribution, distribution_html
@@ -95,12 +95,14 @@ def options_table(case: Case, chosen: set[str], order: tuple[str, ...] | None = 
 
 
 def codes_list(case: Case) -> str:
+    """The case's code sections with their short titles; each code links to where it can be read."""
     registry = code_registry()
     items = "".join(
-        f"<li>{text(ref['code'])} {text(ref['section'])}: {text(registry[ref['code']][str(ref['section'])])}</li>"
+        f'<li><a href="{text(code_link(ref["code"]))}" target="_blank" rel="noopener noreferrer">'
+        f"{text(ref['code'])} {text(ref['section'])}</a>: {text(registry[ref['code']][str(ref['section'])])}</li>"
         for ref in case.codes
     )
-    return f"<ul>{items}</ul>"
+    return f"<ul>{items}</ul><p>Each link opens the full code on its publisher's site.</p>"
 
 
 def positions_block(case: Case) -> str:
