@@ -119,3 +119,11 @@ def test_a_tampered_reflection_line_is_quarantined_and_the_rest_imported(fresh_s
     report = collect([bundle], open_store(f"sqlite:///{tmp_path / 'class.sqlite'}"), tmp_path / "q")
     assert report.imported == 1 and report.quarantined == 1
     assert "changed after export" in report.problems[-1].reason
+
+
+def test_the_panel_imports_the_instructors_feedback_file(fresh_store):
+    from widgets.ui.myanswers import MyAnswers
+
+    panel = MyAnswers(store=fresh_store)
+    assert panel.feedback.upload.description == "Import feedback file"
+    assert panel.feedback in panel.children[2].children  # with the other actions, not hidden away

@@ -109,6 +109,12 @@ NOTES: dict[str, list[Reference]] = {
     ],
 }
 
+# Works the lessons themselves cite (not a case's source): the teaching method the cards follow.
+LESSON_WORKS: tuple[Reference, ...] = (
+    Reference(("Crouch", "Mazur"), "2001", "Crouch, C. H., & Mazur, E. (2001). Peer instruction: Ten years of "
+              "experience and results. *American Journal of Physics, 69*(9), 970-977."),
+)
+
 # The four codes the cases cite by section, with the editions data/codes.yaml registers.
 CODES: dict[str, Reference] = {
     "APA": Reference(("American Psychological Association",), "2017",
@@ -224,6 +230,7 @@ def bibliography(cases: list[Case] | None = None) -> list[Reference]:
                               "(write it as Author, A. A. (Year). Title. Container, volume(issue), pages.)")
     entries += _hipaa(hipaa) if hipaa else []
     entries += [CODES[code] for code in sorted({ref["code"] for case in cases for ref in case.codes})]
+    entries += LESSON_WORKS
     return _deduplicated(entries)
 
 

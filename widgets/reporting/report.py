@@ -351,7 +351,8 @@ def _page(title: str, body: str) -> str:
     style = ("body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem}"
              "table{border-collapse:collapse;margin:1rem 0;font-size:.85rem;max-width:100%}"
              # Long headings and case titles wrap, so a wide table never needs sideways scrolling.
-             "th,td{border:1px solid #ccc;padding:.2rem .5rem;overflow-wrap:anywhere}td.count,td.stat{text-align:right}td.hidden{color:#888}"
+             "th,td{border:1px solid #ccc;padding:.2rem .5rem;overflow-wrap:anywhere}"
+             "td.count,td.stat{text-align:right}td.hidden{color:#888}"
              ".synthetic{background:#fff3cd;padding:.5rem}img{max-width:100%}"
              ".audience-banner{background:#842029;color:#fff;padding:.75rem 1rem;font-size:1.05rem}"
              ".audience-banner code{color:#fff}")

@@ -28,6 +28,7 @@ from widgets.store import open_store
 from widgets.store.protocol import ReflectionStore, ResponseStore
 from widgets.ui.a11y import LiveStatus
 from widgets.ui.assessment import phase_done
+from widgets.ui.feedback import FeedbackImport
 
 _COHORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
 
@@ -121,6 +122,8 @@ class MyAnswers(ipw.VBox):
                                         layout=ipw.Layout(display="none"))
         self.cancel_erase = ipw.Button(description="Keep my answers", layout=ipw.Layout(display="none"))
         self.refresh_button = ipw.Button(description="Refresh", tooltip="Count your answers again")
+        # Off the hub, the instructor's feedback comes back as a file; on a hub it reaches the cards itself.
+        self.feedback = FeedbackImport(store=self.reflection_store, learner=self.learner)
         self.status = LiveStatus()
         self.cohort_button.on_click(self._on_cohort)
         self.erase_button.on_click(self._on_erase)
@@ -131,6 +134,7 @@ class MyAnswers(ipw.VBox):
             ipw.HBox([self.download, self.refresh_button]),
             ipw.HBox([self.cohort_input, self.cohort_button]),
             ipw.HBox([self.erase_button, self.confirm_erase, self.cancel_erase]),
+            self.feedback,
             self.where,
         ])
         super().__init__(children=[ipw.HTML("<h3>My answers</h3>"), self.progress, details, self.status],
