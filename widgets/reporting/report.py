@@ -221,6 +221,26 @@ def revote_overview(df: pd.DataFrame, min_cell: int = MIN_CELL, *, audience: str
     return aggregate(counts, audience, min_cell, learners=learners)
 
 
+def revote_timing_overview(df: pd.DataFrame, min_cell: int = MIN_CELL, *, audience: str = "public") -> pd.DataFrame:
+    """Revotes by what they came after (the class, the reference, not recorded) and which way they went.
+
+    A change after seeing the class is peer instruction at work; a change after the key may be copying
+    it. Cells count answers, so a cell is also hidden when fewer than ``min_cell`` learners stand behind it.
+    """
+    changes = analysis.revotes(df)
+    columns = list(analysis.revote.DIRECTIONS)
+    rows = list(analysis.revote.AFTER)
+    counts = (pd.crosstab(changes["after"], changes["direction"], dropna=False)
+              .reindex(index=rows, columns=columns, fill_value=0))
+    learners = (pd.crosstab(changes["after"], changes["direction"], values=changes["learner"], aggfunc="nunique",
+                            margins=True, margins_name=TOTAL, dropna=False)
+                .reindex(index=[*rows, TOTAL], columns=[*columns, TOTAL]).fillna(0))
+    counts.columns = pd.Index(columns)
+    learners.columns = pd.Index([*columns, TOTAL])
+    counts.index.name = learners.index.name = None
+    return aggregate(counts, audience, min_cell, learners=learners)
+
+
 def _option_label(option_id: str, labels: pd.DataFrame) -> str:
     if option_id not in labels.index:
         return option_id
@@ -321,11 +341,14 @@ def write_report(df: pd.DataFrame, out_dir: Path | str, *, min_cell: int = MIN_C
     parts.append(plot_calibration(bins, synthetic=synthetic).html())
     say("revotes")
     revote = revote_overview(df, min_cell, audience=audience)
-    parts.append("<h2>After the reveal</h2>")
+    parts.append("<h2>Reconsidering</h2>")
     parts.append("<p>First answers by what happened next: no revote, a revote to the same option, or a "
                  "switch toward, away from, or beside the reference.</p>")
     if len(revote) > 1:
         parts.append(table_html(revote, "revote"))
+        parts.append("<p>Revotes by what they came after: seeing the class (peer instruction) or seeing the "
+                     "reference (answers recorded before the card kept this show as not recorded).</p>")
+        parts.append(table_html(revote_timing_overview(df, min_cell, audience=audience), "revote"))
     else:
         parts.append("<p>Nobody revoted.</p>")
     say("writing report.html")
