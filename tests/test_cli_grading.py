@@ -166,3 +166,15 @@ def test_a_roster_never_enters_a_research_export(tmp_path):
     assert len(written) > 1000
     for field in ("Synthetic Person", "@example.org", "LMS-0", "SIS-0", "SECTION-Q", *learners):
         assert field not in written
+
+
+def test_a_roster_name_that_looks_like_a_formula_is_written_as_text(klass):
+    roster = klass["tmp"] / "formula-roster.csv"
+    roster.write_text("learner_id,name,email,lms_id,sis_id,section\n"
+                      'synthetic-ana,"=HYPERLINK(""http://x"",""Ana"")",ana@example.org,1001,S-1,A\n',
+                      encoding="utf-8")
+    out = klass["tmp"] / "formula.csv"
+    result = run("grades", "--store", klass["store"], "--roster", roster, "--out", out, "--format", "canvas")
+    assert result.exit_code == 0, result.output
+    [row] = table(out)[1:]
+    assert row["Student"].startswith("'=HYPERLINK")  # shown as text, never run as a formula

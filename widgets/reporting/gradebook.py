@@ -42,6 +42,36 @@ class Gradebook:
     rubric_assignments: list[str] = field(default_factory=list)
 
 
+class _SafeWriter:
+    """A CSV writer whose text cells cannot run as spreadsheet formulas.
+
+    Names and ids come from the instructor's roster; a cell starting with ``=``, ``+``, ``-``, ``@``
+    or a control character would run as a formula when the file is opened in a spreadsheet, so it gets
+    a leading apostrophe, as spreadsheets do for text. Grades are numbers and pass unchanged.
+    """
+
+    _FORMULA = ("=", "+", "-", "@", "\t", "\r")
+
+    def __init__(self, writer):
+        self.writer = writer
+
+    def writerow(self, row) -> None:
+        self.writer.writerow([self._safe(cell) for cell in row])
+
+    def _safe(self, cell):
+        if isinstance(cell, str) and cell.startswith(self._FORMULA) and not _is_number(cell):
+            return "'" + cell
+        return cell
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
 def write_gradebook(sheet: pd.DataFrame, points: dict[str, float], roster: list[RosterEntry], out: Path | str,
                     fmt: str = "plain", *, moodle_id: str = "email") -> Gradebook:
     """Write ``sheet`` (from :func:`widgets.analysis.grading.grade_sheet`) as a gradebook file.
@@ -66,7 +96,7 @@ def write_gradebook(sheet: pd.DataFrame, points: dict[str, float], roster: list[
     not_on_roster = sorted(set(grades.index) - set(by_id))
     missing_id: list[str] = []
     buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")
+    writer = _SafeWriter(csv.writer(buffer, lineterminator="\n"))
 
     def grade_cells(learner: str) -> list[str]:
         row = grades.loc[learner] if learner in grades.index else None
