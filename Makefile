@@ -41,8 +41,15 @@ ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # The venv's bin goes first on PATH, so `dualrole` works in a Lab terminal and in `!dualrole` cells.
 # LAB_ARGS passes extra options to jupyter lab (the test of this target uses it).
+# The lesson kernels load widgets.kernel.hints: a card cell run before the lesson's first code cell
+# says which cell to run instead of raising NameError. Its config lives in .dualrole-lab (not the
+# learner's own IPython profile).
+LAB_IPYTHONDIR := $(abspath .dualrole-lab/ipython)
+
 lab: $(VENV)/.installed
-	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=. $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00_start_here.ipynb
+	mkdir -p $(LAB_IPYTHONDIR)/profile_default
+	cp tools/ipython/ipython_kernel_config.py $(LAB_IPYTHONDIR)/profile_default/ipython_kernel_config.py
+	IPYTHONDIR=$(LAB_IPYTHONDIR) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=. $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00_start_here.ipynb
 
 test: $(VENV)/.installed-test
 	$(BIN)/python -m pytest
