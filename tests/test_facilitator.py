@@ -71,3 +71,15 @@ def test_closest_cases_are_paced_first():
     live = facilitator.live_cases(cases, 3)
     rest = [c for c in cases if c not in live]
     assert min(map(facilitator.closeness, live)) >= max(map(facilitator.closeness, rest))
+
+
+def test_every_objective_of_a_lesson_is_exercised_by_one_of_its_cases():
+    from widgets.cases import course
+
+    library = {c.id: c for c in load_library()}
+    for entry in course.lessons():
+        cases = [library[i] for i in entry.all_cases]
+        if not cases:
+            continue
+        for goal in facilitator.objectives(facilitator.curriculum.NOTEBOOKS / f"{entry.stem}.ipynb"):
+            assert facilitator.exercised_by(goal, cases), f"{entry.stem}: no case exercises {goal!r}"
