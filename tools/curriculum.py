@@ -29,18 +29,16 @@ _MODEL = re.compile(r"\bDecisionModel\(")
 _ASSESSMENT = re.compile(r"\bAssessment\(")
 
 # (file stem, title, audience) in reading order. Lessons first, then the instructor's and researcher's.
+def _course() -> list[tuple[str, str, str]]:
+    # The course's own lessons, in order, with the titles data/course.yaml gives them (stated once).
+    from widgets.cases import course
+
+    return [(entry.stem, entry.title, "everyone" if entry.stem == "00_start_here" else "learner")
+            for entry in course.lessons()]
+
+
 LESSONS: list[tuple[str, str, str]] = [
-    ("00_start_here", "Start here", "everyone"),
-    ("01_confidentiality", "1. Confidentiality and the fact of therapy", "learner"),
-    ("02_business", "2. Business and financial relationships", "learner"),
-    ("03_social", "3. Social relationships and endings", "learner"),
-    ("04_gifts", "4. Gifts, barter and money", "learner"),
-    ("05_communities", "5. Small and overlapping communities", "learner"),
-    ("06_romantic", "6. Romantic and sexual boundaries", "learner"),
-    ("07_digital", "7. Digital boundaries", "learner"),
-    ("08_roles", "8. Roles and power", "learner"),
-    ("09_decision_models", "9. Decision models step by step", "learner"),
-    ("10_pre_post", "10. Pre/post assessment", "learner"),
+    *_course(),
     ("references", "References", "everyone"),
     ("authoring", "Writing your own cases", "instructor"),
     ("instructor_collect", "Collecting a class's answers", "instructor"),
@@ -49,7 +47,6 @@ LESSONS: list[tuple[str, str, str]] = [
     ("instructor_review", "Review and grading", "instructor"),
     ("research_response_patterns", "Response patterns for research", "researcher"),
 ]
-
 
 def existing() -> list[tuple[str, str, str]]:
     """The lessons whose notebook exists, in order."""
