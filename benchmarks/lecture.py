@@ -49,13 +49,16 @@ def _helpers():
     return realhub, inprocess, PostgresServer
 
 
-def run(learners: int = 1000, window: float = 20.0, backends=("PostgreSQL", "SQLite"), seed: int = 12,
-        workers: int = 96) -> list[dict]:
-    """The lecture hall's figures, one dict per backend."""
-    return [run_one(backend, learners, window, seed, workers) for backend in backends]
+SETUPS = (("PostgreSQL", 1), ("PostgreSQL", 2), ("SQLite", 1))
 
 
-def run_one(backend: str, learners: int, window: float, seed: int = 12, workers: int = 96) -> dict:
+def run(learners: int = 1000, window: float = 20.0, setups=SETUPS, seed: int = 12, workers: int = 96) -> list[dict]:
+    """The lecture hall's figures, one dict per (backend, service processes)."""
+    return [run_one(backend, learners, window, seed, workers, processes) for backend, processes in setups]
+
+
+def run_one(backend: str, learners: int, window: float, seed: int = 12, workers: int = 96,
+            processes: int = 1) -> dict:
     import tempfile
 
     realhub, _, PostgresServer = _helpers()
@@ -70,10 +73,11 @@ def run_one(backend: str, learners: int, window: float, seed: int = 12, workers:
             store_url = pg.new_database()
         else:
             store_url = f"sqlite:///{Path(tempfile.mkdtemp(prefix='dualrole-bench-hall-')) / 'class.sqlite'}"
-        hub = realhub.RealHub(store_url, proxy)
+        hub = realhub.RealHub(store_url, proxy, processes=processes)
         try:
             hub.start(timeout=120)
-            return dict(_lecture(hub, realhub, learners, window, seed, workers), backend=backend)
+            return dict(_lecture(hub, realhub, learners, window, seed, workers), backend=backend,
+                        processes=processes)
         finally:
             hub.stop()
     finally:
@@ -111,7 +115,10 @@ def _lecture(hub, realhub, learners: int, window: float, seed: int, workers: int
     rng = random.Random(seed)
     plan = sorted((rng.uniform(0, window), i, rng.choice(options)) for i in range(learners))
     reads = {i: rng.uniform(0, POLL_SECONDS) for i in range(learners)}
-    clients = {name: httpx.Client(base_url=hub.service_url, timeout=30,
+    # One client (one connection) per learner, as each learner's kernel has; they share one TLS
+    # context, unused over plain HTTP, which would otherwise cost a megabyte per client.
+    tls = httpx.create_ssl_context()
+    clients = {name: httpx.Client(base_url=hub.service_url, timeout=30, verify=tls,
                                   headers={"Authorization": f"token {tokens[name]}"}) for name in names}
     lock = threading.Lock()
     errors: list[str] = []
@@ -177,13 +184,28 @@ def _lecture(hub, realhub, learners: int, window: float, seed: int, workers: int
             http.close()
         teacher.close()
     lookups = _hub_lookups(hub) - lookups_before
-    return _figures(learners, window, voted_s, errors, post_ms, state_ms, dist_ms, seen_totals, stored,
+    inside = _service_times(hub)
+    return inside | _figures(learners, window, voted_s, errors, post_ms, state_ms, dist_ms, seen_totals, stored,
                     summary, hub_check_ms, lookups, names)
 
 
 def _hub_lookups(hub) -> int:
     """How many token lookups the Hub has answered so far (its log has one line per request)."""
     return len(re.findall(r"GET /hub/api/user\b", hub.log.read_text(errors="replace")))
+
+
+def _service_times(hub) -> dict:
+    """The service's own time per request (Tornado's access log, which the Hub's log carries): what
+    the service spent, against what a learner waited (the proxy, the Hub's token check, queueing)."""
+    from .measure import percentile
+
+    log = hub.log.read_text(errors="replace")
+    times = {}
+    for kind, pattern in (("post", r"201 POST /services/dualrole/api/responses"),
+                          ("dist", r"200 GET /services/dualrole/api/cohort/")):
+        found = [float(ms) for ms in re.findall(pattern + r"\S* \([^)]*\) ([0-9.]+)ms", log)]
+        times[f"service_{kind}_p99_ms"] = percentile(found, 99) if found else float("nan")
+    return times
 
 
 def _figures(learners, window, voted_s, errors, post_ms, state_ms, dist_ms, seen_totals, stored, summary,
