@@ -130,3 +130,26 @@ def test_serve_refuses_several_processes_on_a_sqlite_store(tmp_path):
                            str(tmp_path / "class.sqlite")], env=env, capture_output=True, text=True, timeout=60)
     assert done.returncode != 0 and "Traceback" not in done.stderr
     assert "--processes above 1 needs a PostgreSQL store" in done.stderr
+
+
+def test_many_requests_that_find_the_instructors_stale_ask_the_hub_once():
+    import asyncio
+
+    from widgets.service.app import Instructors
+
+    asked = []
+
+    class CountingInstructors(Instructors):
+        async def _fetch(self):
+            asked.append(1)
+            await asyncio.sleep(0.05)  # the Hub's answer takes a while; the others arrive meanwhile
+            return frozenset({"teacher"})
+
+    instructors = CountingInstructors(hub_auth=None, group="instructors", ttl=15)
+
+    async def lecture_hall():
+        return await asyncio.gather(*(instructors.has(name) for name in ["teacher"] + [f"l{i}" for i in range(300)]))
+
+    answers = asyncio.run(lecture_hall())
+    assert asked == [1]
+    assert answers[0] is True and not any(answers[1:])
