@@ -283,6 +283,8 @@ def test_the_compiled_schema_check_never_accepts_what_the_python_validator_refus
     bodies = []
     for name in BODIES:
         body, _ = _body(case, name)
+        if not isinstance(body, dict):
+            continue  # refused before any schema check
         data = {**contract.DEFAULTS, **body, "stance": case.option(case.preferred[0]).stance}
         bodies.append(data)
         for field in list(data)[:25]:
