@@ -299,3 +299,20 @@ def test_the_compiled_schema_check_never_accepts_what_the_python_validator_refus
     missed = [d for d in bodies if python.is_valid(d) and not contract.schema_valid_fast(d)]
     assert accepted > 100
     assert all(any(isinstance(v, str) and v.endswith("\n") for v in d.values()) for d in missed), missed[:1]
+
+
+def test_a_response_row_and_a_case_version_equal_their_straightforward_versions(case):
+    """The shallow row equals dataclasses.asdict; the remembered case version equals a fresh hash."""
+    import dataclasses
+
+    from widgets.cases import library
+
+    for name in BODIES:
+        body, expected = _body(case, name)
+        if expected:
+            continue
+        response, problems = check_response(body, learner=LEARNER)
+        assert problems == {} and response.row() == dataclasses.asdict(response)
+    fresh = library.Library()[case.id]
+    assert fresh.case_version == library.Case.case_version.func(fresh) == case.case_version
+    assert fresh.current_versions == library.Case.current_versions.func(fresh)
