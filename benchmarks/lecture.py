@@ -174,9 +174,13 @@ def _lecture(hub, realhub, learners: int, window: float, seed: int, workers: int
         voted_s = time.perf_counter() - start
         for action in ("close", "show_histogram"):
             teacher.post(f"api/class/{CASE}", json={"cohort": cohort, "action": action}).raise_for_status()
+        service = _service_pids(hub)
+        cpu_before = _cpu_seconds(service)
         start = time.perf_counter()
         with ThreadPoolExecutor(workers) as pool:
             list(pool.map(lambda i: read(start, i), range(learners)))
+        read_s = time.perf_counter() - start
+        read_cpu_s = _cpu_seconds(service) - cpu_before
         summary = teacher.get("api/summary", params={"cohort": cohort, "cases": CASE}).json()["cases"][CASE]
         stored = teacher.get("api/responses", params={"cohort": cohort, "case_id": CASE}).json()["responses"]
     finally:
@@ -184,7 +188,8 @@ def _lecture(hub, realhub, learners: int, window: float, seed: int, workers: int
             http.close()
         teacher.close()
     lookups = _hub_lookups(hub) - lookups_before
-    inside = _service_times(hub)
+    inside = _service_times(hub) | {"read_s": read_s, "read_cpu_ms": read_cpu_s * 1000 / max(len(dist_ms), 1),
+                                    "read_cpu_share": read_cpu_s / read_s}
     return inside | _figures(learners, window, voted_s, errors, post_ms, state_ms, dist_ms, seen_totals, stored,
                     summary, hub_check_ms, lookups, names)
 
@@ -192,6 +197,25 @@ def _lecture(hub, realhub, learners: int, window: float, seed: int, workers: int
 def _hub_lookups(hub) -> int:
     """How many token lookups the Hub has answered so far (its log has one line per request)."""
     return len(re.findall(r"GET /hub/api/user\b", hub.log.read_text(errors="replace")))
+
+
+def _service_pids(hub) -> list[int]:
+    """The service process and, with --processes, its children (those answer the requests)."""
+    parent = hub.service_pid()
+    children = [int(c) for task in Path(f"/proc/{parent}/task").iterdir()
+                for c in (task / "children").read_text().split()]
+    return children or [parent]
+
+
+def _cpu_seconds(pids: list[int]) -> float:
+    """User plus system CPU time of these processes so far (Linux /proc)."""
+    import os
+
+    total = 0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime: fields 14 and 15 of stat(5)
+    return total / os.sysconf("SC_CLK_TCK")
 
 
 def _service_times(hub) -> dict:

@@ -214,6 +214,16 @@ def _lecture(results: dict) -> str:
             "at p99. The service keeps each token's answer for 60 s (`HubAuth(cache_max_age=60)` in "
             "`widgets/service/app.py`), so the Hub is asked about once per learner, not once per request: "
             "the column above counts the lookups the Hub's own log recorded during the class."]
+    busy = [r for r in rows if "read_cpu_ms" in r]
+    if busy:
+        out += ["", "Where the distribution reads' time goes (the miss's profile): the service's own time per read "
+                "(Tornado's log, from the request's arrival to its answer) against what a learner waited, and "
+                "the CPU the service processes used during the reads (Linux `/proc`):", "",
+                "| store | service processes | reads took | service's own p99 | learner's p99 | service CPU per read "
+                "| service CPU busy |", "|---|---:|---:|---:|---:|---:|---:|"]
+        out += [f"| {r['backend']} | {r.get('processes', 1)} | {r['read_s']:.1f} s | {r['service_dist_p99_ms']:.0f} ms "
+                f"| {r['dist_p99_ms']:.0f} ms | {r['read_cpu_ms']:.1f} ms | {r['read_cpu_share']:.0%} of a core |"
+                for r in busy]
     for r in rows:
         if r["first_errors"]:
             out.append(f"\nFirst errors ({r['backend']}): " + "; ".join(r["first_errors"]))

@@ -220,14 +220,12 @@ class ClassService:
         """The cohort's answers to a case, as far as this user may see them now."""
         self._case(case_id)
         phase = self._phase(phase)
-        state = self.book.get(cohort, case_id)
-        counts = self.book.counts(cohort, case_id, phase)
+        state, counts, answered = self.book.reading(cohort, case_id, phase, user)
         if instructor:
             first, latest = counts["first"], counts["latest"]
             return {**self._header(state, phase), "round": "latest", "counts": latest, "first": first,
                     "latest": latest, "total": sum(latest.values()), "shown": True}
-        mine = self.store.responses(learner=user, case_id=case_id, cohort=cohort, phase=phase)
-        if not mine:
+        if not answered:
             raise ApiError(403, "Answer this case first: the class distribution is shown only to those "
                            "who have answered.", "answer_first")
         which = learner_round(state)

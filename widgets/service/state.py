@@ -36,11 +36,25 @@ class ClassBook:
         self.engine = store.engine
         class_metadata.create_all(self.engine, checkfirst=True)
 
-    def get(self, cohort: str, case_id: str) -> ClassState:
+    def get(self, cohort: str, case_id: str, conn=None) -> ClassState:
+        if conn is None:
+            with self.engine.connect() as conn:
+                return self.get(cohort, case_id, conn)
         t = class_state_table
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(t).where(t.c.cohort == cohort, t.c.case_id == case_id)).first()
+        row = conn.execute(sa.select(t).where(t.c.cohort == cohort, t.c.case_id == case_id)).first()
         return _state(row) if row else ClassState(cohort, case_id)
+
+    def reading(self, cohort: str, case_id: str, phase: str, learner: str) -> tuple[ClassState, dict, bool]:
+        """What a learner's distribution read needs, on one connection: the case's state, its
+        :meth:`counts`, and whether ``learner`` has answered it. When a lecture hall's histogram is
+        shown every card reads at once, and three pool checkouts (each with its liveness ping to
+        PostgreSQL) cost more than the queries."""
+        r = responses_table
+        mine = (sa.select(r.c.response_id).where(r.c.learner == learner, r.c.cohort == cohort,
+                                                 r.c.case_id == case_id, r.c.phase == phase).limit(1))
+        with self.engine.connect() as conn:
+            return (self.get(cohort, case_id, conn), self.counts(cohort, case_id, phase, conn),
+                    conn.execute(mine).first() is not None)
 
     def all(self, cohort: str) -> dict[str, ClassState]:
         """Every case of the cohort that is in class mode, by case id."""
@@ -63,8 +77,11 @@ class ClassBook:
 
     # -- counts --------------------------------------------------------------------------------
 
-    def counts(self, cohort: str, case_id: str, phase: str) -> dict[str, dict[str, int]]:
+    def counts(self, cohort: str, case_id: str, phase: str, conn=None) -> dict[str, dict[str, int]]:
         """Option counts of a case: ``first`` (everyone's attempt 1) and ``latest`` (each learner's last)."""
+        if conn is None:
+            with self.engine.connect() as conn:
+                return self.counts(cohort, case_id, phase, conn)
         r = responses_table
         # One pass over the case's answers, each learner's last numbered by a window function. A
         # join of the answers with each learner's highest attempt made PostgreSQL compare every
@@ -76,8 +93,7 @@ class ClassBook:
                            sa.func.sum(sa.case((answers.c.attempt == 1, 1), else_=0)),
                            sa.func.sum(sa.case((answers.c.newest == 1, 1), else_=0)))
                  .group_by(answers.c.option_id))
-        with self.engine.connect() as conn:
-            rows = conn.execute(query).all()
+        rows = conn.execute(query).all()
         return {"first": {option: int(n) for option, n, _ in rows if n},
                 "latest": {option: int(n) for option, _, n in rows if n}}
 
