@@ -22,6 +22,7 @@ learner must have seen a distribution of all of them.
 
 from __future__ import annotations
 
+import os
 import random
 import re
 import sys
@@ -175,12 +176,13 @@ def _lecture(hub, realhub, learners: int, window: float, seed: int, workers: int
         for action in ("close", "show_histogram"):
             teacher.post(f"api/class/{CASE}", json={"cohort": cohort, "action": action}).raise_for_status()
         service = _service_pids(hub)
-        cpu_before = _cpu_seconds(service)
+        cpu_before, ours_before = _cpu_seconds(service), _cpu_seconds([os.getpid()])
         start = time.perf_counter()
-        with ThreadPoolExecutor(workers) as pool:
-            list(pool.map(lambda i: read(start, i), range(learners)))
+        with ThreadPoolExecutor(workers) as pool:  # in the order of their moments, as the votes
+            list(pool.map(lambda i: read(start, i), sorted(range(learners), key=reads.get)))
         read_s = time.perf_counter() - start
         read_cpu_s = _cpu_seconds(service) - cpu_before
+        learners_cpu_s = _cpu_seconds([os.getpid()]) - ours_before
         summary = teacher.get("api/summary", params={"cohort": cohort, "cases": CASE}).json()["cases"][CASE]
         stored = teacher.get("api/responses", params={"cohort": cohort, "case_id": CASE}).json()["responses"]
     finally:
@@ -189,7 +191,8 @@ def _lecture(hub, realhub, learners: int, window: float, seed: int, workers: int
         teacher.close()
     lookups = _hub_lookups(hub) - lookups_before
     inside = _service_times(hub) | {"read_s": read_s, "read_cpu_ms": read_cpu_s * 1000 / max(len(dist_ms), 1),
-                                    "read_cpu_share": read_cpu_s / read_s}
+                                    "read_cpu_share": read_cpu_s / read_s,
+                                    "learners_cpu_share": learners_cpu_s / read_s}
     return inside | _figures(learners, window, voted_s, errors, post_ms, state_ms, dist_ms, seen_totals, stored,
                     summary, hub_check_ms, lookups, names)
 
@@ -209,8 +212,6 @@ def _service_pids(hub) -> list[int]:
 
 def _cpu_seconds(pids: list[int]) -> float:
     """User plus system CPU time of these processes so far (Linux /proc)."""
-    import os
-
     total = 0
     for pid in pids:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()

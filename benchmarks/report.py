@@ -220,10 +220,10 @@ def _lecture(results: dict) -> str:
                 "(Tornado's log, from the request's arrival to its answer) against what a learner waited, and "
                 "the CPU the service processes used during the reads (Linux `/proc`):", "",
                 "| store | service processes | reads took | service's own p99 | learner's p99 | service CPU per read "
-                "| service CPU busy |", "|---|---:|---:|---:|---:|---:|---:|"]
+                "| service CPU busy | simulated learners' CPU busy |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
         out += [f"| {r['backend']} | {r.get('processes', 1)} | {r['read_s']:.1f} s | {r['service_dist_p99_ms']:.0f} ms "
-                f"| {r['dist_p99_ms']:.0f} ms | {r['read_cpu_ms']:.1f} ms | {r['read_cpu_share']:.0%} of a core |"
-                for r in busy]
+                f"| {r['dist_p99_ms']:.0f} ms | {r['read_cpu_ms']:.1f} ms | {r['read_cpu_share']:.0%} of a core "
+                f"| {r.get('learners_cpu_share', float('nan')):.0%} of a core |" for r in busy]
     for r in rows:
         if r["first_errors"]:
             out.append(f"\nFirst errors ({r['backend']}): " + "; ".join(r["first_errors"]))
