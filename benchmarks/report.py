@@ -196,15 +196,16 @@ def _lecture(results: dict) -> str:
         "(`GET api/cohort/<case>`) within one poll interval (3 s). Afterwards the store must hold exactly one "
         "answer per learner, and every learner must have seen a distribution of all of them.",
         "",
-        "| store | answers | errors | lost | duplicated | all saw every answer | POST p50 / p99 "
+        "| store | service processes | answers | errors | lost | duplicated | all saw every answer | POST p50 / p99 "
         "| POST to class state p99 | distribution p50 / p99 | Hub token lookups | target: 0 errors, 0 lost or "
         "duplicated, p99 < 250 ms |",
-        "|---|---:|---:|---:|---:|---|---:|---:|---:|---:|---|",
+        "|---|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|",
     ]
     from .lecture import met
 
     for r in rows:
-        out.append(f"| {r['backend']} | {r['answers']:,} in {r['voted_s']:.1f} s | {r['errors']} | {r['lost']} "
+        out.append(f"| {r['backend']} | {r.get('processes', 1)} | {r['answers']:,} in {r['voted_s']:.1f} s "
+                   f"| {r['errors']} | {r['lost']} "
                    f"| {r['duplicated']} | {'yes' if r['everyone_saw_all'] else '**no**'} "
                    f"| {r['post_p50_ms']:.0f} / {r['post_p99_ms']:.0f} ms | {r['state_p99_ms']:.0f} ms "
                    f"| {r['dist_p50_ms']:.0f} / {r['dist_p99_ms']:.0f} ms | {r['hub_lookups']:,} "

@@ -116,7 +116,9 @@ def test_lecture_hall_counts_lost_and_duplicated_answers():
 HALL = {"learners": 1000, "window_s": 20.0, "voted_s": 20.1, "errors": 0, "first_errors": [], "answers": 1000,
         "stored": 1000, "lost": 0, "duplicated": 0, "class_total": 1000, "everyone_saw_all": True,
         "post_p50_ms": 12.0, "post_p99_ms": 80.0, "state_p99_ms": 120.0, "dist_p50_ms": 9.0, "dist_p99_ms": 60.0,
-        "hub_check_p50_ms": 6.0, "hub_check_p99_ms": 11.0, "hub_lookups": 1001}
+        "hub_check_p50_ms": 6.0, "hub_check_p99_ms": 11.0, "hub_lookups": 1001, "service_post_p99_ms": 70.0,
+        "service_dist_p99_ms": 50.0, "read_s": 3.1, "read_cpu_ms": 2.5, "read_cpu_share": 0.8,
+        "learners_cpu_share": 0.9}
 
 
 def figures(cohort: list[dict]) -> dict:
@@ -134,7 +136,7 @@ def figures(cohort: list[dict]) -> dict:
                      "bulk_seconds": 0.1, "bulk_per_second": 1600.0, "ratio": 10.0}],
         "submit": {"responses": 10_000, "samples": 5, "p50_ms": 3.0, "p99_ms": 60.0, "max_ms": 61.0},
         "burst": burst, "burst_cold": dict(burst, warm=False, p99_ms=900.0),
-        "lecture": [dict(HALL, backend="PostgreSQL"), dict(HALL, backend="SQLite", dist_p99_ms=300.0)],
+        "lecture": [dict(HALL, backend="PostgreSQL", processes=1), dict(HALL, backend="SQLite", dist_p99_ms=300.0)],
         "imports": {"python_s": 0.02, "import_widgets_s": 0.2, "import_analysis_s": 1.5, "runs": 3},
         "notebooks": None, "profiles": {"collect": "profiles/collect-10000.txt"},
     }
@@ -152,8 +154,9 @@ def test_results_file_and_plot_are_written_from_figures(tmp_path):
     assert "1M: within 2x of DuckDB: met" in text and "1M: 5x faster than plain pandas: met" in text
     assert "| 5 | 60.0 ms" not in text and "| 3.0 ms | 60.0 ms | 61.0 ms | **missed** |" in text
     assert "cold start" in text and "PostgreSQL: not measured" in text
-    assert "| PostgreSQL | 1,000 in 20.1 s | 0 | 0 | 0 | yes | 12 / 80 ms | 120 ms | 9 / 60 ms | 1,001 | met |" in text
-    assert "| SQLite | 1,000 in 20.1 s |" in text and "| 9 / 300 ms | 1,001 | **missed** |" in text
+    assert "| PostgreSQL | 1 | 1,000 in 20.1 s | 0 | 0 | 0 | yes | 12 / 80 ms | 120 ms | 9 / 60 ms | 1,001 | met |" in text
+    assert "| SQLite | 1 | 1,000 in 20.1 s |" in text and "| 9 / 300 ms | 1,001 | **missed** |" in text
+    assert "| PostgreSQL | 1 | 3.1 s | 50 ms | 60 ms | 2.5 ms | 80% of a core | 90% of a core |" in text
     assert (tmp_path / "cohort.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 
