@@ -60,6 +60,11 @@ def run(learners: int = 1000, window: float = 20.0, setups=SETUPS, seed: int = 1
         print("lecture hall: not measured (configurable-http-proxy not found: npm ci --prefix tests/hub)",
               file=sys.stderr)
         return []
+    from pg_fixture import PG_BIN
+
+    if not (PG_BIN / "initdb").exists():
+        print(f"lecture hall: PostgreSQL not measured (no PostgreSQL 15 binaries in {PG_BIN})", file=sys.stderr)
+        setups = [(backend, n) for backend, n in setups if backend != "PostgreSQL"]
     return [run_one(backend, learners, window, seed, workers, processes) for backend, processes in setups]
 
 
