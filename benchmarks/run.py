@@ -12,7 +12,7 @@ import sys
 import time
 from pathlib import Path
 
-from . import burst, cohort, collect_bench, data, loading, machine, startup, submit
+from . import burst, cohort, collect_bench, data, lecture, loading, machine, startup, submit
 from .report import write_plot, write_results
 
 HERE = Path(__file__).resolve().parent
@@ -29,6 +29,8 @@ def parse(argv) -> argparse.Namespace:
                         help="runs per pipeline (default 5 below 1M, 3 at 1M, 1 at 8M)")
     parser.add_argument("--collect-responses", type=int, default=100_000,
                         help="responses collected from bundles into each backend (default 100k)")
+    parser.add_argument("--lecture-learners", type=int, default=1000,
+                        help="learners in the lecture hall through a real JupyterHub (default 1,000)")
     parser.add_argument("--no-notebooks", action="store_true", help="skip timing the nbval notebook suite")
     parser.add_argument("--out", type=Path, default=HERE, help="where results.md and cohort.png go")
     return parser.parse_args(argv)
@@ -69,6 +71,10 @@ def main(argv=None) -> dict:
                         else step("class burst (300 x 5 in 60 s)", burst.run))
     results["burst_cold"] = step("class burst from a cold start (30 x 5 in 6 s)", burst.run, learners=30,
                                  window=6, warm=False)
+    results["lecture"] = (step("lecture hall (20 learners in 2 s, SQLite)", lecture.run, 20, 2.0, (("SQLite", 1),))
+                          if args.quick else
+                          step(f"lecture hall ({args.lecture_learners:,} learners in 20 s, real JupyterHub)",
+                               lecture.run, args.lecture_learners))
     results["imports"] = step("import time", startup.imports, runs=3 if args.quick else 7)
     results["notebooks"] = None if args.no_notebooks else step("nbval notebook suite", startup.notebooks)
     results["machine"]["load_after"] = machine.describe()["load"]

@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("duckdb", reason="the benchmark baselines need DuckDB: pip install -e '.[test]'")
 
-from benchmarks import data, loading, pipelines, report, submit  # noqa: E402
+from benchmarks import data, lecture, loading, pipelines, report, submit  # noqa: E402
 from widgets.cases import load_library  # noqa: E402
 
 SMALL = 10_000
@@ -80,6 +80,47 @@ def test_submit_latency_commits_and_reveals_every_sample(store, monkeypatch):
     assert 0 < figures["p50_ms"] <= figures["p99_ms"] <= figures["max_ms"]
 
 
+@pytest.mark.parametrize("backend", ["SQLite", pytest.param("PostgreSQL", marks=pytest.mark.postgres)])
+def test_lecture_hall_through_a_real_hub_records_each_answer_once_and_shows_it_to_all(backend):
+    from conftest import skip_or_fail
+
+    try:
+        import jupyterhub  # noqa: F401
+    except ImportError:
+        skip_or_fail("JupyterHub is not installed: pip install -e '.[test]' to run the lecture-hall benchmark")
+    from hub.realhub import proxy_command
+    from pg_fixture import PG_BIN
+
+    if proxy_command() is None:
+        skip_or_fail("configurable-http-proxy not found: run 'npm ci --prefix tests/hub'")
+    if backend == "PostgreSQL" and not (PG_BIN / "initdb").exists():
+        skip_or_fail(f"PostgreSQL 15 binaries not found in {PG_BIN}: install postgresql-15")
+    hall = lecture.run_one(backend, learners=20, window=2.0, workers=8)
+    assert hall["first_errors"] == [] and hall["errors"] == 0
+    assert hall["answers"] == hall["stored"] == hall["class_total"] == 20
+    assert hall["lost"] == 0 and hall["duplicated"] == 0 and hall["everyone_saw_all"]
+    # Every learner's token was checked by the Hub itself at least once (HubAuth's cache keeps the rest).
+    assert hall["hub_lookups"] >= 20
+    assert 0 < hall["post_p50_ms"] <= hall["post_p99_ms"] and 0 < hall["dist_p50_ms"] <= hall["dist_p99_ms"]
+
+
+def test_lecture_hall_counts_lost_and_duplicated_answers():
+    names = [lecture.learner_name(i) for i in range(3)]
+    stored = [{"learner": names[0]}, {"learner": names[0]}, {"learner": names[2]}]
+    figures = lecture._figures(3, 2.0, 2.0, [], [5.0] * 3, [6.0] * 3, [4.0] * 3, [3, 3, 2], stored,
+                               {"latest": {"a": 2, "b": 1}}, [1.0], 3, names)
+    assert figures["lost"] == 1 and figures["duplicated"] == 1 and figures["stored"] == 3
+    assert not figures["everyone_saw_all"] and not lecture.met(figures)
+
+
+HALL = {"learners": 1000, "window_s": 20.0, "voted_s": 20.1, "errors": 0, "first_errors": [], "answers": 1000,
+        "stored": 1000, "lost": 0, "duplicated": 0, "class_total": 1000, "everyone_saw_all": True,
+        "post_p50_ms": 12.0, "post_p99_ms": 80.0, "state_p99_ms": 120.0, "dist_p50_ms": 9.0, "dist_p99_ms": 60.0,
+        "hub_check_p50_ms": 6.0, "hub_check_p99_ms": 11.0, "hub_lookups": 1001, "service_post_p99_ms": 70.0,
+        "service_dist_p99_ms": 50.0, "read_s": 3.1, "read_cpu_ms": 2.5, "read_cpu_share": 0.8,
+        "learners_cpu_share": 0.9}
+
+
 def figures(cohort: list[dict]) -> dict:
     """A whole run's figures around the given cohort rows, as benchmarks.run gathers them."""
     burst = {"warm": True, "learners": 3, "answers": 15, "window_s": 6, "elapsed_s": 6.1, "ok": 15, "errors": 0,
@@ -95,6 +136,7 @@ def figures(cohort: list[dict]) -> dict:
                      "bulk_seconds": 0.1, "bulk_per_second": 1600.0, "ratio": 10.0}],
         "submit": {"responses": 10_000, "samples": 5, "p50_ms": 3.0, "p99_ms": 60.0, "max_ms": 61.0},
         "burst": burst, "burst_cold": dict(burst, warm=False, p99_ms=900.0),
+        "lecture": [dict(HALL, backend="PostgreSQL", processes=1), dict(HALL, backend="SQLite", dist_p99_ms=300.0)],
         "imports": {"python_s": 0.02, "import_widgets_s": 0.2, "import_analysis_s": 1.5, "runs": 3},
         "notebooks": None, "profiles": {"collect": "profiles/collect-10000.txt"},
     }
@@ -112,6 +154,9 @@ def test_results_file_and_plot_are_written_from_figures(tmp_path):
     assert "1M: within 2x of DuckDB: met" in text and "1M: 5x faster than plain pandas: met" in text
     assert "| 5 | 60.0 ms" not in text and "| 3.0 ms | 60.0 ms | 61.0 ms | **missed** |" in text
     assert "cold start" in text and "PostgreSQL: not measured" in text
+    assert "| PostgreSQL | 1 | 1,000 in 20.1 s | 0 | 0 | 0 | yes | 12 / 80 ms | 120 ms | 9 / 60 ms | 1,001 | met |" in text
+    assert "| SQLite | 1 | 1,000 in 20.1 s |" in text and "| 9 / 300 ms | 1,001 | **missed** |" in text
+    assert "| PostgreSQL | 1 | 3.1 s | 50 ms | 60 ms | 2.5 ms | 80% of a core | 90% of a core |" in text
     assert (tmp_path / "cohort.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
 
 

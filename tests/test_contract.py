@@ -264,3 +264,55 @@ def test_current_versions_hold_the_old_whole_file_hash():
     case = load_case("cosmetics")
     assert case.current_versions == {case.case_version, case.file_digest}
     assert case.file_digest != case.case_version
+
+
+# Values a field of a body may hold, valid or not, including ones JSON writes but Python reads
+# oddly (NaN, 1.0 for an integer, a trailing newline that Python's "$" lets through).
+ODD_VALUES = [None, True, False, 0, 1, 1.0, 70.5, -1, 101, 2**70, float("nan"), float("inf"), "", " ", "x" * 61,
+              "x" * 201, "é" * 200, "practice", "practice\n", "cosmetics\n", str(uuid.uuid4()) + "\n", [], {}, ["a"],
+              "2025-03-01T09:30:00+00:00", "2025-03-01T09:30:00+00:00\n", datetime(2025, 3, 1, tzinfo=timezone.utc)]
+
+
+def test_the_compiled_schema_check_never_accepts_what_the_python_validator_refuses(case):
+    """The fast path (jsonschema-rs) may only ever say "valid" where jsonschema's validator does."""
+    from widgets.responses import contract
+
+    if contract._fast_validator() is None:
+        pytest.skip("jsonschema-rs is not installed: the Python validator alone judges every body")
+    python = contract._validator()
+    bodies = []
+    for name in BODIES:
+        body, _ = _body(case, name)
+        if not isinstance(body, dict):
+            continue  # refused before any schema check
+        data = {**contract.DEFAULTS, **body, "stance": case.option(case.preferred[0]).stance}
+        bodies.append(data)
+        for field in list(data)[:25]:
+            bodies += [{**data, field: value} for value in ODD_VALUES]
+    accepted = 0
+    for data in bodies:
+        fast = contract.schema_valid_fast(data)
+        assert not fast or python.is_valid(data), f"fast path accepted what jsonschema refuses: {data!r}"
+        accepted += fast
+    # ...and it is a fast path at all: it accepts the good bodies the Python validator accepts, except
+    # text ending in a newline (Rust's "$" is stricter), which the Python validator then judges.
+    missed = [d for d in bodies if python.is_valid(d) and not contract.schema_valid_fast(d)]
+    assert accepted > 100
+    assert all(any(isinstance(v, str) and v.endswith("\n") for v in d.values()) for d in missed), missed[:1]
+
+
+def test_a_response_row_and_a_case_version_equal_their_straightforward_versions(case):
+    """The shallow row equals dataclasses.asdict; the remembered case version equals a fresh hash."""
+    import dataclasses
+
+    from widgets.cases import library
+
+    for name in BODIES:
+        body, expected = _body(case, name)
+        if expected:
+            continue
+        response, problems = check_response(body, learner=LEARNER)
+        assert problems == {} and response.row() == dataclasses.asdict(response)
+    fresh = library.Library()[case.id]
+    assert fresh.case_version == library.Case.case_version.func(fresh) == case.case_version
+    assert fresh.current_versions == library.Case.current_versions.func(fresh)

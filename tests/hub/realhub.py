@@ -57,6 +57,9 @@ c.JupyterHub.cookie_secret_file = "{folder}/jupyterhub_cookie_secret"
 
 load_subconfig({guide!r})  # noqa: F821
 
+# Benchmark only (benchmarks/lecture.py): how many service processes `dualrole serve` runs.
+c.JupyterHub.services[0]["environment"]["DUALROLE_PROCESSES"] = "{processes}"
+
 # Test only: an admin service whose token makes the users' tokens through the REST API.
 c.JupyterHub.services.append({{"name": "test-admin", "api_token": {admin_token!r}}})
 c.JupyterHub.load_roles.append(
@@ -110,7 +113,7 @@ def _free_port() -> int:
 class RealHub:
     """One JupyterHub process with its proxy and the dualrole service, in a temporary folder."""
 
-    def __init__(self, store_url: str, proxy: str):
+    def __init__(self, store_url: str, proxy: str, *, processes: int = 1):
         self.folder = Path(tempfile.mkdtemp(prefix="dualrole-hub-"))
         self.admin_token = secrets.token_hex(24)
         self.proxy_port, self.hub_port, self.service_port = _free_port(), _free_port(), _free_port()
@@ -129,7 +132,7 @@ class RealHub:
         self.config.write_text(HUB_CONFIG.format(
             proxy_port=self.proxy_port, hub_port=self.hub_port, proxy_api_port=_free_port(),
             proxy=proxy, proxy_token=secrets.token_hex(24), folder=self.folder, guide=str(self.guide),
-            admin_token=self.admin_token,
+            admin_token=self.admin_token, processes=processes,
         ))
         self.log = self.folder / "jupyterhub.log"
         self.process: subprocess.Popen | None = None

@@ -5,6 +5,7 @@ Imports no ipywidgets, so scripts and the analysis layer can use it.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import random
@@ -56,7 +57,7 @@ class Case:
     path: Path
     file_digest: str = field(repr=False)
 
-    @property
+    @functools.cached_property  # a frozen case: hashed once, not for every line collect checks
     def case_version(self) -> str:
         """A short hash of what the learner saw and chose between, recorded with every response.
 
@@ -68,7 +69,7 @@ class Case:
                 "options": [[o.id, o.label] for o in self.options]}
         return hashlib.sha256(json.dumps(seen, sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
-    @property
+    @functools.cached_property
     def current_versions(self) -> frozenset[str]:
         """Versions that name the case as it is now: :attr:`case_version`, and the hash of the whole
         file that earlier releases recorded instead (so their stores and bundles stay current)."""

@@ -28,8 +28,10 @@ from widgets.store import default_url
 @click.option("--port", type=int, help="Port to listen on (default: from JupyterHub, else 10101).")
 @click.option("--prefix", envvar="JUPYTERHUB_SERVICE_PREFIX", default="/services/dualrole/",
               show_default=True, help="URL prefix (JupyterHub sets it for a managed service).")
+@click.option("--processes", type=click.IntRange(min=1), default=1, show_default=True, envvar="DUALROLE_PROCESSES",
+              help="Service processes sharing the port (for a large class on a PostgreSQL store).")
 @friendly_errors
-def serve(store_url, group, cohort, min_class, ip, port, prefix):
+def serve(store_url, group, cohort, min_class, ip, port, prefix, processes):
     """Run the class response service as a JupyterHub service.
 
     Learners' cards send answers here with their own Hub token; members of the instructors'
@@ -56,7 +58,10 @@ def serve(store_url, group, cohort, min_class, ip, port, prefix):
                             "as a service (c.JupyterHub.services; see docs/deploy-jupyterhub.md)")
     settings = ServiceSettings(store_url=store_url or default_url(), instructors_group=group,
                                cohort=cohort or None, min_class=min_class, prefix=prefix)
-    run(settings, ip, port)
+    if processes > 1 and not settings.store_url.startswith("postgresql"):
+        raise DualroleError("--processes above 1 needs a PostgreSQL store: SQLite lets one process write at a "
+                            "time (see 'A large class' in docs/deploy-jupyterhub.md)")
+    run(settings, ip, port, processes=processes)
 
 
 @click.command("class-export")

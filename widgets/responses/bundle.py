@@ -8,6 +8,7 @@ the size limit is refused before it is read.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import os
@@ -222,12 +223,19 @@ def _read_manifest(read: BundleRead, first: bytes) -> bool:
     return True
 
 
-def _manifest_problem(manifest: dict) -> str | None:
+@functools.lru_cache(maxsize=1)
+def _manifest_validator():
     import jsonschema  # imported on first use: it is slow to import
 
     schema = response_schema()
-    validator = jsonschema.Draft202012Validator({**schema["$defs"]["manifest"], "$defs": schema["$defs"]})
-    error = jsonschema.exceptions.best_match(validator.iter_errors(manifest))
+    return jsonschema.Draft202012Validator({**schema["$defs"]["manifest"], "$defs": schema["$defs"]})
+
+
+def _manifest_problem(manifest: dict) -> str | None:
+    import jsonschema
+
+    # Compiled once, not once per bundle: collect reads thousands of bundles.
+    error = jsonschema.exceptions.best_match(_manifest_validator().iter_errors(manifest))
     if error is None:
         return None
     where = ".".join(str(p) for p in error.absolute_path)

@@ -18,7 +18,7 @@ import signal
 from widgets.store import describe_url
 
 
-def serve(settings, ip: str | None = None, port: int | None = None, *, ready=None) -> None:
+def serve(settings, ip: str | None = None, port: int | None = None, *, ready=None, processes: int = 1) -> None:
     """Run the service until SIGTERM or SIGINT.
 
     Parameters
@@ -30,13 +30,26 @@ def serve(settings, ip: str | None = None, port: int | None = None, *, ready=Non
         (``JUPYTERHUB_SERVICE_URL``), else 127.0.0.1:10101.
     ready : callable, optional
         Called with the bound (ip, port) once the service is listening.
+    processes : int
+        How many service processes share the listening socket (the kernel hands each new
+        connection to one of them). They share nothing but the store's database: answers, class
+        state and pacing all live there (``widgets/service/state.py``), so any process can answer
+        any request. Use more than one only with a PostgreSQL store: SQLite takes one writer at a time.
     """
     from widgets.service.app import ServiceApp, bind_address
 
     logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
     log = logging.getLogger("dualrole.service")
-    app = ServiceApp(settings)  # tries the store first; if it is down, the service starts anyway (503s)
     host, bound_port = bind_address(ip, port)
+    sockets = None
+    if processes > 1:
+        from tornado.netutil import bind_sockets
+
+        sockets = bind_sockets(bound_port, address=host)
+        if not _fork(processes, log):
+            return  # the supervising parent: its children have all stopped
+    # Opened after any fork: each process has its own connections to the store.
+    app = ServiceApp(settings)  # tries the store first; if it is down, the service starts anyway (503s)
     # ServiceApp parsed the case library before listening; report any broken case file at start-up.
     library = app.core.library
     for problem in library.problems:
@@ -44,7 +57,13 @@ def serve(settings, ip: str | None = None, port: int | None = None, *, ready=Non
     log.info("%d cases loaded", len(library))
 
     async def main():
-        server = app.listen(bound_port, address=host, xheaders=True, max_body_size=1_000_000)
+        if sockets is None:
+            server = app.listen(bound_port, address=host, xheaders=True, max_body_size=1_000_000)
+        else:
+            from tornado.httpserver import HTTPServer
+
+            server = HTTPServer(app, xheaders=True, max_body_size=1_000_000)
+            server.add_sockets(sockets)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
@@ -66,3 +85,43 @@ def serve(settings, ip: str | None = None, port: int | None = None, *, ready=Non
         log.info("dualrole service stopped")
 
     asyncio.run(main())
+
+
+def _fork(processes: int, log) -> bool:
+    """Start ``processes`` children; return True in each child. The parent passes SIGTERM and SIGINT
+    on to them and waits; if one dies on its own, it stops the rest and exits with an error, so that
+    JupyterHub restarts the whole service (its managed services are restarted when they exit)."""
+    children: set[int] = set()
+    for _ in range(processes):
+        pid = os.fork()
+        if pid == 0:
+            return True
+        children.add(pid)
+    log.info("%d service processes: %s", processes, ", ".join(map(str, sorted(children))))
+    stopping = False
+
+    def forward(signum, _frame):
+        nonlocal stopping
+        stopping = True
+        for child in children:
+            try:
+                os.kill(child, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+
+    signal.signal(signal.SIGTERM, forward)
+    signal.signal(signal.SIGINT, forward)
+    failed = False
+    while children:
+        try:
+            pid, status = os.wait()
+        except ChildProcessError:
+            break
+        children.discard(pid)
+        if not stopping:
+            log.error("service process %d stopped unexpectedly (status %d): stopping the others", pid, status)
+            failed = True
+            forward(signal.SIGTERM, None)
+    if failed:
+        raise SystemExit(1)
+    return False

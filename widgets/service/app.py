@@ -46,12 +46,23 @@ class Instructors:
         self.ttl = ttl
         self._members: frozenset[str] = frozenset()
         self._fetched = float("-inf")
+        self._refreshing: asyncio.Future | None = None
 
     async def has(self, user: str) -> bool:
         if time.monotonic() - self._fetched > self.ttl:
+            # One question to the Hub however many requests find the answer stale: in a lecture hall
+            # hundreds arrive within the same moment, and each asking the Hub made seconds of p99.
+            if self._refreshing is None:
+                self._refreshing = asyncio.ensure_future(self._refresh())
+            await asyncio.shield(self._refreshing)
+        return user in self._members
+
+    async def _refresh(self) -> None:
+        try:
             self._members = await self._fetch()
             self._fetched = time.monotonic()
-        return user in self._members
+        finally:
+            self._refreshing = None
 
     async def _fetch(self) -> frozenset[str]:
         url = url_path_join(self.hub_auth.api_url, "groups", quote(self.group, safe=""))

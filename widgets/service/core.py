@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import DBAPIError
 from tornado.web import HTTPError
 
-from widgets.cases.library import load_case, load_library
+from widgets.cases.library import load_library
 from widgets.errors import AlreadyAnswered, DualroleError, StoreError
 from widgets.responses.contract import InvalidResponse, Response, parse_response, utcnow
 from widgets.responses.disclosure import MIN_CLASS, distribution
@@ -220,14 +220,12 @@ class ClassService:
         """The cohort's answers to a case, as far as this user may see them now."""
         self._case(case_id)
         phase = self._phase(phase)
-        state = self.book.get(cohort, case_id)
-        counts = self.book.counts(cohort, case_id, phase)
+        state, counts, answered = self.book.reading(cohort, case_id, phase, user)
         if instructor:
             first, latest = counts["first"], counts["latest"]
             return {**self._header(state, phase), "round": "latest", "counts": latest, "first": first,
                     "latest": latest, "total": sum(latest.values()), "shown": True}
-        mine = self.store.responses(learner=user, case_id=case_id, cohort=cohort, phase=phase)
-        if not mine:
+        if not answered:
             raise ApiError(403, "Answer this case first: the class distribution is shown only to those "
                            "who have answered.", "answer_first")
         which = learner_round(state)
@@ -290,8 +288,10 @@ class ClassService:
     # -- checks --------------------------------------------------------------------------------
 
     def _case(self, case_id: str):
+        # The library parsed at start, as submit() checks answers against it: asking load_case
+        # would stat every case file on each request (half of a distribution read's time).
         try:
-            return load_case(case_id)
+            return self.library[case_id]
         except DualroleError as exc:
             raise ApiError(404, str(exc), "unknown_case") from None
 
