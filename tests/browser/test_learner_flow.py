@@ -148,10 +148,11 @@ def test_commit_see_the_class_reconsider_and_show_the_reference_by_keyboard(page
     page.keyboard.press("Enter")
 
     # Settled: "Show the reference" takes the focus; Enter reveals, and the focus moves to the reveal.
+    status.filter(has_text="Your answer is settled").wait_for()
     page.wait_for_function("() => document.activeElement && /Show the reference/.test(document.activeElement.textContent)")
     page.keyboard.press("Enter")
     reveal = card.locator(".dualrole-reveal")
-    reveal.wait_for()
+    reveal.wait_for(timeout=60_000)
     page.wait_for_function("() => document.activeElement && document.activeElement.closest('.dualrole-reveal')")
     assert status_node.evaluate("el => el.textContent") == "Saved. The reference is shown below."
     text = reveal.inner_text()
