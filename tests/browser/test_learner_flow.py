@@ -79,6 +79,23 @@ def _order(learner_home) -> tuple[str, ...]:
     return load_case("cosmetics").order_for(learner)
 
 
+def _kernel_has_draft(learner_home, reasoning: str) -> None:
+    """Wait until the kernel holds every keystroke: it keeps each draft it receives in scratch.json."""
+    import json
+    import time
+
+    path = learner_home / "scratch.json"
+    for _ in range(300):  # a readiness poll, not a timed assertion
+        try:
+            drafts = json.loads(path.read_text(encoding="utf-8"))["drafts"].values()
+        except (OSError, ValueError, KeyError):
+            drafts = []
+        if any(d["fields"]["justification"] == reasoning for d in drafts):
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the kernel never received the whole reasoning {reasoning!r}")
+
+
 def _choose(page, order: tuple[str, ...], option_id: str) -> None:
     """From the checked (or first) radio, move the choice with arrow keys to ``option_id``."""
     page.keyboard.press("Space")
@@ -114,6 +131,7 @@ def test_commit_see_the_class_reconsider_and_show_the_reference_by_keyboard(page
     assert reasoning.input_value() == FIRST, "keystrokes were lost while the kernel synced them"
     status = card.get_by_role("status")
     status.filter(has_text="Ready to commit").wait_for()
+    _kernel_has_draft(learner_home, FIRST)
     status_node = status.element_handle()
     tab_until(page, IS_SUBMIT)
     page.keyboard.press("Enter")
@@ -142,6 +160,7 @@ def test_commit_see_the_class_reconsider_and_show_the_reference_by_keyboard(page
     second = order[(order.index("decline_explore") + 1) % len(order)]
     tab_until(page, IS_REASONING)
     page.keyboard.type(SECOND)
+    _kernel_has_draft(learner_home, SECOND)
     page.wait_for_function("() => ![...document.querySelectorAll('.dualrole-card button')]"
                            ".find(b => /revised/.test(b.textContent)).disabled")
     tab_until(page, "el.matches('button') && /Commit my revised answer/.test(el.textContent)")
@@ -202,6 +221,7 @@ def test_a_draft_is_restored_after_a_reload(page, lab, learner_home):
     tab_until(page, IS_REASONING)
     page.keyboard.type(FIRST)
     card.get_by_role("status").filter(has_text="Ready to commit").wait_for()
+    _kernel_has_draft(learner_home, FIRST)
 
     lab.shutdown_kernels()
     page.goto("about:blank")
