@@ -94,6 +94,8 @@ def server_env(base: Path, **extra: str) -> dict[str, str]:
         JUPYTERLAB_WORKSPACES_DIR=str(base / "lab-workspaces"),
         PYTHONNOUSERSITE="1",
         MPLBACKEND="Agg",
+        # The kernels import this checkout's ``widgets``, not whichever one the venv was installed from.
+        PYTHONPATH=os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")])),
     )
     env.update(extra)
     return env
