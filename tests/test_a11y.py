@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 import traitlets
 
-from widgets.ui.a11y import ChoiceGroup, LiveStatus, RangeInput, RevealPanel
+from widgets.ui.a11y import ChoiceGroup, CommitButton, LiveStatus, RangeInput, RevealPanel
 
 
 def test_choice_group_accepts_only_its_options():
@@ -44,3 +44,40 @@ def test_focus_requests_are_counted_so_each_one_reaches_the_browser():
     reveal.focus()
     reveal.focus()
     assert reveal.focus_request == 2
+
+
+def browser_click(button, state) -> None:
+    """The message a click in the browser sends: the click, with the values the page holds."""
+    button._handle_msg({"content": {"data": {"method": "custom", "content": {"event": "click", "state": state}}},
+                        "buffers": []})
+
+
+def test_a_commit_click_applies_the_values_the_browser_holds_before_its_handlers_run():
+    import ipywidgets as ipw
+
+    box = ipw.Textarea(value="what the kernel has so far")
+    rating = ipw.Dropdown(options=[("Not rated", ""), ("Low", "low"), ("High", "high")], value="")
+    commit = CommitButton(sources=[box, rating], description="Commit my answer", button_style="primary")
+    assert commit.carried == ["value", "index"]  # a Dropdown syncs its index, not its value
+    seen = []
+    commit.on_click(lambda b: seen.append((box.value, rating.value)))
+    browser_click(commit, ["what the kernel has so far, and the last words typed", 2])
+    assert seen == [("what the kernel has so far, and the last words typed", "high")]
+    commit.click()  # a click from Python carries nothing
+    assert len(seen) == 2
+
+
+def test_a_commit_click_the_kernel_now_refuses_runs_nothing_and_bad_values_are_left_out():
+    import ipywidgets as ipw
+
+    box = ipw.Textarea(value="long enough")
+    commit = CommitButton(sources=[box])
+    box.observe(lambda change: setattr(commit, "disabled", len(change["new"]) < 5), names="value")
+    clicks = []
+    commit.on_click(clicks.append)
+    browser_click(commit, ["no"])  # the learner deleted text just before clicking
+    assert box.value == "no" and commit.disabled and clicks == []
+    commit.disabled = False
+    browser_click(commit, [42])  # not text: refused as the same update on its own would be
+    browser_click(commit, ["a", "b"])  # not one value per source: nothing applied
+    assert box.value == "no" and len(clicks) == 2

@@ -250,3 +250,24 @@ def test_kitchener_ratings_only_where_taught_and_where_there_is_a_second_role(fr
     answer(card)
     card.submit.click()
     assert fresh_store.responses()[0]["kitchener_power"] is None
+
+
+def test_a_commit_right_after_typing_stores_every_character_and_saves_the_draft_first(fresh_store, monkeypatch):
+    """In the browser the last keystrokes can still be on their way when Commit is pressed; the click
+    carries what the boxes hold there, so the commit (and the draft saved just before it) has them all."""
+    from tests.test_a11y import browser_click
+
+    card = CaseCard("cosmetics", store=fresh_store, learner="ana")
+    answer(card, reasoning=REASON[:30])  # what the kernel had received
+    drafts = []
+    real_save = card.session.save_draft
+    monkeypatch.setattr(card.session, "save_draft", lambda draft: (drafts.append(draft.justification),
+                                                                   real_save(draft)))
+    state = [card.options.value, card.confidence.value, REASON, *(w.index for w in card.kitchener.values())]
+    browser_click(card.submit, state)
+    [row] = fresh_store.responses()
+    assert row["justification"] == REASON
+    assert drafts == [REASON]
+    assert "See how the class answered" in card.status.value
+    browser_click(card.submit, state)  # a double click: the second finds the answer committed
+    assert fresh_store.count() == 1 and "Not saved" not in card.status.value

@@ -80,7 +80,11 @@ def _order(learner_home) -> tuple[str, ...]:
 
 
 def _kernel_has_draft(learner_home, reasoning: str) -> None:
-    """Wait until the kernel holds every keystroke: it keeps each draft it receives in scratch.json."""
+    """Wait until the kernel has saved the whole reasoning as a draft (it saves each update it receives).
+
+    Only a restart needs this: keystrokes still on their way when the kernel stops never reach it, while
+    a commit carries them itself (test_commit_race.py).
+    """
     import json
     import time
 
@@ -131,7 +135,6 @@ def test_commit_see_the_class_reconsider_and_show_the_reference_by_keyboard(page
     assert reasoning.input_value() == FIRST, "keystrokes were lost while the kernel synced them"
     status = card.get_by_role("status")
     status.filter(has_text="Ready to commit").wait_for()
-    _kernel_has_draft(learner_home, FIRST)
     status_node = status.element_handle()
     tab_until(page, IS_SUBMIT)
     page.keyboard.press("Enter")
@@ -160,7 +163,6 @@ def test_commit_see_the_class_reconsider_and_show_the_reference_by_keyboard(page
     second = order[(order.index("decline_explore") + 1) % len(order)]
     tab_until(page, IS_REASONING)
     page.keyboard.type(SECOND)
-    _kernel_has_draft(learner_home, SECOND)
     page.wait_for_function("() => ![...document.querySelectorAll('.dualrole-card button')]"
                            ".find(b => /revised/.test(b.textContent)).disabled")
     tab_until(page, "el.matches('button') && /Commit my revised answer/.test(el.textContent)")

@@ -1,6 +1,7 @@
 // Accessible controls for the case card, where ipywidgets falls short (jupyter-widgets/ipywidgets#2650):
 // a radio group with a programmatic name, a confidence slider with a label, a status line that is a
-// persistent live region, and a reveal panel that takes the focus when the learner commits.
+// persistent live region, and a reveal panel that takes the focus when the learner commits. And a
+// commit button whose click carries what the learner typed (see renderCommit).
 //
 // Labels and messages are set with textContent, never innerHTML. The one exception is the reveal,
 // whose HTML the kernel builds from escaped and sanitised parts (widgets/reveal.py, widgets/render.py).
@@ -151,22 +152,65 @@ function renderReveal({ model, el }) {
   return listen(model, ["change:value"], show);
 }
 
+// A button like ipywidgets' own (same classes, so the same look), whose click message carries the
+// values of its sources as this page holds them. ipywidgets 8 sends a control's state updates one at a
+// time, holding later keystrokes until the kernel is idle, but a click goes at once: without the values
+// it could reach the kernel ahead of the last keystrokes, and the commit would miss them.
+const MODEL_PREFIX = "IPY_MODEL_";
+
+function renderCommit({ model, el }) {
+  const button = document.createElement("button");
+  button.type = "button";
+  let sources = Promise.resolve([]);
+
+  function resolveSources() {
+    sources = Promise.all(model.get("sources").map((ref) => (typeof ref === "string"
+      ? model.widget_manager.get_model(ref.slice(MODEL_PREFIX.length)) : Promise.resolve(ref))));
+  }
+
+  function sync() {
+    const style = model.get("button_style");
+    button.className = "jupyter-widgets jupyter-button widget-button" + (style ? ` mod-${style}` : "");
+    button.textContent = model.get("description");
+    button.title = model.get("tooltip");
+    button.disabled = model.get("disabled");
+  }
+
+  button.addEventListener("click", async () => {
+    // Read the values after the models resolve (at once, once they have): every keystroke made before
+    // the click is in them.
+    const models = await sources;
+    const carried = model.get("carried");
+    model.send({ event: "click", state: models.map((source, i) => source.get(carried[i])) });
+  });
+  keepOwnKeys(button);
+  resolveSources();
+  sync();
+  el.append(button);
+  const offSources = listen(model, ["change:sources"], resolveSources);
+  const offSync = listen(model, ["change:description", "change:tooltip", "change:disabled",
+    "change:button_style"], sync);
+  return () => { offSources(); offSync(); };
+}
+
 // Where focus goes when the kernel asks (focus_request): the chosen radio (or the first), the
-// range input, or the reveal region.
+// range input, the commit button, or the reveal region.
 function focusTarget(el) {
-  return el.querySelector("input[type=radio]:checked") || el.querySelector("input, .dualrole-reveal");
+  return el.querySelector("input[type=radio]:checked") || el.querySelector("input, button, .dualrole-reveal");
 }
 
 function moveFocus(el) {
   const target = focusTarget(el);
   if (!target) return;
-  const isInput = target.matches("input");
+  const isInput = target.matches("input, button");
   if (!isInput) target.tabIndex = -1;
   target.focus({ preventScroll: true });
   target.scrollIntoView({ block: isInput ? "nearest" : "start" });
 }
 
-const RENDERERS = { choice: renderChoice, range: renderRange, status: renderStatus, reveal: renderReveal };
+const RENDERERS = {
+  choice: renderChoice, range: renderRange, status: renderStatus, reveal: renderReveal, commit: renderCommit,
+};
 
 export default {
   render(context) {

@@ -6,6 +6,11 @@ replaces its whole content on each update, so a ``role="status"`` inside it is a
 time and screen readers need not announce it. These four small anywidget components fill the gaps;
 their front end is ``a11y.js``, and the browser tests prove them with axe-core.
 
+A fifth, :class:`CommitButton`, fills a gap in ordering rather than in access: ipywidgets 8 sends a
+control's state updates one at a time (later keystrokes wait in the browser until the kernel is idle),
+while a button's click is a message of its own, sent at once, so a click right after typing could reach
+the kernel before the last keystrokes did.
+
 Each keeps the Python interface of the ipywidgets control it replaces (``value``, ``disabled``,
 ``description``, ``observe``), so the card's logic and its tests do not change.
 """
@@ -15,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import anywidget
+import ipywidgets as ipw
 import traitlets as t
 
 _HERE = Path(__file__).resolve().parent
@@ -108,3 +114,65 @@ class RevealPanel(_Accessible):
 
     kind = t.Unicode("reveal").tag(sync=True)
     value = t.Unicode("").tag(sync=True)
+
+
+class CommitButton(_Accessible):
+    """A button that commits exactly what the learner sees: its click carries the values of ``sources``.
+
+    The browser holds every keystroke in a text box at once, but sends them to the kernel one update at
+    a time. This button's click sends, with the click, each source's value as the browser holds it; the
+    kernel applies those values as an update from the browser (``set_state``, so the source's observers
+    run and a draft is saved, as for any keystroke) and only then calls the click handlers. The boxes
+    still sync as they are typed in, so drafts are still saved keystroke by keystroke.
+
+    It keeps the interface of ``ipywidgets.Button`` that the cards use (``description``, ``tooltip``,
+    ``button_style``, ``disabled``, ``on_click``, ``click``) and looks the same.
+
+    Parameters
+    ----------
+    sources : sequence of Widget
+        The controls whose values the click carries: text boxes, and any other control a commit reads
+        (a control that syncs ``index`` rather than ``value``, like ``Dropdown``, carries its ``index``).
+    """
+
+    kind = t.Unicode("commit").tag(sync=True)
+    description = t.Unicode("").tag(sync=True)
+    tooltip = t.Unicode("").tag(sync=True)
+    button_style = t.CaselessStrEnum(["", "primary", "success", "info", "warning", "danger"],
+                                     default_value="").tag(sync=True)
+    disabled = t.Bool(False).tag(sync=True)
+    sources = t.List(t.Instance(ipw.Widget)).tag(sync=True, **ipw.widget_serialization)
+    # For each source, the synced trait its value travels in ("value", or "index" for a Dropdown).
+    carried = t.List(t.Unicode()).tag(sync=True)
+
+    def __init__(self, sources=(), **kwargs):
+        super().__init__(sources=list(sources), **kwargs)
+        self._click_handlers = ipw.CallbackDispatcher()
+        self.on_msg(self._on_browser_message)
+
+    @t.observe("sources")
+    def _carry(self, change) -> None:
+        self.carried = ["value" if "value" in w.keys else "index" for w in change["new"]]
+
+    def on_click(self, callback, remove: bool = False) -> None:
+        """Call ``callback(button)`` on each click (``remove=True`` stops it), as ``ipywidgets.Button`` does."""
+        self._click_handlers.register_callback(callback, remove=remove)
+
+    def click(self) -> None:
+        """Call the click handlers, as a click in the browser does once its values are applied."""
+        self._click_handlers(self)
+
+    def _on_browser_message(self, _widget, content, _buffers) -> None:
+        if not isinstance(content, dict) or content.get("event") != "click":
+            return
+        state = content.get("state")
+        if isinstance(state, list) and len(state) == len(self.sources):
+            for source, name, value in zip(self.sources, self.carried, state):
+                try:
+                    source.set_state({name: value})
+                except t.TraitError:
+                    pass  # a value the control refuses is left out, as the same update on its own would be
+        # The values just applied may have changed whether a commit is allowed (the card checks its draft
+        # on every change); a click the kernel now refuses is dropped, and the status already says why.
+        if not self.disabled:
+            self.click()

@@ -16,7 +16,7 @@ from widgets.kernel.session import CaseSession, Draft
 from widgets.render import markdown, text
 from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.protocol import ResponseStore
-from widgets.ui.a11y import ChoiceGroup, LiveStatus, RangeInput, RevealPanel
+from widgets.ui.a11y import ChoiceGroup, CommitButton, LiveStatus, RangeInput, RevealPanel
 from widgets.ui.classmode import follow_service
 from widgets.ui.feedback import FeedbackPanel
 from widgets.ui.reveal import class_block, first_reasoning_html, reveal_html
@@ -101,8 +101,10 @@ class CaseCard(ipw.VBox):
             placeholder="Why? Name the roles, the risks and what you would say to the client.",
             description="Your reasoning:", style=_DESCRIPTION, layout=ipw.Layout(width="100%", height="110px"),
         )
-        self.submit = ipw.Button(description="Commit my answer", button_style="primary", disabled=True,
-                                 tooltip="Save your answer; then you see how the class answered")
+        # The commit carries what the inputs hold in the browser, so a click right after the last
+        # keystroke commits it too (widgets/ui/a11y.py, CommitButton).
+        self.submit = CommitButton(sources=self._inputs(), description="Commit my answer", button_style="primary",
+                                   disabled=True, tooltip="Save your answer; then you see how the class answered")
         self.status = LiveStatus(layout=_WIDE)
         self.peer = ipw.HTML(layout=_WIDE)
         self.revote_button = ipw.Button(description="Change my answer", layout=ipw.Layout(display="none"),

@@ -26,7 +26,7 @@ from widgets.responses.codec import to_json
 from widgets.responses.contract import Reflection, check_reflection
 from widgets.store import open_store
 from widgets.store.protocol import ReflectionStore, ResponseStore
-from widgets.ui.a11y import LiveStatus
+from widgets.ui.a11y import CommitButton, LiveStatus
 from widgets.ui.assessment import phase_done
 from widgets.ui.feedback import FeedbackImport
 
@@ -115,7 +115,9 @@ class MyAnswers(ipw.VBox):
         self.cohort_input = ipw.Text(value=identity.cohort(), description="My cohort (class code):",
                                      style={"description_width": "initial"},
                                      layout=ipw.Layout(width="420px"))
-        self.cohort_button = ipw.Button(description="Set my cohort", tooltip="Record later answers in this cohort")
+        # The click carries the box's text, so a code typed and set at once is set whole (CommitButton).
+        self.cohort_button = CommitButton(sources=[self.cohort_input], description="Set my cohort",
+                                          tooltip="Record later answers in this cohort")
         self.erase_button = ipw.Button(description="Erase my answers…", button_style="danger",
                                        tooltip="Asks you to confirm first")
         self.confirm_erase = ipw.Button(description="Yes, erase everything", button_style="danger",
@@ -237,7 +239,8 @@ class ReflectionBox(ipw.VBox):
                                  placeholder="Write your reflection here. Only you and your instructor see it.",
                                  description="My reflection:", style={"description_width": "initial"},
                                  layout=ipw.Layout(width="100%", max_width="900px", height="140px"))
-        self.save = ipw.Button(description="Save my reflection", button_style="primary")
+        # The click carries the box's text, so words typed just before Save are saved too (CommitButton).
+        self.save = CommitButton(sources=[self.text], description="Save my reflection", button_style="primary")
         self.status = LiveStatus()
         self.save.on_click(self._on_save)
         super().__init__(children=[self.text, self.save, self.status])

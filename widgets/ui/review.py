@@ -135,7 +135,11 @@ class ReviewScreen(ipw.VBox):
         self._resetting = False
 
         label = {"description_width": "initial"}
-        self.scorer = ipw.Text(value=scorer or default_scorer(), description="Scoring as:", style=label)
+        # The scorer's name and the comment sync when the instructor leaves the box (continuous_update
+        # off): that update is sent before the click or the score pad's key that saves them, whereas
+        # keystrokes synced one by one can still be on their way. Nothing is saved per keystroke here.
+        self.scorer = ipw.Text(value=scorer or default_scorer(), description="Scoring as:", style=label,
+                               continuous_update=False)
         self.case = ipw.Dropdown(options=[(f"{self.library[c].title} ({c})", c) for c in case_ids],
                                  value=case if case in case_ids else case_ids[0], description="Case:", style=label,
                                  layout=ipw.Layout(width="100%", max_width="600px"))
@@ -144,7 +148,7 @@ class ReviewScreen(ipw.VBox):
         self.unscored = ipw.Checkbox(value=False, description="Not yet scored by me", indent=False)
         self.answer = ipw.HTML(layout=_WIDE)
         self.pad = ScorePad(self.rubric, on_move=self.move)
-        self.comment = ipw.Textarea(description="Comment for the learner:", style=label,
+        self.comment = ipw.Textarea(description="Comment for the learner:", style=label, continuous_update=False,
                                     layout=ipw.Layout(width="100%", max_width="900px", height="70px"))
         self.previous_button = ipw.Button(description="Previous answer (p)", tooltip="Save and go back")
         self.save_button = ipw.Button(description="Save score", button_style="primary")

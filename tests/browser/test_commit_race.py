@@ -1,0 +1,87 @@
+"""A learner who types fast and commits at once commits every character they typed.
+
+ipywidgets 8 throttles a widget's state updates (one message in flight per widget; later keystrokes
+wait in the browser until the kernel reports idle), but a button's click is a message of its own,
+sent at once. So a click right after the last keystroke could reach the kernel before the text box's
+last update, and the answer would be stored without its last words. The commit button carries what
+the boxes hold in the browser with its click (``widgets.ui.a11y.CommitButton``), so the stored
+reasoning is exactly what was typed, however soon the learner commits.
+
+Each card is committed twice (the first answer, then a change of answer): once by Tab then Enter
+from the text box, once by a mouse click, on three cards, with no pause after the last keystroke
+and no waiting for the kernel to catch up.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from widgets.cases import load_case
+from widgets.store import open_store
+
+from .jlab import error_outputs, open_notebook, run_all, widget_problems
+
+CASES = ("cosmetics", "friend_request", "expensive_gift")
+SENTENCE = ("{n}: the roles would blur if I said yes, so I name the risk, decline warmly and keep the "
+            "work on her goals; a second role changes what she can safely tell me in session. ")
+
+
+def _reasoning(n: str) -> str:
+    """A long reasoning (about 800 characters), different for every commit."""
+    return "".join(SENTENCE.format(n=f"{n}.{i}") for i in range(5)).strip()
+
+
+def _answer(page, card, option_label: str, reasoning: str, how: str) -> None:
+    """Choose, type the reasoning with no delay between keys, and commit right after the last keystroke:
+    Tab then Enter from the text box, or a mouse click on the button."""
+    card.get_by_role("radio", name=option_label).check()
+    submit = card.locator("button", has_text="Commit")
+    box = card.get_by_role("textbox", name="Your reasoning:")
+    box.click()
+    head, tail = reasoning[:-60], reasoning[-60:]
+    page.keyboard.type(head)
+    # The kernel enables the button once the reasoning is long enough, as a learner sees it (Tab skips a
+    # disabled button). The last words are typed after this, so they race the commit.
+    page.wait_for_function("b => !b.disabled", arg=submit.element_handle())
+    submit.scroll_into_view_if_needed()
+    target = submit.bounding_box()
+    page.keyboard.type(tail)
+    if how == "keyboard":
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")
+    else:
+        page.mouse.click(target["x"] + target["width"] / 2, target["y"] + target["height"] / 2)
+
+
+@pytest.mark.browser
+def test_a_fast_commit_stores_every_character_typed(page, lab, learner_home):
+    path = lab.notebook("commit-race", ["from widgets import CaseCard"]
+                        + [f'CaseCard("{case}")' for case in CASES], learner_home)
+    open_notebook(page, lab, path)
+    run_all(page)
+    assert error_outputs(page) == [] and widget_problems(page) == []
+
+    typed: dict[tuple[str, int], tuple[str, str]] = {}
+    for i, case_id in enumerate(CASES):
+        case = load_case(case_id)
+        card = page.locator(".dualrole-card").nth(i)
+        card.scroll_into_view_if_needed()
+        first, second = _reasoning(f"{case_id} first"), _reasoning(f"{case_id} changed")
+        # Alternate which way each commit is made, so both ways commit a first answer and a revised one.
+        ways = ("keyboard", "mouse") if i % 2 == 0 else ("mouse", "keyboard")
+        _answer(page, card, case.options[0].label, first, ways[0])
+        change = card.get_by_role("button", name="Change my answer")
+        change.wait_for(state="visible")
+        change.click()
+        card.get_by_role("button", name="Commit my revised answer").wait_for()
+        _answer(page, card, case.options[1].label, second, ways[1])
+        card.get_by_role("status").filter(has_text="settled").wait_for()
+        typed[case_id, 1], typed[case_id, 2] = (ways[0], first), (ways[1], second)
+
+    store = open_store(f"sqlite:///{learner_home / 'responses.sqlite'}")
+    stored = {(r["case_id"], r["attempt"]): r["justification"] for r in store.responses()}
+    lost = [f"{case_id} attempt {attempt} ({how}): stored {len(stored.get((case_id, attempt), ''))} of "
+            f"{len(reasoning)} characters, ending {stored.get((case_id, attempt), '')[-30:]!r}"
+            for (case_id, attempt), (how, reasoning) in typed.items() if stored.get((case_id, attempt)) != reasoning]
+    assert lost == [], "committed reasoning lost what was typed last:\n" + "\n".join(lost)
+    assert page.watch.console_errors == [] and page.watch.page_errors == []
