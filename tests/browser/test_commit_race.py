@@ -9,7 +9,7 @@ reasoning is exactly what was typed, however soon the learner commits.
 
 Each card is committed twice (the first answer, then a change of answer): once by Tab then Enter
 from the text box, once by a mouse click, on three cards, with no pause after the last keystroke
-and no waiting for the kernel to catch up.
+and no waiting for the kernel to catch up. A reflection saved straight after typing is saved whole too.
 """
 
 from __future__ import annotations
@@ -85,3 +85,44 @@ def test_a_fast_commit_stores_every_character_typed(page, lab, learner_home):
             for (case_id, attempt), (how, reasoning) in typed.items() if stored.get((case_id, attempt)) != reasoning]
     assert lost == [], "committed reasoning lost what was typed last:\n" + "\n".join(lost)
     assert page.watch.console_errors == [] and page.watch.page_errors == []
+
+
+@pytest.mark.browser
+def test_a_reflection_saved_straight_after_typing_is_saved_whole(page, lab, learner_home):
+    path = lab.notebook("reflection-race", ["from widgets import ReflectionBox", 'ReflectionBox("01_confidentiality")'],
+                        learner_home)
+    open_notebook(page, lab, path)
+    run_all(page)
+    assert error_outputs(page) == [] and widget_problems(page) == []
+    box = page.get_by_role("textbox", name="My reflection:")
+    save = page.get_by_role("button", name="Save my reflection")
+    status = page.locator(".dualrole-status").first
+    store = open_store(f"sqlite:///{learner_home / 'responses.sqlite'}")
+    typed = []
+    for n, how in enumerate(("keyboard", "mouse", "keyboard")):
+        reflection = _reasoning(f"reflection {n}")
+        save.scroll_into_view_if_needed()
+        target = save.bounding_box()
+        box.click()
+        page.keyboard.press("Control+A")
+        page.keyboard.type(reflection)  # no delay, then save at once
+        if how == "keyboard":
+            page.keyboard.press("Tab")
+            page.keyboard.press("Enter")
+        else:
+            page.mouse.click(target["x"] + target["width"] / 2, target["y"] + target["height"] / 2)
+        typed.append(reflection)
+        _wait_for_rows(lambda: store.reflections(), len(typed))
+    assert [r["text"] for r in store.reflections()] == typed
+    assert "Saved" in status.inner_text()
+
+
+def _wait_for_rows(rows, count: int) -> None:
+    """Wait until the store holds ``count`` rows (each save is a new row), then go on."""
+    import time
+
+    for _ in range(300):  # a readiness poll, not a timed assertion
+        if len(rows()) >= count:
+            return
+        time.sleep(0.1)
+    raise AssertionError(f"the store never held {count} rows")
