@@ -7,6 +7,7 @@ labelled synthetic, as the simulator does.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import math
 import sqlite3
@@ -20,15 +21,31 @@ from widgets.store import Store
 from widgets.store.schema import COLUMNS
 
 OUT = Path(__file__).resolve().parent / "out"
-ROWS_PER_LEARNER = 83.0   # measured on the current library: 40 cases, pre + post, some revotes
 BLOCK_LEARNERS = 6000     # about 500k responses per simulated block
 LEARNERS_PER_COHORT = 500  # a cohort is a class; a MOOC pools many of them
 SEED = 20250113
 
 
+@functools.cache
+def rows_per_learner(seed: int = SEED) -> float:
+    """Rows one simulated learner gives on the current library (pre and post, some revotes).
+
+    Measured on a small simulation rather than written down, so that a size keeps meaning that many
+    responses when lesson cases are added.
+    """
+    sample = 400
+    return len(simulate(learners=sample, cohorts=1, seed=seed, library=_lesson_cases())) / sample
+
+
+def describe() -> dict:
+    """What a synthetic cohort is made of, for the report."""
+    return {"lesson_cases": len(_lesson_cases()), "rows_per_learner": rows_per_learner(),
+            "learners_per_cohort": LEARNERS_PER_COHORT}
+
+
 def plan(responses: int) -> tuple[int, int]:
     """How many learners and cohorts give about ``responses`` rows."""
-    learners = max(24, round(responses / ROWS_PER_LEARNER))
+    learners = max(24, round(responses / rows_per_learner()))
     return learners, max(2, math.ceil(learners / LEARNERS_PER_COHORT))
 
 
@@ -66,7 +83,8 @@ def _library_key() -> str:
 
 
 def store_path(responses: int, seed: int = SEED) -> Path:
-    return OUT / f"cohort-{responses}-{seed}-{_library_key()}.synthetic.sqlite"
+    learners, _ = plan(responses)
+    return OUT / f"cohort-{responses}-{seed}-{_library_key()}-{learners}.synthetic.sqlite"
 
 
 def sqlite_values(frame: pd.DataFrame) -> list[tuple]:

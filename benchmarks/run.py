@@ -47,7 +47,7 @@ def main(argv=None) -> dict:
     sizes = sorted(set(args.sizes + ([EIGHT_MILLION] if args.with_8m else [])))
     if args.quick:
         sizes, args.collect_responses, args.no_notebooks = [10_000], 10_000, True
-    results = {"machine": machine.describe(), "quick": args.quick, "started": time.time()}
+    results = {"machine": machine.describe(), "data": data.describe(), "quick": args.quick, "started": time.time()}
 
     def step(name, function, *a, **k):
         print(f"[bench] {name} ...", flush=True)
