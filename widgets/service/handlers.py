@@ -16,8 +16,7 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from widgets.errors import StoreError
-from widgets.responses.codec import jsonable
-from widgets.service.core import ApiError
+from widgets.service.core import ApiError, encode
 
 
 class ApiHandler(HubAuthenticated, web.RequestHandler):
@@ -53,8 +52,9 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
         self.instructor = await self.app.instructors.has(self.user)
 
     def send(self, data, status: int = 200) -> None:
+        """Reply with ``data`` as JSON, or with a body the core has already encoded (bytes)."""
         self.set_status(status)
-        self.finish(json.dumps(jsonable(data), ensure_ascii=False))
+        self.finish(data if isinstance(data, bytes) else encode(data))
 
     def body(self):
         try:
@@ -169,9 +169,8 @@ class CohortHandler(ApiHandler):
     """``GET api/cohort/<case_id>``: the class distribution, gated by class mode and the minimum size."""
 
     async def get(self, case_id):
-        data = await self.run(self.app.core.distribution, self.user, self.instructor, case_id,
-                              self.cohort(), self.arg("phase", "practice"))
-        self.send(data)
+        self.send(await self.run(self.app.core.distribution, self.user, self.instructor, case_id,
+                                 self.cohort(), self.arg("phase", "practice")))
 
 
 class ClassStatesHandler(ApiHandler):
