@@ -30,6 +30,11 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
 
+    def compute_etag(self):
+        # No ETag: every reply is "no-store", so no client could revalidate one, and hashing each
+        # body was a cost on every read when a whole class fetches the distribution at once.
+        return None
+
     async def prepare(self):
         user = await self.hub_auth.get_user(self, sync=False)
         if not user:
