@@ -7,13 +7,16 @@ refusal is an :class:`ApiError` (a Tornado ``HTTPError``) carrying the HTTP stat
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import partial
 
 from sqlalchemy.exc import DBAPIError
 from tornado.web import HTTPError
 
 from widgets.cases.library import load_library
 from widgets.errors import AlreadyAnswered, DualroleError, StoreError
+from widgets.responses.codec import jsonable
 from widgets.responses.contract import InvalidResponse, Response, parse_response, utcnow
 from widgets.responses.disclosure import MIN_CLASS, distribution
 from widgets.responses.feedback import FEEDBACK_FIELDS
@@ -26,9 +29,15 @@ from widgets.responses.pacing import (
     refusal,
 )
 from widgets.service.state import ClassBook
+from widgets.service.tally import Tallies
 from widgets.store import Store, describe_url
 from widgets.store.scores import ScoreBook
 from widgets.vocab import PHASES
+
+
+def encode(data) -> bytes:
+    """A reply's body: the service's one JSON encoding (timestamps as ISO 8601 text)."""
+    return json.dumps(jsonable(data), ensure_ascii=False).encode()
 
 
 class ApiError(HTTPError):
@@ -72,9 +81,11 @@ class ClassService:
         self.settings = settings
         self._store: Store | None = None
         self._book: ClassBook | None = None
+        self._tallies: Tallies | None = None
         self.store_problem: str | None = None
         if store is not None:
             self._store, self._book = store, ClassBook(store)
+            self._tallies = Tallies(self._book)
         elif open_now:
             self.open_store()
             if self.store_problem:
@@ -95,7 +106,7 @@ class ClassService:
             first = str(exc.orig or exc).strip().splitlines()[0]
             self.store_problem = f"cannot open the response store {describe_url(self.settings.store_url)}: {first}"
             return False
-        self._store, self._book, self.store_problem = store, book, None
+        self._store, self._book, self._tallies, self.store_problem = store, book, Tallies(book), None
         return True
 
     @property
@@ -114,6 +125,11 @@ class ClassService:
     def book(self) -> ClassBook:
         self.store  # noqa: B018 -- raises StoreError while the store is not open
         return self._book
+
+    @property
+    def tallies(self) -> Tallies:
+        self.store  # noqa: B018 -- raises StoreError while the store is not open
+        return self._tallies
 
     def cohort(self, asked: str | None) -> str:
         """The cohort a request is about: the service's own when it has one, else the one asked for."""
@@ -216,26 +232,34 @@ class ClassService:
             kept.append({**row, "released_by": user, "released_at": utcnow()})
         return {"released": ScoreBook(self.store).keep_imported(kept), "received": len(rows)}
 
-    def distribution(self, user: str, instructor: bool, case_id: str, cohort: str, phase: str) -> dict:
-        """The cohort's answers to a case, as far as this user may see them now."""
-        self._case(case_id)
+    def distribution(self, user: str, instructor: bool, case_id: str, cohort: str, phase: str) -> bytes:
+        """The cohort's answers to a case, as far as this user may see them now, as JSON.
+
+        The counts come from :class:`~widgets.service.tally.Tallies`, counted once per change of
+        the case's answers; the class's view of them is the same bytes for every learner, so it is
+        rendered once per change and stage (:meth:`_class_view`). What stays per learner is cheap:
+        whether they have answered.
+        """
+        case = self._case(case_id)
         phase = self._phase(phase)
-        state, counts, answered = self.book.reading(cohort, case_id, phase, user)
+        state, tally = self.tallies.current(cohort, case_id, phase)
         if instructor:
-            first, latest = counts["first"], counts["latest"]
-            return {**self._header(state, phase), "round": "latest", "counts": latest, "first": first,
-                    "latest": latest, "total": sum(latest.values()), "shown": True}
-        if not answered:
+            first, latest = tally.counts["first"], tally.counts["latest"]
+            return encode({**self._header(state, phase), "round": "latest", "counts": latest, "first": first,
+                           "latest": latest, "total": sum(latest.values()), "shown": True})
+        if not tally.answered(user):
             raise ApiError(403, "Answer this case first: the class distribution is shown only to those "
                            "who have answered.", "answer_first")
         which = learner_round(state)
         if which is None:
             raise ApiError(403, "Your instructor has not shown the class histogram for this case yet.",
                            "not_shown")
-        shown = distribution(counts[which], self._case(case_id).option_ids, "class",
-                             min_class=self.settings.min_class)
-        return {**self._header(state, phase), "round": which, "total": shown.total, "shown": shown.shown,
-                "counts": shown.counts}
+        return tally.view(state, which, partial(self._class_view, case.option_ids, phase))
+
+    def _class_view(self, options: tuple[str, ...], phase: str, state: ClassState, tally, which: str) -> bytes:
+        shown = distribution(tally.counts[which], options, "class", min_class=self.settings.min_class)
+        return encode({**self._header(state, phase), "round": which, "total": shown.total, "shown": shown.shown,
+                       "counts": shown.counts})
 
     def _header(self, state: ClassState, phase: str) -> dict:
         return {"case_id": state.case_id, "cohort": state.cohort, "phase": phase, "stage": state.stage,

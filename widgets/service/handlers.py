@@ -16,8 +16,7 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from widgets.errors import StoreError
-from widgets.responses.codec import jsonable
-from widgets.service.core import ApiError
+from widgets.service.core import ApiError, encode
 
 
 class ApiHandler(HubAuthenticated, web.RequestHandler):
@@ -30,6 +29,11 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
     def set_default_headers(self):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
+
+    def compute_etag(self):
+        # No ETag: every reply is "no-store", so no client could revalidate one, and hashing each
+        # body was a cost on every read when a whole class fetches the distribution at once.
+        return None
 
     async def prepare(self):
         user = await self.hub_auth.get_user(self, sync=False)
@@ -53,8 +57,9 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
         self.instructor = await self.app.instructors.has(self.user)
 
     def send(self, data, status: int = 200) -> None:
+        """Reply with ``data`` as JSON, or with a body the core has already encoded (bytes)."""
         self.set_status(status)
-        self.finish(json.dumps(jsonable(data), ensure_ascii=False))
+        self.finish(data if isinstance(data, bytes) else encode(data))
 
     def body(self):
         try:
@@ -169,9 +174,8 @@ class CohortHandler(ApiHandler):
     """``GET api/cohort/<case_id>``: the class distribution, gated by class mode and the minimum size."""
 
     async def get(self, case_id):
-        data = await self.run(self.app.core.distribution, self.user, self.instructor, case_id,
-                              self.cohort(), self.arg("phase", "practice"))
-        self.send(data)
+        self.send(await self.run(self.app.core.distribution, self.user, self.instructor, case_id,
+                                 self.cohort(), self.arg("phase", "practice")))
 
 
 class ClassStatesHandler(ApiHandler):

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from widgets.responses.codec import as_utc
 from widgets.responses.pacing import SELF_PACED, ClassState
 from widgets.store import Store
-from widgets.store.schema import responses_table
+from widgets.store.schema import erasures_table, responses_table
 
 class_metadata = sa.MetaData()
 
@@ -28,6 +28,25 @@ class_state_table = sa.Table(
 )
 
 
+def _answers_version_query() -> sa.Select:
+    """One statement for a distribution read: the case's class state (outer-joined, so a self-paced
+    case still gives a row) and the version of its answers (see :meth:`ClassBook.glance`).
+
+    Built once, with bound parameters: building the expression anew cost a read more than running it."""
+    r, t, e = responses_table, class_state_table, erasures_table
+    cohort, case_id, phase = sa.bindparam("cohort"), sa.bindparam("case_id"), sa.bindparam("phase")
+    answers = (sa.select(sa.func.count()).select_from(r)
+               .where(r.c.case_id == case_id, r.c.cohort == cohort, r.c.phase == phase).scalar_subquery())
+    erasures = sa.select(e.c.erasures).where(e.c.store == "responses").scalar_subquery()
+    one = sa.select(sa.literal(1).label("one")).subquery()
+    return (sa.select(erasures.label("erasures"), answers.label("answers"), t.c.cohort, t.c.case_id,
+                      t.c.stage, t.c.updated_at, t.c.updated_by, t.c.voting_closed_at, t.c.revote_closed_at)
+            .select_from(one.outerjoin(t, sa.and_(t.c.cohort == cohort, t.c.case_id == case_id))))
+
+
+_GLANCE = _answers_version_query()
+
+
 class ClassBook:
     """Read and write class-mode states, and count answers, on one store's database."""
 
@@ -35,6 +54,13 @@ class ClassBook:
         self.store = store
         self.engine = store.engine
         class_metadata.create_all(self.engine, checkfirst=True)
+        postgres = self.engine.dialect.name == "postgresql"
+        # A glance is one statement, so it needs no transaction: on PostgreSQL that saves the BEGIN
+        # and ROLLBACK round trips a pooled connection otherwise makes around it. A tally is several
+        # statements that must see one moment (SQLite's read transactions already do).
+        self._glancer = self.engine.execution_options(isolation_level="AUTOCOMMIT") if postgres else self.engine
+        self._snapshot = (self.engine.execution_options(isolation_level="REPEATABLE READ") if postgres
+                          else self.engine)
 
     def get(self, cohort: str, case_id: str, conn=None) -> ClassState:
         if conn is None:
@@ -44,17 +70,28 @@ class ClassBook:
         row = conn.execute(sa.select(t).where(t.c.cohort == cohort, t.c.case_id == case_id)).first()
         return _state(row) if row else ClassState(cohort, case_id)
 
-    def reading(self, cohort: str, case_id: str, phase: str, learner: str) -> tuple[ClassState, dict, bool]:
-        """What a learner's distribution read needs, on one connection: the case's state, its
-        :meth:`counts`, and whether ``learner`` has answered it. When a lecture hall's histogram is
-        shown every card reads at once, and three pool checkouts (each with its liveness ping to
-        PostgreSQL) cost more than the queries."""
+    def glance(self, cohort: str, case_id: str, phase: str) -> tuple[ClassState, tuple[int, int]]:
+        """The case's state and the version of its answers in ``phase``, in one statement.
+
+        The version is (erasures from the store, answers to the case): answers are only ever added
+        except by an erasure, which raises the first number in its own transaction, so an equal
+        version means the same answers and a greater one newer answers.
+        """
+        with self._glancer.connect() as conn:
+            row = conn.execute(_GLANCE, {"cohort": cohort, "case_id": case_id, "phase": phase}).one()
+        state = ClassState(cohort, case_id) if row.stage is None else _state(row)
+        return state, (row.erasures or 0, row.answers)
+
+    def tally(self, cohort: str, case_id: str, phase: str) -> tuple[tuple[int, int], dict, frozenset[str]]:
+        """The case's answers counted at one moment: their version (as :meth:`glance` gives it),
+        :meth:`counts`, and the learners who have answered."""
         r = responses_table
-        mine = (sa.select(r.c.response_id).where(r.c.learner == learner, r.c.cohort == cohort,
-                                                 r.c.case_id == case_id, r.c.phase == phase).limit(1))
-        with self.engine.connect() as conn:
-            return (self.get(cohort, case_id, conn), self.counts(cohort, case_id, phase, conn),
-                    conn.execute(mine).first() is not None)
+        learners = sa.select(r.c.learner).where(r.c.case_id == case_id, r.c.cohort == cohort, r.c.phase == phase)
+        with self._snapshot.connect() as conn:
+            rows = conn.scalars(learners).all()
+            counts = self.counts(cohort, case_id, phase, conn)
+            erasures = self.store.erasures(conn)
+        return (erasures, len(rows)), counts, frozenset(rows)
 
     def all(self, cohort: str) -> dict[str, ClassState]:
         """Every case of the cohort that is in class mode, by case id."""

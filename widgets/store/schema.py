@@ -145,8 +145,19 @@ feedback_table = sa.Table(
     sa.Column("released_at", UTCDateTime(), nullable=False),
 )
 
+# How many times answers have been erased from this store: one row, raised in the same transaction
+# as every deletion of responses (Store.erase_learner). Answers are otherwise only ever added, so a
+# case's answer count together with this number tells a reader (the class service's tallies) whether
+# the case's answers changed since it last counted them, without reading them again.
+erasures_table = sa.Table(
+    "dualrole_erasures",
+    metadata,
+    sa.Column("store", sa.String(20), primary_key=True),
+    sa.Column("erasures", sa.Integer, nullable=False),
+)
+
 # Tables added after stores were first made. Like LATER_INDEXES they touch no existing row, so they
 # need no schema version (an older dualrole ignores them); each open creates any that are missing.
-LATER_TABLES = ("dualrole_scores", "dualrole_feedback")
+LATER_TABLES = ("dualrole_scores", "dualrole_feedback", "dualrole_erasures")
 
 COLUMNS = [c.name for c in responses_table.columns]

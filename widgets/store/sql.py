@@ -27,6 +27,7 @@ from widgets.store.schema import (
     LATER_INDEXES,
     LATER_TABLES,
     consents_table,
+    erasures_table,
     feedback_table,
     meta_table,
     metadata,
@@ -145,7 +146,20 @@ class Store:
             # Scores and feedback are about the learner's answers: they go with them.
             conn.execute(scores_table.delete().where(scores_table.c.learner == learner))
             conn.execute(feedback_table.delete().where(feedback_table.c.learner == learner))
+            if n:
+                # Counted with the deletion, atomically: a reader comparing answer counts must see a
+                # removal even when new answers have since brought a case's count back to the same.
+                insert = insert_for(conn.dialect.name)(erasures_table).values(store="responses", erasures=1)
+                conn.execute(insert.on_conflict_do_update(
+                    index_elements=["store"], set_={"erasures": erasures_table.c.erasures + 1}))
         return n
+
+    def erasures(self, conn=None) -> int:
+        """How many erasures have removed answers from this store (see ``erasures_table``)."""
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.erasures(c)
+        return conn.scalar(sa.select(erasures_table.c.erasures)) or 0
 
     def add_reflection(self, reflection: Reflection) -> Reflection:
         """Keep one saved reflection; saving again adds a newer row, the latest of which is shown."""
