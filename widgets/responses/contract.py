@@ -178,22 +178,26 @@ def parse_response(body: object, **kwargs) -> Response:
     return response
 
 
-@lru_cache(maxsize=1)
-def _fast_validator():
-    """The same schema compiled by jsonschema-rs, when it is installed (collect checks every line of a
-    class's bundles, and the pure-Python validator was most of its time); None otherwise."""
+@lru_cache(maxsize=None)
+def _fast_validator(part: str | None = None):
+    """The same schema (or its ``$defs`` part, e.g. "manifest") compiled by jsonschema-rs, when it is
+    installed (collect checks every line and manifest of a class's bundles, and the pure-Python
+    validator was most of its time); None otherwise."""
     try:
         import jsonschema_rs
     except ImportError:
         return None
-    return jsonschema_rs.Draft202012Validator(response_schema())
+    schema = response_schema()
+    if part is not None:
+        schema = {**schema["$defs"][part], "$defs": schema["$defs"]}
+    return jsonschema_rs.Draft202012Validator(schema)
 
 
-def schema_valid_fast(data: dict) -> bool:
+def schema_valid_fast(data: dict, part: str | None = None) -> bool:
     """True only when the compiled validator finds ``data`` valid. Its "valid" is trusted; anything
     else (invalid, or a value it cannot read) goes to the Python validator, whose errors name the
     fields, so the verdict is always the Python validator's (tests/test_contract.py checks both agree)."""
-    fast = _fast_validator()
+    fast = _fast_validator(part)
     if fast is None:
         return False
     try:
