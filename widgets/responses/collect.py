@@ -308,6 +308,8 @@ def _import(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict
     conflicts: list[tuple[BundleLine, str]] = []
     if not good and not reflections:
         return conflicts
+    if _import_new(store, conn, good, result, reflections):
+        return conflicts
     try:
         with store.transaction(conn):
             existing, taken = _held(conn, [row["response_id"] for _, row in good],
@@ -331,6 +333,31 @@ def _import(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict
     result.imported = added
     result.duplicates += len(fresh) - added  # written by a concurrent collect meanwhile
     return conflicts
+
+
+class _AlreadyHeld(Exception):
+    """Some line of a bundle is already in the store: its transaction is rolled back and looked at closely."""
+
+
+def _import_new(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
+                reflections: list[dict]) -> bool:
+    """Insert a bundle whose lines the store holds none of, in one transaction; False (and nothing added) otherwise.
+
+    Most bundles are new, and for them the look-up of what the store holds would find nothing: the
+    insert itself finds out. A line whose response id is held is skipped by the insert (fewer rows
+    added than given); one whose attempt is held breaks the attempt's unique constraint. Either way
+    the transaction is rolled back, and :func:`_import` sorts the lines out with the look-up.
+    """
+    rows = [row for _, row in good]
+    try:
+        with store.transaction(conn):
+            if store.add_many(rows, conn) < len(rows):
+                raise _AlreadyHeld
+            reflections_added = store.add_reflections(reflections, conn)
+    except (_AlreadyHeld, IntegrityError):
+        return False
+    result.imported, result.reflections = len(rows), reflections_added
+    return True
 
 
 def _held(conn: sa.Connection, response_ids: list[str], learners: list[str]) -> tuple[set[str], dict[tuple, str]]:
