@@ -12,7 +12,6 @@ from __future__ import annotations
 import csv
 import functools
 import os
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -153,39 +152,28 @@ def collect(paths: Iterable[Path | str], store: Store | str, quarantine_dir: Pat
     outputs = Quarantine(quarantine_dir)
     root = _common_folder(files)
 
-    def finish(checked: _CheckedFile, imported: Future) -> None:
-        try:
-            imported.result()
-        except StoreError as exc:
-            done = sum(1 for f in report.files if f.imported or f.duplicates)
-            error = StoreError(f"the store failed while collecting {_display_path(checked.path)}: {exc}. "
-                               f"The {len(report.files)} file(s) before it were collected ({done} with answers) "
-                               "and none is half in: run collect again to finish (it skips what is in).")
-            report.report_path = outputs.write_report(report.files)
-            error.report = report
-            raise error from exc
-        result = checked.result
-        result.name = _short_name(checked.path, root)
-        for problem in result.problems:
-            problem.name = result.name
-        outputs.set_aside(result, checked.bad, checked.whole)
-        report.files.append(result)
-        if on_file:
-            on_file(result)
-
-    # Bundles go into the store one transaction each, in order, on a thread of their own: while one
-    # bundle's transaction is written and made durable (waiting on the disk or the server, which frees
-    # the interpreter), the next bundle is read and checked here.
-    # The importing thread alone uses the connection, which is held for the whole run (one checkout).
-    with store.writer() as conn, ThreadPoolExecutor(max_workers=1, thread_name_prefix="dualrole-collect") as importer:
-        pending: tuple[_CheckedFile, Future] | None = None
+    # One connection, held for the whole run (one pool checkout), carries each bundle's own transaction.
+    with store.writer() as conn:
         for path in files:
             checked = _check_file(path, checker, max_bytes)
-            if pending is not None:
-                finish(*pending)
-            pending = checked, importer.submit(_import_file, store, conn, checked)
-        if pending is not None:
-            finish(*pending)
+            try:
+                _import_file(store, conn, checked)
+            except StoreError as exc:
+                done = sum(1 for f in report.files if f.imported or f.duplicates)
+                error = StoreError(f"the store failed while collecting {_display_path(path)}: {exc}. "
+                                   f"The {len(report.files)} file(s) before it were collected ({done} with answers) "
+                                   "and none is half in: run collect again to finish (it skips what is in).")
+                report.report_path = outputs.write_report(report.files)
+                error.report = report
+                raise error from exc
+            result = checked.result
+            result.name = _short_name(path, root)
+            for problem in result.problems:
+                problem.name = result.name
+            outputs.set_aside(result, checked.bad, checked.whole)
+            report.files.append(result)
+            if on_file:
+                on_file(result)
     report.report_path = outputs.write_report(report.files)
     return report
 
