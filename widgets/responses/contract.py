@@ -139,7 +139,7 @@ def check_response(body: object, *, learner: str, cohort: str | None = None, lib
     """
     if not isinstance(body, Mapping):
         return None, {"(body)": "expected a JSON object with the response's fields"}
-    data = {**DEFAULTS, **{k: v for k, v in body.items() if k != "learner"}, "learner": learner}
+    data = {**DEFAULTS, **body, "learner": learner}  # the caller's learner, whatever the body says
     if cohort is not None:
         data["cohort"] = cohort
     if isinstance(data.get("justification"), str):
