@@ -205,6 +205,37 @@ def test_a_store_failing_part_way_names_the_file_and_keeps_earlier_bundles(tmp_p
     assert store.count() == 2
 
 
+def test_a_commit_failing_behind_the_next_check_names_its_file_and_keeps_earlier_bundles(tmp_path, monkeypatch,
+                                                                                        store_url):
+    """A bundle's commit runs while the next bundle is checked: when it fails, that bundle is the one named."""
+    folder = tmp_path / "in"
+    write(folder, "a.jsonl", "synthetic-ana", answers("synthetic-ana", 2))
+    write(folder, "b.jsonl", "synthetic-ben", answers("synthetic-ben", 3))
+    write(folder, "c.jsonl", "synthetic-cat", answers("synthetic-cat", 2))
+    store = open_store(store_url)
+    real_add_many, real_commit = Store.add_many, Store._commit
+    adding = []
+
+    def remember(self, rows, conn=None):
+        adding.append(rows[0]["learner"])
+        return real_add_many(self, rows, conn)
+
+    def disk_full(self, began):
+        if adding[-1] == "synthetic-ben":
+            raise StoreError("could not write: database or disk is full")
+        return real_commit(self, began)
+
+    monkeypatch.setattr(Store, "add_many", remember)
+    monkeypatch.setattr(Store, "_commit", disk_full)
+    with pytest.raises(StoreError) as failed:
+        collect([folder], store, tmp_path / "q")
+
+    assert "the store failed while collecting" in str(failed.value) and "b.jsonl" in str(failed.value)
+    assert [f.path.name for f in failed.value.report.files] == ["a.jsonl"]
+    assert adding == ["synthetic-ana", "synthetic-ben"]  # nothing of c.jsonl was begun
+    assert {r["learner"] for r in store.responses()} == {"synthetic-ana"} and store.count() == 2
+
+
 def test_a_thousand_bundles_in_one_call(tmp_path):
     folder = tmp_path / "lms"
     row = answers("synthetic-template", 1)[0]

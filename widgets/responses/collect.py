@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -152,28 +153,50 @@ def collect(paths: Iterable[Path | str], store: Store | str, quarantine_dir: Pat
     outputs = Quarantine(quarantine_dir)
     root = _common_folder(files)
 
+    def failed(path: Path, exc: StoreError) -> StoreError:
+        done = sum(1 for f in report.files if f.imported or f.duplicates)
+        error = StoreError(f"the store failed while collecting {_display_path(path)}: {exc}. "
+                           f"The {len(report.files)} file(s) before it were collected ({done} with answers) "
+                           "and none is half in: run collect again to finish (it skips what is in).")
+        report.report_path = outputs.write_report(report.files)
+        error.report = report
+        return error
+
+    def finish(checked: _CheckedFile) -> None:
+        result = checked.result
+        result.name = _short_name(checked.path, root)
+        for problem in result.problems:
+            problem.name = result.name
+        outputs.set_aside(result, checked.bad, checked.whole)
+        report.files.append(result)
+        if on_file:
+            on_file(result)
+
     # One connection, held for the whole run (one pool checkout), carries each bundle's own transaction.
-    with store.writer() as conn:
+    # A new bundle's commit runs on a thread of its own while the next bundle is read and checked
+    # (the commit waits on the disk or the server, and frees the interpreter meanwhile); the next
+    # transaction begins only once it has ended, so bundles still go in one at a time, in order.
+    with store.writer() as conn, _CommitBehind() as behind:
         for path in files:
             checked = _check_file(path, checker, max_bytes)
             try:
-                _import_file(store, conn, checked)
+                previous = behind.wait()
             except StoreError as exc:
-                done = sum(1 for f in report.files if f.imported or f.duplicates)
-                error = StoreError(f"the store failed while collecting {_display_path(path)}: {exc}. "
-                                   f"The {len(report.files)} file(s) before it were collected ({done} with answers) "
-                                   "and none is half in: run collect again to finish (it skips what is in).")
-                report.report_path = outputs.write_report(report.files)
-                error.report = report
-                raise error from exc
-            result = checked.result
-            result.name = _short_name(path, root)
-            for problem in result.problems:
-                problem.name = result.name
-            outputs.set_aside(result, checked.bad, checked.whole)
-            report.files.append(result)
-            if on_file:
-                on_file(result)
+                raise failed(behind.path, exc) from exc
+            if previous is not None:
+                finish(previous)
+            try:
+                _import_file(store, conn, checked, functools.partial(behind.commit, checked))
+            except StoreError as exc:
+                raise failed(path, exc) from exc
+            if not behind.pending:
+                finish(checked)
+        try:
+            previous = behind.wait()
+        except StoreError as exc:
+            raise failed(behind.path, exc) from exc
+        if previous is not None:
+            finish(previous)
     report.report_path = outputs.write_report(report.files)
     return report
 
@@ -190,6 +213,40 @@ def _short_name(path: Path, root: Path | None) -> str:
         return path.resolve().relative_to(root).as_posix() if root else _display_path(path)
     except ValueError:
         return _display_path(path)
+
+
+class _CommitBehind:
+    """Runs one bundle's commit at a time on a thread of its own (see :func:`collect`)."""
+
+    def __init__(self):
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dualrole-collect-commit")
+        self._pending: tuple[_CheckedFile, Future] | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True)  # a commit under way ends, whatever else happened
+
+    @property
+    def pending(self) -> bool:
+        return self._pending is not None
+
+    @property
+    def path(self) -> Path | None:
+        return self._pending[0].path if self._pending else None
+
+    def commit(self, checked: _CheckedFile, commit: Callable[[], None]) -> None:
+        self._pending = checked, self._pool.submit(commit)
+
+    def wait(self) -> _CheckedFile | None:
+        """The bundle whose commit was under way, once it has ended (raising what the commit raised)."""
+        if self._pending is None:
+            return None
+        checked, future = self._pending
+        future.result()
+        self._pending = None
+        return checked
 
 
 @dataclass
@@ -246,14 +303,14 @@ def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
     return checked
 
 
-def _import_file(store: Store, conn: sa.Connection, checked: _CheckedFile) -> None:
+def _import_file(store: Store, conn: sa.Connection, checked: _CheckedFile, commit_later=None) -> None:
     """Put one checked bundle into the store in one transaction; its clashes with the store join its bad lines."""
     result, path = checked.result, checked.path
     if result.rejected:
         return
     for attempt in (1, 2):  # a concurrent collect of the same learner may win a race: retry once
         try:
-            conflicts = _import(store, conn, checked.good, result, checked.reflections)
+            conflicts = _import(store, conn, checked.good, result, checked.reflections, commit_later)
             break
         except IntegrityError as exc:
             if attempt == 2:
@@ -289,14 +346,14 @@ def _check_reflection_line(data: dict, learner: str) -> tuple[str | None, dict |
 
 
 def _import(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
-            reflections: list[dict] = ()):
+            reflections: list[dict] = (), commit_later=None):
     """Insert one bundle's good rows and reflections in one transaction; return lines that clash with the store."""
     result.imported = 0
     duplicates_before = result.duplicates
     conflicts: list[tuple[BundleLine, str]] = []
     if not good and not reflections:
         return conflicts
-    if _import_new(store, conn, good, result, reflections):
+    if _import_new(store, conn, good, result, reflections, commit_later):
         return conflicts
     try:
         with store.transaction(conn):
@@ -328,7 +385,7 @@ class _AlreadyHeld(Exception):
 
 
 def _import_new(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
-                reflections: list[dict]) -> bool:
+                reflections: list[dict], commit_later=None) -> bool:
     """Insert a bundle whose lines the store holds none of, in one transaction; False (and nothing added) otherwise.
 
     Most bundles are new, and for them the look-up of what the store holds would find nothing: the
@@ -338,7 +395,7 @@ def _import_new(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, 
     """
     rows = [row for _, row in good]
     try:
-        with store.transaction(conn):
+        with store.transaction(conn, commit_later):
             if store.add_many(rows, conn) < len(rows):
                 raise _AlreadyHeld
             reflections_added = store.add_reflections(reflections, conn)

@@ -6,6 +6,7 @@ a shared class store) through ``DUALROLE_STORE``. A change of mind is a new row,
 
 from __future__ import annotations
 
+import functools
 from contextlib import contextmanager
 from typing import Callable, Iterable
 
@@ -69,10 +70,13 @@ class Store:
     # -- writing -------------------------------------------------------------------------------
 
     @contextmanager
-    def transaction(self, conn: sa.Connection | None = None):
+    def transaction(self, conn: sa.Connection | None = None,
+                    commit_later: Callable[[Callable[[], None]], None] | None = None):
         """A write transaction: everything done on the yielded connection commits together or not at all.
 
         ``conn``, from :meth:`writer`, runs the transaction on a connection held across many of them.
+        ``commit_later`` (with ``conn``) is handed the transaction's commit instead of running it: the
+        caller runs it (on another thread, say) and begins nothing on ``conn`` until it has ended.
 
         Example::
 
@@ -83,11 +87,25 @@ class Store:
             if conn is None:
                 with self._writer.begin() as conn:
                     yield conn
-            else:
+            elif commit_later is None:
                 with conn.begin():
                     yield conn
+            else:
+                began = conn.begin()
+                try:
+                    yield conn
+                except BaseException:
+                    began.rollback()
+                    raise
+                commit_later(functools.partial(self._commit, began))
         except (IntegrityError, AlreadyAnswered):
             raise
+        except DBAPIError as exc:
+            raise StoreError(f"could not write to {describe_url(self.url)}: {reason(exc)}") from exc
+
+    def _commit(self, began: sa.RootTransaction) -> None:
+        try:
+            began.commit()
         except DBAPIError as exc:
             raise StoreError(f"could not write to {describe_url(self.url)}: {reason(exc)}") from exc
 
