@@ -303,7 +303,8 @@ def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
     return checked
 
 
-def _import_file(store: Store, conn: sa.Connection, checked: _CheckedFile, commit_later=None) -> None:
+def _import_file(store: Store, conn: sa.Connection, checked: _CheckedFile,
+                 commit_later: Callable | None = None) -> None:
     """Put one checked bundle into the store in one transaction; its clashes with the store join its bad lines."""
     result, path = checked.result, checked.path
     if result.rejected:
@@ -346,7 +347,7 @@ def _check_reflection_line(data: dict, learner: str) -> tuple[str | None, dict |
 
 
 def _import(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
-            reflections: list[dict] = (), commit_later=None):
+            reflections: list[dict] = (), commit_later: Callable | None = None):
     """Insert one bundle's good rows and reflections in one transaction; return lines that clash with the store."""
     result.imported = 0
     duplicates_before = result.duplicates
@@ -385,7 +386,7 @@ class _AlreadyHeld(Exception):
 
 
 def _import_new(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
-                reflections: list[dict], commit_later=None) -> bool:
+                reflections: list[dict], commit_later: Callable | None = None) -> bool:
     """Insert a bundle whose lines the store holds none of, in one transaction; False (and nothing added) otherwise.
 
     Most bundles are new, and for them the look-up of what the store holds would find nothing: the
