@@ -205,6 +205,37 @@ def test_a_store_failing_part_way_names_the_file_and_keeps_earlier_bundles(tmp_p
     assert store.count() == 2
 
 
+def test_a_commit_failing_behind_the_next_check_names_its_file_and_keeps_earlier_bundles(tmp_path, monkeypatch,
+                                                                                        store_url):
+    """A bundle's commit runs while the next bundle is checked: when it fails, that bundle is the one named."""
+    folder = tmp_path / "in"
+    write(folder, "a.jsonl", "synthetic-ana", answers("synthetic-ana", 2))
+    write(folder, "b.jsonl", "synthetic-ben", answers("synthetic-ben", 3))
+    write(folder, "c.jsonl", "synthetic-cat", answers("synthetic-cat", 2))
+    store = open_store(store_url)
+    real_add_many, real_commit = Store.add_many, Store._commit
+    adding = []
+
+    def remember(self, rows, conn=None):
+        adding.append(rows[0]["learner"])
+        return real_add_many(self, rows, conn)
+
+    def disk_full(self, began):
+        if adding[-1] == "synthetic-ben":
+            raise StoreError("could not write: database or disk is full")
+        return real_commit(self, began)
+
+    monkeypatch.setattr(Store, "add_many", remember)
+    monkeypatch.setattr(Store, "_commit", disk_full)
+    with pytest.raises(StoreError) as failed:
+        collect([folder], store, tmp_path / "q")
+
+    assert "the store failed while collecting" in str(failed.value) and "b.jsonl" in str(failed.value)
+    assert [f.path.name for f in failed.value.report.files] == ["a.jsonl"]
+    assert adding == ["synthetic-ana", "synthetic-ben"]  # nothing of c.jsonl was begun
+    assert {r["learner"] for r in store.responses()} == {"synthetic-ana"} and store.count() == 2
+
+
 def test_a_thousand_bundles_in_one_call(tmp_path):
     folder = tmp_path / "lms"
     row = answers("synthetic-template", 1)[0]
@@ -308,6 +339,47 @@ def test_an_answer_clashing_with_one_already_stored_is_set_aside(tmp_path):
 
     assert report.imported == 0
     assert report.problems[0].reason.startswith(f"conflicts with an answer already in the store (response_id {row['response_id']})")
+
+
+def test_new_bundles_go_in_as_they_would_through_the_look_up_first(tmp_path, store_url, request, monkeypatch):
+    """A bundle is first inserted as new; a bundle the store already holds part of is rolled back and sorted
+    out by looking up what the store holds. Both give the stored rows and the report of the look-up alone."""
+    from widgets.responses import collect as collecting
+    from widgets.responses.contract import Reflection
+
+    held = answers("synthetic-ana", 4)
+    first, later = tmp_path / "first", tmp_path / "later"
+    write(first, "ana.jsonl", "synthetic-ana", held[:2])
+    clash = held[0] | {"response_id": "00000000-0000-4000-8000-000000000001", "confidence": 99}
+    write(later, "1-ana-again.jsonl", "synthetic-ana", held)  # two held, two new
+    write(later, "2-ana-clash.jsonl", "synthetic-ana", [clash])  # a held attempt under another id
+    write(later, "3-ben.jsonl", "synthetic-ben", answers("synthetic-ben", 5))  # new, after the clash
+    reflection = Reflection(learner="synthetic-cat", cohort=COHORT, lesson="01_confidentiality",
+                            text="Synthetic reflection.").row()
+    (later / "4-cat.jsonl").write_text(bundle_text("synthetic-cat", answers("synthetic-cat", 2), [reflection]),
+                                       encoding="utf-8")
+
+    def collected(url):
+        collect([first], url, tmp_path / "q")
+        report = collect([later], url, tmp_path / "q")
+        store = open_store(url)
+        with store.engine.connect() as conn:
+            rows = conn.exec_driver_sql("SELECT * FROM responses ORDER BY response_id").all()
+        outcome = [(f.path.name, f.imported, f.duplicates, f.quarantined, f.reflections,
+                    [str(p) for p in f.problems]) for f in report.files]
+        return rows, store.reflections(), outcome
+
+    other = (f"sqlite:///{tmp_path / 'looked-up.sqlite'}" if store_url.startswith("sqlite")
+             else request.getfixturevalue("pg_server").new_database())
+    fast = collected(store_url)
+    monkeypatch.setattr(collecting, "_import_new", lambda *args: False)  # always look up first
+    looked_up = collected(other)
+
+    assert fast == looked_up
+    rows, reflections, outcome = fast
+    assert len(rows) == 4 + 5 + 2 and [r["text"] for r in reflections] == ["Synthetic reflection."]
+    assert [o[1:5] for o in outcome] == [(2, 2, 0, 0), (0, 0, 1, 0), (5, 0, 0, 0), (2, 0, 0, 1)]
+    assert outcome[1][5][0].startswith("2-ana-clash.jsonl:2: conflicts with an answer already in the store")
 
 
 def test_newer_bundle_formats_and_other_files_are_refused_whole(tmp_path):

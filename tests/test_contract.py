@@ -301,6 +301,28 @@ def test_the_compiled_schema_check_never_accepts_what_the_python_validator_refus
     assert all(any(isinstance(v, str) and v.endswith("\n") for v in d.values()) for d in missed), missed[:1]
 
 
+def test_the_compiled_manifest_check_never_accepts_what_the_python_validator_refuses():
+    """Collect checks each bundle's manifest by the compiled schema first: never more lenient than jsonschema."""
+    from widgets.responses import bundle, contract
+
+    if contract._fast_validator("manifest") is None:
+        pytest.skip("jsonschema-rs is not installed: the Python validator alone judges every manifest")
+    python = bundle._manifest_validator()
+    lines = ['{"case_id": "synthetic"}', '{"case_id": "synthetic", "confidence": 5}']
+    manifest = json.loads(bundle_text("synthetic-ana", []).splitlines()[0]) | {
+        "count": 2, "sha256": checksum(lines), "line_sha256": [line_digest(line) for line in lines]}
+    manifests = [manifest] + [{**manifest, field: value} for field in manifest for value in ODD_VALUES]
+    manifests += [{k: v for k, v in manifest.items() if k != field} for field in manifest]
+    manifests += [{**manifest, "line_sha256": [value]} for value in ODD_VALUES]
+    accepted = 0
+    for data in manifests:
+        fast = contract.schema_valid_fast(data, "manifest")
+        assert not fast or python.is_valid(data), f"fast path accepted what jsonschema refuses: {data!r}"
+        assert (bundle._manifest_problem(data) is None) == python.is_valid(data)
+        accepted += fast
+    assert accepted > 10
+
+
 def test_a_response_row_and_a_case_version_equal_their_straightforward_versions(case):
     """The shallow row equals dataclasses.asdict; the remembered case version equals a fresh hash."""
     import dataclasses

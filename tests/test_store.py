@@ -232,6 +232,47 @@ def test_add_many_skips_known_ids_and_rolls_back_as_one(store_url):
     assert sorted(r["learner"] for r in store.responses()) == ["synthetic-a", "synthetic-b", "synthetic-c"]
 
 
+def test_add_many_stores_exactly_what_the_plain_insert_stores(store_url, tmp_path, request):
+    """add_many's prepared executemany (collect's path) against SQLAlchemy's own INSERT, value by value."""
+    from datetime import timedelta
+
+    from widgets.store.schema import responses_table
+
+    eastern = timezone(timedelta(hours=-5))
+    rows = [
+        synthetic_response("synthetic-a").row(),
+        synthetic_response("synthetic-b", 2, started_at=datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=eastern),
+                           submitted_at=datetime(2025, 3, 1, 9, 45, tzinfo=eastern), consent=True,
+                           kitchener_power="high", option_order="o1,o2", reference_seen=True, stage="vote",
+                           justification="Synthetic: «quotes», 'apostrophes' and a café.").row(),
+        synthetic_response("synthetic-c", submitted_at=datetime(2025, 3, 2, 23, 59, 59)).row(),  # naive: UTC
+    ]
+    fast = open_store(store_url)
+    plain = open_store(f"sqlite:///{tmp_path / 'plain.sqlite'}" if fast.backend == "sqlite"
+                       else request.getfixturevalue("pg_server").new_database())
+    with plain.transaction() as conn:
+        conn.execute(responses_table.insert(), rows)
+
+    assert fast.add_many(rows) == 3
+
+    def stored(store):  # the raw values in the database, not read back through SQLAlchemy's types
+        with store.engine.connect() as conn:
+            return conn.exec_driver_sql("SELECT * FROM responses ORDER BY response_id").all()
+
+    assert stored(fast) == stored(plain)
+    assert [r["response_id"] for r in fast.responses()] == [r["response_id"] for r in plain.responses()]
+    plain.engine.dispose()
+
+
+def test_add_many_fills_a_default_the_rows_leave_out(store_url):
+    store = open_store(store_url)
+    row = synthetic_response("synthetic-a").row()
+    del row["consent"]
+
+    assert store.add_many([row]) == 1
+    assert store.responses()[0]["consent"] is False
+
+
 def test_an_unreachable_postgresql_is_a_plain_store_error(pg_server):
     url = pg_server.url("postgres").replace(f":{pg_server.port}/", ":1/")
 

@@ -75,7 +75,7 @@ class Case:
         file that earlier releases recorded instead (so their stores and bundles stay current)."""
         return frozenset({self.case_version, self.file_digest})
 
-    @property
+    @functools.cached_property  # asked up to three times for each line collect checks
     def option_ids(self) -> tuple[str, ...]:
         """The options' ids, in file order."""
         return tuple(o.id for o in self.options)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import functools
 import os
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
@@ -151,24 +152,51 @@ def collect(paths: Iterable[Path | str], store: Store | str, quarantine_dir: Pat
     report = CollectReport([], quarantine_dir)
     outputs = Quarantine(quarantine_dir)
     root = _common_folder(files)
-    for path in files:
-        try:
-            result, bad, whole = _collect_file(path, store, checker, max_bytes)
-        except StoreError as exc:
-            done = sum(1 for f in report.files if f.imported or f.duplicates)
-            error = StoreError(f"the store failed while collecting {_display_path(path)}: {exc}. "
-                               f"The {len(report.files)} file(s) before it were collected ({done} with answers) "
-                               "and none is half in: run collect again to finish (it skips what is in).")
-            report.report_path = outputs.write_report(report.files)
-            error.report = report
-            raise error from exc
-        result.name = _short_name(path, root)
+
+    def failed(path: Path, exc: StoreError) -> StoreError:
+        done = sum(1 for f in report.files if f.imported or f.duplicates)
+        error = StoreError(f"the store failed while collecting {_display_path(path)}: {exc}. "
+                           f"The {len(report.files)} file(s) before it were collected ({done} with answers) "
+                           "and none is half in: run collect again to finish (it skips what is in).")
+        report.report_path = outputs.write_report(report.files)
+        error.report = report
+        return error
+
+    def finish(checked: _CheckedFile) -> None:
+        result = checked.result
+        result.name = _short_name(checked.path, root)
         for problem in result.problems:
             problem.name = result.name
-        outputs.set_aside(result, bad, whole)
+        outputs.set_aside(result, checked.bad, checked.whole)
         report.files.append(result)
         if on_file:
             on_file(result)
+
+    # One connection, held for the whole run (one pool checkout), carries each bundle's own transaction.
+    # A new bundle's commit runs on a thread of its own while the next bundle is read and checked
+    # (the commit waits on the disk or the server, and frees the interpreter meanwhile); the next
+    # transaction begins only once it has ended, so bundles still go in one at a time, in order.
+    with store.writer() as conn, _CommitBehind() as behind:
+        for path in files:
+            checked = _check_file(path, checker, max_bytes)
+            try:
+                previous = behind.wait()
+            except StoreError as exc:
+                raise failed(behind.path, exc) from exc
+            if previous is not None:
+                finish(previous)
+            try:
+                _import_file(store, conn, checked, functools.partial(behind.commit, checked))
+            except StoreError as exc:
+                raise failed(path, exc) from exc
+            if not behind.pending:
+                finish(checked)
+        try:
+            previous = behind.wait()
+        except StoreError as exc:
+            raise failed(behind.path, exc) from exc
+        if previous is not None:
+            finish(previous)
     report.report_path = outputs.write_report(report.files)
     return report
 
@@ -187,26 +215,71 @@ def _short_name(path: Path, root: Path | None) -> str:
         return _display_path(path)
 
 
-def _collect_file(path: Path, store: Store, checker: Callable, max_bytes: int):
+class _CommitBehind:
+    """Runs one bundle's commit at a time on a thread of its own (see :func:`collect`)."""
+
+    def __init__(self):
+        self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dualrole-collect-commit")
+        self._pending: tuple[_CheckedFile, Future] | None = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self._pool.shutdown(wait=True)  # a commit under way ends, whatever else happened
+
+    @property
+    def pending(self) -> bool:
+        return self._pending is not None
+
+    @property
+    def path(self) -> Path | None:
+        return self._pending[0].path if self._pending else None
+
+    def commit(self, checked: _CheckedFile, commit: Callable[[], None]) -> None:
+        self._pending = checked, self._pool.submit(commit)
+
+    def wait(self) -> _CheckedFile | None:
+        """The bundle whose commit was under way, once it has ended (raising what the commit raised)."""
+        if self._pending is None:
+            return None
+        checked, future = self._pending
+        future.result()
+        self._pending = None
+        return checked
+
+
+@dataclass
+class _CheckedFile:
+    """One bundle file read and checked line by line, before anything of it is in the store."""
+
+    path: Path
+    result: FileResult
+    good: list[tuple[BundleLine, dict]] = field(default_factory=list)
+    reflections: list[dict] = field(default_factory=list)
+    bad: list[tuple[BundleLine, str]] = field(default_factory=list)
+    whole: bool = False  # the whole file is set aside (refused)
+
+
+def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
     read = read_bundle(path, max_bytes)
-    result = FileResult(path, learner=read.learner)
+    checked = _CheckedFile(path, FileResult(path, learner=read.learner))
+    result = checked.result
     if read.rejected:
         result.rejected = read.rejected
         result.problems.append(Problem(path, None, read.rejected))
-        whole = path.is_file() and 0 < path.stat().st_size <= max_bytes
-        return result, [], whole
-    bad: list[tuple[BundleLine, str]] = []
-    good: list[tuple[BundleLine, dict]] = []
+        checked.whole = path.is_file() and 0 < path.stat().st_size <= max_bytes
+        return checked
+    bad, good = checked.bad, checked.good
     by_id: dict[str, BundleLine] = {}
     by_attempt: dict[tuple, int] = {}
-    reflections: list[dict] = []
     for line in read.lines:
         if not line.problem and isinstance(line.data, dict) and "reflection_id" in line.data:
             reason, row = _check_reflection_line(line.data, read.learner)
             if reason:
                 bad.append((line, reason))
             else:
-                reflections.append(row)
+                checked.reflections.append(row)
             continue
         reason, row = (line.problem, None) if line.problem else checker(line.data, read.learner)
         if row is not None:
@@ -227,19 +300,26 @@ def _collect_file(path: Path, store: Store, checker: Callable, max_bytes: int):
         by_id[row["response_id"]], by_attempt[key] = line, line.number
         good.append((line, row))
     result.problems += [Problem(path, None, note) for note in read.notes]
+    return checked
+
+
+def _import_file(store: Store, conn: sa.Connection, checked: _CheckedFile,
+                 commit_later: Callable | None = None) -> None:
+    """Put one checked bundle into the store in one transaction; its clashes with the store join its bad lines."""
+    result, path = checked.result, checked.path
+    if result.rejected:
+        return
     for attempt in (1, 2):  # a concurrent collect of the same learner may win a race: retry once
         try:
-            conflicts = _import(store, good, result, reflections)
+            conflicts = _import(store, conn, checked.good, result, checked.reflections, commit_later)
             break
         except IntegrityError as exc:
             if attempt == 2:
                 raise StoreError(f"could not import {_display_path(path)}: {exc.orig}") from exc
-    bad += conflicts
-    bad.sort(key=lambda item: item[0].number)
-    result.problems += [Problem(path, line.number, reason) for line, reason in bad]
-    result.quarantined = len(bad)
-    return result, bad, False
-
+    checked.bad += conflicts
+    checked.bad.sort(key=lambda item: item[0].number)
+    result.problems += [Problem(path, line.number, reason) for line, reason in checked.bad]
+    result.quarantined = len(checked.bad)
 
 
 def _check_line(data: object, learner: str, *, library: Library, allow_stale: bool) -> tuple[str | None, dict | None]:
@@ -266,20 +346,20 @@ def _check_reflection_line(data: dict, learner: str) -> tuple[str | None, dict |
     return None, reflection.row()
 
 
-def _import(store: Store, good: list[tuple[BundleLine, dict]], result: FileResult, reflections: list[dict] = ()):
+def _import(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
+            reflections: list[dict] = (), commit_later: Callable | None = None):
     """Insert one bundle's good rows and reflections in one transaction; return lines that clash with the store."""
     result.imported = 0
     duplicates_before = result.duplicates
     conflicts: list[tuple[BundleLine, str]] = []
     if not good and not reflections:
         return conflicts
+    if _import_new(store, conn, good, result, reflections, commit_later):
+        return conflicts
     try:
-        with store.transaction() as conn:
-            existing = store.existing_ids([row["response_id"] for _, row in good], conn)
-            learners = sorted({row["learner"] for _, row in good})
-            t = responses_table
-            taken = {tuple(r[1:]): r[0] for r in conn.execute(
-                sa.select(t.c.response_id, *(t.c[k] for k in _ATTEMPT_KEY)).where(t.c.learner.in_(learners)))}
+        with store.transaction(conn):
+            existing, taken = _held(conn, [row["response_id"] for _, row in good],
+                                    sorted({row["learner"] for _, row in good}))
             fresh = []
             for line, row in good:
                 key = tuple(row[k] for k in _ATTEMPT_KEY)
@@ -299,6 +379,49 @@ def _import(store: Store, good: list[tuple[BundleLine, dict]], result: FileResul
     result.imported = added
     result.duplicates += len(fresh) - added  # written by a concurrent collect meanwhile
     return conflicts
+
+
+class _AlreadyHeld(Exception):
+    """Some line of a bundle is already in the store: its transaction is rolled back and looked at closely."""
+
+
+def _import_new(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
+                reflections: list[dict], commit_later: Callable | None = None) -> bool:
+    """Insert a bundle whose lines the store holds none of, in one transaction; False (and nothing added) otherwise.
+
+    Most bundles are new, and for them the look-up of what the store holds would find nothing: the
+    insert itself finds out. A line whose response id is held is skipped by the insert (fewer rows
+    added than given); one whose attempt is held breaks the attempt's unique constraint. Either way
+    the transaction is rolled back, and :func:`_import` sorts the lines out with the look-up.
+    """
+    rows = [row for _, row in good]
+    try:
+        with store.transaction(conn, commit_later):
+            if store.add_many(rows, conn) < len(rows):
+                raise _AlreadyHeld
+            reflections_added = store.add_reflections(reflections, conn)
+    except (_AlreadyHeld, IntegrityError):
+        return False
+    result.imported, result.reflections = len(rows), reflections_added
+    return True
+
+
+def _held(conn: sa.Connection, response_ids: list[str], learners: list[str]) -> tuple[set[str], dict[tuple, str]]:
+    """What the store holds of one bundle: which of its response ids, and the attempts its learner has
+    answered (attempt key to response id). One query a bundle (in chunks for a huge one)."""
+    t = responses_table
+    columns = (t.c.response_id, *(t.c[k] for k in _ATTEMPT_KEY))
+    existing: set[str] = set()
+    taken: dict[tuple, str] = {}
+    for start in range(0, len(response_ids), 500):
+        where = t.c.response_id.in_(response_ids[start:start + 500])
+        if start == 0:
+            where = sa.or_(where, t.c.learner.in_(learners))
+        for response_id, *key in conn.execute(sa.select(*columns).where(where)):
+            existing.add(response_id)
+            if key[0] in learners:
+                taken[tuple(key)] = response_id
+    return existing, taken
 
 
 class Quarantine:
