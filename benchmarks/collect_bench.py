@@ -1,7 +1,7 @@
 """Collect: learner bundles into a SQLite store and a PostgreSQL store, against a bare bulk insert.
 
 A bundle holds one learner's answers (the bundle format's rule, checked by collect), so a cohort
-of N responses is N / 83 bundles of about 83 lines each. The lower bound is a bare bulk insert of
+of N responses is about N / 100 bundles of about 100 lines each. The lower bound is a bare bulk insert of
 the same rows: ``executemany`` in one transaction (sqlite3), and ``COPY`` (psycopg) for PostgreSQL.
 """
 
