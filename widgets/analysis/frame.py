@@ -75,6 +75,17 @@ def responses(store_or_url=None, *, library: Library | None = None,
         categoricals in codebook order, plus ``score`` (1 preferred, 0.5 acceptable, 0 otherwise;
         NaN for a case no longer in the library) and ``matches_reference`` (a preferred option).
         ``consent`` is the learner's latest choice in the store's consent records where one exists.
+        Rows are in order of cohort, learner, case (library order), phase and attempt.
+
+        ``learner``, ``cohort``, ``option_id``, ``case_version`` and ``justification`` are
+        categoricals of text (``str`` categories in sorted order), not ``str`` columns: the values
+        are the same, but each distinct text is held once (a large store's justifications alone
+        would otherwise take gigabytes). Compare, filter, ``.str`` and ``groupby`` work as on text
+        (``groupby`` gives only the groups present: pandas' default ``observed=True``); two
+        points differ: ``value_counts()`` lists every category, also those no remaining row holds
+        (use ``groupby(...).size()`` or ``.astype(str)`` first), and a value can be filled or set
+        only if it is a category (``.astype(str)`` first, as ``fillna("")`` needs). ``response_id``
+        stays text.
 
     Examples
     --------
@@ -83,6 +94,8 @@ def responses(store_or_url=None, *, library: Library | None = None,
     ['score', 'matches_reference']
     >>> df["stance"].cat.categories[0]
     'decline'
+    >>> df["learner"].dtype.categories.dtype
+    <StringDtype(na_value=nan)>
     """
     raw, consents = _read(store_or_url)
     if isinstance(store_or_url, pd.DataFrame):
