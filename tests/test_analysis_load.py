@@ -162,3 +162,14 @@ def test_the_tidy_frame_is_the_plain_sorted_frame_and_the_callers_frame_is_left_
     assert (tidy["response_id"].to_numpy() == plain["response_id"].astype("str").to_numpy()).all()
     for column in frame.CATEGORICAL_TEXT:
         pd.testing.assert_series_equal(tidy[column], plain[column].reset_index(drop=True))
+
+
+def test_a_frame_read_from_a_store_is_moved_into_the_tidy_frame_not_copied(fresh_store):
+    # responses() hands the rows it read to _tidy, which takes each column out of them as it puts
+    # it in order: the raw rows and the tidy frame are never both held whole.
+    into_store(simulate(learners=6, cohorts=1, seed=2), fresh_store)
+    raw, consents = _load.read_sqlite(_load.sqlite_file(fresh_store), frame.STORE_COLUMNS)
+    kept = raw.copy()
+    moved = frame._tidy(raw, consents=consents)
+    assert raw.columns.empty
+    pd.testing.assert_frame_equal(moved, frame.tidy(kept, consents=consents))
