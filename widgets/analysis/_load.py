@@ -228,7 +228,11 @@ def _to_pandas(columns: list[str], batches: list[dict]) -> pd.DataFrame:
 
 
 def _categorical(chunks: list) -> pd.Categorical:
-    """Dictionary-encoded batches as one pandas categorical, its categories sorted like text."""
+    """Dictionary-encoded batches as one pandas categorical, its categories sorted like text.
+
+    Arrow unifies the batches' dictionaries; each batch's codes are then translated straight into
+    the final (smallest) integer codes, without a concatenated copy of them all.
+    """
     import numpy as np
     import pyarrow as pa
 
@@ -236,14 +240,19 @@ def _categorical(chunks: list) -> pd.Categorical:
         return pd.Categorical.from_codes(np.zeros(0, dtype=np.int8), categories=pd.Index([], dtype="str"))
     unified = pa.chunked_array(chunks).unify_dictionaries()
     dictionary = pd.Index(unified.chunk(0).dictionary.to_pandas(), dtype="str")
-    codes = np.concatenate([c.indices.fill_null(-1).to_numpy() for c in unified.chunks])
     # Categories in sorted order, as pd.factorize(sort=True) numbers text: the frame's order and
     # every grouping by these columns then come out as they did on text.
     order = dictionary.argsort()
-    rank = np.empty(len(order) + 1, dtype=np.int64)
+    kind = np.int8 if len(order) < 2**7 else np.int16 if len(order) < 2**15 else np.int32
+    rank = np.empty(len(order) + 1, dtype=kind)
     rank[order] = np.arange(len(order))
-    rank[-1] = -1  # code -1 (missing) stays missing
-    return pd.Categorical.from_codes(rank[codes], categories=dictionary[order], validate=False)
+    rank[-1] = -1  # index -1 (a missing value) stays missing
+    codes = np.empty(len(unified), dtype=kind)
+    start = 0
+    for chunk in unified.chunks:
+        np.take(rank, chunk.indices.fill_null(-1).to_numpy(), out=codes[start:start + len(chunk)])
+        start += len(chunk)
+    return pd.Categorical.from_codes(codes, categories=dictionary[order], validate=False)
 
 
 # How SQLAlchemy writes a DateTime on SQLite: "2025-01-13 09:00:00.000000", always 26 characters.
