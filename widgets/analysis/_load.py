@@ -110,7 +110,9 @@ def _encoded(batch) -> dict:
             column = _text(column)
             if name in _NULLABLE_TEXT:
                 column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
-            out[name] = pc.dictionary_encode(column)
+            encoded = pc.dictionary_encode(column)
+            # The batch's own dictionary, and its codes in the smallest integer type that holds them.
+            out[name] = (encoded.dictionary, _small(encoded.indices.fill_null(-1).to_numpy(), len(encoded.dictionary)))
         elif name == "submitted_at":
             parsed = _arrow_timestamps(column)
             out[name] = parsed if parsed is not None else pa.concat_arrays([_text(column)])
@@ -182,7 +184,9 @@ def _read_in_halves(path: str, columns: list[str]):
             consents = _fetch(cursor, "SELECT learner, consent, recorded_at FROM consents")
         finally:
             cursor.close()
-        return _to_pandas(columns, parts[0] + parts[1]), _consents(consents)
+        batches = parts[0] + parts[1]
+        del parts
+        return _to_pandas(columns, batches), _consents(consents)
     finally:
         for conn in readers:
             conn.close()
@@ -222,37 +226,45 @@ def _to_pandas(columns: list[str], batches: list[dict]) -> pd.DataFrame:
             if name in TEXT:
                 data[name] = data[name].astype("str")
     frame = pd.DataFrame(data)
+    # The raw batches were freed to Arrow's allocator, which keeps freed pages for reuse: hand
+    # them back, so they do not stay counted against the process while the analyses run.
+    pa.default_memory_pool().release_unused()
     if "consent" in frame:
         frame["consent"] = frame["consent"].fillna(0).astype(bool)
     return frame
 
 
-def _categorical(chunks: list) -> pd.Categorical:
-    """Dictionary-encoded batches as one pandas categorical, its categories sorted like text.
+def _small(codes, size: int):
+    """Integer codes (-1 for missing) as the smallest integer type that holds ``size`` values."""
+    import numpy as np
 
-    Arrow unifies the batches' dictionaries; each batch's codes are then translated straight into
-    the final (smallest) integer codes, without a concatenated copy of them all.
+    kind = np.int8 if size < 2**7 else np.int16 if size < 2**15 else np.int32
+    return codes.astype(kind)
+
+
+def _categorical(parts: list) -> pd.Categorical:
+    """Batches of (dictionary, codes) as one pandas categorical, its categories sorted like text.
+
+    The categories are the distinct values of all the batches' (small) dictionaries; each batch's
+    codes are translated through its dictionary straight into the final codes.
     """
     import numpy as np
     import pyarrow as pa
+    import pyarrow.compute as pc
 
-    if not chunks:
-        return pd.Categorical.from_codes(np.zeros(0, dtype=np.int8), categories=pd.Index([], dtype="str"))
-    unified = pa.chunked_array(chunks).unify_dictionaries()
-    dictionary = pd.Index(unified.chunk(0).dictionary.to_pandas(), dtype="str")
-    # Categories in sorted order, as pd.factorize(sort=True) numbers text: the frame's order and
-    # every grouping by these columns then come out as they did on text.
-    order = dictionary.argsort()
-    kind = np.int8 if len(order) < 2**7 else np.int16 if len(order) < 2**15 else np.int32
-    rank = np.empty(len(order) + 1, dtype=kind)
-    rank[order] = np.arange(len(order))
-    rank[-1] = -1  # index -1 (a missing value) stays missing
-    codes = np.empty(len(unified), dtype=kind)
+    distinct = pc.unique(pa.chunked_array([dictionary for dictionary, _ in parts], pa.string()))
+    # Sorted as pd.factorize(sort=True) numbers text: the frame's order and every grouping by
+    # these columns then come out as they did on text.
+    order = pd.Index(distinct.to_pandas(), dtype="str").argsort()
+    categories = distinct.take(pa.array(order))
+    codes = _small(np.empty(sum(len(c) for _, c in parts), dtype=np.int8), len(categories))
     start = 0
-    for chunk in unified.chunks:
-        np.take(rank, chunk.indices.fill_null(-1).to_numpy(), out=codes[start:start + len(chunk)])
-        start += len(chunk)
-    return pd.Categorical.from_codes(codes, categories=dictionary[order], validate=False)
+    for dictionary, batch_codes in parts:
+        position = pc.index_in(dictionary, value_set=categories).to_numpy(zero_copy_only=False)
+        translate = np.append(position, -1).astype(codes.dtype)  # the last entry: code -1 stays missing
+        np.take(translate, batch_codes, out=codes[start:start + len(batch_codes)])
+        start += len(batch_codes)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories.to_pandas(), dtype="str"), validate=False)
 
 
 # How SQLAlchemy writes a DateTime on SQLite: "2025-01-13 09:00:00.000000", always 26 characters.

@@ -165,11 +165,11 @@ def _tidy(df: pd.DataFrame, *, library: Library | None = None,
     df["case_id"] = _categorical(df["case_id"], known + extra)
     df["score"], df["matches_reference"] = _scored(df, options_frame(library), text["option_id"])
     # The stable order by cohort, learner, case, phase and attempt, on integer codes.
-    keys = {c: np.where(codes < 0, len(uniques), codes) for c, (codes, uniques) in text.items() if c in SORT_KEYS}
+    keys = {c: _missing_last(codes, len(uniques)) for c, (codes, uniques) in text.items() if c in SORT_KEYS}
     keys |= {c: _sort_codes(df[c]) for c in SORT_KEYS if c not in text}
     order = _lexical_order([keys[c] for c in SORT_KEYS])
     del keys, text
-    if not (len(order) > 1 and not (np.diff(order) > 0).all()):
+    if (order[1:] > order[:-1]).all():  # already in order (or at most one row)
         order = None
     # Each column put in order and moved out of df in turn: the rows are never held twice.
     return pd.DataFrame({column: _take_column(df.pop(column), order) for column in FRAME_COLUMNS})
@@ -192,6 +192,15 @@ def _take_column(values: pd.Series, positions: np.ndarray | None) -> pd.Series:
     """One column in the order ``positions`` (None: as it is), with a fresh index."""
     if positions is None:
         return values.reset_index(drop=True)
+    text = _arrow_text(values) if _text_pool() is not None else None
+    if text is not None:  # one pick from the batches as read: joining them first would be another copy
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        taken = pc.take(text, pa.array(np.asarray(positions, dtype=np.int64)), memory_pool=_text_pool())
+        picked = pd.Series(pd.array(taken, dtype=values.dtype), name=values.name)
+        if picked.dtype == values.dtype:
+            return picked
     return take(values.to_frame(), positions)[values.name].reset_index(drop=True)
 
 
@@ -213,7 +222,9 @@ def _lexical_order(keys: list[np.ndarray]) -> np.ndarray:
         width = high - low + 1
         if span > (2**62) // width:
             return np.lexsort(keys[::-1])
-        combined = combined * width + (key.astype(np.int64) - low)
+        combined *= width  # in place, the key added in its own (small) type: no row-sized temporaries
+        combined += key
+        combined -= low
         span *= width
     return np.argsort(combined, kind="stable")
 
@@ -257,14 +268,20 @@ def _scored(df: pd.DataFrame, options: pd.DataFrame,
 def _sort_codes(values: pd.Series) -> np.ndarray:
     """Integer codes that sort like ``values`` do in ``sort_values`` (missing values last)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy().astype(np.int64)
+        codes = values.cat.codes.to_numpy()
         missing = len(values.cat.categories)
     elif values.dtype.kind in "iub":
         return values.to_numpy()
     else:
         codes, uniques = pd.factorize(values, sort=True)
         missing = len(uniques)
-    return np.where(codes < 0, missing, codes)
+    return _missing_last(codes, missing)
+
+
+def _missing_last(codes: np.ndarray, missing: int) -> np.ndarray:
+    """Codes with -1 (missing) replaced by ``missing``, in the smallest type that holds both."""
+    kind = np.promote_types(codes.dtype, np.min_scalar_type(missing))
+    return np.where(codes < 0, np.array(missing, dtype=kind), codes.astype(kind, copy=False))
 
 
 def options_frame(library: Library | None = None) -> pd.DataFrame:
