@@ -185,7 +185,7 @@ def _read_in_halves(path: str, columns: list[str]):
         finally:
             cursor.close()
         batches = parts[0] + parts[1]
-        del parts
+        parts.clear()  # each column's batches are let go as it is converted
         return _to_pandas(columns, batches), _consents(consents)
     finally:
         for conn in readers:
