@@ -102,3 +102,21 @@ def test_the_learner_by_case_matrix_equals_pivot_table():
     expected = chosen.pivot_table(index="learner", columns="case_id", values="score", aggfunc="first",
                                   observed=True).astype(float)
     pd.testing.assert_frame_equal(items._matrix(chosen, "score"), expected)
+
+
+def test_forms_and_items_looked_up_per_case_equal_the_per_row_map():
+    from widgets.analysis.prepost import with_forms
+    from widgets.cases.forms import assessment_forms
+
+    df = analysis.sample()
+    df = df.assign(case_id=df["case_id"].cat.add_categories(["retired_case"]))
+    df.loc[df.index[:5], "case_id"] = "retired_case"
+    df.loc[df.index[5:8], "case_id"] = np.nan
+    got = with_forms(df)
+    forms = assessment_forms()
+    ids = df["case_id"].astype(object)
+    form = ids.map(lambda c: forms.form_of(c) if isinstance(c, str) else None)
+    item = [forms.pair_label(forms.pair_of(c)) if isinstance(f, str) else c for c, f in zip(ids, form)]
+    pd.testing.assert_series_equal(got["form"], pd.Series(pd.Categorical(form, categories=["A", "B"]), index=df.index,
+                                                         name="form"))
+    assert [None if pd.isna(x) else x for x in got["item"]] == [None if pd.isna(x) else x for x in item]

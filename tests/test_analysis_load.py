@@ -111,3 +111,64 @@ def test_the_reference_for_an_unknown_case_or_a_missing_answer():
     assert len(paired) == 17  # no reference for a case no longer in the library
     case = load_case(str(post.loc[post.index[3], "case_id"]))
     assert paired.loc[post.index[3], "reference"] == list(dict.fromkeys(case.reference_stances))[0]
+
+
+def test_rows_read_in_many_small_batches_give_the_read_sql_frame(fresh_store, monkeypatch):
+    # Each batch is dictionary-encoded on its own and the dictionaries unified afterwards; whole
+    # batches without any Kitchener rating must still give text where later batches have one.
+    monkeypatch.setattr(_load, "_BATCHES", {"adbc.sqlite.query.batch_rows": "37"})
+    case = load_case("cosmetics")
+
+    def answer(i, rating):
+        option = case.options[i % len(case.options)]
+        return Response(learner=f"l{i:03d}", cohort="c", case_id=case.id, case_version=case.case_version,
+                        option_id=option.id, stance=option.stance, confidence=40,
+                        justification=f"reason number {i % 7} is long enough", phase="pre",
+                        kitchener_expectations=rating).row()
+
+    fresh_store.add_many([answer(i, None) for i in range(100)] + [answer(i, "low") for i in range(100, 150)])
+    fast = analysis.responses(fresh_store)
+    pd.testing.assert_frame_equal(fast, read_sql_frame(fresh_store))
+    assert fast.loc[fast["cohort"] == "c", "kitchener_expectations"].notna().sum() == 50
+
+
+def test_batches_with_their_own_dictionaries_make_the_categorical_factorize_makes():
+    import pyarrow as pa
+
+    values = [["b", "a", None, "b"], ["c", "a"], [], [None], ["é", "b", "Z"]]
+    chunks = [_load._encoded(pa.record_batch({"learner": pa.array(v, pa.string())}))["learner"] for v in values]
+    flat = pd.Series([x for v in values for x in v], dtype="str")
+    codes, uniques = pd.factorize(flat, sort=True)
+    expected = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype="str"))
+    got = _load._categorical(chunks)
+    pd.testing.assert_extension_array_equal(got, expected)
+    assert list(got.categories) == ["Z", "a", "b", "c", "é"]  # sorted as text, as SQLite and pandas sort it
+
+
+def test_the_tidy_frame_is_the_plain_sorted_frame_and_the_callers_frame_is_left_alone():
+    raw = pd.read_csv(analysis.sample_path(), keep_default_na=False, na_values=[""]).sample(frac=1, random_state=3)
+    before = raw.copy()
+    tidy = frame.tidy(raw)
+    pd.testing.assert_frame_equal(raw, before)
+    # The straightforward version: type each column, then one stable sort of the whole frame.
+    plain = raw.copy()
+    for column in frame.CATEGORICAL_TEXT:
+        plain[column] = pd.Categorical(plain[column].astype("str"),
+                                       categories=pd.Index(sorted(plain[column].astype("str").unique()), dtype="str"))
+    plain["case_id"] = tidy["case_id"].dtype.categories.get_indexer(plain["case_id"])
+    plain["phase"] = plain["phase"].map({p: i for i, p in enumerate(tidy["phase"].dtype.categories)})
+    plain = plain.sort_values(frame.SORT_KEYS, kind="stable")
+    assert (tidy["response_id"].to_numpy() == plain["response_id"].astype("str").to_numpy()).all()
+    for column in frame.CATEGORICAL_TEXT:
+        pd.testing.assert_series_equal(tidy[column], plain[column].reset_index(drop=True))
+
+
+def test_a_frame_read_from_a_store_is_moved_into_the_tidy_frame_not_copied(fresh_store):
+    # responses() hands the rows it read to _tidy, which takes each column out of them as it puts
+    # it in order: the raw rows and the tidy frame are never both held whole.
+    into_store(simulate(learners=6, cohorts=1, seed=2), fresh_store)
+    raw, consents = _load.read_sqlite(_load.sqlite_file(fresh_store), frame.STORE_COLUMNS)
+    kept = raw.copy()
+    moved = frame._tidy(raw, consents=consents)
+    assert raw.columns.empty
+    pd.testing.assert_frame_equal(moved, frame.tidy(kept, consents=consents))

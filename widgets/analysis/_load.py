@@ -14,15 +14,20 @@ from __future__ import annotations
 
 import pandas as pd
 
-# Text columns the analysis reads. Those that tidy() makes categorical come back as categoricals
-# straight from Arrow; tidy() then recodes a handful of categories instead of a million strings.
-TEXT = ("learner", "cohort", "case_id", "case_version", "phase", "option_id", "stance",
+# Text columns the analysis reads. All but response_id come back as pandas categoricals: each
+# batch of rows is dictionary-encoded as it arrives, so no column of text is held per row (at
+# 8 million responses the justifications alone would be about 2.5 GB as text).
+TEXT = ("response_id", "learner", "cohort", "case_id", "case_version", "phase", "option_id", "stance",
         "kitchener_expectations", "kitchener_obligations", "kitchener_power", "justification")
-CODED = ("case_id", "phase", "stance", "kitchener_expectations", "kitchener_obligations", "kitchener_power")
-# Type inference in the ADBC SQLite driver looks at the first batch only: a column that is NULL in
-# all of its rows (no Kitchener ratings yet) would be typed as an integer and then fail on text.
-# One batch for the whole result makes the inference see every row.
-_ONE_BATCH = {"adbc.sqlite.query.batch_rows": str(1_000_000_000)}
+CODED = tuple(c for c in TEXT if c != "response_id")
+# Columns the store allows to be NULL. The ADBC SQLite driver types a column from its first batch,
+# so one that is NULL throughout that batch (no Kitchener ratings yet) would be typed as an integer
+# and then fail on text: they are read as '' and turned back into NULL here.
+_NULLABLE_TEXT = ("kitchener_expectations", "kitchener_obligations", "kitchener_power")
+# Larger batches cost fewer passes of the driver and smaller dictionaries to unify; each raw batch
+# (about 100 MB at this size) is let go as soon as it is encoded.
+BATCH_ROWS = 262_144
+_BATCHES = {"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)}
 
 
 def sqlite_file(store) -> str | None:
@@ -54,6 +59,7 @@ def read_sqlite(path: str, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFra
 
     Both are read from one snapshot of the store. A large store is read in two halves at once
     (:func:`_read_in_halves`); otherwise, and whenever that cannot be done, in one transaction.
+    The text columns but ``response_id`` are categoricals (see ``CODED``), in rowid order.
     """
     import adbc_driver_sqlite.dbapi as adbc
 
@@ -63,17 +69,56 @@ def read_sqlite(path: str, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFra
     with adbc.connect(path) as conn:
         cursor = conn.cursor()
         try:
-            responses = _fetch(cursor, f"SELECT {', '.join(columns)} FROM responses")
+            responses = _read_batches(cursor, _select(columns))
             consents = _fetch(cursor, "SELECT learner, consent, recorded_at FROM consents")
         finally:
             cursor.close()
-    return _to_pandas(responses), _consents(consents)
+    return _to_pandas(columns, responses), _consents(consents)
+
+
+def _select(columns: list[str], where: str = "") -> str:
+    listed = ", ".join(f"coalesce({c}, '') AS {c}" if c in _NULLABLE_TEXT else c for c in columns)
+    return f"SELECT {listed} FROM responses" + (f" WHERE {where} ORDER BY rowid" if where else "")
 
 
 def _fetch(cursor, sql: str):
-    cursor.adbc_statement.set_options(**_ONE_BATCH)
+    """A small result (the consent records) as one Arrow table."""
+    cursor.adbc_statement.set_options(**{"adbc.sqlite.query.batch_rows": str(1_000_000_000)})
     cursor.execute(sql)
     return cursor.fetch_arrow_table()
+
+
+def _read_batches(cursor, sql: str) -> list:
+    """The rows of ``sql``, each batch encoded (:func:`_encoded`) as it arrives and then let go.
+
+    A batch that came through the driver is freed only when all of its columns are, so each one
+    is turned into fresh arrays at once: peak memory is the encoded rows plus one raw batch.
+    """
+    cursor.adbc_statement.set_options(**_BATCHES)
+    cursor.execute(sql)
+    return [_encoded(batch) for batch in cursor.fetch_record_batch()]
+
+
+def _encoded(batch) -> dict:
+    """One batch of rows as new arrays: text dictionary-encoded, timestamps parsed, the rest copied."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    out = {}
+    for name, column in zip(batch.schema.names, batch.columns):
+        if name in CODED:
+            column = _text(column)
+            if name in _NULLABLE_TEXT:
+                column = pc.if_else(pc.equal(column, ""), pa.scalar(None, pa.string()), column)
+            encoded = pc.dictionary_encode(column)
+            # The batch's own dictionary, and its codes in the smallest integer type that holds them.
+            out[name] = (encoded.dictionary, _small(encoded.indices.fill_null(-1).to_numpy(), len(encoded.dictionary)))
+        elif name == "submitted_at":
+            parsed = _arrow_timestamps(column)
+            out[name] = parsed if parsed is not None else pa.concat_arrays([_text(column)])
+        else:
+            out[name] = pa.concat_arrays([_text(column) if name in TEXT else column])
+    return out
 
 
 def _read_in_halves(path: str, columns: list[str]):
@@ -91,7 +136,6 @@ def _read_in_halves(path: str, columns: list[str]):
     import threading
 
     import adbc_driver_sqlite.dbapi as adbc
-    import pyarrow as pa
 
     try:
         lock = sqlite3.connect(path, timeout=0, isolation_level=None)
@@ -116,13 +160,12 @@ def _read_in_halves(path: str, columns: list[str]):
         if low is None or high - low < SPLIT_ROWS:
             return None
         middle = (low + high) // 2
-        select = f"SELECT {', '.join(columns)} FROM responses"
-        tables, errors = [None, None], []
+        parts, errors = [None, None], []
 
         def read(i: int, where: str) -> None:
             cursor = readers[i].cursor()
             try:
-                tables[i] = _fetch(cursor, f"{select} WHERE {where} ORDER BY rowid")
+                parts[i] = _read_batches(cursor, _select(columns, where))
             except Exception as error:  # noqa: BLE001 - re-raised below, in the caller's thread
                 errors.append(error)
             finally:
@@ -141,62 +184,87 @@ def _read_in_halves(path: str, columns: list[str]):
             consents = _fetch(cursor, "SELECT learner, consent, recorded_at FROM consents")
         finally:
             cursor.close()
-        parts = [_texts(t) for t in tables if t.num_rows]
-        try:
-            responses = pa.concat_tables(parts) if len(parts) > 1 else parts[0]
-        except (pa.ArrowInvalid, pa.ArrowTypeError):  # the halves' types differ: read it whole
-            return None
-        return _to_pandas(responses), _consents(consents)
+        batches = parts[0] + parts[1]
+        parts.clear()  # each column's batches are let go as it is converted
+        return _to_pandas(columns, batches), _consents(consents)
     finally:
         for conn in readers:
             conn.close()
         lock.close()
 
 
-def _texts(table):
-    """The text columns as text, whatever type SQLite's first rows suggested (see ``_ONE_BATCH``)."""
-    import pyarrow as pa
-
-    for name in table.column_names:
-        column = table.column(name)
-        if name in TEXT and not pa.types.is_string(column.type):
-            # An all-NULL column (typed int64 by inference) or NULLs only: text with nulls.
-            column = pa.nulls(len(column), pa.string()) if column.null_count == len(column) else _text(column)
-            table = table.set_column(table.schema.get_field_index(name), name, column)
-    return table
-
-
 def _text(column):
+    """A column as text, whatever type SQLite's first rows suggested (an all-NULL one: int64)."""
     import pyarrow as pa
 
-    return column if pa.types.is_string(column.type) else column.cast(pa.string())
+    if pa.types.is_string(column.type):
+        return column
+    if column.null_count == len(column):
+        return pa.nulls(len(column), pa.string())
+    return column.cast(pa.string())
 
 
-def _to_pandas(table) -> pd.DataFrame:
+def _to_pandas(columns: list[str], batches: list[dict]) -> pd.DataFrame:
+    """The encoded batches as one frame, a column at a time (each column's batches let go once used)."""
     import pyarrow as pa
-    import pyarrow.compute as pc
 
-    table = _texts(table)
-    for name in table.column_names:
+    data = {}
+    for name in columns:
+        chunks = [batch.pop(name) for batch in batches]
         if name in CODED:
-            column = table.column(name)
-            if column.num_chunks > 1:  # one dictionary for the whole column
-                column = pa.chunked_array([pa.concat_arrays(column.chunks)], column.type)
-            column = pc.dictionary_encode(column)
-            table = table.set_column(table.schema.get_field_index(name), name, column)
-    if "submitted_at" in table.column_names:
-        parsed = _arrow_timestamps(table.column("submitted_at"))
-        if parsed is not None:
-            table = table.set_column(table.schema.get_field_index("submitted_at"), "submitted_at", parsed)
-    frame = table.to_pandas()
-    for name in frame.columns:
-        if name in TEXT and name not in CODED:
-            frame[name] = frame[name].astype("str")
-    if "submitted_at" in frame and not isinstance(frame["submitted_at"].dtype, pd.DatetimeTZDtype):
-        frame["submitted_at"] = _timestamps(frame["submitted_at"])
+            data[name] = _categorical(chunks)
+        elif name == "submitted_at":
+            parts = [c.to_pandas() for c in chunks]
+            parts = [p if isinstance(p.dtype, pd.DatetimeTZDtype) else _timestamps(p) for p in parts]
+            data[name] = pd.concat(parts, ignore_index=True) if parts else _timestamps(pd.Series([], dtype="str"))
+        else:
+            types = {c.type for c in chunks}
+            if len(types) > 1:  # an integer column NULL in a whole first batch, text later: as text
+                chunks = [_text(c) for c in chunks]
+            kind = chunks[0].type if chunks else (pa.string() if name in TEXT else pa.int64())
+            data[name] = pa.chunked_array(chunks, kind).to_pandas()
+            if name in TEXT:
+                data[name] = data[name].astype("str")
+    frame = pd.DataFrame(data)
+    # The raw batches were freed to Arrow's allocator, which keeps freed pages for reuse: hand
+    # them back, so they do not stay counted against the process while the analyses run.
+    pa.default_memory_pool().release_unused()
     if "consent" in frame:
         frame["consent"] = frame["consent"].fillna(0).astype(bool)
     return frame
+
+
+def _small(codes, size: int):
+    """Integer codes (-1 for missing) as the smallest integer type that holds ``size`` values."""
+    import numpy as np
+
+    kind = np.int8 if size < 2**7 else np.int16 if size < 2**15 else np.int32
+    return codes.astype(kind)
+
+
+def _categorical(parts: list) -> pd.Categorical:
+    """Batches of (dictionary, codes) as one pandas categorical, its categories sorted like text.
+
+    The categories are the distinct values of all the batches' (small) dictionaries; each batch's
+    codes are translated through its dictionary straight into the final codes.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    distinct = pc.unique(pa.chunked_array([dictionary for dictionary, _ in parts], pa.string()))
+    # Sorted as pd.factorize(sort=True) numbers text: the frame's order and every grouping by
+    # these columns then come out as they did on text.
+    order = pd.Index(distinct.to_pandas(), dtype="str").argsort()
+    categories = distinct.take(pa.array(order))
+    codes = _small(np.empty(sum(len(c) for _, c in parts), dtype=np.int8), len(categories))
+    start = 0
+    for dictionary, batch_codes in parts:
+        position = pc.index_in(dictionary, value_set=categories).to_numpy(zero_copy_only=False)
+        translate = np.append(position, -1).astype(codes.dtype)  # the last entry: code -1 stays missing
+        np.take(translate, batch_codes, out=codes[start:start + len(batch_codes)])
+        start += len(batch_codes)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(categories.to_pandas(), dtype="str"), validate=False)
 
 
 # How SQLAlchemy writes a DateTime on SQLite: "2025-01-13 09:00:00.000000", always 26 characters.

@@ -75,6 +75,17 @@ def responses(store_or_url=None, *, library: Library | None = None,
         categoricals in codebook order, plus ``score`` (1 preferred, 0.5 acceptable, 0 otherwise;
         NaN for a case no longer in the library) and ``matches_reference`` (a preferred option).
         ``consent`` is the learner's latest choice in the store's consent records where one exists.
+        Rows are in order of cohort, learner, case (library order), phase and attempt.
+
+        ``learner``, ``cohort``, ``option_id``, ``case_version`` and ``justification`` are
+        categoricals of text (``str`` categories in sorted order), not ``str`` columns: the values
+        are the same, but each distinct text is held once (a large store's justifications alone
+        would otherwise take gigabytes). Compare, filter, ``.str`` and ``groupby`` work as on text
+        (``groupby`` gives only the groups present: pandas' default ``observed=True``); two
+        points differ: ``value_counts()`` lists every category, also those no remaining row holds
+        (use ``groupby(...).size()`` or ``.astype(str)`` first), and a value can be filled or set
+        only if it is a category (``.astype(str)`` first, as ``fillna("")`` needs). ``response_id``
+        stays text.
 
     Examples
     --------
@@ -83,41 +94,64 @@ def responses(store_or_url=None, *, library: Library | None = None,
     ['score', 'matches_reference']
     >>> df["stance"].cat.categories[0]
     'decline'
+    >>> df["learner"].dtype.categories.dtype
+    <StringDtype(na_value=nan)>
     """
     raw, consents = _read(store_or_url)
-    frame = tidy(raw, library=library, consents=consents)
+    if isinstance(store_or_url, pd.DataFrame):
+        frame = tidy(raw, library=library, consents=consents)
+    else:  # a frame read here and seen by no one else: its columns are moved, not copied
+        frame = _tidy(raw, library=library, consents=consents)
+    del raw
     if pseudonymise:
         from widgets.privacy import pseudonym
 
-        frame["learner"] = frame["learner"].map(lambda learner: pseudonym(learner, key_path=key_path))
+        # Once per learner (a category), not once per row; pseudonyms sort differently, so the
+        # categories are put back in sorted order.
+        learners = frame["learner"].cat.rename_categories(
+            [pseudonym(learner, key_path=key_path) for learner in frame["learner"].cat.categories])
+        frame["learner"] = learners.cat.reorder_categories(sorted(learners.cat.categories))
     return frame
+
+
+# Text columns held as categoricals: few distinct values (or, for justifications, often repeated
+# ones) over many rows. Their categories are in sorted order, so sorting or grouping by them
+# gives the order text gave.
+CATEGORICAL_TEXT = ["learner", "cohort", "option_id", "case_version", "justification"]
 
 
 def tidy(raw: pd.DataFrame, *, library: Library | None = None,
          consents: pd.DataFrame | None = None) -> pd.DataFrame:
     """Type and score a frame of store rows (see :func:`responses`)."""
-    missing = [c for c in STORE_COLUMNS if c not in raw.columns and c not in OPTIONAL_COLUMNS]
+    return _tidy(raw.copy(deep=False), library=library, consents=consents)  # copy-on-write: raw is kept
+
+
+def _tidy(df: pd.DataFrame, *, library: Library | None = None,
+          consents: pd.DataFrame | None = None) -> pd.DataFrame:
+    """:func:`tidy`, taking ``df``'s columns: each is replaced in ``df`` or moved into the result,
+    so that no second copy of the whole frame is alive at once (``df`` is left empty)."""
+    missing = [c for c in STORE_COLUMNS if c not in df.columns and c not in OPTIONAL_COLUMNS]
     if missing:
         raise DualroleError(
-            f"the responses lack column(s) {', '.join(missing)}; found: {', '.join(map(str, raw.columns))}"
+            f"the responses lack column(s) {', '.join(missing)}; found: {', '.join(map(str, df.columns))}"
         )
     library = library if library is not None else load_library()
-    df = raw.copy(deep=False)  # copy-on-write: the caller's frame is never changed
+    for column in [c for c in df.columns if c not in STORE_COLUMNS]:
+        del df[column]
     for column in OPTIONAL_COLUMNS:
         if column not in df.columns:
             df[column] = False if column == "consent" else pd.NA
-    df = df[STORE_COLUMNS]
     df["response_id"] = df["response_id"].astype("string")
-    for column in ("learner", "cohort", "option_id", "case_version", "justification"):
-        df[column] = df[column].astype("str")
+    for column in CATEGORICAL_TEXT:
+        df[column] = _text_categorical(df[column])
     df["attempt"] = pd.to_numeric(df["attempt"]).astype("int64")
     df["confidence"] = pd.to_numeric(df["confidence"]).astype("int64")
     df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True, format="ISO8601")
     df["consent"] = _as_bool(df["consent"])
     df["reference_seen"] = _as_optional_bool(df["reference_seen"])
-    # Learners and cohorts numbered once, in sorted order: for the consent records, the row order
-    # and every later analysis of this frame.
-    text = {c: pd.factorize(df[c], sort=True) for c in ("cohort", "learner")}
+    # Learners, cohorts and options numbered by their categories: for the consent records, the
+    # row order and every later analysis of this frame.
+    text = {c: (df[c].cat.codes.to_numpy(), df[c].cat.categories) for c in ("cohort", "learner", "option_id")}
     if consents is not None and len(consents):
         df["consent"] = effective_consent(df, consents, learner_codes=text["learner"])
     _check_vocabulary(df, "stance", STANCES)
@@ -129,21 +163,45 @@ def tidy(raw: pd.DataFrame, *, library: Library | None = None,
     known = [c.id for c in library]
     extra = sorted(set(_distinct(df["case_id"])) - set(known))
     df["case_id"] = _categorical(df["case_id"], known + extra)
-    text["option_id"] = pd.factorize(df["option_id"])
     df["score"], df["matches_reference"] = _scored(df, options_frame(library), text["option_id"])
-    # The stable order by cohort, learner, case, phase and attempt, on integer codes: sorting the
-    # text columns themselves takes seconds at a million rows.
-    keys = {c: np.where(codes < 0, len(uniques), codes) for c, (codes, uniques) in text.items() if c in SORT_KEYS}
+    # The stable order by cohort, learner, case, phase and attempt, on integer codes.
+    keys = {c: _missing_last(codes, len(uniques)) for c, (codes, uniques) in text.items() if c in SORT_KEYS}
     keys |= {c: _sort_codes(df[c]) for c in SORT_KEYS if c not in text}
     order = _lexical_order([keys[c] for c in SORT_KEYS])
-    if len(order) > 1 and not (np.diff(order) > 0).all():
-        df = take(df, order)
-    else:
-        order = slice(None)
-    df = df.reset_index(drop=True)[FRAME_COLUMNS]
-    for column, (codes, uniques) in text.items():  # analyses group by them: number them once
-        _remember(df[column], codes[order], uniques)
-    return df
+    del keys, text
+    if (order[1:] > order[:-1]).all():  # already in order (or at most one row)
+        order = None
+    # Each column put in order and moved out of df in turn: the rows are never held twice.
+    return pd.DataFrame({column: _take_column(df.pop(column), order) for column in FRAME_COLUMNS})
+
+
+def _text_categorical(values: pd.Series) -> pd.Categorical:
+    """Text (or a categorical of text) as a categorical of ``str`` with sorted categories."""
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        categories = values.cat.categories
+        if categories.dtype == "str" and categories.is_unique:
+            if categories.is_monotonic_increasing:
+                return values.array
+            # Recoded through the (few) categories rather than the (many) rows.
+            return values.cat.reorder_categories(categories.sort_values()).array
+    codes, uniques = pd.factorize(values.astype("str"), sort=True)
+    return pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype="str"), validate=False)
+
+
+def _take_column(values: pd.Series, positions: np.ndarray | None) -> pd.Series:
+    """One column in the order ``positions`` (None: as it is), with a fresh index."""
+    if positions is None:
+        return values.reset_index(drop=True)
+    text = _arrow_text(values) if _text_pool() is not None else None
+    if text is not None:  # one pick from the batches as read: joining them first would be another copy
+        import pyarrow as pa
+        import pyarrow.compute as pc
+
+        taken = pc.take(text, pa.array(np.asarray(positions, dtype=np.int64)), memory_pool=_text_pool())
+        picked = pd.Series(pd.array(taken, dtype=values.dtype), name=values.name)
+        if picked.dtype == values.dtype:
+            return picked
+    return take(values.to_frame(), positions)[values.name].reset_index(drop=True)
 
 
 SORT_KEYS = ["cohort", "learner", "case_id", "phase", "attempt"]
@@ -164,7 +222,9 @@ def _lexical_order(keys: list[np.ndarray]) -> np.ndarray:
         width = high - low + 1
         if span > (2**62) // width:
             return np.lexsort(keys[::-1])
-        combined = combined * width + (key.astype(np.int64) - low)
+        combined *= width  # in place, the key added in its own (small) type: no row-sized temporaries
+        combined += key
+        combined -= low
         span *= width
     return np.argsort(combined, kind="stable")
 
@@ -208,14 +268,20 @@ def _scored(df: pd.DataFrame, options: pd.DataFrame,
 def _sort_codes(values: pd.Series) -> np.ndarray:
     """Integer codes that sort like ``values`` do in ``sort_values`` (missing values last)."""
     if isinstance(values.dtype, pd.CategoricalDtype):
-        codes = values.cat.codes.to_numpy().astype(np.int64)
+        codes = values.cat.codes.to_numpy()
         missing = len(values.cat.categories)
     elif values.dtype.kind in "iub":
         return values.to_numpy()
     else:
         codes, uniques = pd.factorize(values, sort=True)
         missing = len(uniques)
-    return np.where(codes < 0, missing, codes)
+    return _missing_last(codes, missing)
+
+
+def _missing_last(codes: np.ndarray, missing: int) -> np.ndarray:
+    """Codes with -1 (missing) replaced by ``missing``, in the smallest type that holds both."""
+    kind = np.promote_types(codes.dtype, np.min_scalar_type(missing))
+    return np.where(codes < 0, np.array(missing, dtype=kind), codes.astype(kind, copy=False))
 
 
 def options_frame(library: Library | None = None) -> pd.DataFrame:
@@ -480,7 +546,13 @@ def _remember(values: pd.Series, codes: np.ndarray, uniques) -> None:
 
 
 def _text_codes(values: pd.Series) -> tuple[np.ndarray, object]:
-    """``pd.factorize(values)``: integer codes (-1 for missing) and the distinct values they number."""
+    """``pd.factorize(values)``: integer codes (-1 for missing) and the distinct values they number.
+
+    For a categorical (the tidy frame's learners, cohorts and options) its own codes and
+    categories, which may include values no row holds.
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        return values.cat.codes.to_numpy().astype(np.int64), values.cat.categories
     array = _arrow_of(values)
     if array is not None:
         found = _CODES.get(id(array))

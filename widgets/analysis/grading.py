@@ -113,7 +113,7 @@ def grades(df: pd.DataFrame, scores: pd.DataFrame, policy: GradingPolicy, librar
     DataFrame
         :data:`GRADE_COLUMNS`, one row per learner and assignment, in the policy's order.
     """
-    words = df["justification"].fillna("").astype(str).str.split().str.len()
+    words = df["justification"].astype("str").fillna("").str.split().str.len()  # text or a categorical
     done = df.loc[words >= policy.min_reasoning_words, ["learner", "case_id", "phase"]].astype(str)
     complete = scores[scores["complete"]] if len(scores) else scores
     per_answer = (complete.groupby(["learner", "case_id", "response_id"])["share"].mean().reset_index()

@@ -37,10 +37,16 @@ def with_forms(df: pd.DataFrame) -> pd.DataFrame:
     form = {c: forms.form_of(c) for c in categories}
     item = {c: forms.pair_label(forms.pair_of(c)) if form[c] else c for c in categories}
     items = list(dict.fromkeys(item[c] for c in categories))
-    return df.assign(
-        form=pd.Categorical(cases.map(form).astype(object), categories=["A", "B"]),
-        item=pd.Categorical(cases.map(item).astype(object), categories=items),
-    )
+    return df.assign(form=_recoded(cases, form, ["A", "B"]), item=_recoded(cases, item, items))
+
+
+def _recoded(cases: pd.Series, mapping: dict, categories: list) -> pd.Categorical:
+    """``pd.Categorical(cases.map(mapping), categories=categories)``, looked up once per case rather
+    than once per row (a value not among ``categories``, or a missing case, is missing)."""
+    position = {value: i for i, value in enumerate(categories)}
+    per_case = [position.get(mapping[str(c)], -1) for c in cases.cat.categories] + [-1]  # the last: code -1
+    codes = np.asarray(per_case, dtype=np.int64)[cases.cat.codes.to_numpy()]
+    return pd.Categorical.from_codes(codes, categories=categories)
 
 
 def paired(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
