@@ -229,9 +229,26 @@ def _to_pandas(columns: list[str], batches: list[dict]) -> pd.DataFrame:
     # The raw batches were freed to Arrow's allocator, which keeps freed pages for reuse: hand
     # them back, so they do not stay counted against the process while the analyses run.
     pa.default_memory_pool().release_unused()
+    _release_freed_memory()
     if "consent" in frame:
         frame["consent"] = frame["consent"].fillna(0).astype(bool)
     return frame
+
+
+def _release_freed_memory() -> None:
+    """Ask the C allocator to hand freed pages back to the system (glibc only; elsewhere nothing).
+
+    The reader threads free their row buffers in many small pieces that glibc keeps for reuse;
+    without this they stay counted against the process, and push its peak, while the analyses run.
+    """
+    import ctypes
+    import ctypes.util
+
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
 
 
 def _small(codes, size: int):
