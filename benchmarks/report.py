@@ -265,7 +265,8 @@ def _profiles(results: dict) -> str:
     for name, path in made.items():
         out.append(f"- {name}: [`{path}`]({path})")
     out += ["", "What was done for the cohort pipeline (each kept only with a test that it gives the same result): "
-            "reading SQLite through ADBC/Arrow instead of `read_sql` (13 s → 3 s at 1M), only the columns used, and "
+            "reading SQLite through ADBC/Arrow instead of `read_sql` (13 s → 3 s at 1M), only the columns used, "
+            "text columns encoded as categorical codes batch by batch as they are read, and "
             "a large store in two halves at once (1.2 s → 0.6 s of reading at 1M); timestamps parsed by Arrow; "
             "typing the frame from categorical codes; sorting on one combined integer key; numbering learners, "
             "cohorts and options once per frame (the codes are remembered per immutable Arrow array and shared by "
@@ -275,7 +276,7 @@ def _profiles(results: dict) -> str:
             "0.02-0.03 s); case summary, distractor counts, the learner × case matrix, pre/post pairs and McNemar "
             "tables counted on integer codes (no per-group pandas `groupby`/`crosstab`/`pivot_table` on text); "
             "kappa on integer codes. At 1M about a quarter of the time is still the SQLite read (row by row "
-            "through SQLite's C API, in two threads), and a fifth building the sorted tidy frame; the rest is spread over the "
+            "through SQLite's C API, in two threads), and a fifth building the tidy frame; the rest is spread over the "
             "analyses, the statistics libraries' own checks (scipy, scikit-learn) and the benchmark's own row "
             "filters on the answers frame.", ""]
     big = [r for r in results["cohort"] if r["size"] >= 8_000_000]
@@ -283,18 +284,19 @@ def _profiles(results: dict) -> str:
         r = big[0]
         per_million = r["peak_mb"]["dualrole"] / (r["responses"] / 1e6)
         out += [f"At 8M the peak was {r['peak_mb']['dualrole']:,.0f} MB, about {per_million:,.0f} MB per million "
-                "responses. The tidy frame itself holds about 235 MB per million (pandas' `memory_usage(deep=True)` "
-                "at 1M). The rest is copies that live at the same time. The rows arrive from the SQLite driver as "
-                "Arrow record batches, and a batch is freed only when all its columns are released. So the sorted "
-                "copy of the frame exists beside the batches it was copied from, and the analyses' row picks add "
-                "their own. Tried at 1M: deleting each text column as soon as its sorted copy existed, and returning "
-                "freed pages to the system (peak 1,126 to 1,100 MB, within the noise; not kept). What would meet "
-                "the memory target is reading the rows already in the frame's order, so that no sorted copy is made, "
-                "or holding learner and cohort as categorical codes instead of text. Either changes how the frame "
-                "is read or typed for every caller; this is left for a later issue. The time is spent the same way "
-                "(see the 8M profile): the read is SQLite stepping through rows, and building the sorted frame is "
-                "mostly copying text columns into the new order. DuckDB scans the same file inside one engine, with "
-                "no copy into pandas."]
+                "responses. The tidy frame is built without a second copy: each batch the SQLite driver returns is "
+                "dictionary-encoded as it arrives and let go, so learner, cohort, option, case version and reasoning "
+                "are categorical codes from the start (the frame's public shape changed deliberately: see "
+                "`widgets.analysis.responses`); the rows are put in the frame's order one column at a time; and "
+                "after the read Arrow's pool and the C allocator hand freed buffers back to the system (the reader "
+                "threads free their rows in many small pieces that glibc otherwise keeps). No index streams the "
+                "rows in the frame's order: the frame orders cases as the library does and pre before post, which "
+                "SQLite cannot give from the text columns without a temporary B-tree. Where the time goes (see the "
+                "8M profile): about a third is the read itself (SQLite stepping through rows on two threads, then "
+                "building the pandas columns), a sixth building the tidy frame (loading the case library, putting "
+                "the columns in order), and the rest the analyses, mostly `np.unique` and choosing first answers "
+                "over every row. DuckDB scans the same file inside one engine, with no copy into pandas, and "
+                "aggregates in parallel."]
         one = [x for x in results["cohort"] if x["size"] == 1_000_000]
         if one:
             growth = r["seconds"]["dualrole"] / one[0]["seconds"]["dualrole"]
