@@ -37,6 +37,14 @@ def timed(function, *args, **kwargs) -> tuple[float, object]:
     return time.perf_counter() - start, result
 
 
+class Killed(RuntimeError):
+    """The child was killed by a signal (on Linux, most often the kernel's out-of-memory killer)."""
+
+    def __init__(self, target: str, signal: int, seconds: float):
+        super().__init__(f"{target} was killed by signal {signal} after {seconds:.0f} s")
+        self.signal, self.seconds = signal, seconds
+
+
 def in_child(target: str, *args: str, timeout: float = 3600) -> dict:
     """Run ``module:function(*args)`` in a fresh interpreter; its wall time (s) and peak RSS (MB).
 
@@ -44,8 +52,11 @@ def in_child(target: str, *args: str, timeout: float = 3600) -> dict:
     own; the peak RSS is the child's whole life (imports included).
     """
     env = dict(os.environ, PYTHONPATH=str(REPO) + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    start = time.perf_counter()
     done = subprocess.run([sys.executable, "-m", "benchmarks.measure", target, *args], capture_output=True,
                           text=True, cwd=REPO, env=env, timeout=timeout)
+    if done.returncode < 0:
+        raise Killed(target, -done.returncode, time.perf_counter() - start)
     if done.returncode != 0:
         raise RuntimeError(f"{target} failed:\n{done.stderr[-3000:]}")
     return json.loads(done.stdout.strip().splitlines()[-1])

@@ -13,7 +13,7 @@ import pytest
 
 pytest.importorskip("duckdb", reason="the benchmark baselines need DuckDB: pip install -e '.[test]'")
 
-from benchmarks import data, lecture, loading, pipelines, report, submit  # noqa: E402
+from benchmarks import data, lecture, loading, measure, pipelines, report, submit  # noqa: E402
 from widgets.cases import load_library  # noqa: E402
 
 SMALL = 10_000
@@ -170,3 +170,22 @@ def test_an_8m_run_reports_each_target_and_explains_the_memory(tmp_path):
     assert "8M: within 1.5x of DuckDB: **missed**" in text and "8M: 5x faster than plain pandas: met" in text
     assert "8M: peak memory < 3 GB: **missed**" in text and "8M: 8M <= 8.5x the 1M time: met" in text
     assert "At 8M the peak was 6,400 MB, about 800 MB per million responses." in text
+
+
+def test_a_baseline_killed_for_want_of_memory_is_reported_as_a_lower_bound(tmp_path):
+    cohort = [{"size": s, "responses": s, "reps": 1, "seconds": {"dualrole": 3e-6 * s, "duckdb": 2.5e-6 * s, "pandas": 2e-5 * s},
+               "peak_mb": {"dualrole": 0.0003 * s, "duckdb": 400.0, "pandas": 900.0}} for s in (1_000_000, 8_000_000)]
+    cohort[1]["seconds"]["pandas"], cohort[1]["peak_mb"]["pandas"] = None, None
+    cohort[1]["killed"] = {"pandas": 480.0}
+    results = figures(cohort)
+    report.write_results(results, tmp_path / "results.md")
+    report.write_plot(results, tmp_path / "cohort.png")
+    text = (tmp_path / "results.md").read_text()
+    assert "| killed after 480 s (out of memory) | 1.20× | ≥ 20.0× |" in text
+    assert "8M: 5x faster than plain pandas: met" in text and "the ratio against it is a lower bound" in text
+
+
+def test_a_child_killed_by_a_signal_is_told_apart_from_a_failure():
+    with pytest.raises(measure.Killed) as caught:
+        measure.in_child("os:abort")
+    assert caught.value.signal == 6 and caught.value.seconds > 0
