@@ -243,9 +243,13 @@ def _lecture(results: dict) -> str:
             "the column above counts the lookups the Hub's own log recorded during the class."]
     busy = [r for r in rows if "read_cpu_ms" in r]
     if busy:
-        out += ["", "Where the distribution reads' time goes (the miss's profile): the service's own time per read "
+        out += ["", "Where the distribution reads' time goes: the service's own time per read "
                 "(Tornado's log, from the request's arrival to its answer) against what a learner waited, and "
-                "the CPU the service processes used during the reads (Linux `/proc`):", "",
+                "the CPU the service processes used during the reads (Linux `/proc`). A case's distribution is "
+                "counted once per change of its answers and served to the class already encoded; each read asks "
+                "the store only, in one statement, for the case's stage and whether its answers changed "
+                "(`widgets/service/tally.py`), so an answer or a stage change from any service process shows in "
+                "the next read:", "",
                 "| store | service processes | reads took | service's own p99 | learner's p99 | service CPU per read "
                 "| service CPU busy | simulated learners' CPU busy |", "|---|---:|---:|---:|---:|---:|---:|---:|"]
         out += [f"| {r['backend']} | {r.get('processes', 1)} | {r['read_s']:.1f} s | {r['service_dist_p99_ms']:.0f} ms "
@@ -308,17 +312,20 @@ def _profiles(results: dict) -> str:
                 "threads free their rows in many small pieces that glibc otherwise keeps). No index streams the "
                 "rows in the frame's order: the frame orders cases as the library does and pre before post, which "
                 "SQLite cannot give from the text columns without a temporary B-tree. Where the time goes (see the "
-                "8M profile): about a third is the read itself (SQLite stepping through rows on two threads, then "
-                "building the pandas columns), a sixth building the tidy frame (loading the case library, putting "
-                "the columns in order), and the rest the analyses, mostly `np.unique` and choosing first answers "
-                "over every row. DuckDB scans the same file inside one engine, with no copy into pandas, and "
-                "aggregates in parallel."]
+                "8M profile): most of it is the read itself, SQLite stepping through the rows row by row on two "
+                "threads (the main thread mostly waits for them), then building the pandas columns; building the "
+                "tidy frame is now a small part; the analyses take most of the rest, chiefly `np.unique` and "
+                "choosing first answers over every row. DuckDB scans the same file inside one engine, with no "
+                "copy into pandas, and aggregates in parallel. What is left to try is a faster read: the "
+                "SQLite driver returns rows one at a time through SQLite's C API, and no reader of the SQLite "
+                "format measured here (section on loading) is faster than ADBC apart from a Parquet copy, which "
+                "would need a cache that knows when the store changed."]
         one = [x for x in results["cohort"] if x["size"] == 1_000_000]
         if one:
             growth = r["seconds"]["dualrole"] / one[0]["seconds"]["dualrole"]
-            out[-1] += (f" From 1M to 8M the time grew {growth:.1f}×. Compared with a 1M profile, those same two "
-                        "steps grew most. Both walk data far larger than the processor's caches, which is the "
-                        "likely reason.")
+            out[-1] += (f" From 1M to 8M the time grew {growth:.1f}×, for 8× the responses: the read grows "
+                        "faster than the rows, likely because the store outgrows the processor's caches and the reader "
+                        "threads' buffers grow.")
         out.append("")
     return "\n".join(out)
 
