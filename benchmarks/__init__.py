@@ -1,4 +1,4 @@
-"""Benchmarks for dualrole (issue 8): cohort analysis at MOOC scale against DuckDB and plain pandas,
+"""Benchmarks for dualrole: cohort analysis at MOOC scale against DuckDB and plain pandas,
 collect, the card's submit latency, a class burst through ``dualrole serve``, and start-up.
 
 Run ``make bench`` (or ``python -m benchmarks.run --help``). Every figure is written, with the

@@ -1,4 +1,4 @@
-"""Loading a store into pandas: read_sql (SQLAlchemy, the code before issue 8), read_sql on a bare
+"""Loading a store into pandas: read_sql (SQLAlchemy, as the code first did), read_sql on a bare
 sqlite3 connection, the ADBC SQLite driver (adopted), DuckDB's SQLite scanner, and a Parquet copy.
 
 Each alternative reads the columns the analysis uses into a pandas frame; the figure is that
