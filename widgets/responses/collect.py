@@ -177,26 +177,25 @@ def collect(paths: Iterable[Path | str], store: Store | str, quarantine_dir: Pat
     # (the commit waits on the disk or the server, and frees the interpreter meanwhile); the next
     # transaction begins only once it has ended, so bundles still go in one at a time, in order.
     with store.writer() as conn, _CommitBehind() as behind:
-        for path in files:
-            checked = _check_file(path, checker, max_bytes)
+
+        def settle_previous() -> None:
             try:
                 previous = behind.wait()
             except StoreError as exc:
                 raise failed(behind.path, exc) from exc
             if previous is not None:
                 finish(previous)
+
+        for path in files:
+            checked = _check_file(path, checker, max_bytes)
+            settle_previous()
             try:
                 _import_file(store, conn, checked, functools.partial(behind.commit, checked))
             except StoreError as exc:
                 raise failed(path, exc) from exc
             if not behind.pending:
                 finish(checked)
-        try:
-            previous = behind.wait()
-        except StoreError as exc:
-            raise failed(behind.path, exc) from exc
-        if previous is not None:
-            finish(previous)
+        settle_previous()
     report.report_path = outputs.write_report(report.files)
     return report
 
