@@ -14,8 +14,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from widgets.responses.bundle import bundle_text
-from widgets.responses.collect import collect
+from widgets.exchange.bundle import bundle_text
+from widgets.exchange.collect import collect
 from widgets.store import Store
 from widgets.store.schema import COLUMNS
 

@@ -9,7 +9,7 @@ import pytest
 from sklearn.metrics import cohen_kappa_score
 
 from widgets.analysis.grading import score_table, scorer_agreement
-from widgets.responses.grading import default_rubric
+from widgets.grading.files import default_rubric
 
 WHEN = datetime(2025, 3, 1, tzinfo=timezone.utc)
 

@@ -164,9 +164,8 @@ def test_only_the_ui_imports_ipywidgets():
 
 # A layer may import only layers ranked at or below its own (docs/architecture.md, "The layers").
 RANK = {"errors": 0, "paths": 0, "vocab": 0, "render": 0, "privacy": 0, "cases": 1,
-        "responses.contract": 2, "responses.codec": 2, "responses.disclosure": 2, "responses.pacing": 2,
-        "responses": 2, "store": 3, "responses.bundle": 4, "responses.collect": 4, "responses.feedback": 4, "widgets": 4,
-        "kernel": 5, "ui": 6, "analysis": 6, "reporting": 7, "service": 7, "cli": 8, "__main__": 8}
+        "responses": 2, "grading": 2, "store": 3, "exchange": 4, "widgets": 4,
+        "kernel": 5, "analysis": 6, "ui": 7, "reporting": 8, "service": 9, "cli": 10, "__main__": 10}
 
 
 def _rank(module: str) -> int:

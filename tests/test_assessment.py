@@ -166,8 +166,8 @@ def test_decision_model_shows_the_vignette_and_hides_the_reference_until_every_f
     again = DecisionModel("climbing_with_supervisee", store=fresh_store)
     assert again.gottlieb.dropdowns["termination"].value == "uncertain" and again.gottlieb.result.value
     # The ratings are a collectable record: in the learner's bundle, and collected.
-    from widgets.responses.bundle import write_bundle
-    from widgets.responses.collect import collect
+    from widgets.exchange.bundle import write_bundle
+    from widgets.exchange.collect import collect
     from widgets.store import open_store
 
     write_bundle(fresh_store, "ana", tmp_path / "ana.jsonl")

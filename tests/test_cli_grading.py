@@ -13,8 +13,8 @@ from click.testing import CliRunner
 
 from widgets.cases.library import load_library
 from widgets.cli import cli
+from widgets.grading.files import assessment_cases, default_rubric
 from widgets.responses.contract import Response
-from widgets.responses.grading import assessment_cases, default_rubric
 from widgets.store import open_store
 from widgets.store.scores import ScoreBook
 

@@ -17,8 +17,8 @@ from click.testing import CliRunner
 from widgets.cases.library import load_library
 from widgets.cli import cli
 from widgets.errors import StoreError
-from widgets.responses.bundle import BUNDLE_FORMAT, bundle_text
-from widgets.responses.collect import collect
+from widgets.exchange.bundle import BUNDLE_FORMAT, bundle_text
+from widgets.exchange.collect import collect
 from widgets.responses.contract import Response, response_schema
 from widgets.responses.pacing import SELF_PACED, STAGES
 from widgets.store import Store, open_store
@@ -344,7 +344,7 @@ def test_an_answer_clashing_with_one_already_stored_is_set_aside(tmp_path):
 def test_new_bundles_go_in_as_they_would_through_the_look_up_first(tmp_path, store_url, request, monkeypatch):
     """A bundle is first inserted as new; a bundle the store already holds part of is rolled back and sorted
     out by looking up what the store holds. Both give the stored rows and the report of the look-up alone."""
-    from widgets.responses import collect as collecting
+    from widgets.exchange import collect as collecting
     from widgets.responses.contract import Reflection
 
     held = answers("synthetic-ana", 4)

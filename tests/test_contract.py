@@ -18,9 +18,9 @@ from pathlib import Path
 import pytest
 
 from widgets.cases import Library, load_case, parse_case
+from widgets.exchange.bundle import BUNDLE_FORMAT, bundle_text, checksum, line_digest
+from widgets.exchange.collect import collect
 from widgets.kernel.session import CaseSession, Draft
-from widgets.responses.bundle import BUNDLE_FORMAT, bundle_text, checksum, line_digest
-from widgets.responses.collect import collect
 from widgets.responses.contract import check_response
 
 REPO = Path(__file__).resolve().parent.parent
@@ -303,7 +303,8 @@ def test_the_compiled_schema_check_never_accepts_what_the_python_validator_refus
 
 def test_the_compiled_manifest_check_never_accepts_what_the_python_validator_refuses():
     """Collect checks each bundle's manifest by the compiled schema first: never more lenient than jsonschema."""
-    from widgets.responses import bundle, contract
+    from widgets.exchange import bundle
+    from widgets.responses import contract
 
     if contract._fast_validator("manifest") is None:
         pytest.skip("jsonschema-rs is not installed: the Python validator alone judges every manifest")

@@ -12,10 +12,11 @@ pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pi
 
 from hub.inprocess import InProcessService  # noqa: E402
 
-from widgets.kernel.client import ServiceClient, export_class  # noqa: E402
-from widgets.kernel.outbox import Outbox  # noqa: E402
-from widgets.responses.feedback import export_feedback  # noqa: E402
-from widgets.responses.grading import default_rubric  # noqa: E402
+from widgets.exchange.class_export import export_class  # noqa: E402
+from widgets.exchange.feedback import export_feedback  # noqa: E402
+from widgets.exchange.outbox import Outbox  # noqa: E402
+from widgets.grading.files import default_rubric  # noqa: E402
+from widgets.kernel.client import ServiceClient  # noqa: E402
 from widgets.store import open_store  # noqa: E402
 from widgets.store.scores import ScoreBook  # noqa: E402
 from widgets.ui.card import CaseCard  # noqa: E402

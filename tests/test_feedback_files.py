@@ -9,8 +9,8 @@ import json
 import pytest
 from _store_workers import synthetic_response
 
-from widgets.responses.feedback import FeedbackRefused, export_feedback, import_feedback, read_feedback
-from widgets.responses.grading import default_rubric
+from widgets.exchange.feedback import FeedbackRefused, export_feedback, import_feedback, read_feedback
+from widgets.grading.files import default_rubric
 from widgets.store import open_store
 from widgets.store.scores import ScoreBook
 

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from widgets.errors import InvalidFile
-from widgets.responses.grading import default_policy, default_rubric, load_policy, load_rubric, read_roster
+from widgets.grading.files import default_policy, default_rubric, load_policy, load_rubric, read_roster
 
 RUBRIC = """\
 id: short

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from _store_workers import synthetic_response
 
 from widgets.errors import DualroleError
-from widgets.responses.grading import default_rubric
+from widgets.grading.files import default_rubric
 from widgets.store import open_store
 from widgets.store.scores import ScoreBook
 

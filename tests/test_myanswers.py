@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from widgets.exchange.bundle import read_bundle, write_bundle
+from widgets.exchange.collect import collect
 from widgets.kernel import identity
-from widgets.responses.bundle import read_bundle, write_bundle
-from widgets.responses.collect import collect
 from widgets.store import open_store
 from widgets.ui.card import CaseCard
 from widgets.ui.myanswers import MyAnswers, ReflectionBox

@@ -14,12 +14,12 @@ pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pi
 
 from hub.inprocess import InProcessService  # noqa: E402
 
+from widgets.exchange.outbox import Outbox  # noqa: E402
 from widgets.kernel.client import ServiceClient, ServiceRefused  # noqa: E402
 from widgets.kernel.connect import (
     response_store,  # noqa: E402
     service_from_env,  # noqa: E402
 )
-from widgets.kernel.outbox import Outbox  # noqa: E402
 from widgets.store import Store, open_store  # noqa: E402
 from widgets.ui.card import CaseCard  # noqa: E402
 from widgets.ui.live import LiveDashboard  # noqa: E402

@@ -119,8 +119,8 @@ def test_the_hub_stays_up_while_the_database_is_down_and_the_service_says_why(hu
 @pytest.fixture
 def learners(hub, tmp_path):
     """A client per user, each with its own outbox, as each learner's own server would have."""
+    from widgets.exchange.outbox import Outbox
     from widgets.kernel.client import ServiceClient
-    from widgets.kernel.outbox import Outbox
 
     # A generous timeout: on a loaded 2-core CI machine the Hub, the proxy and PostgreSQL share the CPU.
     return {user: ServiceClient(hub.service_url, hub.token(user), outbox=Outbox(tmp_path / user / "outbox.jsonl"),
@@ -323,8 +323,9 @@ def test_a_kernel_on_the_hub_finds_the_service_by_itself(hub, monkeypatch):
 
 
 def test_released_feedback_reaches_its_learner_only_through_the_hub(hub, learners, tmp_path):
-    from widgets.kernel.client import ServiceRefused, export_class
-    from widgets.responses.grading import default_rubric
+    from widgets.exchange.class_export import export_class
+    from widgets.grading.files import default_rubric
+    from widgets.kernel.client import ServiceRefused
     from widgets.store import open_store
     from widgets.store.scores import ScoreBook
 

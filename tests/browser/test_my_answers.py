@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from widgets.responses.bundle import read_bundle
+from widgets.exchange.bundle import read_bundle
 
 from .conftest import new_watched_page, save_failure_screenshot
 from .jlab import open_notebook, run_all

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 
 from widgets.cases.library import Library
-from widgets.responses.grading import ASSESSMENT_PHASES, GradingPolicy, RosterEntry, Rubric
+from widgets.grading.files import ASSESSMENT_PHASES, GradingPolicy, RosterEntry, Rubric
 
 GRADE_COLUMNS = ["learner", "assignment", "done", "of", "completion", "scored", "rubric_share", "points",
                  "grade"]
@@ -22,7 +22,7 @@ GRADE_COLUMNS = ["learner", "assignment", "done", "of", "completion", "scored", 
 def roster_check(learners: Iterable[str], roster: list[RosterEntry]) -> tuple[list[str], list[RosterEntry]]:
     """Learners with answers who are not on the roster, and roster entries with no answers.
 
-    >>> from widgets.responses.grading import RosterEntry
+    >>> from widgets.grading.files import RosterEntry
     >>> roster_check(["ana", "ben"], [RosterEntry("ben"), RosterEntry("cy")])
     (['ana'], [RosterEntry(learner_id='cy', name='', email='', lms_id='', sis_id='', section='', line=0)])
     """

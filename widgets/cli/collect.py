@@ -1,4 +1,4 @@
-"""``dualrole collect``: merge learners' bundles into a cohort store (a thin layer over widgets.responses.collect)."""
+"""``dualrole collect``: merge learners' bundles into a cohort store (a thin layer over widgets.exchange.collect)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,7 @@ import click
 
 from widgets.cli.options import friendly_errors, store_option
 from widgets.errors import DualroleError, StoreError
-from widgets.responses.collect import QUARANTINE_DIR, bundle_paths, collect
+from widgets.exchange.collect import QUARANTINE_DIR, bundle_paths, collect
 from widgets.store import describe_url, open_store
 
 SHOWN_PROBLEMS = 20

@@ -50,7 +50,7 @@ def roster_check_(store_url, roster_path):
         dualrole roster check --store class.sqlite --roster ~/private/psy501-roster.csv
     """
     from widgets.analysis.grading import roster_check
-    from widgets.responses.grading import read_roster
+    from widgets.grading.files import read_roster
 
     entries = read_roster(roster_path)
     learners = {r["learner"] for r in _store(store_url).responses()}
@@ -91,8 +91,8 @@ def grades_(store_url, roster_path, out, fmt, policy_path, rubric_path, moodle_i
 
         dualrole grades --store class.sqlite --roster roster.csv --out grades.csv --format canvas
     """
+    from widgets.grading.files import load_policy, load_rubric, read_roster
     from widgets.reporting.gradebook import class_gradebook
-    from widgets.responses.grading import load_policy, load_rubric, read_roster
 
     entries = read_roster(roster_path)
     policy = load_policy(policy_path) if policy_path else None
@@ -130,7 +130,7 @@ def feedback_export_(store_url, out):
 
         dualrole feedback-export --store class.sqlite --out feedback/
     """
-    from widgets.responses.feedback import export_feedback
+    from widgets.exchange.feedback import export_feedback
 
     written = export_feedback(_store(store_url), out)
     if not written:

@@ -25,7 +25,7 @@ def export(out, store_url):
 
         dualrole export --out my-answers.jsonl
     """
-    from widgets.responses.bundle import write_bundle
+    from widgets.exchange.bundle import write_bundle
 
     learner = identity.learner_id()
     n = write_bundle(open_store(store_url), learner, out)

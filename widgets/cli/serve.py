@@ -83,8 +83,9 @@ def class_export(out, cohort, service_url):
 
         dualrole class-export --out psy501-2025.sqlite --cohort psy501-2025
     """
+    from widgets.exchange.class_export import export_class
     from widgets.kernel import identity
-    from widgets.kernel.client import ServiceClient, export_class
+    from widgets.kernel.client import ServiceClient
     from widgets.kernel.connect import service_from_env
 
     client = ServiceClient(service_url) if service_url else service_from_env()

@@ -3,7 +3,7 @@
 :class:`ServiceClient` has the methods :class:`~widgets.kernel.session.CaseSession` uses (``add``,
 ``responses``, ``cohort_answers``), so a card works the same on a laptop and on a hub. It sends the
 learner's own Hub token (``JUPYTERHUB_API_TOKEN``) and holds no database credentials. When the
-service cannot be reached, an answer goes to the local :class:`~widgets.kernel.outbox.Outbox` and is sent
+service cannot be reached, an answer goes to the local :class:`~widgets.exchange.outbox.Outbox` and is sent
 when the service is back; ``response_id`` is the key, so nothing is lost and nothing is doubled.
 """
 
@@ -12,17 +12,15 @@ from __future__ import annotations
 import os
 import threading
 import time
-from pathlib import Path
 
 import httpx
 
 from widgets.errors import AlreadyAnswered, DualroleError
-from widgets.kernel.outbox import Outbox
+from widgets.exchange.outbox import Outbox
 from widgets.paths import home
 from widgets.responses.codec import from_json, jsonable, parse_timestamp
 from widgets.responses.contract import Response
 from widgets.responses.disclosure import CohortCounts
-from widgets.store import Store, resolve_url
 
 SERVICE_NAME = "dualrole"
 # After the service fails to answer, a card does not wait on it again for this long: the next answer
@@ -257,24 +255,3 @@ class ServiceClient:
 
 def _matches(row: dict, filters: dict) -> bool:
     return all(value is None or row.get(name) == value for name, value in filters.items())
-
-
-def export_class(client: ServiceClient, cohort: str, out: Path | str) -> tuple[int, int]:
-    """Copy a cohort's answers from the service into a SQLite store; return (answers, newly added).
-
-    Only an instructor reads a whole cohort; anyone else is told so rather than given their own answers.
-    A cohort without answers is an error naming the cohorts that have some, and writes nothing.
-    """
-    me = client.whoami()
-    if not me["instructor"]:
-        raise DualroleError(f"only members of the Hub group '{me['instructors_group']}' can export a class "
-                            f"(you are {me['user']})")
-    rows = client.responses(cohort=cohort)
-    if not rows:
-        # A mistyped or stale cohort name would otherwise "succeed" with nothing exported.
-        held = sorted({str(r["cohort"]) for r in client.responses()})
-        known = ", ".join(f"'{c}'" for c in held) if held else "none yet"
-        raise DualroleError(f"the class service holds no answers of cohort '{cohort}'; cohorts with answers: "
-                            f"{known}. Nothing was written to {out}.")
-    store = Store(resolve_url(str(out)))
-    return len(rows), store.add_many([from_json(r) for r in rows])

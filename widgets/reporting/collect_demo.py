@@ -13,7 +13,7 @@ import tempfile
 from pathlib import Path
 
 from widgets.cases.library import load_library
-from widgets.responses.bundle import bundle_text
+from widgets.exchange.bundle import bundle_text
 from widgets.responses.contract import Response
 
 COHORT = "synthetic-demo"

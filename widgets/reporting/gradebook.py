@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from widgets.errors import DualroleError
-from widgets.responses.grading import RosterEntry
+from widgets.grading.files import RosterEntry
 
 FORMATS = ("canvas", "moodle", "plain")
 MOODLE_IDS = {"email": ("Email address", "email"), "username": ("Username", "learner_id"),
@@ -150,7 +150,7 @@ def grade_table(store, *, policy=None, rubric=None, roster: list[RosterEntry] = 
     from widgets import analysis
     from widgets.analysis.grading import grades, score_table
     from widgets.cases.library import load_library
-    from widgets.responses.grading import assessment_cases, default_policy, default_rubric
+    from widgets.grading.files import assessment_cases, default_policy, default_rubric
     from widgets.store.schema import COLUMNS
     from widgets.store.scores import ScoreBook
 

@@ -16,10 +16,10 @@ from tornado.web import HTTPError
 
 from widgets.cases.library import load_library
 from widgets.errors import AlreadyAnswered, DualroleError, StoreError
+from widgets.exchange.feedback import FEEDBACK_FIELDS
 from widgets.responses.codec import jsonable
 from widgets.responses.contract import InvalidResponse, Response, parse_response, utcnow
 from widgets.responses.disclosure import MIN_CLASS, distribution
-from widgets.responses.feedback import FEEDBACK_FIELDS
 from widgets.responses.pacing import (
     ACTIONS,
     ClassState,

@@ -14,8 +14,8 @@ import uuid
 import sqlalchemy as sa
 
 from widgets.errors import DualroleError
+from widgets.grading.files import Rubric
 from widgets.responses.contract import utcnow
-from widgets.responses.grading import Rubric
 from widgets.store.engine import describe_url
 from widgets.store.schema import feedback_table, responses_table, scores_table
 from widgets.store.sql import Store

@@ -80,7 +80,7 @@ class FeedbackImport(ipw.VBox):
 
     def import_path(self, path: Path | str) -> int:
         """Import one file; say what happened; return how many feedback items were new."""
-        from widgets.responses.feedback import import_feedback
+        from widgets.exchange.feedback import import_feedback
 
         try:
             n = import_feedback(path, self.store, self.learner)

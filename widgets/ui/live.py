@@ -17,8 +17,9 @@ import ipywidgets as ipw
 
 from widgets.cases.library import Case, load_library
 from widgets.errors import DualroleError
+from widgets.exchange.class_export import export_class
 from widgets.kernel import identity
-from widgets.kernel.client import ServiceClient, ServiceRefused, ServiceUnavailable, export_class
+from widgets.kernel.client import ServiceClient, ServiceRefused, ServiceUnavailable
 from widgets.kernel.connect import service_from_env
 from widgets.paths import home
 from widgets.render import text

@@ -18,10 +18,10 @@ import traitlets as t
 from widgets.cases.course import lesson, lessons
 from widgets.cases.forms import form_for
 from widgets.errors import DualroleError
+from widgets.exchange.bundle import learner_bundle
 from widgets.kernel import identity
 from widgets.kernel.connect import response_store
 from widgets.render import text
-from widgets.responses.bundle import learner_bundle
 from widgets.responses.codec import to_json
 from widgets.responses.contract import Reflection, check_reflection
 from widgets.store import open_store

@@ -22,8 +22,8 @@ import traitlets as t
 
 from widgets.cases.library import load_library
 from widgets.errors import DualroleError
+from widgets.grading.files import Rubric, default_rubric, load_rubric
 from widgets.render import text
-from widgets.responses.grading import Rubric, default_rubric, load_rubric
 from widgets.store.scores import ScoreBook
 from widgets.ui.a11y import LiveStatus
 

@@ -1,6 +1,6 @@
 """Feedback files: the feedback released to one learner, to hand back without a hub.
 
-The format follows learner bundles (:mod:`widgets.responses.bundle`): JSON Lines headed by a
+The format follows learner bundles (:mod:`widgets.exchange.bundle`): JSON Lines headed by a
 manifest with the format version, the learner, the count, a SHA-256 over the feedback lines and the
 SHA-256 of each line. A learner's import is all or nothing, and refuses a file for another learner,
 a file changed after it was written, and feedback on a case version the learner did not answer.
@@ -14,7 +14,7 @@ import re
 from pathlib import Path
 
 from widgets.errors import DualroleError
-from widgets.responses.bundle import MAX_BUNDLE_BYTES, checksum, line_digest
+from widgets.exchange.bundle import MAX_BUNDLE_BYTES, checksum, line_digest
 from widgets.responses.codec import jsonable, parse_timestamp
 from widgets.responses.contract import utcnow
 from widgets.store.scores import ScoreBook

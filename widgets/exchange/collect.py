@@ -22,7 +22,7 @@ from sqlalchemy.exc import IntegrityError
 
 from widgets.cases.library import Library, load_library
 from widgets.errors import StoreError, _display_path
-from widgets.responses.bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
+from widgets.exchange.bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
 from widgets.responses.contract import check_reflection, check_response
 from widgets.store import Store, open_store
 from widgets.store.schema import responses_table

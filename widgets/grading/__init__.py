@@ -1,0 +1,1 @@
+"""Grading: the instructor's rubric, grading policy and roster files."""
