@@ -180,11 +180,8 @@ def test_former_partners_only_aca_names_romantic_partners(library):
 
 
 def test_every_position_in_a_contested_case_defends_options_that_are_scored(library):
-    # One rule: an option a named position defends is never scored wrong.
-    # cosmetics' first position is exempt from *having* `defends` only because tests/test_cases.py
-    # (test_unknown_option_in_reference) misspells its preferred id and expects exactly one problem;
-    # listing decline_explore there would add a second. Its defended options are still checked below.
-    exempt = {("cosmetics", 0)}
+    # One rule: an option a named position defends is never scored wrong, and every position names its options.
+    exempt: set = set()
     for case in library:
         if not case.contested:
             continue
