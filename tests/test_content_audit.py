@@ -120,7 +120,6 @@ def test_missing_sections_are_registered_and_cited(library):
         assert section in registry[code], f"{code} {section}"
     cited = {
         "hug_last_session": "NASW 1.10",
-        "online_review_reply": "NASW 4.07(b)",
         "therapist_sells_supplements": "ACA C.3.f",
         "custody_opinion": "APA 9.01(b)",
         "sliding_fee_alternative": "ACA A.10.c",
