@@ -118,6 +118,7 @@ NOTES: dict[str, list[Reference]] = {
 
 # Works the lessons themselves cite (not a case's source): the teaching method the cards follow.
 LESSON_WORKS: tuple[Reference, ...] = (
+    Reference(("Mazur",), "1997", "Mazur, E. (1997). *Peer instruction: A user's manual*. Prentice Hall."),
     Reference(("Crouch", "Mazur"), "2001", "Crouch, C. H., & Mazur, E. (2001). Peer instruction: Ten years of "
               "experience and results. *American Journal of Physics, 69*(9), 970-977."),
 )
