@@ -134,6 +134,16 @@ def test_every_module_is_on_the_map_and_the_map_names_only_real_modules():
     assert not sorted(named - on_disk), f"docs/architecture.md names modules that do not exist: {sorted(named - on_disk)}"
 
 
+def test_no_two_modules_share_a_file_name():
+    """A newcomer who reads ``collect.py`` in a traceback or a search result knows which one it is."""
+    by_name: dict[str, list[str]] = {}
+    for path, is_package in MODULES.values():
+        if not is_package:
+            by_name.setdefault(path.name, []).append(path.relative_to(REPO).as_posix())
+    shared = {name: paths for name, paths in by_name.items() if len(paths) > 1}
+    assert not shared, f"modules sharing a file name: {shared}"
+
+
 # -- the import graph --------------------------------------------------------------------------
 
 def test_the_graph_reader_sees_relative_absolute_and_deferred_imports():

@@ -20,7 +20,7 @@ from widgets.kernel.client import ServiceClient  # noqa: E402
 from widgets.store import open_store  # noqa: E402
 from widgets.store.scores import ScoreBook  # noqa: E402
 from widgets.ui.card import CaseCard  # noqa: E402
-from widgets.ui.feedback import FeedbackImport  # noqa: E402
+from widgets.ui.feedback_panel import FeedbackImport  # noqa: E402
 
 COHORT = "psy501"
 WHY = "The two roles conflict: I would decline kindly and explain APA 3.05 to the client."

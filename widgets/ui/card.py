@@ -18,7 +18,7 @@ from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import ChoiceGroup, CommitButton, LiveStatus, RangeInput, RevealPanel
 from widgets.ui.classmode import follow_service
-from widgets.ui.feedback import FeedbackPanel
+from widgets.ui.feedback_panel import FeedbackPanel
 from widgets.ui.reveal import class_block, first_reasoning_html, reveal_html
 from widgets.vocab import KITCHENER_FACTORS, MODULES, RISK_LEVELS
 

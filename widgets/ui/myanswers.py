@@ -28,7 +28,7 @@ from widgets.store import open_store
 from widgets.store.protocol import ReflectionStore, ResponseStore
 from widgets.ui.a11y import CommitButton, LiveStatus
 from widgets.ui.assessment import phase_done
-from widgets.ui.feedback import FeedbackImport
+from widgets.ui.feedback_panel import FeedbackImport
 
 _COHORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
 
