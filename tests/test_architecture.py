@@ -148,7 +148,7 @@ def test_no_two_modules_share_a_file_name():
 
 def test_the_graph_reader_sees_relative_absolute_and_deferred_imports():
     graph = _graph()
-    assert "widgets.responses.contract" in graph["widgets.kernel.session"]
+    assert "widgets.responses.contract" in graph["widgets.learner.session"]
     assert "widgets.cli.cases" in graph["widgets.cli"]  # from widgets.cli import cases
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
 
@@ -175,7 +175,7 @@ def test_only_the_ui_imports_ipywidgets():
 # A layer may import only layers ranked at or below its own (docs/architecture.md, "The layers").
 RANK = {"errors": 0, "paths": 0, "vocab": 0, "render": 0, "privacy": 0, "cases": 1,
         "responses": 2, "grading": 2, "store": 3, "exchange": 4, "widgets": 4,
-        "kernel": 5, "analysis": 6, "ui": 7, "reporting": 8, "service": 9, "cli": 10, "__main__": 10}
+        "learner": 5, "analysis": 6, "ui": 7, "reporting": 8, "service": 9, "cli": 10, "__main__": 10}
 
 
 def _rank(module: str) -> int:
@@ -190,7 +190,7 @@ def test_each_layer_imports_only_the_layers_below_it():
     bad = [f"{m} (rank {_rank(m)}) imports {t} (rank {_rank(t)})"
            for m, targets in graph.items() for t in sorted(targets) if _rank(t) > _rank(m)]
     analysis_up = [f"{m} imports {t}" for m, targets in graph.items() if _layer(m) == "analysis"
-                   for t in targets if _layer(t) in ("ui", "kernel", "service", "reporting", "cli")]
+                   for t in targets if _layer(t) in ("ui", "learner", "service", "reporting", "cli")]
     assert not bad + analysis_up, "\n".join(bad + analysis_up)
 
 

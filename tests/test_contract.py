@@ -1,7 +1,7 @@
 """One body, one verdict: the kernel, the class service and ``collect`` judge a response alike.
 
 Each body in ``BODIES`` goes through the three doors a response can arrive by: the kernel's own
-check (as :class:`~widgets.kernel.session.CaseSession` commits), the class service over real HTTP,
+check (as :class:`~widgets.learner.session.CaseSession` commits), the class service over real HTTP,
 and a one-line bundle that ``collect`` reads. Each door's verdict is reduced to "accepted" or the
 set of bad field names, and the three must match each other and the table.
 """
@@ -20,7 +20,7 @@ import pytest
 from widgets.cases import Library, load_case, parse_case
 from widgets.exchange.bundle import BUNDLE_FORMAT, bundle_text, checksum, line_digest
 from widgets.exchange.collect import collect
-from widgets.kernel.session import CaseSession, Draft
+from widgets.learner.session import CaseSession, Draft
 from widgets.responses.contract import check_response
 
 REPO = Path(__file__).resolve().parent.parent

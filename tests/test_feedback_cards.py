@@ -16,7 +16,7 @@ from widgets.exchange.class_export import export_class  # noqa: E402
 from widgets.exchange.feedback import export_feedback  # noqa: E402
 from widgets.exchange.outbox import Outbox  # noqa: E402
 from widgets.grading.files import default_rubric  # noqa: E402
-from widgets.kernel.client import ServiceClient  # noqa: E402
+from widgets.learner.client import ServiceClient  # noqa: E402
 from widgets.store import open_store  # noqa: E402
 from widgets.store.scores import ScoreBook  # noqa: E402
 from widgets.ui.card import CaseCard  # noqa: E402

@@ -15,8 +15,8 @@ pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pi
 from hub.inprocess import InProcessService  # noqa: E402
 
 from widgets.exchange.outbox import Outbox  # noqa: E402
-from widgets.kernel.client import ServiceClient, ServiceRefused  # noqa: E402
-from widgets.kernel.connect import (
+from widgets.learner.client import ServiceClient, ServiceRefused  # noqa: E402
+from widgets.learner.connect import (
     response_store,  # noqa: E402
     service_from_env,  # noqa: E402
 )

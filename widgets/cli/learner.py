@@ -7,7 +7,7 @@ from pathlib import Path
 import click
 
 from widgets.cli.options import friendly_errors, store_option
-from widgets.kernel import identity
+from widgets.learner import identity
 from widgets.store import describe_url, open_store
 
 
@@ -62,7 +62,7 @@ def where():
 
         dualrole where
     """
-    from widgets.kernel.connect import service_from_env
+    from widgets.learner.connect import service_from_env
     from widgets.store import default_url
 
     click.echo(f"learner: {identity.learner_id()}")

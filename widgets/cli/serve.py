@@ -84,9 +84,9 @@ def class_export(out, cohort, service_url):
         dualrole class-export --out psy501-2025.sqlite --cohort psy501-2025
     """
     from widgets.exchange.class_export import export_class
-    from widgets.kernel import identity
-    from widgets.kernel.client import ServiceClient
-    from widgets.kernel.connect import service_from_env
+    from widgets.learner import identity
+    from widgets.learner.client import ServiceClient
+    from widgets.learner.connect import service_from_env
 
     client = ServiceClient(service_url) if service_url else service_from_env()
     if client is None:

@@ -380,7 +380,7 @@ def open_store(url: str | None = None) -> Store:
 
     ``url`` is a SQLAlchemy URL or a path to a SQLite file (see :func:`~widgets.store.engine.resolve_url`);
     the default is ``DUALROLE_STORE``, else ``responses.sqlite`` in the learner's data folder. This
-    never reaches the class service: :func:`widgets.kernel.connect.response_store` chooses between them.
+    never reaches the class service: :func:`widgets.learner.connect.response_store` chooses between them.
 
     Example::
 

@@ -19,8 +19,8 @@ from widgets.cases.course import lesson, lessons
 from widgets.cases.forms import form_for
 from widgets.errors import DualroleError
 from widgets.exchange.bundle import learner_bundle
-from widgets.kernel import identity
-from widgets.kernel.connect import response_store
+from widgets.learner import identity
+from widgets.learner.connect import response_store
 from widgets.render import text
 from widgets.responses.codec import to_json
 from widgets.responses.contract import Reflection, check_reflection
@@ -100,7 +100,7 @@ class MyAnswers(ipw.VBox):
     Parameters
     ----------
     store : ResponseStore, optional
-        Where the cards' answers go (default: as the cards choose, see ``widgets.kernel.connect``).
+        Where the cards' answers go (default: as the cards choose, see ``widgets.learner.connect``).
     reflections : ReflectionStore, optional
         Where saved reflections are kept (default: the local store on this machine).
     """

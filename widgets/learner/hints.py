@@ -19,7 +19,7 @@ def hint(name: str) -> str | None:
 
 
 def load_ipython_extension(ipython) -> None:
-    """Called by IPython (``%load_ext widgets.kernel.hints``, or a kernel's configured extensions)."""
+    """Called by IPython (``%load_ext widgets.learner.hints``, or a kernel's configured extensions)."""
 
     def on_name_error(shell, etype, value, tb, tb_offset=None):
         message = hint(getattr(value, "name", None) or "")

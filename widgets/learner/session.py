@@ -24,7 +24,7 @@ from uuid import uuid4
 from widgets.cases import course
 from widgets.cases.library import Case, Library
 from widgets.errors import AlreadyAnswered, DualroleError
-from widgets.kernel.scratch import Scratch, scratch_key
+from widgets.learner.scratch import Scratch, scratch_key
 from widgets.responses import pacing
 from widgets.responses.codec import timestamp_text
 from widgets.responses.contract import Response, check_response, response_schema, utcnow
