@@ -206,6 +206,36 @@ def test_the_lower_layers_import_without_ipywidgets():
     assert done.returncode == 0, done.stderr
 
 
+HEAVY = ("pandas", "numpy", "sqlalchemy")
+
+
+def _loaded_after(code: str) -> list[str]:
+    """The heavy libraries in ``sys.modules`` after running ``code`` in a fresh interpreter."""
+    probe = code + f"\nimport sys; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_import_widgets_loads_no_pandas_numpy_or_sqlalchemy():
+    """A script that reads one case, and every lesson's first cell, starts without them."""
+    assert _loaded_after("import widgets; widgets.load_case") == []
+
+
+def test_the_command_line_help_loads_no_pandas_numpy_or_sqlalchemy():
+    """``dualrole --help`` and each command's ``--help`` answer at once: the work's imports wait for the work."""
+    code = ("from click.testing import CliRunner\nfrom widgets.cli import cli\n"
+            "for args in [['--help'], *[[name, '--help'] for name in cli.commands]]:\n"
+            "    result = CliRunner().invoke(cli, args)\n"
+            "    assert result.exit_code == 0, (args, result.output)")
+    assert _loaded_after(code) == []
+
+
+def test_the_store_loads_no_pandas():
+    """The store reads the disclosure rules' thresholds, not the tables they gate."""
+    assert "pandas" not in _loaded_after("import widgets.store")
+
+
 def test_every_public_name_of_the_package_resolves():
     """``from widgets import CaseCard`` is how the notebooks start; the lazy names must load."""
     pytest.importorskip("ipywidgets")

@@ -32,9 +32,9 @@ def store_option(func):
 
     Every command reads a bare path the same way: a SQLite file, created when a command writes.
     """
-    from widgets.store import resolve_url
-
     def resolve(ctx, param, value):
+        from widgets.store import resolve_url
+
         try:
             return resolve_url(value) if value else None
         except DualroleError as exc:

@@ -23,11 +23,11 @@ from sqlalchemy.exc import IntegrityError
 from widgets.cases.library import Library, load_library
 from widgets.errors import StoreError, _display_path
 from widgets.exchange.bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
+from widgets.paths import QUARANTINE_DIR
 from widgets.responses.contract import check_reflection, check_response
 from widgets.store import Store, open_store
 from widgets.store.schema import responses_table
 
-QUARANTINE_DIR = "dualrole-quarantine"
 REPORT_NAME = "report.csv"
 BUNDLE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".zip")
 _ATTEMPT_KEY = ("learner", "cohort", "case_id", "phase", "attempt")
