@@ -194,6 +194,46 @@ def test_each_layer_imports_only_the_layers_below_it():
     assert not bad + analysis_up, "\n".join(bad + analysis_up)
 
 
+STORE_TABLES = ("responses", "consents", "reflections", "dualrole_meta", "dualrole_scores", "dualrole_feedback",
+                "dualrole_erasures", "dualrole_class_state")
+_STATEMENT = re.compile(r"\b(select|insert|update|delete|create|alter|drop)\b.*\b(from|into|table|join|update)\s+"
+                        rf"\"?({'|'.join(STORE_TABLES)})\b", re.IGNORECASE | re.DOTALL)
+
+
+def _gateway_breaches(module: str) -> list[str]:
+    """Where a module outside ``store/`` writes a statement against the store's tables itself."""
+    path, _ = MODULES[module]
+    where = path.relative_to(REPO)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "") == "widgets.store.schema":
+            found += [f"{where}:{node.lineno} imports the table {a.name}" for a in node.names
+                      if a.name.endswith("_table") or a.name == "metadata"]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _STATEMENT.search(node.value):
+            found.append(f"{where}:{node.lineno} holds the statement {node.value[:60]!r}")
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+            if _STATEMENT.search(text):
+                found.append(f"{where}:{node.lineno} holds the statement {text[:60]!r}")
+        elif isinstance(node, ast.Attribute) and node.attr == "engine" and not (
+                isinstance(node.value, ast.Name) and node.value.id == "self"):
+            found.append(f"{where}:{node.lineno} reaches into a store's engine")
+    return found
+
+
+def test_the_gateway_finds_statements_written_any_way():
+    assert _STATEMENT.search("SELECT min(rowid) FROM responses")
+    assert _STATEMENT.search('INSERT INTO "dualrole_scores" (a) VALUES (1)')
+    assert _STATEMENT.search("select learner,\n consent from consents")
+    assert not _STATEMENT.search("Select an option from the list of responses below")
+
+
+def test_every_statement_against_the_stores_tables_lives_in_store():
+    """One gateway: the rest of the package asks the store by intent (``store.answer_counts(...)``)."""
+    bad = [breach for m in MODULES if _layer(m) != "store" for breach in _gateway_breaches(m)]
+    assert not bad, "\n".join(bad)
+
+
 def test_nothing_in_the_package_imports_tools():
     bad = [f"{m} imports {name}" for m in MODULES for name, _ in _imports(m) if name.split(".")[0] == "tools"]
     assert not bad, "\n".join(bad)

@@ -24,13 +24,11 @@ from widgets.cases.library import Library, load_library
 from widgets.errors import StoreError, _display_path
 from widgets.exchange.bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
 from widgets.paths import QUARANTINE_DIR
-from widgets.responses.contract import check_reflection, check_response
+from widgets.responses.contract import ATTEMPT_KEY, check_reflection, check_response
 from widgets.store import Store, open_store
-from widgets.store.schema import responses_table
 
 REPORT_NAME = "report.csv"
 BUNDLE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".zip")
-_ATTEMPT_KEY = ("learner", "cohort", "case_id", "phase", "attempt")
 
 
 @dataclass
@@ -283,7 +281,7 @@ def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
         reason, row = (line.problem, None) if line.problem else checker(line.data, read.learner)
         if row is not None:
             first = by_id.get(row["response_id"])
-            key = tuple(row[k] for k in _ATTEMPT_KEY)
+            key = tuple(row[k] for k in ATTEMPT_KEY)
             if first is not None and first.raw == line.raw:
                 result.duplicates += 1
                 continue
@@ -357,11 +355,11 @@ def _import(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict
         return conflicts
     try:
         with store.transaction(conn):
-            existing, taken = _held(conn, [row["response_id"] for _, row in good],
-                                    sorted({row["learner"] for _, row in good}))
+            existing, taken = store.held(conn, [row["response_id"] for _, row in good],
+                                         sorted({row["learner"] for _, row in good}))
             fresh = []
             for line, row in good:
-                key = tuple(row[k] for k in _ATTEMPT_KEY)
+                key = tuple(row[k] for k in ATTEMPT_KEY)
                 if row["response_id"] in existing:
                     result.duplicates += 1
                 elif key in taken:
@@ -403,24 +401,6 @@ def _import_new(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, 
         return False
     result.imported, result.reflections = len(rows), reflections_added
     return True
-
-
-def _held(conn: sa.Connection, response_ids: list[str], learners: list[str]) -> tuple[set[str], dict[tuple, str]]:
-    """What the store holds of one bundle: which of its response ids, and the attempts its learner has
-    answered (attempt key to response id). One query a bundle (in chunks for a huge one)."""
-    t = responses_table
-    columns = (t.c.response_id, *(t.c[k] for k in _ATTEMPT_KEY))
-    existing: set[str] = set()
-    taken: dict[tuple, str] = {}
-    for start in range(0, len(response_ids), 500):
-        where = t.c.response_id.in_(response_ids[start:start + 500])
-        if start == 0:
-            where = sa.or_(where, t.c.learner.in_(learners))
-        for response_id, *key in conn.execute(sa.select(*columns).where(where)):
-            existing.add(response_id)
-            if key[0] in learners:
-                taken[tuple(key)] = response_id
-    return existing, taken
 
 
 class Quarantine:

@@ -85,6 +85,10 @@ class Response:
 
 FIELDS: tuple[str, ...] = tuple(Response.__dataclass_fields__)
 
+# What makes two answers the same attempt: a learner answers each case once per cohort, phase and
+# attempt (the store's unique constraint, collect's and the service's checks all use this one key).
+ATTEMPT_KEY: tuple[str, ...] = ("learner", "cohort", "case_id", "phase", "attempt")
+
 
 class InvalidResponse(DualroleError):
     """A response with one or more bad fields; ``fields`` maps each field to what is wrong with it."""

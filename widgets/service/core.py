@@ -28,9 +28,9 @@ from widgets.responses.pacing import (
     learner_round,
     refusal,
 )
-from widgets.service.state import ClassBook
 from widgets.service.tally import Tallies
 from widgets.store import Store, describe_url
+from widgets.store.class_state import ClassBook
 from widgets.store.scores import ScoreBook
 from widgets.vocab import PHASES
 
