@@ -314,3 +314,22 @@ def test_class_export_of_a_cohort_without_answers_fails_and_names_the_cohorts_th
     done = CliRunner().invoke(cli, ["class-export", "--out", "exported.sqlite", "--cohort", "psy501",
                                     "--service", service.url])
     assert done.output == f"Exported 1 answer(s) of cohort 'psy501' to {out} (1 new).\n"  # the full path
+
+
+def test_every_refusal_the_service_can_give_has_an_http_status():
+    """The core refuses by code and knows nothing of HTTP; the handlers give each code its status."""
+    import ast
+    import inspect
+
+    from widgets.service import core, handlers
+
+    codes = set()
+    for module in (core, handlers):
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("Refused", "ApiError") \
+                    and len(node.args) >= 2:
+                codes |= {c.value for c in ast.walk(node.args[1]) if isinstance(c, ast.Constant)
+                          and isinstance(c.value, str)}
+    assert {"invalid", "stage", "no_first_answer", "not_found", "store_unavailable"} <= codes
+    assert not codes - set(handlers.STATUS), f"codes without an HTTP status: {sorted(codes - set(handlers.STATUS))}"
+    assert "tornado" not in inspect.getsource(core)

@@ -521,12 +521,12 @@ def _arrow_of(values: pd.Series):
     import pyarrow as pa
 
     dtype = values.dtype
-    arrow_backed = isinstance(dtype, pd.ArrowDtype) or getattr(dtype, "storage", None) == "pyarrow"
-    array = getattr(values.array, "__arrow_array__", None)
-    if array is None or not arrow_backed:  # a numpy-backed column would be converted, not shared
+    arrow_backed = isinstance(dtype, pd.ArrowDtype) or (isinstance(dtype, pd.StringDtype)
+                                                         and dtype.storage == "pyarrow")
+    if not arrow_backed:  # a numpy-backed column would be converted, not shared
         return None
     try:
-        array = array()
+        array = values.array.__arrow_array__()
     except Exception:  # noqa: BLE001 - no Arrow data behind this column: nothing to remember
         return None
     return array if isinstance(array, (pa.Array, pa.ChunkedArray)) else None

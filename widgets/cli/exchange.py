@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 
 from widgets.cli.options import friendly_errors, store_option
-from widgets.errors import DualroleError, StoreError
+from widgets.errors import DualroleError
 from widgets.paths import QUARANTINE_DIR
 
 SHOWN_PROBLEMS = 20
@@ -36,7 +36,7 @@ def collect_command(paths, store_url, quarantine, allow_stale_cases):
         dualrole collect ~/Downloads/week3 --store sqlite:///class.sqlite
         dualrole collect week3/*.jsonl --store postgresql+psycopg://teacher@db.example.org/ethics
     """
-    from widgets.exchange.collect import bundle_paths, collect
+    from widgets.exchange.collect import CollectInterrupted, bundle_paths, collect
     from widgets.store import describe_url, open_store
 
     if store_url is None:
@@ -51,10 +51,9 @@ def collect_command(paths, store_url, quarantine, allow_stale_cases):
         try:
             report = collect(files, store, quarantine, allow_stale_cases=allow_stale_cases,
                              on_file=lambda _result: bar.update(1))
-        except StoreError as exc:
-            partial = getattr(exc, "report", None)
-            if partial and partial.files:
-                click.echo(partial.table())
+        except CollectInterrupted as exc:
+            if exc.report.files:
+                click.echo(exc.report.table())
             raise
     click.echo(report.table())
     click.echo(f"\nStore: {describe_url(store.url)}")

@@ -127,14 +127,25 @@ def bundle_paths(paths: Iterable[Path | str], exclude: Path | str | None = None)
     return list(dict.fromkeys(found))
 
 
+class CollectInterrupted(StoreError):
+    """The store failed part-way through a collect: every bundle before it is in, none is half in.
+
+    ``report`` is what was collected up to the failure (its ``report.csv`` already written).
+    """
+
+    def __init__(self, message: str, report: CollectReport):
+        super().__init__(message)
+        self.report = report
+
+
 def collect(paths: Iterable[Path | str], store: Store | str, quarantine_dir: Path | str = QUARANTINE_DIR, *,
             allow_stale_cases: bool = False, max_bytes: int = MAX_BUNDLE_BYTES, library: Library | None = None,
             on_file: Callable[[FileResult], None] | None = None) -> CollectReport:
     """Merge bundle files (or folders of them) into ``store``; return what happened, file by file.
 
     Idempotent: a response already in the store counts as a duplicate. Problems never raise: they
-    are quarantined and reported. A store that fails part-way raises :class:`StoreError` (with the
-    report so far as ``.report``); every bundle before it is in, and none is half in.
+    are quarantined and reported. A store that fails part-way raises :class:`CollectInterrupted`
+    (a :class:`StoreError` with the report so far); every bundle before it is in, and none is half in.
 
     Example::
 
@@ -151,14 +162,13 @@ def collect(paths: Iterable[Path | str], store: Store | str, quarantine_dir: Pat
     outputs = Quarantine(quarantine_dir)
     root = _common_folder(files)
 
-    def failed(path: Path, exc: StoreError) -> StoreError:
+    def failed(path: Path, exc: StoreError) -> CollectInterrupted:
         done = sum(1 for f in report.files if f.imported or f.duplicates)
-        error = StoreError(f"the store failed while collecting {_display_path(path)}: {exc}. "
-                           f"The {len(report.files)} file(s) before it were collected ({done} with answers) "
-                           "and none is half in: run collect again to finish (it skips what is in).")
         report.report_path = outputs.write_report(report.files)
-        error.report = report
-        return error
+        return CollectInterrupted(f"the store failed while collecting {_display_path(path)}: {exc}. "
+                                  f"The {len(report.files)} file(s) before it were collected ({done} with "
+                                  "answers) and none is half in: run collect again to finish (it skips what is in).",
+                                  report)
 
     def finish(checked: _CheckedFile) -> None:
         result = checked.result
