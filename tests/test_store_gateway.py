@@ -75,8 +75,9 @@ def test_held_finds_a_batchs_known_ids_and_its_learners_taken_attempts(fresh_sto
     new = make_response("synthetic-ana", phase="post")
     with fresh_store.transaction() as conn:
         existing, taken = fresh_store.held(conn, [kept.response_id, new.response_id], ["synthetic-ana"])
-    assert existing == {kept.response_id}
-    assert taken == {("synthetic-ana", "synthetic-class", "cosmetics", "pre", 1): kept.response_id}
+    key = ("synthetic-ana", "synthetic-class", "cosmetics", "pre", 1)
+    assert existing == {kept.response_id: key}
+    assert taken == {key: kept.response_id}
 
 
 def test_count_can_leave_out_synthetic_cohorts(fresh_store, make_response):
@@ -92,3 +93,43 @@ def test_the_raw_readers_statements_name_only_real_columns():
         "WHERE rowid <= 9 ORDER BY rowid")
     with pytest.raises(ValueError, match="not columns"):
         SQLITE_READS.responses(["learner; DROP TABLE responses"])
+
+
+def _longest(spec: dict) -> int | None:
+    """The longest text the JSON Schema lets a field hold, or None when it does not bound it."""
+    import re
+
+    if "maxLength" in spec:
+        return spec["maxLength"]
+    if "enum" in spec:
+        return max(len(v) for v in spec["enum"] if isinstance(v, str))
+    if "pattern" in spec and spec["pattern"].startswith("^[0-9a-f]{8}-"):
+        return 36  # a UUID
+    bounded = re.fullmatch(r"\^\[[^\]]+\]\{1,(\d+)\}\$", spec.get("pattern", ""))
+    return int(bounded.group(1)) if bounded else None
+
+
+def test_the_stores_column_widths_are_the_json_schemas_limits():
+    """The JSON Schema states each field's limit once; the tables must hold exactly what it allows."""
+    import sqlalchemy as sa
+
+    from widgets.responses.contract import response_schema
+    from widgets.store.schema import reflections_table, responses_table
+
+    schema = response_schema()
+    checked = 0
+    for table, properties in ((responses_table, schema["properties"]),
+                              (reflections_table, schema["$defs"]["reflection"]["properties"])):
+        for column in table.columns:
+            if not isinstance(column.type, sa.String) or column.name not in properties:
+                continue
+            limit = _longest(properties[column.name])
+            width = column.type.length
+            if width is None:  # Text: unbounded in the store, so the schema must bound it
+                assert limit is not None, f"{table.name}.{column.name}: neither bounds the text"
+            elif "maxLength" in properties[column.name]:
+                assert width == limit, f"{table.name}.{column.name}: {width} wide, the schema allows {limit}"
+            else:
+                assert limit is not None and width >= limit, f"{table.name}.{column.name}: {width} < {limit}"
+            checked += 1
+    assert checked >= 20

@@ -24,7 +24,7 @@ from widgets.cases.library import Library, load_library
 from widgets.errors import StoreError, _display_path
 from widgets.exchange.bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
 from widgets.paths import QUARANTINE_DIR
-from widgets.responses.contract import ATTEMPT_KEY, check_reflection, check_response
+from widgets.responses.contract import ATTEMPT_KEY, attempt_clash, check_reflection, check_response
 from widgets.store import Store, open_store
 
 REPORT_NAME = "report.csv"
@@ -266,6 +266,8 @@ class _CheckedFile:
     reflections: list[dict] = field(default_factory=list)
     bad: list[tuple[BundleLine, str]] = field(default_factory=list)
     whole: bool = False  # the whole file is set aside (refused)
+    # A revote whose first answer is not in the bundle: only the store can say whether it may be kept.
+    needs_store: bool = False
 
 
 def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
@@ -306,6 +308,8 @@ def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
             continue
         by_id[row["response_id"]], by_attempt[key] = line, line.number
         good.append((line, row))
+    checked.needs_store = any(row["attempt"] == 2 and (*tuple(row[k] for k in ATTEMPT_KEY[:-1]), 1) not in by_attempt
+                              for _, row in good)
     result.problems += [Problem(path, None, note) for note in read.notes]
     return checked
 
@@ -318,7 +322,8 @@ def _import_file(store: Store, conn: sa.Connection, checked: _CheckedFile,
         return
     for attempt in (1, 2):  # a concurrent collect of the same learner may win a race: retry once
         try:
-            conflicts = _import(store, conn, checked.good, result, checked.reflections, commit_later)
+            conflicts = _import(store, conn, checked.good, result, checked.reflections,
+                                None if checked.needs_store else commit_later, fast=not checked.needs_store)
             break
         except IntegrityError as exc:
             if attempt == 2:
@@ -330,10 +335,8 @@ def _import_file(store: Store, conn: sa.Connection, checked: _CheckedFile,
 
 
 def _check_line(data: object, learner: str, *, library: Library, allow_stale: bool) -> tuple[str | None, dict | None]:
-    """``(None, row)`` for a good line, ``(reason, None)`` for a bad one, by the response contract."""
-    if isinstance(data, dict) and "learner" in data and data["learner"] != learner:
-        return (f"learner '{data['learner']}' is not the bundle's learner '{learner}' (line 1): "
-                "a bundle holds one learner's answers"), None
+    """``(None, row)`` for a good line, ``(reason, None)`` for a bad one, by the response contract
+    (the bundle's learner, from its manifest, is who sends it)."""
     response, problems = check_response(data, learner=learner, library=library, allow_stale=allow_stale)
     if problems:
         parts = [f"field '{name}': {reason}" for name, reason in problems.items()]
@@ -354,30 +357,33 @@ def _check_reflection_line(data: dict, learner: str) -> tuple[str | None, dict |
 
 
 def _import(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
-            reflections: list[dict] = (), commit_later: Callable | None = None):
+            reflections: list[dict] = (), commit_later: Callable | None = None, fast: bool = True):
     """Insert one bundle's good rows and reflections in one transaction; return lines that clash with the store."""
     result.imported = 0
     duplicates_before = result.duplicates
     conflicts: list[tuple[BundleLine, str]] = []
     if not good and not reflections:
         return conflicts
-    if _import_new(store, conn, good, result, reflections, commit_later):
+    if fast and _import_new(store, conn, good, result, reflections, commit_later):
         return conflicts
     try:
         with store.transaction(conn):
             existing, taken = store.held(conn, [row["response_id"] for _, row in good],
                                          sorted({row["learner"] for _, row in good}))
             fresh = []
+            # The contract's verdict across rows, against what the store holds and the bundle's own lines.
+            kept = [{**dict(zip(ATTEMPT_KEY, key)), "response_id": rid} for key, rid in taken.items()]
+            kept += [{**dict(zip(ATTEMPT_KEY, key)), "response_id": rid} for rid, key in existing.items()]
+            kept += [row for _, row in good]
             for line, row in good:
                 key = tuple(row[k] for k in ATTEMPT_KEY)
-                if row["response_id"] in existing:
+                if existing.get(row["response_id"]) == key:
                     result.duplicates += 1
-                elif key in taken:
-                    conflicts.append((line, f"conflicts with an answer already in the store (response_id "
-                                            f"{taken[key]}): same learner, cohort, case, phase and attempt "
-                                            f"{row['attempt']}"))
-                else:
+                elif (clash := attempt_clash(row, kept)) is None:
                     fresh.append(row)
+                else:
+                    held = f" (the store holds it as response_id {taken[key]})" if key in taken else ""
+                    conflicts.append((line, f"field '{clash.field}': {clash.message}{held}"))
             added = store.add_many(fresh, conn)
             result.reflections = store.add_reflections(reflections, conn)
     except IntegrityError:

@@ -17,7 +17,7 @@ from widgets.cases.library import load_library
 from widgets.errors import AlreadyAnswered, DualroleError, StoreError
 from widgets.exchange.feedback import FEEDBACK_FIELDS
 from widgets.responses.codec import jsonable
-from widgets.responses.contract import InvalidResponse, Response, parse_response, utcnow
+from widgets.responses.contract import InvalidResponse, attempt_clash, parse_response, utcnow
 from widgets.responses.disclosure import MIN_CLASS, distribution
 from widgets.responses.pacing import (
     ACTIONS,
@@ -139,36 +139,30 @@ class ClassService:
             response = parse_response(body, learner=learner, cohort=self.settings.cohort, library=self.library)
         except InvalidResponse as exc:
             raise Refused("the response has invalid fields", "invalid", exc.fields) from None
+        row = response.row()
         known = self.book.find(response.response_id)
-        if known is not None:
-            return self._resent(known, response), False
+        if known is not None and attempt_clash(row, [known]) is None:
+            return known, False  # the same answer sent again
         state = self.book.get(response.cohort, response.case_id)
         why = refusal(state, response.attempt, response.submitted_at)
         if why:
             raise Refused(f"{why[0].upper()}{why[1:]}.", "stage")
-        if response.attempt == 2 and not self._has_first(response):
-            raise Refused("A revote (attempt 2) needs a first answer to this case.",
-                           "no_first_answer")
+        kept = self.store.responses(learner=response.learner, case_id=response.case_id, cohort=response.cohort,
+                                    phase=response.phase)
+        clash = attempt_clash(row, kept + ([known] if known else []))
+        if clash:
+            raise Refused(f"{clash.message[0].upper()}{clash.message[1:]}.", clash.code, {clash.field: clash.message})
         try:
             self.store.add(response)
         except AlreadyAnswered:
             known = self.book.find(response.response_id)  # the same answer, sent twice at once
-            if known is not None:
-                return self._resent(known, response), False
-            raise Refused(f"Attempt {response.attempt} at case '{response.case_id}' is "
-                           "already recorded for you.", "already_answered") from None
+            if known is not None and attempt_clash(row, [known]) is None:
+                return known, False
+            clash = attempt_clash(row, self.store.responses(learner=response.learner, case_id=response.case_id,
+                                                            cohort=response.cohort, phase=response.phase))
+            message = clash.message if clash else f"attempt {response.attempt} is already recorded"
+            raise Refused(f"{message[0].upper()}{message[1:]}.", "already_answered", {"attempt": message}) from None
         return response.row(), True
-
-    def _resent(self, known: dict, response: Response) -> dict:
-        same = all(known[k] == getattr(response, k) for k in ("learner", "cohort", "case_id", "attempt", "phase"))
-        if not same:
-            raise Refused("This response_id belongs to a different answer.", "conflict")
-        return known
-
-    def _has_first(self, response: Response) -> bool:
-        rows = self.store.responses(learner=response.learner, case_id=response.case_id,
-                                    cohort=response.cohort, phase=response.phase)
-        return any(r["attempt"] == 1 for r in rows)
 
     def responses(self, user: str, instructor: bool, *, learner: str | None, case_id: str | None,
                   cohort: str | None, phase: str | None) -> list[dict]:

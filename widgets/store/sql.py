@@ -307,22 +307,25 @@ class Store:
         row = conn.execute(sa.select(responses_table).where(responses_table.c.response_id == response_id)).first()
         return dict(row._mapping) if row else None
 
-    def held(self, conn, response_ids: list[str], learners: list[str]) -> tuple[set[str], dict[tuple, str]]:
-        """What the store holds of a batch of answers (a bundle, in collect): which of ``response_ids``,
-        and every attempt the ``learners`` have answered (:data:`ATTEMPT_KEY` values to response id).
+    def held(self, conn, response_ids: list[str], learners: list[str]) -> tuple[dict[str, tuple], dict[tuple, str]]:
+        """What the store holds of a batch of answers (a bundle, in collect): which of ``response_ids``
+        (each with its :data:`ATTEMPT_KEY` values), and every attempt the ``learners`` have answered
+        (:data:`ATTEMPT_KEY` values to response id).
 
         One query a batch (in chunks for a huge one), on the caller's transaction.
         """
         t = responses_table
         columns = (t.c.response_id, *(t.c[k] for k in ATTEMPT_KEY))
-        existing: set[str] = set()
+        existing: dict[str, tuple] = {}
         taken: dict[tuple, str] = {}
+        wanted = set(response_ids)
         for start in range(0, len(response_ids), 500):
             where = t.c.response_id.in_(response_ids[start:start + 500])
             if start == 0:
                 where = sa.or_(where, t.c.learner.in_(learners))
             for response_id, *key in conn.execute(sa.select(*columns).where(where)):
-                existing.add(response_id)
+                if response_id in wanted:
+                    existing[response_id] = tuple(key)
                 if key[0] in learners:
                     taken[tuple(key)] = response_id
         return existing, taken
