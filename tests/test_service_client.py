@@ -12,11 +12,10 @@ import pytest
 
 pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pip install -e '.[test]'")
 
-from hub.inprocess import InProcessService  # noqa: E402
 
 from widgets.exchange.outbox import Outbox  # noqa: E402
-from widgets.kernel.client import ServiceClient, ServiceRefused  # noqa: E402
-from widgets.kernel.connect import (
+from widgets.learner.client import ServiceClient, ServiceRefused  # noqa: E402
+from widgets.learner.connect import (
     response_store,  # noqa: E402
     service_from_env,  # noqa: E402
 )
@@ -25,13 +24,6 @@ from widgets.ui.card import CaseCard  # noqa: E402
 from widgets.ui.live import LiveDashboard  # noqa: E402
 
 COHORT = "psy501"
-
-
-@pytest.fixture
-def service(tmp_path):
-    running = InProcessService(f"sqlite:///{tmp_path / 'class.sqlite'}", min_class=3).start()
-    yield running
-    running.stop()
 
 
 def client_for(service, who, tmp_path, url=None) -> ServiceClient:
@@ -83,7 +75,7 @@ def test_an_answer_made_while_the_service_is_down_waits_on_disk_and_arrives_once
     assert "Saved on this machine, will sync" in status(card)
     lines = [json.loads(x) for x in (tmp_path / "alice" / "outbox.jsonl").read_text().splitlines()]
     assert [x["response"]["case_id"] for x in lines] == ["cosmetics"]
-    assert card.session.state == "committed"  # the card shows the answer as committed
+    assert card.session.committed and not card.session.changed  # the card shows the answer as committed
 
     service.start()
     card.follower.watcher.poll_now()  # what the card's asyncio task does every few seconds
@@ -133,7 +125,7 @@ def test_an_answer_the_service_refuses_on_arrival_is_kept_with_the_reason(servic
     teacher.act(COHORT, "cosmetics", "close")
     alice = client_for(service, "alice", tmp_path, url=closed_port_url())
     card = card_for(alice, "alice")
-    card.session.stage = "self-paced"  # the kernel never reached the service
+    card.session.class_stage = "self-paced"  # the kernel never reached the service
     commit(card)
     alice_online = ServiceClient(service.url, service.token("alice"), outbox=alice.outbox)
     alice_online.flush()

@@ -1,7 +1,8 @@
 """The store's tables, shared by every backend; a row holds one :class:`~widgets.responses.contract.Response`.
 
 Defined with SQLAlchemy Core so that SQLite and PostgreSQL get the same schema; the store
-(:mod:`widgets.store.sql`) creates, migrates and writes them.
+(:mod:`widgets.store.sql`) writes them, and every change to them since stores were first made is a
+migration in :mod:`widgets.store.migrations`.
 """
 
 from __future__ import annotations
@@ -72,9 +73,6 @@ responses_table = sa.Table(
     #; with it, the learners and attempts come from the index alone.
     sa.Index("ix_responses_cohort_answers", "case_id", "cohort", "phase", "learner", "attempt"),
 )
-# Indexes added after stores were first made. They change no data, so they need no schema version
-# (an older dualrole still opens the store); each open creates any that are missing.
-LATER_INDEXES = ("ix_responses_cohort_answers",)
 
 consents_table = sa.Table(
     "consents",
@@ -156,8 +154,20 @@ erasures_table = sa.Table(
     sa.Column("erasures", sa.Integer, nullable=False),
 )
 
-# Tables added after stores were first made. Like LATER_INDEXES they touch no existing row, so they
-# need no schema version (an older dualrole ignores them); each open creates any that are missing.
-LATER_TABLES = ("dualrole_scores", "dualrole_feedback", "dualrole_erasures")
+# Class mode: the stage an instructor has paced each case of a cohort to (a self-paced case has no
+# row). In the database, not in the service's memory, so a restarted service, or a second service
+# process, carries on exactly where the instructor left off.
+class_state_table = sa.Table(
+    "dualrole_class_state",
+    metadata,
+    sa.Column("cohort", sa.String(200), primary_key=True),
+    sa.Column("case_id", sa.String(60), primary_key=True),
+    sa.Column("stage", sa.String(20), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+    sa.Column("voting_closed_at", sa.DateTime(timezone=True)),
+    sa.Column("revote_closed_at", sa.DateTime(timezone=True)),
+)
+
 
 COLUMNS = [c.name for c in responses_table.columns]
