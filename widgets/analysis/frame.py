@@ -16,6 +16,7 @@ from widgets.cases.forms import assessment_forms
 from widgets.cases.library import Library, load_library
 from widgets.errors import DualroleError
 from widgets.paths import data_dir
+from widgets.privacy import consent_at_export
 from widgets.vocab import PHASES, RISK_LEVELS, STANCES
 
 if TYPE_CHECKING:
@@ -74,7 +75,9 @@ def responses(store_or_url=None, *, library: Library | None = None,
         The store's columns, with ``case_id``, ``phase``, ``stance`` and the Kitchener ratings as
         categoricals in codebook order, plus ``score`` (1 preferred, 0.5 acceptable, 0 otherwise;
         NaN for a case no longer in the library) and ``matches_reference`` (a preferred option).
-        ``consent`` is the learner's latest choice in the store's consent records where one exists.
+        ``consent`` is the learner's choice at the time of reading, on every row of the learner
+        (:func:`widgets.privacy.consent_at_export`: the latest consent record, else the flag of
+        the latest answer).
         Rows are in order of cohort, learner, case (library order), phase and attempt.
 
         ``learner``, ``cohort``, ``option_id``, ``case_version`` and ``justification`` are
@@ -152,8 +155,7 @@ def _tidy(df: pd.DataFrame, *, library: Library | None = None,
     # Learners, cohorts and options numbered by their categories: for the consent records, the
     # row order and every later analysis of this frame.
     text = {c: (df[c].cat.codes.to_numpy(), df[c].cat.categories) for c in ("cohort", "learner", "option_id")}
-    if consents is not None and len(consents):
-        df["consent"] = effective_consent(df, consents, learner_codes=text["learner"])
+    df["consent"] = consent_at_export(df, consents, learner_codes=text["learner"])
     _check_vocabulary(df, "stance", STANCES)
     _check_vocabulary(df, "phase", PHASES)
     df["stance"] = _categorical(df["stance"], STANCES, ordered=True)
@@ -360,24 +362,6 @@ def without_contested(df: pd.DataFrame, library: Library | None = None) -> pd.Da
     flags = case_flags(library)
     unsettled = flags.index[flags["contested"] | flags["context_dependent"]]
     return rows(df, ~df["case_id"].isin(unsettled).to_numpy(dtype=bool))
-
-
-def effective_consent(df: pd.DataFrame, consents: pd.DataFrame, *, learner_codes=None) -> pd.Series:
-    """Each row's consent: the learner's latest consent record wins over the row's own flag.
-
-    A learner who withdrew after answering is excluded from research from then on.
-    """
-    latest = (consents.sort_values("recorded_at", kind="stable")
-              .groupby("learner", sort=False)["consent"].last())
-    # Looked up once per distinct learner, not once per row; ``learner_codes`` is
-    # ``pd.factorize(df["learner"])`` when the caller has it.
-    codes, learners = learner_codes if learner_codes is not None else pd.factorize(df["learner"])
-    found = pd.Index(latest.index.astype(str)).get_indexer(pd.Index(learners).astype(str))
-    # Per learner: 1 consented, 0 withdrew, -1 no record (the last entry is for code -1, no learner).
-    recorded = np.append(latest.map(bool).to_numpy(dtype=np.int8), -1)[found]
-    per_row = np.append(recorded, -1)[codes]
-    chosen = np.where(per_row >= 0, per_row == 1, df["consent"].to_numpy(dtype=bool))
-    return pd.Series(chosen, index=df.index, name="consent")
 
 
 def answers(df: pd.DataFrame, phase: str | None = None, attempt: str = "first") -> pd.DataFrame:
