@@ -42,6 +42,9 @@ from widgets.analysis.frame import (
 )
 from widgets.analysis.items import distractors, item_analysis, score_groups, score_matrix
 from widgets.analysis.prepost import (
+    bank_answers,
+    form_effect,
+    form_reliability,
     homogeneity,
     paired,
     prepost,
@@ -79,6 +82,9 @@ __all__ = [
     "paired",
     "prepost",
     "prepost_by_cases",
+    "bank_answers",
+    "form_effect",
+    "form_reliability",
     "reference_kappa",
     "responses",
     "revote_summary",

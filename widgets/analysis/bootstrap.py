@@ -31,7 +31,7 @@ class Interval:
 
 
 def bootstrap_ci(df: pd.DataFrame, statistic: Callable[[pd.DataFrame], float], *, unit: str = "learner",
-                 n_resamples: int = 1999, confidence_level: float = 0.95, method: str = "BCa",
+                 n_resamples: int = 2000, confidence_level: float = 0.95, method: str = "BCa",
                  seed: int | None = 0) -> Interval:
     """A bootstrap interval for ``statistic(frame)``, resampling whole learners with replacement.
 
