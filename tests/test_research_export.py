@@ -224,13 +224,19 @@ def test_cli_research_export_errors(tmp_path, args, message):
     assert "Traceback" not in result.output
 
 
-def test_a_research_export_is_always_for_the_public(tmp_path):
-    """No audience can be chosen: the export leaves the classroom, so it is gated like any public view."""
+def test_the_row_level_export_is_restricted_and_never_called_public(export, tmp_path):
+    """No audience can be chosen, and the row-level tier names itself restricted wherever it describes itself."""
     import inspect
 
     from widgets.privacy import PrivacyError
 
     assert "audience" not in inspect.signature(research_export).parameters
+    result, _ = export
+    package = json.loads((result.out_dir / "datapackage.json").read_text())
+    readme = (result.out_dir / "README.md").read_text()
+    assert package["dualrole"]["tier"] == "restricted" and "RESTRICTED" in package["description"]
+    assert "RESTRICTED" in readme and "not a public release" in readme
+    assert "public" not in package["title"].lower()
     result = CliRunner().invoke(cli, ["research-export", "--sample", "--out", str(tmp_path / "x"),
                                       "--audience", "instructor"])
     assert result.exit_code == 2 and "No such option '--audience'" in result.output

@@ -1,5 +1,10 @@
-"""Research exports: consenting responses only, random research codes, a Frictionless codebook,
-and the same answers as xAPI statements.
+"""Research exports in two tiers, both of consenting learners only (:func:`widgets.privacy.research_rows`).
+
+* :func:`research_export`, the **restricted** tier: one row per answer under random research codes,
+  with a Frictionless codebook and the same answers as xAPI statements. Row-level data from a
+  class can be recognised by a classmate, so it is for use under an ethics approval or a data-use
+  agreement, never published.
+* :func:`public_export`, the **public** tier: gated aggregates only, nothing per learner.
 
 What leaves the instructor's machine (the export folder) never holds a learner id, a time of
 day, or, unless explicitly asked for, a justification. The crosswalk from research codes back to
@@ -26,7 +31,7 @@ import pandas as pd
 
 from widgets import __version__
 from widgets.analysis.prepost import with_forms
-from widgets.cases.forms import FORMS_FILE
+from widgets.cases.forms import FORMS_FILE, assessment_forms
 from widgets.cases.library import load_library
 from widgets.errors import DualroleError
 from widgets.paths import data_dir
@@ -65,7 +70,7 @@ class ExportResult:
     """What an export wrote, and what it held back."""
 
     out_dir: Path
-    crosswalk: Path
+    crosswalk: Path | None  # None for the public tier, which needs none
     rows: int
     learners: int
     cohorts: list[str]
@@ -427,3 +432,82 @@ def _write_readme(path: Path, synthetic: bool, justifications: bool, min_cell: i
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+# -- the public tier -----------------------------------------------------------------------------
+
+PUBLIC_FILES = ("stance_counts.csv", "prepost_model.csv", "datapackage.json", "README.md")
+
+
+def public_export(df: pd.DataFrame, out_dir: Path | str, *, min_cell: int = MIN_CELL, progress=None) -> ExportResult:
+    """Write the public tier: aggregates only, every count gated, nothing per learner and no time.
+
+    The same consent rule chooses the learners (:func:`widgets.privacy.research_rows`). What is
+    written pools every exported cohort:
+
+    * ``stance_counts.csv``: for each case and test or lesson, how many learners' first answers
+      took each stance, through :func:`widgets.privacy.gate` (counts under ``min_cell`` hidden,
+      with complementary suppression, so no hidden count can be worked out from the totals);
+    * ``prepost_model.csv``: the learner-level model of the pre/post change on the forms
+      (:func:`widgets.analysis.form_effect`), when at least ``min_cell`` learners took both tests.
+
+    There is no research code, no cohort name, no date and no free text, so a row cannot be
+    followed from one case to the next, and a classmate who knows one answer learns nothing more.
+
+    Returns
+    -------
+    ExportResult
+    """
+    from widgets.analysis import answers, form_effect
+    from widgets.privacy import gate
+
+    min_cell = check_min_cell(min_cell)
+    say = progress or (lambda message: None)
+    out_dir = Path(out_dir).expanduser()
+    library = load_library()
+    say("selecting consenting responses")
+    chosen = research_rows(df[df["case_id"].astype(str).isin({c.id for c in library}).to_numpy()],
+                           min_cell=min_cell)
+    if chosen.frame.empty:
+        raise DualroleError(
+            f"nothing to export: no cohort has at least {min_cell} learners who consented to research use")
+    from widgets.analysis.frame import is_synthetic
+
+    synthetic = is_synthetic(chosen.frame)
+    first = answers(chosen.frame)
+    counts = (first.groupby(["case_id", "phase", "stance"], observed=True).size()
+              .unstack("stance", fill_value=0).reindex(columns=list(first["stance"].cat.categories), fill_value=0))
+    counts.index = [f"{case} | {phase}" for case, phase in counts.index]
+    counts.index.name = "case | phase"
+    say("gating the counts")
+    gated = gate(counts, min_cell)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [_write_csv(gated.reset_index(), out_dir / "stance_counts.csv")]
+    bank = first[first["case_id"].astype(str).isin(assessment_forms().case_ids).to_numpy()]
+    both = bank.groupby("learner", observed=True)["phase"].nunique()
+    if int((both >= 2).sum()) >= min_cell:
+        files.append(_write_csv(form_effect(chosen.frame).round(4), out_dir / "prepost_model.csv"))
+    readme = out_dir / "README.md"
+    readme.write_text("\n".join([
+        *(["# SYNTHETIC DATA", "", "Every answer was made by `dualrole simulate`.", ""] if synthetic else []),
+        "# Dual-role vignette responses: PUBLIC tier (aggregates)", "",
+        f"Learners who consented to research use, in cohorts of at least {min_cell} of them, pooled.",
+        f"Every count under {min_cell} is hidden (blank), and further counts where a total would give",
+        "a hidden one away. There is nothing per learner: no research code, no cohort, no date, no text.", "",
+        "- `stance_counts.csv`: first answers by case and phase (pre, practice, post), counted by stance.",
+        "- `prepost_model.csv`: the pre/post change on the assessment forms, a GEE with learners as clusters,",
+        "  unadjusted and adjusted for the form (log-odds with 95% intervals).", ""]), encoding="utf-8")
+    files.append(readme)
+    package = {
+        "name": "dualrole-public-aggregates", "version": codebook()["version"],
+        "title": ("SYNTHETIC DATA: " if synthetic else "") + "Dual-role vignette responses: public aggregates",
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "synthetic": synthetic,
+        "resources": [{"name": p.stem, "path": p.name, "format": "csv"} for p in files if p.suffix == ".csv"],
+        "dualrole": {"tier": "public", "version": __version__, "commit": source_commit(), "min_cell": min_cell,
+                     "learners": chosen.learners, "files": {p.name: "sha256:" + _sha256(p) for p in files}},
+    }
+    (out_dir / "datapackage.json").write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
+    files.append(out_dir / "datapackage.json")
+    return ExportResult(out_dir=out_dir, crosswalk=None, rows=int(len(first)), learners=chosen.learners,
+                        cohorts=[], withheld_rows=chosen.withheld_rows, withheld_cohorts=chosen.withheld_cohorts,
+                        synthetic=synthetic, files=files)
