@@ -299,3 +299,58 @@ def test_the_export_records_each_answers_assessment_form(export):
     fields = [f["name"] for f in json.loads((result.out_dir / "datapackage.json").read_text())["resources"][0]
               ["schema"]["fields"]]
     assert "form" in fields
+
+
+@pytest.mark.parametrize("drop_parquet", [False, True], ids=["parquet", "csv"])
+def test_the_analysis_layer_reads_an_export_and_reproduces_the_consenting_figures(export, tmp_path, drop_parquet,
+                                                                                  class_store):
+    import shutil
+
+    result, who = export
+    folder = tmp_path / "copy"
+    shutil.copytree(result.out_dir, folder)
+    if drop_parquet:
+        (folder / "responses.parquet").unlink()
+    df = analysis.read_export(folder)
+    store, _ = class_store
+    source = analysis.responses(store)
+    source = source[source["learner"].isin(who["exported"])]
+    assert df["learner"].nunique() == len(who["exported"]) and len(df) == len(source)
+    assert df["consent"].all() and df["learner"].str.match(r"R[0-9A-F]{8}").all()
+    mine, theirs = analysis.prepost(df), analysis.prepost(source)
+    pd.testing.assert_frame_equal(mine[["n", "pre_matching", "post_matching"]], theirs[["n", "pre_matching", "post_matching"]])
+    assert analysis.share_matching(df) == pytest.approx(analysis.share_matching(source))
+
+
+def test_read_export_names_a_folder_that_is_no_export(tmp_path):
+    from widgets.errors import DualroleError
+
+    with pytest.raises(DualroleError, match="no responses.parquet or responses.csv"):
+        analysis.read_export(tmp_path)
+
+
+def test_the_package_records_provenance_and_checksums(export):
+    import hashlib
+
+    result, _ = export
+    package = json.loads((result.out_dir / "datapackage.json").read_text())
+    meta = package["dualrole"]
+    assert meta["tier"] == "restricted" and meta["codebook_version"] == package["version"] == "2.0.0"
+    assert meta["forms_file"] == "assessment_forms.yaml" and (result.out_dir / "assessment_forms.yaml").exists()
+    assert meta["commit"] is None or len(meta["commit"].split("-")[0]) == 40
+    sums = dict(line.split("  ")[::-1] for line in (result.out_dir / "SHA256SUMS").read_text().splitlines())
+    assert set(sums) == {p.name for p in result.out_dir.iterdir()} - {"SHA256SUMS"}
+    for name, digest in sums.items():
+        assert hashlib.sha256((result.out_dir / name).read_bytes()).hexdigest() == digest
+    for name, digest in meta["files"].items():
+        assert sums[name] == digest.removeprefix("sha256:")
+
+
+def test_case_version_changes_with_the_key_not_with_a_rationale():
+    import dataclasses
+
+    case = load_library()["cosmetics"]
+    rekeyed = dataclasses.replace(case, acceptable=tuple(o.id for o in case.options if o.id not in case.preferred)[:1])
+    assert rekeyed.case_version != case.case_version
+    assert dataclasses.replace(case, rationale="reworded").case_version == case.case_version
+    assert dataclasses.replace(case, contested=not case.contested).case_version != case.case_version

@@ -117,6 +117,53 @@ def responses(store_or_url=None, *, library: Library | None = None,
     return frame
 
 
+def read_export(folder: Path | str, *, library: Library | None = None) -> pd.DataFrame:
+    """A restricted research export (``dualrole research-export``) as the tidy frame every analysis takes.
+
+    The research code stands in the ``learner`` column and the week (its Monday, midnight UTC) in
+    ``submitted_at``; every learner consented (the export holds no one else). ``score`` and
+    ``matches_reference`` are the export's own, made with the key its ``case_version`` names,
+    not re-scored against today's library.
+
+    Parameters
+    ----------
+    folder : path
+        The export folder (``responses.parquet``, else ``responses.csv``).
+    library : Library, optional
+        The cases, for their order and flags (default: the current library).
+    """
+    folder = Path(folder).expanduser()
+    parquet, csv = folder / "responses.parquet", folder / "responses.csv"
+    if parquet.exists():
+        raw = pd.read_parquet(parquet)
+    elif csv.exists():
+        raw = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=["", "NA", "NR"])
+    else:
+        raise DualroleError(f"{folder}: no responses.parquet or responses.csv: is this a research export?")
+    missing = {"research_code", "submitted_week", "score", "matches_reference"} - set(raw.columns)
+    if missing:
+        raise DualroleError(f"{folder}: not a research export of this version: no {', '.join(sorted(missing))}")
+    raw = raw.rename(columns={"research_code": "learner"})
+    raw["submitted_at"] = pd.to_datetime(raw.pop("submitted_week").astype(str), utc=True)
+    raw["consent"] = True
+    for column in ("phase", "stance", *KITCHENER_COLUMNS, "form"):
+        if column in raw.columns:
+            raw[column] = raw[column].astype(object).where(raw[column].notna(), None)
+    kept = raw[["learner", "case_id", "phase", "attempt", "score", "matches_reference"]].copy()
+    frame = tidy(raw.drop(columns=["score", "matches_reference", "form"], errors="ignore"), library=library)
+    kept = kept.astype({"learner": str, "case_id": str, "phase": str})
+    kept["attempt"] = pd.to_numeric(kept["attempt"]).astype("int64")
+    kept["score"] = pd.to_numeric(kept["score"])
+    kept["matches_reference"] = kept["matches_reference"].map(
+        lambda v: v if isinstance(v, bool) else str(v).lower() == "true")
+    keys = pd.MultiIndex.from_frame(frame[["learner", "case_id", "phase", "attempt"]].astype(
+        {"learner": str, "case_id": str, "phase": str}))
+    exported = kept.set_index(["learner", "case_id", "phase", "attempt"])
+    frame["score"] = exported["score"].reindex(keys).to_numpy()
+    frame["matches_reference"] = exported["matches_reference"].reindex(keys).astype(bool).to_numpy()
+    return frame
+
+
 # Text columns held as categoricals: few distinct values (or, for justifications, often repeated
 # ones) over many rows. Their categories are in sorted order, so sorting or grouping by them
 # gives the order text gave.
