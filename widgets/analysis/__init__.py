@@ -14,6 +14,7 @@ aggregate through :func:`widgets.privacy.gate` before showing it to anyone but t
 from __future__ import annotations
 
 from widgets.analysis.agreement import (
+    complete_raters,
     UndefinedAgreement,
     cohen_kappa,
     fleiss_kappa,
@@ -88,6 +89,7 @@ __all__ = [
     "form_effect",
     "form_reliability",
     "reference_kappa",
+    "complete_raters",
     "responses",
     "revote_summary",
     "revote_timing",

@@ -93,6 +93,20 @@ def fleiss_kappa(df: pd.DataFrame, item: str = "case_id", rater: str = "learner"
         return float(inter_rater.fleiss_kappa(counts, method=method))
 
 
+def complete_raters(df: pd.DataFrame, item: str = "case_id", rater: str = "learner") -> tuple[int, int]:
+    """(raters who rated every item, all raters): the n behind ``fleiss_kappa(..., unequal="drop")``.
+
+    State it beside the kappa: with "drop", Fleiss' kappa describes only these raters.
+
+    >>> ratings = pd.DataFrame({"item": [1, 1, 2, 3], "rater": ["a", "b", "a", "a"]})
+    >>> complete_raters(ratings, "item", "rater")
+    (1, 2)
+    """
+    items = df[item].astype(str).nunique()
+    per_rater = df.groupby(df[rater].astype(str))[item].nunique()
+    return int((per_rater == items).sum()), int(len(per_rater))
+
+
 def krippendorff_alpha(df: pd.DataFrame, item: str = "case_id", rater: str = "learner",
                        value: str = "option_id", level: str = "nominal", *, order=None) -> float:
     """Krippendorff's alpha (the ``krippendorff`` package computes it); missing ratings are fine.
