@@ -22,7 +22,15 @@ from widgets.analysis.agreement import (
     reference_kappa,
     with_reference,
 )
-from widgets.analysis.bootstrap import Interval, bootstrap_ci, share_matching
+from widgets.analysis.bootstrap import (
+    Interval,
+    alpha_interval,
+    bootstrap_ci,
+    brier_interval,
+    gain_interval,
+    kappa_interval,
+    share_matching,
+)
 from widgets.analysis.calibration import (
     brier,
     calibration_table,
@@ -85,6 +93,10 @@ __all__ = [
     "prepost",
     "prepost_by_cases",
     "read_export",
+    "alpha_interval",
+    "brier_interval",
+    "gain_interval",
+    "kappa_interval",
     "bank_answers",
     "form_effect",
     "form_reliability",
