@@ -9,11 +9,10 @@ import pytest
 from widgets.cases.authoring import check_cases, new_case
 from widgets.cases.course import lesson_case_ids, lessons
 from widgets.cases.forms import assessment_forms, other_form
-from widgets.kernel import identity
-from widgets.ui.assessment import form_for
 from widgets.cases.library import load_case, load_library
 from widgets.errors import DualroleError
-from widgets.ui.assessment import Assessment
+from widgets.kernel import identity
+from widgets.ui.assessment import Assessment, form_for
 from widgets.ui.card import CaseCard
 from widgets.ui.decision import DecisionModel
 from widgets.vocab import MODULES

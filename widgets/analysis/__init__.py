@@ -14,9 +14,9 @@ aggregate through :func:`widgets.privacy.gate` before showing it to anyone but t
 from __future__ import annotations
 
 from widgets.analysis.agreement import (
-    complete_raters,
     UndefinedAgreement,
     cohen_kappa,
+    complete_raters,
     fleiss_kappa,
     krippendorff_alpha,
     reference_kappa,

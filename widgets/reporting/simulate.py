@@ -161,10 +161,11 @@ def simulate(learners: int = 48, cohorts: int = 2, seed: int = 0, *, library: Li
     orders = {"pre": first, "post": np.array([other_form(f) for f in first]) if len(first) else first}
     pair_difficulty = rng.normal(0, 0.6, len(forms.forms["A"]) + 1)
     for case in sorted(bank, key=lambda c: forms.case_ids.index(c.id)):
+        level = pair_difficulty[forms.pair_of(case.id)] + (form_b_harder if forms.form_of(case.id) == "B" else 0)
         for phase in ("pre", "post"):
             rows += _answers(rng, case, len(cases) + forms.pair_of(case.id), phase, ids, cohort_of, ability, lean,
                              confident, cohort_bias, gain, revote_p, consent,
-                             pair_difficulty[forms.pair_of(case.id)] + (form_b_harder if forms.form_of(case.id) == "B" else 0),
+                             level,
                              takes=(orders[phase] == forms.form_of(case.id)) & (stays if phase == "post" else True))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame = frame.sort_values(["cohort", "learner", "submitted_at", "attempt"], kind="stable")

@@ -19,7 +19,6 @@ from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import LiveStatus
 from widgets.ui.card import CaseCard
 
-
 FIRST_FORM_SETTING = "first_form"
 
 
