@@ -11,7 +11,7 @@ from widgets.cases.course import lesson_case_ids, lessons
 from widgets.cases.forms import assessment_forms, other_form
 from widgets.cases.library import load_case, load_library
 from widgets.errors import DualroleError
-from widgets.kernel import identity
+from widgets.learner import identity
 from widgets.ui.assessment import Assessment, form_for
 from widgets.ui.card import CaseCard
 from widgets.ui.decision import DecisionModel

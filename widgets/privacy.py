@@ -509,6 +509,7 @@ def consent_at_export(df: pd.DataFrame, consents: pd.DataFrame | None = None, *,
 
     Examples
     --------
+    >>> import pandas as pd
     >>> df = pd.DataFrame({"learner": ["a", "a", "b"], "consent": [False, True, True],
     ...                    "submitted_at": pd.to_datetime(["2026-09-01", "2026-09-08", "2026-09-01"])})
     >>> consent_at_export(df).tolist()          # a consented later: both answers count
@@ -518,6 +519,9 @@ def consent_at_export(df: pd.DataFrame, consents: pd.DataFrame | None = None, *,
     >>> consent_at_export(df, records).tolist()  # b withdrew: none of b's answers count
     [True, True, False]
     """
+    import numpy as np
+    import pandas as pd
+
     codes, learners = learner_codes if learner_codes is not None else pd.factorize(df["learner"])
     codes = np.asarray(codes)
     flags = df["consent"].to_numpy(dtype=bool)
@@ -577,6 +581,7 @@ def research_rows(df: pd.DataFrame, *, min_cell: int = MIN_CELL, consents: pd.Da
 
     Examples
     --------
+    >>> import pandas as pd
     >>> df = pd.DataFrame({"learner": [f"l{i}" for i in range(12)] + ["x"], "cohort": ["c"] * 12 + ["tiny"],
     ...                    "consent": [True] * 11 + [False, True],
     ...                    "submitted_at": pd.Timestamp("2026-09-08", tz="UTC")})
@@ -584,6 +589,8 @@ def research_rows(df: pd.DataFrame, *, min_cell: int = MIN_CELL, consents: pd.Da
     >>> kept.learners, kept.withheld_cohorts, list(kept.frame["cohort"].cat.categories)
     (11, 1, ['c'])
     """
+    import pandas as pd
+
     min_cell = check_min_cell(min_cell)
     consenting = df[consent_at_export(df, consents).to_numpy()]
     if len(consenting):
