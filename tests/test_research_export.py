@@ -354,3 +354,16 @@ def test_case_version_changes_with_the_key_not_with_a_rationale():
     assert rekeyed.case_version != case.case_version
     assert dataclasses.replace(case, rationale="reworded").case_version == case.case_version
     assert dataclasses.replace(case, contested=not case.contested).case_version != case.case_version
+
+
+def test_table_headings_say_what_is_counted():
+    from widgets.reporting import report
+
+    df = analysis.sample()
+    bins = report.styled(report.calibration_bins(df), "bins").to_html()
+    assert "Answers in the bin" in bins and "Learners in the bin" in bins
+    pooled = report.styled(report.prepost_cases(df), "prepost_cases").to_html()
+    assert "Pairs (learner and case)" in pooled and "Set of cases" in pooled and "Cases in the set" in pooled
+    assert ">Learners<" not in pooled
+    timing = report.styled(report.revote_timing_overview(df, audience="instructor"), "revote_timing").to_html()
+    assert "Seen before the revote" in timing and ">Phase<" not in timing
