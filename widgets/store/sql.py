@@ -217,6 +217,37 @@ class Store:
             ).first()
         return bool(row[0]) if row else False
 
+    def consent_records(self, learner: str | None = None) -> list[dict]:
+        """Consent choices as dicts (``learner``, ``consent``, ``recorded_at``), oldest first.
+
+        A learner's bundle carries their records, so a withdrawal made offline reaches the
+        instructor's store with the answers (see :meth:`add_consent_records`).
+        """
+        q = sa.select(consents_table)
+        if learner is not None:
+            q = q.where(consents_table.c.learner == learner)
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        return sorted(rows, key=lambda r: (r["learner"], r["recorded_at"]))
+
+    def add_consent_records(self, rows: Iterable[dict], conn) -> int:
+        """Insert consent records on a connection (collect); a record already kept is skipped.
+
+        A record is the same when learner, choice and time agree, so collecting a bundle twice
+        adds nothing, and a record made in the shared store keeps its place among the offline ones.
+        """
+        rows = [{"learner": r["learner"], "consent": bool(r["consent"]), "recorded_at": r["recorded_at"]}
+                for r in rows]
+        if not rows:
+            return 0
+        learners = sorted({r["learner"] for r in rows})
+        held = {(r.learner, bool(r.consent), r.recorded_at) for r in conn.execute(
+            sa.select(consents_table).where(consents_table.c.learner.in_(learners)))}
+        fresh = [r for r in rows if (r["learner"], r["consent"], r["recorded_at"]) not in held]
+        if fresh:
+            conn.execute(consents_table.insert(), fresh)
+        return len(fresh)
+
     def erase_learner(self, learner: str) -> int:
         """Delete every response, reflection and consent record of one learner; return how many responses went."""
         with self.transaction() as conn:
