@@ -33,7 +33,7 @@ def test_submit_disabled_with_a_visible_reason_until_ready(fresh_store):
     assert card.submit.disabled
     assert "at least 20 characters" in card.status.value
     card.justification.value = "too short"
-    assert card.submit.disabled and "more to go" in card.status.value
+    assert card.submit.disabled and "more characters" in card.status.value
     card.justification.value = REASON
     assert not card.submit.disabled
     assert fresh_store.count() == 0

@@ -91,11 +91,69 @@ def test_a_reasoning_with_markup_is_shown_as_text(tmp_path):
 def test_release_puts_each_scored_answers_feedback_on_its_learners_card(store):
     review = ReviewScreen(store, scorer="dr-lee", case=CASE)
     learner = review.current["learner"]
-    review.pad.press("2")
+    for key in "21021":
+        review.pad.press(key)
     review.comment.value = "Clear roles."
     assert review.release_case() == 1
     assert [f["comment"] for f in store.feedback(learner, CASE)] == ["Clear roles."]
-    assert review.status.value == "Released feedback on 1 answer(s) to their learners."
+    n = len(review.items)
+    assert review.status.value == (f"Released feedback on 1 of {n} answer(s) to their learners. "
+                                   f"Not released: {n - 1} not scored yet.")
+
+
+def test_release_says_why_an_unfinished_sheet_or_an_edited_rubric_releases_nothing(store, tmp_path):
+    review = ReviewScreen(store, scorer="dr-lee", case=CASE)
+    review.pad.press("2")  # one criterion of five
+    assert review.release_case() == 0
+    assert "Not released: 1 a grader's sheet is unfinished" in review.status.value
+    for key in "1021":
+        review.pad.press(key)
+    review.save()
+    edited = tmp_path / "rubric.yaml"
+    from widgets.paths import data_dir
+
+    edited.write_text((data_dir() / "rubrics" / "ethical_reasoning.yaml").read_text()
+                      .replace("No role is named.", "No role is named at all."))
+    again = ReviewScreen(store, scorer="dr-lee", case=CASE, rubric=edited)
+    assert again.release_case() == 0
+    assert "1 scored only under another version of the rubric" in again.status.value
+
+
+def test_a_second_grader_at_the_same_screen_starts_blank_and_keeps_the_first_graders_sheet(store):
+    review = ReviewScreen(store, scorer="prof.alvarez", case=CASE)
+    first = review.current["response_id"]
+    for key in "21021":
+        review.pad.press(key)
+    review.scorer.value = "ta.kim"  # the first sheet is saved under its grader as the name changes
+    assert review.current["response_id"] == first
+    assert review.pad.levels == {} and review.comment.value == ""
+    review.pad.press("1", criterion=4)
+    review.save()
+    sheets = {s["scorer"]: s["levels"] for s in review.book.sheets(case_id=CASE)}
+    assert sheets["prof.alvarez"] == {"roles": 2, "risks": 1, "standard": 0, "action": 2, "alternative": 1}
+    assert sheets["ta.kim"] == {"alternative": 1}
+
+
+def test_graders_who_differ_are_reconciled_and_the_final_score_is_what_is_released(store):
+    lee = ReviewScreen(store, scorer="dr-lee", case=CASE)
+    kim = ReviewScreen(store, scorer="dr-kim", case=CASE)
+    learner = lee.current["learner"]
+    for review, keys in ((lee, "22222"), (kim, "11111")):
+        for key in keys:
+            review.pad.press(key)
+        review.save()
+    assert lee.release_case() == 0 and "the graders differ: reconcile them" in lee.status.value
+    lee.reconciling.value = True
+    assert "dr-kim" in lee.others.value and lee.pad.levels == {}
+    for key in "21212":
+        lee.pad.press(key)
+    lee.comment.value = "Agreed after discussion."
+    lee.save()
+    assert lee.release_case() == 1
+    [shown] = store.feedback(learner, CASE)
+    assert [level["level"] for level in shown["levels"]] == [2, 1, 2, 1, 2]
+    # The graders' own sheets are untouched: agreement is measured on them.
+    assert sorted(lee.scores()["roles"].tolist()) == [1, 2]
 
 
 def test_two_instructors_score_independently(store):
