@@ -46,7 +46,7 @@ def commit(card, why=WHY):
 def scored_and_released(teacher_store, learner, comment):
     book = ScoreBook(teacher_store)
     rid = teacher_store.responses(learner=learner)[0]["response_id"]
-    book.record(rid, "teacher", default_rubric(), {"roles": 2, "action": 1}, comment)
+    book.record(rid, "teacher", default_rubric(), {"roles": 2, "risks": 1, "standard": 1, "action": 1, "alternative": 0}, comment)
     return book.release(rid, "teacher", default_rubric())
 
 
@@ -120,7 +120,8 @@ def test_the_review_screen_releases_through_the_service_on_a_hub(service, tmp_pa
     copy = tmp_path / "copy.sqlite"
     export_class(teacher, COHORT, copy)
     review = ReviewScreen(open_store(f"sqlite:///{copy}"), scorer="teacher", case="cosmetics", service=teacher)
-    review.pad.press("2")
+    for key in "22110":
+        review.pad.press(key)
     review.comment.value = "Roles named clearly."
 
     assert review.release_case() == 1

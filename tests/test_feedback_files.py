@@ -24,7 +24,7 @@ def released(tmp_path):
                              ("synthetic-ben", "Say what you would tell the client.")):
         teacher.add(synthetic_response(learner))
         rid = teacher.responses(learner=learner)[0]["response_id"]
-        book.record(rid, "dr-lee", default_rubric(), {"roles": 2, "standard": 1}, comment)
+        book.record(rid, "dr-lee", default_rubric(), {"roles": 2, "risks": 1, "standard": 1, "action": 1, "alternative": 0}, comment)
         book.release(rid, "dr-lee", default_rubric())
     files = export_feedback(teacher, tmp_path / "feedback")
     return teacher, files
@@ -47,7 +47,8 @@ def test_each_learner_gets_one_file_and_imports_it_onto_their_cards(tmp_path, re
 
     shown = ana.feedback("synthetic-ana", case_id=teacher.responses(learner="synthetic-ana")[0]["case_id"])
     assert [f["comment"] for f in shown] == ["Both roles named; add the code section."]
-    assert [(level["criterion"], level["level"]) for level in shown[0]["levels"]] == [("roles", 2), ("standard", 1)]
+    assert [(level["criterion"], level["level"]) for level in shown[0]["levels"]][:3] == [("roles", 2), ("risks", 1),
+                                                                                             ("standard", 1)]
     assert shown[0]["released_at"].tzinfo is not None
 
 

@@ -71,11 +71,19 @@ def test_the_default_policy_counts_completion_and_the_rubric_never_pre_post_corr
     by_name = {a.name: a for a in policy.assignments}
     assert by_name["Pre-test"].lessons == ("pre",) and by_name["Pre-test"].rubric_points == 0
     assert by_name["Ethical reasoning"].rubric_points > 0
-    assert policy.min_reasoning_words == 5
+    assert policy.missing == "blank" and policy.taught is None
+
+
+def test_a_policy_still_asking_for_words_of_reasoning_is_told_the_cards_rule_counts(tmp_path):
+    path = write(tmp_path, "p.yaml", "min_reasoning_words: 5\n" + POLICY)
+    with pytest.raises(InvalidFile) as excinfo:
+        load_policy(path)
+    assert problems(excinfo) == [f"{path}:1: min_reasoning_words: is no longer used: a case counts as done by "
+                                 "the card's own rule (at least 20 characters of reasoning), so a learner is never "
+                                 "docked for an answer the card accepted; remove this line"]
 
 
 POLICY = """\
-min_reasoning_words: 3
 assignments:
   - name: Week 1
     lessons: [confidentiality]
@@ -84,12 +92,12 @@ assignments:
 
 
 @pytest.mark.parametrize("edit, expected", [
-    (("[confidentiality]", "[confidentialty]"), "p.yaml:4: assignments[0].lessons[0]: 'confidentialty' is not one of"),
-    (("completion_points: 10", "completion_points: -1"), "p.yaml:5: assignments[0].completion_points"),
+    (("[confidentiality]", "[confidentialty]"), "p.yaml:3: assignments[0].lessons[0]: 'confidentialty' is not one of"),
+    (("completion_points: 10", "completion_points: -1"), "p.yaml:4: assignments[0].completion_points"),
     (("completion_points: 10", "rubric_points: 5\n    completion_points: 1"), None),
     (("[confidentiality]", "[pre]\n    rubric_points: 4"),
-     "p.yaml:5: assignments[0].rubric_points: the pre- and post-test count for completion only"),
-    (("completion_points: 10", "weight: 10"), "p.yaml:3: assignments[0]: unknown field(s) not allowed"),
+     "p.yaml:4: assignments[0].rubric_points: the pre- and post-test count for completion only"),
+    (("completion_points: 10", "weight: 10"), "p.yaml:2: assignments[0]: unknown field(s) not allowed"),
 ])
 def test_a_policy_file_with_an_error_names_the_file_line_and_field(tmp_path, edit, expected):
     path = write(tmp_path, "p.yaml", POLICY.replace(*edit))

@@ -18,11 +18,12 @@ _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
 
 
 def _store(store_url):
-    from widgets.store import open_store
+    """The class store, opened to read: a missing or empty store is an error, and none is created."""
+    from widgets.store import open_class_store
 
     if store_url is None:
         raise DualroleError("name the class store: --store FILE|URL (or set DUALROLE_STORE)")
-    return open_store(store_url)
+    return open_class_store(store_url)
 
 
 @click.group()
@@ -70,42 +71,56 @@ def roster_check_(store_url, roster_path):
 @click.command("grades")
 @store_option
 @click.option("--roster", "roster_path", required=True, type=_FILE, help="The roster CSV.")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The gradebook CSV to write.")
+@click.option("--out", type=click.Path(dir_okay=False, path_type=Path),
+              help="The gradebook CSV to write (not needed with --dry-run).")
 @click.option("--format", "fmt", type=click.Choice(["canvas", "moodle", "plain"]), default="plain",
               show_default=True, help="Which gradebook import the file is for.")
 @click.option("--policy", "policy_path", type=_FILE,
-              help="A grading-policy YAML (default: completion per lesson and the mean rubric score).")
+              help="A grading-policy YAML (default: completion per lesson taught and the mean rubric score).")
 @click.option("--rubric", "rubric_path", type=_FILE, help="The rubric the answers were scored with (YAML).")
 @click.option("--moodle-id", type=click.Choice(["email", "username", "idnumber"]), default="email",
               show_default=True, help="The Moodle user field of the identifier column.")
+@click.option("--partial", is_flag=True,
+              help="Write a rubric column even though not every answer has a final score yet.")
+@click.option("--dry-run", is_flag=True, help="Print the summary per assignment and write nothing.")
 @friendly_errors
-def grades_(store_url, roster_path, out, fmt, policy_path, rubric_path, moodle_id):
+def grades_(store_url, roster_path, out, fmt, policy_path, rubric_path, moodle_id, partial, dry_run):
     """Write a gradebook file for Canvas, Moodle or a plain CSV from a class store and roster.
 
-    Completion counts cases committed (with reasoning) out of the cases in each lesson, and the pre-
-    and post-test by completion only, never correctness; the mean rubric score goes in where scored.
-    Learners not on the roster are reported, never silently dropped.
+    Only the lessons the term assigns get a column (the policy's taught:, else those the class
+    answered). Completion counts cases committed with reasoning the card accepted, and the pre- and
+    post-test by completion only, never correctness. Missing work is blank (or excused, or zero, as
+    the policy says), never a silent 0. A rubric column is written only when every answer it counts
+    has a final score, or with --partial. A summary per assignment is printed first; --dry-run
+    prints only that. Learners not on the roster are reported, never silently dropped.
 
     Example:
 
-        dualrole grades --store class.sqlite --roster roster.csv --out grades.csv --format canvas
+        dualrole grades --store class.sqlite --roster roster.csv --out grades.csv --format canvas --dry-run
     """
-    from widgets.grading.files import load_policy, load_rubric, read_roster
-    from widgets.reporting.gradebook import class_gradebook
+    from widgets.analysis.grading import grade_summary
+    from widgets.grading.files import lesson_label, load_policy, load_rubric, read_roster
+    from widgets.reporting.gradebook import class_gradebook, grade_table
 
+    if out is None and not dry_run:
+        raise click.UsageError("name the gradebook file with --out (or use --dry-run to see the summary only)")
     entries = read_roster(roster_path)
     policy = load_policy(policy_path) if policy_path else None
     rubric = load_rubric(rubric_path) if rubric_path else None
+    store = _store(store_url)
+    table = grade_table(store, policy=policy, rubric=rubric, roster=entries)
+    _summary(table, grade_summary(table), partial, lesson_label)
+    if dry_run:
+        return
     with click.progressbar(length=1, label="Grading", file=sys.stderr) as bar:
-        book, table = class_gradebook(_store(store_url), entries, out, fmt, policy=policy, rubric=rubric,
-                                      moodle_id=moodle_id)
+        book, table = class_gradebook(store, entries, out, fmt, policy=policy, rubric=rubric,
+                                      moodle_id=moodle_id, partial=partial)
         bar.update(1)
-    click.echo(f"Wrote {book.written} learner(s) to {book.path} ({fmt}).")
-    unscored = table[table["points"].gt(0) & table["assignment"].isin(book.rubric_assignments) & ~table["scored"]]
-    if len(unscored):
-        click.echo(f"No rubric score yet ({unscored['learner'].nunique()} learner(s)): their grade holds the "
-                   "completion points only.", err=True)
+    click.echo(f"Wrote {book.written} learner(s) to {book.path} ({fmt})"
+               + (", with the rubric scores so far (--partial)." if partial and book.rubric_assignments else "."))
+    if book.withheld:
+        click.echo("Left out, not fully scored: " + ", ".join(book.withheld)
+                   + " (score and reconcile every answer, or add --partial).", err=True)
     if book.not_on_roster:
         where = "kept in the file with on_roster=no" if fmt == "plain" else "left out of the file"
         click.echo(f"Not on the roster ({len(book.not_on_roster)}, {where}): " + ", ".join(book.not_on_roster),
@@ -113,6 +128,23 @@ def grades_(store_url, roster_path, out, fmt, policy_path, rubric_path, moodle_i
     if book.missing_id:
         click.echo(f"On the roster without the id this format needs ({len(book.missing_id)}): "
                    + ", ".join(book.missing_id), err=True)
+        raise SystemExit(1)
+
+
+def _summary(table, summary, partial: bool, lesson_label) -> None:
+    taught = table.attrs["taught"]
+    click.echo("Lessons counted: " + ", ".join(lesson_label(lesson) for lesson in taught)
+               + (" (the policy's taught:)" if table.attrs["taught_from_policy"]
+                  else " (those the class answered; name them with taught: in your policy)"))
+    click.echo(f"Missing work is written as: {table.attrs['missing']}.")
+    for row in summary.itertuples():
+        scoring = (f"; answers scored {row.scored} of {row.to_score}" if row.assignment
+                   in table.attrs["rubric_assignments"] else "")
+        ready = ""
+        if row.assignment in table.attrs["rubric_assignments"] and not table.attrs["rubric_complete"][row.assignment]:
+            ready = " (PARTIAL: written only with --partial)" if not partial else " (PARTIAL)"
+        click.echo(f"  {row.assignment}: {row.learners} learner(s): {row.complete} complete, {row.blank} blank, "
+                   f"{row.excused} excused, {row.zero} zero{scoring}{ready}")
 
 
 @click.command("feedback-export")

@@ -134,12 +134,20 @@ class Assignment:
         return self.completion_points + self.rubric_points
 
 
+MISSING_WORK = ("blank", "excused", "zero")
+
+
 @dataclass(frozen=True)
 class GradingPolicy:
-    """Which lessons count as which assignment; see ``data/grading_policy.yaml``."""
+    """Which lessons count as which assignment; see ``data/grading_policy.yaml``.
+
+    ``taught`` names the lessons this term assigns (None: the lessons the class has answered), and
+    ``missing`` what a learner with no work in an assignment gets: ``blank``, ``excused`` or ``zero``.
+    """
 
     assignments: tuple[Assignment, ...]
-    min_reasoning_words: int = 5
+    taught: tuple[str, ...] | None = None
+    missing: str = "blank"
 
 
 def default_policy() -> GradingPolicy:
@@ -165,12 +173,21 @@ def load_policy(path: Path | str) -> GradingPolicy:
                 problems.append(CaseProblem(
                     path, line_in_yaml(path, ["assignments", i, "rubric_points"]), f"assignments[{i}].rubric_points",
                     "the pre- and post-test count for completion only, never for what was answered"))
+        if "min_reasoning_words" in data:
+            from widgets.responses.contract import min_reasoning
+
+            problems.append(CaseProblem(
+                path, line_in_yaml(path, ["min_reasoning_words"]), "min_reasoning_words",
+                f"is no longer used: a case counts as done by the card's own rule (at least {min_reasoning()} "
+                "characters of reasoning), so a learner is never docked for an answer the card accepted; "
+                "remove this line"))
     if problems or data is None:
         raise InvalidFile(problems)
     return GradingPolicy(
         assignments=tuple(Assignment(a["name"], tuple(a["lessons"]), float(a.get("completion_points", 0)),
                                      float(a.get("rubric_points", 0))) for a in data["assignments"]),
-        min_reasoning_words=data.get("min_reasoning_words", 5),
+        taught=tuple(data["taught"]) if "taught" in data else None,
+        missing=data.get("missing", "blank"),
     )
 
 
