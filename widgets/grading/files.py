@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -217,12 +218,19 @@ class RosterEntry:
     line: int = 0
 
 
+# Ids that must name one learner each: two rows sharing one would put one person's grades on another.
+UNIQUE_ROSTER_FIELDS = ("learner_id", "email", "lms_id", "sis_id")
+
+
 def read_roster(path: Path | str) -> list[RosterEntry]:
     """Read a roster CSV (``learner_id`` plus any of name, email, lms_id, sis_id, section).
 
-    ``learner_id`` is the hub user name, or the id ``dualrole where`` shows a learner. Raises
+    ``learner_id`` is the hub user name, or the id ``dualrole where`` shows a learner. The separator
+    (comma, semicolon or tab, as spreadsheets save) is found from the header, a byte-order mark is
+    accepted, and every cell is NFC-normalised, so an accent typed either way is one name. Raises
     :class:`~widgets.errors.InvalidFile` naming the file, line and column of every problem: an
-    unknown or missing column, an empty or duplicate learner id.
+    unknown or missing column, an empty learner id, or a learner id, email, LMS id or SIS id already
+    on another line (emails compared without case).
     """
     path = Path(path)
     try:
@@ -232,10 +240,13 @@ def read_roster(path: Path | str) -> list[RosterEntry]:
                                                          "save it as CSV UTF-8")]) from None
     except OSError as exc:
         raise InvalidFile([CaseProblem(path, None, None, f"cannot be read: {exc.strerror}")]) from None
-    rows = list(csv.reader(text.splitlines()))
-    if not rows:
+    text = unicodedata.normalize("NFC", text)
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
         raise InvalidFile([CaseProblem(path, 1, None, "is empty: the first line must name the columns, "
                                                       f"e.g. {','.join(ROSTER_COLUMNS)}")])
+    delimiter = _roster_delimiter(lines[0])
+    rows = list(csv.reader(lines, delimiter=delimiter))
     header = [h.strip() for h in rows[0]]
     problems = [CaseProblem(path, 1, h or f"column {i + 1}", f"unknown column (columns: {', '.join(ROSTER_COLUMNS)})")
                 for i, h in enumerate(header) if h not in ROSTER_COLUMNS]
@@ -243,7 +254,8 @@ def read_roster(path: Path | str) -> list[RosterEntry]:
                  if name not in header]
     if problems:
         raise InvalidFile(problems)
-    entries, seen = [], {}
+    entries = []
+    seen: dict[str, dict[str, int]] = {name: {} for name in UNIQUE_ROSTER_FIELDS}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -251,17 +263,34 @@ def read_roster(path: Path | str) -> list[RosterEntry]:
             problems.append(CaseProblem(path, number, None, f"has {len(row)} field(s); the header has {len(header)}"))
             continue
         values = {h: cell.strip() for h, cell in zip(header, row)}
-        learner = values["learner_id"]
-        if not learner:
+        if not values["learner_id"]:
             problems.append(CaseProblem(path, number, "learner_id", "is empty"))
-        elif learner in seen:
-            problems.append(CaseProblem(path, number, "learner_id", f"'{learner}' is already on line {seen[learner]}"))
-        else:
-            seen[learner] = number
+            continue
+        clash = False
+        for name in UNIQUE_ROSTER_FIELDS:
+            value = values.get(name, "")
+            key = value.casefold() if name == "email" else value
+            if not value:
+                continue
+            if key in seen[name]:
+                problems.append(CaseProblem(path, number, name, f"'{value}' is already on line {seen[name][key]}"))
+                clash = True
+            else:
+                seen[name][key] = number
+        if not clash:
             entries.append(RosterEntry(**values, line=number))
     if problems:
         raise InvalidFile(problems)
     return entries
+
+
+def _roster_delimiter(header: str) -> str:
+    """The separator of a roster from its header line: the one of comma, semicolon and tab that
+    splits it into known columns (a spreadsheet saving in a European locale uses semicolons)."""
+    for delimiter in (",", ";", "\t"):
+        if "learner_id" in [h.strip() for h in next(csv.reader([header], delimiter=delimiter))]:
+            return delimiter
+    return ","
 
 
 def assessment_cases() -> list[str]:
