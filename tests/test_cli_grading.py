@@ -250,3 +250,39 @@ def test_a_roster_name_that_looks_like_a_formula_is_written_as_text(klass):
     assert result.exit_code == 0, result.output
     [row] = table(out)[1:]
     assert row["Student"].startswith("'=HYPERLINK")  # shown as text, never run as a formula
+
+
+def grown_rubric(tmp_path) -> Path:
+    """The shipped rubric with a fourth level on "alternative", its version bumped."""
+    from widgets.paths import data_dir
+
+    path = tmp_path / "rubric-v2.yaml"
+    path.write_text((data_dir() / "rubrics" / "ethical_reasoning.yaml").read_text(encoding="utf-8")
+                    .replace("version: 1", "version: 2")
+                    .replace("      - Weighs another option and says why it was not chosen.",
+                             "      - Weighs another option and says why it was not chosen.\n"
+                             "      - Weighs two options against each other, with the client's view."),
+                    encoding="utf-8")
+    return path
+
+
+def test_an_edited_rubric_never_rescales_old_scores_and_migrate_maps_them_explicitly(klass, tmp_path):
+    old, new = tmp_path / "rubric-v1.yaml", grown_rubric(tmp_path)
+    from widgets.paths import data_dir
+
+    old.write_text((data_dir() / "rubrics" / "ethical_reasoning.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "g.csv"
+    run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial", "--rubric", new)
+    assert {r["learner_id"]: r["Ethical reasoning"] for r in table(out)}["synthetic-ana"] == ""  # not 15 rescaled
+
+    refused = run("rubric", "migrate", "--store", klass["store"], old, new)
+    assert refused.exit_code == 1 and "criterion 'alternative' has levels 0 to 2 in version 1 and 0 to 3" \
+        in refused.output
+    done = run("rubric", "migrate", "--store", klass["store"], old, new, "--map", "alternative:0=0,1=1,2=3",
+               "--by", "dr-lee")
+    assert done.exit_code == 0 and "Migrated 2 score(s) from version 1 to version 2" in done.output
+    run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial", "--rubric", new)
+    # ana's two sheets: every criterion 2 (alternative 2 -> 3), and every criterion 1, out of 4 * 2 + 3 = 11
+    expected = 20 * ((2 * 4 + 3) / 11 + (1 * 4 + 1) / 11) / 2
+    ana = float({r["learner_id"]: r["Ethical reasoning"] for r in table(out)}["synthetic-ana"])
+    assert ana == pytest.approx(round(expected, 2))

@@ -171,4 +171,52 @@ def feedback_export_(store_url, out):
     click.echo(f"Wrote {len(written)} feedback file(s) to {out}.")
 
 
-COMMANDS = (roster, grades_, feedback_export_)
+@click.group()
+def rubric():
+    """Rubric versions: carry scores given under one version over to the next, explicitly."""
+
+
+@rubric.command("migrate")
+@store_option
+@click.argument("old", type=_FILE)
+@click.argument("new", type=_FILE)
+@click.option("--map", "maps", multiple=True, metavar="CRITERION:OLD=NEW[,OLD=NEW]",
+              help="How a criterion's old levels become new ones, e.g. alternative:0=0,1=1,2=3. Needed for "
+                   "every criterion whose number of levels changed.")
+@click.option("--by", default=None, help="Who migrates (default: the hub user or this account).")
+@friendly_errors
+def rubric_migrate_(store_url, old, new, maps, by):
+    """Re-record the scores given under rubric OLD under rubric NEW, mapping each level as told.
+
+    A score is never rescaled silently: grades and release count only scores under the rubric's
+    current version. After an edit that changes what a level means (bump version:), either score
+    again or migrate. The old sheets stay on record.
+
+    Example:
+
+        dualrole rubric migrate --store class.sqlite old_rubric.yaml rubric.yaml --map alternative:0=0,1=1,2=3
+    """
+    from widgets.grading.files import load_rubric
+    from widgets.store.scores import ScoreBook
+    from widgets.ui.review import default_scorer
+
+    before, after = load_rubric(old), load_rubric(new)
+    if before.version == after.version:
+        raise DualroleError(f"{old} and {new} are the same version of rubric '{before.id}': nothing to migrate")
+    n = ScoreBook(_store(store_url)).migrate(before, after, _level_maps(maps), by or default_scorer())
+    click.echo(f"Migrated {n} score(s) from version {before.number} to version {after.number} of rubric "
+               f"'{after.id}'.")
+
+
+def _level_maps(maps) -> dict[str, dict[int, int]]:
+    out: dict[str, dict[int, int]] = {}
+    for given in maps:
+        try:
+            criterion, pairs = given.split(":", 1)
+            out[criterion.strip()] = {int(a): int(b) for a, b in (p.split("=") for p in pairs.split(","))}
+        except ValueError:
+            raise click.BadParameter(f"'{given}' is not CRITERION:OLD=NEW[,OLD=NEW]", param_hint="--map") from None
+    return out
+
+
+COMMANDS = (roster, grades_, feedback_export_, rubric)

@@ -88,6 +88,40 @@ class Rubric:
         return out
 
 
+def level_map(old: Rubric, new: Rubric, maps: dict[str, dict[int, int]]) -> dict[str, dict[int, int]]:
+    """How each criterion's levels under ``old`` become levels under ``new``, checked.
+
+    A criterion whose levels are as many in both keeps each level as it is, unless ``maps`` says
+    otherwise; one whose number of levels changed needs every old level mapped in ``maps``
+    ({criterion: {old level: new level}}). A criterion only in ``new`` stays unscored. A
+    ``ValueError`` names what is missing or out of range.
+
+    >>> r = default_rubric()
+    >>> level_map(r, r, {})["roles"]
+    {0: 0, 1: 1, 2: 2}
+    """
+    out = {}
+    for c in new.criteria:
+        before = next((o for o in old.criteria if o.id == c.id), None)
+        if before is None:
+            continue
+        given = maps.get(c.id)
+        if given is None and before.top != c.top:
+            raise ValueError(f"criterion '{c.id}' has levels 0 to {before.top} in version {old.number} and 0 to "
+                             f"{c.top} in version {new.number}: map each old level, e.g. --map "
+                             f"{c.id}:{before.top}={c.top}")
+        given = given if given is not None else {level: level for level in range(before.top + 1)}
+        if missing := [level for level in range(before.top + 1) if level not in given]:
+            raise ValueError(f"criterion '{c.id}': map old level(s) {', '.join(map(str, missing))} too")
+        if bad := [level for level in given.values() if not 0 <= level <= c.top]:
+            raise ValueError(f"criterion '{c.id}' takes a level from 0 to {c.top}, not {bad[0]}")
+        out[c.id] = dict(sorted(given.items()))
+    for key in maps:
+        if key not in out:
+            raise ValueError(f"'{key}' is not a criterion of both versions of rubric '{new.id}'")
+    return out
+
+
 def default_rubric() -> Rubric:
     """The shipped rubric for ethical reasoning: five criteria, each 0 to 2."""
     return load_rubric(data_dir() / "rubrics" / "ethical_reasoning.yaml")

@@ -64,6 +64,38 @@ class ScoreBook:
         last = {(r["response_id"], r["scorer"]): r for r in rows}
         return sorted(last.values(), key=lambda r: r["scored_at"])
 
+    def migrate(self, old: Rubric, new: Rubric, maps: dict[str, dict[int, int]], by: str) -> int:
+        """Re-record every latest sheet and reconciled score given under ``old`` under ``new``, with
+        each level mapped as :func:`~widgets.grading.files.level_map` says; return how many.
+
+        The old rows stay as they were; the new ones carry ``new``'s version and say who migrated them.
+        """
+        from widgets.grading.files import level_map
+
+        try:
+            mapping = level_map(old, new, maps)
+        except ValueError as exc:
+            raise DualroleError(str(exc)) from None
+        if old.id != new.id:
+            raise DualroleError(f"rubric '{new.id}' is not a version of rubric '{old.id}'")
+        now = utcnow()
+        note = f"[migrated from version {old.number} by {by}]"
+        sheets = [{**s, "score_id": str(uuid.uuid4()), "rubric_version": new.version, "scored_at": now,
+                   "levels": {c: mapping[c][level] for c, level in s["levels"].items() if c in mapping},
+                   "comment": f"{s['comment']}\n{note}".strip()}
+                  for s in self.sheets() if s["rubric_id"] == old.id and s["rubric_version"] == old.version]
+        latest = {r["response_id"]: r for r in self.reconciled()
+                  if r["rubric_id"] == old.id and r["rubric_version"] == old.version}
+        finals = [{**r, "final_id": str(uuid.uuid4()), "rubric_version": new.version, "reconciled_at": now,
+                   "levels": {c: mapping[c][level] for c, level in r["levels"].items() if c in mapping}}
+                  for r in latest.values() if set(mapping) == {c.id for c in new.criteria}]
+        with self.store.transaction() as conn:
+            if sheets:
+                conn.execute(scores_table.insert(), sheets)
+            if finals:
+                conn.execute(final_scores_table.insert(), finals)
+        return len(sheets) + len(finals)
+
     def reconcile(self, response_id: str, reconciled_by: str, rubric: Rubric, levels: dict,
                   comment: str = "") -> dict:
         """Record the final score of an answer that graders scored apart; return the stored row.
