@@ -214,7 +214,11 @@ def test_feedback_export_writes_one_file_per_learner_with_released_feedback(klas
     out = klass["tmp"] / "feedback"
     result = run("feedback-export", "--store", klass["store"], "--out", out)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["feedback-synthetic-ana.jsonl"]
+    [path] = out.iterdir()
+    assert path.name.startswith("feedback-synthetic-ana-")
+    assert "Wrote 1 feedback file(s)" in result.output and f"  {path.name}: synthetic-ana" in result.output
+    verified = run("feedback-verify", "--store", klass["store"], path)
+    assert verified.exit_code == 0 and "signed by this class, unchanged (for synthetic-ana)" in verified.output
 
 
 def test_a_roster_never_enters_a_research_export(tmp_path):

@@ -168,7 +168,38 @@ def feedback_export_(store_url, out):
     if not written:
         click.echo("No feedback has been released yet: release it in the review screen first.")
         return
-    click.echo(f"Wrote {len(written)} feedback file(s) to {out}.")
+    on_disk = {p for p in written.values() if p.is_file()}
+    click.echo(f"Wrote {len(on_disk)} feedback file(s) to {out}, signed with the class's key (kept beside the "
+               "store; never hand it out).")
+    for learner, path in sorted(written.items()):
+        click.echo(f"  {path.name}: {learner}")
+
+
+@click.command("feedback-verify")
+@store_option
+@click.argument("files", nargs=-1, required=True, type=_FILE)
+@friendly_errors
+def feedback_verify_(store_url, files):
+    """Check that feedback files are as this class exported them (signed with its key, unchanged).
+
+    For a file a learner shows you; exits 1 when any is unsigned or changed.
+
+    Example:
+
+        dualrole feedback-verify --store class.sqlite feedback/feedback-ana-1a2b3c4d.jsonl
+    """
+    from widgets.exchange.feedback import FeedbackRefused, verify_feedback
+
+    store = _store(store_url)
+    bad = 0
+    for path in files:
+        try:
+            click.echo(f"{path.name}: signed by this class, unchanged (for {verify_feedback(path, store)}).")
+        except FeedbackRefused as exc:
+            click.echo(f"Refused: {exc}", err=True)
+            bad += 1
+    if bad:
+        raise SystemExit(1)
 
 
 @click.group()
@@ -219,4 +250,4 @@ def _level_maps(maps) -> dict[str, dict[int, int]]:
     return out
 
 
-COMMANDS = (roster, grades_, feedback_export_, rubric)
+COMMANDS = (roster, grades_, feedback_export_, feedback_verify_, rubric)
