@@ -9,7 +9,7 @@ import click
 
 from widgets.cli.options import friendly_errors, store_option
 from widgets.errors import DualroleError, StoreError
-from widgets.exchange.collect import QUARANTINE_DIR, bundle_paths, collect
+from widgets.exchange.collect import QUARANTINE_DIR, bundle_paths, collect, skipped_paths
 from widgets.store import describe_url, open_store
 
 SHOWN_PROBLEMS = 20
@@ -40,6 +40,10 @@ def collect_command(paths, store_url, quarantine, allow_stale_cases):
     if store_url is None:
         raise DualroleError("collect needs the cohort store: --store PATH|URL (or set DUALROLE_STORE)")
     files = bundle_paths(paths, exclude=quarantine)
+    skipped = skipped_paths(paths, exclude=quarantine)
+    if skipped:
+        click.echo(f"Skipped {len(skipped)} file(s) that are not bundles (bundles end in .jsonl): "
+                   + ", ".join(str(p) for p in skipped), err=True)
     if not files:
         where = ", ".join(str(p) for p in paths)
         raise click.ClickException(f"no bundle files in {where} (bundles end in .jsonl; make them with "
