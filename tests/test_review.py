@@ -164,3 +164,45 @@ def test_two_instructors_score_independently(store):
         review.save()
     table = lee.scores()
     assert sorted(zip(table["scorer"], table["roles"])) == [("dr-kim", 1), ("dr-lee", 2)]
+
+
+def test_alpha_across_three_graders_counts_their_own_sheets(store):
+    for name, key in (("dr-lee", "2"), ("dr-kim", "1"), ("dr-ray", "1")):
+        review = ReviewScreen(store, scorer=name, case=CASE)
+        for _ in range(2):
+            review.pad.press(key, criterion=0)
+            review.move(1)
+    table = review.alpha().set_index("criterion")
+    assert table.loc["roles", "graders"] == 3 and table.loc["roles", "n"] == 2
+
+
+def test_the_review_notebook_opens_the_store_dualrole_store_names(store, tmp_path, monkeypatch):
+    """As Lab and Voila start it: the kernel inherits DUALROLE_STORE, and no cell needs editing."""
+    import os
+    from pathlib import Path
+
+    import nbformat
+    from jupyter_client.manager import KernelManager
+    from nbclient import NotebookClient
+    from test_notebook_tables import ThisEnvironment
+
+    def kernel():
+        return KernelManager(kernel_name="python3", kernel_spec_manager=ThisEnvironment())
+
+    repo = Path(__file__).resolve().parent.parent
+    nb = nbformat.read(repo / "notebooks" / "instructor_review.ipynb", as_version=4)
+    nb.cells.append(nbformat.v4.new_code_cell("print(store.url, review.current['learner'].startswith('synthetic'))"))
+    monkeypatch.setenv("DUALROLE_STORE", str(tmp_path / "class.sqlite"))
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])))
+    monkeypatch.setenv("MPLBACKEND", "Agg")
+    NotebookClient(nb, timeout=600, km=kernel(),
+                   resources={"metadata": {"path": str(repo / "notebooks")}}).execute()
+    assert nb.cells[-1].outputs[0]["text"] == f"sqlite:///{tmp_path / 'class.sqlite'} True\n"
+    # and a mistyped store is an error naming it, with nothing created
+    monkeypatch.setenv("DUALROLE_STORE", str(tmp_path / "clas.sqlite"))
+    from nbclient.exceptions import CellExecutionError
+
+    with pytest.raises(CellExecutionError, match="there is no class store at"):
+        NotebookClient(nbformat.read(repo / "notebooks" / "instructor_review.ipynb", as_version=4), timeout=600,
+                       km=kernel(), resources={"metadata": {"path": str(repo / "notebooks")}}).execute()
+    assert not (tmp_path / "clas.sqlite").exists()

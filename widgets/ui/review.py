@@ -363,3 +363,10 @@ class ReviewScreen(ipw.VBox):
         table = scorer_agreement(scores, self.rubric, first, second, weights=weights)
         table.attrs["scorers"] = (first, second)
         return table
+
+    def alpha(self):
+        """Krippendorff's alpha (ordinal) per criterion across every grader; see
+        :func:`widgets.analysis.grading.grader_alpha`."""
+        from widgets.analysis.grading import grader_alpha
+
+        return grader_alpha(self.scores(), self.rubric)
