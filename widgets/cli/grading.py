@@ -204,7 +204,12 @@ def feedback_verify_(store_url, files):
 
 @click.group()
 def rubric():
-    """Rubric versions: carry scores given under one version over to the next, explicitly."""
+    """Rubric versions: carry scores given under one version over to the next, explicitly.
+
+    Example:
+
+        dualrole rubric migrate --store class.sqlite old_rubric.yaml rubric.yaml --map alternative:0=0,1=1,2=3
+    """
 
 
 @rubric.command("migrate")
