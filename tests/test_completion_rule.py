@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from widgets import analysis
-from widgets.analysis.grading import grades
+from widgets.analysis.grades import grades
 from widgets.cases.library import load_library
 from widgets.grading.files import Assignment, GradingPolicy, assessment_cases
 from widgets.responses.contract import reasoning_length, reasoning_shortfall

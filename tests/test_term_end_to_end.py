@@ -17,7 +17,7 @@ import io
 import pytest
 from click.testing import CliRunner
 
-from widgets.analysis.grading import roster_check
+from widgets.analysis.grades import roster_check
 from widgets.cases.library import load_library
 from widgets.cli import cli
 from widgets.errors import InvalidFile
@@ -27,7 +27,7 @@ from widgets.exchange.feedback import export_feedback
 from widgets.grading.files import default_rubric, read_roster
 from widgets.store import open_store
 from widgets.ui.card import CaseCard
-from widgets.ui.feedback import FeedbackImport
+from widgets.ui.feedback_panel import FeedbackImport
 from widgets.ui.review import ReviewScreen
 
 COHORT = "synthetic-psy612"

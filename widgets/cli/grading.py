@@ -50,7 +50,7 @@ def roster_check_(store_url, roster_path):
 
         dualrole roster check --store class.sqlite --roster ~/private/psy501-roster.csv
     """
-    from widgets.analysis.grading import roster_check
+    from widgets.analysis.grades import roster_check
     from widgets.grading.files import read_roster
 
     entries = read_roster(roster_path)
@@ -98,7 +98,7 @@ def grades_(store_url, roster_path, out, fmt, policy_path, rubric_path, moodle_i
 
         dualrole grades --store class.sqlite --roster roster.csv --out grades.csv --format canvas --dry-run
     """
-    from widgets.analysis.grading import grade_summary
+    from widgets.analysis.grades import grade_summary
     from widgets.grading.files import lesson_label, load_policy, load_rubric, read_roster
     from widgets.reporting.gradebook import class_gradebook, grade_table
 

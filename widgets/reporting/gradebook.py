@@ -75,7 +75,7 @@ def _is_number(text: str) -> bool:
 
 def write_gradebook(sheet: pd.DataFrame, points: dict[str, float], roster: list[RosterEntry], out: Path | str,
                     fmt: str = "plain", *, moodle_id: str = "email", missing=float("nan")) -> Gradebook:
-    """Write ``sheet`` (from :func:`widgets.analysis.grading.grade_sheet`) as a gradebook file.
+    """Write ``sheet`` (from :func:`widgets.analysis.grades.grade_sheet`) as a gradebook file.
 
     Parameters
     ----------
@@ -164,7 +164,7 @@ def _number(value) -> str:
 
 
 def grade_table(store, *, policy=None, rubric=None, roster: list[RosterEntry] = ()) -> pd.DataFrame:
-    """Every learner's figures and grade per assignment taught (:func:`widgets.analysis.grading.grades`).
+    """Every learner's figures and grade per assignment taught (:func:`widgets.analysis.grades.grades`).
 
     ``policy`` and ``rubric`` default to the shipped ones (``data/grading_policy.yaml``,
     ``data/rubrics/ethical_reasoning.yaml``). Each answer counts its final score
@@ -172,7 +172,7 @@ def grade_table(store, *, policy=None, rubric=None, roster: list[RosterEntry] = 
     ``rubric_assignments``, and ``rubric_complete``: whether every answer they count has a final score.
     """
     from widgets import analysis
-    from widgets.analysis.grading import grades
+    from widgets.analysis.grades import grades
     from widgets.cases.library import load_library
     from widgets.grading.files import assessment_cases, default_policy, default_rubric
     from widgets.store.schema import COLUMNS
@@ -209,7 +209,7 @@ def class_gradebook(store, roster: list[RosterEntry], out: Path | str, fmt: str 
     ``partial``: a column of blanks and half-scored means must never overwrite real grades unasked.
     ``Gradebook.withheld`` names what was left out.
     """
-    from widgets.analysis.grading import EXCUSED, grade_sheet
+    from widgets.analysis.grades import EXCUSED, grade_sheet
 
     table = grade_table(store, policy=policy, rubric=rubric, roster=roster)
     withheld = [] if partial else [name for name, done in table.attrs["rubric_complete"].items() if not done]
