@@ -29,7 +29,7 @@ def _source(url: str | None, sample: bool):
     elif url:
         from widgets.store import open_class_store
 
-        open_class_store(url).engine.dispose()  # a missing or empty store is an error, and none is created
+        open_class_store(url)  # a missing or empty store is an error, and none is created
     with click.progressbar(length=1, label="Reading responses", file=sys.stderr) as bar:
         frame = analysis.sample() if sample else analysis.responses(url)
         bar.update(1)
