@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ from widgets.store.schema import (
     consents_table,
     erasures_table,
     feedback_table,
+    final_scores_table,
     meta_table,
     reflections_table,
     responses_table,
@@ -217,6 +219,37 @@ class Store:
             ).first()
         return bool(row[0]) if row else False
 
+    def consent_records(self, learner: str | None = None) -> list[dict]:
+        """Consent choices as dicts (``learner``, ``consent``, ``recorded_at``), oldest first.
+
+        A learner's bundle carries their records, so a withdrawal made offline reaches the
+        instructor's store with the answers (see :meth:`add_consent_records`).
+        """
+        q = sa.select(consents_table)
+        if learner is not None:
+            q = q.where(consents_table.c.learner == learner)
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        return sorted(rows, key=lambda r: (r["learner"], r["recorded_at"]))
+
+    def add_consent_records(self, rows: Iterable[dict], conn) -> int:
+        """Insert consent records on a connection (collect); a record already kept is skipped.
+
+        A record is the same when learner, choice and time agree, so collecting a bundle twice
+        adds nothing, and a record made in the shared store keeps its place among the offline ones.
+        """
+        rows = [{"learner": r["learner"], "consent": bool(r["consent"]), "recorded_at": r["recorded_at"]}
+                for r in rows]
+        if not rows:
+            return 0
+        learners = sorted({r["learner"] for r in rows})
+        held = {(r.learner, bool(r.consent), r.recorded_at) for r in conn.execute(
+            sa.select(consents_table).where(consents_table.c.learner.in_(learners)))}
+        fresh = [r for r in rows if (r["learner"], r["consent"], r["recorded_at"]) not in held]
+        if fresh:
+            conn.execute(consents_table.insert(), fresh)
+        return len(fresh)
+
     def erase_learner(self, learner: str) -> int:
         """Delete every response, reflection and consent record of one learner; return how many responses went."""
         with self.transaction() as conn:
@@ -226,6 +259,7 @@ class Store:
             # Scores and feedback are about the learner's answers: they go with them.
             conn.execute(scores_table.delete().where(scores_table.c.learner == learner))
             conn.execute(feedback_table.delete().where(feedback_table.c.learner == learner))
+            conn.execute(final_scores_table.delete().where(final_scores_table.c.learner == learner))
             if n:
                 # Counted with the deletion, atomically: a reader comparing answer counts must see a
                 # removal even when new answers have since brought a case's count back to the same.
@@ -431,3 +465,23 @@ def open_store(url: str | None = None) -> Store:
         0
     """
     return Store(resolve_url(url) if url else default_url())
+
+
+def open_class_store(url: str) -> Store:
+    """Open an instructor's existing class store to read it: never create one.
+
+    A command that only reads (grades, a roster check, feedback files) must not turn a mistyped path
+    into an empty store and then report on nothing: a SQLite file that does not exist, or a store
+    with no answers in it, is a :class:`~widgets.errors.StoreError` that names the store.
+    """
+    url = resolve_url(url)
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).is_file():
+            raise StoreError(f"there is no class store at {parsed.database}: check the path "
+                             "(--store or DUALROLE_STORE); nothing was created")
+    store = Store(url)
+    if store.count() == 0:
+        raise StoreError(f"the class store {describe_url(url)} holds no answers: collect the class first "
+                         "(dualrole collect), or check the path")
+    return store
