@@ -143,6 +143,52 @@ def test_an_answer_the_service_refuses_on_arrival_is_kept_with_the_reason(servic
     assert kept["response"]["case_id"] == "cosmetics"
 
 
+def test_a_duplicate_queued_during_an_outage_is_set_aside_once_and_every_card_still_works(service, tmp_path):
+    box = tmp_path / "alice" / "outbox.jsonl"
+    commit(card_for(client_for(service, "alice", tmp_path), "alice"), "decline_only")  # recorded
+
+    service.stop()
+    kernel = ServiceClient(service.url, service.token("alice"), outbox=Outbox(box), timeout=2)  # a new kernel
+    again = card_for(kernel, "alice")
+    assert not again.session.committed  # the service could not say...
+    assert "cannot tell whether you answered this case before" in again.follower.notice.value  # ...and it says so
+    commit(again, "buy_regularly")  # the learner answers again: a duplicate waits in the outbox
+    commit(card_for(kernel, "alice", "small_holiday_gift"))  # and an answer that is new
+    assert len(kernel.outbox.pending()) == 2
+
+    service.start()
+    again.follower.watcher.poll_now()
+    assert kernel.outbox.pending() == []
+    [kept] = kernel.outbox.refused()
+    assert kept["code"] == "already_answered" and kept["response"]["option_id"] == "buy_regularly"
+    told = again.follower.notice.value
+    assert "was not recorded" in told and "already had an answer from you" in told and "Nothing is lost" in told
+    assert again.session.latest["option_id"] == "decline_only"  # the card shows what the class service has
+    again.follower.watcher.poll_now()
+    assert again.follower.notice.value == told  # told once, not at every poll
+
+    for fresh in (kernel, client_for(service, "alice", tmp_path / "other-kernel")):
+        fresh.outbox = Outbox.at(box)
+        card = card_for(fresh, "alice", "wedding_invitation" if fresh is kernel else "cosmetics")
+        assert "was not recorded" not in card.follower.notice.value  # already told
+    commit(card_for(kernel, "alice", "wedding_invitation"))
+    rows = client_for(service, "teacher", tmp_path).responses(cohort=COHORT, learner="alice")
+    assert sorted((r["case_id"], r["option_id"]) for r in rows if r["case_id"] != "wedding_invitation") == [
+        ("cosmetics", "decline_only"), ("small_holiday_gift", card_for(kernel, "alice", "small_holiday_gift")
+                                         .case.options[0].id)]
+    assert "wedding_invitation" in {r["case_id"] for r in rows}
+
+
+def test_a_flush_never_raises_whatever_the_outbox_holds(service, tmp_path):
+    alice = client_for(service, "alice", tmp_path)
+    alice.outbox.put({"response_id": "damaged", "case_id": "cosmetics"})  # a row the service cannot read
+    assert alice.flush() == 0
+    assert alice.outbox.pending() == [] and alice.outbox.refused()[0]["response"]["response_id"] == "damaged"
+    card = card_for(alice, "alice")  # a card is still built, and works
+    commit(card)
+    assert card.session.committed
+
+
 def test_a_line_cut_short_by_a_crash_does_not_hide_the_others(tmp_path):
     box = Outbox(tmp_path / "outbox.jsonl")
     box.put({"response_id": "a", "case_id": "x"})
