@@ -9,12 +9,12 @@ a file changed after it was written, and feedback on a case version the learner 
 from __future__ import annotations
 
 import json
-import os
 import re
 from pathlib import Path
 
 from widgets.errors import DualroleError
 from widgets.exchange.bundle import MAX_BUNDLE_BYTES, checksum, line_digest
+from widgets.paths import write_private
 from widgets.responses.codec import jsonable, parse_timestamp
 from widgets.responses.contract import utcnow
 from widgets.store.scores import ScoreBook
@@ -54,11 +54,9 @@ def export_feedback(store: Store, out_dir: Path | str, learners: list[str] | Non
     for learner, rows in sorted(by_learner.items()):
         if learners is not None and learner not in learners:
             continue
-        out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / file_name(learner)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(feedback_text(learner, rows), encoding="utf-8")
-        os.replace(tmp, path)  # never a half-written file for a learner to import
+        # Mode 600, replaced atomically: never a half-written file for a learner to import.
+        write_private(path, feedback_text(learner, rows).encode("utf-8"))
         written[learner] = path
     return written
 

@@ -11,7 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
-from widgets.paths import home
+from widgets.paths import home, private_folder, write_private
 
 DEFAULT_COHORT = "self-study"
 
@@ -28,11 +28,11 @@ def learner_id() -> str:
             return existing
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     new = "local-" + secrets.token_hex(8)
     # Write-then-rename so two kernels starting at once never leave a half-written id behind.
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(new + "\n", encoding="utf-8")
+    write_private(tmp, (new + "\n").encode("utf-8"))
     try:
         os.link(tmp, path)  # fails if another process won the race; then use theirs
     except FileExistsError:
@@ -64,11 +64,7 @@ def settings() -> dict:
 
 def save_settings(**changes) -> dict:
     data = settings() | changes
-    path = settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    write_private(settings_path(), json.dumps(data, indent=2).encode("utf-8"))
     return data
 
 

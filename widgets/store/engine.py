@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from widgets.errors import StoreError
-from widgets.paths import home
+from widgets.paths import home, private_folder
 
 # How long a kernel waits for another one's lock on a SQLite store before it gives up.
 SQLITE_WAIT_SECONDS = 30
@@ -114,7 +114,7 @@ def make_engine(url: str) -> sa.Engine:
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             try:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                private_folder(Path(parsed.database).parent)
                 create_private(Path(parsed.database))
             except OSError as exc:
                 raise StoreError(f"cannot open the response store {describe_url(url)}: cannot create "

@@ -17,8 +17,8 @@ import ipywidgets as ipw
 
 from widgets.cases.library import Case
 from widgets.kernel.client import ServiceClient, ServiceRefused, ServiceUnavailable
-from widgets.responses.disclosure import MIN_CLASS, distribution, distribution_html
 from widgets.render import text
+from widgets.responses.disclosure import MIN_CLASS, distribution, distribution_html
 from widgets.responses.pacing import SELF_PACED, UNKNOWN
 
 log = logging.getLogger("dualrole.classmode")
