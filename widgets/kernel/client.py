@@ -81,6 +81,7 @@ class ServiceClient:
         self._unread: set[tuple] = set()
         self._lock = threading.RLock()
         self._offline_until = 0.0
+        self._last_failure = ServiceUnavailable(f"the class service at {self.url} did not answer")
 
     def __repr__(self) -> str:
         return f"ServiceClient({self.url!r})"
@@ -268,21 +269,25 @@ class ServiceClient:
 
     def _request(self, method: str, path: str, *, retry_offline: bool = False, **kwargs) -> dict:
         if self.offline and not retry_offline:
-            raise ServiceUnavailable(f"the class service at {self.url} did not answer a moment ago")
+            # What the last try met, not "did not answer": a database that is down is not a service
+            # that is down, and whoever reads this needs to know which.
+            raise ServiceUnavailable(str(self._last_failure), self._last_failure.code)
         try:
             reply = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             self._offline_until = time.monotonic() + OFFLINE_SECONDS
-            raise ServiceUnavailable(f"the class service at {self.url} cannot be reached ({exc})") from None
+            self._last_failure = ServiceUnavailable(f"the class service at {self.url} cannot be reached ({exc})")
+            raise self._last_failure from None
         try:
             data = reply.json()
         except ValueError:
             data = {}
         if reply.status_code >= 500:
             self._offline_until = time.monotonic() + OFFLINE_SECONDS
-            raise ServiceUnavailable(f"the class service at {self.url} is not available "
-                                     f"(HTTP {reply.status_code}: {data.get('error', reply.reason_phrase)})",
-                                     data.get("code"))
+            self._last_failure = ServiceUnavailable(
+                f"the class service at {self.url} is not available "
+                f"(HTTP {reply.status_code}: {data.get('error', reply.reason_phrase)})", data.get("code"))
+            raise self._last_failure
         self._offline_until = 0.0
         if reply.status_code >= 400:
             raise ServiceRefused(data.get("error") or f"HTTP {reply.status_code} from {self.url}",

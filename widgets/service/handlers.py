@@ -9,14 +9,19 @@ whatever the body says. Errors are JSON: ``{"error": ..., "code": ..., "status":
 from __future__ import annotations
 
 import json
+import logging
 from functools import partial
 
 from jupyterhub.services.auth import HubAuthenticated, UserNotAllowed
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from tornado import web
 from tornado.ioloop import IOLoop
 
 from widgets.errors import StoreError
 from widgets.service.core import ApiError, encode
+from widgets.store.engine import reason
+
+log = logging.getLogger("dualrole.service")
 
 
 class ApiHandler(HubAuthenticated, web.RequestHandler):
@@ -82,9 +87,14 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
         """Run a (blocking, database) method of the service core on a worker thread."""
         try:
             return await IOLoop.current().run_in_executor(self.app.executor, partial(method, *args, **kwargs))
-        except StoreError as exc:
-            # The database is down or refused: 503 tells a learner's client to keep the answer queued.
-            raise ApiError(503, f"The response store is unavailable: {exc}", "store_unavailable") from None
+        except (StoreError, SQLAlchemyError) as exc:
+            # The database is down or refused, at whatever step: 503 tells a learner's client to keep
+            # the answer queued. One line in the log says why; a traceback would say nothing more.
+            why = reason(exc) if isinstance(exc, DBAPIError) else str(exc).strip().splitlines()[0]
+            log.warning("%s %s: the response store is not answering: %s", self.request.method,
+                        self.request.path, why)
+            raise ApiError(503, f"The class database is not answering ({why}). Answers wait in each "
+                           "learner's outbox meanwhile.", "store_unavailable") from None
 
     def write_error(self, status_code: int, **kwargs):
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -113,9 +123,13 @@ class HealthHandler(web.RequestHandler):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
 
-    def get(self):
+    async def get(self):
+        # "open" only when the database answers now: an open store whose database has gone away
+        # is "unavailable", so an administrator watching the probe sees the outage.
+        core = self.app.core
+        answering = core.ready and await IOLoop.current().run_in_executor(self.app.executor, core.store.answering)
         self.finish(json.dumps({"service": "dualrole", "version": self.app.version,
-                                "store": "open" if self.app.core.ready else "unavailable"}))
+                                "store": "open" if answering else "unavailable"}))
 
     def head(self):
         self.finish()

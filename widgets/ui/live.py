@@ -53,6 +53,19 @@ def distribution_html(case: Case, info: dict, min_class: int, *, audience: Audie
     return "".join(tables)
 
 
+def unavailable_words(problem: ServiceUnavailable) -> str:
+    """What the dashboard says when the class service does not serve it: which part is down, and
+    that learners' answers are safe meanwhile."""
+    if problem.code == "store_unavailable":
+        what = ("The class service is up, but the class database is not answering; the service keeps "
+                "trying it")
+    elif problem.code == "not_configured":
+        what = "The class service is running but misconfigured; your hub administrator must fix a setting"
+    else:
+        what = "Cannot reach the class service"
+    return f"{what} ({problem}). Retrying; learners' answers wait in their outboxes meanwhile."
+
+
 class CaseRow(ipw.VBox):
     """One case on the dashboard: its title, stage, counts, distribution and pacing buttons."""
 
@@ -145,8 +158,7 @@ class LiveDashboard(ipw.VBox):
 
     def _show(self, summary: dict | DualroleError) -> bool:
         if isinstance(summary, ServiceUnavailable):
-            self.problem.value = (f'<p role="alert">Cannot reach the class service ({text(summary)}). '
-                                  "Retrying; learners' answers wait in their outboxes meanwhile.</p>")
+            self.problem.value = f'<p role="alert">{text(unavailable_words(summary))}</p>'
             return False
         if isinstance(summary, ServiceRefused) and summary.code == "unknown_case":
             # The usual cause: the instructor's own cases are in this server's DUALROLE_CASES only.
