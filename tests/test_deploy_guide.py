@@ -25,7 +25,7 @@ def guide_settings():
     config_text = (REPO / "docs" / "jupyterhub_config.py").read_text(encoding="utf-8")
     cohort = re.search(r'^COHORT = "([^"]+)"$', config_text, re.MULTILINE).group(1)
     local = {"STORE_URL_FILE": REPO / "pyproject.toml", "SERVICE_URL": "http://127.0.0.1:10101",
-             "COHORT": cohort, "INSTRUCTORS": ["prof-lee"], "MIN_CLASS": 10}
+             "COHORT": cohort, "INSTRUCTORS": ["prof-lee"], "MIN_CLASS": 5, "PROCESSES": 1}
     return cohort, load_guide_config(**local)
 
 
@@ -59,6 +59,20 @@ def test_every_setting_the_service_needs_is_named_in_the_readme_and_the_guide():
             assert name in text, name
     kubernetes_user_role = re.search(r"^\s+user: \{scopes: \[(.*)\]\}$", GUIDE, re.MULTILINE).group(1)
     assert all(f'"{s}"' in kubernetes_user_role for s in service_scopes)
+
+
+def test_the_config_adds_to_what_tljh_set_before_it_and_pins_the_cohort():
+    from hub.realhub import TLJH_ROLES, TLJH_SERVICES
+
+    cohort, config = guide_settings()
+    services = {s["name"]: s for s in config.JupyterHub.services}
+    assert set(services) == {TLJH_SERVICES[0]["name"], "dualrole"}  # TLJH's idle culler is kept
+    assert {r["name"] for r in config.JupyterHub.load_roles} >= {TLJH_ROLES[0]["name"], "user", "dualrole-service"}
+    command = services["dualrole"]["command"]
+    assert command[command.index("--cohort") + 1] == cohort
+    # The config reads no file: the service reads the store-URL file itself, and says what is wrong.
+    assert services["dualrole"]["environment"]["DUALROLE_STORE_FILE"] == str(REPO / "pyproject.toml")
+    assert "DUALROLE_STORE" not in services["dualrole"]["environment"]
 
 
 def test_install_steps_use_this_repository_and_the_voila_path_exists_after_dualrole_notebooks(tmp_path):

@@ -366,3 +366,14 @@ def test_in_a_running_event_loop_cards_and_dashboard_follow_the_class_by_themsel
     assert board.last_updated > clicked  # and the dashboard refreshed by itself
     assert f"Last updated: {board.last_updated:%H:%M:%S}" in board.updated.value
     assert "Reference revealed" in board.rows["cosmetics"].stage.value
+
+
+def test_a_card_on_the_service_applies_the_service_s_one_class_minimum(service, tmp_path):
+    # The service's minimum is 3 (its MIN_CLASS); cards are built with the library default, 5.
+    cards = [CaseCard("cosmetics", store=client_for(service, who, tmp_path), learner=who, cohort=COHORT)
+             for who in ("alice", "bob", "carol")]
+    for card in cards:
+        commit(card)
+    cards[2]._show_state()
+    assert "appears once" not in cards[2].peer.value
+    assert "How 3 learners answered" in cards[2].peer.value

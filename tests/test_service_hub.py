@@ -350,3 +350,44 @@ def test_released_feedback_reaches_its_learner_only_through_the_hub(hub, learner
     with pytest.raises(ServiceRefused, match="Only instructors can release feedback"):
         learners["bob"].release_feedback([row])
 
+
+
+def test_the_guide_s_config_loaded_as_tljh_loads_it_keeps_tljh_s_idle_culler(hub):
+    from hub.realhub import TLJH_SERVICES
+
+    listed = hub.admin().get("services").json()
+    assert {TLJH_SERVICES[0]["name"], "dualrole"} <= set(listed)
+    assert hub.get("alice", "api/").json()["cohort"] == COHORT  # the config pins the service's cohort
+
+
+MISTAKES = {
+    # name: (local settings changed, store URL (None: the file is missing), code, words of the reason)
+    "a minimum class below 3": ({"MIN_CLASS": 2}, "sqlite", "not_configured", "at least 3, not '2'"),
+    "several processes on SQLite": ({"PROCESSES": 4}, "sqlite", "not_configured", "need a PostgreSQL store"),
+    "a missing store-URL file": ({}, None, "store_unavailable", "does not exist"),
+    "an @ in the password, not percent-encoded": (
+        {}, "postgresql://dualrole:p@ss-word@127.0.0.1:1/class", "store_unavailable", "percent-encode"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_no_setting_stops_the_hub_the_service_answers_503_with_the_reason(proxy, tmp_path, mistake):
+    from hub.realhub import RealHub
+
+    local, url, code, words = MISTAKES[mistake]
+    if url == "sqlite":
+        url = f"sqlite:///{tmp_path / 'class.sqlite'}"
+    running = RealHub(url, proxy, **local)
+    try:
+        running.start(wait_for_service=False)
+        running.wait_for(lambda: running.get("alice", "api/").status_code == 503, 60, "the service's 503")
+        reply = running.get("alice", "api/").json()
+        assert reply["code"] == code and words in reply["error"], reply
+        assert "ss-word" not in reply["error"]  # no part of a password, ever
+        assert running.process.poll() is None and running.admin().get("users").status_code == 200
+        assert httpx.get(running.service_url, timeout=10).status_code == 200  # the Hub's probe still passes
+        if url is None:  # the administrator writes the file: the service finds it without a restart
+            running.store_url_file.write_text(f"sqlite:///{tmp_path / 'class.sqlite'}\n", encoding="utf-8")
+            running.wait_for(lambda: running.get("alice", "api/").status_code == 200, 90, "the store once the file is there")
+    finally:
+        running.stop()

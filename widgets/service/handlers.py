@@ -55,6 +55,10 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
             raise ApiError(403, "Only Hub users can use this service.", "not_a_user")
         self.current_user = user
         self.user = user["name"]
+        if self.app.settings_.problem:
+            raise ApiError(503, f"The class service is misconfigured: {self.app.settings_.problem}. Your hub "
+                           "administrator must fix the setting and restart the Hub; answers wait in each "
+                           "learner's outbox meanwhile.", "not_configured")
         if not self.app.core.ready:
             # Said only to a Hub user: the reason names the store (its password masked).
             raise ApiError(503, f"The class service cannot use its response store ({self.app.core.store_problem}). "
@@ -128,8 +132,8 @@ class HealthHandler(web.RequestHandler):
         # is "unavailable", so an administrator watching the probe sees the outage.
         core = self.app.core
         answering = core.ready and await IOLoop.current().run_in_executor(self.app.executor, core.store.answering)
-        self.finish(json.dumps({"service": "dualrole", "version": self.app.version,
-                                "store": "open" if answering else "unavailable"}))
+        store = "not_configured" if self.app.settings_.problem else "open" if answering else "unavailable"
+        self.finish(json.dumps({"service": "dualrole", "version": self.app.version, "store": store}))
 
     def head(self):
         self.finish()

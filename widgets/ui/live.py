@@ -25,7 +25,7 @@ from widgets.paths import home
 from widgets.render import text
 from widgets.responses.disclosure import Audience, check_audience, distribution, shows_reference
 from widgets.responses.disclosure import distribution_html as distribution_html_table
-from widgets.responses.pacing import ACTION_LABELS, ACTIONS, STAGE_LABELS
+from widgets.responses.pacing import ACTION_LABELS, ACTIONS, SELF_PACED, STAGE_LABELS, ClassState, learner_round
 from widgets.vocab import MODULES
 
 log = logging.getLogger("dualrole.live")
@@ -39,13 +39,27 @@ NO_SERVICE = ("<p><strong>No class service found.</strong> This dashboard runs o
 
 def distribution_html(case: Case, info: dict, min_class: int, *, audience: Audience = "class") -> str:
     """First votes and latest answers as ``audience`` may see them (the dashboard is often projected,
-    so the class audience is the default); the reference is marked only once it is revealed."""
+    so the class audience is the default); the reference is marked only once it is revealed.
+
+    The class audience sees exactly what the learners' cards show at the case's stage
+    (:func:`widgets.responses.pacing.learner_round`): no counts while the vote is forming, the first
+    votes from the histogram on, the latest answers only after the reveal (or on a self-paced case).
+    """
     labels = {o.id: o.label for o in case.options}
     marks = None
     if shows_reference(audience, info.get("stage") == "revealed"):
         marks = {o.id: "★ Preferred" if o.id in case.preferred else "" for o in case.options}
+    rounds = ("first", "latest")
+    if audience != "instructor":
+        shown_round = learner_round(ClassState("", case.id, info.get("stage", SELF_PACED)))
+        rounds = {None: (), "first": ("first",), "latest": rounds}[shown_round]
+        if not rounds:
+            return ("<p><em>The counts stay off this screen until you show the histogram, as they stay off "
+                    "the learners' cards: each learner commits alone first.</em></p>")
     tables = []
     for which, heading in (("first", "First votes"), ("latest", "Latest answers")):
+        if which not in rounds:
+            continue
         counts = info.get(which, {})
         shown = distribution(counts, case.option_ids, audience, min_class=min_class)
         tables.append(distribution_html_table(labels, shown, heading=heading, marks=marks,
