@@ -71,8 +71,24 @@ def test_both_attempts_are_shown_and_the_reasoning_is_text(store):
                  if r["attempt"] == 1)
     review = ReviewScreen(store, scorer="dr-lee", case=row["case_id"])
     review.show(next(i for i, r in enumerate(review.items) if r["response_id"] == row["response_id"]))
-    assert "First attempt" in review.answer.value and "Revote (after the reveal)" in review.answer.value
+    assert "First attempt" in review.answer.value and "Revote (after the reveal)" not in review.answer.value
+    assert "Revote (after seeing the class's answers, before the reference)" in review.answer.value  # self-paced
     assert "◀ scoring this one" in review.answer.value and first["justification"][:20] in review.answer.value
+
+
+def test_a_class_mode_revote_is_labelled_as_class_mode_orders_it(tmp_path):
+    from widgets.cases.library import load_case
+    from widgets.responses.contract import Response
+
+    store = open_store(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    case = load_case(CASE)
+    for attempt, stage in ((1, "voting"), (2, "revote")):
+        store.add(Response(learner="synthetic-x", cohort="synthetic-c", case_id=CASE, case_version=case.case_version,
+                           option_id=case.options[attempt - 1].id, stance=case.options[attempt - 1].stance,
+                           confidence=50, attempt=attempt, stage=stage,
+                           justification=f"Reasoning for attempt {attempt}: the roles conflict."))
+    review = ReviewScreen(store, scorer="dr-lee")
+    assert "Revote (after the class histogram, before the reveal)" in review.answer.value
 
 
 def test_a_reasoning_with_markup_is_shown_as_text(tmp_path):
@@ -95,7 +111,8 @@ def test_release_puts_each_scored_answers_feedback_on_its_learners_card(store):
     review.comment.value = "Clear roles."
     assert review.release_case() == 1
     assert [f["comment"] for f in store.feedback(learner, CASE)] == ["Clear roles."]
-    assert review.status.value == "Released feedback on 1 answer(s) to their learners."
+    # No class service here: the feedback is in this store (for feedback files), and said to be not sent.
+    assert "Released feedback on 1 answer(s): kept locally, not sent" in review.status.value
 
 
 def test_two_instructors_score_independently(store):

@@ -391,3 +391,28 @@ def test_no_setting_stops_the_hub_the_service_answers_503_with_the_reason(proxy,
             running.wait_for(lambda: running.get("alice", "api/").status_code == 200, 90, "the store once the file is there")
     finally:
         running.stop()
+
+
+def test_feedback_released_from_the_review_screen_reaches_the_open_card_at_its_next_poll(hub, learners, tmp_path):
+    from widgets.exchange.class_export import export_class
+    from widgets.store import open_store
+    from widgets.ui.review import ReviewScreen
+
+    case = "climbing_with_supervisee"  # a case no other test here answers
+    cards = {name: card(learners[name], name, case) for name in ("alice", "bob")}
+    for name, open_card in cards.items():
+        commit(open_card, open_card.case.options[0].id)
+    copy = tmp_path / "teacher-copy.sqlite"
+    export_class(learners["teacher"], COHORT, copy)
+    # The review notebook on a hub: the class copy, and the class service found as the cards find it.
+    review = ReviewScreen(open_store(f"sqlite:///{copy}"), scorer="teacher", case=case, service=learners["teacher"])
+    review.show(next(i for i, r in enumerate(review.items) if r["learner"] == "alice"))
+    review.pad.press("2")
+    review.comment.value = "Say how you would end the supervision first."
+    assert review.release_case() == 1
+    assert "to their learners, through the class service" in review.status.value
+    for open_card in cards.values():  # the cards stay open: nobody reruns a cell
+        assert "Say how you would end" not in open_card.feedback.value
+        open_card.follower.watcher.poll_now()
+    assert "Say how you would end the supervision first." in cards["alice"].feedback.value
+    assert cards["bob"].feedback.value == ""

@@ -11,6 +11,7 @@ import os
 import secrets
 from pathlib import Path
 
+from widgets.errors import DualroleError
 from widgets.paths import home, private_folder, write_private
 
 DEFAULT_COHORT = "self-study"
@@ -71,3 +72,37 @@ def save_settings(**changes) -> dict:
 def research_consent() -> bool:
     """Whether this learner has opted in to research use (off unless chosen)."""
     return settings().get("research_consent") is True
+
+
+def outside_hub_login() -> bool:
+    """True in a kernel that a standalone Voila server renders on a hub's host.
+
+    On a hub (``JUPYTERHUB_USER`` is set) an instructor's screen must be served through the user's
+    own server, ``/user/<name>/voila/render/...`` or JupyterLab, where the Hub's login stands in
+    front of it. A Voila server started from a terminal has no login at all: anyone who can reach
+    its port gets a kernel running as the instructor. Voila tells its kernels the base URL it
+    serves under (``VOILA_BASE_URL``); only under the user's own server is that the server's prefix
+    (``JUPYTERHUB_SERVICE_PREFIX``). A kernel Voila did not start (JupyterLab, nbval) is not refused.
+    """
+    if not os.environ.get("JUPYTERHUB_USER", "").strip():
+        return False
+    base = os.environ.get("VOILA_BASE_URL")
+    if base is None:
+        return False
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "").strip()
+    return not prefix or base.rstrip("/") != prefix.rstrip("/")
+
+
+NOT_BEHIND_LOGIN = ("This instructor's screen shows no class data here: it is served by a Voila server "
+                    "outside the Hub's login, which anyone on this host can open. Open it through your own "
+                    "Hub server instead, at https://<your hub>/user/<your name>/voila/render/notebooks/<notebook>, "
+                    "and stop the standalone server.")
+
+
+def require_hub_login() -> None:
+    """Refuse (raise :class:`~widgets.errors.DualroleError`) in a kernel :func:`outside_hub_login`.
+
+    The instructor's notebooks call it first, so no cell after it shows a name or an answer.
+    """
+    if outside_hub_login():
+        raise DualroleError(NOT_BEHIND_LOGIN)

@@ -285,10 +285,15 @@ class ClassService:
 
     # -- class mode ----------------------------------------------------------------------------
 
-    def states(self, cohort: str, phase: str) -> dict:
-        """Every paced case of a cohort, with how many have answered (cards poll this)."""
+    def states(self, cohort: str, phase: str, user: str | None = None) -> dict:
+        """Every paced case of a cohort, with how many have answered (cards poll this), and how much
+        feedback has been released to ``user`` on each case, so an open card shows new feedback at
+        its next poll."""
         answered = self.book.answered(cohort, phase)
-        return {"cohort": cohort, "phase": phase, "cases": {
+        feedback: dict[str, int] = {}
+        for row in self.store.feedback(user) if user else ():
+            feedback[row["case_id"]] = feedback.get(row["case_id"], 0) + 1
+        return {"cohort": cohort, "phase": phase, "feedback": feedback, "cases": {
             case_id: {**state.as_json(), "answered": answered.get(case_id, {}).get(1, 0),
                       "revoted": answered.get(case_id, {}).get(2, 0)}
             for case_id, state in self.book.all(cohort).items()}}

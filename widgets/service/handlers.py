@@ -200,7 +200,7 @@ class ClassStatesHandler(ApiHandler):
     """``GET api/class``: every case of the cohort in class mode (what learners' cards poll)."""
 
     async def get(self):
-        self.send(await self.run(self.app.core.states, self.cohort(), self.arg("phase", "practice")))
+        self.send(await self.run(self.app.core.states, self.cohort(), self.arg("phase", "practice"), self.user))
 
 
 class ClassCaseHandler(ApiHandler):

@@ -81,8 +81,17 @@ class ClassFollower:
         self.watcher.add(self)
         # The first view already follows the class: learn the stage before the card first renders.
         data, reachable = self.watcher.fetch()
+        # How much feedback the service has released on this case to this learner: when it grows,
+        # the card's feedback panel reads it again (at the next poll, with no rerun of the cell).
+        self._feedback = (data or {}).get("feedback", {}).get(self.case_id, 0)
         self.apply((data or {}).get("cases", {}).get(self.case_id), reachable, render=False)
         self.watcher.tell_refusals()
+
+    def feedback_released(self, count: int) -> None:
+        """Take the latest count of feedback released on this case; show it when it changed."""
+        if count != self._feedback:
+            self._feedback = count
+            self.card.feedback.refresh()
 
     @property
     def answers_known(self) -> bool:
@@ -222,9 +231,12 @@ class _Watcher:
 
     def dispatch(self, data: dict | None, reachable: bool) -> None:
         cases = (data or {}).get("cases", {})
+        feedback = (data or {}).get("feedback", {})
         for follower in list(self.followers):
             try:
                 follower.apply(cases.get(follower.case_id), reachable)
+                if reachable:
+                    follower.feedback_released(feedback.get(follower.case_id, 0))
             except Exception:  # one broken card must not stop the others following
                 log.exception("could not update the card for %s", follower.case_id)
         try:

@@ -130,6 +130,7 @@ class LiveDashboard(ipw.VBox):
     def __init__(self, cases: str | list[str], *, cohort: str | None = None, phase: str = "practice",
                  refresh: float = REFRESH_SECONDS, client: ServiceClient | None = None,
                  audience: Audience = "class"):
+        identity.require_hub_login()  # pacing buttons and class counts only behind the Hub's login
         self.audience = check_audience(audience)
         self.cases = _resolve(cases)
         self.cohort = cohort or identity.cohort()

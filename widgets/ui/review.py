@@ -23,7 +23,9 @@ import traitlets as t
 from widgets.cases.library import load_library
 from widgets.errors import DualroleError
 from widgets.grading.files import Rubric, default_rubric, load_rubric
+from widgets.kernel.identity import require_hub_login
 from widgets.render import text
+from widgets.responses.pacing import SELF_PACED
 from widgets.store.scores import ScoreBook
 from widgets.ui.a11y import LiveStatus
 
@@ -43,6 +45,15 @@ _CSS = """
 def default_scorer() -> str:
     """Who is scoring: the hub user, else the account name on this machine."""
     return os.environ.get("JUPYTERHUB_USER", "").strip() or getpass.getuser()
+
+
+def _revote_label(row: dict) -> str:
+    """The second attempt's label, as the mode it was made in ordered it: in class mode the revote
+    follows the class histogram, self-paced it follows the class's answers; both come before the
+    reference is shown."""
+    if row.get("stage") not in (None, "", SELF_PACED):
+        return "Revote (after the class histogram, before the reveal)"
+    return "Revote (after seeing the class's answers, before the reference)"
 
 
 class ScorePad(anywidget.AnyWidget):
@@ -120,6 +131,7 @@ class ReviewScreen(ipw.VBox):
 
     def __init__(self, store, *, rubric: Rubric | str | Path | None = None, scorer: str | None = None,
                  case: str | None = None, service=None):
+        require_hub_login()  # never a learner's name or reasoning outside the Hub's login
         self.store = store
         self.book = ScoreBook(store)
         self.service = service
@@ -236,7 +248,7 @@ class ReviewScreen(ipw.VBox):
                        and r["phase"] == row["phase"] and r["cohort"] == row["cohort"]), key=lambda r: r["attempt"])
         parts = [f"<p><strong>{text(row['learner'])}</strong> · {text(row['cohort'])} · {text(row['phase'])}</p>"]
         for r in both:
-            which = "First attempt" if r["attempt"] == 1 else "Revote (after the reveal)"
+            which = "First attempt" if r["attempt"] == 1 else _revote_label(r)
             marker = " ◀ scoring this one" if r["response_id"] == row["response_id"] and len(both) > 1 else ""
             parts.append(f"<p><strong>{which}{marker}:</strong> {text(labels.get(r['option_id'], r['option_id']))}"
                          f" · confidence {int(r['confidence'])}%</p>"
@@ -277,9 +289,21 @@ class ReviewScreen(ipw.VBox):
         sheets = self.book.sheets(case_id=self.case.value, scorer=self.scorer.value)
         released = [self.book.release(s["response_id"], self.scorer.value, self.rubric, scorer=self.scorer.value)
                     for s in sheets if s["rubric_version"] == self.rubric.version]
-        if self.service is not None and released:
-            self.service.release_feedback(released)
-        self.status.say(f"Released feedback on {len(released)} answer(s) to their learners.")
+        if not released:
+            self.status.say("No feedback to release: score an answer of this case first.")
+        elif self.service is None:
+            self.status.say(f"Released feedback on {len(released)} answer(s): kept locally, not sent (no class "
+                            "service found). Hand it out as files with dualrole feedback-export.")
+        else:
+            try:
+                self.service.release_feedback(released)
+            except DualroleError as exc:
+                self.status.say(f"Released feedback on {len(released)} answer(s) here, but the class service did "
+                                f"not take it, so the learners do not see it yet: {exc}. Release again to retry.",
+                                urgent=True)
+                return len(released)
+            self.status.say(f"Released feedback on {len(released)} answer(s) to their learners, through the "
+                            "class service: each sees it on their card at its next poll.")
         return len(released)
 
     def scores(self):
