@@ -358,6 +358,9 @@ def test_the_guide_s_config_loaded_as_tljh_loads_it_keeps_tljh_s_idle_culler(hub
     listed = hub.admin().get("services").json()
     assert {TLJH_SERVICES[0]["name"], "dualrole"} <= set(listed)
     assert hub.get("alice", "api/").json()["cohort"] == COHORT  # the config pins the service's cohort
+    with api(hub, "carol") as carol:
+        made = carol.post("api/responses", json={**body("supervisee_asks_for_date"), "cohort": "some-other-class"})
+    assert made.status_code == 201 and made.json()["response"]["cohort"] == COHORT
 
 
 MISTAKES = {

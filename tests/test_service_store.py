@@ -145,3 +145,16 @@ def test_a_database_that_stops_mid_class_gets_503s_one_log_line_each_and_an_hone
     finally:
         service.stop()
         server.stop()
+
+
+def test_a_password_with_an_unencoded_at_sign_is_refused_and_never_shown(tmp_path):
+    from widgets.errors import StoreError
+    from widgets.store import describe_url, open_store
+
+    url = "postgresql+psycopg://dualrole:p@ss-word@127.0.0.1:1/class"
+    assert "ss-word" not in describe_url(url)
+    with pytest.raises(StoreError, match="percent-encode") as refused:
+        open_store(url)
+    assert "ss-word" not in str(refused.value)
+    encoded = "postgresql+psycopg://dualrole:p%40ss-word@127.0.0.1:1/class"
+    assert describe_url(encoded) == "postgresql+psycopg://dualrole:***@127.0.0.1:1/class"
