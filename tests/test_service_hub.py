@@ -419,3 +419,35 @@ def test_feedback_released_from_the_review_screen_reaches_the_open_card_at_its_n
         open_card.follower.watcher.poll_now()
     assert "Say how you would end the supervision first." in cards["alice"].feedback.value
     assert cards["bob"].feedback.value == ""
+
+
+def test_a_duplicate_queued_while_the_service_restarts_is_set_aside_and_alice_s_cards_still_work(hub, learners,
+                                                                                                  tmp_path):
+    from widgets.exchange.outbox import Outbox
+    from widgets.kernel.client import ServiceClient
+
+    case = "arena_graduation"  # a case no other test here answers
+    first = card(learners["alice"], "alice", case)
+    commit(first, first.case.options[0].id)  # recorded
+
+    pid = hub.service_pid()
+    os.kill(pid, signal.SIGSTOP)  # the service stops answering mid-class (it hangs)
+    try:
+        # A kernel started now: the card cannot tell the case was answered, and says so.
+        kernel = ServiceClient(hub.service_url, hub.token("alice"), timeout=2,
+                               outbox=Outbox(tmp_path / "alice-2" / "outbox.jsonl"))
+        again = card(kernel, "alice", case)
+        assert not again.session.committed
+        assert "cannot tell whether you answered this case before" in again.follower.notice.value
+        commit(again, again.case.options[-1].id)  # the learner answers again: a duplicate waits
+        assert len(kernel.outbox.pending()) == 1
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    hub.wait_for(lambda: again.follower.watcher.poll_now() or not kernel.outbox.pending(), 60, "the outbox to flush")
+    [kept] = kernel.outbox.refused()
+    assert kept["code"] == "already_answered"
+    assert "was not recorded" in again.follower.notice.value
+    assert again.session.latest["option_id"] == first.case.options[0].id  # what the service has, shown
+    fresh = card(kernel, "alice", "citizenship_oath")  # building a card works, and so does answering
+    commit(fresh, fresh.case.options[0].id)
+    assert fresh.session.committed and not kernel.is_pending(fresh.session.latest["response_id"])
