@@ -451,3 +451,36 @@ def test_a_duplicate_queued_while_the_service_restarts_is_set_aside_and_alice_s_
     fresh = card(kernel, "alice", "citizenship_oath")  # building a card works, and so does answering
     commit(fresh, fresh.case.options[0].id)
     assert fresh.session.committed and not kernel.is_pending(fresh.session.latest["response_id"])
+
+
+def test_another_hub_user_asking_for_the_instructor_s_review_page_gets_no_class_data(proxy, tmp_path):
+    from hub.realhub import RealHub
+
+    from widgets.paths import copy_notebooks
+    from widgets.reporting.simulate import sample_store
+
+    names = {r["learner"] for r in sample_store().responses()}  # whom the review page shows
+    running = RealHub(f"sqlite:///{tmp_path / 'class.sqlite'}", proxy, servers=True)
+    try:
+        running.start()
+        copy_notebooks(running.folder / "home" / "teacher" / "notebooks")  # `dualrole notebooks ~/notebooks`
+        started = httpx.post(f"{running.api_url}/users/teacher/server", timeout=120,
+                             headers={"Authorization": f"token {running.admin_token}"})
+        assert started.status_code in (201, 202), started.text
+        running.wait_for(lambda: running.admin().get("users/teacher").json()["servers"].get("", {}).get("ready"),
+                         120, "the instructor's own server")
+        page = f"{running.url}/user/teacher/voila/render/notebooks/instructor_review.ipynb"
+
+        for who, token in (("bob, logged in", running.token("bob", ["access:servers!user=bob"])),
+                           ("anyone, not logged in", None)):
+            headers = {"Authorization": f"token {token}"} if token else {}
+            reply = httpx.get(page, headers=headers, timeout=120, follow_redirects=False)
+            assert reply.status_code in (302, 403), (who, reply.status_code)
+            assert not [name for name in names if name in reply.text], who
+
+        # The instructor, through the Hub's login, gets the screen: the guard lets the own server through.
+        mine = httpx.get(page, headers={"Authorization": f"token {running.token('teacher', ['access:servers!user=teacher'])}"},
+                         timeout=300)
+        assert mine.status_code == 200 and [name for name in names if name in mine.text]
+    finally:
+        running.stop()

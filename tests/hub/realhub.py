@@ -72,10 +72,12 @@ c.JupyterHub.load_roles = {tljh_roles!r}
 for extra in sorted(glob.glob(os.path.join({config_d!r}, "*.py"))):
     load_subconfig(extra)  # noqa: F821
 
+{spawner}
 # Test only: an admin service whose token makes the users' tokens through the REST API.
 c.JupyterHub.services.append({{"name": "test-admin", "api_token": {admin_token!r}}})
 c.JupyterHub.load_roles.append(
-    {{"name": "test-admin", "services": ["test-admin"], "scopes": ["admin:users", "tokens", "read:services", "list:services"]}})
+    {{"name": "test-admin", "services": ["test-admin"],
+     "scopes": ["admin:users", "tokens", "read:services", "list:services", "servers"]}})
 
 
 # Test only: the Hub checks a managed service every 30 s and restarts it when it has exited. Check
@@ -85,6 +87,19 @@ class _QuickRestart(_service._ServiceSpawner):
 
 
 _service._ServiceSpawner = _QuickRestart
+"""
+
+
+# Users' own servers, when a test needs them: jupyterhub-singleuser as this process's user (no Unix
+# accounts), each user's home a folder of the run, and this checkout's `widgets` on their path.
+SPAWNER = """\
+c.JupyterHub.spawner_class = "simple"
+c.SimpleLocalProcessSpawner.home_dir_template = "{folder}/home/{{username}}"
+c.Spawner.cmd = [{python!r}, "-m", "jupyterhub.singleuser"]
+c.Spawner.args = ["--allow-root"]
+c.Spawner.environment.update({{"PYTHONPATH": {repo!r}, "JUPYTER_CONFIG_DIR": "{folder}/jupyter-config"}})
+c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 120
 """
 
 
@@ -132,8 +147,9 @@ def _free_port() -> int:
 class RealHub:
     """One JupyterHub process with its proxy and the dualrole service, in a temporary folder."""
 
-    def __init__(self, store_url: str | None, proxy: str, *, processes: int = 1, **local):
-        """``store_url`` None leaves the store-URL file missing; ``local`` overrides local settings."""
+    def __init__(self, store_url: str | None, proxy: str, *, processes: int = 1, servers: bool = False, **local):
+        """``store_url`` None leaves the store-URL file missing; ``servers`` lets users start their own
+        servers (:data:`SPAWNER`); ``local`` overrides local settings."""
         self.folder = Path(tempfile.mkdtemp(prefix="dualrole-hub-"))
         self.admin_token = secrets.token_hex(24)
         self.proxy_port, self.hub_port, self.service_port = _free_port(), _free_port(), _free_port()
@@ -157,6 +173,7 @@ class RealHub:
             proxy_port=self.proxy_port, hub_port=self.hub_port, proxy_api_port=_free_port(),
             proxy=proxy, proxy_token=secrets.token_hex(24), folder=self.folder, config_d=str(config_d),
             tljh_services=TLJH_SERVICES, tljh_roles=TLJH_ROLES, admin_token=self.admin_token,
+            spawner=SPAWNER.format(folder=self.folder, repo=str(REPO), python=sys.executable) if servers else "",
         ))
         self.log = self.folder / "jupyterhub.log"
         self.process: subprocess.Popen | None = None
