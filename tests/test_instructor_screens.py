@@ -80,7 +80,7 @@ def test_another_user_opening_a_standalone_review_page_on_a_hub_gets_no_class_da
 
 def test_the_rule_refuses_only_a_voila_outside_the_user_s_own_server(monkeypatch):
     from widgets.errors import DualroleError
-    from widgets.kernel.identity import outside_hub_login, require_hub_login
+    from widgets.learner.identity import outside_hub_login, require_hub_login
 
     for name in ("JUPYTERHUB_USER", "JUPYTERHUB_SERVICE_PREFIX", "VOILA_BASE_URL"):
         monkeypatch.delenv(name, raising=False)

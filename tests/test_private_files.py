@@ -13,8 +13,8 @@ import pytest
 from widgets.cases.library import load_case
 from widgets.exchange.bundle import write_bundle
 from widgets.exchange.outbox import Outbox
-from widgets.kernel import identity
-from widgets.kernel.scratch import Scratch
+from widgets.learner import identity
+from widgets.learner.scratch import Scratch
 from widgets.privacy import instructor_key
 from widgets.responses.contract import Response
 from widgets.store import open_store

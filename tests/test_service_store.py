@@ -102,7 +102,7 @@ def test_a_database_that_stops_mid_class_gets_503s_one_log_line_each_and_an_hone
     from pg_fixture import PG_BIN, PostgresServer
 
     from widgets.exchange.outbox import Outbox
-    from widgets.kernel.client import ServiceClient
+    from widgets.learner.client import ServiceClient
     from widgets.ui.live import LiveDashboard
 
     if not (PG_BIN / "initdb").exists():
