@@ -170,7 +170,9 @@ def test_no_token_a_bad_token_or_a_token_without_the_service_scope_gets_403(hub)
 
 def test_learners_submit_as_themselves_and_read_only_their_own_answers(hub):
     with api(hub, "alice") as alice, api(hub, "bob") as bob, api(hub, "teacher") as teacher:
-        made = alice.post("api/responses", json=body(learner="bob"))  # tries to answer as bob
+        posing = alice.post("api/responses", json=body(learner="bob"))  # tries to answer as bob: refused
+        assert posing.status_code == 400 and "learner" in posing.json()["fields"]
+        made = alice.post("api/responses", json=body())
         assert made.status_code == 201 and made.json()["response"]["learner"] == "alice"
         assert bob.post("api/responses", json=body()).status_code == 201
         assert [r["learner"] for r in alice.get("api/responses").json()["responses"]] == ["alice"]
