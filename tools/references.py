@@ -84,6 +84,13 @@ NOTES: dict[str, list[Reference]] = {
                   "*Child Abuse Prevention and Treatment Act* (CAPTA) [United States federal law requiring "
                   "every state to have child-abuse reporting laws]."),
     ],
+    "Child Welfare Information Gateway. (2023). Mandatory reporters of child abuse and neglect (state statutes "
+    "series, current through May 2023). Children's Bureau, U.S. Department of Health and Human Services.": [
+        Reference(("Child Welfare Information Gateway",), "2023",
+                  "Child Welfare Information Gateway. (2023). *Mandatory reporters of child abuse and neglect* "
+                  "[State statutes series, current through May 2023]. U.S. Department of Health and Human "
+                  "Services, Administration for Children and Families, Children's Bureau."),
+    ],
     "Department of Defense Instruction 6490.08 (command notification of service members' mental health "
     "care) and 6490.04 (mental health evaluations of service members).": [
         Reference(("U.S. Department of Defense",), "n.d.-a", "U.S. Department of Defense. (n.d.-a). "
