@@ -63,7 +63,34 @@ def test_live_cases_show_their_own_prompts_and_misconceptions_only_uncredited_op
                 assert f"- {question}" in body
     cosmetics = library["cosmetics"]
     uncredited = [o for o in cosmetics.options if o.id not in cosmetics.preferred + cosmetics.acceptable]
-    assert facilitator.misconceptions(cosmetics) == [f"“{o.label}”: {o.rationale.split('. ')[0]}." for o in uncredited]
+    assert facilitator.misconceptions(cosmetics) == [f"“{o.label}”: {facilitator.why_it_fails(o.rationale)}"
+                                                     for o in uncredited]
+
+
+# Opening sentences that grant what speaks for a wrong option; read aloud as "the misconception",
+# each would endorse the error. The guide must print the reason the option fails instead.
+CONCESSIONS = {
+    "running_group_invitation": "Some writers hold that shared community activities are not harmful",
+    "lunch_at_termination": "Some therapists would see a single meal",
+    "housewarming_party": "Some writers argue that a short, planned appearance",
+    "parent_of_adult_client": "This is a limited disclosure for a protective purpose",
+    "climbing_with_supervisee": "Many good friendships start this way",
+    "sliding_fee_alternative": "Generous, and some therapists keep",
+}
+
+
+def test_misconceptions_give_the_reason_an_option_fails_not_the_concession():
+    library = {c.id: c for c in load_library()}
+    for case_id, concession in CONCESSIONS.items():
+        case = library[case_id]
+        conceding = [o for o in case.options if concession in " ".join(o.rationale.split())]
+        assert conceding, f"{case_id}: the rationale no longer opens with the concession; update this test"
+        for item in facilitator.misconceptions(case):
+            assert concession not in item, (case_id, item)
+        assert concession not in GUIDE
+    why = facilitator.why_it_fails
+    assert why("Some writers call it harmless. But it makes you her customer.") == "It makes you her customer."
+    assert why("Generous, and kind. It leaves her owing you.") == "It leaves her owing you."
 
 
 def test_closest_cases_are_paced_first():
