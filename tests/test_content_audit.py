@@ -120,7 +120,6 @@ def test_missing_sections_are_registered_and_cited(library):
         assert section in registry[code], f"{code} {section}"
     cited = {
         "hug_last_session": "NASW 1.10",
-        "online_review_reply": "NASW 4.07(b)",
         "therapist_sells_supplements": "ACA C.3.f",
         "custody_opinion": "APA 9.01(b)",
         "sliding_fee_alternative": "ACA A.10.c",
@@ -392,3 +391,26 @@ def test_duty_to_protect_tallies_are_qualified_before_the_numbers(library):
     # m32: 29 + 16 + 4 is 49 states; the caveat comes first.
     text = flat(library["threat_in_the_parking_lot"].rationale)
     assert text.index("tallies of them differ") < text.index("about 29 states")
+
+
+def test_the_therapeutic_bubble_is_taught_from_the_clients_side_and_applied(library):
+    # M15: a lesson section in lesson 2, in the key points of lessons 2 and 3, and used in case rationales.
+    business = lesson("02")
+    assert "## The therapeutic bubble" in business or "The therapeutic bubble" in business
+    assert "that's the only relationship we have" in business
+    assert "client" in business and "costs" in business.lower()
+    applied = [c.id for c in library if c.use == "lesson" and "bubble" in flat(c.rationale)]
+    assert {"cosmetics", "hiring_client_contractor", "housewarming_party"} <= set(applied), applied
+
+
+def test_lesson_03_says_gottlieb_rates_both_relationships():
+    # M8: the rule as taught must not contradict the keyed ceremony cases.
+    social = lesson("03")
+    assert "Gottlieb advises caution when any dimension is high" not in social
+    assert "Both relationships are rated" in social and "not as a bar" in social
+
+
+def test_start_here_says_what_a_minority_view_scores_and_cites_mazur():
+    start = lesson("00")
+    assert "half credit (0.5)" in start  # m30
+    assert "Mazur, 1997" in start  # m34

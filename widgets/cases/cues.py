@@ -24,7 +24,7 @@ CUE_WORDS: tuple[str, ...] = (
 _STEMS = {word: re.compile(rf"\b{word[:-1] if word.endswith('e') else word}\w*", re.IGNORECASE)
           for word in CUE_WORDS}
 # A label with more than one clause: a comma or semicolon, or a joined action ("and then", "then", "but").
-_COMPOUND = re.compile(r"[,;]|\b(?:then|but|and)\b", re.IGNORECASE)
+_COMPOUND = re.compile(r"[,;](?:\s+(?:and|but|then)\b)*|\s(?:and|but|then)\b(?:\s+then\b)?", re.IGNORECASE)
 
 
 def has_word(label: str, word: str) -> bool:
@@ -51,7 +51,7 @@ def clause_count(label: str) -> int:
     """How many clauses or actions ``label`` joins (1 for a plain label).
 
     >>> clause_count("Decline"), clause_count("Decline, explain, and then refer")
-    (1, 4)
+    (1, 3)
     """
     return 1 + len(_COMPOUND.findall(label))
 
@@ -157,3 +157,48 @@ def cue_statistics(cases: Iterable) -> CueStatistics:
         words={w: (share_of(keys, lambda lab, w=w: has_word(lab, w)),
                    share_of(others, lambda lab, w=w: has_word(lab, w))) for w in CUE_WORDS},
     )
+
+
+# A reason given inside the label ("...; she clearly wants you there", "..., since it would help him").
+_JUSTIFIED = re.compile(r";|\b(?:since|because|so that|so neither)\b", re.IGNORECASE)
+
+FEATURES: tuple[str, ...] = (
+    "length_rank", "length_z", "longest", "shortest", "clauses", "compound", "justified",
+    *(f"says_{w}" for w in CUE_WORDS),
+)
+
+
+def option_features(case) -> list[list[float]]:
+    """The surface features of each option's label, in option order, as :data:`FEATURES` names them.
+
+    Only what a test-wise learner can see without reading the case: each label's length relative to
+    the others in the case (rank from 0, shortest, to 1, longest; and distance from the mean in
+    standard deviations), whether it is the single longest or shortest, its clause count, whether it
+    is compound or carries its own justification, and which cue words it uses.
+
+    >>> class O:
+    ...     def __init__(self, label): self.label = label
+    >>> class C:
+    ...     options = [O("Decline"), O("Accept, since it helps"), O("Refer her on")]
+    >>> [round(x, 2) for x in option_features(C())[1][:7]]
+    [1.0, 1.34, 1.0, 0.0, 2.0, 1.0, 1.0]
+    """
+    labels = [o.label for o in case.options]
+    lengths = [len(lab) for lab in labels]
+    n = len(lengths)
+    mean = sum(lengths) / n
+    sd = (sum((x - mean) ** 2 for x in lengths) / n) ** 0.5
+    order = sorted(range(n), key=lambda i: lengths[i])
+    rank = {i: (sum(lengths[j] < lengths[i] for j in range(n)) + (sum(lengths[j] == lengths[i] for j in range(n)) - 1) / 2)
+            for i in order}
+    longest, shortest = _extreme(lengths, max), _extreme(lengths, min)
+    rows = []
+    for i, label in enumerate(labels):
+        rows.append([
+            rank[i] / (n - 1) if n > 1 else 0.5,
+            (lengths[i] - mean) / sd if sd else 0.0,
+            float(i in longest), float(i in shortest),
+            float(clause_count(label)), float(is_compound(label)), float(bool(_JUSTIFIED.search(label))),
+            *(float(has_word(label, w)) for w in CUE_WORDS),
+        ])
+    return rows
