@@ -110,3 +110,14 @@ def test_every_objective_of_a_lesson_is_exercised_by_one_of_its_cases():
             continue
         for goal in facilitator.objectives(facilitator.curriculum.NOTEBOOKS / f"{entry.stem}.ipynb"):
             assert facilitator.exercised_by(goal, cases), f"{entry.stem}: no case exercises {goal!r}"
+
+
+def test_objectives_go_to_the_cases_that_match_them_most_closely():
+    # A section or a one-word tag that many cases share no longer pulls every such case in.
+    lines = {line.split(" *Cases:* ")[0]: line.split(" *Cases:* ")[1] for line in GUIDE.splitlines()
+             if " *Cases:* " in line}
+    incidental = next(v for k, v in lines.items() if k.startswith("- Distinguish an incidental contact"))
+    assert "`grocery_store_encounter`" in incidental and "promise_it_stays_here" not in incidental
+    promise = next(v for k, v in lines.items() if k.startswith("- Recognize that promising a future relationship"))
+    assert "`lunch_at_termination`" in promise
+    assert not {"housewarming_party", "wedding_invitation", "arena_graduation"} & set(re.findall(r"`(\w+)`", promise))

@@ -81,22 +81,31 @@ def objectives(path: Path) -> list[str]:
 
 
 def exercised_by(objective: str, cases: list[Case]) -> list[Case]:
-    """The cases that cite a code section, a regulation section or an author the objective names, or
-    carry a topic tag it names (``incidental-contact`` for "an incidental contact")."""
+    """The cases that exercise an objective most directly.
+
+    Each case scores one point for every code or regulation section the objective names that it cites,
+    every author the objective names that its sources or positions cite, and every multi-word topic tag
+    whose words the objective uses (``incidental-contact`` for "an incidental contact"); a one-word tag
+    such as ``intake`` is common, so it scores half a point. The cases with the highest score are returned, so an
+    objective that names a section many cases cite goes to the cases that also share its topic, not to
+    every case that cites the section.
+    """
     sections = {(code, sec.rstrip(".")) for code, sec in _SECTION.findall(objective)}
     sections |= {("CFR", sec) for sec in re.findall(r"\b164\.\d+(?:\([a-z]\))?", objective)}
     authors = {a for a in _AUTHORS if a in objective}
     words = objective.lower()
-    hits = []
+    scored = []
     for case in cases:
         cited = {(c["code"], c["section"]) for c in case.codes}
         cited_loose = {(code, re.sub(r"\(.*$", "", sec)) for code, sec in cited}
         text = " ".join([*case.sources, *(p.get("held_by", "") for p in case.positions), case.rationale])
         cited |= {("CFR", sec) for sec in re.findall(r"\b164\.\d+(?:\([a-z]\))?", " ".join(case.sources))}
-        tagged = any(re.search(rf"\b{re.escape(tag.replace('-', ' '))}", words) for tag in case.tags)
-        if sections & (cited | cited_loose) or any(a in text for a in authors) or tagged:
-            hits.append(case)
-    return hits
+        score = len(sections & (cited | cited_loose)) + sum(a in text for a in authors)
+        score += sum((1.0 if "-" in tag else 0.5) for tag in case.tags
+                     if re.search(rf"\b{re.escape(tag.replace('-', ' '))}", words))
+        scored.append((score, case))
+    best = max((s for s, _ in scored), default=0)
+    return [case for s, case in scored if s and s == best]
 
 
 def closeness(case: Case) -> tuple[int, int, int]:
@@ -195,8 +204,8 @@ keeps it. Reveal the reference last, and discuss. A live case takes about
 **How the numbers are made.** *Time estimates* are the ones under each lesson's title, computed by
 `tools/curriculum.py` from the notebook: its words of prose read at {wpm} words a minute, plus about
 {decide} minutes for each case (read, decide, explain, read the reference) and time for the reflection.
-Fast readers and lively groups will differ. *Objectives* are the lesson's own, each with the cases that cite a code
-section, a regulation, an author or a topic tag it names; an objective no case matches is marked as
+Fast readers and lively groups will differ. *Objectives* are the lesson's own, each with the cases that match it most closely: the most code
+sections, regulations, authors and topic tags it names; an objective no case matches is marked as
 taught in the prose.
 *Cases to pace live* are those whose options are closest according to the case files: contested cases
 first (ethicists disagree and both positions are recorded), then cases that turn on facts the vignette
