@@ -126,13 +126,13 @@ def test_no_single_rule_gains_half_an_item_per_form(rule, forms):
 
 
 def test_the_helpers_score_as_the_course_does():
-    class O:
+    class Opt:
         def __init__(self, id, label):
             self.id, self.label = id, label
 
     class C:
         preferred, acceptable = ("a",), ("b",)
-        options = [O("a", "Decline"), O("b", "Decline, and explore it"), O("c", "Accept it, since it helps her")]
+        options = [Opt("a", "Decline"), Opt("b", "Decline, and explore it"), Opt("c", "Accept it, since it helps her")]
 
         def score(self, oid):
             return 1.0 if oid in self.preferred else 0.5 if oid in self.acceptable else 0.0

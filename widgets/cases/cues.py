@@ -109,12 +109,12 @@ def cue_statistics(cases: Iterable) -> CueStatistics:
     longest or shortest label); and, for keys against the other options, the share of compound labels
     and the share of labels carrying each word of :data:`CUE_WORDS`.
 
-    >>> class O:
+    >>> class Opt:
     ...     def __init__(self, id, label): self.id, self.label = id, label
     >>> class C:
     ...     def __init__(self, key, *labels):
     ...         self.preferred = (key,)
-    ...         self.options = [O(f"o{i}", lab) for i, lab in enumerate(labels)]
+    ...         self.options = [Opt(f"o{i}", lab) for i, lab in enumerate(labels)]
     >>> s = cue_statistics([C("o0", "Decline, and explore why", "Accept", "Refer")])
     >>> s.key_longest.observed, round(s.key_longest.chance, 2), s.compound
     (1.0, 0.33, (1.0, 0.0))
@@ -176,10 +176,10 @@ def option_features(case) -> list[list[float]]:
     standard deviations), whether it is the single longest or shortest, its clause count, whether it
     is compound or carries its own justification, and which cue words it uses.
 
-    >>> class O:
+    >>> class Opt:
     ...     def __init__(self, label): self.label = label
     >>> class C:
-    ...     options = [O("Decline"), O("Accept, since it helps"), O("Refer her on")]
+    ...     options = [Opt("Decline"), Opt("Accept, since it helps"), Opt("Refer her on")]
     >>> [round(x, 2) for x in option_features(C())[1][:7]]
     [1.0, 1.34, 1.0, 0.0, 2.0, 1.0, 1.0]
     """
@@ -188,9 +188,8 @@ def option_features(case) -> list[list[float]]:
     n = len(lengths)
     mean = sum(lengths) / n
     sd = (sum((x - mean) ** 2 for x in lengths) / n) ** 0.5
-    order = sorted(range(n), key=lambda i: lengths[i])
-    rank = {i: (sum(lengths[j] < lengths[i] for j in range(n)) + (sum(lengths[j] == lengths[i] for j in range(n)) - 1) / 2)
-            for i in order}
+    # Tied labels share the mean of their ranks.
+    rank = [sum(other < length for other in lengths) + (lengths.count(length) - 1) / 2 for length in lengths]
     longest, shortest = _extreme(lengths, max), _extreme(lengths, min)
     rows = []
     for i, label in enumerate(labels):
