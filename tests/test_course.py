@@ -98,7 +98,7 @@ def test_a_lesson_case_filed_under_a_module_but_not_on_its_cards_belongs_to_anot
 
 
 def test_grading_counts_the_cases_the_course_lists_for_a_lesson():
-    from widgets.analysis.grading import lesson_cases
+    from widgets.analysis.grades import lesson_cases
     from widgets.cases.course import lesson
 
     library = load_library()
