@@ -102,3 +102,22 @@ def test_the_reveal_shows_why_a_key_differs_from_similar_cases(library):
     plain = library["clients_son_asks_out"]
     row = {"option_id": plain.preferred[0], "confidence": 70, "justification": "No."}
     assert "differs from similar cases" not in reveal_html(plain, [row], None)
+
+
+def test_validate_reports_a_disagreeing_key_with_file_line_and_field(tmp_path):
+    from click.testing import CliRunner
+
+    from widgets.cli.cases import validate
+
+    for source, name in (("clients_son_asks_out", "son_copy"), ("clients_daughter_asks_out", "daughter_copy")):
+        _copy(tmp_path, source, name,
+              (lambda t: t.replace("    stance: decline\n", "    stance: decline_and_explore\n"))
+              if name == "daughter_copy" else (lambda t: t))
+    result = CliRunner().invoke(validate, [str(tmp_path)])
+    assert result.exit_code == 1
+    line = next(i for i, text in enumerate((tmp_path / "daughter_copy.md").read_text().splitlines(), start=1)
+                if text.startswith("  preferred:"))
+    assert re.search(r"(daughter_copy|son_copy)\.md:\d+: reference\.preferred: same kind of request \(romance\)",
+                     result.output)
+    assert f"daughter_copy.md:{line}" in result.output or "son_copy.md:" in result.output
+    assert "stance_reason" in result.output
