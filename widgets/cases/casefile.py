@@ -222,6 +222,12 @@ def _check_semantics(path: Path, front: dict, line_of) -> list[CaseProblem]:
                     "or reference.acceptable",
                 ))
 
+    reason = reference.get("stance_reason")
+    if isinstance(reason, str) and "\n" in reason.strip():
+        problems.append(CaseProblem(path, line_of(["reference", "stance_reason"]), "reference.stance_reason",
+                                    "must be one line: say in a sentence why this case's preferred stance "
+                                    "differs from cases of the same kind"))
+
     registry = code_registry()
     codes = front.get("codes") if isinstance(front.get("codes"), list) else []
     for i, ref in enumerate(codes):

@@ -10,6 +10,7 @@ import click
 
 from widgets.cases import load_library, validate_paths
 from widgets.cases.cues import cue_statistics
+from widgets.cases.library import stance_conflicts
 from widgets.cli.options import friendly_errors
 from widgets.vocab import STANCE_LABELS
 
@@ -23,7 +24,8 @@ from widgets.vocab import STANCE_LABELS
 def validate(paths, cues):
     """Check case files or folders (default: every case folder).
 
-    Prints every problem as FILE:LINE: FIELD: MESSAGE and exits 1 if there is any.
+    Prints every problem as FILE:LINE: FIELD: MESSAGE and exits 1 if there is any, including two cases
+    of the same kind of request and codes whose keys share no stance and neither says why.
 
     Example:
 
@@ -39,9 +41,23 @@ def validate(paths, cues):
         bad_files = len({str(p.path) for p in problems})
         click.echo(f"{len(problems)} problem(s) in {bad_files} of {files} file(s).", err=True)
         sys.exit(1)
+    conflicts = stance_conflicts(cases)
+    for a, b in conflicts:
+        click.echo(f"{a.path}:{_line_of(a.path, '  preferred:')}: reference.preferred: same kind of request "
+                   f"({a.request}) and codes as {b.id}, but no preferred stance in common: share one, or say "
+                   "why in reference.stance_reason (one line, shown in the reveal)", err=True)
+    if conflicts:
+        click.echo(f"{len(conflicts)} pair(s) of cases disagree without a reason.", err=True)
+        sys.exit(1)
     click.echo(f"All {len(cases)} case(s) are valid.")
     if cues and cases:
         _report_cues(cases)
+
+
+def _line_of(path: Path, start: str) -> int:
+    """The 1-based number of the first line of ``path`` that begins with ``start`` (1 if none does)."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    return next((i for i, line in enumerate(lines, start=1) if line.startswith(start)), 1)
 
 
 CUE_GAP = 0.10  # a gap this large between keys and chance (or other options) is worth a look
