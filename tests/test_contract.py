@@ -230,7 +230,7 @@ def test_a_card_session_commits_the_draft_of_each_good_body(name, case, fresh_st
     assert (response.learner, response.option_id, response.confidence, response.justification) == (
         LEARNER, body["option_id"], body["confidence"], body["justification"].strip())
     assert response.case_version == case.case_version
-    assert session.state == "committed"
+    assert session.committed and not session.changed
 
 
 # -- the rules across rows: the same three doors, with answers already kept ------------------------
