@@ -2,7 +2,7 @@
 
 * :func:`research_export`, the **restricted** tier: one row per answer under random research codes,
   with a Frictionless codebook and the same answers as xAPI statements. Row-level data from a
-  class can be recognised by a classmate, so it is for use under an ethics approval or a data-use
+  class can be recognized by a classmate, so it is for use under an ethics approval or a data-use
   agreement, never published.
 * :func:`public_export`, the **public** tier: gated aggregates only, nothing per learner.
 
@@ -401,7 +401,7 @@ def _write_readme(path: Path, synthetic: bool, justifications: bool, min_cell: i
         "# Dual-role vignette responses: RESTRICTED research export", "",
         "Row-level, pseudonymised data, for use under an ethics approval or a data-use agreement.",
         "This is not a public release: in a small class a classmate who knows who dropped out, or what",
-        "someone answered, can recognise that learner's rows. Publish only the public tier",
+        "someone answered, can recognize that learner's rows. Publish only the public tier",
         "(`dualrole research-export --tier public`), which holds gated aggregates.", "",
         "- `responses.csv` / `responses.parquet`: one row per answer (see `datapackage.json` for every column).",
         "- `options.csv`: each case's options and reference answer; join on `case_id` and `option_id`.",
