@@ -343,7 +343,7 @@ def test_a_version_1_store_gains_the_columns_of_what_the_learner_was_shown(tmp_p
     store.engine.dispose()
     engine = sa.create_engine(url)
     with engine.begin() as conn:  # as version 1 made it
-        for name in ("option_order", "reference_seen", "stage"):
+        for name in ("option_order", "reference_seen", "stage", "distribution_seen"):
             conn.execute(sa.text(f"ALTER TABLE responses DROP COLUMN {name}"))
         conn.execute(sa.text("UPDATE dualrole_meta SET value = '1' WHERE key = 'schema_version'"))
         conn.execute(sa.text("DELETE FROM dualrole_meta WHERE key LIKE 'migration:%'"))  # kept by none then
@@ -354,4 +354,4 @@ def test_a_version_1_store_gains_the_columns_of_what_the_learner_was_shown(tmp_p
     assert upgraded.schema_version() == SCHEMA_VERSION == 2
     [row] = upgraded.responses()
     assert row["justification"] == "An answer given before the upgrade."
-    assert (row["option_order"], row["reference_seen"], row["stage"]) == (None, None, None)
+    assert (row["option_order"], row["reference_seen"], row["stage"], row["distribution_seen"]) == (None,) * 4

@@ -53,6 +53,8 @@ def _add_distribution_seen(conn: sa.Connection) -> None:
 
     Only adds a nullable column: an older dualrole still reads and writes the store, leaving it null.
     """
+    if "distribution_seen" in {c["name"] for c in sa.inspect(conn).get_columns(responses_table.name)}:
+        return
     kind = responses_table.c.distribution_seen.type.compile(dialect=conn.dialect)
     conn.execute(sa.text(f"ALTER TABLE {responses_table.name} ADD COLUMN distribution_seen {kind}"))
 
