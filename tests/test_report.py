@@ -48,13 +48,16 @@ def html(sample, tmp_path_factory):
     return path.read_text(encoding="utf-8")
 
 
-def test_no_count_under_min_cell_appears(html):
+def test_no_count_under_min_cell_appears(html, sample):
     parser = Cells()
     parser.feed(html)
     counts = [text for classes, text in parser.cells if "count" in classes]
     assert len(counts) > 100
+    # The one exception: the revote timing table's structural zeros (empty rows and directions).
+    structural = int(report.revote_timing_overview(sample).eq(0).sum().sum())
+    assert structural > 0 and counts.count("0") == structural
     for text in counts:
-        assert text == "—" or int(text) >= 10, text
+        assert text in ("—", "0") or int(text) >= 10, text
     assert any(text == "—" for text in counts)  # the sample does have small cells
 
 
@@ -325,6 +328,7 @@ def test_structural_zeros_show_but_a_zero_among_occupied_cells_stays_hidden():
     assert gated.loc["nothing shown", "away"] is pd.NA  # a zero in an occupied row and column
     assert passes(gated)
     assert gate(table, 10).loc["the reference"].isna().all()  # without the option, zeros are hidden
+    assert gate(table * 0, 10, structural_zeros=True).isna().all().all()  # no revotes at all: hidden whole
     gated.loc["the reference", "toward"] = 3  # a count dressed as a structural zero does not pass
     assert not passes(gated)
 

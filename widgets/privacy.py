@@ -213,14 +213,13 @@ def _gate_counts(table: pd.DataFrame, min_cell: int, margins: bool,
                                 f"each with a {TOTAL!r} added")
         few_learners = learners.to_numpy(dtype=float) < min_cell
     occupied_rows, occupied_columns = np.ones(values.shape[0], bool), np.ones(values.shape[1], bool)
-    if structural_zeros:
+    if structural_zeros and values.any():  # an empty table is no structure: it is hidden whole
         occupied_rows, occupied_columns = values.any(axis=1), values.any(axis=0)
     # The occupied part of the table, with its totals (which the structural zeros do not change).
     part = np.ix_(np.append(occupied_rows, True), np.append(occupied_columns, True))
     hidden = np.zeros((values.shape[0] + 1, values.shape[1] + 1), dtype=bool)
-    if occupied_rows.any():
-        hidden[part] = suppression_mask(values[np.ix_(occupied_rows, occupied_columns)].astype(np.int64), min_cell,
-                                        few_learners[part] if few_learners is not None else None)
+    hidden[part] = suppression_mask(values[np.ix_(occupied_rows, occupied_columns)].astype(np.int64), min_cell,
+                                    few_learners[part] if few_learners is not None else None)
     full = _with_totals(values)
     out = pd.DataFrame(full, index=[*table.index, TOTAL], columns=[*table.columns, TOTAL]).astype("Int64")
     out = out.mask(hidden)
