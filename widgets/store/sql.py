@@ -175,7 +175,7 @@ class Store:
         # One prepared statement and one DBAPI executemany per call (psycopg pipelines it): collect
         # calls this once per bundle, and SQLAlchemy's compiled multi-row INSERT ... RETURNING cost
         # more than the database did. The values go through the columns' own bind processors, so
-        # the stored rows are those the statement below would store (tests/test_store.py checks).
+        # the stored rows are those the statement below would store (tests/store/test_store.py checks).
         sql, binds = self._bulk_insert()
         params = [tuple(row[name] if bind is None else bind(row[name]) for name, bind in binds) for row in rows]
         return conn.exec_driver_sql(sql, params).rowcount

@@ -2,7 +2,7 @@
 
 It answers 503 with the reason (the store named, its password masked) and keeps trying, then answers
 again once the store can be opened. The Hub's readiness probe on the bare prefix gets a 200 without
-a token. tests/test_service_hub.py repeats this with a real Hub and a PostgreSQL server that comes up
+a token. tests/service/test_service_hub.py repeats this with a real Hub and a PostgreSQL server that comes up
 late.
 """
 

@@ -16,7 +16,7 @@ from widgets.cases.casefile import code_registry
 from widgets.cases.library import Library, validate_paths
 from widgets.vocab import MODULES
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 OUTSIDE_CITIES = {"rural", "small_college", "military", "faith_community"}
 PLAIN_DECLINE = {"decline", "decline_and_explore", "refer"}

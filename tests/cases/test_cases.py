@@ -11,7 +11,7 @@ import pytest
 from widgets.cases.library import Library, load_case, parse_case, validate_paths
 from widgets.errors import CaseError, UnknownCase
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GOOD = REPO / "data" / "cases" / "cosmetics.md"
 
 

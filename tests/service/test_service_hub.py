@@ -26,7 +26,7 @@ from conftest import skip_or_fail
 pytestmark = pytest.mark.postgres
 
 COHORT = "seminar-hub"
-GUIDE = (Path(__file__).resolve().parent.parent / "docs" / "deploy-jupyterhub.md").read_text(encoding="utf-8")
+GUIDE = (Path(__file__).resolve().parents[2] / "docs" / "deploy-jupyterhub.md").read_text(encoding="utf-8")
 
 
 def guide_block(marker: str) -> str:

@@ -1,7 +1,7 @@
 """The class service's JSON API and its rules: who may write and read what, and class-mode pacing.
 
 The service runs in a thread and is reached over real HTTP; only the Hub's token lookup is stood
-in for (tests/hub/inprocess.py). tests/test_service_hub.py repeats the security checks against a
+in for (tests/hub/inprocess.py). tests/service/test_service_hub.py repeats the security checks against a
 real JupyterHub.
 """
 

@@ -201,12 +201,12 @@ def test_the_review_notebook_opens_the_store_dualrole_store_names(store, tmp_pat
     import nbformat
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
-    from test_notebook_tables import ThisEnvironment
+    from tests.reporting.test_notebook_tables import ThisEnvironment
 
     def kernel():
         return KernelManager(kernel_name="python3", kernel_spec_manager=ThisEnvironment())
 
-    repo = Path(__file__).resolve().parent.parent
+    repo = Path(__file__).resolve().parents[2]
     nb = nbformat.read(repo / "notebooks" / "instructor_review.ipynb", as_version=4)
     nb.cells.append(nbformat.v4.new_code_cell("print(store.url, review.current['learner'].startswith('synthetic'))"))
     monkeypatch.setenv("DUALROLE_STORE", str(tmp_path / "class.sqlite"))

@@ -1,6 +1,6 @@
 """Released feedback reaches the learner's card, and only theirs: through the class service (with
 the Hub's token check stood in for, tests/hub/inprocess.py) and, off the hub, by importing a feedback
-file. tests/test_service_hub.py repeats the service round against a real JupyterHub.
+file. tests/service/test_service_hub.py repeats the service round against a real JupyterHub.
 """
 
 from __future__ import annotations

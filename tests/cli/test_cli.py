@@ -11,7 +11,7 @@ from widgets.cli import cli
 from widgets.responses.contract import Response
 from widgets.store import open_store
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GOOD = REPO / "data" / "cases" / "cosmetics.md"
 
 

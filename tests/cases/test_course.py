@@ -12,7 +12,7 @@ import pytest
 from widgets.cases.course import lessons
 from widgets.cases.library import load_library
 
-NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+NOTEBOOKS = Path(__file__).resolve().parents[2] / "notebooks"
 CARD = re.compile(r"\bCaseCard\(\s*[\"']([\w-]+)[\"']")
 MODEL = re.compile(r"\bDecisionModel\(\s*[\"']([\w-]+)[\"']")
 STEMS = [entry.stem for entry in lessons()]

@@ -1,6 +1,6 @@
 """The deployment guide, its config file, the README and the notebooks agree, and say what works.
 
-tests/test_service_hub.py runs a real JupyterHub on docs/jupyterhub_config.py; these tests check the
+tests/service/test_service_hub.py runs a real JupyterHub on docs/jupyterhub_config.py; these tests check the
 words around it: the same names everywhere, every needed setting mentioned, no credentials in notebooks.
 """
 
@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from widgets.cli import cli
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 GUIDE = (REPO / "docs" / "deploy-jupyterhub.md").read_text(encoding="utf-8")
 README = (REPO / "README.md").read_text(encoding="utf-8")
 

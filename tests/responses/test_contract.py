@@ -24,7 +24,7 @@ from widgets.learner.session import CaseSession, Draft
 from widgets.responses.contract import attempt_clash, check_response, parse_response
 from widgets.store import open_store
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 LEARNER = "alice"
 JUSTIFICATION = "The roles conflict, and the client may be harmed by the overlap."
 ACCEPTED = frozenset()

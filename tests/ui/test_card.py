@@ -255,7 +255,7 @@ def test_kitchener_ratings_only_where_taught_and_where_there_is_a_second_role(fr
 def test_a_commit_right_after_typing_stores_every_character_and_saves_the_draft_first(fresh_store, monkeypatch):
     """In the browser the last keystrokes can still be on their way when Commit is pressed; the click
     carries what the boxes hold there, so the commit (and the draft saved just before it) has them all."""
-    from tests.test_a11y import browser_click
+    from tests.ui.test_a11y import browser_click
 
     card = CaseCard("cosmetics", store=fresh_store, learner="ana")
     answer(card, reasoning=REASON[:30])  # what the kernel had received

@@ -11,7 +11,7 @@ import pytest
 from widgets.cases import Library
 from widgets.cases.casefile import code_registry
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CASES = REPO / "data" / "cases"
 LESSONS = sorted((REPO / "notebooks").glob("0*.ipynb"))
 

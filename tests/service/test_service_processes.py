@@ -24,7 +24,7 @@ pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pi
 
 from hub.inprocess import InProcessService, answer  # noqa: E402
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CASE = "wedding_invitation"
 COHORT = "two-processes"
 

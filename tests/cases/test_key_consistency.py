@@ -14,7 +14,7 @@ from widgets.cases.forms import assessment_forms
 from widgets.cases.library import parse_case, preferred_stances, same_kind, stance_conflicts, validate_paths
 from widgets.ui.reveal import reveal_html
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 CASES = REPO / "data" / "cases"
 
 

@@ -17,7 +17,7 @@ from widgets.ui.card import CaseCard
 from widgets.ui.decision import DecisionModel
 from widgets.vocab import MODULES
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 REASON = "My reasoning names the roles and the risks involved."
 

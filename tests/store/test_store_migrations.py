@@ -14,7 +14,7 @@ from widgets.store import open_store
 from widgets.store.class_state import ClassBook
 from widgets.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
-PREVIOUS_RELEASE = Path(__file__).parent / "data" / "store-previous-release.sql"
+PREVIOUS_RELEASE = Path(__file__).resolve().parents[1] / "data" / "store-previous-release.sql"
 
 
 def previous_release_store(tmp_path) -> str:
