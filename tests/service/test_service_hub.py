@@ -340,7 +340,8 @@ def test_released_feedback_reaches_its_learner_only_through_the_hub(hub, learner
     local = open_store(f"sqlite:///{copy}")
     book = ScoreBook(local)
     rid = next(r["response_id"] for r in local.responses(learner="alice", case_id=case))
-    book.record(rid, "teacher", default_rubric(), {"roles": 2, "risks": 1}, "Name the power difference too.")
+    levels = {"roles": 2, "risks": 1, "standard": 0, "action": 2, "alternative": 1}  # a complete sheet
+    book.record(rid, "teacher", default_rubric(), levels, "Name the power difference too.")
     row = book.release(rid, "teacher", default_rubric())
 
     assert learners["teacher"].release_feedback([row])["released"] == 1
@@ -412,7 +413,8 @@ def test_feedback_released_from_the_review_screen_reaches_the_open_card_at_its_n
     # The review notebook on a hub: the class copy, and the class service found as the cards find it.
     review = ReviewScreen(open_store(f"sqlite:///{copy}"), scorer="teacher", case=case, service=learners["teacher"])
     review.show(next(i for i, r in enumerate(review.items) if r["learner"] == "alice"))
-    review.pad.press("2")
+    for key in "21021":  # a complete sheet: one level per criterion
+        review.pad.press(key)
     review.comment.value = "Say how you would end the supervision first."
     assert review.release_case() == 1
     assert "to their learners, through the class service" in review.status.value
