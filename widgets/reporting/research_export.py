@@ -122,14 +122,7 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
         raise DualroleError(f"{crosswalk_path}: the crosswalk must be outside the export folder {out_dir}")
     library = load_library()
     say("selecting consenting responses")
-    consenting = df[df["consent"].astype(bool) & df["case_id"].astype(str).isin({c.id for c in library})]
-    per_cohort = consenting.groupby("cohort")["learner"].nunique()
-    small = per_cohort[per_cohort < min_cell].index
-    kept = consenting[~consenting["cohort"].isin(small)]
-    if kept.empty:
-        raise DualroleError(
-            f"nothing to export: no cohort has at least {min_cell} learners who consented to research use"
-        )
+    consenting, kept, small = research_rows(df, library, min_cell)
     codes = research_codes(kept["learner"].unique(), read_crosswalk(crosswalk_path))
     if kept["response_id"].isna().any():
         raise DualroleError("these responses carry no response_id, which names each xAPI statement: "
@@ -171,6 +164,25 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
             "the export includes free-text justifications, which may name people or describe "
             "clients: read them, or scrub them, before sharing", JustificationWarning, stacklevel=2)
     return result
+
+
+def research_rows(df: pd.DataFrame, library, min_cell: int = MIN_CELL):
+    """The rows every research writer may use: consenting learners' answers to library cases, in cohorts
+    with at least ``min_cell`` consenting learners.
+
+    Returns ``(consenting, kept, small)``: every consenting row, the rows kept, and the cohorts left
+    out as too small. Every research writer (the tidy export, the xAPI statements, the REFI-QDA
+    project) selects its rows here and nowhere else.
+    """
+    consenting = df[df["consent"].astype(bool) & df["case_id"].astype(str).isin({c.id for c in library})]
+    per_cohort = consenting.groupby("cohort")["learner"].nunique()
+    small = per_cohort[per_cohort < min_cell].index
+    kept = consenting[~consenting["cohort"].isin(small)]
+    if kept.empty:
+        raise DualroleError(
+            f"nothing to export: no cohort has at least {min_cell} learners who consented to research use"
+        )
+    return consenting, kept, small
 
 
 def research_frame(df: pd.DataFrame, codes: dict[str, str], *, include_justifications: bool = False,
