@@ -11,6 +11,7 @@ not), over the answers that two or more coders coded independently; reconciled s
 
 from __future__ import annotations
 
+import warnings
 from itertools import combinations
 
 import numpy as np
@@ -70,6 +71,7 @@ def pair_kappa(table: pd.DataFrame) -> pd.DataFrame:
     Columns: ``first``, ``second``, ``code``, ``n``, ``agreement`` (share identical) and ``kappa``
     (NaN when undefined, as when both coders gave every answer the same value).
     """
+    from sklearn.exceptions import UndefinedMetricWarning
     from sklearn.metrics import cohen_kappa_score
 
     both = double_coded(table)
@@ -81,7 +83,9 @@ def pair_kappa(table: pd.DataFrame) -> pd.DataFrame:
                                 aggfunc="last").dropna()
         for code, part in wide.groupby(level="code", sort=False):
             a, b = part[first].astype(int), part[second].astype(int)
-            kappa = cohen_kappa_score(a, b, labels=[0, 1], replace_undefined_by=np.nan)
+            with warnings.catch_warnings():  # undefined (no variation) is reported as NaN, as documented
+                warnings.simplefilter("ignore", UndefinedMetricWarning)
+                kappa = cohen_kappa_score(a, b, labels=[0, 1], replace_undefined_by=np.nan)
             rows.append({"first": first, "second": second, "code": code, "n": len(part),
                          "agreement": float((a == b).mean()), "kappa": float(kappa)})
     return pd.DataFrame(rows, columns=["first", "second", "code", "n", "agreement", "kappa"])

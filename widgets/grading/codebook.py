@@ -3,7 +3,7 @@
 The YAML file is checked like a rubric: against ``data/schema/codebook.schema.json``, with every
 problem named by file, line and field. The same codebook goes to and comes from the qualitative
 analysis tools (QualCoder, NVivo, ATLAS.ti, MAXQDA) as a ``.qdc`` file of the REFI-QDA standard,
-checked against the standard's published ``Codebook.xsd`` (``data/schema/refi-qda/``).
+checked against the standard's published ``Codebook.xsd`` (``data/schema/refi_qda/``).
 """
 
 from __future__ import annotations
@@ -232,7 +232,7 @@ def _description_fields(text: str) -> dict[str, str]:
 def _schema(name: str):
     import xmlschema  # slow to import: on first use
 
-    return xmlschema.XMLSchema(str(data_dir() / "schema" / "refi-qda" / f"{name}.xsd"))
+    return xmlschema.XMLSchema(str(data_dir() / "schema" / "refi_qda" / f"{name}.xsd"))
 
 
 def schema_problems(data: bytes, name: str) -> list[str]:

@@ -21,6 +21,7 @@ agreement can be computed between a researcher's external coding and the course'
 
 from __future__ import annotations
 
+import os
 import warnings
 import zipfile
 from dataclasses import dataclass
@@ -121,7 +122,9 @@ def write_qdpx(df: pd.DataFrame, reconciled: dict[str, dict], codebook: Codebook
         raise DualroleError("internal: the project does not match the REFI-QDA schema: " + problems[0])
     path.parent.mkdir(parents=True, exist_ok=True)
     write_crosswalk(codes, crosswalk_path, path.parent)
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+    # The learners' own words: private until the instructor has read them and chosen to share.
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle, zipfile.ZipFile(handle, "w", zipfile.ZIP_DEFLATED) as archive:
         archive.writestr(PROJECT_FILE, document)
         for row in kept.itertuples():
             archive.writestr(f"sources/{source_guid(row.response_id, key)}.txt", str(row.justification))

@@ -296,11 +296,11 @@ class CodingScreen(ipw.VBox):
     def move(self, step: int) -> None:
         """Save, then go ``step`` answers on (1) or back (-1); the keyboard focus returns to the answer's text.
 
-        An answer left with no code is saved as coded with none when the coder moves on by key or
-        button: "no code applies" is a judgement agreement must count, not a gap.
+        An answer left with no code is saved as coded with none when the coder moves on to the next
+        one: "no code applies" is a judgement agreement must count, not a gap. Going back records nothing.
         """
         row = self.current
-        if row is not None and not self.pad.segments and self._saved == () and not self._has_sheet(row):
+        if step > 0 and row is not None and not self.pad.segments and self._saved == () and not self._has_sheet(row):
             self._saved = None  # force the empty sheet to be kept
         self.save()
         if self.items:
