@@ -270,7 +270,8 @@ class CodingScreen(ipw.VBox):
                 rows.append(f"<li>{text(names[code])}: applied by {text(', '.join(have))}; not by "
                             f"{text(', '.join(sorted(set(applied) - set(have))))}</li>")
         body = "".join(rows) or "<li>None: the coders agree on every code.</li>"
-        return f'<section aria-label="Where the coders differ"><p><strong>Where the coders differ:</strong></p><ul>{body}</ul></section>'
+        return ('<section aria-label="Where the coders differ"><p><strong>Where the coders differ:</strong></p>'
+                f"<ul>{body}</ul></section>")
 
     # -- coding --------------------------------------------------------------------------------
 
