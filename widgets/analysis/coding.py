@@ -94,13 +94,19 @@ def pair_kappa(table: pd.DataFrame) -> pd.DataFrame:
 def disagreements(table: pd.DataFrame) -> pd.DataFrame:
     """Each double-coded answer and code on which the coders differ, with who applied it and who did not."""
     both = double_coded(table)
-    rows = []
-    for (response_id, code), part in both.groupby(["response_id", "code"], sort=False):
-        if part["present"].nunique() > 1:
-            rows.append({"response_id": response_id, "case_id": part["case_id"].iloc[0], "code": code,
-                         "applied_by": ", ".join(sorted(part.loc[part["present"] == 1, "coder"])),
-                         "not_by": ", ".join(sorted(part.loc[part["present"] == 0, "coder"]))})
-    return pd.DataFrame(rows, columns=["response_id", "case_id", "code", "applied_by", "not_by"])
+    spread = both.groupby(["response_id", "code"], sort=False)["present"].agg(["min", "max"])
+    split = spread[spread["min"] != spread["max"]].index
+    rows = both.set_index(["response_id", "code"]).loc[split].reset_index()
+    if rows.empty:
+        return pd.DataFrame(columns=["response_id", "case_id", "code", "applied_by", "not_by"])
+    keys = ["response_id", "code"]
+
+    def names(present: int) -> pd.Series:
+        return rows[rows["present"] == present].groupby(keys, sort=False)["coder"].agg(lambda c: ", ".join(sorted(c)))
+
+    who = rows.groupby(keys, sort=False)["case_id"].first().to_frame()
+    who["applied_by"], who["not_by"] = names(1), names(0)
+    return who.reset_index()[["response_id", "case_id", "code", "applied_by", "not_by"]]
 
 
 # -- patterns in the reasoning ---------------------------------------------------------------------

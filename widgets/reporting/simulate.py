@@ -9,6 +9,7 @@ confidence is only loosely tied to accuracy, and some learners revote after seei
 from __future__ import annotations
 
 import uuid
+from functools import lru_cache
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -309,15 +310,20 @@ def sample_store(path: Path | str | None = None):
 SYNTHETIC_CODERS = ("synthetic-coder-a", "synthetic-coder-b")
 
 
-def template_segments(text: str, codebook) -> list[dict]:
-    """The codes the simulator's templates put in ``text``: each on the sentence that carries its cue."""
+@lru_cache(maxsize=1)
+def _compiled_cues():
     import re
 
+    return tuple((code, re.compile(cue)) for code, cue in CODE_CUES)
+
+
+def template_segments(text: str, codebook) -> list[dict]:
+    """The codes the simulator's templates put in ``text``: each on the sentence that carries its cue."""
     segments = []
-    for code, cue in CODE_CUES:
+    for code, cue in _compiled_cues():
         if code not in codebook.ids:
             continue
-        for match in re.finditer(cue, text):
+        for match in cue.finditer(text):
             start = text.rfind(". ", 0, match.start())
             start = 0 if start < 0 else start + 2
             end = text.find(".", match.end())
