@@ -1,5 +1,5 @@
-// The coding screen's code pad (widgets/ui/coding.py). The answer sits in a read-only text area, so
-// the keyboard can move a caret through it and select a span with Shift and the arrow keys; a
+// The coding screen's code pad (widgets/ui/coding.py). The answer sits in a text area that refuses
+// every edit, so the keyboard can move a caret through it and select a span with Shift and the arrow keys; a
 // number key then applies the code with that key to the selected span, or to the whole answer when
 // nothing is selected (pressing it again removes it). The codes are native checkboxes (whole answer)
 // in one fieldset; the spans coded so far are listed, each with a button that removes it. "n" and
@@ -21,7 +21,12 @@ function render({ model, el }) {
   const textLabel = document.createElement("label");
   const area = document.createElement("textarea");
   area.id = uid("codepad-text");
-  area.readOnly = true;
+  // Not the readOnly attribute: Chromium gives a read-only text area no caret, so the keyboard could
+  // not select a span. Every edit is refused instead, and assistive technology is told it is read-only.
+  area.setAttribute("aria-readonly", "true");
+  area.spellcheck = false;
+  area.addEventListener("beforeinput", (event) => event.preventDefault());
+  area.addEventListener("input", () => { area.value = model.get("text"); });
   area.rows = 6;
   area.className = "dualrole-codepad-text";
   area.setAttribute("aria-describedby", help.id);
