@@ -9,8 +9,8 @@ confidence is only loosely tied to accuracy, and some learners revote after seei
 from __future__ import annotations
 
 import uuid
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
