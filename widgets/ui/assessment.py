@@ -13,8 +13,8 @@ import ipywidgets as ipw
 from widgets.cases.course import lesson_case_ids
 from widgets.cases.forms import assessment_forms, form_for
 from widgets.errors import DualroleError
-from widgets.kernel import identity
-from widgets.kernel.connect import response_store
+from widgets.learner import identity
+from widgets.learner.connect import response_store
 from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import LiveStatus
 from widgets.ui.card import CaseCard

@@ -14,7 +14,7 @@ import ipywidgets as ipw
 
 from widgets.cases.library import Case, load_case
 from widgets.errors import DualroleError
-from widgets.kernel import identity
+from widgets.learner import identity
 from widgets.render import markdown, text
 from widgets.responses.codec import to_json
 from widgets.responses.contract import Reflection, check_reflection

@@ -19,8 +19,8 @@ from widgets.cases.course import lesson, lessons
 from widgets.cases.forms import form_for
 from widgets.errors import DualroleError
 from widgets.exchange.bundle import learner_bundle
-from widgets.kernel import identity
-from widgets.kernel.connect import response_store
+from widgets.learner import identity
+from widgets.learner.connect import response_store
 from widgets.render import text
 from widgets.responses.codec import to_json
 from widgets.responses.contract import Reflection, check_reflection
@@ -28,7 +28,7 @@ from widgets.store import open_store
 from widgets.store.protocol import ReflectionStore, ResponseStore
 from widgets.ui.a11y import CommitButton, LiveStatus
 from widgets.ui.assessment import phase_done
-from widgets.ui.feedback import FeedbackImport
+from widgets.ui.feedback_panel import FeedbackImport
 
 _COHORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
 
@@ -100,7 +100,7 @@ class MyAnswers(ipw.VBox):
     Parameters
     ----------
     store : ResponseStore, optional
-        Where the cards' answers go (default: as the cards choose, see ``widgets.kernel.connect``).
+        Where the cards' answers go (default: as the cards choose, see ``widgets.learner.connect``).
     reflections : ReflectionStore, optional
         Where saved reflections are kept (default: the local store on this machine).
     """
