@@ -13,7 +13,7 @@ import pytest
 from _store_workers import synthetic_response
 from click.testing import CliRunner
 
-from widgets.analysis.coding import code_alpha, disagreements, nominal_alpha, pair_kappa, presence
+from widgets.analysis.coded_reasoning import code_alpha, disagreements, nominal_alpha, pair_kappa, presence
 from widgets.cli import cli
 from widgets.errors import DualroleError, InvalidFile
 from widgets.grading.codebook import default_codebook, load_codebook, qdc_bytes, read_qdc, write_qdc
@@ -272,3 +272,75 @@ def test_the_screen_reports_alpha_over_two_coders(store):
     table = screen.agreement().set_index("code")
     assert table.loc["autonomy", "answers"] == 3 and table.loc["autonomy", "coders"] == 2
     assert np.isnan(table.loc["autonomy", "alpha"])  # every answer got it from both: no variation to assess
+
+
+# -- patterns in the codes, for an audience ----------------------------------------------------------
+
+
+def _coded_frame(answers):
+    """A tidy-like frame of first answers: (learner, case, option, phase, attempt, codes)."""
+    import pandas as pd
+
+    rows = [{"response_id": f"r{i}", "learner": learner, "cohort": "synthetic-cohort-1", "case_id": case,
+             "option_id": option, "phase": phase, "attempt": attempt}
+            for i, (learner, case, option, phase, attempt, _codes) in enumerate(answers)]
+    sheets = [{"response_id": f"r{i}", "segments": [{"code": c} for c in codes]}
+              for i, (*_rest, codes) in enumerate(answers)]
+    from widgets.analysis.coded_reasoning import coded_answers
+
+    frame = pd.DataFrame(rows)
+    return frame, coded_answers(frame, sheets, ["autonomy", "justice"])
+
+
+def test_codes_by_choice_hide_small_groups_and_small_shares_from_the_public():
+    from widgets.privacy import passes
+    from widgets.reporting import code_patterns as report
+
+    answers = ([(f"l{i}", CASE, "a", "pre", 1, ["autonomy"] if i < 12 else []) for i in range(24)]
+               + [(f"l{i}", CASE, "b", "pre", 1, ["autonomy"]) for i in range(24, 27)])
+    _frame, coded = _coded_frame(answers)
+    public = report.codes_by_choice(coded, ["autonomy", "justice"]).set_index("option_id")
+    assert passes(public)
+    assert public.loc["a", "n"] == 24 and public.loc["a", "autonomy"] == 0.5
+    assert _hidden(public.loc["a", "justice"])  # no answer of 24 has it: the count 0 is under 10
+    assert "b" not in public.index or _hidden(public.loc["b", "n"])  # 3 answers: never shown to the public
+    exact = report.codes_by_choice(coded, ["autonomy", "justice"], audience="instructor").set_index("option_id")
+    assert exact.loc["b", "n"] == 3 and exact.loc["b", "autonomy"] == 1.0 and exact.loc["a", "justice"] == 0.0
+    import pandas as pd
+
+    raw = pd.DataFrame(exact.reset_index().to_dict("records"))  # the same numbers, past no disclosure rule
+    with pytest.raises(DualroleError, match="plots show only gated tables"):
+        report.plot_codes_by(raw, ["autonomy"], {}, "option_id")
+    assert report.plot_codes_by(public.reset_index(), ["autonomy"], {}, "option_id").png
+
+
+def _hidden(value) -> bool:
+    import pandas as pd
+
+    return value is pd.NA or (isinstance(value, float) and np.isnan(value))
+
+
+def test_codes_from_pre_to_post_pair_each_learners_phases():
+    from widgets.analysis.coded_reasoning import codes_pre_post
+
+    answers = []
+    for i in range(4):
+        answers.append((f"l{i}", "case_pre", "a", "pre", 1, []))
+        answers.append((f"l{i}", "case_post", "a", "post", 1, ["autonomy"] if i < 3 else []))
+    answers.append(("l9", "case_pre", "a", "pre", 1, ["autonomy"]))  # no post answer: not paired
+    _frame, coded = _coded_frame(answers)
+    table = codes_pre_post(coded, ["autonomy", "justice"]).set_index("code")
+    assert table.loc["autonomy", ["pre", "post", "change"]].tolist() == [0.0, 0.75, 0.75]
+    assert table.loc["autonomy", "learners"] == 4 and table.loc["justice", "change"] == 0.0
+
+
+def test_learners_who_changed_their_answer_are_compared_with_those_who_kept_it():
+    from widgets.analysis.coded_reasoning import codes_by_change
+
+    answers = [("l1", CASE, "a", "post", 1, ["autonomy"]), ("l1", CASE, "b", "post", 2, []),
+               ("l2", CASE, "a", "post", 1, []), ("l2", CASE, "a", "post", 2, []),
+               ("l3", CASE, "a", "post", 1, ["justice"])]
+    frame, coded = _coded_frame(answers)
+    table = codes_by_change(coded, frame, ["autonomy", "justice"]).set_index("group")
+    assert table.loc["changed", "n"] == 1 and table.loc["changed", "autonomy"] == 1.0
+    assert table.loc["kept", "n"] == 2 and table.loc["kept", "justice"] == 0.5

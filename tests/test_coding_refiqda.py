@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 
 from widgets import analysis
-from widgets.analysis.coding import code_alpha, presence
+from widgets.analysis.coded_reasoning import code_alpha, presence
 from widgets.cli import cli
 from widgets.grading.codebook import default_codebook, schema_problems
 from widgets.grading.files import read_roster

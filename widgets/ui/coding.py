@@ -314,7 +314,7 @@ class CodingScreen(ipw.VBox):
 
     def agreement(self):
         """Krippendorff's alpha per code over the answers coded independently by two or more coders."""
-        from widgets.analysis.coding import code_alpha, presence
+        from widgets.analysis.coded_reasoning import code_alpha, presence
 
         return code_alpha(presence(self.book.sheets(codebook=self.codebook), self.codebook.ids))
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from widgets.analysis import coding
+from widgets.analysis import coded_reasoning as coding
 from widgets.privacy import MIN_CELL
 from widgets.reporting.plots import Plot, _figure, _render, _require_gated, synthetic_title
 from widgets.responses.disclosure import aggregate
