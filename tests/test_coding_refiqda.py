@@ -222,3 +222,17 @@ def test_the_shipped_codebook_schema_declares_the_same_code_structure_as_the_pro
         return {(a.get("name"), a.get("type"), a.get("use")) for a in node.iter(f"{xsd}attribute")}
 
     assert attributes("Codebook", "CodeType") == attributes("Project", "CodeType")
+
+
+def test_the_command_exports_a_stores_reconciled_codes(coded, tmp_path):
+    store, url, codebook, book = coded
+    expected = _export(coded, tmp_path)
+    store.engine.dispose()
+    out = tmp_path / "cli-export"
+    result = CliRunner().invoke(cli, ["research-export", "--store", url, "--out", str(out), "--crosswalk",
+                                      str(tmp_path / "private" / "crosswalk.csv"), "--qdpx"])
+    assert result.exit_code == 0, result.output
+    assert (f"Wrote {expected.sources} synthetic reasoning text(s) with {expected.segments} reconciled coded "
+            "segment(s)") in result.output
+    with zipfile.ZipFile(out / "reasoning.qdpx") as mine, zipfile.ZipFile(expected.path) as theirs:
+        assert sorted(mine.namelist()) == sorted(theirs.namelist())  # same keyed source ids, same crosswalk
