@@ -37,8 +37,9 @@ def test_two_answers_are_coded_with_the_keyboard_alone(request, chromium, tmp_pa
     try:
         text = render(page, voila.render_url("keyboard-coding.ipynb"))
         assert "synthetic" in text.lower()
-        page.wait_for_selector(".dualrole-codepad-text")
-        page.wait_for_function(CODING_SAYS, arg=1)
+        # The page runs both review screens and the coding screen: on a loaded machine that takes a while.
+        page.wait_for_selector(".dualrole-codepad-text", timeout=120_000)
+        page.wait_for_function(CODING_SAYS, arg=1, timeout=120_000)
         tab_into_the_answer(page)
         page.keyboard.press("1")          # autonomy, on the whole answer
         page.keyboard.press("5")          # fidelity, on the whole answer
