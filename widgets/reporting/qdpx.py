@@ -128,6 +128,13 @@ def write_qdpx(df: pd.DataFrame, reconciled: dict[str, dict], codebook: Codebook
         archive.writestr(PROJECT_FILE, document)
         for row in kept.itertuples():
             archive.writestr(f"sources/{source_guid(row.response_id, key)}.txt", str(row.justification))
+    readme = path.parent / "README.md"
+    if readme.exists():  # beside a research export: its README lists every file of the folder
+        with readme.open("a", encoding="utf-8") as handle:
+            handle.write(f"\n`{path.name}`: a REFI-QDA project (QualCoder, NVivo, ATLAS.ti, MAXQDA) of the same "
+                         "learners' reasoning texts, INCLUDED: they may hold names or client details. Each text's "
+                         "case carries case, option, stance, confidence, phase and cohort; its coded segments are "
+                         f"the reconciled codes of codebook '{codebook.id}' (version {codebook.version}).\n")
     warnings.warn("the project holds the learners' free-text reasoning, which may name people or describe "
                   "clients: read it, or scrub it, before sharing", JustificationWarning, stacklevel=2)
     return QdpxResult(path=path, crosswalk=crosswalk_path, sources=len(kept), learners=kept["learner"].nunique(),
