@@ -33,7 +33,7 @@ def test_submit_disabled_with_a_visible_reason_until_ready(fresh_store):
     assert card.submit.disabled
     assert "at least 20 characters" in card.status.value
     card.justification.value = "too short"
-    assert card.submit.disabled and "more to go" in card.status.value
+    assert card.submit.disabled and "more characters" in card.status.value
     card.justification.value = REASON
     assert not card.submit.disabled
     assert fresh_store.count() == 0
@@ -167,9 +167,9 @@ def test_answer_survives_a_new_process(tmp_path, isolated_home):
     )
     subprocess.run([sys.executable, "-c", script], check=True)
     card = CaseCard("cosmetics", store=open_store(url), learner="l1")
-    assert card.session.state == "committed"
+    assert card.session.committed and not card.session.changed
     assert card.options.value == "decline_only"
-    assert card.session.step == "reconsider"
+    assert card.session.step == "reconsidering"
 
 
 @pytest.mark.parametrize("payload", [
@@ -271,3 +271,11 @@ def test_a_commit_right_after_typing_stores_every_character_and_saves_the_draft_
     assert "See how the class answered" in card.status.value
     browser_click(card.submit, state)  # a double click: the second finds the answer committed
     assert fresh_store.count() == 1 and "Not saved" not in card.status.value
+
+
+def test_a_card_on_the_learners_own_store_never_promises_a_class_view_even_with_a_class_code():
+    card = CaseCard("cosmetics", store=open_store(), cohort="psy612-f26", learner="synthetic-ana")
+    answer(card)
+    card.submit.click()
+    assert "there is no class to compare with here" in card.peer.value + card.reveal.value
+    assert "appears once" not in card.peer.value + card.reveal.value

@@ -207,7 +207,6 @@ def test_the_command_writes_the_project_from_the_sample(tmp_path):
                                           str(tmp_path / "private" / "cw.csv"), "--qdpx"])
     assert result.exit_code == 0, result.output
     assert "synthetic reasoning text(s)" in result.output and (out / "reasoning.qdpx").exists()
-    assert "`reasoning.qdpx`: a REFI-QDA project" in (out / "README.md").read_text(encoding="utf-8")
     with zipfile.ZipFile(out / "reasoning.qdpx") as archive:
         assert b"SYNTHETIC" in archive.read(PROJECT_FILE)  # checked against the schema as it was written
 

@@ -396,8 +396,8 @@ def test_newer_bundle_formats_and_other_files_are_refused_whole(tmp_path):
     report = collect([folder], f"sqlite:///{tmp_path / 'c.sqlite'}", tmp_path / "q")
 
     reasons = {f.path.name: f.rejected for f in report.files}
-    assert reasons["newer.jsonl"] == ("bundle format 3 is newer than this dualrole reads (format 2): "
-                                      "upgrade with: pip install -U dualrole")
+    assert reasons["newer.jsonl"] == (f"bundle format {BUNDLE_FORMAT + 1} is newer than this dualrole reads "
+                                      f"(format {BUNDLE_FORMAT}): upgrade with: pip install -U dualrole")
     assert reasons["notes.txt"].startswith("not a dualrole bundle: line 1 is not a bundle manifest")
     assert reasons["all.zip"] == "a zip archive, not a bundle: unzip it, then collect the folder"
     assert reasons["no_count.jsonl"].startswith("line 1: bad bundle manifest: ")
@@ -487,3 +487,13 @@ def test_cli_takes_the_store_from_the_environment(tmp_path, monkeypatch):
 
     assert result.exit_code == 0, result.output
     assert open_store(f"sqlite:///{tmp_path / 'class.sqlite'}").count() == 2
+
+
+def test_collect_lists_the_files_it_skips_as_not_bundles(tmp_path):
+    folder = tmp_path / "in"
+    write(folder, "ana.jsonl", "synthetic-ana", answers("synthetic-ana", 1))
+    (folder / "02_business.ipynb").write_text("{}", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["collect", str(folder), "--store", str(tmp_path / "c.sqlite")])
+    assert result.exit_code == 0, result.output
+    assert (f"Skipped 1 file(s) that are not bundles (bundles end in .jsonl): {folder / '02_business.ipynb'}"
+            in result.output)

@@ -19,8 +19,17 @@ from widgets.responses.disclosure import REPORT_AUDIENCES, gates_small_cells
 def _source(url: str | None, sample: bool):
     from widgets import analysis
 
-    if url and sample:
+    # DUALROLE_STORE names a default store; --sample asked for on the command line overrides it. Only
+    # both given on the command line is a contradiction.
+    given = click.get_current_context().get_parameter_source("store_url")
+    if url and sample and given is not None and given.name == "COMMANDLINE":
         raise DualroleError("choose either --store or --sample, not both")
+    if sample:
+        url = None
+    elif url:
+        from widgets.store import open_class_store
+
+        open_class_store(url)  # a missing or empty store is an error, and none is created
     with click.progressbar(length=1, label="Reading responses", file=sys.stderr) as bar:
         frame = analysis.sample() if sample else analysis.responses(url)
         bar.update(1)
@@ -49,20 +58,25 @@ def _steps(label: str, total: int):
 @min_cell_option("Leave out cohorts with fewer consenting learners")
 @click.option("--xapi-base", default="https://dualrole.invalid/", show_default=True,
               help="Base IRI for the xAPI statements (use your institution's).")
+@click.option("--tier", type=click.Choice(["restricted", "public"]), default="restricted", show_default=True,
+              help="restricted: one row per answer under research codes, for use under an ethics approval, "
+                   "never published. public: gated aggregates only, nothing per learner.")
 @click.option("--qdpx", is_flag=True,
-              help="Also write reasoning.qdpx: the consenting learners' reasoning and the reconciled codes as a "
-                   "REFI-QDA project for QualCoder, NVivo, ATLAS.ti or MAXQDA.")
+              help="Restricted tier: also write reasoning.qdpx, the consenting learners' reasoning and the "
+                   "reconciled codes as a REFI-QDA project for QualCoder, NVivo, ATLAS.ti or MAXQDA.")
 @click.option("--codebook", "codebook_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
               help="The codebook of the project (YAML or .qdc; default: the shipped one).")
 @friendly_errors
-def research_export_(store_url, sample, out, crosswalk, include_justifications, min_cell, xapi_base, qdpx,
+def research_export_(store_url, sample, out, crosswalk, include_justifications, min_cell, xapi_base, tier, qdpx,
                      codebook_path):
-    """Write a de-identified research export: consenting learners only, under random codes.
+    """Write a research export of consenting learners: restricted rows, or public aggregates.
 
-    Writes responses.csv, responses.parquet, options.csv, datapackage.json (the codebook) and
+    The restricted tier writes responses.csv, responses.parquet, options.csv,
+    assessment_forms.yaml, datapackage.json (the codebook and provenance), SHA256SUMS and
     xapi.jsonl into OUT; with --qdpx also reasoning.qdpx, a REFI-QDA project whose sources are
     the learners' reasoning and whose coded segments are the reconciled codes. The crosswalk from
-    codes to learners is written elsewhere and stays with you.
+    codes to learners is written elsewhere and stays with you. The public tier writes gated
+    counts and the pre/post model, nothing per learner.
 
     Example:
 
@@ -70,12 +84,21 @@ def research_export_(store_url, sample, out, crosswalk, include_justifications, 
         dualrole research-export --store sqlite:///class.sqlite --out export/
         dualrole research-export --store sqlite:///class.sqlite --out export/ --qdpx
         dualrole research-export --sample --out /tmp/export --crosswalk ~/private/crosswalk.csv
+        dualrole research-export --store sqlite:///class.sqlite --tier public --out public/
     """
     from widgets.privacy import check_min_cell
-    from widgets.reporting.research_export import JustificationWarning, research_export
+    from widgets.reporting.research_export import JustificationWarning, public_export, research_export
 
     check_min_cell(min_cell)
     frame = _source(store_url, sample)
+    if tier == "public":
+        if include_justifications or crosswalk or qdpx:
+            raise DualroleError("the public tier holds no text and no research codes: "
+                                "drop --include-justifications, --crosswalk and --qdpx")
+        result = public_export(frame, out, min_cell=min_cell)
+        label = "synthetic " if result.synthetic else ""
+        click.echo(f"Wrote public aggregates of {result.learners} consenting {label}learner(s) to {result.out_dir}.")
+        return
     bar, progress = _steps("Exporting", 6)
     with bar, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", JustificationWarning)
@@ -88,7 +111,7 @@ def research_export_(store_url, sample, out, crosswalk, include_justifications, 
                    f"with fewer than {min_cell} consenting learners.", err=True)
     label = "synthetic " if result.synthetic else ""
     click.echo(f"Wrote {result.rows} {label}response(s) of {result.learners} consenting learner(s) "
-               f"to {result.out_dir}.")
+               f"to {result.out_dir} (restricted: for use under an ethics approval; do not publish).")
     if qdpx:
         project = _write_qdpx(store_url, sample, frame, out, crosswalk, min_cell, codebook_path)
         click.echo(f"Wrote {project.sources} {label}reasoning text(s) with {project.segments} reconciled coded "

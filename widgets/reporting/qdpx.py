@@ -1,6 +1,6 @@
 """Learners' reasoning as a REFI-QDA project (``.qdpx``) for QualCoder, NVivo, ATLAS.ti or MAXQDA, and back.
 
-The export follows the research export's rules (:func:`widgets.reporting.research_export.research_rows`):
+The export follows the research export's rules (:func:`widgets.privacy.research_rows`, the one rule):
 consenting learners only, cohorts under the small-cell minimum left out, learners under their
 random research codes (the crosswalk stays with the instructor, outside the export). What it holds:
 
@@ -42,6 +42,7 @@ from widgets.privacy import (
     instructor_key,
     read_crosswalk,
     research_codes,
+    research_rows,
     statement_id,
     write_crosswalk,
 )
@@ -102,7 +103,7 @@ def write_qdpx(df: pd.DataFrame, reconciled: dict[str, dict], codebook: Codebook
     QdpxResult
     """
     from widgets.analysis.frame import is_synthetic
-    from widgets.reporting.research_export import JustificationWarning, research_rows
+    from widgets.reporting.research_export import JustificationWarning
 
     min_cell = check_min_cell(min_cell)
     path = Path(path).expanduser()
@@ -110,9 +111,14 @@ def write_qdpx(df: pd.DataFrame, reconciled: dict[str, dict], codebook: Codebook
     if crosswalk_path.resolve().is_relative_to(path.parent.resolve()):
         raise DualroleError(f"{crosswalk_path}: the crosswalk must be outside the folder of {path}")
     library = load_library()
-    # The one consent, pseudonym and small-cell rule of every research writer.
-    _consenting, kept, small = research_rows(df, library, min_cell)
-    kept = kept[kept["justification"].fillna("").astype(str).str.strip() != ""]
+    # The one consent and small-cell rule of every research writer (widgets.privacy.research_rows).
+    chosen = research_rows(df[df["case_id"].astype(str).isin({c.id for c in library}).to_numpy()],
+                           min_cell=min_cell)
+    kept = chosen.frame
+    if kept.empty:
+        raise DualroleError(
+            f"nothing to export: no cohort has at least {min_cell} learners who consented to research use")
+    kept = kept[kept["justification"].astype(str).str.strip() != ""]
     codes = research_codes(kept["learner"].unique(), read_crosswalk(crosswalk_path))
     key = instructor_key(key_path)
     synthetic = is_synthetic(kept)
@@ -128,17 +134,10 @@ def write_qdpx(df: pd.DataFrame, reconciled: dict[str, dict], codebook: Codebook
         archive.writestr(PROJECT_FILE, document)
         for row in kept.itertuples():
             archive.writestr(f"sources/{source_guid(row.response_id, key)}.txt", str(row.justification))
-    readme = path.parent / "README.md"
-    if readme.exists():  # beside a research export: its README lists every file of the folder
-        with readme.open("a", encoding="utf-8") as handle:
-            handle.write(f"\n`{path.name}`: a REFI-QDA project (QualCoder, NVivo, ATLAS.ti, MAXQDA) of the same "
-                         "learners' reasoning texts, INCLUDED: they may hold names or client details. Each text's "
-                         "case carries case, option, stance, confidence, phase and cohort; its coded segments are "
-                         f"the reconciled codes of codebook '{codebook.id}' (version {codebook.version}).\n")
     warnings.warn("the project holds the learners' free-text reasoning, which may name people or describe "
                   "clients: read it, or scrub it, before sharing", JustificationWarning, stacklevel=2)
     return QdpxResult(path=path, crosswalk=crosswalk_path, sources=len(kept), learners=kept["learner"].nunique(),
-                      segments=segments, withheld_cohorts=len(small), synthetic=synthetic)
+                      segments=segments, withheld_cohorts=chosen.withheld_cohorts, synthetic=synthetic)
 
 
 def project_document(rows: pd.DataFrame, codes: dict[str, str], reconciled: dict[str, dict], codebook: Codebook,

@@ -1,7 +1,8 @@
 """The store's tables, shared by every backend; a row holds one :class:`~widgets.responses.contract.Response`.
 
 Defined with SQLAlchemy Core so that SQLite and PostgreSQL get the same schema; the store
-(:mod:`widgets.store.sql`) creates, migrates and writes them.
+(:mod:`widgets.store.sql`) writes them, and every change to them since stores were first made is a
+migration in :mod:`widgets.store.migrations`.
 """
 
 from __future__ import annotations
@@ -72,9 +73,6 @@ responses_table = sa.Table(
     #; with it, the learners and attempts come from the index alone.
     sa.Index("ix_responses_cohort_answers", "case_id", "cohort", "phase", "learner", "attempt"),
 )
-# Indexes added after stores were first made. They change no data, so they need no schema version
-# (an older dualrole still opens the store); each open creates any that are missing.
-LATER_INDEXES = ("ix_responses_cohort_answers",)
 
 consents_table = sa.Table(
     "consents",
@@ -123,6 +121,24 @@ scores_table = sa.Table(
     sa.Column("levels", sa.JSON, nullable=False),
     sa.Column("comment", sa.Text, nullable=False, default=""),
     sa.Column("scored_at", UTCDateTime(), nullable=False),
+)
+
+# Reconciliation: where two graders scored an answer independently and differ, the final levels
+# agreed after seeing both. The graders' own sheets stay as they were (agreement is measured on them);
+# this is the score the learner sees and the gradebook counts. Appended; the latest counts.
+final_scores_table = sa.Table(
+    "dualrole_final_scores",
+    metadata,
+    sa.Column("final_id", sa.String(36), primary_key=True),
+    sa.Column("response_id", sa.String(36), nullable=False, index=True),
+    sa.Column("learner", sa.String(200), nullable=False),
+    sa.Column("case_id", sa.String(60), nullable=False),
+    sa.Column("rubric_id", sa.String(60), nullable=False),
+    sa.Column("rubric_version", sa.String(64), nullable=False),
+    sa.Column("levels", sa.JSON, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, default=""),
+    sa.Column("reconciled_by", sa.String(200), nullable=False),
+    sa.Column("reconciled_at", UTCDateTime(), nullable=False),
 )
 
 # Feedback released to a learner: what their card shows under their answer. On a hub the class
@@ -194,9 +210,5 @@ class_state_table = sa.Table(
     sa.Column("revote_closed_at", sa.DateTime(timezone=True)),
 )
 
-# Tables added after stores were first made. Like LATER_INDEXES they touch no existing row, so they
-# need no schema version (an older dualrole ignores them); each open creates any that are missing.
-LATER_TABLES = ("dualrole_scores", "dualrole_feedback", "dualrole_erasures", "dualrole_class_state",
-                "dualrole_codings")
 
 COLUMNS = [c.name for c in responses_table.columns]

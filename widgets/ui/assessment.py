@@ -1,6 +1,6 @@
 """The pre/post assessment: form A or B at the start of a course (pre), the other form at the end (post).
 
-Which form comes first is fixed by the learner id (:func:`widgets.cases.forms.form_order`). The
+Which form comes first is randomised in blocks of two within the cohort (:func:`learner_forms`). The
 pre-test's references are held back until the post-test is done, so the post-test measures what
 the course taught rather than what the pre-test revealed. The post-test opens only once the
 instructor releases it, or, in self-study, once the learner confirms they have finished the course.
@@ -11,7 +11,7 @@ from __future__ import annotations
 import ipywidgets as ipw
 
 from widgets.cases.course import lesson_case_ids
-from widgets.cases.forms import assessment_forms, form_for
+from widgets.cases.forms import FORMS, assessment_forms, first_form, other_form
 from widgets.errors import DualroleError
 from widgets.learner import identity
 from widgets.learner.connect import response_store
@@ -19,11 +19,45 @@ from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import LiveStatus
 from widgets.ui.card import CaseCard
 
+FIRST_FORM_SETTING = "first_form"
+
+
+def learner_forms(store: ResponseStore, learner: str, cohort: str) -> tuple[str, str]:
+    """The learner's (pre form, post form), assigned once by blocked randomisation within the cohort.
+
+    The learner's pre-test answers, in any cohort, fix it; before any, the choice kept in their
+    settings; before that, :func:`widgets.cases.forms.first_form` on how many of the cohort took
+    each form first (the learners who answered each form's cases in the pre-test), kept in the
+    settings so that a reload shows the same form.
+    """
+    forms = assessment_forms()
+    answered = [forms.form_of(r["case_id"]) for r in store.responses(learner=learner, phase="pre")]
+    answered = [f for f in answered if f]
+    if answered:
+        pre = answered[0]
+        return pre, other_form(pre)
+    kept = identity.settings().get(FIRST_FORM_SETTING)
+    if isinstance(kept, dict) and kept.get(learner) in FORMS:
+        return kept[learner], other_form(kept[learner])
+    taken = {form: max((store.cohort_answers(case_id, cohort, "pre").total for case_id in forms.forms[form]),
+                       default=0) for form in FORMS}
+    pre = first_form(taken)
+    identity.save_settings(**{FIRST_FORM_SETTING: (kept if isinstance(kept, dict) else {}) | {learner: pre}})
+    return pre, other_form(pre)
+
+
+def form_for(store: ResponseStore, learner: str, cohort: str, phase: str) -> str:
+    """The form the learner takes in ``phase`` ('pre' or 'post')."""
+    if phase not in ("pre", "post"):
+        raise DualroleError(f"phase must be 'pre' or 'post', not {phase!r}")
+    pre, post = learner_forms(store, learner, cohort)
+    return pre if phase == "pre" else post
+
 
 def phase_done(store: ResponseStore, learner: str, cohort: str, phase: str) -> bool:
     """True once the learner has committed an answer to every case of their form for ``phase``."""
     forms = assessment_forms()
-    case_ids = forms.forms[form_for(learner, phase)]
+    case_ids = forms.forms[form_for(store, learner, cohort, phase)]
     answered = {r["case_id"] for r in store.responses(learner=learner, cohort=cohort, phase=phase)}
     return set(case_ids) <= answered
 
@@ -65,7 +99,7 @@ class Assessment(ipw.VBox):
         self.store = store or response_store()
         self.learner = card_options.setdefault("learner", identity.learner_id())
         self.cohort = card_options.setdefault("cohort", identity.cohort())
-        self.form = form or form_for(self.learner, phase)
+        self.form = form or form_for(self.store, self.learner, self.cohort, phase)
         if self.form not in self.config.forms:
             raise DualroleError(f"form must be one of {', '.join(self.config.forms)}, not {form!r}")
         self._card_options = card_options

@@ -16,7 +16,6 @@ import ipywidgets as ipw
 import traitlets as t
 
 from widgets.cases.course import lesson, lessons
-from widgets.cases.forms import form_for
 from widgets.errors import DualroleError
 from widgets.exchange.bundle import learner_bundle
 from widgets.learner import identity
@@ -27,7 +26,7 @@ from widgets.responses.contract import Reflection, check_reflection
 from widgets.store import open_store
 from widgets.store.protocol import ReflectionStore, ResponseStore
 from widgets.ui.a11y import CommitButton, LiveStatus
-from widgets.ui.assessment import phase_done
+from widgets.ui.assessment import learner_forms, phase_done
 from widgets.ui.feedback_panel import FeedbackImport
 
 _COHORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
@@ -159,8 +158,9 @@ class MyAnswers(ipw.VBox):
                 continue
             done = len(practice & set(entry.cases))
             items.append(f"<li>{text(entry.title)}: {done} of {len(entry.cases)} cases answered</li>")
-        tests = (f"<li>Pre-test (form {form_for(self.learner, 'pre')}): {'done' if pre else 'not done'}</li>"
-                 f"<li>Post-test (form {form_for(self.learner, 'post')}): {'done' if post else 'not done'}</li>")
+        first, second = learner_forms(self.store, self.learner, cohort)
+        tests = (f"<li>Pre-test (form {first}): {'done' if pre else 'not done'}</li>"
+                 f"<li>Post-test (form {second}): {'done' if post else 'not done'}</li>")
         reminder = ""
         if not pre:
             reminder = ('<p role="note"><strong>Before lesson 1, take the pre-test</strong>: open '
