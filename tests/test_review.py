@@ -71,8 +71,24 @@ def test_both_attempts_are_shown_and_the_reasoning_is_text(store):
                  if r["attempt"] == 1)
     review = ReviewScreen(store, scorer="dr-lee", case=row["case_id"])
     review.show(next(i for i, r in enumerate(review.items) if r["response_id"] == row["response_id"]))
-    assert "First attempt" in review.answer.value and "Revote (after the reveal)" in review.answer.value
+    assert "First attempt" in review.answer.value and "Revote (after the reveal)" not in review.answer.value
+    assert "Revote (after seeing the class's answers, before the reference)" in review.answer.value  # self-paced
     assert "◀ scoring this one" in review.answer.value and first["justification"][:20] in review.answer.value
+
+
+def test_a_class_mode_revote_is_labelled_as_class_mode_orders_it(tmp_path):
+    from widgets.cases.library import load_case
+    from widgets.responses.contract import Response
+
+    store = open_store(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    case = load_case(CASE)
+    for attempt, stage in ((1, "voting"), (2, "revote")):
+        store.add(Response(learner="synthetic-x", cohort="synthetic-c", case_id=CASE, case_version=case.case_version,
+                           option_id=case.options[attempt - 1].id, stance=case.options[attempt - 1].stance,
+                           confidence=50, attempt=attempt, stage=stage,
+                           justification=f"Reasoning for attempt {attempt}: the roles conflict."))
+    review = ReviewScreen(store, scorer="dr-lee")
+    assert "Revote (after the class histogram, before the reveal)" in review.answer.value
 
 
 def test_a_reasoning_with_markup_is_shown_as_text(tmp_path):
@@ -97,8 +113,9 @@ def test_release_puts_each_scored_answers_feedback_on_its_learners_card(store):
     assert review.release_case() == 1
     assert [f["comment"] for f in store.feedback(learner, CASE)] == ["Clear roles."]
     n = len(review.items)
-    assert review.status.value == (f"Released feedback on 1 of {n} answer(s) to their learners. "
-                                   f"Not released: {n - 1} not scored yet.")
+    # No class service here: the feedback is in this store (for feedback files), and said to be not sent.
+    assert review.status.value.startswith(f"Released feedback on 1 of {n} answer(s): kept locally, not sent")
+    assert review.status.value.endswith(f"Not released: {n - 1} not scored yet.")
 
 
 def test_release_says_why_an_unfinished_sheet_or_an_edited_rubric_releases_nothing(store, tmp_path):

@@ -27,6 +27,7 @@ from pathlib import Path
 
 from widgets.errors import DualroleError
 from widgets.exchange.bundle import MAX_BUNDLE_BYTES, checksum, line_digest
+from widgets.paths import private_folder, write_private
 from widgets.responses.codec import jsonable, parse_timestamp
 from widgets.responses.contract import utcnow
 from widgets.store.scores import ScoreBook
@@ -62,7 +63,7 @@ def feedback_key(store: Store, *, create: bool = True) -> bytes:
     if not create:
         raise DualroleError(f"there is no feedback key at {path}: files are signed with the key of the class "
                             "store that exported them")
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     key = secrets.token_bytes(32)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
@@ -113,11 +114,9 @@ def export_feedback(store: Store, out_dir: Path | str, learners: list[str] | Non
     for learner, rows in sorted(by_learner.items()):
         if learners is not None and learner not in learners:
             continue
-        out_dir.mkdir(parents=True, exist_ok=True)
         path = out_dir / file_name(learner)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(feedback_text(learner, rows, key), encoding="utf-8")
-        os.replace(tmp, path)  # never a half-written file for a learner to import
+        # Mode 600, replaced atomically: never a half-written file for a learner to import.
+        write_private(path, feedback_text(learner, rows, key).encode("utf-8"))
         written[learner] = path
     return written
 

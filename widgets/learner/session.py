@@ -293,8 +293,9 @@ class CaseSession:
     def cohort_view(self) -> Distribution:
         """The class's latest answers to this case, as a learner may see them (the class audience)."""
         counts = self.store.cohort_answers(self.case.id, self.cohort, self.phase)
-        # A class service applies its own minimum too: the stricter of the two holds.
-        min_class = max(self.min_class, counts.min_class or 0)
+        # On a class service the service's minimum is the class's one minimum (the administrator's
+        # MIN_CLASS): a card applies it alone, so a card and the service never disagree.
+        min_class = counts.min_class or self.min_class
         return distribution(counts.counts, self.case.option_ids, "class", min_class=min_class, total=counts.total)
 
     def draft_from(self, row: dict) -> Draft:

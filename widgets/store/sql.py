@@ -383,6 +383,15 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q.order_by(f.c.released_at))]
 
+    def answering(self) -> bool:
+        """Whether the database answers now: one round trip on a connection, reading no table."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except DBAPIError:
+            return False
+        return True
+
     def count(self, *, except_cohorts_starting: str | None = None) -> int:
         """How many responses the store holds (leaving out cohorts whose name starts with the text given)."""
         q = sa.select(sa.func.count()).select_from(responses_table)

@@ -24,7 +24,9 @@ from widgets.cases.library import load_library
 from widgets.errors import DualroleError
 from widgets.grading.files import Rubric, default_rubric, load_rubric
 from widgets.grading.final import NOT_SCORED
+from widgets.learner.identity import require_hub_login
 from widgets.render import text
+from widgets.responses.pacing import SELF_PACED
 from widgets.store.scores import ScoreBook
 from widgets.ui.a11y import LiveStatus
 
@@ -44,6 +46,15 @@ _CSS = """
 def default_scorer() -> str:
     """Who is scoring: the hub user, else the account name on this machine."""
     return os.environ.get("JUPYTERHUB_USER", "").strip() or getpass.getuser()
+
+
+def _revote_label(row: dict) -> str:
+    """The second attempt's label, as the mode it was made in ordered it: in class mode the revote
+    follows the class histogram, self-paced it follows the class's answers; both come before the
+    reference is shown."""
+    if row.get("stage") not in (None, "", SELF_PACED):
+        return "Revote (after the class histogram, before the reveal)"
+    return "Revote (after seeing the class's answers, before the reference)"
 
 
 class ScorePad(anywidget.AnyWidget):
@@ -121,6 +132,7 @@ class ReviewScreen(ipw.VBox):
 
     def __init__(self, store, *, rubric: Rubric | str | Path | None = None, scorer: str | None = None,
                  case: str | None = None, service=None):
+        require_hub_login()  # never a learner's name or reasoning outside the Hub's login
         self.store = store
         self.book = ScoreBook(store)
         self.service = service
@@ -274,7 +286,7 @@ class ReviewScreen(ipw.VBox):
                        and r["phase"] == row["phase"] and r["cohort"] == row["cohort"]), key=lambda r: r["attempt"])
         parts = [f"<p><strong>{text(row['learner'])}</strong> · {text(row['cohort'])} · {text(row['phase'])}</p>"]
         for r in both:
-            which = "First attempt" if r["attempt"] == 1 else "Revote (after the reveal)"
+            which = "First attempt" if r["attempt"] == 1 else _revote_label(r)
             marker = " ◀ scoring this one" if r["response_id"] == row["response_id"] and len(both) > 1 else ""
             parts.append(f"<p><strong>{which}{marker}:</strong> {text(labels.get(r['option_id'], r['option_id']))}"
                          f" · confidence {int(r['confidence'])}%</p>"
@@ -329,8 +341,6 @@ class ReviewScreen(ipw.VBox):
         finals = self.book.finals(self.rubric, case_id=self.case.value)
         released = [self.book.release(response_id, self.scorer.value, self.rubric)
                     for response_id, final in finals.items() if final.levels is not None]
-        if self.service is not None and released:
-            self.service.release_feedback(released)
         answers = {r["response_id"] for r in self.rows if r["case_id"] == self.case.value}
         held: dict[str, int] = {}
         for response_id in answers:
@@ -339,8 +349,22 @@ class ReviewScreen(ipw.VBox):
                 reason = final.reason if final else NOT_SCORED
                 held[reason] = held.get(reason, 0) + 1
         why = "; ".join(f"{n} {reason}" for reason, n in sorted(held.items()))
-        self.status.say(f"Released feedback on {len(released)} of {len(answers)} answer(s) to their learners."
-                        + (f" Not released: {why}." if why else ""))
+        not_released = f" Not released: {why}." if why else ""
+        done = f"Released feedback on {len(released)} of {len(answers)} answer(s)"
+        if not released:
+            self.status.say(f"{done}.{not_released}")
+        elif self.service is None:
+            self.status.say(f"{done}: kept locally, not sent (no class service found; hand it out as files with "
+                            f"dualrole feedback-export).{not_released}")
+        else:
+            try:
+                self.service.release_feedback(released)
+            except DualroleError as exc:
+                self.status.say(f"{done} here, but the class service did not take it, so the learners do not see "
+                                f"it yet: {exc}. Release again to retry.{not_released}", urgent=True)
+                return len(released)
+            self.status.say(f"{done} to their learners, through the class service: each sees it on their card "
+                            f"at its next poll.{not_released}")
         return len(released)
 
     def scores(self):
