@@ -27,6 +27,7 @@ from widgets.store.engine import (
 )
 from widgets.store.migrations import migrate
 from widgets.store.schema import (
+    codings_table,
     consents_table,
     erasures_table,
     feedback_table,
@@ -256,8 +257,9 @@ class Store:
             n = conn.execute(responses_table.delete().where(responses_table.c.learner == learner)).rowcount
             conn.execute(reflections_table.delete().where(reflections_table.c.learner == learner))
             conn.execute(consents_table.delete().where(consents_table.c.learner == learner))
-            # Scores and feedback are about the learner's answers: they go with them.
+            # Scores, feedback and codings are about the learner's answers: they go with them.
             conn.execute(scores_table.delete().where(scores_table.c.learner == learner))
+            conn.execute(codings_table.delete().where(codings_table.c.learner == learner))
             conn.execute(feedback_table.delete().where(feedback_table.c.learner == learner))
             conn.execute(final_scores_table.delete().where(final_scores_table.c.learner == learner))
             if n:
