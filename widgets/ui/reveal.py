@@ -200,6 +200,8 @@ def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, sta
     if case.context_dependent:
         parts.append("<p>The better answer here depends on facts the vignette leaves open; "
                      "the rationale says which.</p>")
+    if case.stance_reason:
+        parts.append(f"<p><strong>Why this answer differs from similar cases:</strong> {text(case.stance_reason)}</p>")
     parts.append("<h4>Reference rationale</h4>" + markdown(case.rationale))
     parts.append(_section("Every option and why", options_table(case, {first["option_id"], latest["option_id"]},
                                                                 order)))
