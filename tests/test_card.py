@@ -263,7 +263,7 @@ def test_a_commit_right_after_typing_stores_every_character_and_saves_the_draft_
     real_save = card.session.save_draft
     monkeypatch.setattr(card.session, "save_draft", lambda draft: (drafts.append(draft.justification),
                                                                    real_save(draft)))
-    state = [card.options.value, card.confidence.value, REASON, *(w.index for w in card.kitchener.values())]
+    state = [card.options.value, card.confidence.value, REASON, *(w.value for w in card.kitchener.values())]
     browser_click(card.submit, state)
     [row] = fresh_store.responses()
     assert row["justification"] == REASON

@@ -22,6 +22,58 @@ function keepOwnKeys(node) {
   });
 }
 
+// Every dualrole widget (a card, My answers, a reflection box...) is a box marked "dualrole-guard". No
+// key pressed inside it may reach JupyterLab's notebook shortcuts: in command mode a focused select,
+// radio, slider or button is not an editable element, so "m" would turn the card's cell into Markdown,
+// arrows would move to another cell and "d d" would delete it. Lumino skips any element inside one
+// marked data-lm-suppress-shortcuts; stopping the key at the box also keeps it from the notebook's own
+// listeners. Tab still moves the focus, so nobody is trapped.
+const GUARD = "dualrole-guard";
+
+function shield(box) {
+  if (box.dataset.dualroleShield) return;
+  box.dataset.dualroleShield = "1";
+  box.setAttribute("data-lm-suppress-shortcuts", "true");
+  box.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") event.stopPropagation();
+  });
+}
+
+// A view is appended to its box after it renders: wait until it is in the page to find the box.
+function whenInPage(el, found, tries = 200) {
+  if (el.isConnected) { found(); return; }
+  if (tries > 0) setTimeout(() => whenInPage(el, found, tries - 1), 50);
+}
+
+// After the kernel restarts, the widgets on the page lose their kernel: what is typed into them can
+// never be saved. ipywidgets marks each such view "jupyter-widgets-disconnected" (a broken-link icon and
+// nothing more); here the whole box is locked, and one plain line says what to do.
+function markStale(el) {
+  const box = el.closest(`.${GUARD}`) || el;
+  if (box.querySelector(":scope > .dualrole-stale-notice")) return;
+  for (const control of box.querySelectorAll("input, textarea, select, button")) {
+    control.disabled = true;
+  }
+  const what = box.classList.contains("dualrole-card") ? "This card" : "This part of the page";
+  const notice = document.createElement("p");
+  notice.className = "dualrole-stale-notice";
+  notice.setAttribute("role", "alert");
+  notice.textContent = `${what} was made before the kernel restarted: run this cell again (Shift+Enter). `
+    + "Until then it cannot save anything, so nothing here accepts input.";
+  box.classList.add("dualrole-stale");
+  box.prepend(notice);
+}
+
+function guard(model, el) {
+  el.setAttribute("data-lm-suppress-shortcuts", "true");
+  whenInPage(el, () => { const box = el.closest(`.${GUARD}`); if (box) shield(box); });
+  const onLive = () => setTimeout(() => {
+    if (el.classList.contains("jupyter-widgets-disconnected")) markStale(el);
+  }, 0);
+  model.on("comm_live_update", onLive);
+  return () => model.off("comm_live_update", onLive);
+}
+
 function listen(model, events, handler) {
   for (const name of events) model.on(name, handler);
   return () => { for (const name of events) model.off(name, handler); };
@@ -31,7 +83,7 @@ function listen(model, events, handler) {
 // group once and the arrow keys move the choice.
 function renderChoice({ model, el }) {
   const fieldset = document.createElement("fieldset");
-  fieldset.className = "dualrole-choice";
+  fieldset.className = model.get("inline") ? "dualrole-choice dualrole-choice-inline" : "dualrole-choice";
   const legend = document.createElement("legend");
   fieldset.append(legend);
   const name = uid("choice");
@@ -219,6 +271,7 @@ export default {
     // The request arrives after the state it depends on (unlocked inputs, new reveal HTML);
     // wait one frame so that state is in the page.
     const offFocus = listen(model, ["change:focus_request"], () => requestAnimationFrame(() => moveFocus(el)));
-    return () => { cleanup(); offFocus(); };
+    const offGuard = guard(model, el);
+    return () => { cleanup(); offFocus(); offGuard(); };
   },
 };

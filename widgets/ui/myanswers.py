@@ -9,28 +9,27 @@ the text box and Save button under each lesson's reflection prompts.
 from __future__ import annotations
 
 import base64
-import re
+from pathlib import Path
 
 import anywidget
 import ipywidgets as ipw
 import traitlets as t
 
-from widgets.cases.course import lesson, lessons
+from widgets.cases.course import lesson
 from widgets.cases.forms import form_for
 from widgets.errors import DualroleError
 from widgets.exchange.bundle import learner_bundle
 from widgets.kernel import identity
 from widgets.kernel.connect import response_store
+from widgets.kernel.progress import progress, set_class_code
+from widgets.kernel.session import when_committed
 from widgets.render import text
 from widgets.responses.codec import to_json
 from widgets.responses.contract import Reflection, check_reflection
 from widgets.store import open_store
 from widgets.store.protocol import ReflectionStore, ResponseStore
-from widgets.ui.a11y import CommitButton, LiveStatus
-from widgets.ui.assessment import phase_done
+from widgets.ui.a11y import CommitButton, LiveStatus, guarded
 from widgets.ui.feedback import FeedbackImport
-
-_COHORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
 
 # The browser side of the download: a native button asks the kernel for the bundle, and the
 # bundle comes back as a data URL that a temporary link downloads. It needs no server route, so
@@ -112,12 +111,12 @@ class MyAnswers(ipw.VBox):
         self.progress = ipw.HTML()
         self.where = ipw.HTML()
         self.download = DownloadButton(self._bundle, description="Download my answers")
-        self.cohort_input = ipw.Text(value=identity.cohort(), description="My cohort (class code):",
+        self.cohort_input = ipw.Text(value=identity.cohort(), description="My class code:",
                                      style={"description_width": "initial"},
-                                     layout=ipw.Layout(width="420px"))
+                                     layout=ipw.Layout(width="100%", max_width="420px"))
         # The click carries the box's text, so a code typed and set at once is set whole (CommitButton).
-        self.cohort_button = CommitButton(sources=[self.cohort_input], description="Set my cohort",
-                                          tooltip="Record later answers in this cohort")
+        self.cohort_button = CommitButton(sources=[self.cohort_input], description="Set my class code",
+                                          tooltip="New answers are recorded for this class; earlier ones stay yours")
         self.erase_button = ipw.Button(description="Erase my answers…", button_style="danger",
                                        tooltip="Asks you to confirm first")
         self.confirm_erase = ipw.Button(description="Yes, erase everything", button_style="danger",
@@ -142,35 +141,39 @@ class MyAnswers(ipw.VBox):
         super().__init__(children=[ipw.HTML("<h3>My answers</h3>"), self.progress, details, self.status],
                          layout=ipw.Layout(border="1px solid #bbb", padding="4px 12px", max_width="900px"))
         self.add_class("dualrole-myanswers")
+        guarded(self)
         self.refresh()
+        when_committed(self._on_commit)  # counts stay current without a Refresh
 
     # -- what the panel shows --------------------------------------------------------------------
 
     def refresh(self) -> None:
         """Count the learner's answers again and redraw the panel."""
         cohort = identity.cohort()
-        rows = self.store.responses(learner=self.learner, cohort=cohort)
-        practice = {r["case_id"] for r in rows if r["phase"] == "practice"}
-        pre = phase_done(self.store, self.learner, cohort, "pre")
-        post = phase_done(self.store, self.learner, cohort, "post")
-        items = []
-        for entry in lessons():
-            if not entry.cases:
-                continue
-            done = len(practice & set(entry.cases))
-            items.append(f"<li>{text(entry.title)}: {done} of {len(entry.cases)} cases answered</li>")
-        tests = (f"<li>Pre-test (form {form_for(self.learner, 'pre')}): {'done' if pre else 'not done'}</li>"
-                 f"<li>Post-test (form {form_for(self.learner, 'post')}): {'done' if post else 'not done'}</li>")
+        mine = progress(self.store, self.learner)
+        items = [f"<li>{text(c.title)}: {c.done} of {c.total} cases answered</li>" for c in mine.lessons]
+        tests = (f"<li>Pre-test (form {form_for(self.learner, 'pre')}): {'done' if mine.pre_done else 'not done'}</li>"
+                 f"<li>Post-test (form {form_for(self.learner, 'post')}): "
+                 f"{'done' if mine.post_done else 'not done'}</li>")
         reminder = ""
-        if not pre:
+        if not mine.pre_done:
             reminder = ('<p role="note"><strong>Before lesson 1, take the pre-test</strong>: open '
                         '<a href="10_pre_post.ipynb">10_pre_post</a> and answer its first part. It records '
                         "what you think now, so that you can see later how your thinking moved.</p>")
         self.progress.value = f"{reminder}<ul>{tests}{''.join(items)}</ul>"
-        self.where.value = (f"<p>Your answers are kept in <code>{text(self.store.url)}</code>; your reflections "
-                            f"in <code>{text(self.reflection_store.url)}</code>. You are recorded as "
-                            f"<code>{text(self.learner)}</code> in cohort <code>{text(cohort)}</code>. Nothing "
-                            "leaves this machine until you download your answers and hand the file in.</p>")
+        code = "none yet (self-study)" if cohort == identity.DEFAULT_COHORT else text(cohort)
+        self.where.value = (
+            f"<p>Your class code: <strong>{code}</strong>. Your answers are kept on this computer, in the "
+            f"folder <strong>{text(_folder(self.store.url))}</strong>. Nothing leaves it until you download "
+            "your answers and hand the file in.</p>"
+            "<details><summary>Technical details (for your instructor or IT support)</summary>"
+            f"<p>Answers store: <code>{text(self.store.url)}</code>; reflections store: "
+            f"<code>{text(self.reflection_store.url)}</code>; learner id: <code>{text(self.learner)}</code>; "
+            f"cohort: <code>{text(cohort)}</code>.</p></details>"
+        )
+
+    def _on_commit(self, _response=None) -> None:
+        self.refresh()
 
     def _bundle(self) -> tuple[str, str]:
         bundle, count = learner_bundle(self.reflection_store, self.learner)
@@ -178,22 +181,20 @@ class MyAnswers(ipw.VBox):
             # On a class service the answers are already with the instructor; the file holds
             # the reflections kept on this machine.
             count = 0
-        self.status.say(f"Your download has started: {count} answer(s) and your saved reflections, "
-                        "the same file 'dualrole export' writes.")
+        self.status.say(f"Your download has started: {count} answer{'s' if count != 1 else ''} and your saved "
+                        "reflections, in one file to hand in to your instructor.")
         return "my-answers.jsonl", bundle
 
     # -- actions ---------------------------------------------------------------------------------
 
     def _on_cohort(self, _button=None) -> None:
-        value = self.cohort_input.value.strip()
-        if not _COHORT.match(value):
-            self.status.say("A class code is 1 to 60 letters, digits, dots, dashes or underscores, "
-                            "starting with a letter or digit.", urgent=True)
+        try:
+            message = set_class_code(self.store, self.learner, self.cohort_input.value)
+        except DualroleError as exc:
+            self.status.say(str(exc), urgent=True)
             return
-        identity.save_settings(cohort=value)
-        self.status.say(f"Your cohort is now {value}. Answers you commit from now on are recorded in it; "
-                        "rerun the lesson's cells so the cards use it.")
         self.refresh()
+        self.status.say(message)
 
     def _on_erase(self, _button=None) -> None:
         self.confirm_erase.layout.display = None
@@ -244,6 +245,7 @@ class ReflectionBox(ipw.VBox):
         self.status = LiveStatus()
         self.save.on_click(self._on_save)
         super().__init__(children=[self.text, self.save, self.status])
+        guarded(self)
         if saved:
             self.status.say("Your last saved reflection is shown.")
 
@@ -258,7 +260,16 @@ class ReflectionBox(ipw.VBox):
             return
         try:
             self.store.add_reflection(reflection)
-        except DualroleError as exc:
-            self.status.say(f"Not saved: {exc}", urgent=True)
+        except Exception as exc:  # noqa: BLE001 - no save may fail silently: say so, and keep the text in the box
+            reason = str(exc) if isinstance(exc, DualroleError) else "your answers file could not be written"
+            self.status.say(f"Not saved: {reason}. Your text is still in the box; try again, or copy it "
+                            "somewhere safe.", urgent=True)
             return
         self.status.say("Saved. It goes into your answers file when you download it, and nowhere else.")
+
+
+def _folder(url: str) -> str:
+    """The folder a store lives in, for a learner's eyes (a database URL is not for them)."""
+    if url.startswith("sqlite:///"):
+        return str(Path(url.removeprefix("sqlite:///")).parent).replace(str(Path.home()), "~", 1)
+    return "your class's server"

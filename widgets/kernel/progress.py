@@ -1,0 +1,169 @@
+"""A learner's progress through the course, and the gate in front of the post-test.
+
+Progress belongs to the learner, not to a cohort: the class code labels the answers committed under
+it, but a learner who sets or changes it keeps every earlier answer in their progress, and a pre-test
+already taken is never offered again. Lessons and their cases come from ``data/course.yaml``
+(:mod:`widgets.cases.course`); the assessment's forms and its post-test policy from
+``data/assessment_forms.yaml`` (:mod:`widgets.cases.forms`). Plain Python with no widgets: ``MyAnswers``
+and ``Assessment`` only show what these functions decide.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from widgets.cases.course import lesson_case_ids, lessons
+from widgets.cases.forms import assessment_forms, form_for
+from widgets.errors import DualroleError
+from widgets.kernel import identity
+from widgets.store.protocol import ResponseStore
+
+
+@dataclass(frozen=True)
+class LessonCount:
+    """How many of one lesson's cases the learner has answered."""
+
+    stem: str
+    title: str
+    done: int
+    total: int
+
+
+@dataclass(frozen=True)
+class Progress:
+    """Everything the learner's own panel counts, over all their answers whatever the class code."""
+
+    lessons: tuple[LessonCount, ...]
+    pre_done: bool
+    post_done: bool
+    answers: int
+    cohorts: tuple[str, ...]
+
+    @property
+    def lesson_cases(self) -> tuple[int, int]:
+        """(lesson cases answered, lesson cases in the course)."""
+        return sum(c.done for c in self.lessons), sum(c.total for c in self.lessons)
+
+
+def _answered(store: ResponseStore, learner: str, phase: str) -> set[str]:
+    return {r["case_id"] for r in store.responses(learner=learner, phase=phase)}
+
+
+def phase_done(store: ResponseStore, learner: str, phase: str) -> bool:
+    """True once the learner has committed an answer to every case of their form for ``phase``
+    (under any class code)."""
+    case_ids = assessment_forms().forms[form_for(learner, phase)]
+    return set(case_ids) <= _answered(store, learner, phase)
+
+
+def lesson_progress(store: ResponseStore, learner: str) -> tuple[int, int]:
+    """(lesson cases answered, lesson cases in the course), counting practice answers."""
+    course = set(lesson_case_ids())
+    return len(course & _answered(store, learner, "practice")), len(course)
+
+
+def progress(store: ResponseStore, learner: str) -> Progress:
+    """The learner's progress through every lesson and the assessment."""
+    rows = store.responses(learner=learner)
+    practice = {r["case_id"] for r in rows if r["phase"] == "practice"}
+    counts = tuple(LessonCount(entry.stem, entry.title, len(practice & set(entry.cases)), len(entry.cases))
+                   for entry in lessons() if entry.cases)
+    return Progress(
+        lessons=counts,
+        pre_done=phase_done(store, learner, "pre"),
+        post_done=phase_done(store, learner, "post"),
+        answers=len(rows),
+        cohorts=tuple(sorted({r["cohort"] for r in rows})),
+    )
+
+
+# -- the post-test gate ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PostTestGate:
+    """Whether the post-test is open to this learner, why, and what is left undone before it.
+
+    ``confirmable`` is True where the learner may open it themselves (self-study), after a second step
+    that states ``left`` (lesson cases not yet answered, and whether the pre-test is done).
+    """
+
+    open: bool
+    why: str
+    confirmable: bool
+    done: int
+    total: int
+    pre_done: bool
+
+    @property
+    def left(self) -> str:
+        """What is still undone, in words for the learner ("" when nothing is)."""
+        parts = []
+        if self.done < self.total:
+            parts.append(f"{self.total - self.done} of the {self.total} lesson cases are still unanswered")
+        if not self.pre_done:
+            parts.append("the pre-test is not finished")
+        return "; ".join(parts)
+
+
+def post_test_gate(store: ResponseStore, learner: str) -> PostTestGate:
+    """The post-test's gate: the instructor's setting (``post_test`` in the forms file or
+    ``DUALROLE_POST_TEST``: ``open``, ``held`` or ``learner_confirms``), then the learner's own word."""
+    policy = assessment_forms().post_test
+    done, total = lesson_progress(store, learner)
+    pre = phase_done(store, learner, "pre")
+
+    def gate(is_open: bool, why: str, confirmable: bool = False) -> PostTestGate:
+        return PostTestGate(is_open, why, confirmable, done, total, pre)
+
+    if store.responses(learner=learner, phase="post"):
+        return gate(True, "You have started the post-test.")
+    if policy == "open":
+        return gate(True, "Your instructor has opened the post-test.")
+    if policy == "held":
+        return gate(False, "The post-test opens when your instructor releases it, at the end of the course.")
+    if identity.settings().get("post_test_confirmed"):
+        return gate(True, "You confirmed that you have finished the course.")
+    return gate(False, "Take the post-test once you have finished the lessons.", confirmable=True)
+
+
+def confirm_post_test(gate: PostTestGate, *, acknowledged_left: bool) -> PostTestGate:
+    """Open the post-test on the learner's word. Where something is left undone, the learner must
+    have been shown it (``acknowledged_left``); an instructor's hold cannot be overridden."""
+    if gate.open:
+        return gate
+    if not gate.confirmable:
+        raise DualroleError(gate.why)
+    if gate.left and not acknowledged_left:
+        raise DualroleError(f"Before the post-test opens, note what is left: {gate.left}.")
+    identity.save_settings(post_test_confirmed=True)
+    return PostTestGate(True, "You confirmed that you have finished the course.", False,
+                        gate.done, gate.total, gate.pre_done)
+
+
+# -- the class code --------------------------------------------------------------------------------
+
+_CLASS_CODE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
+
+
+def set_class_code(store: ResponseStore, learner: str, code: str) -> str:
+    """Record the learner's class code (cohort) and say, in words for them, what it changes.
+
+    Nothing already committed moves or hides: earlier answers keep the code they were committed under
+    and still count in the learner's progress; a pre-test already taken stays taken.
+    """
+    code = code.strip()
+    if not _CLASS_CODE.match(code):
+        raise DualroleError("A class code is 1 to 60 letters, digits, dots, dashes or underscores, "
+                            "starting with a letter or digit.")
+    before = identity.cohort()
+    identity.save_settings(cohort=code)
+    if code == before:
+        return f"Your class code is already {code}; nothing changed."
+    mine = progress(store, learner)
+    kept = (f"Your {mine.answers} earlier answer{'s' if mine.answers != 1 else ''} stay yours and still count "
+            "in your progress" + (", and your pre-test counts as taken" if mine.pre_done else "") + ". "
+            if mine.answers else "")
+    return (f"Your class code is now {code}. {kept}Answers you commit from now on are recorded for class "
+            f"{code}. Run the lesson's cells again so that its cards use the new code.")
