@@ -37,6 +37,10 @@ function shield(box) {
   box.addEventListener("keydown", (event) => {
     if (event.key !== "Tab") event.stopPropagation();
   });
+  // ipywidgets marks the box's own view when its kernel is gone.
+  const stale = () => { if (box.classList.contains(DISCONNECTED)) markStale(box); };
+  new MutationObserver(stale).observe(box, { attributes: true, attributeFilter: ["class"] });
+  stale();
 }
 
 // A view is appended to its box after it renders: wait until it is in the page to find the box.
@@ -47,9 +51,11 @@ function whenInPage(el, found, tries = 200) {
 
 // After the kernel restarts, the widgets on the page lose their kernel: what is typed into them can
 // never be saved. ipywidgets marks each such view "jupyter-widgets-disconnected" (a broken-link icon and
-// nothing more); here the whole box is locked, and one plain line says what to do.
-function markStale(el) {
-  const box = el.closest(`.${GUARD}`) || el;
+// nothing more); here the whole box is locked, and one plain line says what to do. A box made later by
+// rerunning the cell is a new one, live again.
+const DISCONNECTED = "jupyter-widgets-disconnected";
+
+function markStale(box) {
   if (box.querySelector(":scope > .dualrole-stale-notice")) return;
   for (const control of box.querySelectorAll("input, textarea, select, button")) {
     control.disabled = true;
@@ -64,14 +70,9 @@ function markStale(el) {
   box.prepend(notice);
 }
 
-function guard(model, el) {
+function guard(el) {
   el.setAttribute("data-lm-suppress-shortcuts", "true");
   whenInPage(el, () => { const box = el.closest(`.${GUARD}`); if (box) shield(box); });
-  const onLive = () => setTimeout(() => {
-    if (el.classList.contains("jupyter-widgets-disconnected")) markStale(el);
-  }, 0);
-  model.on("comm_live_update", onLive);
-  return () => model.off("comm_live_update", onLive);
 }
 
 function listen(model, events, handler) {
@@ -271,7 +272,7 @@ export default {
     // The request arrives after the state it depends on (unlocked inputs, new reveal HTML);
     // wait one frame so that state is in the page.
     const offFocus = listen(model, ["change:focus_request"], () => requestAnimationFrame(() => moveFocus(el)));
-    const offGuard = guard(model, el);
-    return () => { cleanup(); offFocus(); offGuard(); };
+    guard(el);
+    return () => { cleanup(); offFocus(); };
   },
 };
