@@ -186,3 +186,15 @@ def test_decision_ratings_are_kept_only_when_complete_and_valid(fresh_store):
                  {"power": "high", "duration": "long", "termination": "uncertain"})
     assert load_ratings(fresh_store, "ana", case_id, "gottlieb")["termination"] == "uncertain"  # the latest counts
     assert load_ratings(fresh_store, "ana", case_id, "kitchener") == {}
+
+
+def test_the_course_view_serves_the_learners_notebooks_only(isolated_home):
+    from widgets.paths import course_notebooks
+
+    folder = course_notebooks()
+    names = sorted(p.name for p in folder.glob("*.ipynb"))
+    assert names[0] == "00_start_here.ipynb" and "10_pre_post.ipynb" in names and "references.ipynb" in names
+    assert not [n for n in names if n.startswith(("instructor_", "research_", "authoring"))]
+    assert folder.parent == isolated_home and (folder.stat().st_mode & 0o077) == 0
+    (folder / "instructor_live.ipynb").write_text("{}", encoding="utf-8")
+    assert not (course_notebooks() / "instructor_live.ipynb").exists()  # made fresh each time

@@ -189,3 +189,68 @@ def test_every_control_fits_the_screen_and_axe_finds_nothing_serious(page, lab, 
     screenshot(page, f"student-path-{width}")
     result = run_axe(page, ".dualrole-guard", AXE)
     assert serious(result["violations"]) == [], result["violations"]
+
+
+# -- the course view: `dualrole course` --------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def course(browser_base, chromium):
+    """``dualrole course`` as a student starts it, on a data folder of its own."""
+    import subprocess
+    import sys
+
+    from .conftest import REPO, free_port, server_env, stop, wait_for_http
+
+    port = free_port()
+    env = server_env(browser_base / "course", DUALROLE_HOME=str(browser_base / "course-home"))
+    log = browser_base / "course.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "widgets", "course", "--no-browser", f"--port={port}"],
+                                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_for_http(f"{url}/voila/tree", proc, log)
+        yield url, browser_base / "course-home"
+    finally:
+        stop(proc)
+
+
+@pytest.mark.browser
+def test_the_course_view_is_the_whole_course_with_my_answers_on_every_page(chromium, course):
+    from .conftest import new_watched_page, save_failure_screenshot
+
+    url, home = course
+    page = new_watched_page(chromium)
+    try:
+        # The tree offers the course alone: no instructor's notebook.
+        page.goto(f"{url}/voila/tree")
+        page.get_by_text("01_confidentiality.ipynb").first.wait_for(timeout=30_000)
+        listing = page.locator("body").inner_text()
+        assert "01_confidentiality" in listing and "instructor_" not in listing
+        page.goto(f"{url}/voila/render/00_start_here.ipynb", timeout=120_000)
+        page.locator(".dualrole-myanswers").wait_for(timeout=120_000)
+        assert page.get_by_text("Set my class code").count() >= 1
+        assert "In JupyterLab, run the next cell first" in page.locator("body").inner_text()  # not an order here
+        # Next lesson, by its link: the lesson's cards and My answers again.
+        page.get_by_role("link", name="1. Confidentiality and the fact of therapy →").first.click()
+        page.wait_for_url("**/01_confidentiality.ipynb", timeout=60_000)
+        page.locator(".dualrole-card").first.wait_for(timeout=120_000)
+        assert page.locator(".dualrole-myanswers").count() >= 1  # at the top, and again at the foot
+        # An answer given here is kept where JupyterLab keeps it.
+        card = page.locator(".dualrole-card").first
+        card.locator("fieldset.dualrole-choice").first.locator("input").first.check()
+        card.locator("textarea").fill("Confirming she is a client would breach her confidentiality.")
+        submit = card.get_by_role("button", name="Commit my answer")
+        page.wait_for_function("b => !b.disabled", arg=submit.element_handle(), timeout=30_000)
+        submit.click()
+        page.wait_for_function("p => /: 1 of \\d+ cases answered/.test(p.innerText)",
+                               arg=page.locator(".dualrole-myanswers").first.element_handle(), timeout=30_000)
+        assert len(open_store(f"sqlite:///{home / 'responses.sqlite'}").responses()) == 1
+        assert page.watch.page_errors == []
+        screenshot(page, "course-view-lesson")
+    except BaseException:
+        save_failure_screenshot(page, "course-view")
+        raise
+    finally:
+        page.context.close()
