@@ -14,8 +14,7 @@ import pytest
 from widgets.store import open_store
 
 from .conftest import AXE
-from .jlab import error_outputs, open_notebook, run_all, run_axe, screenshot, serious, wait_for_widgets, \
-    widget_problems
+from .jlab import error_outputs, open_notebook, run_all, run_axe, screenshot, serious, wait_for_widgets, widget_problems
 
 CASE = "cosmetics"  # lesson 02: it has a second role, so the card asks Kitchener's factors
 CELLS = [
