@@ -25,6 +25,7 @@ CELLS = [
     'ReflectionBox("01_confidentiality")',
     'DecisionModel("climbing_with_supervisee")',
     'Assessment("post")',
+    'CaseCard("client_hair_salon")',
 ]
 KEYS = ["ArrowDown", "m", "a", "b", "d", "d", "Escape", "Enter"]
 
@@ -61,7 +62,7 @@ def press_all(page, locator) -> None:
 def test_no_key_inside_a_control_reaches_the_notebook_shortcuts(page, lab, learner_home):
     open_path(page, lab, learner_home, "student-keys")
     card = page.locator(".dualrole-card").first
-    before = ["code"] * 7 + ["active cell holds the focus"]
+    before = ["code"] * len(CELLS) + ["code", "active cell holds the focus"]
 
     # The case's options: ArrowDown moves the choice to the next option.
     first_option = card.locator("fieldset.dualrole-choice").first.locator("input[type=radio]").first
@@ -253,3 +254,23 @@ def test_the_course_view_is_the_whole_course_with_my_answers_on_every_page(chrom
         raise
     finally:
         page.context.close()
+
+
+@pytest.mark.browser
+def test_after_the_reference_next_case_takes_the_focus_to_the_next_card(page, lab, learner_home):
+    open_path(page, lab, learner_home, "student-next")
+    card = page.locator(".dualrole-card").first
+    card.locator("fieldset.dualrole-choice").first.locator("input").first.check()
+    card.locator("textarea").fill("The gifts blur the professional frame and create obligations.")
+    submit = card.get_by_role("button", name="Commit my answer")
+    page.wait_for_function("b => !b.disabled", arg=submit.element_handle(), timeout=30_000)
+    submit.click()
+    card.get_by_role("button", name="Keep my answer").click()
+    card.get_by_role("button", name="Show the reference").click()
+    card.locator(".dualrole-verdict").wait_for(timeout=30_000)
+    verdict = card.locator(".dualrole-verdict").inner_text()
+    assert verdict.index("Your answer:") < verdict.index("The reference:") < verdict.index("Why:")
+    card.get_by_role("button", name="Next case ↓").click()
+    second = page.locator(".dualrole-card").nth(1)
+    assert second.locator("h3").first.evaluate("h => document.activeElement === h")
+    assert page.locator(".dualrole-card").nth(1).get_by_role("button", name="Next case ↓").is_hidden()

@@ -199,10 +199,34 @@ function renderStatus({ model, el }) {
 function renderReveal({ model, el }) {
   const box = document.createElement("div");
   box.className = "dualrole-reveal-box";
-  const show = () => { box.innerHTML = model.get("value"); };
+  // After the reference, one clear next step: the next case on the page (none after the last).
+  const next = document.createElement("button");
+  next.type = "button";
+  next.className = "jupyter-widgets jupyter-button widget-button dualrole-next";
+  next.textContent = "Next case ↓";
+  next.addEventListener("click", () => {
+    const card = nextCard(el);
+    if (!card) return;
+    const target = card.querySelector("h3") || card;
+    target.tabIndex = -1;
+    target.focus({ preventScroll: true });
+    target.scrollIntoView({ block: "start" });
+  });
+  const show = () => {
+    box.innerHTML = model.get("value");
+    next.style.display = !model.get("value") || !nextCard(el) ? "none" : "";
+  };
   show();
-  el.append(box);
+  el.append(box, next);
+  whenInPage(el, show);
   return listen(model, ["change:value"], show);
+}
+
+function nextCard(el) {
+  const mine = el.closest(".dualrole-card");
+  if (!mine) return null;
+  const cards = [...document.querySelectorAll(".dualrole-card")];
+  return cards[cards.indexOf(mine) + 1] || null;
 }
 
 // A button like ipywidgets' own (same classes, so the same look), whose click message carries the
