@@ -9,6 +9,7 @@ the text box and Save button under each lesson's reflection prompts.
 from __future__ import annotations
 
 import base64
+from datetime import datetime, timezone
 from pathlib import Path
 
 import anywidget
@@ -16,6 +17,7 @@ import ipywidgets as ipw
 import traitlets as t
 
 from widgets.cases.course import lesson
+from widgets.cases.library import load_library
 from widgets.cases.forms import form_for
 from widgets.errors import DualroleError
 from widgets.exchange.bundle import learner_bundle
@@ -69,6 +71,7 @@ class DownloadButton(anywidget.AnyWidget):
 
     _esm = _DOWNLOAD_ESM
     description = t.Unicode("Download").tag(sync=True)
+    mime = t.Unicode("application/x-ndjson").tag(sync=True)
     filename = t.Unicode("").tag(sync=True)
     payload = t.Unicode("").tag(sync=True)
     ready = t.Int(0).tag(sync=True)
@@ -88,7 +91,7 @@ class DownloadButton(anywidget.AnyWidget):
         encoded = base64.b64encode(body.encode("utf-8")).decode("ascii")
         with self.hold_sync():
             self.filename = filename
-            self.payload = f"data:application/x-ndjson;base64,{encoded}"
+            self.payload = f"data:{self.mime};base64,{encoded}"
             self.ready += 1
         return body
 
@@ -111,6 +114,8 @@ class MyAnswers(ipw.VBox):
         self.progress = ipw.HTML()
         self.where = ipw.HTML()
         self.download = DownloadButton(self._bundle, description="Download my answers")
+        # Beside the data file (for the instructor's tools), a page the student can read and keep.
+        self.receipt = DownloadButton(self._receipt, description="Download a readable copy", mime="text/html")
         self.cohort_input = ipw.Text(value=identity.cohort(), description="My class code:",
                                      style={"description_width": "initial"},
                                      layout=ipw.Layout(width="100%", max_width="420px"))
@@ -132,7 +137,7 @@ class MyAnswers(ipw.VBox):
         self.cancel_erase.on_click(self._on_cancel_erase)
         self.refresh_button.on_click(lambda _b: self.refresh())
         details = ipw.VBox([
-            ipw.HBox([self.download, self.refresh_button]),
+            ipw.HBox([self.download, self.receipt, self.refresh_button]),
             ipw.HBox([self.cohort_input, self.cohort_button]),
             ipw.HBox([self.erase_button, self.confirm_erase, self.cancel_erase]),
             self.feedback,
@@ -184,6 +189,13 @@ class MyAnswers(ipw.VBox):
         self.status.say(f"Your download has started: {count} answer{'s' if count != 1 else ''} and your saved "
                         "reflections, in one file to hand in to your instructor.")
         return "my-answers.jsonl", bundle
+
+    def _receipt(self) -> tuple[str, str]:
+        rows = self.store.responses(learner=self.learner)
+        reflections = self.reflection_store.reflections(learner=self.learner, kind="reflection")
+        today = datetime.now(timezone.utc).date().isoformat()
+        self.status.say("Your readable copy has started downloading: a page listing your answers and reflections.")
+        return f"my-answers-{today}.html", receipt_html(rows, reflections, today)
 
     # -- actions ---------------------------------------------------------------------------------
 
@@ -273,3 +285,34 @@ def _folder(url: str) -> str:
     if url.startswith("sqlite:///"):
         return str(Path(url.removeprefix("sqlite:///")).parent).replace(str(Path.home()), "~", 1)
     return "your class's server"
+
+
+_PHASES = {"practice": "Lesson case", "pre": "Pre-test", "post": "Post-test"}
+
+
+def receipt_html(rows: list[dict], reflections: list[dict], day: str) -> str:
+    """A page a student can read and keep: each answer (case, choice, confidence, reasoning) and each
+    saved reflection, in plain words; the data file beside it is what the instructor's tools read."""
+    library = load_library()
+    items = []
+    for row in rows:
+        case = library.get(row["case_id"])
+        title = case.title if case else row["case_id"]
+        choice = case.option(row["option_id"]).label if case and row["option_id"] in case.option_ids \
+            else row["option_id"]
+        kind = _PHASES.get(row["phase"], row["phase"]) + (", revised answer" if row["attempt"] > 1 else "")
+        items.append(f"<li><h3>{text(title)}</h3><p><em>{text(kind)}, {text(str(row['submitted_at'])[:10])}"
+                     f"</em></p><p><strong>Your choice:</strong> {text(choice)} (confidence "
+                     f"{int(row['confidence'])}%)</p><p><strong>Your reasoning:</strong> "
+                     f"{text(row['justification'])}</p></li>")
+    notes = "".join(f"<li><p><strong>{text(r['lesson'])}</strong></p><p>{text(r['text'])}</p></li>"
+                    for r in reflections)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>My answers, {text(day)}</title></head><body>"
+        f"<h1>My answers</h1><p>Downloaded on {text(day)}: {len(rows)} answer{'s' if len(rows) != 1 else ''} "
+        f"and {len(reflections)} reflection{'s' if len(reflections) != 1 else ''}. This page is for you to read "
+        "and keep; hand in the data file (my-answers.jsonl) as your instructor asks.</p>"
+        f"<h2>Answers</h2><ol>{''.join(items) or '<li>None yet.</li>'}</ol>"
+        f"<h2>Reflections</h2><ul>{notes or '<li>None yet.</li>'}</ul></body></html>"
+    )
