@@ -17,8 +17,8 @@ import ipywidgets as ipw
 import traitlets as t
 
 from widgets.cases.course import lesson
-from widgets.cases.library import load_library
 from widgets.cases.forms import form_for
+from widgets.cases.library import load_library
 from widgets.errors import DualroleError
 from widgets.exchange.bundle import learner_bundle
 from widgets.kernel import identity
