@@ -198,3 +198,12 @@ def test_the_course_view_serves_the_learners_notebooks_only(isolated_home):
     assert folder.parent == isolated_home and (folder.stat().st_mode & 0o077) == 0
     (folder / "instructor_live.ipynb").write_text("{}", encoding="utf-8")
     assert not (course_notebooks() / "instructor_live.ipynb").exists()  # made fresh each time
+
+
+def test_class_mode_releases_the_post_test_as_a_stage(fresh_store, monkeypatch):
+    monkeypatch.setenv("DUALROLE_POST_TEST", "held")
+    form_a, form_b = (assessment_forms().forms[f] for f in ("A", "B"))
+    lesson_case = lesson_case_ids()[0]
+    assert not post_test_gate(fresh_store, "ana", {form_a[0]: "waiting", lesson_case: "voting"}).open
+    assert not post_test_gate(fresh_store, "ana", {form_b[0]: "self-paced"}).open
+    assert post_test_gate(fresh_store, "ana", {form_b[0]: "voting"}).open  # either form's case releases it

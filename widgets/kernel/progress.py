@@ -17,6 +17,8 @@ from widgets.cases.course import lesson_case_ids, lessons
 from widgets.cases.forms import assessment_forms, form_for
 from widgets.errors import DualroleError
 from widgets.kernel import identity
+from widgets.kernel.client import ServiceClient
+from widgets.responses import pacing
 from widgets.store.protocol import ResponseStore
 
 
@@ -107,9 +109,30 @@ class PostTestGate:
         return "; ".join(parts)
 
 
-def post_test_gate(store: ResponseStore, learner: str) -> PostTestGate:
+def class_post_stages(store: ResponseStore, cohort: str) -> dict[str, str]:
+    """On a hub, the stage of each post-test case the instructor has taken into class mode ({} elsewhere,
+    or while the class service is away)."""
+    if not isinstance(store, ServiceClient):
+        return {}
+    try:
+        cases = store.class_states(cohort, "post").get("cases", {})
+    except DualroleError:  # the service is away or refuses: nothing is released by it
+        return {}
+    return {case_id: info.get("stage", pacing.SELF_PACED) for case_id, info in cases.items()}
+
+
+def released_in_class(stages: dict[str, str]) -> bool:
+    """Class mode releases the post-test as a stage: once the instructor opens voting on any of its cases
+    (in either form), the post-test is open to the class."""
+    post_cases = set(assessment_forms().case_ids)
+    return any(case_id in post_cases and stage not in (pacing.SELF_PACED, pacing.UNKNOWN, "waiting")
+               for case_id, stage in stages.items())
+
+
+def post_test_gate(store: ResponseStore, learner: str, class_stages: dict[str, str] | None = None) -> PostTestGate:
     """The post-test's gate: the instructor's setting (``post_test`` in the forms file or
-    ``DUALROLE_POST_TEST``: ``open``, ``held`` or ``learner_confirms``), then the learner's own word."""
+    ``DUALROLE_POST_TEST``: ``open``, ``held`` or ``learner_confirms``) or, in class mode, the stage they
+    open (``class_stages``, see :func:`released_in_class`); then the learner's own word."""
     policy = assessment_forms().post_test
     done, total = lesson_progress(store, learner)
     pre = phase_done(store, learner, "pre")
@@ -119,7 +142,7 @@ def post_test_gate(store: ResponseStore, learner: str) -> PostTestGate:
 
     if store.responses(learner=learner, phase="post"):
         return gate(True, "You have started the post-test.")
-    if policy == "open":
+    if policy == "open" or released_in_class(class_stages or {}):
         return gate(True, "Your instructor has opened the post-test.")
     if policy == "held":
         return gate(False, "The post-test opens when your instructor releases it, at the end of the course.")

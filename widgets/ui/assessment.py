@@ -16,7 +16,7 @@ from widgets.cases.forms import assessment_forms, form_for
 from widgets.errors import DualroleError
 from widgets.kernel import identity
 from widgets.kernel.connect import response_store
-from widgets.kernel.progress import confirm_post_test, phase_done, post_test_gate
+from widgets.kernel.progress import class_post_stages, confirm_post_test, phase_done, post_test_gate
 from widgets.kernel.session import when_committed
 from widgets.render import text
 from widgets.store.protocol import ResponseStore
@@ -62,7 +62,7 @@ class Assessment(ipw.VBox):
         guarded(self)
         self.gate = None
         if phase == "post":
-            self.gate = post_test_gate(self.store, self.learner)
+            self.gate = post_test_gate(self.store, self.learner, class_post_stages(self.store, self.cohort))
             if not self.gate.open:
                 self._show_gate()
                 return
