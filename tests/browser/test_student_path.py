@@ -129,7 +129,7 @@ def test_a_restart_turns_every_widget_into_a_notice_that_accepts_no_input(page, 
 
 
 @pytest.mark.browser
-def test_a_class_code_hides_no_answer_and_the_post_test_asks_twice(page, lab, learner_home):
+def test_a_class_code_hides_no_answer_the_reference_leads_on_and_the_post_test_asks_twice(page, lab, learner_home):
     open_path(page, lab, learner_home, "student-code")
     card = page.locator(".dualrole-card").first
     card.locator("fieldset.dualrole-choice").first.locator("input").first.check()
@@ -155,6 +155,17 @@ def test_a_class_code_hides_no_answer_and_the_post_test_asks_twice(page, lab, le
     assert "1 of" in page.locator(".dualrole-myanswers").inner_text()
     rows = open_store(f"sqlite:///{learner_home / 'responses.sqlite'}").responses()
     assert len(rows) == 1 and rows[0]["cohort"] == "self-study"
+
+    # The reference reads at a glance, and one button leads on to the next case.
+    card.get_by_role("button", name="Keep my answer").click()
+    card.get_by_role("button", name="Show the reference").click()
+    card.locator(".dualrole-verdict").wait_for(timeout=30_000)
+    verdict = card.locator(".dualrole-verdict").inner_text()
+    assert verdict.index("Your answer:") < verdict.index("The reference:") < verdict.index("Why:")
+    card.get_by_role("button", name="Next case ↓").click()
+    second = page.locator(".dualrole-card").nth(1)
+    assert second.locator("h3").first.evaluate("h => document.activeElement === h")
+    assert second.get_by_role("button", name="Next case ↓").is_hidden()  # no reference yet, and no case after
 
     # The post-test: a first click states what is left and asks again.
     gate = page.locator(".dualrole-guard", has=page.get_by_text("Post-test: not open yet")).first
@@ -255,22 +266,3 @@ def test_the_course_view_is_the_whole_course_with_my_answers_on_every_page(chrom
     finally:
         page.context.close()
 
-
-@pytest.mark.browser
-def test_after_the_reference_next_case_takes_the_focus_to_the_next_card(page, lab, learner_home):
-    open_path(page, lab, learner_home, "student-next")
-    card = page.locator(".dualrole-card").first
-    card.locator("fieldset.dualrole-choice").first.locator("input").first.check()
-    card.locator("textarea").fill("The gifts blur the professional frame and create obligations.")
-    submit = card.get_by_role("button", name="Commit my answer")
-    page.wait_for_function("b => !b.disabled", arg=submit.element_handle(), timeout=30_000)
-    submit.click()
-    card.get_by_role("button", name="Keep my answer").click()
-    card.get_by_role("button", name="Show the reference").click()
-    card.locator(".dualrole-verdict").wait_for(timeout=30_000)
-    verdict = card.locator(".dualrole-verdict").inner_text()
-    assert verdict.index("Your answer:") < verdict.index("The reference:") < verdict.index("Why:")
-    card.get_by_role("button", name="Next case ↓").click()
-    second = page.locator(".dualrole-card").nth(1)
-    assert second.locator("h3").first.evaluate("h => document.activeElement === h")
-    assert page.locator(".dualrole-card").nth(1).get_by_role("button", name="Next case ↓").is_hidden()

@@ -64,8 +64,8 @@ function markStale(box) {
   const notice = document.createElement("p");
   notice.className = "dualrole-stale-notice";
   notice.setAttribute("role", "alert");
-  notice.textContent = `${what} was made before the kernel restarted: run this cell again (Shift+Enter). `
-    + "Until then it cannot save anything, so nothing here accepts input.";
+  notice.textContent = `${what} was made before the kernel restarted: run this cell again (click the cell's `
+    + "code, then press Shift+Enter). Until then it cannot save anything, so nothing here accepts input.";
   box.classList.add("dualrole-stale");
   box.prepend(notice);
 }
