@@ -41,7 +41,7 @@ ALLOW_ROOT := $(shell [ "$$(id -u)" = 0 ] && echo --allow-root)
 
 # The venv's bin goes first on PATH, so `dualrole` works in a Lab terminal and in `!dualrole` cells.
 # LAB_ARGS passes extra options to jupyter lab (the test of this target uses it).
-# The lesson kernels load widgets.kernel.hints: a card cell run before the lesson's first code cell
+# The lesson kernels load widgets.learner.hints: a card cell run before the lesson's first code cell
 # says which cell to run instead of raising NameError. Its config lives in .dualrole-lab (not the
 # learner's own IPython profile).
 LAB_IPYTHONDIR := $(abspath .dualrole-lab/ipython)

@@ -1,8 +1,10 @@
 """Timing helpers: the median of several runs, and peak memory measured in a fresh process.
 
-Peak RSS is per process (``ru_maxrss``), so each pipeline whose memory is reported runs in its
-own child process (``python -m benchmarks.measure MODULE:FUNCTION ARGS``), which prints its
-wall time and peak RSS as JSON.
+Each pipeline whose memory is reported runs in its own child process (``python -m
+benchmarks.measure MODULE:FUNCTION ARGS``), which prints its wall time and peak RSS as JSON. The
+peak is the child's own high-water mark (``VmHWM``), not ``ru_maxrss``: on Linux a forked child's
+``ru_maxrss`` starts at the parent's resident size and survives ``exec``, so a runner holding 2 GB
+made every child report at least 2 GB.
 """
 
 from __future__ import annotations
@@ -10,7 +12,6 @@ from __future__ import annotations
 import importlib
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
@@ -69,8 +70,15 @@ def _child(target: str, args: list[str]) -> None:
 
     load_library()
     seconds, _ = timed(function, *args)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # kB on Linux
-    print(json.dumps({"seconds": seconds, "peak_mb": peak}))
+    print(json.dumps({"seconds": seconds, "peak_mb": own_peak_mb()}))
+
+
+def own_peak_mb() -> float:
+    """This process's peak resident memory in MB, counted from its own ``exec``."""
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024  # kB
+    raise RuntimeError("/proc/self/status has no VmHWM line: peak memory is measured on Linux only")
 
 
 if __name__ == "__main__":

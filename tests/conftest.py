@@ -31,6 +31,40 @@ def fresh_store(tmp_path):
     return open_store(f"sqlite:///{tmp_path / 'store.sqlite'}")
 
 
+@pytest.fixture
+def make_response():
+    """The one factory of valid answers: ``make_response("synthetic-ana", "decline_explore", attempt=2)``.
+
+    The option defaults to the case's first, and its stance and the case's version always match, so
+    a test states only what it is about; any other field of :class:`Response` can be given.
+    """
+    from widgets.cases.library import load_case
+    from widgets.responses.contract import Response
+
+    def make(learner: str = "synthetic-ana", option: str | None = None, *, case_id: str = "cosmetics",
+             cohort: str = "synthetic-class", **fields) -> Response:
+        case = load_case(case_id)
+        chosen = case.option(option or case.options[0].id)
+        values = {"case_version": case.case_version, "confidence": 70,
+                  "justification": "The second role would cloud my judgement, so I decline and explain why."}
+        return Response(learner=learner, cohort=cohort, case_id=case_id, option_id=chosen.id, stance=chosen.stance,
+                        **{**values, **fields})
+
+    return make
+
+
+@pytest.fixture
+def service(tmp_path):
+    """The class service running in a thread on a SQLite class store (a class of 3 may see its counts);
+    the Hub's token check is stood in for (tests/hub/inprocess.py)."""
+    pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pip install -e '.[test]'")
+    from hub.inprocess import InProcessService
+
+    running = InProcessService(f"sqlite:///{tmp_path / 'class.sqlite'}", min_class=3).start()
+    yield running
+    running.stop()
+
+
 def under_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 

@@ -64,7 +64,7 @@ def test_a_column_null_in_one_half_only_keeps_its_text(fresh_store, halves):
 
 def test_a_busy_store_is_read_in_one_transaction_instead(fresh_store, halves):
     into_store(simulate(learners=10, cohorts=1, seed=6), fresh_store)
-    writer = sqlite3.connect(_load.sqlite_file(fresh_store), isolation_level=None)
+    writer = sqlite3.connect(fresh_store.sqlite_path, isolation_level=None)
     writer.execute("BEGIN IMMEDIATE")  # another writer holds the lock: no common snapshot for two readers
     try:
         fast = analysis.responses(fresh_store)

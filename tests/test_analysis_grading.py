@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from widgets.analysis.grading import score_table, scorer_agreement
+from widgets.analysis.grades import score_table, scorer_agreement
 from widgets.grading.files import default_rubric
 
 WHEN = datetime(2025, 3, 1, tzinfo=timezone.utc)

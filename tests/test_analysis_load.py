@@ -65,7 +65,7 @@ def test_columns_null_in_the_first_rows_or_everywhere_keep_their_text(fresh_stor
 def test_an_empty_store_and_an_in_memory_store_read_alike(fresh_store):
     pd.testing.assert_frame_equal(analysis.responses(fresh_store), read_sql_frame(fresh_store))
     memory = open_store("sqlite:///:memory:")
-    assert _load.sqlite_file(memory) is None  # ADBC cannot see SQLAlchemy's private memory database
+    assert memory.sqlite_path is None  # ADBC cannot see SQLAlchemy's private memory database
     assert analysis.responses(memory).empty
 
 
@@ -167,7 +167,7 @@ def test_a_frame_read_from_a_store_is_moved_into_the_tidy_frame_not_copied(fresh
     # responses() hands the rows it read to _tidy, which takes each column out of them as it puts
     # it in order: the raw rows and the tidy frame are never both held whole.
     into_store(simulate(learners=6, cohorts=1, seed=2), fresh_store)
-    raw, consents = _load.read_sqlite(_load.sqlite_file(fresh_store), frame.STORE_COLUMNS)
+    raw, consents = _load.read_sqlite(fresh_store.sqlite_path, frame.STORE_COLUMNS)
     kept = raw.copy()
     moved = frame._tidy(raw, consents=consents)
     assert raw.columns.empty

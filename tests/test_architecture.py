@@ -134,11 +134,21 @@ def test_every_module_is_on_the_map_and_the_map_names_only_real_modules():
     assert not sorted(named - on_disk), f"docs/architecture.md names modules that do not exist: {sorted(named - on_disk)}"
 
 
+def test_no_two_modules_share_a_file_name():
+    """A newcomer who reads ``collect.py`` in a traceback or a search result knows which one it is."""
+    by_name: dict[str, list[str]] = {}
+    for path, is_package in MODULES.values():
+        if not is_package:
+            by_name.setdefault(path.name, []).append(path.relative_to(REPO).as_posix())
+    shared = {name: paths for name, paths in by_name.items() if len(paths) > 1}
+    assert not shared, f"modules sharing a file name: {shared}"
+
+
 # -- the import graph --------------------------------------------------------------------------
 
 def test_the_graph_reader_sees_relative_absolute_and_deferred_imports():
     graph = _graph()
-    assert "widgets.responses.contract" in graph["widgets.kernel.session"]
+    assert "widgets.responses.contract" in graph["widgets.learner.session"]
     assert "widgets.cli.cases" in graph["widgets.cli"]  # from widgets.cli import cases
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c", "a"]]
 
@@ -165,7 +175,7 @@ def test_only_the_ui_imports_ipywidgets():
 # A layer may import only layers ranked at or below its own (docs/architecture.md, "The layers").
 RANK = {"errors": 0, "paths": 0, "vocab": 0, "render": 0, "privacy": 0, "cases": 1,
         "responses": 2, "grading": 2, "store": 3, "exchange": 4, "widgets": 4,
-        "kernel": 5, "analysis": 6, "ui": 7, "reporting": 8, "service": 9, "cli": 10, "__main__": 10}
+        "learner": 5, "analysis": 6, "ui": 7, "reporting": 8, "service": 9, "cli": 10, "__main__": 10}
 
 
 def _rank(module: str) -> int:
@@ -180,8 +190,48 @@ def test_each_layer_imports_only_the_layers_below_it():
     bad = [f"{m} (rank {_rank(m)}) imports {t} (rank {_rank(t)})"
            for m, targets in graph.items() for t in sorted(targets) if _rank(t) > _rank(m)]
     analysis_up = [f"{m} imports {t}" for m, targets in graph.items() if _layer(m) == "analysis"
-                   for t in targets if _layer(t) in ("ui", "kernel", "service", "reporting", "cli")]
+                   for t in targets if _layer(t) in ("ui", "learner", "service", "reporting", "cli")]
     assert not bad + analysis_up, "\n".join(bad + analysis_up)
+
+
+STORE_TABLES = ("responses", "consents", "reflections", "dualrole_meta", "dualrole_scores", "dualrole_feedback",
+                "dualrole_erasures", "dualrole_class_state")
+_STATEMENT = re.compile(r"\b(select|insert|update|delete|create|alter|drop)\b.*\b(from|into|table|join|update)\s+"
+                        rf"\"?({'|'.join(STORE_TABLES)})\b", re.IGNORECASE | re.DOTALL)
+
+
+def _gateway_breaches(module: str) -> list[str]:
+    """Where a module outside ``store/`` writes a statement against the store's tables itself."""
+    path, _ = MODULES[module]
+    where = path.relative_to(REPO)
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.ImportFrom) and (node.module or "") == "widgets.store.schema":
+            found += [f"{where}:{node.lineno} imports the table {a.name}" for a in node.names
+                      if a.name.endswith("_table") or a.name == "metadata"]
+        elif isinstance(node, ast.Constant) and isinstance(node.value, str) and _STATEMENT.search(node.value):
+            found.append(f"{where}:{node.lineno} holds the statement {node.value[:60]!r}")
+        elif isinstance(node, ast.JoinedStr):
+            text = "".join(v.value for v in node.values if isinstance(v, ast.Constant) and isinstance(v.value, str))
+            if _STATEMENT.search(text):
+                found.append(f"{where}:{node.lineno} holds the statement {text[:60]!r}")
+        elif isinstance(node, ast.Attribute) and node.attr == "engine" and not (
+                isinstance(node.value, ast.Name) and node.value.id == "self"):
+            found.append(f"{where}:{node.lineno} reaches into a store's engine")
+    return found
+
+
+def test_the_gateway_finds_statements_written_any_way():
+    assert _STATEMENT.search("SELECT min(rowid) FROM responses")
+    assert _STATEMENT.search('INSERT INTO "dualrole_scores" (a) VALUES (1)')
+    assert _STATEMENT.search("select learner,\n consent from consents")
+    assert not _STATEMENT.search("Select an option from the list of responses below")
+
+
+def test_every_statement_against_the_stores_tables_lives_in_store():
+    """One gateway: the rest of the package asks the store by intent (``store.answer_counts(...)``)."""
+    bad = [breach for m in MODULES if _layer(m) != "store" for breach in _gateway_breaches(m)]
+    assert not bad, "\n".join(bad)
 
 
 def test_nothing_in_the_package_imports_tools():
@@ -196,6 +246,36 @@ def test_the_lower_layers_import_without_ipywidgets():
     assert done.returncode == 0, done.stderr
 
 
+HEAVY = ("pandas", "numpy", "sqlalchemy")
+
+
+def _loaded_after(code: str) -> list[str]:
+    """The heavy libraries in ``sys.modules`` after running ``code`` in a fresh interpreter."""
+    probe = code + f"\nimport sys; print(' '.join(m for m in {HEAVY!r} if m in sys.modules))"
+    done = subprocess.run([sys.executable, "-c", probe], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return done.stdout.split()
+
+
+def test_import_widgets_loads_no_pandas_numpy_or_sqlalchemy():
+    """A script that reads one case, and every lesson's first cell, starts without them."""
+    assert _loaded_after("import widgets; widgets.load_case") == []
+
+
+def test_the_command_line_help_loads_no_pandas_numpy_or_sqlalchemy():
+    """``dualrole --help`` and each command's ``--help`` answer at once: the work's imports wait for the work."""
+    code = ("from click.testing import CliRunner\nfrom widgets.cli import cli\n"
+            "for args in [['--help'], *[[name, '--help'] for name in cli.commands]]:\n"
+            "    result = CliRunner().invoke(cli, args)\n"
+            "    assert result.exit_code == 0, (args, result.output)")
+    assert _loaded_after(code) == []
+
+
+def test_the_store_loads_no_pandas():
+    """The store reads the disclosure rules' thresholds, not the tables they gate."""
+    assert "pandas" not in _loaded_after("import widgets.store")
+
+
 def test_every_public_name_of_the_package_resolves():
     """``from widgets import CaseCard`` is how the notebooks start; the lazy names must load."""
     pytest.importorskip("ipywidgets")
@@ -206,13 +286,28 @@ def test_every_public_name_of_the_package_resolves():
 
 # -- conventions -------------------------------------------------------------------------------
 
+def _is_probe(node: ast.AST) -> bool:
+    """``hasattr(x, ...)``, or ``getattr(x, "name", default)``: asking an object what it is."""
+    if not (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)):
+        return False
+    if node.func.id == "hasattr":
+        return True
+    return (node.func.id == "getattr" and len(node.args) == 3 and isinstance(node.args[1], ast.Constant)
+            and isinstance(node.args[1].value, str))
+
+
+def test_the_probe_finder_sees_getattr_with_a_default():
+    assert _is_probe(ast.parse('getattr(store, "engine", None)').body[0].value)
+    assert _is_probe(ast.parse("hasattr(store, 'engine')").body[0].value)
+    assert not _is_probe(ast.parse("getattr(module, name)").body[0].value)
+
+
 def test_no_hasattr_in_the_package():
     bad = [f"{path.relative_to(REPO)}:{node.lineno}" for path, _ in MODULES.values()
-           for node in ast.walk(ast.parse(path.read_text(encoding="utf-8")))
-           if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "hasattr"]
+           for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))) if _is_probe(node)]
     text_hits = [f"{path.relative_to(REPO)}" for path, _ in MODULES.values()
                  if "hasattr(" in path.read_text(encoding="utf-8")]
-    assert not bad and not text_hits, f"hasattr( in: {bad or text_hits}"
+    assert not bad and not text_hits, f"probes (hasattr, getattr with a default) in: {bad or text_hits}"
 
 
 def test_ipywidgets_is_imported_as_ipw_only():

@@ -209,7 +209,7 @@ def test_new_case_refuses_a_taken_id():
 
 
 def test_consent_is_off_by_default_recorded_and_revocable(fresh_store, monkeypatch):
-    from widgets.kernel import identity
+    from widgets.learner import identity
     from widgets.ui.lesson import ConsentChoice
 
     monkeypatch.setenv("JUPYTERHUB_USER", "ana")

@@ -189,3 +189,13 @@ def test_a_child_killed_by_a_signal_is_told_apart_from_a_failure():
     with pytest.raises(measure.Killed) as caught:
         measure.in_child("os:abort")
     assert caught.value.signal == 6 and caught.value.seconds > 0
+
+
+def test_a_childs_peak_memory_is_its_own_not_the_runners():
+    """A runner holding a large frame must not lend its size to every pipeline it starts (Linux carries a
+    forked child's ru_maxrss across exec, which once made DuckDB and dualrole read the same 2,038 MB)."""
+    held = bytearray(400 * 1024 * 1024)
+    held[:: 4096] = b"x" * len(held[:: 4096])  # touch every page, so the runner really holds it
+    figures = measure.in_child("os:getpid")
+    assert figures["peak_mb"] < 300, figures
+    del held

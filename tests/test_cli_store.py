@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from widgets.cli import cli
-from widgets.kernel import identity
+from widgets.learner import identity
 from widgets.store import open_store
 
 

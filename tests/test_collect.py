@@ -115,7 +115,7 @@ EXPECTED_PROBLEMS = {
     ("checksum.jsonl", "4"): "changed after export: the line does not match its checksum in the manifest",
     ("unknown_case.jsonl", "3"): "field 'case_id': no case 'no-such-case' in the case library",
     ("stale.jsonl", "3"): "field 'case_version': '0123456789abcdef' is not case",
-    ("mixed.jsonl", "4"): "learner 'synthetic-hal' is not the bundle's learner 'synthetic-gil' (line 1)",
+    ("mixed.jsonl", "4"): "field 'learner': 'synthetic-hal' is not the learner sending it ('synthetic-gil')",
     ("latin1.jsonl", "3"): "not UTF-8 text: byte 0xe9 at column",
     ("utf16.jsonl", ""): "the file is UTF-16 text, not UTF-8",
     ("empty.jsonl", ""): "empty file",
@@ -338,7 +338,9 @@ def test_an_answer_clashing_with_one_already_stored_is_set_aside(tmp_path):
     report = collect([tmp_path / "second"], url, tmp_path / "q")
 
     assert report.imported == 0
-    assert report.problems[0].reason.startswith(f"conflicts with an answer already in the store (response_id {row['response_id']})")
+    assert report.problems[0].reason == (f"field 'attempt': attempt 1 at case '{row['case_id']}' ({row['phase']}) is "
+                                         "already recorded for this learner (the store holds it as response_id "
+                                         f"{row['response_id']})")
 
 
 def test_new_bundles_go_in_as_they_would_through_the_look_up_first(tmp_path, store_url, request, monkeypatch):
@@ -379,7 +381,7 @@ def test_new_bundles_go_in_as_they_would_through_the_look_up_first(tmp_path, sto
     rows, reflections, outcome = fast
     assert len(rows) == 4 + 5 + 2 and [r["text"] for r in reflections] == ["Synthetic reflection."]
     assert [o[1:5] for o in outcome] == [(2, 2, 0, 0), (0, 0, 1, 0), (5, 0, 0, 0), (2, 0, 0, 1)]
-    assert outcome[1][5][0].startswith("2-ana-clash.jsonl:2: conflicts with an answer already in the store")
+    assert outcome[1][5][0].startswith("2-ana-clash.jsonl:2: field 'attempt': attempt 1 at case")
 
 
 def test_newer_bundle_formats_and_other_files_are_refused_whole(tmp_path):

@@ -1,7 +1,7 @@
 """One body, one verdict: the kernel, the class service and ``collect`` judge a response alike.
 
 Each body in ``BODIES`` goes through the three doors a response can arrive by: the kernel's own
-check (as :class:`~widgets.kernel.session.CaseSession` commits), the class service over real HTTP,
+check (as :class:`~widgets.learner.session.CaseSession` commits), the class service over real HTTP,
 and a one-line bundle that ``collect`` reads. Each door's verdict is reduced to "accepted" or the
 set of bad field names, and the three must match each other and the table.
 """
@@ -20,8 +20,9 @@ import pytest
 from widgets.cases import Library, load_case, parse_case
 from widgets.exchange.bundle import BUNDLE_FORMAT, bundle_text, checksum, line_digest
 from widgets.exchange.collect import collect
-from widgets.kernel.session import CaseSession, Draft
-from widgets.responses.contract import check_response
+from widgets.learner.session import CaseSession, Draft
+from widgets.responses.contract import attempt_clash, check_response, parse_response
+from widgets.store import open_store
 
 REPO = Path(__file__).resolve().parent.parent
 LEARNER = "alice"
@@ -144,7 +145,8 @@ def service_verdict(body, service) -> frozenset[str]:
     if reply.status_code in (200, 201):
         assert reply.json()["response"]["learner"] == LEARNER
         return ACCEPTED
-    assert reply.status_code == 400 and "fields" in reply.json(), f"{reply.status_code}: {reply.text}"
+    # A bad field is a 400; a clash with the answers already kept (the rules across rows) a 409.
+    assert reply.status_code in (400, 409) and "fields" in reply.json(), f"{reply.status_code}: {reply.text}"
     return frozenset(reply.json()["fields"])
 
 
@@ -229,6 +231,75 @@ def test_a_card_session_commits_the_draft_of_each_good_body(name, case, fresh_st
         LEARNER, body["option_id"], body["confidence"], body["justification"].strip())
     assert response.case_version == case.case_version
     assert session.state == "committed"
+
+
+# -- the rules across rows: the same three doors, with answers already kept ------------------------
+
+REVISED = JUSTIFICATION + " On reflection, the other option protects the client better."
+# name -> (the answers kept before, as bodies; the body sent; the fields its verdict names)
+HISTORIES = {
+    "attempt 2 after a first answer": (
+        lambda c, n: [_good(c, n)], lambda c, n, kept: _good(c, n, attempt=2, justification=REVISED), ACCEPTED),
+    "a revote without a first answer": (
+        lambda c, n: [], lambda c, n, kept: _good(c, n, attempt=2, justification=REVISED), {"attempt"}),
+    "attempt 1 a second time": (
+        lambda c, n: [_good(c, n)], lambda c, n, kept: _good(c, n), {"attempt"}),
+    "a foreign learner": (
+        lambda c, n: [], lambda c, n, kept: _good(c, n, learner="mallory"), {"learner"}),
+    "a response id reused for another answer": (
+        lambda c, n: [_good(c, n)], lambda c, n, kept: _good(c, n, phase="pre", response_id=kept[0]["response_id"]),
+        {"response_id"}),
+}
+
+
+def _history(case, name):
+    before, after, expected = HISTORIES[name]
+    slug = "history-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+    kept = before(case, slug)
+    return kept, after(case, slug, kept), frozenset(expected)
+
+
+def kernel_history_verdict(kept, body, case, store) -> frozenset[str]:
+    """As CaseSession._check asks: the body's fields (check_response), then the rules across rows
+    (attempt_clash) against the learner's answers already in the store."""
+    for earlier in kept:
+        store.add(parse_response(earlier, learner=LEARNER, library=Library.of([case])))
+    response, problems = check_response(body, learner=LEARNER, library=Library.of([case]))
+    if problems:
+        return frozenset(problems)
+    clash = attempt_clash(response.row(), store.responses(learner=LEARNER))
+    return frozenset({clash.field}) if clash else ACCEPTED
+
+
+def service_history_verdict(kept, body, service) -> frozenset[str]:
+    for earlier in kept:
+        assert service_verdict(earlier, service) == ACCEPTED
+    return service_verdict(body, service)
+
+
+def collect_history_verdict(kept, body, tmp_path) -> frozenset[str]:
+    url = f"sqlite:///{tmp_path / 'c.sqlite'}"
+    if kept:
+        earlier = tmp_path / "earlier"
+        earlier.mkdir()
+        (earlier / "alice.jsonl").write_text(bundle_text(LEARNER, kept), encoding="utf-8")
+        assert collect([earlier], url, tmp_path / "q0").imported == len(kept)
+    return collect_verdict(body, tmp_path)
+
+
+def test_the_history_table_covers_the_rules_across_rows():
+    assert {"attempt", "learner", "response_id"} == {f for _, _, expected in HISTORIES.values() for f in expected}
+
+
+@pytest.mark.parametrize("name", list(HISTORIES))
+def test_kernel_service_and_collect_give_one_verdict_across_rows(name, case, service, tmp_path):
+    kept, body, expected = _history(case, name)
+    kernel = kernel_history_verdict(kept, body, case, open_store(f"sqlite:///{tmp_path / 'kernel.sqlite'}"))
+    served = service_history_verdict(kept, body, service)
+    collected = collect_history_verdict(kept, body, tmp_path)
+    assert kernel == expected, f"kernel: {sorted(kernel)}"
+    assert served == kernel, f"service {sorted(served)} != kernel {sorted(kernel)}"
+    assert collected == kernel, f"collect {sorted(collected)} != kernel {sorted(kernel)}"
 
 
 # -- case_version ----------------------------------------------------------------------------------

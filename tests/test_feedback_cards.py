@@ -10,27 +10,19 @@ import pytest
 
 pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pip install -e '.[test]'")
 
-from hub.inprocess import InProcessService  # noqa: E402
 
 from widgets.exchange.class_export import export_class  # noqa: E402
 from widgets.exchange.feedback import export_feedback  # noqa: E402
 from widgets.exchange.outbox import Outbox  # noqa: E402
 from widgets.grading.files import default_rubric  # noqa: E402
-from widgets.kernel.client import ServiceClient  # noqa: E402
+from widgets.learner.client import ServiceClient  # noqa: E402
 from widgets.store import open_store  # noqa: E402
 from widgets.store.scores import ScoreBook  # noqa: E402
 from widgets.ui.card import CaseCard  # noqa: E402
-from widgets.ui.feedback import FeedbackImport  # noqa: E402
+from widgets.ui.feedback_panel import FeedbackImport  # noqa: E402
 
 COHORT = "psy501"
 WHY = "The two roles conflict: I would decline kindly and explain APA 3.05 to the client."
-
-
-@pytest.fixture
-def service(tmp_path):
-    running = InProcessService(f"sqlite:///{tmp_path / 'class.sqlite'}", min_class=3).start()
-    yield running
-    running.stop()
 
 
 def client(service, user, tmp_path):

@@ -11,14 +11,14 @@ REPO = Path(__file__).resolve().parent.parent
 SCRIPT = """
 from IPython.testing.globalipapp import start_ipython
 ip = start_ipython()
-ip.run_line_magic("load_ext", "widgets.kernel.hints")
+ip.run_line_magic("load_ext", "widgets.learner.hints")
 ip.run_cell('CaseCard("cosmetics")')
 ip.run_cell('undefined_name_of_the_learner')
 """
 
 
 def test_a_missing_course_tool_is_named_with_the_cell_to_run_and_other_errors_are_unchanged():
-    from widgets.kernel.hints import hint
+    from widgets.learner.hints import hint
 
     assert "run the first code cell of this notebook" in hint("CaseCard")
     assert hint("my_variable") is None
@@ -32,4 +32,4 @@ def test_a_missing_course_tool_is_named_with_the_cell_to_run_and_other_errors_ar
 def test_the_lab_kernel_config_loads_the_extension():
     namespace = {"get_config": lambda: type("C", (), {"InteractiveShellApp": type("S", (), {})()})()}
     exec((REPO / "tools" / "ipython" / "ipython_kernel_config.py").read_text(encoding="utf-8"), namespace)
-    assert namespace["c"].InteractiveShellApp.extensions == ["widgets.kernel.hints"]
+    assert namespace["c"].InteractiveShellApp.extensions == ["widgets.learner.hints"]

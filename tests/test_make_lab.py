@@ -55,7 +55,7 @@ def test_make_lab_puts_the_venv_bin_first_on_path(tmp_path):
         # Its kernels load the hint for a card cell run before the lesson's first code cell.
         ipython_dir = next(v.decode()[len("IPYTHONDIR="):] for v in environ if v.startswith(b"IPYTHONDIR="))
         config = Path(ipython_dir) / "profile_default" / "ipython_kernel_config.py"
-        assert "widgets.kernel.hints" in config.read_text(encoding="utf-8")
+        assert "widgets.learner.hints" in config.read_text(encoding="utf-8")
     finally:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait()

@@ -6,7 +6,7 @@ import pytest
 
 from widgets.exchange.bundle import read_bundle, write_bundle
 from widgets.exchange.collect import collect
-from widgets.kernel import identity
+from widgets.learner import identity
 from widgets.store import open_store
 from widgets.ui.card import CaseCard
 from widgets.ui.myanswers import MyAnswers, ReflectionBox

@@ -9,8 +9,8 @@ from widgets.cases.course import lesson_case_ids
 from widgets.cases.forms import assessment_forms, form_for
 from widgets.cases.library import load_case
 from widgets.errors import DualroleError
-from widgets.kernel import identity
-from widgets.kernel.progress import (
+from widgets.learner import identity
+from widgets.learner.progress import (
     confirm_post_test,
     lesson_progress,
     phase_done,
@@ -18,9 +18,9 @@ from widgets.kernel.progress import (
     progress,
     set_class_code,
 )
-from widgets.kernel.ratings import load_ratings, save_ratings, unrated
-from widgets.kernel.scratch import Scratch
-from widgets.kernel.session import CaseSession, Draft
+from widgets.learner.ratings import load_ratings, save_ratings, unrated
+from widgets.learner.scratch import Scratch
+from widgets.learner.session import CaseSession, Draft
 from widgets.ui.assessment import Assessment
 from widgets.ui.card import CaseCard
 from widgets.ui.myanswers import MyAnswers

@@ -89,11 +89,14 @@ def test_no_token_a_bad_token_or_one_without_the_access_scope_gets_403(service):
         assert teacher.get("api/responses").json()["count"] == 0  # nothing got in
 
 
-def test_the_learner_recorded_is_the_token_owner_whatever_the_body_says(service):
+def test_the_learner_recorded_is_the_token_owner_and_a_body_naming_another_is_refused(service):
     with api(service, "alice") as alice:
-        reply = alice.post("api/responses", json=answer(learner="bob"))
+        foreign = alice.post("api/responses", json=answer(learner="bob"))
+        reply = alice.post("api/responses", json=answer())
+        own = alice.post("api/responses", json=answer(learner="alice", phase="pre"))
         contradicted = alice.post("api/responses", json=answer(stance="accept"))
-    assert reply.status_code == 201
+    assert foreign.status_code == 400 and set(foreign.json()["fields"]) == {"learner"}
+    assert reply.status_code == 201 and own.status_code == 201
     row = reply.json()["response"]
     assert row["learner"] == "alice"
     assert row["stance"] == "decline_and_explore"  # from the case
@@ -314,3 +317,23 @@ def test_class_export_of_a_cohort_without_answers_fails_and_names_the_cohorts_th
     done = CliRunner().invoke(cli, ["class-export", "--out", "exported.sqlite", "--cohort", "psy501",
                                     "--service", service.url])
     assert done.output == f"Exported 1 answer(s) of cohort 'psy501' to {out} (1 new).\n"  # the full path
+
+
+def test_every_refusal_the_service_can_give_has_an_http_status():
+    """The core refuses by code and knows nothing of HTTP; the handlers give each code its status."""
+    import ast
+    import inspect
+
+    from widgets.responses import contract
+    from widgets.service import core, handlers
+
+    codes = set()
+    for module in (core, handlers, contract):  # the contract's clashes are refused with their own codes
+        for node in ast.walk(ast.parse(inspect.getsource(module))):
+            if isinstance(node, ast.Call) and getattr(node.func, "id", None) in ("Refused", "ApiError", "Clash") \
+                    and len(node.args) >= 2:
+                codes |= {c.value for c in ast.walk(node.args[1]) if isinstance(c, ast.Constant)
+                          and isinstance(c.value, str)}
+    assert {"invalid", "stage", "no_first_answer", "not_found", "store_unavailable"} <= codes
+    assert not codes - set(handlers.STATUS), f"codes without an HTTP status: {sorted(codes - set(handlers.STATUS))}"
+    assert "tornado" not in inspect.getsource(core)

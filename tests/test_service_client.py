@@ -12,11 +12,10 @@ import pytest
 
 pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pip install -e '.[test]'")
 
-from hub.inprocess import InProcessService  # noqa: E402
 
 from widgets.exchange.outbox import Outbox  # noqa: E402
-from widgets.kernel.client import ServiceClient, ServiceRefused  # noqa: E402
-from widgets.kernel.connect import (
+from widgets.learner.client import ServiceClient, ServiceRefused  # noqa: E402
+from widgets.learner.connect import (
     response_store,  # noqa: E402
     service_from_env,  # noqa: E402
 )
@@ -25,13 +24,6 @@ from widgets.ui.card import CaseCard  # noqa: E402
 from widgets.ui.live import LiveDashboard  # noqa: E402
 
 COHORT = "psy501"
-
-
-@pytest.fixture
-def service(tmp_path):
-    running = InProcessService(f"sqlite:///{tmp_path / 'class.sqlite'}", min_class=3).start()
-    yield running
-    running.stop()
 
 
 def client_for(service, who, tmp_path, url=None) -> ServiceClient:

@@ -120,7 +120,7 @@ def test_the_hub_stays_up_while_the_database_is_down_and_the_service_says_why(hu
 def learners(hub, tmp_path):
     """A client per user, each with its own outbox, as each learner's own server would have."""
     from widgets.exchange.outbox import Outbox
-    from widgets.kernel.client import ServiceClient
+    from widgets.learner.client import ServiceClient
 
     # A generous timeout: on a loaded 2-core CI machine the Hub, the proxy and PostgreSQL share the CPU.
     return {user: ServiceClient(hub.service_url, hub.token(user), outbox=Outbox(tmp_path / user / "outbox.jsonl"),
@@ -267,7 +267,7 @@ def test_answers_made_while_the_service_restarts_arrive_exactly_once(hub, learne
 def test_a_card_with_the_guide_s_server_token_finds_the_service_without_dualrole_service_url(hub, monkeypatch):
     from hub.realhub import load_guide_config
 
-    from widgets.kernel.client import ServiceClient
+    from widgets.learner.client import ServiceClient
 
     # The token a learner's server gets: exactly the guide's server_token_scopes. The Hub refuses to
     # issue a scope its user does not hold, so this also checks the guide's `user` role.
@@ -310,8 +310,8 @@ def test_the_sqlite_option_as_the_guide_sets_it_up(proxy, tmp_path):
 
 
 def test_a_kernel_on_the_hub_finds_the_service_by_itself(hub, monkeypatch):
-    from widgets.kernel.client import ServiceClient
-    from widgets.kernel.connect import service_from_env
+    from widgets.learner.client import ServiceClient
+    from widgets.learner.connect import service_from_env
 
     monkeypatch.setenv("JUPYTERHUB_API_URL", hub.api_url)
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", hub.token("alice", [
@@ -325,7 +325,7 @@ def test_a_kernel_on_the_hub_finds_the_service_by_itself(hub, monkeypatch):
 def test_released_feedback_reaches_its_learner_only_through_the_hub(hub, learners, tmp_path):
     from widgets.exchange.class_export import export_class
     from widgets.grading.files import default_rubric
-    from widgets.kernel.client import ServiceRefused
+    from widgets.learner.client import ServiceRefused
     from widgets.store import open_store
     from widgets.store.scores import ScoreBook
 

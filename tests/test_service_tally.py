@@ -22,7 +22,7 @@ from hub.inprocess import InProcessService, answer  # noqa: E402
 
 from widgets.cases.library import load_case  # noqa: E402
 from widgets.responses.disclosure import distribution  # noqa: E402
-from widgets.service.core import ApiError, ClassService, ServiceSettings  # noqa: E402
+from widgets.service.core import ClassService, Refused, ServiceSettings  # noqa: E402
 from widgets.store import Store  # noqa: E402
 
 CASE = "wedding_invitation"
@@ -128,7 +128,7 @@ def test_a_stage_change_takes_effect_in_the_next_read(store_url):
     for i in range(3):
         vote(core, f"learner{i}", OPTIONS[i])
     pace(core, "close")
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refused) as refused:
         shown(core, "learner0")
     assert refused.value.code == "not_shown"
     pace(core, "show_histogram")
@@ -152,7 +152,7 @@ def test_an_erased_learner_is_gone_from_the_next_read_even_when_the_count_is_bac
     vote(core, "learner3", OPTIONS[0])  # three answers again, but not the same three
     view = shown(core, "learner0")
     assert view["total"] == 3 and view["counts"][OPTIONS[1]] == 0 and view["counts"][OPTIONS[0]] == 3
-    with pytest.raises(ApiError) as refused:
+    with pytest.raises(Refused) as refused:
         shown(core, "learner2")
     assert refused.value.code == "answer_first"
 

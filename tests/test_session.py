@@ -6,7 +6,7 @@ import pytest
 
 from widgets.cases import load_case
 from widgets.errors import AlreadyAnswered, DualroleError
-from widgets.kernel.session import CaseSession, Draft
+from widgets.learner.session import CaseSession, Draft
 
 REASON = "Becoming her customer would give me a stake in her business."
 

@@ -1,7 +1,8 @@
 """dualrole: a Jupyter curriculum on dual-role relationships and confidentiality in psychotherapy.
 
-``import widgets`` is cheap and side-effect free: it opens no store, creates no file, and does not
-import ipywidgets until a card is asked for, so scripts and the analysis layer run without it.
+``import widgets`` is cheap and side-effect free: it opens no store, creates no file, and imports
+neither ipywidgets nor pandas, numpy or SQLAlchemy until a card or a store is asked for (a test
+checks ``sys.modules``), so scripts and the analysis layer run without the widgets.
 Lessons import only the names below; instructor and research notebooks also use the documented
 subpackages (:mod:`widgets.analysis`, :mod:`widgets.reporting`, :mod:`widgets.responses`).
 """
@@ -11,7 +12,6 @@ from __future__ import annotations
 from widgets.cases import Case, load_case, load_library, parse_case, validate_paths
 from widgets.errors import CaseError, DualroleError, StoreError, UnknownCase
 from widgets.responses.contract import Response
-from widgets.store import Store, open_store
 
 __version__ = "0.1.0"
 
@@ -38,8 +38,11 @@ __all__ = [
     "validate_paths",
 ]
 
-# The widget classes pull in ipywidgets, so they load on first use only.
-_WIDGETS = {
+# The widget classes pull in ipywidgets, and the store SQLAlchemy, so they load on first use only: a
+# script that reads one case, or ``dualrole --help``, does not pay for them.
+_LAZY = {
+    "Store": "widgets.store",
+    "open_store": "widgets.store",
     "Assessment": "widgets.ui.assessment",
     "CaseCard": "widgets.ui.card",
     "CaseList": "widgets.ui.lesson",
@@ -51,8 +54,8 @@ _WIDGETS = {
 
 
 def __getattr__(name: str):
-    if name in _WIDGETS:
+    if name in _LAZY:
         import importlib
 
-        return getattr(importlib.import_module(_WIDGETS[name]), name)
+        return getattr(importlib.import_module(_LAZY[name]), name)
     raise AttributeError(f"module 'widgets' has no attribute {name!r}")

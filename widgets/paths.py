@@ -15,6 +15,8 @@ from pathlib import Path
 import platformdirs
 
 REPO_DATA = Path(__file__).resolve().parent.parent / "data"
+# Where collect sets aside the lines it refused, beside the instructor's bundles unless told otherwise.
+QUARANTINE_DIR = "dualrole-quarantine"
 
 
 def data_dir() -> Path:

@@ -22,12 +22,16 @@ import os
 import secrets
 import uuid
 from pathlib import Path
-
-import numpy as np
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from widgets.errors import DualroleError
 from widgets.paths import REPO_DATA, home
+
+# numpy and pandas load when a table is gated, not when this module is imported: the store, the
+# command line's options and ``import widgets`` read its thresholds and nothing more.
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
 
 MIN_CELL = 10
 MIN_CELL_FLOOR = 5
@@ -86,6 +90,7 @@ def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
 
     Examples
     --------
+    >>> import pandas as pd
     >>> table = pd.DataFrame({"pre": [12, 3, 15], "post": [20, 11, 14]}, index=["a", "b", "c"])
     >>> gated = gate(table)
     >>> gated.loc["b"].tolist()        # 3 is hidden, and 11 with it; the row total may show
@@ -93,6 +98,8 @@ def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
     >>> passes(gated)
     True
     """
+    import pandas as pd
+
     min_cell = check_min_cell(min_cell)
     gated = _shaped(table, min_cell, n, counts, margins, learners)
     if isinstance(gated, pd.DataFrame):
@@ -108,12 +115,15 @@ def exact(table, *, n: str | None = None, counts: dict[str, list[str]] | None = 
     used. The frame carries ``attrs["exact"] = True`` and never ``"gated"``, so :func:`passes`
     refuses it and nothing meant for the public can take it by mistake.
 
+    >>> import pandas as pd
     >>> table = pd.DataFrame({"pre": [12, 3]}, index=["a", "b"])
     >>> exact(table).loc["b"].tolist()
     [3, 3]
     >>> passes(exact(table))
     False
     """
+    import pandas as pd
+
     shown = _shaped(table, 0, n, counts, margins, learners)
     if isinstance(shown, pd.DataFrame):
         shown.attrs.update({"exact": True, "min_cell": 0})
@@ -122,6 +132,9 @@ def exact(table, *, n: str | None = None, counts: dict[str, list[str]] | None = 
 
 def _shaped(table, min_cell: int, n, counts, margins, learners):
     """The gate's work at ``min_cell``; 0 hides nothing, which only :func:`exact` asks for."""
+    import numpy as np
+    import pandas as pd
+
     if isinstance(table, (int, np.integer)) and not isinstance(table, bool):
         return int(table) if table >= min_cell else pd.NA
     if isinstance(table, pd.Series):
@@ -146,6 +159,8 @@ def gate_distribution(counts: dict[str, int | None], min_cell: int = MIN_CELL) -
     >>> gate_distribution({"a": 14, "b": 12, "c": 2}, 10)
     {'a': 14, 'b': None, 'c': None}
     """
+    import pandas as pd
+
     if any(v is None for v in counts.values()):
         return dict(counts)
     gated = gate(pd.Series(counts, dtype="int64"), min_cell, margins=False)
@@ -155,6 +170,8 @@ def gate_distribution(counts: dict[str, int | None], min_cell: int = MIN_CELL) -
 
 def passes(table: pd.DataFrame, min_cell: int | None = None) -> bool:
     """True if the frame came through :func:`gate` and shows no count under ``min_cell``."""
+    import pandas as pd
+
     if not isinstance(table, pd.DataFrame) or not table.attrs.get("gated"):
         return False
     limit = min_cell if min_cell is not None else table.attrs["min_cell"]
@@ -168,6 +185,9 @@ def passes(table: pd.DataFrame, min_cell: int | None = None) -> bool:
 
 def _gate_counts(table: pd.DataFrame, min_cell: int, margins: bool,
                  learners: pd.DataFrame | None = None) -> pd.DataFrame:
+    import numpy as np
+    import pandas as pd
+
     values = table.to_numpy(dtype=float)
     if np.isnan(values).any() or (values < 0).any() or (values != np.round(values)).any():
         raise DualroleError("a count table must hold whole, non-negative numbers")
@@ -190,6 +210,8 @@ def _gate_counts(table: pd.DataFrame, min_cell: int, margins: bool,
 
 
 def _gate_stats(table: pd.DataFrame, min_cell: int, n: str, counts: dict[str, list[str]]) -> pd.DataFrame:
+    import pandas as pd
+
     if n not in table.columns:
         raise DualroleError(f"no group-size column {n!r}; columns are: {', '.join(map(str, table.columns))}")
     out = table.copy()
@@ -209,6 +231,8 @@ def _gate_stats(table: pd.DataFrame, min_cell: int, n: str, counts: dict[str, li
 
 
 def _with_totals(values: np.ndarray) -> np.ndarray:
+    import numpy as np
+
     rows, cols = values.shape
     full = np.zeros((rows + 1, cols + 1))
     full[:rows, :cols] = values
@@ -228,6 +252,8 @@ def suppression_mask(values: np.ndarray, min_cell: int, also: np.ndarray | None 
     hidden cell can be solved for from the visible cells and the additive structure of the table.
     ``also`` (the same shape as the result) marks further cells to hide from the start.
     """
+    import numpy as np
+
     full = _with_totals(np.asarray(values, dtype=float))
     hidden = full < min_cell
     if also is not None:
@@ -265,6 +291,8 @@ def recoverable(full: np.ndarray, hidden: np.ndarray) -> list[tuple[int, int]]:
     determined exactly when every solution of the homogeneous system in the hidden cells gives
     it the same value, i.e. when the null space has no component on it.
     """
+    import numpy as np
+
     cells = list(zip(*np.nonzero(hidden)))
     if not cells:
         return []
@@ -292,6 +320,8 @@ def recoverable(full: np.ndarray, hidden: np.ndarray) -> list[tuple[int, int]]:
 
 
 def _lines(shape: tuple[int, int]):
+    import numpy as np
+
     rows, cols = shape
     for r in range(rows):
         yield (np.full(cols, r), np.arange(cols))
@@ -300,6 +330,8 @@ def _lines(shape: tuple[int, int]):
 
 
 def _hide_smallest(full: np.ndarray, hidden: np.ndarray, line) -> None:
+    import numpy as np
+
     rs, cs = (np.asarray(x) for x in line)
     rows, cols = full.shape
     along_row = len(set(rs.tolist())) == 1
@@ -405,6 +437,8 @@ def research_codes(learners, existing: dict[str, str] | None = None) -> dict[str
 
 def read_crosswalk(path: Path | str) -> dict[str, str]:
     """Load a crosswalk CSV (``learner,research_code``); an absent file is an empty crosswalk."""
+    import pandas as pd
+
     path = Path(path)
     if not path.exists():
         return {}
@@ -417,6 +451,8 @@ def read_crosswalk(path: Path | str) -> dict[str, str]:
 
 def write_crosswalk(codes: dict[str, str], path: Path | str, export_dir: Path | str) -> Path:
     """Write the crosswalk (mode 600), refusing any path inside the export folder."""
+    import pandas as pd
+
     path, export_dir = Path(path).expanduser(), Path(export_dir).expanduser()
     if path.resolve().is_relative_to(export_dir.resolve()):
         raise PrivacyError(

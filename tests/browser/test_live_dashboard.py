@@ -18,7 +18,7 @@ from hub.inprocess import InProcessService  # noqa: E402
 
 from widgets.cases.library import load_library  # noqa: E402
 from widgets.exchange.outbox import Outbox  # noqa: E402
-from widgets.kernel.client import ServiceClient  # noqa: E402
+from widgets.learner.client import ServiceClient  # noqa: E402
 from widgets.responses.contract import Response  # noqa: E402
 
 from .conftest import AXE, NOTEBOOKS, harness_copy, new_watched_page, save_failure_screenshot  # noqa: E402

@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import pandas as pd
 
+from widgets.store.sql import SQLITE_READS
+
 # Text columns the analysis reads. All but response_id come back as pandas categoricals: each
 # batch of rows is dictionary-encoded as it arrives, so no column of text is held per row (at
 # 8 million responses the justifications alone would be about 2.5 GB as text).
@@ -28,17 +30,6 @@ _NULLABLE_TEXT = ("kitchener_expectations", "kitchener_obligations", "kitchener_
 # (about 100 MB at this size) is let go as soon as it is encoded.
 BATCH_ROWS = 262_144
 _BATCHES = {"adbc.sqlite.query.batch_rows": str(BATCH_ROWS)}
-
-
-def sqlite_file(store) -> str | None:
-    """The SQLite file behind a store, or None when it is not a SQLite file (PostgreSQL, memory)."""
-    engine = getattr(store, "engine", None)
-    if engine is None or engine.dialect.name != "sqlite":
-        return None
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return database
 
 
 def fast_read_available() -> bool:
@@ -70,15 +61,14 @@ def read_sqlite(path: str, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFra
         cursor = conn.cursor()
         try:
             responses = _read_batches(cursor, _select(columns))
-            consents = _fetch(cursor, "SELECT learner, consent, recorded_at FROM consents")
+            consents = _fetch(cursor, SQLITE_READS.consents)
         finally:
             cursor.close()
     return _to_pandas(columns, responses), _consents(consents)
 
 
-def _select(columns: list[str], where: str = "") -> str:
-    listed = ", ".join(f"coalesce({c}, '') AS {c}" if c in _NULLABLE_TEXT else c for c in columns)
-    return f"SELECT {listed} FROM responses" + (f" WHERE {where} ORDER BY rowid" if where else "")
+def _select(columns: list[str], **rowids: int) -> str:
+    return SQLITE_READS.responses(columns, blank_nulls=_NULLABLE_TEXT, **rowids)
 
 
 def _fetch(cursor, sql: str):
@@ -152,7 +142,7 @@ def _read_in_halves(path: str, columns: list[str]):
                 conn = adbc.connect(path)
                 readers.append(conn)
                 cursor = conn.cursor()
-                cursor.execute("SELECT min(rowid), max(rowid) FROM responses")  # starts the snapshot
+                cursor.execute(SQLITE_READS.rowid_range)  # starts the snapshot
                 low, high = cursor.fetchone()
                 cursor.close()
         finally:
@@ -162,17 +152,17 @@ def _read_in_halves(path: str, columns: list[str]):
         middle = (low + high) // 2
         parts, errors = [None, None], []
 
-        def read(i: int, where: str) -> None:
+        def read(i: int, rowids: dict[str, int]) -> None:
             cursor = readers[i].cursor()
             try:
-                parts[i] = _read_batches(cursor, _select(columns, where))
+                parts[i] = _read_batches(cursor, _select(columns, **rowids))
             except Exception as error:  # noqa: BLE001 - re-raised below, in the caller's thread
                 errors.append(error)
             finally:
                 cursor.close()
 
-        threads = [threading.Thread(target=read, args=(0, f"rowid <= {middle}")),
-                   threading.Thread(target=read, args=(1, f"rowid > {middle}"))]
+        threads = [threading.Thread(target=read, args=(0, {"upto": middle})),
+                   threading.Thread(target=read, args=(1, {"above": middle}))]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -181,7 +171,7 @@ def _read_in_halves(path: str, columns: list[str]):
             raise errors[0]
         cursor = readers[0].cursor()
         try:
-            consents = _fetch(cursor, "SELECT learner, consent, recorded_at FROM consents")
+            consents = _fetch(cursor, SQLITE_READS.consents)
         finally:
             cursor.close()
         batches = parts[0] + parts[1]

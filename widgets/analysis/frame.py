@@ -521,12 +521,12 @@ def _arrow_of(values: pd.Series):
     import pyarrow as pa
 
     dtype = values.dtype
-    arrow_backed = isinstance(dtype, pd.ArrowDtype) or getattr(dtype, "storage", None) == "pyarrow"
-    array = getattr(values.array, "__arrow_array__", None)
-    if array is None or not arrow_backed:  # a numpy-backed column would be converted, not shared
+    arrow_backed = isinstance(dtype, pd.ArrowDtype) or (isinstance(dtype, pd.StringDtype)
+                                                         and dtype.storage == "pyarrow")
+    if not arrow_backed:  # a numpy-backed column would be converted, not shared
         return None
     try:
-        array = array()
+        array = values.array.__arrow_array__()
     except Exception:  # noqa: BLE001 - no Arrow data behind this column: nothing to remember
         return None
     return array if isinstance(array, (pa.Array, pa.ChunkedArray)) else None
@@ -634,18 +634,12 @@ def _read(source) -> tuple[pd.DataFrame, pd.DataFrame | None]:
 def _read_store(store: Store) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     # Analyses read a store on this machine; a class's answers on the hub come here through
     # ``dualrole class-export``, which copies them into one.
-    import sqlalchemy as sa
+    from widgets.analysis._load import fast_read_available, read_sqlite
 
-    from widgets.analysis._load import fast_read_available, read_sqlite, sqlite_file
-    from widgets.store.schema import consents_table, responses_table
-
-    path = sqlite_file(store)
+    path = store.sqlite_path
     if path is not None and fast_read_available():
         return read_sqlite(path, STORE_COLUMNS)  # Arrow through ADBC: the same frame, ~4x faster
-    with store.engine.connect() as conn:
-        raw = pd.read_sql(sa.select(responses_table), conn)
-        consents = pd.read_sql(sa.select(consents_table), conn)
-    return raw, consents
+    return store.read_all(pd.read_sql)
 
 
 def _as_bool(values: pd.Series) -> pd.Series:

@@ -93,9 +93,9 @@ def read_case_file(path: Path) -> tuple[dict | None, dict[str, str], list[CasePr
         node = yaml.compose(front_text, Loader=yaml.SafeLoader)
         front = yaml.safe_load(front_text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark, problem = _where(exc)
         line = mark.line + 2 if mark is not None else None
-        what = getattr(exc, "problem", None) or str(exc)
+        what = problem or str(exc)
         return None, {}, [CaseProblem(path, line, None, f"YAML syntax error: {what}")]
     if not isinstance(front, dict):
         return None, {}, [CaseProblem(path, 2, None, "front matter must be a mapping of fields (key: value)")]
@@ -137,9 +137,9 @@ def read_yaml_file(path: Path, validator) -> tuple[Any, list[CaseProblem]]:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
+        mark, problem = _where(exc)
         line = mark.line + 1 if mark is not None else None
-        return None, [CaseProblem(path, line, None, f"YAML syntax error: {getattr(exc, 'problem', None) or exc}")]
+        return None, [CaseProblem(path, line, None, f"YAML syntax error: {problem or exc}")]
     problems = [
         CaseProblem(path, _line_for(node, list(error.absolute_path)) + 1,
                     _field_name(list(error.absolute_path)) or None, _message(error))
@@ -291,3 +291,10 @@ def _message(error) -> str:
     if v == "pattern":
         return f"{error.instance!r} must be a slug: lower-case letters, digits, '-' or '_'"
     return error.message
+
+
+def _where(exc: yaml.YAMLError):
+    """The mark (line) and the problem a YAML error names; a scanner or parser error has both, others neither."""
+    if isinstance(exc, yaml.MarkedYAMLError):
+        return exc.problem_mark, exc.problem
+    return None, None

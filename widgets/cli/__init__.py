@@ -3,7 +3,7 @@
 Each command parses its options, calls one documented function and formats the result. A user's
 mistake is an ``Error: ...`` line and exit status 1, never a traceback. Commands are grouped by who
 runs them: :mod:`~widgets.cli.cases` (authors), :mod:`~widgets.cli.learner` (learners),
-:mod:`~widgets.cli.collect`, :mod:`~widgets.cli.serve`, :mod:`~widgets.cli.handouts` and
+:mod:`~widgets.cli.exchange`, :mod:`~widgets.cli.serve`, :mod:`~widgets.cli.printouts` and
 :mod:`~widgets.cli.grading` (instructors), :mod:`~widgets.cli.research` (instructors and researchers).
 Options they share live in :mod:`~widgets.cli.options`.
 """
@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import click
 
-from widgets.cli import cases, collect, grading, handouts, learner, research, serve
+from widgets.cli import cases, exchange, grading, learner, printouts, research, serve
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -26,8 +26,8 @@ def cli():
     """
 
 
-for _command in (*cases.COMMANDS, *learner.COMMANDS, *collect.COMMANDS, *research.COMMANDS, *serve.COMMANDS,
-                 *handouts.COMMANDS, *grading.COMMANDS):
+for _command in (*cases.COMMANDS, *learner.COMMANDS, *exchange.COMMANDS, *research.COMMANDS, *serve.COMMANDS,
+                 *printouts.COMMANDS, *grading.COMMANDS):
     cli.add_command(_command)
 
 

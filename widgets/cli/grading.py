@@ -49,7 +49,7 @@ def roster_check_(store_url, roster_path):
 
         dualrole roster check --store class.sqlite --roster ~/private/psy501-roster.csv
     """
-    from widgets.analysis.grading import roster_check
+    from widgets.analysis.grades import roster_check
     from widgets.grading.files import read_roster
 
     entries = read_roster(roster_path)

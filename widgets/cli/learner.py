@@ -7,8 +7,7 @@ from pathlib import Path
 import click
 
 from widgets.cli.options import friendly_errors, store_option
-from widgets.kernel import identity
-from widgets.store import describe_url, open_store
+from widgets.learner import identity
 
 
 @click.command()
@@ -26,6 +25,7 @@ def export(out, store_url):
         dualrole export --out my-answers.jsonl
     """
     from widgets.exchange.bundle import write_bundle
+    from widgets.store import open_store
 
     learner = identity.learner_id()
     n = write_bundle(open_store(store_url), learner, out)
@@ -44,6 +44,8 @@ def erase(me, store_url, yes):
 
         dualrole erase --me
     """
+    from widgets.store import describe_url, open_store
+
     store = open_store(store_url)
     learner = identity.learner_id()
     n = len(store.responses(learner=learner))
@@ -62,8 +64,8 @@ def where():
 
         dualrole where
     """
-    from widgets.kernel.connect import service_from_env
-    from widgets.store import default_url
+    from widgets.learner.connect import service_from_env
+    from widgets.store import default_url, describe_url
 
     click.echo(f"learner: {identity.learner_id()}")
     click.echo(f"cohort:  {identity.cohort()}")

@@ -1,4 +1,4 @@
-"""What every ``dualrole`` command shares: the one ``--store`` option and friendly errors."""
+"""What ``dualrole`` commands share: the one ``--store`` and ``--min-cell`` options, and friendly errors."""
 
 from __future__ import annotations
 
@@ -32,9 +32,9 @@ def store_option(func):
 
     Every command reads a bare path the same way: a SQLite file, created when a command writes.
     """
-    from widgets.store import resolve_url
-
     def resolve(ctx, param, value):
+        from widgets.store import resolve_url
+
         try:
             return resolve_url(value) if value else None
         except DualroleError as exc:
@@ -42,3 +42,16 @@ def store_option(func):
 
     return click.option("--store", "store_url", metavar="PATH|URL", envvar="DUALROLE_STORE",
                         callback=resolve, help=STORE_HELP)(func)
+
+
+def min_cell_option(what: str):
+    """``--min-cell``, the small-cell threshold (:data:`widgets.privacy.MIN_CELL` by default), declared once
+    for every command that gates counts; ``what`` says what it does in that command.
+
+    The value is checked where it is used (:func:`widgets.privacy.check_min_cell`), so the command line,
+    the notebooks and the API refuse a threshold under the floor with the same words.
+    """
+    from widgets.privacy import MIN_CELL, MIN_CELL_FLOOR
+
+    return click.option("--min-cell", default=MIN_CELL, show_default=True, type=int,
+                        help=f"{what} (at least {MIN_CELL_FLOOR}).")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from widgets.cli.options import friendly_errors, store_option
+from widgets.cli.options import friendly_errors, min_cell_option, store_option
 from widgets.errors import DualroleError
 from widgets.responses.disclosure import REPORT_AUDIENCES, gates_small_cells
 
@@ -46,8 +46,7 @@ def _steps(label: str, total: int):
                    "your data folder, reused by every export so codes stay the same).")
 @click.option("--include-justifications", is_flag=True,
               help="Include the free-text justifications (they may name people: read before sharing).")
-@click.option("--min-cell", default=10, show_default=True, type=int,
-              help="Leave out cohorts with fewer consenting learners (at least 5).")
+@min_cell_option("Leave out cohorts with fewer consenting learners")
 @click.option("--xapi-base", default="https://dualrole.invalid/", show_default=True,
               help="Base IRI for the xAPI statements (use your institution's).")
 @friendly_errors
@@ -90,8 +89,7 @@ def research_export_(store_url, sample, out, crosswalk, include_justifications, 
 @click.option("--out", required=True, type=click.Path(file_okay=False, path_type=Path),
               help="The folder to write report.html into.")
 @click.option("--cohort", multiple=True, help="Only these cohorts (repeatable).")
-@click.option("--min-cell", default=10, show_default=True, type=int,
-              help="Hide counts under this (at least 5); public reports only.")
+@min_cell_option("Hide counts under this; public reports only")
 @click.option("--audience", type=click.Choice(REPORT_AUDIENCES), default="public", show_default=True,
               help="public: small counts hidden, safe to share. instructor: exact counts, for your eyes only.")
 @friendly_errors

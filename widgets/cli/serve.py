@@ -12,7 +12,6 @@ import click
 from widgets.cli.options import friendly_errors, store_option
 from widgets.errors import DualroleError
 from widgets.responses.disclosure import MIN_CLASS, MIN_CLASS_FLOOR
-from widgets.store import default_url
 
 
 @click.command()
@@ -52,6 +51,7 @@ def serve(store_url, group, cohort, min_class, ip, port, prefix, processes):
                             "(see docs/deploy-jupyterhub.md)") from None
     from widgets.service import serve as run
     from widgets.service.core import ServiceSettings
+    from widgets.store import default_url
 
     if not os.environ.get("JUPYTERHUB_API_TOKEN"):
         raise DualroleError("JUPYTERHUB_API_TOKEN is not set: dualrole serve must be started by JupyterHub "
@@ -84,9 +84,9 @@ def class_export(out, cohort, service_url):
         dualrole class-export --out psy501-2025.sqlite --cohort psy501-2025
     """
     from widgets.exchange.class_export import export_class
-    from widgets.kernel import identity
-    from widgets.kernel.client import ServiceClient
-    from widgets.kernel.connect import service_from_env
+    from widgets.learner import identity
+    from widgets.learner.client import ServiceClient
+    from widgets.learner.connect import service_from_env
 
     client = ServiceClient(service_url) if service_url else service_from_env()
     if client is None:

@@ -23,14 +23,12 @@ from sqlalchemy.exc import IntegrityError
 from widgets.cases.library import Library, load_library
 from widgets.errors import StoreError, _display_path
 from widgets.exchange.bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
-from widgets.responses.contract import check_reflection, check_response
+from widgets.paths import QUARANTINE_DIR
+from widgets.responses.contract import ATTEMPT_KEY, attempt_clash, check_reflection, check_response
 from widgets.store import Store, open_store
-from widgets.store.schema import responses_table
 
-QUARANTINE_DIR = "dualrole-quarantine"
 REPORT_NAME = "report.csv"
 BUNDLE_SUFFIXES = (".jsonl", ".ndjson", ".json", ".txt", ".zip")
-_ATTEMPT_KEY = ("learner", "cohort", "case_id", "phase", "attempt")
 
 
 @dataclass
@@ -129,14 +127,25 @@ def bundle_paths(paths: Iterable[Path | str], exclude: Path | str | None = None)
     return list(dict.fromkeys(found))
 
 
+class CollectInterrupted(StoreError):
+    """The store failed part-way through a collect: every bundle before it is in, none is half in.
+
+    ``report`` is what was collected up to the failure (its ``report.csv`` already written).
+    """
+
+    def __init__(self, message: str, report: CollectReport):
+        super().__init__(message)
+        self.report = report
+
+
 def collect(paths: Iterable[Path | str], store: Store | str, quarantine_dir: Path | str = QUARANTINE_DIR, *,
             allow_stale_cases: bool = False, max_bytes: int = MAX_BUNDLE_BYTES, library: Library | None = None,
             on_file: Callable[[FileResult], None] | None = None) -> CollectReport:
     """Merge bundle files (or folders of them) into ``store``; return what happened, file by file.
 
     Idempotent: a response already in the store counts as a duplicate. Problems never raise: they
-    are quarantined and reported. A store that fails part-way raises :class:`StoreError` (with the
-    report so far as ``.report``); every bundle before it is in, and none is half in.
+    are quarantined and reported. A store that fails part-way raises :class:`CollectInterrupted`
+    (a :class:`StoreError` with the report so far); every bundle before it is in, and none is half in.
 
     Example::
 
@@ -153,14 +162,13 @@ def collect(paths: Iterable[Path | str], store: Store | str, quarantine_dir: Pat
     outputs = Quarantine(quarantine_dir)
     root = _common_folder(files)
 
-    def failed(path: Path, exc: StoreError) -> StoreError:
+    def failed(path: Path, exc: StoreError) -> CollectInterrupted:
         done = sum(1 for f in report.files if f.imported or f.duplicates)
-        error = StoreError(f"the store failed while collecting {_display_path(path)}: {exc}. "
-                           f"The {len(report.files)} file(s) before it were collected ({done} with answers) "
-                           "and none is half in: run collect again to finish (it skips what is in).")
         report.report_path = outputs.write_report(report.files)
-        error.report = report
-        return error
+        return CollectInterrupted(f"the store failed while collecting {_display_path(path)}: {exc}. "
+                                  f"The {len(report.files)} file(s) before it were collected ({done} with "
+                                  "answers) and none is half in: run collect again to finish (it skips what is in).",
+                                  report)
 
     def finish(checked: _CheckedFile) -> None:
         result = checked.result
@@ -258,6 +266,8 @@ class _CheckedFile:
     reflections: list[dict] = field(default_factory=list)
     bad: list[tuple[BundleLine, str]] = field(default_factory=list)
     whole: bool = False  # the whole file is set aside (refused)
+    # A revote whose first answer is not in the bundle: only the store can say whether it may be kept.
+    needs_store: bool = False
 
 
 def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
@@ -283,7 +293,7 @@ def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
         reason, row = (line.problem, None) if line.problem else checker(line.data, read.learner)
         if row is not None:
             first = by_id.get(row["response_id"])
-            key = tuple(row[k] for k in _ATTEMPT_KEY)
+            key = tuple(row[k] for k in ATTEMPT_KEY)
             if first is not None and first.raw == line.raw:
                 result.duplicates += 1
                 continue
@@ -298,6 +308,8 @@ def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
             continue
         by_id[row["response_id"]], by_attempt[key] = line, line.number
         good.append((line, row))
+    checked.needs_store = any(row["attempt"] == 2 and (*tuple(row[k] for k in ATTEMPT_KEY[:-1]), 1) not in by_attempt
+                              for _, row in good)
     result.problems += [Problem(path, None, note) for note in read.notes]
     return checked
 
@@ -310,7 +322,8 @@ def _import_file(store: Store, conn: sa.Connection, checked: _CheckedFile,
         return
     for attempt in (1, 2):  # a concurrent collect of the same learner may win a race: retry once
         try:
-            conflicts = _import(store, conn, checked.good, result, checked.reflections, commit_later)
+            conflicts = _import(store, conn, checked.good, result, checked.reflections,
+                                None if checked.needs_store else commit_later, fast=not checked.needs_store)
             break
         except IntegrityError as exc:
             if attempt == 2:
@@ -322,10 +335,8 @@ def _import_file(store: Store, conn: sa.Connection, checked: _CheckedFile,
 
 
 def _check_line(data: object, learner: str, *, library: Library, allow_stale: bool) -> tuple[str | None, dict | None]:
-    """``(None, row)`` for a good line, ``(reason, None)`` for a bad one, by the response contract."""
-    if isinstance(data, dict) and "learner" in data and data["learner"] != learner:
-        return (f"learner '{data['learner']}' is not the bundle's learner '{learner}' (line 1): "
-                "a bundle holds one learner's answers"), None
+    """``(None, row)`` for a good line, ``(reason, None)`` for a bad one, by the response contract
+    (the bundle's learner, from its manifest, is who sends it)."""
     response, problems = check_response(data, learner=learner, library=library, allow_stale=allow_stale)
     if problems:
         parts = [f"field '{name}': {reason}" for name, reason in problems.items()]
@@ -346,30 +357,33 @@ def _check_reflection_line(data: dict, learner: str) -> tuple[str | None, dict |
 
 
 def _import(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
-            reflections: list[dict] = (), commit_later: Callable | None = None):
+            reflections: list[dict] = (), commit_later: Callable | None = None, fast: bool = True):
     """Insert one bundle's good rows and reflections in one transaction; return lines that clash with the store."""
     result.imported = 0
     duplicates_before = result.duplicates
     conflicts: list[tuple[BundleLine, str]] = []
     if not good and not reflections:
         return conflicts
-    if _import_new(store, conn, good, result, reflections, commit_later):
+    if fast and _import_new(store, conn, good, result, reflections, commit_later):
         return conflicts
     try:
         with store.transaction(conn):
-            existing, taken = _held(conn, [row["response_id"] for _, row in good],
-                                    sorted({row["learner"] for _, row in good}))
+            existing, taken = store.held(conn, [row["response_id"] for _, row in good],
+                                         sorted({row["learner"] for _, row in good}))
             fresh = []
+            # The contract's verdict across rows, against what the store holds and the bundle's own lines.
+            kept = [{**dict(zip(ATTEMPT_KEY, key)), "response_id": rid} for key, rid in taken.items()]
+            kept += [{**dict(zip(ATTEMPT_KEY, key)), "response_id": rid} for rid, key in existing.items()]
+            kept += [row for _, row in good]
             for line, row in good:
-                key = tuple(row[k] for k in _ATTEMPT_KEY)
-                if row["response_id"] in existing:
+                key = tuple(row[k] for k in ATTEMPT_KEY)
+                if existing.get(row["response_id"]) == key:
                     result.duplicates += 1
-                elif key in taken:
-                    conflicts.append((line, f"conflicts with an answer already in the store (response_id "
-                                            f"{taken[key]}): same learner, cohort, case, phase and attempt "
-                                            f"{row['attempt']}"))
-                else:
+                elif (clash := attempt_clash(row, kept)) is None:
                     fresh.append(row)
+                else:
+                    held = f" (the store holds it as response_id {taken[key]})" if key in taken else ""
+                    conflicts.append((line, f"field '{clash.field}': {clash.message}{held}"))
             added = store.add_many(fresh, conn)
             result.reflections = store.add_reflections(reflections, conn)
     except IntegrityError:
@@ -403,24 +417,6 @@ def _import_new(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, 
         return False
     result.imported, result.reflections = len(rows), reflections_added
     return True
-
-
-def _held(conn: sa.Connection, response_ids: list[str], learners: list[str]) -> tuple[set[str], dict[tuple, str]]:
-    """What the store holds of one bundle: which of its response ids, and the attempts its learner has
-    answered (attempt key to response id). One query a bundle (in chunks for a huge one)."""
-    t = responses_table
-    columns = (t.c.response_id, *(t.c[k] for k in _ATTEMPT_KEY))
-    existing: set[str] = set()
-    taken: dict[tuple, str] = {}
-    for start in range(0, len(response_ids), 500):
-        where = t.c.response_id.in_(response_ids[start:start + 500])
-        if start == 0:
-            where = sa.or_(where, t.c.learner.in_(learners))
-        for response_id, *key in conn.execute(sa.select(*columns).where(where)):
-            existing.add(response_id)
-            if key[0] in learners:
-                taken[tuple(key)] = response_id
-    return existing, taken
 
 
 class Quarantine:

@@ -74,7 +74,7 @@ def _is_number(text: str) -> bool:
 
 def write_gradebook(sheet: pd.DataFrame, points: dict[str, float], roster: list[RosterEntry], out: Path | str,
                     fmt: str = "plain", *, moodle_id: str = "email") -> Gradebook:
-    """Write ``sheet`` (from :func:`widgets.analysis.grading.grade_sheet`) as a gradebook file.
+    """Write ``sheet`` (from :func:`widgets.analysis.grades.grade_sheet`) as a gradebook file.
 
     Parameters
     ----------
@@ -142,13 +142,13 @@ def _number(value) -> str:
 
 
 def grade_table(store, *, policy=None, rubric=None, roster: list[RosterEntry] = ()) -> pd.DataFrame:
-    """Every learner's figures and grade per assignment (:func:`widgets.analysis.grading.grades`).
+    """Every learner's figures and grade per assignment (:func:`widgets.analysis.grades.grades`).
 
     ``policy`` and ``rubric`` default to the shipped ones (``data/grading_policy.yaml``,
     ``data/rubrics/ethical_reasoning.yaml``); roster learners with no answers get zero.
     """
     from widgets import analysis
-    from widgets.analysis.grading import grades, score_table
+    from widgets.analysis.grades import grades, score_table
     from widgets.cases.library import load_library
     from widgets.grading.files import assessment_cases, default_policy, default_rubric
     from widgets.store.schema import COLUMNS
@@ -171,7 +171,7 @@ def grade_table(store, *, policy=None, rubric=None, roster: list[RosterEntry] = 
 def class_gradebook(store, roster: list[RosterEntry], out: Path | str, fmt: str = "plain", *,
                     policy=None, rubric=None, moodle_id: str = "email") -> tuple[Gradebook, pd.DataFrame]:
     """Grade a class from its store and write the gradebook file; return it and the long grade table."""
-    from widgets.analysis.grading import grade_sheet
+    from widgets.analysis.grades import grade_sheet
 
     table = grade_table(store, policy=policy, rubric=rubric, roster=roster)
     book = write_gradebook(grade_sheet(table), table.attrs["points"], roster, out, fmt, moodle_id=moodle_id)

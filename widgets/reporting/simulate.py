@@ -241,13 +241,7 @@ def write(frame: pd.DataFrame, out: Path | str) -> Path:
 
 def into_store(frame: pd.DataFrame, store) -> int:
     """Add simulated rows to a store; refuse a store that holds real (non-synthetic) responses."""
-    import sqlalchemy as sa
-
-    from widgets.store.schema import responses_table
-
-    with store.engine.connect() as conn:
-        real = conn.scalar(sa.select(sa.func.count()).select_from(responses_table)
-                           .where(~responses_table.c.cohort.startswith(SYNTHETIC_PREFIX)))
+    real = store.count(except_cohorts_starting=SYNTHETIC_PREFIX)
     if real:
         raise DualroleError(
             f"this store holds {real} real response(s); simulate into a store of its own so "

@@ -13,7 +13,8 @@ the case; a body may repeat it, but not contradict it.
 
 from __future__ import annotations
 
-from collections.abc import Mapping  # typing.Mapping is several times slower in isinstance, done for every line
+# collections.abc, not typing: typing.Mapping is several times slower in isinstance, done for every line.
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
@@ -85,6 +86,61 @@ class Response:
 
 FIELDS: tuple[str, ...] = tuple(Response.__dataclass_fields__)
 
+# What makes two answers the same attempt: a learner answers each case once per cohort, phase and
+# attempt (the store's unique constraint, collect's and the service's checks all use this one key).
+ATTEMPT_KEY: tuple[str, ...] = ("learner", "cohort", "case_id", "phase", "attempt")
+
+
+@dataclass(frozen=True)
+class Clash:
+    """Why an answer cannot be kept beside the answers already kept: the field at fault, a stable
+    ``code`` (the class service's refusal code) and words for people."""
+
+    field: str
+    code: str
+    message: str
+
+
+def attempt_clash(answer: Mapping, kept: Iterable[Mapping]) -> Clash | None:
+    """The rules across rows, one verdict for the learner's session, the class service and collect.
+
+    ``answer`` is a checked response row (:meth:`Response.row`); ``kept`` holds rows already kept or
+    arriving with it (each with ``response_id`` and the :data:`ATTEMPT_KEY` fields; rows of other
+    learners, cases or phases are ignored, and a row with the answer's own ``response_id`` is the
+    answer itself, sent again). In order:
+
+    * a ``response_id`` names one answer: kept with another learner, cohort, case, phase or
+      attempt, it is a conflict;
+    * each attempt is answered once: a second answer to a kept attempt is refused;
+    * a revote (attempt 2) follows a first answer: without one, it is refused.
+
+    Examples
+    --------
+    >>> first = {"response_id": "a", "learner": "ana", "cohort": "c", "case_id": "x", "phase": "pre", "attempt": 1}
+    >>> attempt_clash({**first, "response_id": "b", "attempt": 2}, [first]) is None
+    True
+    >>> attempt_clash({**first, "response_id": "b", "attempt": 2}, []).code
+    'no_first_answer'
+    """
+    key = tuple(answer[k] for k in ATTEMPT_KEY)
+    same_case = key[:-1]
+    attempts = set()
+    for row in kept:
+        row_key = tuple(row[k] for k in ATTEMPT_KEY)
+        if row["response_id"] == answer["response_id"]:
+            if row_key != key:
+                return Clash("response_id", "conflict", f"response_id {answer['response_id']} belongs to a "
+                             "different answer (another learner, case, phase or attempt)")
+            continue
+        if row_key[:-1] == same_case:
+            attempts.add(row_key[-1])
+    if key[-1] in attempts:
+        return Clash("attempt", "already_answered", f"attempt {key[-1]} at case '{answer['case_id']}' "
+                     f"({answer['phase']}) is already recorded for this learner")
+    if key[-1] == 2 and 1 not in attempts:
+        return Clash("attempt", "no_first_answer", "a revote (attempt 2) needs a first answer to this case")
+    return None
+
 
 class InvalidResponse(DualroleError):
     """A response with one or more bad fields; ``fields`` maps each field to what is wrong with it."""
@@ -115,7 +171,7 @@ def check_response(body: object, *, learner: str, cohort: str | None = None, lib
     body : dict
         The response's fields, timestamps as ISO 8601 text.
     learner : str
-        Who answered, as the caller knows it; it replaces whatever the body says.
+        Who answered, as the caller knows it; a body that names another learner is refused.
     cohort : str, optional
         A cohort fixed by the caller (a class service for one class); otherwise the body's.
     library : Library, optional
@@ -139,7 +195,7 @@ def check_response(body: object, *, learner: str, cohort: str | None = None, lib
     """
     if not isinstance(body, Mapping):
         return None, {"(body)": "expected a JSON object with the response's fields"}
-    data = {**DEFAULTS, **body, "learner": learner}  # the caller's learner, whatever the body says
+    data = {**DEFAULTS, **body, "learner": learner}  # the caller's learner: the body may only repeat it
     if cohort is not None:
         data["cohort"] = cohort
     if isinstance(data.get("justification"), str):
@@ -150,6 +206,11 @@ def check_response(body: object, *, learner: str, cohort: str | None = None, lib
         data["stance"] = case.option(data["option_id"]).stance
 
     problems = _schema_problems(data)
+    if "learner" in body and body["learner"] != learner:
+        # Whose answer it is comes from who sends it (the kernel's learner, the Hub's user, the
+        # bundle's manifest); a body naming someone else is refused, never relabelled.
+        problems["learner"] = (f"{body['learner']!r} is not the learner sending it ({learner!r}): "
+                               "an answer is only ever its own learner's")
     if "case_id" not in problems:
         for name, reason in _case_problems(data, library, allow_stale).items():
             problems.setdefault(name, reason)

@@ -16,13 +16,15 @@ for itself. :func:`distribution_html` is the one table a distribution is drawn a
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal, Sequence
-
-import pandas as pd
+from typing import TYPE_CHECKING, Literal, Sequence
 
 from widgets.errors import DualroleError
 from widgets.privacy import MIN_CELL, check_min_cell, exact, gate, gate_distribution
 from widgets.render import text
+
+# pandas loads when a table is marked, not when the store imports this module for its rules.
+if TYPE_CHECKING:
+    import pandas as pd
 
 Audience = Literal["instructor", "class", "public"]
 AUDIENCES: tuple[str, ...] = ("instructor", "class", "public")
@@ -141,6 +143,8 @@ def aggregate(table, audience: Audience = "public", min_cell: int = MIN_CELL, **
     and ``learners``). ``instructor``: the same shape, exact (:func:`widgets.privacy.exact`). A frame
     records its audience in ``attrs["audience"]``; :func:`cleared` checks it.
     """
+    import pandas as pd
+
     check_report_audience(audience)
     shown = gate(table, min_cell, **shape) if gates_small_cells(audience) else exact(table, **shape)
     if isinstance(shown, pd.DataFrame):
@@ -162,6 +166,8 @@ def mark(table: pd.DataFrame, audience: Audience, min_cell: int = MIN_CELL) -> p
 
 def cleared(table) -> bool:
     """True if a frame came through the disclosure rule: gated, or exact and marked for the instructor."""
+    import pandas as pd
+
     if not isinstance(table, pd.DataFrame):
         return False
     attrs = table.attrs

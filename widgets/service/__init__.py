@@ -33,7 +33,7 @@ def serve(settings, ip: str | None = None, port: int | None = None, *, ready=Non
     processes : int
         How many service processes share the listening socket (the kernel hands each new
         connection to one of them). They share nothing but the store's database: answers, class
-        state and pacing all live there (``widgets/service/state.py``), so any process can answer
+        state and pacing all live there (``widgets/store/class_state.py``), so any process can answer
         any request. Use more than one only with a PostgreSQL store: SQLite takes one writer at a time.
     """
     from widgets.service.app import ServiceApp, bind_address

@@ -1,8 +1,8 @@
 """What the service does behind its URLs: record answers, gate what a learner may read, pace cases.
 
 Every method is synchronous (SQLAlchemy) and is run on a worker thread by the web handlers. Every
-refusal is an :class:`ApiError` (a Tornado ``HTTPError``) carrying the HTTP status, a stable
-``code`` and a plain message.
+refusal is a :class:`Refused` carrying a stable ``code`` and a plain message; the handlers turn
+it into HTTP.
 """
 
 from __future__ import annotations
@@ -12,13 +12,12 @@ from dataclasses import dataclass
 from functools import partial
 
 from sqlalchemy.exc import DBAPIError
-from tornado.web import HTTPError
 
 from widgets.cases.library import load_library
 from widgets.errors import AlreadyAnswered, DualroleError, StoreError
 from widgets.exchange.feedback import FEEDBACK_FIELDS
 from widgets.responses.codec import jsonable
-from widgets.responses.contract import InvalidResponse, Response, parse_response, utcnow
+from widgets.responses.contract import InvalidResponse, attempt_clash, parse_response, utcnow
 from widgets.responses.disclosure import MIN_CLASS, distribution
 from widgets.responses.pacing import (
     ACTIONS,
@@ -28,9 +27,9 @@ from widgets.responses.pacing import (
     learner_round,
     refusal,
 )
-from widgets.service.state import ClassBook
 from widgets.service.tally import Tallies
 from widgets.store import Store, describe_url
+from widgets.store.class_state import ClassBook
 from widgets.store.scores import ScoreBook
 from widgets.vocab import PHASES
 
@@ -40,21 +39,18 @@ def encode(data) -> bytes:
     return json.dumps(jsonable(data), ensure_ascii=False).encode()
 
 
-class ApiError(HTTPError):
-    """A request the service refuses: HTTP ``status``, a stable ``code`` and a message for people."""
+class Refused(DualroleError):
+    """A request the class service refuses: a message for people, a stable ``code`` a client acts on,
+    and, for a body with bad fields, what is wrong with each.
 
-    def __init__(self, status: int, message: str, code: str, fields: dict[str, str] | None = None):
-        super().__init__(status, "%s", message)
-        self.status = status
+    The core knows nothing of HTTP: :mod:`widgets.service.handlers` gives each code its status.
+    """
+
+    def __init__(self, message: str, code: str, fields: dict[str, str] | None = None):
+        super().__init__(message)
         self.message = message
         self.code = code
         self.fields = fields
-
-    def as_json(self) -> dict:
-        body = {"error": self.message, "code": self.code, "status": self.status}
-        if self.fields:
-            body["fields"] = self.fields
-        return body
 
 
 @dataclass
@@ -142,44 +138,38 @@ class ClassService:
         try:
             response = parse_response(body, learner=learner, cohort=self.settings.cohort, library=self.library)
         except InvalidResponse as exc:
-            raise ApiError(400, "the response has invalid fields", "invalid", exc.fields) from None
+            raise Refused("the response has invalid fields", "invalid", exc.fields) from None
+        row = response.row()
         known = self.book.find(response.response_id)
-        if known is not None:
-            return self._resent(known, response), False
+        if known is not None and attempt_clash(row, [known]) is None:
+            return known, False  # the same answer sent again
         state = self.book.get(response.cohort, response.case_id)
         why = refusal(state, response.attempt, response.submitted_at)
         if why:
-            raise ApiError(409, f"{why[0].upper()}{why[1:]}.", "stage")
-        if response.attempt == 2 and not self._has_first(response):
-            raise ApiError(409, "A revote (attempt 2) needs a first answer to this case.",
-                           "no_first_answer")
+            raise Refused(f"{why[0].upper()}{why[1:]}.", "stage")
+        kept = self.store.responses(learner=response.learner, case_id=response.case_id, cohort=response.cohort,
+                                    phase=response.phase)
+        clash = attempt_clash(row, kept + ([known] if known else []))
+        if clash:
+            raise Refused(f"{clash.message[0].upper()}{clash.message[1:]}.", clash.code, {clash.field: clash.message})
         try:
             self.store.add(response)
         except AlreadyAnswered:
             known = self.book.find(response.response_id)  # the same answer, sent twice at once
-            if known is not None:
-                return self._resent(known, response), False
-            raise ApiError(409, f"Attempt {response.attempt} at case '{response.case_id}' is "
-                           "already recorded for you.", "already_answered") from None
+            if known is not None and attempt_clash(row, [known]) is None:
+                return known, False
+            clash = attempt_clash(row, self.store.responses(learner=response.learner, case_id=response.case_id,
+                                                            cohort=response.cohort, phase=response.phase))
+            message = clash.message if clash else f"attempt {response.attempt} is already recorded"
+            raise Refused(f"{message[0].upper()}{message[1:]}.", "already_answered", {"attempt": message}) from None
         return response.row(), True
-
-    def _resent(self, known: dict, response: Response) -> dict:
-        same = all(known[k] == getattr(response, k) for k in ("learner", "cohort", "case_id", "attempt", "phase"))
-        if not same:
-            raise ApiError(409, "This response_id belongs to a different answer.", "conflict")
-        return known
-
-    def _has_first(self, response: Response) -> bool:
-        rows = self.store.responses(learner=response.learner, case_id=response.case_id,
-                                    cohort=response.cohort, phase=response.phase)
-        return any(r["attempt"] == 1 for r in rows)
 
     def responses(self, user: str, instructor: bool, *, learner: str | None, case_id: str | None,
                   cohort: str | None, phase: str | None) -> list[dict]:
         """A learner's own answers; an instructor's choice of anyone's (all when ``learner`` is None)."""
         if not instructor:
             if learner not in (None, user):
-                raise ApiError(403, "You can read only your own answers.", "forbidden")
+                raise Refused("You can read only your own answers.", "forbidden")
             learner = user
         if self.settings.cohort:
             cohort = self.settings.cohort
@@ -192,7 +182,7 @@ class ClassService:
     def set_consent(self, user: str, body: object) -> dict:
         consent = body.get("consent") if isinstance(body, dict) else None
         if not isinstance(consent, bool):
-            raise ApiError(400, "the body needs 'consent': true or false", "invalid",
+            raise Refused("the body needs 'consent': true or false", "invalid",
                            {"consent": "expected true or false"})
         self.store.set_consent(user, consent)
         return {"learner": user, "consent": consent}
@@ -213,20 +203,20 @@ class ClassService:
         case version; one bad row refuses the whole request, so nothing is half released.
         """
         if not instructor:
-            raise ApiError(403, "Only instructors can release feedback.", "instructors_only")
+            raise Refused("Only instructors can release feedback.", "instructors_only")
         rows = body.get("feedback") if isinstance(body, dict) else None
         if not isinstance(rows, list) or not rows:
-            raise ApiError(400, "the body needs 'feedback': a list of released feedback", "invalid",
+            raise Refused("the body needs 'feedback': a list of released feedback", "invalid",
                            {"feedback": "expected a non-empty list"})
         kept = []
         for i, row in enumerate(rows):
             missing = [f for f in FEEDBACK_FIELDS if f not in row] if isinstance(row, dict) else ["feedback"]
             if missing:
-                raise ApiError(400, f"feedback[{i}] lacks {', '.join(missing)}", "invalid",
+                raise Refused(f"feedback[{i}] lacks {', '.join(missing)}", "invalid",
                                {f"feedback[{i}]": f"missing {', '.join(missing)}"})
             answer = self.book.find(row["response_id"])
             if answer is None or any(answer[k] != row[k] for k in ("learner", "case_id", "case_version")):
-                raise ApiError(400, f"feedback[{i}] is not about an answer this service holds for "
+                raise Refused(f"feedback[{i}] is not about an answer this service holds for "
                                f"'{row['learner']}' on '{row['case_id']}' (that version)", "invalid",
                                {f"feedback[{i}]": "unknown answer"})
             kept.append({**row, "released_by": user, "released_at": utcnow()})
@@ -248,11 +238,11 @@ class ClassService:
             return encode({**self._header(state, phase), "round": "latest", "counts": latest, "first": first,
                            "latest": latest, "total": sum(latest.values()), "shown": True})
         if not tally.answered(user):
-            raise ApiError(403, "Answer this case first: the class distribution is shown only to those "
+            raise Refused("Answer this case first: the class distribution is shown only to those "
                            "who have answered.", "answer_first")
         which = learner_round(state)
         if which is None:
-            raise ApiError(403, "Your instructor has not shown the class histogram for this case yet.",
+            raise Refused("Your instructor has not shown the class histogram for this case yet.",
                            "not_shown")
         return tally.view(state, which, partial(self._class_view, case.option_ids, phase))
 
@@ -283,13 +273,12 @@ class ClassService:
         """Apply an instructor's pacing action to a case."""
         self._case(case_id)
         if not isinstance(action, str):
-            raise ApiError(400, "the body needs an 'action'", "invalid",
+            raise Refused("the body needs an 'action'", "invalid",
                            {"action": f"expected one of: {', '.join(ACTIONS)}"})
         try:
             new = advance(self.book.get(cohort, case_id), action, by=user, now=utcnow())
         except PacingError as exc:
-            status = 400 if action not in ACTIONS else 409
-            raise ApiError(status, str(exc), "invalid" if status == 400 else "stage") from None
+            raise Refused(str(exc), "invalid" if action not in ACTIONS else "stage") from None
         self.book.put(new)
         return new.as_json()
 
@@ -317,10 +306,10 @@ class ClassService:
         try:
             return self.library[case_id]
         except DualroleError as exc:
-            raise ApiError(404, str(exc), "unknown_case") from None
+            raise Refused(str(exc), "unknown_case") from None
 
     @staticmethod
     def _phase(phase: str) -> str:
         if phase not in PHASES:
-            raise ApiError(400, "unknown phase", "invalid", {"phase": f"expected one of: {', '.join(PHASES)}"})
+            raise Refused("unknown phase", "invalid", {"phase": f"expected one of: {', '.join(PHASES)}"})
         return phase

@@ -16,7 +16,32 @@ from tornado import web
 from tornado.ioloop import IOLoop
 
 from widgets.errors import StoreError
-from widgets.service.core import ApiError, encode
+from widgets.service.core import Refused, encode
+
+# The HTTP status of each refusal, by its code: the core's (widgets.service.core.Refused) and the
+# handlers' own. The client acts on the status (a 503 keeps an answer queued) and shows the message.
+STATUS = {
+    "invalid": 400, "invalid_json": 400,
+    "no_token": 403, "no_access": 403, "not_a_user": 403, "forbidden": 403, "instructors_only": 403,
+    "answer_first": 403, "not_shown": 403,
+    "unknown_case": 404, "not_found": 404,
+    "conflict": 409, "stage": 409, "no_first_answer": 409, "already_answered": 409,
+    "store_unavailable": 503,
+}
+
+
+class ApiError(web.HTTPError):
+    """A refusal on its way out as HTTP: the status :data:`STATUS` gives its code, and a JSON body."""
+
+    def __init__(self, message: str, code: str, fields: dict[str, str] | None = None):
+        super().__init__(STATUS[code], "%s", message)
+        self.message, self.code, self.fields = message, code, fields
+
+    def as_json(self) -> dict:
+        body = {"error": self.message, "code": self.code, "status": self.status_code}
+        if self.fields:
+            body["fields"] = self.fields
+        return body
 
 
 class ApiHandler(HubAuthenticated, web.RequestHandler):
@@ -38,21 +63,21 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
     async def prepare(self):
         user = await self.hub_auth.get_user(self, sync=False)
         if not user:
-            raise ApiError(403, "A valid JupyterHub token is required: send the header "
+            raise ApiError("A valid JupyterHub token is required: send the header "
                            "'Authorization: token <JUPYTERHUB_API_TOKEN>'.", "no_token")
         try:
             self.check_hub_user(user)
         except UserNotAllowed:
             scopes = ", ".join(sorted(self.hub_scopes or ())) or "access to this service"
-            raise ApiError(403, f"The token of {user.get('kind', 'user')} '{user['name']}' does not grant "
+            raise ApiError(f"The token of {user.get('kind', 'user')} '{user['name']}' does not grant "
                            f"access to this service (it needs {scopes}).", "no_access") from None
         if user.get("kind", "user") != "user":
-            raise ApiError(403, "Only Hub users can use this service.", "not_a_user")
+            raise ApiError("Only Hub users can use this service.", "not_a_user")
         self.current_user = user
         self.user = user["name"]
         if not self.app.core.ready:
             # Said only to a Hub user: the reason names the store (its password masked).
-            raise ApiError(503, f"The class service cannot use its response store ({self.app.core.store_problem}). "
+            raise ApiError(f"The class service cannot use its response store ({self.app.core.store_problem}). "
                            "It keeps trying; answers wait in each learner's outbox meanwhile.", "store_unavailable")
         self.instructor = await self.app.instructors.has(self.user)
 
@@ -65,11 +90,11 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
         try:
             return json.loads(self.request.body or b"null")
         except (json.JSONDecodeError, UnicodeDecodeError):
-            raise ApiError(400, "The request body is not valid JSON.", "invalid_json") from None
+            raise ApiError("The request body is not valid JSON.", "invalid_json") from None
 
     def require_instructor(self) -> None:
         if not self.instructor:
-            raise ApiError(403, f"Only members of the Hub group '{self.app.settings_.instructors_group}' "
+            raise ApiError(f"Only members of the Hub group '{self.app.settings_.instructors_group}' "
                            "can do this.", "instructors_only")
 
     def arg(self, name: str, default: str | None = None) -> str | None:
@@ -82,16 +107,18 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
         """Run a (blocking, database) method of the service core on a worker thread."""
         try:
             return await IOLoop.current().run_in_executor(self.app.executor, partial(method, *args, **kwargs))
+        except Refused as exc:
+            raise ApiError(exc.message, exc.code, exc.fields) from None
         except StoreError as exc:
             # The database is down or refused: 503 tells a learner's client to keep the answer queued.
-            raise ApiError(503, f"The response store is unavailable: {exc}", "store_unavailable") from None
+            raise ApiError(f"The response store is unavailable: {exc}", "store_unavailable") from None
 
     def write_error(self, status_code: int, **kwargs):
         exc = kwargs.get("exc_info", (None, None, None))[1]
         if isinstance(exc, ApiError):
             body = exc.as_json()
         else:
-            message = getattr(exc, "log_message", None) or self._reason
+            message = (exc.log_message if isinstance(exc, web.HTTPError) else None) or self._reason
             if status_code >= 500 and not isinstance(exc, web.HTTPError):
                 message = "The service hit an internal error; it is in the service log."
             body = {"error": message, "code": "http_error", "status": status_code}
@@ -213,5 +240,5 @@ class NotFoundHandler(ApiHandler):
 
     async def prepare(self):
         await super().prepare()
-        raise ApiError(404, f"No such endpoint: {self.request.method} {self.request.path}. "
+        raise ApiError(f"No such endpoint: {self.request.method} {self.request.path}. "
                        "See docs/deploy-jupyterhub.md for the API.", "not_found")

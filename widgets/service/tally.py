@@ -3,7 +3,7 @@
 When an instructor shows the histogram, every card in the room asks for the same distribution
 within a few seconds. What the class may see of a case changes only when an answer arrives, an
 answer is erased, or the instructor moves the case on; so each read asks the database one cheap
-question (:meth:`~widgets.service.state.ClassBook.glance`: the case's stage and the version of
+question (:meth:`~widgets.store.class_state.ClassBook.glance`: the case's stage and the version of
 its answers, in one statement) and counts the answers again only when that version has moved.
 Because the question is asked of the store on every read, an answer recorded by another service
 process on the same database, or a stage another process set, shows in the very next read.
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from widgets.responses.pacing import ClassState
-from widgets.service.state import ClassBook
+from widgets.store.class_state import ClassBook
 
 
 @dataclass

@@ -2,7 +2,7 @@
 
 :mod:`~widgets.store.schema` declares the tables, :mod:`~widgets.store.engine` turns what a user
 typed into a URL and an engine, and :mod:`~widgets.store.sql` reads and writes. This layer knows
-nothing of the class service: :mod:`widgets.kernel.connect` chooses between the two.
+nothing of the class service: :mod:`widgets.learner.connect` chooses between the two.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The interface a card's session writes to and reads from, whoever keeps the answers.
 
 :class:`~widgets.store.sql.Store` (a database this machine opens) and
-:class:`~widgets.kernel.client.ServiceClient` (the class service on a hub) both implement it, so
+:class:`~widgets.learner.client.ServiceClient` (the class service on a hub) both implement it, so
 code that takes a :class:`ResponseStore` never asks which one it has.
 """
 

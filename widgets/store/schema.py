@@ -156,8 +156,23 @@ erasures_table = sa.Table(
     sa.Column("erasures", sa.Integer, nullable=False),
 )
 
+# Class mode: the stage an instructor has paced each case of a cohort to (a self-paced case has no
+# row). In the database, not in the service's memory, so a restarted service, or a second service
+# process, carries on exactly where the instructor left off.
+class_state_table = sa.Table(
+    "dualrole_class_state",
+    metadata,
+    sa.Column("cohort", sa.String(200), primary_key=True),
+    sa.Column("case_id", sa.String(60), primary_key=True),
+    sa.Column("stage", sa.String(20), nullable=False),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by", sa.String(200), nullable=False),
+    sa.Column("voting_closed_at", sa.DateTime(timezone=True)),
+    sa.Column("revote_closed_at", sa.DateTime(timezone=True)),
+)
+
 # Tables added after stores were first made. Like LATER_INDEXES they touch no existing row, so they
 # need no schema version (an older dualrole ignores them); each open creates any that are missing.
-LATER_TABLES = ("dualrole_scores", "dualrole_feedback", "dualrole_erasures")
+LATER_TABLES = ("dualrole_scores", "dualrole_feedback", "dualrole_erasures", "dualrole_class_state")
 
 COLUMNS = [c.name for c in responses_table.columns]

@@ -17,7 +17,7 @@ from widgets.errors import DualroleError
 from widgets.grading.files import Rubric
 from widgets.responses.contract import utcnow
 from widgets.store.engine import describe_url
-from widgets.store.schema import feedback_table, responses_table, scores_table
+from widgets.store.schema import feedback_table, scores_table
 from widgets.store.sql import Store
 
 
@@ -113,9 +113,7 @@ class ScoreBook:
         return len(new)
 
     def _response(self, response_id: str) -> dict:
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(responses_table)
-                               .where(responses_table.c.response_id == response_id)).first()
+        row = self.store.response(response_id)
         if row is None:
             raise DualroleError(f"no response {response_id} in {describe_url(self.store.url)}")
-        return dict(row._mapping)
+        return row

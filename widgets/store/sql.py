@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from widgets.errors import AlreadyAnswered, StoreError
-from widgets.responses.contract import Reflection, Response, utcnow
+from widgets.responses.contract import ATTEMPT_KEY, Reflection, Response, utcnow
 from widgets.responses.disclosure import CohortCounts
 from widgets.store.engine import (
     default_url,
@@ -67,6 +67,20 @@ class Store:
     def backend(self) -> str:
         """'sqlite' or 'postgresql'."""
         return self.engine.dialect.name
+
+    @property
+    def sqlite_path(self) -> str | None:
+        """The SQLite file behind this store, or None (PostgreSQL, or a database in memory).
+
+        A reader that opens the file itself (the analysis layer's Arrow reader) runs the statements
+        of :data:`SQLITE_READS` on it.
+        """
+        if self.backend != "sqlite":
+            return None
+        database = self.engine.url.database
+        if not database or database == ":memory:" or database.startswith("file:"):
+            return None
+        return database
 
     # -- writing -------------------------------------------------------------------------------
 
@@ -272,22 +286,61 @@ class Store:
 
     def cohort_answers(self, case_id: str, cohort: str, phase: str) -> CohortCounts:
         """Each learner's latest answer to a case in a cohort and phase, counted by option id."""
-        latest = (
-            sa.select(responses_table.c.learner, sa.func.max(responses_table.c.attempt).label("attempt"))
-            .where(responses_table.c.case_id == case_id, responses_table.c.cohort == cohort,
-                   responses_table.c.phase == phase)
-            .group_by(responses_table.c.learner).subquery()
-        )
-        r = responses_table
-        q = (
-            sa.select(r.c.option_id, sa.func.count().label("n"))
-            .join(latest, sa.and_(r.c.learner == latest.c.learner, r.c.attempt == latest.c.attempt))
-            .where(r.c.case_id == case_id, r.c.cohort == cohort, r.c.phase == phase)
-            .group_by(r.c.option_id)
-        )
-        with self.engine.connect() as conn:
-            counts = {row.option_id: row.n for row in conn.execute(q)}
+        counts = self.answer_counts(case_id, cohort, phase)["latest"]
         return CohortCounts(counts, total=sum(counts.values()))
+
+    def answer_counts(self, case_id: str, cohort: str, phase: str, conn=None) -> dict[str, dict[str, int]]:
+        """A case's answers in a cohort and phase counted by option: ``first`` (everyone's attempt 1)
+        and ``latest`` (each learner's latest answer). Options nobody chose are left out."""
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.answer_counts(case_id, cohort, phase, c)
+        rows = conn.execute(_ANSWER_COUNTS, {"cohort": cohort, "case_id": case_id, "phase": phase}).all()
+        return {"first": {option: int(n) for option, n, _ in rows if n},
+                "latest": {option: int(n) for option, _, n in rows if n}}
+
+    def response(self, response_id: str, conn=None) -> dict | None:
+        """The stored response with this id, or None."""
+        if conn is None:
+            with self.engine.connect() as c:
+                return self.response(response_id, c)
+        row = conn.execute(sa.select(responses_table).where(responses_table.c.response_id == response_id)).first()
+        return dict(row._mapping) if row else None
+
+    def held(self, conn, response_ids: list[str], learners: list[str]) -> tuple[dict[str, tuple], dict[tuple, str]]:
+        """What the store holds of a batch of answers (a bundle, in collect): which of ``response_ids``
+        (each with its :data:`ATTEMPT_KEY` values), and every attempt the ``learners`` have answered
+        (:data:`ATTEMPT_KEY` values to response id).
+
+        One query a batch (in chunks for a huge one), on the caller's transaction.
+        """
+        t = responses_table
+        columns = (t.c.response_id, *(t.c[k] for k in ATTEMPT_KEY))
+        existing: dict[str, tuple] = {}
+        taken: dict[tuple, str] = {}
+        wanted = set(response_ids)
+        for start in range(0, len(response_ids), 500):
+            where = t.c.response_id.in_(response_ids[start:start + 500])
+            if start == 0:
+                where = sa.or_(where, t.c.learner.in_(learners))
+            for response_id, *key in conn.execute(sa.select(*columns).where(where)):
+                if response_id in wanted:
+                    existing[response_id] = tuple(key)
+                if key[0] in learners:
+                    taken[tuple(key)] = response_id
+        return existing, taken
+
+    def read_all(self, read: Callable):
+        """Every response and every consent record, each read by ``read(statement, connection)``
+        (``pandas.read_sql``, say) in one snapshot: ``(responses, consents)``."""
+        with self._snapshot().connect() as conn, conn.begin():
+            return read(sa.select(responses_table), conn), read(sa.select(consents_table), conn)
+
+    def _snapshot(self) -> sa.Engine:
+        """The engine, reading in one snapshot per transaction (SQLite's read transactions already do)."""
+        if self.backend == "postgresql":
+            return self.engine.execution_options(isolation_level="REPEATABLE READ")
+        return self.engine
 
     def feedback(self, learner: str, case_id: str | None = None) -> list[dict]:
         """Feedback released to ``learner`` (on one case, if given), oldest first."""
@@ -298,9 +351,13 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q.order_by(f.c.released_at))]
 
-    def count(self) -> int:
+    def count(self, *, except_cohorts_starting: str | None = None) -> int:
+        """How many responses the store holds (leaving out cohorts whose name starts with the text given)."""
+        q = sa.select(sa.func.count()).select_from(responses_table)
+        if except_cohorts_starting is not None:
+            q = q.where(~responses_table.c.cohort.startswith(except_cohorts_starting))
         with self.engine.connect() as conn:
-            return conn.scalar(sa.select(sa.func.count()).select_from(responses_table))
+            return conn.scalar(q)
 
     def schema_version(self) -> int:
         with self.engine.connect() as conn:
@@ -360,6 +417,53 @@ def _add_shown_and_reflections(conn) -> None:
     reflections_table.create(conn, checkfirst=True)
 
 
+def _answer_counts() -> sa.Select:
+    """The one "each learner's latest answer" statement: a case's answers in a cohort and phase, by option,
+    at attempt 1 and as each learner's latest.
+
+    One pass over the case's answers, each learner's last numbered by a window function. A join of
+    the answers with each learner's highest attempt made PostgreSQL compare every answer with every
+    other: 10-30 ms a read in a class of a thousand, read by all at once. Built once, with bound
+    parameters: building the expression anew cost the class service more than running it.
+    """
+    r = responses_table
+    newest = sa.func.row_number().over(partition_by=r.c.learner, order_by=r.c.attempt.desc())
+    answers = (sa.select(r.c.option_id, r.c.attempt, newest.label("newest"))
+               .where(r.c.cohort == sa.bindparam("cohort"), r.c.case_id == sa.bindparam("case_id"),
+                      r.c.phase == sa.bindparam("phase")).subquery())
+    return (sa.select(answers.c.option_id,
+                      sa.func.sum(sa.case((answers.c.attempt == 1, 1), else_=0)),
+                      sa.func.sum(sa.case((answers.c.newest == 1, 1), else_=0)))
+            .group_by(answers.c.option_id))
+
+
+_ANSWER_COUNTS = _answer_counts()
+
+
+class SQLITE_READS:  # noqa: N801 - a namespace of statement texts, read like constants
+    """The statements a reader that opens a store's SQLite file itself runs (the analysis layer's
+    Arrow reader, :mod:`widgets.analysis._load`): plain SQL text, for a driver outside SQLAlchemy."""
+
+    #: The lowest and highest rowid of the responses (a reader splits the table between threads by them).
+    rowid_range = f"SELECT min(rowid), max(rowid) FROM {responses_table.name}"
+    #: Every consent record.
+    consents = f"SELECT learner, consent, recorded_at FROM {consents_table.name}"
+
+    @staticmethod
+    def responses(columns: list[str], *, above: int | None = None, upto: int | None = None,
+                  blank_nulls: tuple[str, ...] = ()) -> str:
+        """The responses' ``columns``, a NULL in any of ``blank_nulls`` read as ''; with ``above`` or
+        ``upto``, only the rows whose rowid is above or up to it, in rowid order."""
+        unknown = set(columns) - set(responses_table.c.keys())
+        if unknown:
+            raise ValueError(f"not columns of the responses table: {sorted(unknown)}")
+        listed = ", ".join(f"coalesce({c}, '') AS {c}" if c in blank_nulls else c for c in columns)
+        sql = f"SELECT {listed} FROM {responses_table.name}"
+        bounds = ([f"rowid > {int(above)}"] if above is not None else []) + (
+            [f"rowid <= {int(upto)}"] if upto is not None else [])
+        return sql + (f" WHERE {' AND '.join(bounds)} ORDER BY rowid" if bounds else "")
+
+
 # version -> function migrating a connection from that version to the next, inside one transaction.
 MIGRATIONS: dict[int, callable] = {1: _add_shown_and_reflections}
 
@@ -380,7 +484,7 @@ def open_store(url: str | None = None) -> Store:
 
     ``url`` is a SQLAlchemy URL or a path to a SQLite file (see :func:`~widgets.store.engine.resolve_url`);
     the default is ``DUALROLE_STORE``, else ``responses.sqlite`` in the learner's data folder. This
-    never reaches the class service: :func:`widgets.kernel.connect.response_store` chooses between them.
+    never reaches the class service: :func:`widgets.learner.connect.response_store` chooses between them.
 
     Example::
 

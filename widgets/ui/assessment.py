@@ -4,7 +4,7 @@ Which form comes first is fixed by the learner id (:func:`widgets.cases.forms.fo
 pre-test's references are held back until the post-test is done, so the post-test measures what
 the course taught rather than what the pre-test revealed. The post-test opens only once the
 instructor releases it, or, in self-study, once the learner confirms, in two steps, that they have
-finished the course. The gate and the counts are :mod:`widgets.kernel.progress`' rules; this module only
+finished the course. The gate and the counts are :mod:`widgets.learner.progress`' rules; this module only
 shows them.
 """
 
@@ -14,10 +14,10 @@ import ipywidgets as ipw
 
 from widgets.cases.forms import assessment_forms, form_for
 from widgets.errors import DualroleError
-from widgets.kernel import identity
-from widgets.kernel.connect import response_store
-from widgets.kernel.progress import class_post_stages, confirm_post_test, phase_done, post_test_gate
-from widgets.kernel.session import when_committed
+from widgets.learner import identity
+from widgets.learner.connect import response_store
+from widgets.learner.progress import class_post_stages, confirm_post_test, phase_done, post_test_gate
+from widgets.learner.session import when_committed
 from widgets.render import text
 from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import LiveStatus, guarded
@@ -29,7 +29,7 @@ class Assessment(ipw.VBox):
 
     The learner sees the eight cases of their form for that phase (``form`` overrides it, for an
     instructor previewing a form). The post-test waits behind a gate
-(:func:`widgets.kernel.progress.post_test_gate`).
+(:func:`widgets.learner.progress.post_test_gate`).
     """
 
     def __init__(self, phase: str, *, store: ResponseStore | None = None, form: str | None = None,

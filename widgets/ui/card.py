@@ -1,6 +1,6 @@
 """``CaseCard("cosmetics")``: the one line a lesson shows per case.
 
-The card binds ipywidgets controls to a :class:`~widgets.kernel.session.CaseSession`; every rule lives
+The card binds ipywidgets controls to a :class:`~widgets.learner.session.CaseSession`; every rule lives
 there. Feedback goes into widget values (never ``print``), so it behaves the same under nbval.
 """
 
@@ -10,15 +10,15 @@ import ipywidgets as ipw
 
 from widgets.cases.library import Case, load_case
 from widgets.errors import AlreadyAnswered, DualroleError
-from widgets.kernel import identity
-from widgets.kernel.connect import response_store
-from widgets.kernel.session import CaseSession, Draft
+from widgets.learner import identity
+from widgets.learner.connect import response_store
+from widgets.learner.session import CaseSession, Draft
 from widgets.render import markdown, text
 from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import ChoiceGroup, CommitButton, LiveStatus, RangeInput, RevealPanel, guarded
 from widgets.ui.classmode import follow_service
-from widgets.ui.feedback import FeedbackPanel
+from widgets.ui.feedback_panel import FeedbackPanel
 from widgets.ui.reveal import class_block, first_reasoning_html, reveal_html
 from widgets.vocab import KITCHENER_FACTORS, MODULES, RISK_LEVELS
 

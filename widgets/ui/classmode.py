@@ -1,7 +1,7 @@
 """Class mode in a learner's card: follow the instructor's pacing, and say when an answer waits to sync.
 
 A :class:`CaseCard` whose store is the class service gets a :class:`ClassFollower`. The follower
-keeps the stage of the card's :class:`~widgets.kernel.session.CaseSession` up to date (the session
+keeps the stage of the card's :class:`~widgets.learner.session.CaseSession` up to date (the session
 asks :mod:`widgets.responses.pacing` what that stage allows), adds a class-histogram panel,
 and re-renders the card when the stage changes. One :class:`_Watcher` per kernel and cohort polls
 the service every few seconds on an asyncio task and also sends what waits in the outbox.
@@ -16,7 +16,7 @@ import weakref
 import ipywidgets as ipw
 
 from widgets.cases.library import Case
-from widgets.kernel.client import ServiceClient, ServiceRefused, ServiceUnavailable
+from widgets.learner.client import ServiceClient, ServiceRefused, ServiceUnavailable
 from widgets.responses.disclosure import MIN_CLASS, distribution, distribution_html
 from widgets.responses.pacing import SELF_PACED, UNKNOWN
 

@@ -1,7 +1,7 @@
 """``DecisionModel("lunch_at_termination")``: Kitchener's factors, then Gottlieb's dimensions, step by step.
 
 The case's vignette comes first. The learner rates every factor of a step before the reference
-ratings appear beside their own. Keeping the ratings is :mod:`widgets.kernel.ratings`' rule; this
+ratings appear beside their own. Keeping the ratings is :mod:`widgets.learner.ratings`' rule; this
 module only binds the controls to it and shows the comparison.
 """
 
@@ -11,8 +11,8 @@ import ipywidgets as ipw
 
 from widgets.cases.library import Case, load_case
 from widgets.errors import DualroleError
-from widgets.kernel import identity
-from widgets.kernel.ratings import STEPS, load_ratings, save_ratings
+from widgets.learner import identity
+from widgets.learner.ratings import STEPS, load_ratings, save_ratings
 from widgets.render import markdown, text
 from widgets.store import open_store
 from widgets.store.protocol import ReflectionStore

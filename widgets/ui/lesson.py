@@ -5,8 +5,8 @@ from __future__ import annotations
 import ipywidgets as ipw
 
 from widgets.cases.library import load_library
-from widgets.kernel import identity
-from widgets.kernel.connect import response_store
+from widgets.learner import identity
+from widgets.learner.connect import response_store
 from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import LiveStatus, guarded
 from widgets.ui.card import CaseCard

@@ -18,9 +18,9 @@ import ipywidgets as ipw
 from widgets.cases.library import Case, load_library
 from widgets.errors import DualroleError
 from widgets.exchange.class_export import export_class
-from widgets.kernel import identity
-from widgets.kernel.client import ServiceClient, ServiceRefused, ServiceUnavailable
-from widgets.kernel.connect import service_from_env
+from widgets.learner import identity
+from widgets.learner.client import ServiceClient, ServiceRefused, ServiceUnavailable
+from widgets.learner.connect import service_from_env
 from widgets.paths import home
 from widgets.render import text
 from widgets.responses.disclosure import Audience, check_audience, distribution, shows_reference

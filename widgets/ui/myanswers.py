@@ -21,17 +21,17 @@ from widgets.cases.forms import form_for
 from widgets.cases.library import load_library
 from widgets.errors import DualroleError
 from widgets.exchange.bundle import learner_bundle
-from widgets.kernel import identity
-from widgets.kernel.connect import response_store
-from widgets.kernel.progress import progress, set_class_code
-from widgets.kernel.session import when_committed
+from widgets.learner import identity
+from widgets.learner.connect import response_store
+from widgets.learner.progress import progress, set_class_code
+from widgets.learner.session import when_committed
 from widgets.render import text
 from widgets.responses.codec import to_json
 from widgets.responses.contract import Reflection, check_reflection
 from widgets.store import open_store
 from widgets.store.protocol import ReflectionStore, ResponseStore
 from widgets.ui.a11y import CommitButton, LiveStatus, guarded
-from widgets.ui.feedback import FeedbackImport
+from widgets.ui.feedback_panel import FeedbackImport
 
 # The browser side of the download: a native button asks the kernel for the bundle, and the
 # bundle comes back as a data URL that a temporary link downloads. It needs no server route, so
@@ -102,7 +102,7 @@ class MyAnswers(ipw.VBox):
     Parameters
     ----------
     store : ResponseStore, optional
-        Where the cards' answers go (default: as the cards choose, see ``widgets.kernel.connect``).
+        Where the cards' answers go (default: as the cards choose, see ``widgets.learner.connect``).
     reflections : ReflectionStore, optional
         Where saved reflections are kept (default: the local store on this machine).
     """

@@ -283,8 +283,8 @@ class ReviewScreen(ipw.VBox):
         return len(released)
 
     def scores(self):
-        """Every scorer's latest sheets under this rubric (:func:`~widgets.analysis.grading.score_table`)."""
-        from widgets.analysis.grading import score_table
+        """Every scorer's latest sheets under this rubric (:func:`~widgets.analysis.grades.score_table`)."""
+        from widgets.analysis.grades import score_table
 
         return score_table(self.book.sheets(), self.rubric)
 
@@ -292,9 +292,9 @@ class ReviewScreen(ipw.VBox):
         """Weighted Cohen's kappa per criterion between two scorers (by default the two with most sheets).
 
         Empty until two instructors have scored the same answers; see
-        :func:`widgets.analysis.grading.scorer_agreement`.
+        :func:`widgets.analysis.grades.scorer_agreement`.
         """
-        from widgets.analysis.grading import scorer_agreement
+        from widgets.analysis.grades import scorer_agreement
 
         scores = self.scores()
         ranked = scores["scorer"].value_counts().index.tolist()

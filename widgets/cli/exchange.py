@@ -8,9 +8,8 @@ from pathlib import Path
 import click
 
 from widgets.cli.options import friendly_errors, store_option
-from widgets.errors import DualroleError, StoreError
-from widgets.exchange.collect import QUARANTINE_DIR, bundle_paths, collect
-from widgets.store import describe_url, open_store
+from widgets.errors import DualroleError
+from widgets.paths import QUARANTINE_DIR
 
 SHOWN_PROBLEMS = 20
 
@@ -37,6 +36,9 @@ def collect_command(paths, store_url, quarantine, allow_stale_cases):
         dualrole collect ~/Downloads/week3 --store sqlite:///class.sqlite
         dualrole collect week3/*.jsonl --store postgresql+psycopg://teacher@db.example.org/ethics
     """
+    from widgets.exchange.collect import CollectInterrupted, bundle_paths, collect
+    from widgets.store import describe_url, open_store
+
     if store_url is None:
         raise DualroleError("collect needs the cohort store: --store PATH|URL (or set DUALROLE_STORE)")
     files = bundle_paths(paths, exclude=quarantine)
@@ -49,10 +51,9 @@ def collect_command(paths, store_url, quarantine, allow_stale_cases):
         try:
             report = collect(files, store, quarantine, allow_stale_cases=allow_stale_cases,
                              on_file=lambda _result: bar.update(1))
-        except StoreError as exc:
-            partial = getattr(exc, "report", None)
-            if partial and partial.files:
-                click.echo(partial.table())
+        except CollectInterrupted as exc:
+            if exc.report.files:
+                click.echo(exc.report.table())
             raise
     click.echo(report.table())
     click.echo(f"\nStore: {describe_url(store.url)}")

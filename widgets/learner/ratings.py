@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 
 from widgets.errors import DualroleError
-from widgets.kernel import identity
+from widgets.learner import identity
 from widgets.responses.codec import to_json
 from widgets.responses.contract import Reflection, check_reflection
 from widgets.store.protocol import ReflectionStore

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from widgets.cases.course import lesson_case_ids, lessons
 from widgets.cases.forms import assessment_forms, form_for
 from widgets.errors import DualroleError
-from widgets.kernel import identity
-from widgets.kernel.client import ServiceClient
+from widgets.learner import identity
+from widgets.learner.client import ServiceClient
 from widgets.responses import pacing
 from widgets.store.protocol import ResponseStore
 

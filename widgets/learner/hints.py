@@ -19,10 +19,10 @@ def hint(name: str) -> str | None:
 
 
 def load_ipython_extension(ipython) -> None:
-    """Called by IPython (``%load_ext widgets.kernel.hints``, or a kernel's configured extensions)."""
+    """Called by IPython (``%load_ext widgets.learner.hints``, or a kernel's configured extensions)."""
 
     def on_name_error(shell, etype, value, tb, tb_offset=None):
-        message = hint(getattr(value, "name", None) or "")
+        message = hint(value.name or "")  # registered for NameError, which always names the name (or None)
         if message is None:
             shell.showtraceback((etype, value, tb), tb_offset=tb_offset)
             return None

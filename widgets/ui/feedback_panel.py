@@ -66,7 +66,7 @@ class FeedbackImport(ipw.VBox):
     """
 
     def __init__(self, store=None, learner: str | None = None, panels: list[FeedbackPanel] = ()):
-        from widgets.kernel import identity
+        from widgets.learner import identity
         from widgets.store import open_store
 
         self.store = store or open_store()

@@ -1,6 +1,7 @@
-"""Where the class-mode state lives: a table of its own beside the responses, in the same database.
+"""Class mode in the store: each case's pacing stage (a table of its own beside the responses) and
+the counts the class service reads of a case's answers.
 
-Keeping it in the store (not in the service's memory) means a restarted service, or a second
+Keeping the stage in the store (not in the service's memory) means a restarted service, or a second
 service process, carries on exactly where the instructor left off.
 """
 
@@ -10,22 +11,8 @@ import sqlalchemy as sa
 
 from widgets.responses.codec import as_utc
 from widgets.responses.pacing import SELF_PACED, ClassState
-from widgets.store import Store
-from widgets.store.schema import erasures_table, responses_table
-
-class_metadata = sa.MetaData()
-
-class_state_table = sa.Table(
-    "dualrole_class_state",
-    class_metadata,
-    sa.Column("cohort", sa.String(200), primary_key=True),
-    sa.Column("case_id", sa.String(60), primary_key=True),
-    sa.Column("stage", sa.String(20), nullable=False),
-    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
-    sa.Column("updated_by", sa.String(200), nullable=False),
-    sa.Column("voting_closed_at", sa.DateTime(timezone=True)),
-    sa.Column("revote_closed_at", sa.DateTime(timezone=True)),
-)
+from widgets.store.schema import class_state_table, erasures_table, responses_table
+from widgets.store.sql import Store
 
 
 def _answers_version_query() -> sa.Select:
@@ -53,7 +40,6 @@ class ClassBook:
     def __init__(self, store: Store):
         self.store = store
         self.engine = store.engine
-        class_metadata.create_all(self.engine, checkfirst=True)
         postgres = self.engine.dialect.name == "postgresql"
         # A glance is one statement, so it needs no transaction: on PostgreSQL that saves the BEGIN
         # and ROLLBACK round trips a pooled connection otherwise makes around it. A tally is several
@@ -116,23 +102,7 @@ class ClassBook:
 
     def counts(self, cohort: str, case_id: str, phase: str, conn=None) -> dict[str, dict[str, int]]:
         """Option counts of a case: ``first`` (everyone's attempt 1) and ``latest`` (each learner's last)."""
-        if conn is None:
-            with self.engine.connect() as conn:
-                return self.counts(cohort, case_id, phase, conn)
-        r = responses_table
-        # One pass over the case's answers, each learner's last numbered by a window function. A
-        # join of the answers with each learner's highest attempt made PostgreSQL compare every
-        # answer with every other: 10-30 ms a read in a class of a thousand, read by all at once.
-        newest = sa.func.row_number().over(partition_by=r.c.learner, order_by=r.c.attempt.desc())
-        answers = (sa.select(r.c.option_id, r.c.attempt, newest.label("newest"))
-                   .where(r.c.cohort == cohort, r.c.case_id == case_id, r.c.phase == phase).subquery())
-        query = (sa.select(answers.c.option_id,
-                           sa.func.sum(sa.case((answers.c.attempt == 1, 1), else_=0)),
-                           sa.func.sum(sa.case((answers.c.newest == 1, 1), else_=0)))
-                 .group_by(answers.c.option_id))
-        rows = conn.execute(query).all()
-        return {"first": {option: int(n) for option, n, _ in rows if n},
-                "latest": {option: int(n) for option, _, n in rows if n}}
+        return self.store.answer_counts(case_id, cohort, phase, conn)
 
     def answered(self, cohort: str, phase: str) -> dict[str, dict[int, int]]:
         """How many answers each case has in a cohort and phase, by attempt: ``{case: {1: n, 2: m}}``."""
@@ -147,10 +117,7 @@ class ClassBook:
 
     def find(self, response_id: str) -> dict | None:
         """The stored response with this id, or None."""
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(responses_table)
-                               .where(responses_table.c.response_id == response_id)).first()
-        return dict(row._mapping) if row else None
+        return self.store.response(response_id)
 
 
 def _state(row) -> ClassState:

@@ -10,7 +10,7 @@ import os
 
 import httpx
 
-from widgets.kernel.client import SERVICE_NAME, ServiceClient
+from widgets.learner.client import SERVICE_NAME, ServiceClient
 from widgets.paths import home
 from widgets.store import open_store
 from widgets.store.protocol import ResponseStore

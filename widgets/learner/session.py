@@ -25,10 +25,10 @@ from uuid import uuid4
 from widgets.cases import course
 from widgets.cases.library import Case, Library
 from widgets.errors import AlreadyAnswered, DualroleError
-from widgets.kernel.scratch import Scratch, scratch_key
+from widgets.learner.scratch import Scratch, scratch_key
 from widgets.responses import pacing
 from widgets.responses.codec import timestamp_text
-from widgets.responses.contract import Response, check_response, response_schema, utcnow
+from widgets.responses.contract import Response, attempt_clash, check_response, response_schema, utcnow
 from widgets.responses.disclosure import MIN_CLASS, Distribution, check_min_class, distribution
 from widgets.store.protocol import ResponseStore
 from widgets.vocab import KITCHENER_FACTORS, KITCHENER_TAUGHT_IN
@@ -270,7 +270,8 @@ class CaseSession:
             return None, SAME_REASONING
         response, problems = check_response(self._body(draft), learner=self.learner, library=Library.of([self.case]))
         if not problems:
-            return response, None
+            clash = attempt_clash(response.row(), self.attempts)
+            return (None, f"{clash.message[0].upper()}{clash.message[1:]}.") if clash else (response, None)
         name = next((n for n in _LEARNER_WORDS if n in problems), None)
         if name is None:
             name, reason = next(iter(problems.items()))

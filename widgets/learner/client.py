@@ -1,6 +1,6 @@
 """The learner's side of the class service: a store-like object that talks HTTP to ``dualrole serve``.
 
-:class:`ServiceClient` has the methods :class:`~widgets.kernel.session.CaseSession` uses (``add``,
+:class:`ServiceClient` has the methods :class:`~widgets.learner.session.CaseSession` uses (``add``,
 ``responses``, ``cohort_answers``), so a card works the same on a laptop and on a hub. It sends the
 learner's own Hub token (``JUPYTERHUB_API_TOKEN``) and holds no database credentials. When the
 service cannot be reached, an answer goes to the local :class:`~widgets.exchange.outbox.Outbox` and is sent
