@@ -141,6 +141,9 @@ def test_a_class_code_hides_no_answer_the_reference_leads_on_and_the_post_test_a
     # My answers counts the commit without a Refresh.
     page.wait_for_function("p => /: 1 of \\d+ cases answered/.test(p.innerText)", arg=panel.element_handle(),
                            timeout=30_000)
+    # Plain words: a folder, not a database URL; no learner id (those wait under "Technical details").
+    shown = panel.inner_text()
+    assert "sqlite:" not in shown and "local-" not in shown and "Technical details" in shown
     code = panel.get_by_label("My class code:")
     code.fill("psy101")
     panel.get_by_role("button", name="Set my class code").click()
