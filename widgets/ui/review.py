@@ -25,7 +25,7 @@ from widgets.errors import DualroleError
 from widgets.grading.files import Rubric, default_rubric, load_rubric
 from widgets.render import text
 from widgets.store.scores import ScoreBook
-from widgets.ui.a11y import LiveStatus
+from widgets.ui.a11y import LiveStatus, guarded
 
 _HERE = Path(__file__).resolve().parent
 _WIDE = ipw.Layout(width="100%", max_width="900px")
@@ -171,6 +171,7 @@ class ReviewScreen(ipw.VBox):
             self.status,
         ], layout=_WIDE)
         self.add_class("dualrole-review")
+        guarded(self)  # the instructor's keys stay in the screen too
         self._on_case()
 
     # -- choosing answers ----------------------------------------------------------------------
