@@ -172,3 +172,19 @@ def test_a_frame_read_from_a_store_is_moved_into_the_tidy_frame_not_copied(fresh
     moved = frame._tidy(raw, consents=consents)
     assert raw.columns.empty
     pd.testing.assert_frame_equal(moved, frame.tidy(kept, consents=consents))
+
+
+def test_single_key_kappa_uses_one_key_per_case_and_the_credited_variant_is_named():
+    from widgets.cases.library import load_library
+
+    post = analysis.answers(analysis.sample(), phase="post")
+    first_key = {c.id: c.reference_stances[0] for c in load_library()}
+    keyed = post["case_id"].astype(str).map(first_key)
+    expected = cohen_kappa_score(post["stance"].astype(str), keyed, labels=list(STANCES))
+    assert analysis.reference_kappa(post) == pytest.approx(expected, abs=1e-12)
+    credited = analysis.reference_kappa(post, key="credited")
+    assert credited >= analysis.reference_kappa(post)
+    from widgets.errors import DualroleError
+
+    with pytest.raises(DualroleError, match="key must be one of single, credited"):
+        analysis.reference_kappa(post, key="pooled")

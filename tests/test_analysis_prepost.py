@@ -131,3 +131,88 @@ def test_item_analysis_by_form_reads_only_that_forms_cases():
 
     items = item_analysis(sample(), phase="pre", form="B")
     assert set(items.index) == set(assessment_forms().forms["B"]) and set(items["form"]) == {"B"}
+
+
+def _bank_frame(learners: int, post_gain: float, form_b: float, seed: int, learner_sd: float = 0.5) -> pd.DataFrame:
+    """Synthetic answers to the forms with a known truth on the log-odds scale.
+
+    Each learner takes one form first (counterbalanced in blocks of two) and the other after;
+    P(match) = logistic(ability + pair difficulty + post_gain * post + form_b * form B).
+    """
+    from widgets.cases.forms import assessment_forms
+
+    forms = assessment_forms()
+    rng = np.random.default_rng(seed)
+    ability = rng.normal(0, learner_sd, learners)
+    pair_level = rng.normal(0, 0.5, len(forms.forms["A"]))
+    rows = []
+    firsts = [form for _ in range((learners + 1) // 2) for form in (("A", "B") if rng.random() < 0.5 else ("B", "A"))]
+    for i in range(learners):
+        first = firsts[i]
+        for phase, form in (("pre", first), ("post", "B" if first == "A" else "A")):
+            for pair, case_id in enumerate(forms.forms[form]):
+                case = load_case(case_id)
+                logit = ability[i] + pair_level[pair] + post_gain * (phase == "post") + form_b * (form == "B")
+                right = rng.random() < 1 / (1 + np.exp(-logit))
+                option = case.option(case.preferred[0]) if right else next(
+                    o for o in case.options if o.id not in case.preferred and o.id not in case.acceptable)
+                rows.append({"learner": f"synthetic-{i:04d}", "cohort": "synthetic-c", "case_id": case_id,
+                             "case_version": case.case_version, "phase": phase, "attempt": 1,
+                             "option_id": option.id, "stance": option.stance, "confidence": 50,
+                             "justification": "", "submitted_at": "2026-09-08T00:00:00Z", "consent": True})
+    return tidy(pd.DataFrame(rows))
+
+
+def test_the_model_recovers_a_known_form_difficulty_and_gain():
+    from widgets.analysis import form_effect
+
+    df = _bank_frame(learners=600, post_gain=0.8, form_b=-0.7, seed=21, learner_sd=0.3)
+    table = form_effect(df).set_index(["model", "term"])
+    form = table.loc[("adjusted", "form B vs A")]
+    gain = table.loc[("adjusted", "post vs pre")]
+    # GEE estimates the population-averaged effect, a little smaller than the per-learner one.
+    assert form["low"] < -0.7 * 0.95 < form["high"] and form["high"] < 0
+    assert gain["low"] < 0.8 * 0.95 < gain["high"] and gain["low"] > 0
+    assert form["learners"] == 600 and form["answers"] == 600 * 16
+
+
+def test_the_simulator_can_make_form_b_harder_and_the_model_sees_it():
+    from widgets.analysis import form_effect
+    from widgets.reporting.simulate import simulate
+
+    harder = form_effect(tidy(simulate(learners=240, cohorts=4, seed=8, form_b_harder=1.5)))
+    parallel = form_effect(tidy(simulate(learners=240, cohorts=4, seed=8)))
+    b_harder = harder.set_index(["model", "term"]).loc[("adjusted", "form B vs A")]
+    b_parallel = parallel.set_index(["model", "term"]).loc[("adjusted", "form B vs A")]
+    assert b_harder["high"] < 0 and b_harder["log_odds"] < b_parallel["log_odds"] - 0.5
+
+
+def test_a_learner_whose_class_code_changed_is_still_paired():
+    df = pairs_frame({(False, True): 12}).astype({"cohort": str})
+    df.loc[(df["learner"] == "l1") & (df["phase"] == "pre"), "cohort"] = "self-study"
+    pairs = paired(tidy(df))
+    assert len(pairs) == 12 and pairs.loc[pairs["learner"] == "l1", "cohort"].tolist() == ["c"]
+
+
+def test_mcnemar_is_adjusted_for_testing_every_item():
+    from widgets.analysis import sample
+
+    table = prepost(sample())
+    assert (table["pvalue_holm"] >= table["pvalue"]).all() and (table["pvalue_holm"] <= 1).all()
+    # Holm: the smallest p is multiplied by the number of items tested.
+    assert table["pvalue_holm"].min() == pytest.approx(min(1.0, table["pvalue"].min() * len(table)))
+
+
+def test_kr20_per_form_matches_a_hand_computation():
+    from widgets.analysis import form_reliability
+
+    df = _bank_frame(learners=40, post_gain=0.0, form_b=0.0, seed=3)
+    table = form_reliability(df).set_index(["form", "phase"])
+    from widgets.analysis import bank_answers
+
+    part = bank_answers(df).query("form == 'A' and phase == 'pre'")
+    wide = part.pivot_table(index="learner", columns="case_id", values="match")
+    p = wide.mean()
+    expected = 8 / 7 * (1 - (p * (1 - p)).sum() / wide.sum(axis=1).var(ddof=1))
+    assert table.loc[("A", "pre"), "kr20"] == pytest.approx(expected)
+    assert table.loc[("A", "pre"), "learners"] == 20

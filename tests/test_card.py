@@ -167,9 +167,9 @@ def test_answer_survives_a_new_process(tmp_path, isolated_home):
     )
     subprocess.run([sys.executable, "-c", script], check=True)
     card = CaseCard("cosmetics", store=open_store(url), learner="l1")
-    assert card.session.state == "committed"
+    assert card.session.committed and not card.session.changed
     assert card.options.value == "decline_only"
-    assert card.session.step == "reconsider"
+    assert card.session.step == "reconsidering"
 
 
 @pytest.mark.parametrize("payload", [

@@ -396,8 +396,8 @@ def test_newer_bundle_formats_and_other_files_are_refused_whole(tmp_path):
     report = collect([folder], f"sqlite:///{tmp_path / 'c.sqlite'}", tmp_path / "q")
 
     reasons = {f.path.name: f.rejected for f in report.files}
-    assert reasons["newer.jsonl"] == ("bundle format 3 is newer than this dualrole reads (format 2): "
-                                      "upgrade with: pip install -U dualrole")
+    assert reasons["newer.jsonl"] == (f"bundle format {BUNDLE_FORMAT + 1} is newer than this dualrole reads "
+                                      f"(format {BUNDLE_FORMAT}): upgrade with: pip install -U dualrole")
     assert reasons["notes.txt"].startswith("not a dualrole bundle: line 1 is not a bundle manifest")
     assert reasons["all.zip"] == "a zip archive, not a bundle: unzip it, then collect the folder"
     assert reasons["no_count.jsonl"].startswith("line 1: bad bundle manifest: ")

@@ -230,7 +230,7 @@ def test_a_card_session_commits_the_draft_of_each_good_body(name, case, fresh_st
     assert (response.learner, response.option_id, response.confidence, response.justification) == (
         LEARNER, body["option_id"], body["confidence"], body["justification"].strip())
     assert response.case_version == case.case_version
-    assert session.state == "committed"
+    assert session.committed and not session.changed
 
 
 # -- the rules across rows: the same three doors, with answers already kept ------------------------
@@ -331,10 +331,16 @@ def test_a_label_edit_changes_the_case_version(tmp_path):
     assert original.case_version not in edited.current_versions
 
 
-def test_current_versions_hold_the_old_whole_file_hash():
+def test_current_versions_hold_what_earlier_releases_recorded():
+    import hashlib
+    import json
+
     case = load_case("cosmetics")
-    assert case.current_versions == {case.case_version, case.file_digest}
-    assert case.file_digest != case.case_version
+    wording = {"version": case.version, "vignette": " ".join(case.vignette.split()),
+               "options": [[o.id, o.label] for o in case.options]}
+    before_the_key = hashlib.sha256(json.dumps(wording, sort_keys=True).encode("utf-8")).hexdigest()[:16]
+    assert case.current_versions == {case.case_version, before_the_key, case.file_digest}
+    assert len({case.file_digest, case.case_version, before_the_key}) == 3
 
 
 # Values a field of a body may hold, valid or not, including ones JSON writes but Python reads

@@ -6,12 +6,13 @@ from __future__ import annotations
 import pytest
 
 from widgets.cases.course import lesson_case_ids
-from widgets.cases.forms import assessment_forms, form_for
+from widgets.cases.forms import assessment_forms
 from widgets.cases.library import load_case
 from widgets.errors import DualroleError
 from widgets.learner import identity
 from widgets.learner.progress import (
     confirm_post_test,
+    form_for,
     lesson_progress,
     phase_done,
     post_test_gate,
@@ -35,7 +36,7 @@ def answer(store, case_id, *, learner="ana", cohort=identity.DEFAULT_COHORT, pha
 
 
 def take_pre_test(store, learner="ana", cohort=identity.DEFAULT_COHORT):
-    for case_id in assessment_forms().forms[form_for(learner, "pre")]:
+    for case_id in assessment_forms().forms[form_for(store, learner, cohort, "pre")]:
         answer(store, case_id, learner=learner, cohort=cohort, phase="pre")
 
 
@@ -103,7 +104,7 @@ def test_a_draft_kept_before_drafts_ignored_the_class_code_is_still_found(tmp_pa
 
 
 def test_phase_done_counts_the_whole_form_under_any_code(fresh_store):
-    form = assessment_forms().forms[form_for("ana", "pre")]
+    form = assessment_forms().forms[form_for(fresh_store, "ana", None, "pre")]
     for i, case_id in enumerate(form):
         answer(fresh_store, case_id, cohort="a" if i % 2 else "b", phase="pre")
         assert phase_done(fresh_store, "ana", "pre") == (i == len(form) - 1)
@@ -164,9 +165,9 @@ def test_my_answers_and_the_pre_test_follow_each_commit_without_a_refresh(fresh_
 
 
 def test_the_pre_test_never_asks_kitchener_factors(fresh_store):
-    for case_id in assessment_forms().forms[form_for("ana", "pre")]:
+    for case_id in assessment_forms().forms[form_for(fresh_store, "ana", None, "pre")]:
         assert not CaseSession(load_case(case_id), fresh_store, learner="ana", cohort="c", phase="pre").asks_ratings
-    asked = [case_id for case_id in assessment_forms().forms[form_for("ana", "post")]
+    asked = [case_id for case_id in assessment_forms().forms[form_for(fresh_store, "ana", None, "post")]
              if CaseSession(load_case(case_id), fresh_store, learner="ana", cohort="c", phase="post").asks_ratings]
     assert asked and all(load_case(c).second_role for c in asked)
 

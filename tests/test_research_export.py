@@ -98,7 +98,9 @@ def test_the_data_package_validates_with_frictionless(export):
     assert all(f.get("description") and f.get("type") for f in fields.values())
     assert [c["value"] for c in fields["stance"]["categories"]] == list(STANCES)
     assert fields["stance"]["categoriesOrdered"] is True
-    assert [c["value"] for c in fields["phase"]["categories"]] == list(PHASES)
+    # Phases in time order, unranked: practice (the lessons) falls between the two tests.
+    assert [c["value"] for c in fields["phase"]["categories"]] == ["pre", "practice", "post"]
+    assert set(PHASES) == {"pre", "practice", "post"} and fields["phase"]["categoriesOrdered"] is False
     assert [c["value"] for c in fields["kitchener_power"]["categories"]] == list(RISK_LEVELS)
     assert package["resources"][0]["schema"]["missingValues"][0]["value"] == ""
 
@@ -170,19 +172,32 @@ def test_no_cohort_large_enough_means_no_export(class_store, tmp_path):
     assert not (tmp_path / "cw.csv").exists()
 
 
-def test_a_date_few_learners_share_is_blanked(class_store):
+def test_times_become_weeks_and_a_late_learner_carries_no_blank_marker(class_store):
+    from widgets.privacy import research_rows
     from widgets.reporting.research_export import research_frame
 
     store, who = class_store
     df = analysis.responses(store)
     df = df[df["learner"].isin(who["exported"])].copy()
-    late = df["learner"] == sorted(who["exported"])[0]
-    df.loc[late, "submitted_at"] += pd.Timedelta(days=3)  # the only learner on those days
+    late = sorted(who["exported"])[0]
+    df.loc[df["learner"] == late, "submitted_at"] += pd.Timedelta(days=3)  # the only learner on those days
     codes = {learner: f"R{i:08X}" for i, learner in enumerate(sorted(who["exported"]))}
-    frame, blanked = research_frame(df, codes, min_cell=10)
-    latecomer = frame["research_code"] == codes[sorted(who["exported"])[0]]
-    assert frame.loc[latecomer, "submitted_on"].isna().all() and blanked == int(latecomer.sum())
-    assert frame.loc[~latecomer, "submitted_on"].notna().all()
+    frame = research_frame(research_rows(df, min_cell=10), codes)
+    # Every row has a week, the Monday of its answer's week: nothing is blanked, so no blank marks anyone.
+    assert frame["submitted_week"].notna().all()
+    assert all(day.weekday() == 0 for day in frame["submitted_week"])
+    source = df.set_index("response_id")["submitted_at"]
+    mondays = (source.dt.normalize() - pd.to_timedelta(source.dt.day_of_week, unit="D")).dt.date
+    assert set(frame["submitted_week"]) == set(mondays)
+
+
+def test_a_bare_frame_cannot_skip_the_consent_rule(class_store):
+    from widgets.errors import DualroleError
+    from widgets.reporting.research_export import research_frame
+
+    store, _ = class_store
+    with pytest.raises(DualroleError, match="must come from widgets.privacy.research_rows"):
+        research_frame(analysis.responses(store), {})
 
 
 def test_cli_research_export_on_the_sample(tmp_path):
@@ -192,7 +207,8 @@ def test_cli_research_export_on_the_sample(tmp_path):
     assert result.exit_code == 0, result.output
     assert "synthetic response(s)" in result.output and crosswalk.exists()
     assert {p.name for p in out.iterdir()} == {"responses.csv", "responses.parquet", "options.csv",
-                                                "datapackage.json", "xapi.jsonl", "README.md"}
+                                                "datapackage.json", "xapi.jsonl", "README.md",
+                                                "assessment_forms.yaml", "SHA256SUMS"}
 
 
 @pytest.mark.parametrize("args, message", [
@@ -208,13 +224,19 @@ def test_cli_research_export_errors(tmp_path, args, message):
     assert "Traceback" not in result.output
 
 
-def test_a_research_export_is_always_for_the_public(tmp_path):
-    """No audience can be chosen: the export leaves the classroom, so it is gated like any public view."""
+def test_the_row_level_export_is_restricted_and_never_called_public(export, tmp_path):
+    """No audience can be chosen, and the row-level tier names itself restricted wherever it describes itself."""
     import inspect
 
     from widgets.privacy import PrivacyError
 
     assert "audience" not in inspect.signature(research_export).parameters
+    result, _ = export
+    package = json.loads((result.out_dir / "datapackage.json").read_text())
+    readme = (result.out_dir / "README.md").read_text()
+    assert package["dualrole"]["tier"] == "restricted" and "RESTRICTED" in package["description"]
+    assert "RESTRICTED" in readme and "not a public release" in readme
+    assert "public" not in package["title"].lower()
     result = CliRunner().invoke(cli, ["research-export", "--sample", "--out", str(tmp_path / "x"),
                                       "--audience", "instructor"])
     assert result.exit_code == 2 and "No such option '--audience'" in result.output
@@ -239,8 +261,8 @@ def test_statements_carry_the_day_as_timestamp_and_keyed_ids_stable_across_expor
 
     statements = [json.loads(line) for line in lines.splitlines()]
     frame = pd.read_csv(first.out_dir / "responses.csv", dtype=str, keep_default_na=False)
-    for statement, day in zip(statements, frame["submitted_on"]):
-        assert statement["timestamp"] == f"{day}T00:00:00Z"  # the day of the answer, no time of day
+    for statement, week in zip(statements, frame["submitted_week"]):
+        assert statement["timestamp"] == f"{week}T00:00:00Z"  # the answer's week, no day or time of day
     ids = [s["id"] for s in statements]
     assert len(set(ids)) == len(ids) and all(uuid.UUID(i).version == 5 for i in ids)
     # Not guessable from the response id: no unkeyed UUID of a stored response id matches.
@@ -256,23 +278,6 @@ def test_statements_carry_the_day_as_timestamp_and_keyed_ids_stable_across_expor
     assert instructor_key() != instructor_key(tmp_path / "other.key")
 
 
-def test_a_withheld_day_becomes_the_first_of_its_month_in_the_statement(class_store, tmp_path):
-    from widgets.reporting.research_export import research_frame
-
-    store, who = class_store
-    df = analysis.responses(store)
-    df = df[df["learner"].isin(who["exported"])].copy()
-    latecomer = sorted(who["exported"])[0]
-    df.loc[df["learner"] == latecomer, "submitted_at"] += pd.Timedelta(days=3)
-    codes = {learner: f"R{i:08X}" for i, learner in enumerate(sorted(who["exported"]))}
-    frame, _ = research_frame(df, codes, min_cell=10, key=bytes(32))
-    late = frame["research_code"] == codes[latecomer]
-    assert frame.loc[late, "submitted_on"].isna().all()
-    months = df.loc[df["learner"] == latecomer, "submitted_at"].dt.strftime("%Y-%m-01T00:00:00Z")
-    assert set(frame.loc[late, "timestamp"]) == set(months)
-    assert frame["timestamp"].notna().all() and frame["statement_id"].is_unique
-
-
 def test_an_export_from_rows_without_response_ids_is_refused(class_store, tmp_path):
     from widgets.errors import DualroleError
 
@@ -280,15 +285,85 @@ def test_an_export_from_rows_without_response_ids_is_refused(class_store, tmp_pa
     df = analysis.responses(store).assign(response_id=pd.NA)
     with pytest.raises(DualroleError, match="no response_id"):
         research_export(df, tmp_path / "out", crosswalk=tmp_path / "cw.csv")
+
+
 def test_the_export_records_each_answers_assessment_form(export):
     from widgets.cases.forms import assessment_forms
 
     result, _ = export
     forms = assessment_forms()
     frame = pd.read_csv(result.out_dir / "responses.csv", dtype=str, keep_default_na=False)
-    assert set(frame["form"]) == {"A", "B", ""}
+    assert set(frame["form"]) == {"A", "B", "NA"}  # NA: not applicable, a lesson case
     for row in frame.itertuples():
-        assert row.form == (forms.form_of(row.case_id) or "")
+        assert row.form == (forms.form_of(row.case_id) or "NA")
     fields = [f["name"] for f in json.loads((result.out_dir / "datapackage.json").read_text())["resources"][0]
               ["schema"]["fields"]]
     assert "form" in fields
+
+
+@pytest.mark.parametrize("drop_parquet", [False, True], ids=["parquet", "csv"])
+def test_the_analysis_layer_reads_an_export_and_reproduces_the_consenting_figures(export, tmp_path, drop_parquet,
+                                                                                  class_store):
+    import shutil
+
+    result, who = export
+    folder = tmp_path / "copy"
+    shutil.copytree(result.out_dir, folder)
+    if drop_parquet:
+        (folder / "responses.parquet").unlink()
+    df = analysis.read_export(folder)
+    store, _ = class_store
+    source = analysis.responses(store)
+    source = source[source["learner"].isin(who["exported"])]
+    assert df["learner"].nunique() == len(who["exported"]) and len(df) == len(source)
+    assert df["consent"].all() and df["learner"].str.match(r"R[0-9A-F]{8}").all()
+    mine, theirs = analysis.prepost(df), analysis.prepost(source)
+    pd.testing.assert_frame_equal(mine[["n", "pre_matching", "post_matching"]], theirs[["n", "pre_matching", "post_matching"]])
+    assert analysis.share_matching(df) == pytest.approx(analysis.share_matching(source))
+
+
+def test_read_export_names_a_folder_that_is_no_export(tmp_path):
+    from widgets.errors import DualroleError
+
+    with pytest.raises(DualroleError, match="no responses.parquet or responses.csv"):
+        analysis.read_export(tmp_path)
+
+
+def test_the_package_records_provenance_and_checksums(export):
+    import hashlib
+
+    result, _ = export
+    package = json.loads((result.out_dir / "datapackage.json").read_text())
+    meta = package["dualrole"]
+    assert meta["tier"] == "restricted" and meta["codebook_version"] == package["version"] == "2.0.0"
+    assert meta["forms_file"] == "assessment_forms.yaml" and (result.out_dir / "assessment_forms.yaml").exists()
+    assert meta["commit"] is None or len(meta["commit"].split("-")[0]) == 40
+    sums = dict(line.split("  ")[::-1] for line in (result.out_dir / "SHA256SUMS").read_text().splitlines())
+    assert set(sums) == {p.name for p in result.out_dir.iterdir()} - {"SHA256SUMS"}
+    for name, digest in sums.items():
+        assert hashlib.sha256((result.out_dir / name).read_bytes()).hexdigest() == digest
+    for name, digest in meta["files"].items():
+        assert sums[name] == digest.removeprefix("sha256:")
+
+
+def test_case_version_changes_with_the_key_not_with_a_rationale():
+    import dataclasses
+
+    case = load_library()["cosmetics"]
+    rekeyed = dataclasses.replace(case, acceptable=tuple(o.id for o in case.options if o.id not in case.preferred)[:1])
+    assert rekeyed.case_version != case.case_version
+    assert dataclasses.replace(case, rationale="reworded").case_version == case.case_version
+    assert dataclasses.replace(case, contested=not case.contested).case_version != case.case_version
+
+
+def test_table_headings_say_what_is_counted():
+    from widgets.reporting import report
+
+    df = analysis.sample()
+    bins = report.styled(report.calibration_bins(df), "bins").to_html()
+    assert "Answers in the bin" in bins and "Learners in the bin" in bins
+    pooled = report.styled(report.prepost_cases(df), "prepost_cases").to_html()
+    assert "Pairs (learner and case)" in pooled and "Set of cases" in pooled and "Cases in the set" in pooled
+    assert ">Learners<" not in pooled
+    timing = report.styled(report.revote_timing_overview(df, audience="instructor"), "revote_timing").to_html()
+    assert "Seen before the revote" in timing and ">Phase<" not in timing

@@ -75,7 +75,7 @@ def test_an_answer_made_while_the_service_is_down_waits_on_disk_and_arrives_once
     assert "Saved on this machine, will sync" in status(card)
     lines = [json.loads(x) for x in (tmp_path / "alice" / "outbox.jsonl").read_text().splitlines()]
     assert [x["response"]["case_id"] for x in lines] == ["cosmetics"]
-    assert card.session.state == "committed"  # the card shows the answer as committed
+    assert card.session.committed and not card.session.changed  # the card shows the answer as committed
 
     service.start()
     card.follower.watcher.poll_now()  # what the card's asyncio task does every few seconds
@@ -125,7 +125,7 @@ def test_an_answer_the_service_refuses_on_arrival_is_kept_with_the_reason(servic
     teacher.act(COHORT, "cosmetics", "close")
     alice = client_for(service, "alice", tmp_path, url=closed_port_url())
     card = card_for(alice, "alice")
-    card.session.stage = "self-paced"  # the kernel never reached the service
+    card.session.class_stage = "self-paced"  # the kernel never reached the service
     commit(card)
     alice_online = ServiceClient(service.url, service.token("alice"), outbox=alice.outbox)
     alice_online.flush()

@@ -27,38 +27,38 @@ def test_each_missing_piece_of_a_draft_is_named_for_the_learner(session):
 
 
 def test_a_commit_moves_draft_to_committed_and_is_read_back_from_the_store(session, fresh_store):
-    assert session.state == "draft" and not session.committed
+    assert session.step == "answering" and not session.committed
     response = session.commit(Draft(option_id="decline_only", confidence=80, justification=f"  {REASON}  "))
-    assert session.state == "committed" and session.latest["response_id"] == response.response_id
+    assert session.committed and not session.changed and session.latest["response_id"] == response.response_id
     row = fresh_store.responses(learner="ana")[0]
     assert (row["stance"], row["justification"], row["attempt"]) == ("decline", REASON, 1)
     again = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501")
-    assert again.state == "committed"  # resumed from the store, not from the kernel
+    assert again.committed and not again.changed  # resumed from the store, not from the kernel
 
 
 def test_peer_instruction_steps_commit_reconsider_then_reference(fresh_store):
     s = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501")
-    assert s.step == "draft"
+    assert s.step == "answering"
     s.commit(Draft(option_id="decline_only", justification=REASON))
-    assert s.step == "reconsider" and s.can_revote and not s.reveal_released
+    assert s.step == "reconsidering" and s.can_revote and not s.reveal_released
     with pytest.raises(DualroleError, match="once you have kept or changed"):
         s.show_reference()
     assert s.blocker(Draft(option_id="buy_regularly", justification=REASON)).startswith("Write new reasoning")
     s.commit(Draft(option_id="buy_regularly", justification="After seeing the class, one purchase seems fine."))
-    assert s.state == "revoted" and s.step == "decided" and not s.can_revote
+    assert s.changed and s.step == "settled" and not s.can_revote
     assert s.blocker(Draft(option_id="decline_only", justification=REASON)) == (
         "You have already committed and revised this answer.")
     s.show_reference()
-    assert s.step == "revealed" and s.reveal_released
+    assert s.step == "reading_reference" and s.reveal_released
     again = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501")
-    assert again.step == "revealed"  # the step survives a restart
+    assert again.step == "reading_reference"  # the step survives a restart
 
 
 def test_keeping_the_answer_closes_the_revote(fresh_store):
     s = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501")
     s.commit(Draft(option_id="decline_only", justification=REASON))
     s.keep()
-    assert s.step == "decided" and not s.can_revote
+    assert s.step == "settled" and not s.can_revote
     assert "can change once" in s.blocker(Draft(option_id="buy_regularly", justification=REASON + " more"))
 
 
@@ -67,9 +67,9 @@ def test_pre_test_answers_skip_the_peer_steps_and_wait_for_their_reference(fresh
     s = CaseSession(load_case("cosmetics"), fresh_store, learner="ana", cohort="psy501", phase="pre",
                     reveal_ready=lambda: held["released"])
     s.commit(Draft(option_id="decline_only", justification=REASON))
-    assert s.step == "held" and not s.can_revote
+    assert s.step == "held_back" and not s.can_revote
     held["released"] = True
-    assert s.step == "revealed"
+    assert s.step == "reading_reference"
 
 
 def test_answers_from_before_the_steps_were_kept_count_as_having_seen_the_reference(fresh_store):
@@ -78,19 +78,19 @@ def test_answers_from_before_the_steps_were_kept_count_as_having_seen_the_refere
     case = load_case("cosmetics")
     fresh_store.add(Response(learner="ana", cohort="psy501", case_id="cosmetics", case_version=case.case_version,
                              option_id="decline_only", stance="decline", confidence=60, justification=REASON))
-    assert CaseSession(case, fresh_store, learner="ana", cohort="psy501").step == "revealed"
+    assert CaseSession(case, fresh_store, learner="ana", cohort="psy501").step == "reading_reference"
 
 
 def test_class_mode_stages_hold_and_release_the_commit(session):
     draft = Draft(option_id="decline_only", justification=REASON)
-    session.stage = "waiting"
+    session.class_stage = "waiting"
     assert session.blocker(draft) == "Voting on this case has not opened yet."
-    session.stage = "voting"
+    session.class_stage = "voting"
     session.commit(draft)
-    assert session.step == "waiting" and not session.reveal_released and not session.can_revote
-    session.stage = "revote"
-    assert session.step == "reconsider" and session.can_revote and not session.reveal_released
-    session.stage = "revealed"
+    assert session.step == "awaiting_class" and not session.reveal_released and not session.can_revote
+    session.class_stage = "revote"
+    assert session.step == "reconsidering" and session.can_revote and not session.reveal_released
+    session.class_stage = "revealed"
     assert session.reveal_released and not session.can_revote
 
 

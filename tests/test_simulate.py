@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from widgets import analysis
-from widgets.cases.forms import assessment_forms, form_for
+from widgets.cases.forms import assessment_forms
 from widgets.cases.library import load_case, load_library
 from widgets.cli import cli
 from widgets.errors import DualroleError
@@ -111,10 +111,28 @@ def test_cli_simulate_into_a_store_and_a_file(tmp_path):
     assert result.exit_code == 1 and "Error: give exactly one of --out FILE or --store URL" in result.output
 
 
-def test_simulated_learners_take_their_own_form_in_each_phase():
-    rows = simulate(learners=30, cohorts=1, seed=5)
+def test_simulated_learners_take_one_form_first_and_the_other_after_blocked_within_the_cohort():
+    rows = simulate(learners=30, cohorts=2, seed=5)
     forms = assessment_forms()
-    bank = rows[rows["case_id"].isin(forms.case_ids)]
+    bank = rows[rows["case_id"].isin(forms.case_ids)].assign(form=lambda d: d["case_id"].map(forms.form_of))
     assert not bank.empty
-    for row in bank.itertuples():
-        assert forms.form_of(row.case_id) == form_for(row.learner, row.phase)
+    per_learner = bank.groupby(["learner", "phase"])["form"].agg(set)
+    assert all(len(f) == 1 for f in per_learner)  # one form per phase
+    pre, post = per_learner.xs("pre", level="phase"), per_learner.xs("post", level="phase")
+    assert all(pre[learner] != post[learner] for learner in pre.index.intersection(post.index))
+    first = pre.map(lambda f: next(iter(f))).rename("first").reset_index().merge(
+        rows.groupby("learner")["cohort"].first().reset_index())
+    for _, counts in first.groupby("cohort")["first"].value_counts().groupby(level=0):
+        assert sorted(counts) in ([7, 8], [8, 7])  # each cohort of 15 splits 8:7
+
+
+def test_a_course_shaped_simulation_answers_lessons_in_practice_and_forms_pre_and_post():
+    rows = simulate(learners=60, cohorts=2, seed=4, design="course")
+    forms = assessment_forms()
+    lesson = rows[~rows["case_id"].isin(forms.case_ids)]
+    bank = rows[rows["case_id"].isin(forms.case_ids)]
+    assert set(lesson["phase"]) == {"practice"} and set(bank["phase"]) == {"pre", "post"}
+    assert (lesson["attempt"] == 2).any()  # revotes happen in the lessons
+    assert bank[bank["phase"] == "post"]["learner"].nunique() < bank[bank["phase"] == "pre"]["learner"].nunique()
+    with pytest.raises(DualroleError, match="design must be"):
+        simulate(learners=2, cohorts=1, design="lab")

@@ -31,7 +31,7 @@ from widgets.errors import AlreadyAnswered, StoreError
 from widgets.responses.contract import Response
 from widgets.store import open_store, resolve_url
 from widgets.store.engine import enter_wal
-from widgets.store.sql import SCHEMA_VERSION
+from widgets.store.migrations import MIGRATIONS, SCHEMA_VERSION
 
 
 def run_processes(target, args_for, n):
@@ -126,7 +126,8 @@ def test_many_kernels_opening_a_new_store_at_once_create_it_once(store_url):
     assert outcomes == [("ok", SCHEMA_VERSION)] * 12
     store = open_store(store_url)
     with store.engine.connect() as conn:
-        assert conn.scalar(sa.text("SELECT count(*) FROM dualrole_meta")) == 1
+        # Made once: one version record, and each migration recorded once.
+        assert conn.scalar(sa.text("SELECT count(*) FROM dualrole_meta")) == 1 + len(MIGRATIONS)
 
 
 def _locked_new_file(path):
@@ -193,7 +194,7 @@ def test_a_newer_schema_is_refused_with_a_message_to_upgrade(store_url):
     assert "Nothing was changed" in message
     engine = sa.create_engine(store_url)
     with engine.connect() as conn:
-        assert conn.scalar(sa.text("SELECT value FROM dualrole_meta")) == str(SCHEMA_VERSION + 1)
+        assert conn.scalar(sa.text("SELECT value FROM dualrole_meta WHERE key = 'schema_version'")) == str(SCHEMA_VERSION + 1)
         assert conn.scalar(sa.text("SELECT count(*) FROM responses")) == 1
     engine.dispose()
 
@@ -303,7 +304,7 @@ def test_a_password_never_appears_in_a_store_error():
 
 
 def test_an_older_schema_is_migrated_in_one_transaction(store_url, monkeypatch):
-    import widgets.store.sql as store_module
+    import widgets.store.migrations as migrations
 
     open_store(store_url).add(synthetic_response("synthetic-a"))
 
@@ -314,8 +315,8 @@ def test_an_older_schema_is_migrated_in_one_transaction(store_url, monkeypatch):
         add_index(conn)
         raise RuntimeError("migration bug")
 
-    monkeypatch.setattr(store_module, "SCHEMA_VERSION", SCHEMA_VERSION + 1)
-    monkeypatch.setitem(store_module.MIGRATIONS, SCHEMA_VERSION, half_done_then_fail)
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS, migrations.Migration(
+        "test_phase_index", half_done_then_fail, SCHEMA_VERSION + 1)))
     with pytest.raises(RuntimeError):
         open_store(store_url)
     engine = sa.create_engine(store_url)
@@ -323,13 +324,15 @@ def test_an_older_schema_is_migrated_in_one_transaction(store_url, monkeypatch):
         assert "responses_by_phase" not in {i["name"] for i in sa.inspect(conn).get_indexes("responses")}
     engine.dispose()
 
-    monkeypatch.setitem(store_module.MIGRATIONS, SCHEMA_VERSION, add_index)
+    monkeypatch.setattr(migrations, "MIGRATIONS", (*migrations.MIGRATIONS[:-1], migrations.Migration(
+        "test_phase_index", add_index, SCHEMA_VERSION + 1)))
     migrated = open_store(store_url)
 
     assert migrated.schema_version() == SCHEMA_VERSION + 1
     assert migrated.count() == 1
     with migrated.engine.connect() as conn:
         assert "responses_by_phase" in {i["name"] for i in sa.inspect(conn).get_indexes("responses")}
+    open_store(store_url)  # recorded: opening again does not apply it twice
 
 
 def test_a_version_1_store_gains_the_columns_of_what_the_learner_was_shown(tmp_path):
@@ -343,6 +346,7 @@ def test_a_version_1_store_gains_the_columns_of_what_the_learner_was_shown(tmp_p
         for name in ("option_order", "reference_seen", "stage"):
             conn.execute(sa.text(f"ALTER TABLE responses DROP COLUMN {name}"))
         conn.execute(sa.text("UPDATE dualrole_meta SET value = '1' WHERE key = 'schema_version'"))
+        conn.execute(sa.text("DELETE FROM dualrole_meta WHERE key LIKE 'migration:%'"))  # kept by none then
     engine.dispose()
 
     upgraded = open_store(url)

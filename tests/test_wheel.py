@@ -73,11 +73,11 @@ def test_a_card_commits_an_answer_from_the_wheel(installed):
         "card.options.value = 'decline_only'\n"
         "card.justification.value = 'A purchase would make me her customer as well as her therapist.'\n"
         "card.submit.click()\n"
-        "print(card.session.state, len(card.store.responses()))\n"
+        "print(card.session.step, len(card.store.responses()))\n"
     )
     committed = run(installed, code)
     assert committed.returncode == 0, committed.stderr
-    assert committed.stdout.split() == ["committed", "1"]
+    assert committed.stdout.split() == ["reconsidering", "1"]
 
 
 def test_the_instructors_notebooks_come_with_the_wheel(installed):

@@ -13,7 +13,7 @@ from widgets.cases import Case, load_case, load_library, parse_case, validate_pa
 from widgets.errors import CaseError, DualroleError, StoreError, UnknownCase
 from widgets.responses.contract import Response
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = [
     "Assessment",

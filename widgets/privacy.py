@@ -10,6 +10,9 @@
 * :func:`research_codes` gives random codes for research exports; the crosswalk stays with the
   instructor (FERPA 34 CFR 99.31(b)(2): codes not derived from personal information). One default
   crosswalk is reused and extended, so a learner keeps their code in every export by that instructor.
+* :func:`research_rows` is the one rule for who is in a research output: every writer of research
+  data (CSV, Parquet, xAPI, the Frictionless codebook, a QDA project) takes its rows from it, and
+  nothing it leaves out reaches a value, a category, a dictionary, metadata or a file name.
 * :func:`statement_id` names an exported answer's xAPI statement with a UUID keyed by the instructor
   key: the same answer gets the same id in every export, and nobody without the key can link the
   id to the response id.
@@ -21,6 +24,7 @@ import hmac
 import os
 import secrets
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -476,3 +480,132 @@ def default_crosswalk_path() -> Path:
     exports of the same answers describe the same people with the same codes.
     """
     return home() / "crosswalks" / "crosswalk.csv"
+
+
+# -- who is in a research output -----------------------------------------------------------------
+
+def consent_at_export(df: pd.DataFrame, consents: pd.DataFrame | None = None, *,
+                      learner_codes: tuple[np.ndarray, pd.Index] | None = None) -> pd.Series:
+    """Each row's research consent under the one rule: the learner's choice at the time of export.
+
+    The learner's latest consent record (``consents``: ``learner``, ``consent``, ``recorded_at``;
+    the store's records, which include those a bundle carried in) decides; a learner with no
+    record is judged by the flag on their latest answer. The choice applies to every answer of
+    the learner: a withdrawal takes back every earlier answer, and a late consent covers the
+    answers given before it, on the shared store and on bundles alike.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Responses with ``learner``, ``consent`` (the flag at answering) and ``submitted_at``.
+    consents : DataFrame, optional
+        The consent records.
+    learner_codes : (codes, learners), optional
+        ``pd.factorize(df["learner"])`` when the caller has it.
+
+    Returns
+    -------
+    Series of bool, aligned with ``df``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"learner": ["a", "a", "b"], "consent": [False, True, True],
+    ...                    "submitted_at": pd.to_datetime(["2026-09-01", "2026-09-08", "2026-09-01"])})
+    >>> consent_at_export(df).tolist()          # a consented later: both answers count
+    [True, True, True]
+    >>> records = pd.DataFrame({"learner": ["b"], "consent": [False],
+    ...                         "recorded_at": pd.to_datetime(["2026-12-01"])})
+    >>> consent_at_export(df, records).tolist()  # b withdrew: none of b's answers count
+    [True, True, False]
+    """
+    import numpy as np
+    import pandas as pd
+
+    codes, learners = learner_codes if learner_codes is not None else pd.factorize(df["learner"])
+    codes = np.asarray(codes)
+    flags = df["consent"].to_numpy(dtype=bool)
+    verdict = np.zeros(len(learners) + 1, dtype=bool)  # the last entry is for code -1 (no learner)
+    if len(df):
+        times = pd.Series(pd.to_datetime(df["submitted_at"], utc=True).array.asi8)
+        latest_row = times.groupby(codes).idxmax()
+        latest_row = latest_row[latest_row.index >= 0]
+        verdict[latest_row.index.to_numpy()] = flags[latest_row.to_numpy()]
+    if consents is not None and len(consents):
+        latest = (consents.sort_values("recorded_at", kind="stable")
+                  .groupby("learner", sort=False)["consent"].last())
+        found = pd.Index(latest.index.astype(str)).get_indexer(pd.Index(learners).astype(str))
+        recorded = found >= 0
+        verdict[:-1][recorded] = latest.map(bool).to_numpy(dtype=bool)[found[recorded]]
+    return pd.Series(verdict[codes], index=df.index, name="consent")
+
+
+@dataclass(frozen=True)
+class ResearchRows:
+    """The responses a research output may hold, and how much was held back; made by :func:`research_rows`.
+
+    ``frame`` has only consenting learners of cohorts large enough, each learner under one cohort,
+    and its categoricals know only the values its rows hold (an unordered one loses every unused
+    category; an ordered one keeps the codebook's scale).
+    """
+
+    frame: pd.DataFrame
+    learners: int
+    withheld_rows: int
+    withheld_cohorts: int
+    min_cell: int
+
+
+def research_rows(df: pd.DataFrame, *, min_cell: int = MIN_CELL, consents: pd.DataFrame | None = None) -> ResearchRows:
+    """Who is in a research output: the one rule every research writer goes through.
+
+    1. Consent at the time of export (:func:`consent_at_export`): a learner is in with all their
+       answers or out with all of them.
+    2. Each learner counts in one cohort, that of their latest answer: a learner who set their
+       class code after the pre-test stays one person, paired across the tests.
+    3. A cohort with fewer than ``min_cell`` consenting learners is left out whole.
+    4. Nothing of what was left out survives in the frame's categories.
+
+    Parameters
+    ----------
+    df : DataFrame
+        Responses (``learner``, ``cohort``, ``consent``, ``submitted_at``, any other columns).
+    min_cell : int
+        The smallest cohort kept (at least 5).
+    consents : DataFrame, optional
+        Consent records, when ``df``'s flags are not yet resolved against them.
+
+    Returns
+    -------
+    ResearchRows
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> df = pd.DataFrame({"learner": [f"l{i}" for i in range(12)] + ["x"], "cohort": ["c"] * 12 + ["tiny"],
+    ...                    "consent": [True] * 11 + [False, True],
+    ...                    "submitted_at": pd.Timestamp("2026-09-08", tz="UTC")})
+    >>> kept = research_rows(df.astype({"cohort": "category"}), min_cell=10)
+    >>> kept.learners, kept.withheld_cohorts, list(kept.frame["cohort"].cat.categories)
+    (11, 1, ['c'])
+    """
+    import pandas as pd
+
+    min_cell = check_min_cell(min_cell)
+    consenting = df[consent_at_export(df, consents).to_numpy()]
+    if len(consenting):
+        times = pd.to_datetime(consenting["submitted_at"], utc=True)
+        latest = times.reset_index(drop=True).groupby(consenting["learner"].astype(str).to_numpy()).idxmax()
+        home_cohort = pd.Series(consenting["cohort"].astype(str).to_numpy()[latest.to_numpy()], index=latest.index)
+        cohort = consenting["learner"].astype(str).map(home_cohort)
+        consenting = consenting.assign(cohort=cohort.astype("category") if isinstance(
+            df["cohort"].dtype, pd.CategoricalDtype) else cohort)
+    per_cohort = consenting.groupby("cohort", observed=True)["learner"].nunique()
+    small = per_cohort[per_cohort < min_cell].index
+    kept = consenting[~consenting["cohort"].isin(small)].copy()
+    for column in kept.columns:
+        dtype = kept[column].dtype
+        if isinstance(dtype, pd.CategoricalDtype) and not dtype.ordered:
+            kept[column] = kept[column].cat.remove_unused_categories()
+    return ResearchRows(frame=kept.reset_index(drop=True), learners=int(kept["learner"].nunique()),
+                        withheld_rows=len(consenting) - len(kept), withheld_cohorts=len(small), min_cell=min_cell)

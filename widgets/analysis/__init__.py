@@ -16,12 +16,21 @@ from __future__ import annotations
 from widgets.analysis.agreement import (
     UndefinedAgreement,
     cohen_kappa,
+    complete_raters,
     fleiss_kappa,
     krippendorff_alpha,
     reference_kappa,
     with_reference,
 )
-from widgets.analysis.bootstrap import Interval, bootstrap_ci, share_matching
+from widgets.analysis.bootstrap import (
+    Interval,
+    alpha_interval,
+    bootstrap_ci,
+    brier_interval,
+    gain_interval,
+    kappa_interval,
+    share_matching,
+)
 from widgets.analysis.calibration import (
     brier,
     calibration_table,
@@ -34,6 +43,7 @@ from widgets.analysis.frame import (
     case_flags,
     is_synthetic,
     options_frame,
+    read_export,
     responses,
     sample,
     sample_path,
@@ -42,6 +52,9 @@ from widgets.analysis.frame import (
 )
 from widgets.analysis.items import distractors, item_analysis, score_groups, score_matrix
 from widgets.analysis.prepost import (
+    bank_answers,
+    form_effect,
+    form_reliability,
     homogeneity,
     paired,
     prepost,
@@ -79,7 +92,16 @@ __all__ = [
     "paired",
     "prepost",
     "prepost_by_cases",
+    "read_export",
+    "alpha_interval",
+    "brier_interval",
+    "gain_interval",
+    "kappa_interval",
+    "bank_answers",
+    "form_effect",
+    "form_reliability",
     "reference_kappa",
+    "complete_raters",
     "responses",
     "revote_summary",
     "revote_timing",

@@ -93,6 +93,20 @@ def fleiss_kappa(df: pd.DataFrame, item: str = "case_id", rater: str = "learner"
         return float(inter_rater.fleiss_kappa(counts, method=method))
 
 
+def complete_raters(df: pd.DataFrame, item: str = "case_id", rater: str = "learner") -> tuple[int, int]:
+    """(raters who rated every item, all raters): the n behind ``fleiss_kappa(..., unequal="drop")``.
+
+    State it beside the kappa: with "drop", Fleiss' kappa describes only these raters.
+
+    >>> ratings = pd.DataFrame({"item": [1, 1, 2, 3], "rater": ["a", "b", "a", "a"]})
+    >>> complete_raters(ratings, "item", "rater")
+    (1, 2)
+    """
+    items = df[item].astype(str).nunique()
+    per_rater = df.groupby(df[rater].astype(str))[item].nunique()
+    return int((per_rater == items).sum()), int(len(per_rater))
+
+
 def krippendorff_alpha(df: pd.DataFrame, item: str = "case_id", rater: str = "learner",
                        value: str = "option_id", level: str = "nominal", *, order=None) -> float:
     """Krippendorff's alpha (the ``krippendorff`` package computes it); missing ratings are fine.
@@ -183,14 +197,20 @@ def cohen_kappa(df: pd.DataFrame, first: str, second: str, *, labels=None, weigh
     return float(cohen_kappa_score(a, b, labels=labels, weights=weights))  # repeated labels: as given
 
 
+KEYS = ("single", "credited")
+
+
 def reference_kappa(df: pd.DataFrame, value: str = "stance", *, weights: str | None = None,
-                    by: str | None = None):
+                    by: str | None = None, key: str = "single"):
     """Cohen's kappa of the learners' answers against the reference, pooled over cases.
 
-    Each answer is paired with the reference answer for its case: the learner's own choice when
-    it is one of the preferred options (or stances), else the case's first preferred one.
-    ``value="stance"`` compares stances on the codebook scale (weights allowed); ``"option_id"``
-    compares options. With ``by`` (e.g. "cohort"), one kappa per group.
+    ``key="single"`` (the standard definition): each answer is compared with one key per case,
+    the case's first preferred option (or its stance). ``key="credited"`` is a variant of this
+    project's, the *credited-key kappa*: where a case has several preferred answers, an answer
+    that is one of them is compared with itself, so every preferred answer counts as agreement;
+    otherwise the first preferred one. It runs a little higher than the single-key kappa and must
+    be named as such when reported. ``value="stance"`` compares stances on the codebook scale
+    (weights allowed); ``"option_id"`` compares options. With ``by`` (e.g. "cohort"), one kappa per group.
 
     Examples
     --------
@@ -200,20 +220,26 @@ def reference_kappa(df: pd.DataFrame, value: str = "stance", *, weights: str | N
     """
     if value not in ("stance", "option_id"):
         raise DualroleError(f"value must be 'stance' or 'option_id', not {value!r}")
-    paired = with_reference(df, value)
+    paired = with_reference(df, value, key=key)
     if by is not None:
         return paired.groupby(by, observed=True).apply(
-            lambda g: reference_kappa(g, value, weights=weights), include_groups=False)
+            lambda g: reference_kappa(g, value, weights=weights, key=key), include_groups=False)
     labels = list(STANCES) if value == "stance" else None
     if weights and value != "stance":
         raise DualroleError("weighted kappa needs an ordinal scale: use value='stance'")
     return cohen_kappa(paired, value, "reference", labels=labels, weights=weights)
 
 
-def with_reference(df: pd.DataFrame, value: str = "stance") -> pd.DataFrame:
-    """The frame with a ``reference`` column: the reference answer each row is compared with."""
+def with_reference(df: pd.DataFrame, value: str = "stance", key: str = "single") -> pd.DataFrame:
+    """The frame with a ``reference`` column: the reference answer each row is compared with.
+
+    ``key`` is as in :func:`reference_kappa`: ``"single"`` the case's first preferred answer,
+    ``"credited"`` the row's own answer when it is a preferred one.
+    """
     from widgets.cases.library import load_library
 
+    if key not in KEYS:
+        raise DualroleError(f"key must be one of {', '.join(KEYS)}, not {key!r}")
     library = load_library()
     refs = {}
     for case in library:
@@ -231,7 +257,8 @@ def with_reference(df: pd.DataFrame, value: str = "stance") -> pd.DataFrame:
     for code in pair_codes:
         c, own = cases[code // len(owns)], owns[code % len(owns)]
         refs_c = refs.get(c, ())
-        reference.append(own if own is not None and own in refs_c else (refs_c[0] if refs_c else None))
+        credited = key == "credited" and own is not None and own in refs_c
+        reference.append(own if credited else (refs_c[0] if refs_c else None))
     index = index.ravel()
     out = df.copy(deep=False)  # copy-on-write: only the new column is added
     if value == "stance":

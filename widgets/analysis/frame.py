@@ -16,6 +16,7 @@ from widgets.cases.forms import assessment_forms
 from widgets.cases.library import Library, load_library
 from widgets.errors import DualroleError
 from widgets.paths import data_dir
+from widgets.privacy import consent_at_export
 from widgets.vocab import PHASES, RISK_LEVELS, STANCES
 
 if TYPE_CHECKING:
@@ -74,7 +75,9 @@ def responses(store_or_url=None, *, library: Library | None = None,
         The store's columns, with ``case_id``, ``phase``, ``stance`` and the Kitchener ratings as
         categoricals in codebook order, plus ``score`` (1 preferred, 0.5 acceptable, 0 otherwise;
         NaN for a case no longer in the library) and ``matches_reference`` (a preferred option).
-        ``consent`` is the learner's latest choice in the store's consent records where one exists.
+        ``consent`` is the learner's choice at the time of reading, on every row of the learner
+        (:func:`widgets.privacy.consent_at_export`: the latest consent record, else the flag of
+        the latest answer).
         Rows are in order of cohort, learner, case (library order), phase and attempt.
 
         ``learner``, ``cohort``, ``option_id``, ``case_version`` and ``justification`` are
@@ -111,6 +114,53 @@ def responses(store_or_url=None, *, library: Library | None = None,
         learners = frame["learner"].cat.rename_categories(
             [pseudonym(learner, key_path=key_path) for learner in frame["learner"].cat.categories])
         frame["learner"] = learners.cat.reorder_categories(sorted(learners.cat.categories))
+    return frame
+
+
+def read_export(folder: Path | str, *, library: Library | None = None) -> pd.DataFrame:
+    """A restricted research export (``dualrole research-export``) as the tidy frame every analysis takes.
+
+    The research code stands in the ``learner`` column and the week (its Monday, midnight UTC) in
+    ``submitted_at``; every learner consented (the export holds no one else). ``score`` and
+    ``matches_reference`` are the export's own, made with the key its ``case_version`` names,
+    not re-scored against today's library.
+
+    Parameters
+    ----------
+    folder : path
+        The export folder (``responses.parquet``, else ``responses.csv``).
+    library : Library, optional
+        The cases, for their order and flags (default: the current library).
+    """
+    folder = Path(folder).expanduser()
+    parquet, csv = folder / "responses.parquet", folder / "responses.csv"
+    if parquet.exists():
+        raw = pd.read_parquet(parquet)
+    elif csv.exists():
+        raw = pd.read_csv(csv, dtype=str, keep_default_na=False, na_values=["", "NA", "NR"])
+    else:
+        raise DualroleError(f"{folder}: no responses.parquet or responses.csv: is this a research export?")
+    missing = {"research_code", "submitted_week", "score", "matches_reference"} - set(raw.columns)
+    if missing:
+        raise DualroleError(f"{folder}: not a research export of this version: no {', '.join(sorted(missing))}")
+    raw = raw.rename(columns={"research_code": "learner"})
+    raw["submitted_at"] = pd.to_datetime(raw.pop("submitted_week").astype(str), utc=True)
+    raw["consent"] = True
+    for column in ("phase", "stance", *KITCHENER_COLUMNS, "form"):
+        if column in raw.columns:
+            raw[column] = raw[column].astype(object).where(raw[column].notna(), None)
+    kept = raw[["learner", "case_id", "phase", "attempt", "score", "matches_reference"]].copy()
+    frame = tidy(raw.drop(columns=["score", "matches_reference", "form"], errors="ignore"), library=library)
+    kept = kept.astype({"learner": str, "case_id": str, "phase": str})
+    kept["attempt"] = pd.to_numeric(kept["attempt"]).astype("int64")
+    kept["score"] = pd.to_numeric(kept["score"])
+    kept["matches_reference"] = kept["matches_reference"].map(
+        lambda v: v if isinstance(v, bool) else str(v).lower() == "true")
+    keys = pd.MultiIndex.from_frame(frame[["learner", "case_id", "phase", "attempt"]].astype(
+        {"learner": str, "case_id": str, "phase": str}))
+    exported = kept.set_index(["learner", "case_id", "phase", "attempt"])
+    frame["score"] = exported["score"].reindex(keys).to_numpy()
+    frame["matches_reference"] = exported["matches_reference"].reindex(keys).astype(bool).to_numpy()
     return frame
 
 
@@ -152,8 +202,7 @@ def _tidy(df: pd.DataFrame, *, library: Library | None = None,
     # Learners, cohorts and options numbered by their categories: for the consent records, the
     # row order and every later analysis of this frame.
     text = {c: (df[c].cat.codes.to_numpy(), df[c].cat.categories) for c in ("cohort", "learner", "option_id")}
-    if consents is not None and len(consents):
-        df["consent"] = effective_consent(df, consents, learner_codes=text["learner"])
+    df["consent"] = consent_at_export(df, consents, learner_codes=text["learner"])
     _check_vocabulary(df, "stance", STANCES)
     _check_vocabulary(df, "phase", PHASES)
     df["stance"] = _categorical(df["stance"], STANCES, ordered=True)
@@ -360,24 +409,6 @@ def without_contested(df: pd.DataFrame, library: Library | None = None) -> pd.Da
     flags = case_flags(library)
     unsettled = flags.index[flags["contested"] | flags["context_dependent"]]
     return rows(df, ~df["case_id"].isin(unsettled).to_numpy(dtype=bool))
-
-
-def effective_consent(df: pd.DataFrame, consents: pd.DataFrame, *, learner_codes=None) -> pd.Series:
-    """Each row's consent: the learner's latest consent record wins over the row's own flag.
-
-    A learner who withdrew after answering is excluded from research from then on.
-    """
-    latest = (consents.sort_values("recorded_at", kind="stable")
-              .groupby("learner", sort=False)["consent"].last())
-    # Looked up once per distinct learner, not once per row; ``learner_codes`` is
-    # ``pd.factorize(df["learner"])`` when the caller has it.
-    codes, learners = learner_codes if learner_codes is not None else pd.factorize(df["learner"])
-    found = pd.Index(latest.index.astype(str)).get_indexer(pd.Index(learners).astype(str))
-    # Per learner: 1 consented, 0 withdrew, -1 no record (the last entry is for code -1, no learner).
-    recorded = np.append(latest.map(bool).to_numpy(dtype=np.int8), -1)[found]
-    per_row = np.append(recorded, -1)[codes]
-    chosen = np.where(per_row >= 0, per_row == 1, df["consent"].to_numpy(dtype=bool))
-    return pd.Series(chosen, index=df.index, name="consent")
 
 
 def answers(df: pd.DataFrame, phase: str | None = None, attempt: str = "first") -> pd.DataFrame:

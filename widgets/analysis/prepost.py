@@ -4,7 +4,12 @@ An item is a case answered in both phases, or a matched pair of the assessment f
 who took form A's case of pair 3 before the course and form B's after it answered pair 3 in both
 phases (:mod:`widgets.cases.forms` says which case belongs to which form and pair). Exact McNemar
 per item on matching the reference, Stuart–Maxwell on the stance table, Cohen's h and Wilson
-intervals: statsmodels computes each; this module pairs the answers.
+intervals: statsmodels computes each; this module pairs the answers. Learners are paired on their
+learner id alone, so one who set their class code between the tests stays paired.
+
+:func:`form_effect` models every bank answer with the learner as the cluster (a GEE), so the
+change from pre to post is estimated once, at learner level, with and without adjusting for the
+form; :func:`form_reliability` gives KR-20 per form and phase.
 """
 
 from __future__ import annotations
@@ -12,6 +17,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from statsmodels.stats.contingency_tables import SquareTable, mcnemar
+from statsmodels.stats.multitest import multipletests
 from statsmodels.stats.proportion import proportion_confint, proportion_effectsize
 
 from widgets.analysis.frame import CASE_SETS, _group_codes, answers, take, with_flags, without_contested
@@ -63,8 +69,8 @@ def paired(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     >>> {"pre_match", "post_match", "pre_stance", "post_stance"} <= set(pairs.columns)
     True
     """
-    keys = ["learner", "cohort", "case_id"]
-    columns = ["option_id", "stance", "matches_reference", "score", "confidence"]
+    keys = ["learner", "case_id"]
+    columns = ["cohort", "option_id", "stance", "matches_reference", "score", "confidence"]
     df = df[[*keys, "phase", "attempt", *columns]]  # only what is paired
     chosen = answers(df, attempt=attempt)
     banked = any(assessment_forms().form_of(str(c)) for c in chosen["case_id"].cat.categories)
@@ -97,6 +103,9 @@ def paired(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     renamed |= {f"matches_reference_{p}": f"{p}_match" for p in (PRE, POST)}
     renamed |= {f"case_{p}": f"{p}_case_id" for p in (PRE, POST)}
     both = both.rename(columns=renamed)
+    # A learner who set their class code after the pre-test counts in the class of the post-test.
+    both.insert(1, "cohort", both.pop("post_cohort"))
+    both = both.drop(columns="pre_cohort")
     both = both.dropna(subset=["pre_match", "post_match"])
     for p in (PRE, POST):
         both[f"{p}_match"] = both[f"{p}_match"].astype(bool)
@@ -114,7 +123,8 @@ def prepost(df: pd.DataFrame, alpha: float = 0.05, exclude_contested: bool = Fal
         Indexed by item (a case, or a pair of the assessment forms). ``n`` pairs;
         ``pre_matching``/``post_matching`` count learners matching;
         ``improved`` (wrong before, right after) and ``worsened`` are the discordant pairs McNemar
-        compares; ``pvalue`` is the exact (binomial) McNemar p; ``cohens_h`` is positive when the
+        compares; ``pvalue`` is the exact (binomial) McNemar p and ``pvalue_holm`` the same
+        adjusted for testing every item (Holm); ``cohens_h`` is positive when the
         share matching rose; ``pre_low``..``post_high`` are Wilson intervals at ``1 - alpha``;
         ``contested`` and ``context_dependent`` are the case's flags; with the forms, ``a_first``
         counts the pairs that took form A first.
@@ -152,6 +162,7 @@ def prepost(df: pd.DataFrame, alpha: float = 0.05, exclude_contested: bool = Fal
             "pvalue": float(test.pvalue),
         })
     out = pd.DataFrame(rows)
+    out["pvalue_holm"] = multipletests(out["pvalue"], method="holm")[1]
     out["case_id"] = pd.Categorical(out["case_id"], categories=pairs["case_id"].cat.categories)
     if "pre_form" in pairs.columns:
         # How many of each item's pairs took form A first: the counterbalancing, item by item.
@@ -241,3 +252,104 @@ def homogeneity(table: pd.DataFrame) -> pd.Series:
     return pd.Series({"statistic": float(marginal.statistic), "df": int(marginal.df),
                       "pvalue": float(marginal.pvalue), "bowker": float(symmetry.statistic),
                       "bowker_df": int(symmetry.df), "bowker_pvalue": float(symmetry.pvalue), "n": n})
+
+
+def bank_answers(df: pd.DataFrame) -> pd.DataFrame:
+    """First answers to the assessment forms' cases in the pre- and post-test, one row per learner and case.
+
+    Columns: ``learner``, ``phase`` ('pre'/'post'), ``form`` ('A'/'B'), ``pair`` (1..8), ``case_id``
+    and ``match`` (0/1, the answer is a preferred option).
+    """
+    forms = assessment_forms()
+    first = answers(df[df["case_id"].astype(str).isin(forms.case_ids).to_numpy()
+                       & df["phase"].isin([PRE, POST]).to_numpy()])
+    case = first["case_id"].astype(str)
+    return pd.DataFrame({
+        "learner": first["learner"].astype(str).to_numpy(), "phase": first["phase"].astype(str).to_numpy(),
+        "form": case.map(forms.form_of).to_numpy(), "pair": case.map(forms.pair_of).astype(int).to_numpy(),
+        "case_id": case.to_numpy(), "match": first["matches_reference"].astype(int).to_numpy(),
+    })
+
+
+def form_effect(df: pd.DataFrame, alpha: float = 0.05) -> pd.DataFrame:
+    """The pre/post change on the assessment forms at learner level, with and without adjusting for the form.
+
+    A GEE (statsmodels; binomial, logit link, exchangeable correlation within a learner, robust
+    standard errors) of every first answer to a bank case: ``match ~ phase + pair`` (unadjusted)
+    and ``match ~ phase + form + pair`` (adjusted), plus ``phase * form`` to check that the
+    forms differ alike in both tests. The learner is the cluster, so a learner's eight answers
+    count as one learner's, not as eight independent ones. In the counterbalanced design the
+    form term is what separates "form B is harder" from "the post-test is harder".
+
+    Returns
+    -------
+    DataFrame
+        One row per term: ``model`` ('unadjusted', 'adjusted', 'interaction'), ``term``
+        ('post vs pre', 'form B vs A', 'post x form B'), ``log_odds``, ``low``, ``high`` (the
+        ``1 - alpha`` interval), ``odds_ratio``, ``pvalue``, ``learners`` (clusters) and ``answers``.
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> table = form_effect(sample())
+    >>> list(table["term"])
+    ['post vs pre', 'post vs pre', 'form B vs A', 'post vs pre', 'form B vs A', 'post x form B']
+    """
+    import statsmodels.api as sm
+    import statsmodels.formula.api as smf
+
+    data = bank_answers(df)
+    if data["learner"].nunique() < 2 or data["phase"].nunique() < 2 or data["form"].nunique() < 2:
+        raise DualroleError("the form effect needs answers to both forms in both tests from at least two learners")
+    data = data.assign(post=(data["phase"] == POST).astype(int), form_b=(data["form"] == "B").astype(int))
+    data = data.sort_values("learner", kind="stable").reset_index(drop=True)
+    models = {"unadjusted": "match ~ post + C(pair)", "adjusted": "match ~ post + form_b + C(pair)",
+              "interaction": "match ~ post * form_b + C(pair)"}
+    names = {"post": "post vs pre", "form_b": "form B vs A", "post:form_b": "post x form B"}
+    rows = []
+    for model, formula in models.items():
+        fit = smf.gee(formula, groups="learner", data=data, family=sm.families.Binomial(),
+                      cov_struct=sm.cov_struct.Exchangeable()).fit()
+        interval = fit.conf_int(alpha=alpha)
+        for term, label in names.items():
+            if term in fit.params.index:
+                rows.append({"model": model, "term": label, "log_odds": float(fit.params[term]),
+                             "low": float(interval.loc[term, 0]), "high": float(interval.loc[term, 1]),
+                             "odds_ratio": float(np.exp(fit.params[term])), "pvalue": float(fit.pvalues[term]),
+                             "learners": int(data["learner"].nunique()), "answers": len(data)})
+    return pd.DataFrame(rows)
+
+
+def form_reliability(df: pd.DataFrame) -> pd.DataFrame:
+    """KR-20 of each form in each test, on the learners who answered all of its cases.
+
+    KR-20 = k/(k-1) * (1 - sum(p*q) / var(total)) for k items scored 0/1 (matching the reference).
+
+    Returns
+    -------
+    DataFrame
+        One row per form and phase: ``learners`` (complete answer sets), ``items``, ``mean``
+        (mean total), ``kr20`` (NaN with fewer than two learners or no spread of totals).
+
+    Examples
+    --------
+    >>> from widgets.analysis import sample
+    >>> table = form_reliability(sample())
+    >>> sorted(table["form"].unique()), int(table["items"].max())
+    (['A', 'B'], 8)
+    """
+    data = bank_answers(df)
+    forms = assessment_forms()
+    rows = []
+    for (form, phase), part in data.groupby(["form", "phase"], sort=True):
+        wide = part.pivot_table(index="learner", columns="case_id", values="match", aggfunc="first")
+        wide = wide.reindex(columns=list(forms.forms[form])).dropna()
+        k, n = wide.shape[1], len(wide)
+        totals = wide.sum(axis=1)
+        variance = float(totals.var(ddof=1)) if n > 1 else np.nan
+        p = wide.mean(axis=0)
+        kr20 = (k / (k - 1) * (1 - float((p * (1 - p)).sum()) / variance)
+                if n > 1 and k > 1 and variance > 0 else np.nan)
+        rows.append({"form": form, "phase": phase, "learners": n, "items": k,
+                     "mean": float(totals.mean()) if n else np.nan, "kr20": kr20})
+    return pd.DataFrame(rows)

@@ -1,16 +1,18 @@
 """The pre/post assessment bank: two matched forms, who takes which first, and when each part opens.
 
 ``data/assessment_forms.yaml`` lists forms A and B, pair by pair (``A[i]`` matches ``B[i]``), and
-the course settings of the assessment. A learner's order (A then B, or B then A) comes from a
-hash of their learner id, so it is the same in every kernel and on every machine, and about half
-of a cohort takes each order. Analyses read a response's form from its case id, so the form needs
-no column of its own in the store.
+the course settings of the assessment. A learner's order (A then B, or B then A) is randomised in
+blocks of two within the cohort (:func:`first_form`): each new learner takes first the form fewer
+of their classmates took first, and a fair coin drawn from :mod:`secrets` settles a tie, so a
+class of 15 splits 8:7 and nobody can work a learner's order out from their user name. Once a
+learner has answered, their pre-test answers fix the order. Analyses read a response's form from
+its case id, so the form needs no column of its own in the store.
 """
 
 from __future__ import annotations
 
-import hashlib
 import os
+import secrets
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -56,28 +58,36 @@ class AssessmentForms:
         return f"pair {pair}: {self.forms['A'][pair - 1]} / {self.forms['B'][pair - 1]}"
 
 
-def form_order(learner: str) -> tuple[str, str]:
-    """The learner's (pre form, post form): ('A', 'B') or ('B', 'A'), stable for a learner id.
+def first_form(taken: dict[str, int], coin: int | None = None) -> str:
+    """The form a learner new to the cohort takes first: blocked randomisation in blocks of two.
 
-    A keyed pseudonym is not needed here: the order is no secret, only a fair coin per learner.
+    Parameters
+    ----------
+    taken : dict
+        How many learners of the cohort took each form first so far (``{"A": 4, "B": 3}``).
+    coin : int, optional
+        0 or 1, settling a tie (A or B); drawn with :func:`secrets.randbelow` when not given, so
+        the order depends on nothing an outsider knows.
 
     Examples
     --------
-    >>> form_order("ana") == form_order("ana")
-    True
-    >>> sorted(form_order("ana"))
-    ['A', 'B']
+    >>> first_form({"A": 4, "B": 3})
+    'B'
+    >>> first_form({"A": 2, "B": 2}, coin=0), first_form({}, coin=1)
+    ('A', 'B')
     """
-    first = hashlib.sha256(learner.encode("utf-8")).digest()[0] % 2
-    return ("A", "B") if first == 0 else ("B", "A")
+    a, b = taken.get("A", 0), taken.get("B", 0)
+    if a != b:
+        return "A" if a < b else "B"
+    coin = secrets.randbelow(2) if coin is None else coin
+    return FORMS[coin]
 
 
-def form_for(learner: str, phase: str) -> str:
-    """The form a learner takes in a phase ('pre' or 'post')."""
-    if phase not in ("pre", "post"):
-        raise DualroleError(f"phase must be 'pre' or 'post', not {phase!r}")
-    pre, post = form_order(learner)
-    return pre if phase == "pre" else post
+def other_form(form: str) -> str:
+    """The form a learner takes in the post-test, having taken ``form`` in the pre-test."""
+    if form not in FORMS:
+        raise DualroleError(f"form must be one of {', '.join(FORMS)}, not {form!r}")
+    return FORMS[1 - FORMS.index(form)]
 
 
 def assessment_forms() -> AssessmentForms:

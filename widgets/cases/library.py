@@ -18,6 +18,10 @@ from widgets.paths import case_dirs
 from widgets.vocab import MODULES, SCORE_ACCEPTABLE, SCORE_OTHER, SCORE_PREFERRED
 
 
+def _digest(value) -> str:
+    return hashlib.sha256(json.dumps(value, sort_keys=True, default=str).encode("utf-8")).hexdigest()[:16]
+
+
 @dataclass(frozen=True)
 class Option:
     """One answer a learner can choose."""
@@ -59,21 +63,30 @@ class Case:
 
     @functools.cached_property  # a frozen case: hashed once, not for every line collect checks
     def case_version(self) -> str:
-        """A short hash of what the learner saw and chose between, recorded with every response.
+        """A short hash of what the learner saw and of how the answer is scored, recorded with every response.
 
-        It covers the front matter's ``version``, the vignette, and each option's id and label, and
-        nothing else: a corrected rationale, source, code or reference leaves earlier answers current,
-        and analyses always score them against the reference as it is now.
+        It covers the front matter's ``version``, the vignette, each option's id and label, and
+        the key: the preferred and acceptable options, the contested and context-dependent flags,
+        and the positions ethicists take. Rows of one version were answered to the same wording
+        and scored by the same key, so a dataset that names its versions can be re-scored exactly.
+        A corrected rationale, source or code leaves it unchanged.
         """
-        seen = {"version": self.version, "vignette": " ".join(self.vignette.split()),
+        key = {"preferred": list(self.preferred), "acceptable": list(self.acceptable),
+               "contested": self.contested, "context_dependent": self.context_dependent,
+               "positions": list(self.positions)}
+        return _digest({**self._seen, "key": key})
+
+    @functools.cached_property
+    def _seen(self) -> dict:
+        return {"version": self.version, "vignette": " ".join(self.vignette.split()),
                 "options": [[o.id, o.label] for o in self.options]}
-        return hashlib.sha256(json.dumps(seen, sort_keys=True).encode("utf-8")).hexdigest()[:16]
 
     @functools.cached_property
     def current_versions(self) -> frozenset[str]:
-        """Versions that name the case as it is now: :attr:`case_version`, and the hash of the whole
-        file that earlier releases recorded instead (so their stores and bundles stay current)."""
-        return frozenset({self.case_version, self.file_digest})
+        """Versions that name the case as it is now: :attr:`case_version`, and what earlier releases
+        recorded instead (the hash of the whole file, then a hash of the wording alone), so their
+        stores and bundles stay current."""
+        return frozenset({self.case_version, _digest(self._seen), self.file_digest})
 
     @functools.cached_property  # asked up to three times for each line collect checks
     def option_ids(self) -> tuple[str, ...]:

@@ -49,24 +49,37 @@ def _steps(label: str, total: int):
 @min_cell_option("Leave out cohorts with fewer consenting learners")
 @click.option("--xapi-base", default="https://dualrole.invalid/", show_default=True,
               help="Base IRI for the xAPI statements (use your institution's).")
+@click.option("--tier", type=click.Choice(["restricted", "public"]), default="restricted", show_default=True,
+              help="restricted: one row per answer under research codes, for use under an ethics approval, "
+                   "never published. public: gated aggregates only, nothing per learner.")
 @friendly_errors
-def research_export_(store_url, sample, out, crosswalk, include_justifications, min_cell, xapi_base):
-    """Write a de-identified research export: consenting learners only, under random codes.
+def research_export_(store_url, sample, out, crosswalk, include_justifications, min_cell, xapi_base, tier):
+    """Write a research export of consenting learners: restricted rows, or public aggregates.
 
-    Writes responses.csv, responses.parquet, options.csv, datapackage.json (the codebook) and
+    The restricted tier writes responses.csv, responses.parquet, options.csv,
+    assessment_forms.yaml, datapackage.json (the codebook and provenance), SHA256SUMS and
     xapi.jsonl into OUT. The crosswalk from codes to learners is written elsewhere and stays
-    with you.
+    with you. The public tier writes gated counts and the pre/post model, nothing per learner.
 
     Example:
 
         dualrole research-export --store sqlite:///class.sqlite --out export/
         dualrole research-export --sample --out /tmp/export --crosswalk ~/private/crosswalk.csv
+        dualrole research-export --store sqlite:///class.sqlite --tier public --out public/
     """
     from widgets.privacy import check_min_cell
-    from widgets.reporting.research_export import JustificationWarning, research_export
+    from widgets.reporting.research_export import JustificationWarning, public_export, research_export
 
     check_min_cell(min_cell)
     frame = _source(store_url, sample)
+    if tier == "public":
+        if include_justifications or crosswalk:
+            raise DualroleError("the public tier holds no text and no research codes: "
+                                "drop --include-justifications and --crosswalk")
+        result = public_export(frame, out, min_cell=min_cell)
+        label = "synthetic " if result.synthetic else ""
+        click.echo(f"Wrote public aggregates of {result.learners} consenting {label}learner(s) to {result.out_dir}.")
+        return
     bar, progress = _steps("Exporting", 6)
     with bar, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", JustificationWarning)
@@ -79,7 +92,7 @@ def research_export_(store_url, sample, out, crosswalk, include_justifications, 
                    f"with fewer than {min_cell} consenting learners.", err=True)
     label = "synthetic " if result.synthetic else ""
     click.echo(f"Wrote {result.rows} {label}response(s) of {result.learners} consenting learner(s) "
-               f"to {result.out_dir}.")
+               f"to {result.out_dir} (restricted: for use under an ethics approval; do not publish).")
     click.echo(f"Crosswalk (keep it private; never share it with the data): {result.crosswalk}")
 
 

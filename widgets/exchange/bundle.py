@@ -20,7 +20,8 @@ from widgets.responses.codec import to_json
 from widgets.responses.contract import response_schema, schema_valid_fast, utcnow
 from widgets.store import Store
 
-BUNDLE_FORMAT = 2  # 2 adds reflection lines; a bundle without reflections is still written as format 1
+# 2 adds reflection lines, 3 consent lines; a bundle is written in the lowest format that holds it.
+BUNDLE_FORMAT = 3
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024  # a learner's whole course is well under 1 MB
 _BOMS = {b"\xef\xbb\xbf": None, b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
 
@@ -44,16 +45,26 @@ def checksum(lines: list[str]) -> str:
     return digest.hexdigest()
 
 
-def bundle_text(learner: str, rows: list[dict], reflections: list[dict] = ()) -> str:
-    """The whole bundle: the manifest line, one line per response, then one per saved reflection.
+def consent_line(record: dict) -> str:
+    """One research-consent choice as a bundle line: ``{"consent_event": true, "learner": ..., "recorded_at": ...}``."""
+    return json.dumps(to_json({"consent_event": bool(record["consent"]), "learner": record["learner"],
+                               "recorded_at": record["recorded_at"]}), sort_keys=True, ensure_ascii=False)
 
-    A reflection line is told apart by its ``reflection_id``. Bundles without reflections are
-    written as format 1, which every earlier ``collect`` reads; with reflections, format 2, which
-    an earlier ``collect`` refuses with a request to upgrade rather than half-read.
+
+def bundle_text(learner: str, rows: list[dict], reflections: list[dict] = (), consents: list[dict] = ()) -> str:
+    """The whole bundle: the manifest line, one line per response, per saved reflection, per consent choice.
+
+    A reflection line is told apart by its ``reflection_id``, a consent line by its
+    ``consent_event``. The consent lines carry every choice the learner made, with its time, so
+    that ``collect`` applies a withdrawal (or a late consent) made offline exactly as the shared
+    store would. Bundles without reflections or consent choices are written as format 1, which
+    every earlier ``collect`` reads; a later format is refused by an earlier ``collect`` with a
+    request to upgrade rather than half-read.
     """
-    lines = [response_line(r) for r in rows] + [response_line(r) for r in reflections]
+    lines = ([response_line(r) for r in rows] + [response_line(r) for r in reflections]
+             + [consent_line(c) for c in consents])
     manifest = {
-        "dualrole_bundle": BUNDLE_FORMAT if reflections else 1,
+        "dualrole_bundle": 3 if consents else 2 if reflections else 1,
         "learner": learner,
         "count": len(lines),
         "reflections": len(reflections),
@@ -65,9 +76,9 @@ def bundle_text(learner: str, rows: list[dict], reflections: list[dict] = ()) ->
 
 
 def learner_bundle(store: Store, learner: str) -> tuple[str, int]:
-    """``learner``'s bundle as text (their responses and saved reflections), and how many responses it holds."""
+    """``learner``'s bundle as text (responses, saved reflections, consent choices), and how many responses it holds."""
     rows = store.responses(learner=learner)
-    return bundle_text(learner, rows, store.reflections(learner=learner)), len(rows)
+    return bundle_text(learner, rows, store.reflections(learner=learner), store.consent_records(learner)), len(rows)
 
 
 def write_bundle(store: Store, learner: str, out: Path | str) -> int:

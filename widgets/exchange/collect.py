@@ -24,6 +24,7 @@ from widgets.cases.library import Library, load_library
 from widgets.errors import StoreError, _display_path
 from widgets.exchange.bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
 from widgets.paths import QUARANTINE_DIR
+from widgets.responses.codec import parse_timestamp
 from widgets.responses.contract import ATTEMPT_KEY, attempt_clash, check_reflection, check_response
 from widgets.store import Store, open_store
 
@@ -264,6 +265,7 @@ class _CheckedFile:
     result: FileResult
     good: list[tuple[BundleLine, dict]] = field(default_factory=list)
     reflections: list[dict] = field(default_factory=list)
+    consents: list[dict] = field(default_factory=list)
     bad: list[tuple[BundleLine, str]] = field(default_factory=list)
     whole: bool = False  # the whole file is set aside (refused)
     # A revote whose first answer is not in the bundle: only the store can say whether it may be kept.
@@ -289,6 +291,13 @@ def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
                 bad.append((line, reason))
             else:
                 checked.reflections.append(row)
+            continue
+        if not line.problem and isinstance(line.data, dict) and "consent_event" in line.data:
+            reason, row = _check_consent_line(line.data, read.learner)
+            if reason:
+                bad.append((line, reason))
+            else:
+                checked.consents.append(row)
             continue
         reason, row = (line.problem, None) if line.problem else checker(line.data, read.learner)
         if row is not None:
@@ -323,7 +332,8 @@ def _import_file(store: Store, conn: sa.Connection, checked: _CheckedFile,
     for attempt in (1, 2):  # a concurrent collect of the same learner may win a race: retry once
         try:
             conflicts = _import(store, conn, checked.good, result, checked.reflections,
-                                None if checked.needs_store else commit_later, fast=not checked.needs_store)
+                                None if checked.needs_store else commit_later, fast=not checked.needs_store,
+                                consents=checked.consents)
             break
         except IntegrityError as exc:
             if attempt == 2:
@@ -356,15 +366,31 @@ def _check_reflection_line(data: dict, learner: str) -> tuple[str | None, dict |
     return None, reflection.row()
 
 
+def _check_consent_line(data: dict, learner: str) -> tuple[str | None, dict | None]:
+    """``(None, record)`` for a good consent line, ``(reason, None)`` for a bad one."""
+    if data.get("learner", learner) != learner:
+        return (f"learner '{data['learner']}' is not the bundle's learner '{learner}' (line 1): "
+                "a bundle holds one learner's consent choices"), None
+    if not isinstance(data["consent_event"], bool):
+        return "field 'consent_event': expected true or false", None
+    try:
+        recorded_at = parse_timestamp(str(data.get("recorded_at")))
+    except ValueError:
+        return "field 'recorded_at': expected an ISO 8601 time such as 2026-09-08T10:15:00+00:00", None
+    return None, {"learner": learner, "consent": data["consent_event"], "recorded_at": recorded_at}
+
+
 def _import(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
-            reflections: list[dict] = (), commit_later: Callable | None = None, fast: bool = True):
-    """Insert one bundle's good rows and reflections in one transaction; return lines that clash with the store."""
+            reflections: list[dict] = (), commit_later: Callable | None = None, fast: bool = True,
+            consents: list[dict] = ()):
+    """Insert one bundle's good rows, reflections and consent choices in one transaction; return lines that
+    clash with the store."""
     result.imported = 0
     duplicates_before = result.duplicates
     conflicts: list[tuple[BundleLine, str]] = []
-    if not good and not reflections:
+    if not good and not reflections and not consents:
         return conflicts
-    if fast and _import_new(store, conn, good, result, reflections, commit_later):
+    if fast and _import_new(store, conn, good, result, reflections, commit_later, consents):
         return conflicts
     try:
         with store.transaction(conn):
@@ -386,6 +412,7 @@ def _import(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict
                     conflicts.append((line, f"field '{clash.field}': {clash.message}{held}"))
             added = store.add_many(fresh, conn)
             result.reflections = store.add_reflections(reflections, conn)
+            store.add_consent_records(consents, conn)
     except IntegrityError:
         result.duplicates = duplicates_before
         raise
@@ -399,7 +426,7 @@ class _AlreadyHeld(Exception):
 
 
 def _import_new(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
-                reflections: list[dict], commit_later: Callable | None = None) -> bool:
+                reflections: list[dict], commit_later: Callable | None = None, consents: list[dict] = ()) -> bool:
     """Insert a bundle whose lines the store holds none of, in one transaction; False (and nothing added) otherwise.
 
     Most bundles are new, and for them the look-up of what the store holds would find nothing: the
@@ -413,6 +440,7 @@ def _import_new(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, 
             if store.add_many(rows, conn) < len(rows):
                 raise _AlreadyHeld
             reflections_added = store.add_reflections(reflections, conn)
+            store.add_consent_records(consents, conn)
     except (_AlreadyHeld, IntegrityError):
         return False
     result.imported, result.reflections = len(rows), reflections_added

@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from widgets.cases.course import lesson_case_ids, lessons
-from widgets.cases.forms import assessment_forms, form_for
+from widgets.cases.forms import FORMS, assessment_forms, first_form, other_form
 from widgets.errors import DualroleError
 from widgets.learner import identity
 from widgets.learner.client import ServiceClient
@@ -48,6 +48,42 @@ class Progress:
         return sum(c.done for c in self.lessons), sum(c.total for c in self.lessons)
 
 
+FIRST_FORM_SETTING = "first_form"
+
+
+def learner_forms(store: ResponseStore, learner: str, cohort: str | None = None) -> tuple[str, str]:
+    """The learner's (pre form, post form), assigned once by blocked randomisation within the cohort.
+
+    The learner's pre-test answers, in any cohort, fix it; before any, the choice kept in their
+    settings; before that, :func:`widgets.cases.forms.first_form` on how many of the cohort (the
+    current class code unless ``cohort`` is given) took each form first, kept in the settings so
+    that a reload shows the same form.
+    """
+    forms = assessment_forms()
+    answered = [forms.form_of(r["case_id"]) for r in store.responses(learner=learner, phase="pre")]
+    answered = [f for f in answered if f]
+    if answered:
+        pre = answered[0]
+        return pre, other_form(pre)
+    kept = identity.settings().get(FIRST_FORM_SETTING)
+    if isinstance(kept, dict) and kept.get(learner) in FORMS:
+        return kept[learner], other_form(kept[learner])
+    cohort = cohort or identity.cohort()
+    taken = {form: max((store.cohort_answers(case_id, cohort, "pre").total for case_id in forms.forms[form]),
+                       default=0) for form in FORMS}
+    pre = first_form(taken)
+    identity.save_settings(**{FIRST_FORM_SETTING: (kept if isinstance(kept, dict) else {}) | {learner: pre}})
+    return pre, other_form(pre)
+
+
+def form_for(store: ResponseStore, learner: str, cohort: str | None, phase: str) -> str:
+    """The form the learner takes in ``phase`` ('pre' or 'post')."""
+    if phase not in ("pre", "post"):
+        raise DualroleError(f"phase must be 'pre' or 'post', not {phase!r}")
+    pre, post = learner_forms(store, learner, cohort)
+    return pre if phase == "pre" else post
+
+
 def _answered(store: ResponseStore, learner: str, phase: str) -> set[str]:
     return {r["case_id"] for r in store.responses(learner=learner, phase=phase)}
 
@@ -55,7 +91,7 @@ def _answered(store: ResponseStore, learner: str, phase: str) -> set[str]:
 def phase_done(store: ResponseStore, learner: str, phase: str) -> bool:
     """True once the learner has committed an answer to every case of their form for ``phase``
     (under any class code)."""
-    case_ids = assessment_forms().forms[form_for(learner, phase)]
+    case_ids = assessment_forms().forms[form_for(store, learner, None, phase)]
     return set(case_ids) <= _answered(store, learner, phase)
 
 

@@ -1,17 +1,19 @@
 """The state of one learner working through one case, step by step, as peer instruction orders it.
 
 A learner commits an answer, sees how the class answered, reconsiders (changes the answer once, with
-new reasoning, or keeps it), and only then opens the reference. The steps are:
+new reasoning, or keeps it), and only then opens the reference. Where the learner is, ``step``, is
+one of :data:`STEPS`:
 
-* ``draft``: nothing committed yet;
-* ``reconsider``: committed; the class distribution is shown and the answer may change once;
-* ``decided``: the learner kept or changed their answer; the reference is one click away;
-* ``revealed``: the reference is shown; nothing more may change;
-* ``waiting``: class mode, until the instructor opens the next step; ``held``: a pre-test answer,
-  whose reference waits until the post-test is done.
+* ``answering``: nothing committed yet;
+* ``reconsidering``: committed; the class distribution is shown and the answer may change once;
+* ``settled``: the learner kept or changed their answer; the reference is one click away;
+* ``reading_reference``: the reference is shown; nothing more may change;
+* ``awaiting_class``: class mode, until the instructor opens the next step; ``held_back``: a pre-test
+  answer, whose reference waits until the post-test is done.
 
 Pre- and post-test answers skip the peer steps. In class mode the instructor's stages
-(:mod:`widgets.responses.pacing`) drive the same steps. Plain Python with no ipywidgets, so the
+(:mod:`widgets.responses.pacing`, kept as ``class_stage``) drive the same steps; the two vocabularies
+share no word. Plain Python with no ipywidgets, so the
 rules are tested directly and the card only binds controls to them.
 """
 
@@ -76,6 +78,18 @@ SAME_REASONING = ("Write new reasoning for your revised answer: your first reaso
                   "and the change needs its own why.")
 
 
+# Where a learner is on a case, in order: the card's one vocabulary for it. The class's pacing stages
+# (widgets.responses.pacing: waiting, voting, histogram, revote, revealed...) are the instructor's,
+# and no word is shared between the two.
+ANSWERING = "answering"  # nothing committed yet (what they type is kept as a draft)
+RECONSIDERING = "reconsidering"  # committed; they may change their answer once, or keep it
+SETTLED = "settled"  # kept or changed: the reference may be opened
+AWAITING_CLASS = "awaiting_class"  # in class mode, until the instructor opens a revote or the reference
+HELD_BACK = "held_back"  # a pre-test answer: the reference is held back until the course ends
+READING_REFERENCE = "reading_reference"  # the reference is shown
+STEPS = (ANSWERING, RECONSIDERING, SETTLED, AWAITING_CLASS, HELD_BACK, READING_REFERENCE)
+
+
 class CaseSession:
     """One learner, one case, one phase; resumes from the store and the scratch file, never from kernel globals."""
 
@@ -95,9 +109,10 @@ class CaseSession:
         self.scratch = scratch or Scratch()
         # The learner's work on a case is theirs whatever the class code: a new code hides nothing.
         self.key = scratch_key(learner, phase, case.id)
-        # Class mode: the stage the instructor has taken this case to (widgets.responses.pacing);
-        # None while the card follows no class.
-        self.stage: str | None = None
+        # Class mode: the stage the instructor has taken this case to, in pacing's words
+        # (widgets.responses.pacing); None while the card follows no class. Where the learner is
+        # has its own words (STEPS), so the two never read alike.
+        self.class_stage: str | None = None
         self.started_at: datetime = utcnow()
         self.attempts: list[dict] = []
         self.resume()
@@ -116,13 +131,14 @@ class CaseSession:
         return self.first["cohort"] if self.attempts else self.cohort
 
     @property
-    def state(self) -> str:
-        """'draft' before the first commit, 'committed' after it, 'revoted' after the second."""
-        return ("draft", "committed", "revoted")[min(len(self.attempts), 2)]
+    def committed(self) -> bool:
+        """True once the learner has committed an answer."""
+        return bool(self.attempts)
 
     @property
-    def committed(self) -> bool:
-        return bool(self.attempts)
+    def changed(self) -> bool:
+        """True once the learner has changed their answer (their second and last attempt)."""
+        return len(self.attempts) >= 2
 
     @property
     def latest(self) -> dict | None:
@@ -135,7 +151,7 @@ class CaseSession:
     @property
     def paced(self) -> bool:
         """True while an instructor paces this case in class mode."""
-        return self.stage is not None and self.stage != pacing.SELF_PACED
+        return self.class_stage is not None and self.class_stage != pacing.SELF_PACED
 
     @property
     def peer_steps(self) -> bool:
@@ -145,7 +161,7 @@ class CaseSession:
     @property
     def asks_ratings(self) -> bool:
         """Kitchener's factors are asked from the lesson that teaches them on, and only where there is
-        a second role to rate; never on the pre-test, which comes before lesson 01."""
+        a second role to rate."""
         return (self.phase != "pre" and self.case.second_role
                 and course.shown_from(self.case.id, KITCHENER_TAUGHT_IN))
 
@@ -153,39 +169,39 @@ class CaseSession:
     def reference_seen(self) -> bool:
         """Whether the learner has seen the reference for this case."""
         if self.paced:
-            return pacing.reveal_open(self.stage)
+            return pacing.reveal_open(self.class_stage)
         # Answers from before these steps were kept showed the reference at once.
         legacy = any(row.get("reference_seen") is None for row in self.attempts)
         return self.scratch.done(self.key, "seen") or legacy
 
     @property
     def step(self) -> str:
-        """Where the learner is: draft, reconsider, decided, revealed, waiting or held."""
+        """Where the learner is on the case: one of :data:`STEPS`."""
         if not self.committed:
-            return "draft"
+            return ANSWERING
         if not self.peer_steps:
-            return "revealed" if self._reveal_ready() else "held"
+            return READING_REFERENCE if self._reveal_ready() else HELD_BACK
         if self.paced:
-            if pacing.reveal_open(self.stage):
-                return "revealed"
-            if pacing.stage_refusal(self.stage, 2) is None:
-                return "reconsider" if self._undecided else "decided"
-            return "waiting"
+            if pacing.reveal_open(self.class_stage):
+                return READING_REFERENCE
+            if pacing.stage_refusal(self.class_stage, 2) is None:
+                return RECONSIDERING if self._undecided else SETTLED
+            return AWAITING_CLASS
         if self.reference_seen:
-            return "revealed"
-        return "reconsider" if self._undecided else "decided"
+            return READING_REFERENCE
+        return RECONSIDERING if self._undecided else SETTLED
 
     @property
     def _undecided(self) -> bool:
-        return self.state == "committed" and not self.scratch.done(self.key, "kept")
+        return not self.changed and not self.scratch.done(self.key, "kept")
 
     @property
     def can_revote(self) -> bool:
-        return self.step == "reconsider"
+        return self.step == RECONSIDERING
 
     @property
     def reveal_released(self) -> bool:
-        return self.step == "revealed"
+        return self.step == READING_REFERENCE
 
     @property
     def stale(self) -> bool:
@@ -201,13 +217,13 @@ class CaseSession:
 
     def keep(self) -> None:
         """The learner keeps their first answer after seeing the class."""
-        if self.step != "reconsider":
+        if self.step != RECONSIDERING:
             raise DualroleError("There is no answer to keep or change at this step.")
         self.scratch.mark(self.key, "kept")
 
     def show_reference(self) -> None:
         """The learner opens the reference, once they have kept or changed their answer."""
-        if self.step != "decided" or self.paced:
+        if self.step != SETTLED or self.paced:
             raise DualroleError("The reference opens once you have kept or changed your answer.")
         self.scratch.mark(self.key, "seen")
 
@@ -215,7 +231,7 @@ class CaseSession:
 
     def save_draft(self, draft: Draft) -> None:
         """Keep what the learner typed, so a restart or reload does not lose it."""
-        if self.state != "revoted":
+        if not self.changed:
             self.scratch.save_draft(self.key, len(self.attempts) + 1, {
                 "option_id": draft.option_id, "confidence": int(draft.confidence),
                 "justification": draft.justification, "kitchener": dict(draft.kitchener)})
@@ -259,10 +275,10 @@ class CaseSession:
         The rules are the response contract's (:mod:`widgets.responses.contract`) and the class's
         pacing (:mod:`widgets.responses.pacing`); this only words them for the learner.
         """
-        if self.state == "revoted":
+        if self.changed:
             return None, "You have already committed and revised this answer."
         attempt = len(self.attempts) + 1
-        if self.paced and (held := pacing.stage_refusal(self.stage, attempt)):
+        if self.paced and (held := pacing.stage_refusal(self.class_stage, attempt)):
             return None, held[0].upper() + held[1:] + "."
         if attempt == 2 and not self.can_revote:
             return None, "Your answer can change once, after you have seen the class and before the reference."
@@ -291,7 +307,7 @@ class CaseSession:
             "started_at": timestamp_text(self.started_at), "submitted_at": timestamp_text(utcnow()),
             "client": self.client, "consent": self.consent, "option_order": ",".join(self.option_order),
             "reference_seen": self.reference_seen if self.committed else False,
-            "stage": self.stage if self.stage not in (None, pacing.UNKNOWN) else pacing.SELF_PACED,
+            "stage": self.class_stage if self.class_stage not in (None, pacing.UNKNOWN) else pacing.SELF_PACED,
         }
 
     def cohort_view(self) -> Distribution:

@@ -348,7 +348,7 @@ def write_report(df: pd.DataFrame, out_dir: Path | str, *, min_cell: int = MIN_C
         parts.append(table_html(revote, "revote"))
         parts.append("<p>Revotes by what they came after: seeing the class (peer instruction) or seeing the "
                      "reference (answers recorded before the card kept this show as not recorded).</p>")
-        parts.append(table_html(revote_timing_overview(df, min_cell, audience=audience), "revote"))
+        parts.append(table_html(revote_timing_overview(df, min_cell, audience=audience), "revote_timing"))
     else:
         parts.append("<p>Nobody revoted.</p>")
     say("writing report.html")

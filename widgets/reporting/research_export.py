@@ -1,5 +1,10 @@
-"""Research exports: consenting responses only, random research codes, a Frictionless codebook,
-and the same answers as xAPI statements.
+"""Research exports in two tiers, both of consenting learners only (:func:`widgets.privacy.research_rows`).
+
+* :func:`research_export`, the **restricted** tier: one row per answer under random research codes,
+  with a Frictionless codebook and the same answers as xAPI statements. Row-level data from a
+  class can be recognised by a classmate, so it is for use under an ethics approval or a data-use
+  agreement, never published.
+* :func:`public_export`, the **public** tier: gated aggregates only, nothing per learner.
 
 What leaves the instructor's machine (the export folder) never holds a learner id, a time of
 day, or, unless explicitly asked for, a justification. The crosswalk from research codes back to
@@ -13,7 +18,9 @@ the same statements twice therefore sees identical statements and stores nothing
 
 from __future__ import annotations
 
+import hashlib
 import json
+import shutil
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -24,16 +31,19 @@ import pandas as pd
 
 from widgets import __version__
 from widgets.analysis.prepost import with_forms
+from widgets.cases.forms import FORMS_FILE, assessment_forms
 from widgets.cases.library import load_library
 from widgets.errors import DualroleError
 from widgets.paths import data_dir
 from widgets.privacy import (
     MIN_CELL,
+    ResearchRows,
     check_min_cell,
     default_crosswalk_path,
     instructor_key,
     read_crosswalk,
     research_codes,
+    research_rows,
     statement_id,
     write_crosswalk,
 )
@@ -43,10 +53,11 @@ ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
 INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 # Columns the xAPI writer needs beside the export's own; they never reach the CSV or Parquet files.
 XAPI_COLUMNS = ["statement_id", "timestamp"]
+EXPORT_PHASES = ["pre", "practice", "post"]  # time order
 EXPORT_COLUMNS = [
     "research_code", "cohort", "case_id", "case_version", "phase", "form", "attempt", "option_id", "stance",
     "confidence", "kitchener_expectations", "kitchener_obligations", "kitchener_power",
-    "justification", "submitted_on", "score", "matches_reference",
+    "justification", "submitted_week", "reference_seen", "score", "matches_reference",
 ]
 
 
@@ -59,13 +70,12 @@ class ExportResult:
     """What an export wrote, and what it held back."""
 
     out_dir: Path
-    crosswalk: Path
+    crosswalk: Path | None  # None for the public tier, which needs none
     rows: int
     learners: int
     cohorts: list[str]
     withheld_rows: int = 0
     withheld_cohorts: int = 0
-    dates_withheld: int = 0
     synthetic: bool = False
     justifications: bool = False
     files: list[Path] = field(default_factory=list)
@@ -122,10 +132,9 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
         raise DualroleError(f"{crosswalk_path}: the crosswalk must be outside the export folder {out_dir}")
     library = load_library()
     say("selecting consenting responses")
-    consenting = df[df["consent"].astype(bool) & df["case_id"].astype(str).isin({c.id for c in library})]
-    per_cohort = consenting.groupby("cohort")["learner"].nunique()
-    small = per_cohort[per_cohort < min_cell].index
-    kept = consenting[~consenting["cohort"].isin(small)]
+    chosen = research_rows(df[df["case_id"].astype(str).isin({c.id for c in library}).to_numpy()],
+                           min_cell=min_cell)
+    kept = chosen.frame
     if kept.empty:
         raise DualroleError(
             f"nothing to export: no cohort has at least {min_cell} learners who consented to research use"
@@ -134,8 +143,8 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
     if kept["response_id"].isna().any():
         raise DualroleError("these responses carry no response_id, which names each xAPI statement: "
                             "export from a store, or from a CSV written by dualrole")
-    frame, dates_withheld = research_frame(kept, codes, include_justifications=include_justifications,
-                                           min_cell=min_cell, key=instructor_key(key_path))
+    frame = research_frame(chosen, codes, include_justifications=include_justifications,
+                           key=instructor_key(key_path))
     xapi_columns = frame[XAPI_COLUMNS]
     frame = frame.drop(columns=XAPI_COLUMNS)
     from widgets.analysis.frame import is_synthetic
@@ -146,24 +155,28 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
     write_crosswalk(codes, crosswalk_path, out_dir)
     files = []
     say("writing responses.csv and responses.parquet")
-    files.append(_write_csv(frame, out_dir / "responses.csv"))
+    files.append(_write_csv(frame, out_dir / "responses.csv", codes=True))
     files.append(_write_parquet(frame, out_dir / "responses.parquet", synthetic))
     options = _options(library, set(frame["case_id"].astype(str)))
     files.append(_write_csv(options, out_dir / "options.csv"))
-    say("writing datapackage.json")
-    package = datapackage(frame, options, synthetic=synthetic, min_cell=min_cell,
-                          justifications=include_justifications)
-    (out_dir / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n",
-                                              encoding="utf-8")
-    files.append(out_dir / "datapackage.json")
+    forms_file = out_dir / FORMS_FILE
+    shutil.copyfile(data_dir() / FORMS_FILE, forms_file)
+    files.append(forms_file)
     say("writing xapi.jsonl")
     files.append(write_xapi(pd.concat([frame, xapi_columns], axis=1), library, out_dir / "xapi.jsonl",
                             base=xapi_base, synthetic=synthetic))
     files.append(_write_readme(out_dir / "README.md", synthetic, include_justifications, min_cell))
+    say("writing datapackage.json and SHA256SUMS")
+    package = datapackage(frame, options, synthetic=synthetic, min_cell=min_cell,
+                          justifications=include_justifications, files=files)
+    (out_dir / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n",
+                                              encoding="utf-8")
+    files.append(out_dir / "datapackage.json")
+    files.append(_write_checksums(out_dir, files))
     result = ExportResult(
         out_dir=out_dir, crosswalk=crosswalk_path, rows=len(frame), learners=frame["research_code"].nunique(),
-        cohorts=sorted(frame["cohort"].unique()), withheld_rows=len(consenting) - len(kept),
-        withheld_cohorts=len(small), dates_withheld=dates_withheld, synthetic=synthetic,
+        cohorts=sorted(frame["cohort"].unique()), withheld_rows=chosen.withheld_rows,
+        withheld_cohorts=chosen.withheld_cohorts, synthetic=synthetic,
         justifications=include_justifications, files=files,
     )
     if include_justifications:
@@ -173,50 +186,57 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
     return result
 
 
-def research_frame(df: pd.DataFrame, codes: dict[str, str], *, include_justifications: bool = False,
-                   min_cell: int = MIN_CELL, key: bytes | None = None) -> tuple[pd.DataFrame, int]:
-    """The export rows: research codes for learners, dates for times, and no justification unless asked.
+def research_frame(rows: ResearchRows, codes: dict[str, str], *, include_justifications: bool = False,
+                   key: bytes | None = None) -> pd.DataFrame:
+    """The export rows: research codes for learners, weeks for times, and no justification unless asked.
 
-    A date on which fewer than ``min_cell`` learners of a cohort answered is blanked (a quasi-
-    identifier: "the only two who came on Tuesday"). Returns the frame and how many dates were blanked.
+    ``rows`` come from :func:`widgets.privacy.research_rows`, the one consent rule; a bare frame
+    is refused, so no writer can skip the rule.
+
+    Every answer's time becomes the Monday of its week (UTC): no time of day, no day, and no
+    value blanked, because a blank that only a late learner gets picks that learner out.
 
     With the instructor ``key``, two more columns serve the xAPI statements (:data:`XAPI_COLUMNS`):
     ``statement_id`` (:func:`widgets.privacy.statement_id` of the response id) and ``timestamp``,
-    midnight UTC of ``submitted_on``. Where the day is blanked, the timestamp is the first of its
-    month if ``min_cell`` learners of the cohort answered that month, else the first of the
-    cohort's first month: an LRS needs a timestamp, and a fixed one makes a re-sent statement
-    identical, while neither says more than the day that was withheld.
+    midnight UTC of ``submitted_week``, so a re-sent statement is identical.
     """
+    if not isinstance(rows, ResearchRows):
+        raise DualroleError("internal: research rows must come from widgets.privacy.research_rows")
     # The assessment form is read from the case id, so the store needs no column for it.
-    frame = with_forms(df)
+    frame = with_forms(rows.frame)
     frame.insert(0, "research_code", frame.pop("learner").astype(str).map(codes))
     if frame["research_code"].isna().any():
         raise DualroleError("internal: a learner has no research code")
-    day = frame["submitted_at"].dt.tz_convert("UTC").dt.date
-    crowd = frame.assign(day=day).groupby(["cohort", "day"])["research_code"].transform("nunique")
-    frame["submitted_on"] = day.where(crowd >= min_cell, None)
-    blanked = int((crowd < min_cell).sum())
+    frame["submitted_week"] = week_of(frame["submitted_at"])
     columns = [c for c in EXPORT_COLUMNS if include_justifications or c != "justification"]
     if key is not None:
         frame["statement_id"] = [statement_id(r, key) for r in frame["response_id"].astype(str)]
-        frame["timestamp"] = _xapi_timestamps(frame, day, crowd >= min_cell, min_cell)
+        frame["timestamp"] = frame["submitted_week"].map(lambda d: d.strftime("%Y-%m-%dT00:00:00Z"))
         columns += XAPI_COLUMNS
     frame = frame[columns].sort_values(["cohort", "research_code", "case_id", "phase", "attempt"], kind="stable")
-    return frame.reset_index(drop=True), blanked
+    # The codebook lists phases in time order and does not rank them.
+    frame["phase"] = pd.Categorical(frame["phase"].astype(str), categories=EXPORT_PHASES)
+    return frame.reset_index(drop=True)
 
 
-def _xapi_timestamps(frame: pd.DataFrame, day: pd.Series, shown: pd.Series, min_cell: int) -> pd.Series:
-    """Midnight UTC of the shown day; of the month, or the cohort's first month, where the day is withheld."""
-    month = day.map(lambda d: d.replace(day=1))
-    month_crowd = frame.assign(month=month).groupby(["cohort", "month"])["research_code"].transform("nunique")
-    first_month = month.groupby(frame["cohort"]).transform("min")
-    chosen = day.where(shown, month.where(month_crowd >= min_cell, first_month))
-    return chosen.map(lambda d: d.strftime("%Y-%m-%dT00:00:00Z"))
+def week_of(times: pd.Series) -> pd.Series:
+    """The Monday (a date, UTC) of each time's week.
+
+    >>> week_of(pd.Series(pd.to_datetime(["2026-09-10T21:30:00Z", "2026-09-14T08:00:00Z"]))).tolist()
+    [datetime.date(2026, 9, 7), datetime.date(2026, 9, 14)]
+    """
+    utc = pd.to_datetime(times, utc=True).dt.tz_convert("UTC")
+    return (utc.dt.normalize() - pd.to_timedelta(utc.dt.day_of_week, unit="D")).dt.date
 
 
 def datapackage(frame: pd.DataFrame, options: pd.DataFrame, *, synthetic: bool, min_cell: int,
-                justifications: bool) -> dict:
-    """The codebook filled in for one export: case ids, the justification field, and provenance."""
+                justifications: bool, files: list[Path] = ()) -> dict:
+    """The codebook filled in for one export: case ids, the justification field, and provenance.
+
+    ``dualrole`` records what a citation needs: the package version, the commit of the source
+    tree where it is a git checkout, the codebook version (the package's ``version``), the forms
+    file, the rule that chose the learners, and the SHA-256 of every other file of the export.
+    """
     package = codebook()
     responses, option_resource = package["resources"]
     fields = responses["schema"]["fields"]
@@ -233,9 +253,47 @@ def datapackage(frame: pd.DataFrame, options: pd.DataFrame, *, synthetic: bool, 
                                   "answered. " + package["description"])
     package["created"] = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     package["synthetic"] = synthetic
-    package["dualrole"] = {"version": __version__, "min_cell": min_cell, "justifications_included": justifications,
-                           "consent": "only learners whose latest research-consent choice was yes"}
+    package["dualrole"] = {
+        "tier": "restricted", "version": __version__, "commit": source_commit(), "codebook_version": package["version"],
+        "forms_file": FORMS_FILE, "min_cell": min_cell, "justifications_included": justifications,
+        "consent": ("learners whose research-consent choice at the time of export was yes, with all their "
+                    "answers (widgets.privacy.research_rows)"),
+        "files": {path.name: "sha256:" + _sha256(path) for path in files},
+    }
     return package
+
+
+def source_commit() -> str | None:
+    """The git commit of the dualrole source tree, or None where it is not a git checkout (an installed wheel)."""
+    import subprocess
+
+    root = data_dir().parent
+    try:
+        done = subprocess.run(["git", "-C", str(root), "rev-parse", "HEAD"], capture_output=True, text=True,
+                              timeout=10, check=False)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    commit = done.stdout.strip()
+    if done.returncode or len(commit) != 40:
+        return None
+    dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"],
+                           capture_output=True, text=True, timeout=10, check=False).stdout.strip()
+    return commit + ("-modified" if dirty else "")
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _write_checksums(out_dir: Path, files: list[Path]) -> Path:
+    """``SHA256SUMS`` in the format ``sha256sum -c`` checks."""
+    path = out_dir / "SHA256SUMS"
+    path.write_text("".join(f"{_sha256(f)}  {f.name}\n" for f in sorted(files)), encoding="utf-8")
+    return path
 
 
 def xapi_statement(row: dict, case, base: str = XAPI_BASE, synthetic: bool = False) -> dict:
@@ -314,11 +372,21 @@ def _options(library, case_ids: set[str]) -> pd.DataFrame:
     return options[options["case_id"].isin(case_ids)].reset_index(drop=True)
 
 
-def _write_csv(frame: pd.DataFrame, path: Path) -> Path:
+def _write_csv(frame: pd.DataFrame, path: Path, codes: bool = False) -> Path:
+    """Write a frame as CSV; with ``codes``, the codebook's missing-value codes tell apart why a cell is empty.
+
+    ``form`` is ``NA`` (not applicable) for a lesson case and ``reference_seen`` is ``NR`` (not
+    recorded) where the answer's dualrole did not record it; any other empty cell was left blank.
+    """
     text = frame.copy()
+    if codes:
+        for column, code in (("form", "NA"), ("reference_seen", "NR")):
+            if column in text:
+                text[column] = text[column].astype(object).where(text[column].notna(), code)
     for column in text.columns:
-        if pd.api.types.is_bool_dtype(text[column]):
-            text[column] = text[column].map({True: "true", False: "false"})
+        values = text[column].dropna()
+        if pd.api.types.is_bool_dtype(text[column]) or (len(values) and values.map(type).eq(bool).all()):
+            text[column] = text[column].map(lambda v: {True: "true", False: "false"}.get(v, v))
     text.to_csv(path, index=False, lineterminator="\n", na_rep="")
     return path
 
@@ -339,20 +407,107 @@ def _write_readme(path: Path, synthetic: bool, justifications: bool, min_cell: i
     if synthetic:
         lines += ["# SYNTHETIC DATA", "", "Every row was made by `dualrole simulate`. No real learner answered.", ""]
     lines += [
-        "# Dual-role vignette responses (research export)", "",
+        "# Dual-role vignette responses: RESTRICTED research export", "",
+        "Row-level, pseudonymised data, for use under an ethics approval or a data-use agreement.",
+        "This is not a public release: in a small class a classmate who knows who dropped out, or what",
+        "someone answered, can recognise that learner's rows. Publish only the public tier",
+        "(`dualrole research-export --tier public`), which holds gated aggregates.", "",
         "- `responses.csv` / `responses.parquet`: one row per answer (see `datapackage.json` for every column).",
         "- `options.csv`: each case's options and reference answer; join on `case_id` and `option_id`.",
-        "- `datapackage.json`: the codebook (Frictionless Data Package v2).",
-        "- `xapi.jsonl`: the same answers as xAPI 1.0.3 statements. Each `timestamp` is the day of the answer at",
-        "  midnight UTC (no time of day is exported; where the day is withheld, the first of its month, or of",
-        "  the cohort's first month). Statement ids are stable across exports by the same instructor, so",
+        "- `assessment_forms.yaml`: the matched pre/post forms, pair by pair.",
+        "- `datapackage.json`: the codebook (Frictionless Data Package v2) and the provenance to cite:",
+        "  dualrole version, commit, codebook version, and each file's SHA-256.",
+        "- `SHA256SUMS`: the same checksums, for `sha256sum -c SHA256SUMS`.",
+        "- `xapi.jsonl`: the same answers as xAPI 1.0.3 statements. Each `timestamp` is the Monday of the",
+        "  answer's week at midnight UTC. Statement ids are stable across exports by the same instructor, so",
         "  sending the file to a learning record store twice stores each statement once.", "",
-        f"Only learners who consented are included; cohorts with fewer than {min_cell} of them are left out.",
+        "Only learners whose research-consent choice at the time of export was yes are included, with all",
+        f"their answers; cohorts with fewer than {min_cell} of them are left out.",
         "Learners appear as random research codes; the crosswalk is not part of this export.",
         "Justifications are "
         + ("INCLUDED: they may hold names or client details." if justifications else "not included."), "",
-        "Python: `pandas.read_parquet('responses.parquet')`, or `frictionless.Package('datapackage.json')`.",
+        "Python: `widgets.analysis.read_export('.')`, `pandas.read_parquet('responses.parquet')`, or",
+        "`frictionless.Package('datapackage.json')`.",
         "R: `frictionless::read_resource(frictionless::read_package('datapackage.json'), 'responses')`.", "",
     ]
     path.write_text("\n".join(lines), encoding="utf-8")
     return path
+
+
+# -- the public tier -----------------------------------------------------------------------------
+
+PUBLIC_FILES = ("stance_counts.csv", "prepost_model.csv", "datapackage.json", "README.md")
+
+
+def public_export(df: pd.DataFrame, out_dir: Path | str, *, min_cell: int = MIN_CELL, progress=None) -> ExportResult:
+    """Write the public tier: aggregates only, every count gated, nothing per learner and no time.
+
+    The same consent rule chooses the learners (:func:`widgets.privacy.research_rows`). What is
+    written pools every exported cohort:
+
+    * ``stance_counts.csv``: for each case and test or lesson, how many learners' first answers
+      took each stance, through :func:`widgets.privacy.gate` (counts under ``min_cell`` hidden,
+      with complementary suppression, so no hidden count can be worked out from the totals);
+    * ``prepost_model.csv``: the learner-level model of the pre/post change on the forms
+      (:func:`widgets.analysis.form_effect`), when at least ``min_cell`` learners took both tests.
+
+    There is no research code, no cohort name, no date and no free text, so a row cannot be
+    followed from one case to the next, and a classmate who knows one answer learns nothing more.
+
+    Returns
+    -------
+    ExportResult
+    """
+    from widgets.analysis import answers, form_effect
+    from widgets.privacy import gate
+
+    min_cell = check_min_cell(min_cell)
+    say = progress or (lambda message: None)
+    out_dir = Path(out_dir).expanduser()
+    library = load_library()
+    say("selecting consenting responses")
+    chosen = research_rows(df[df["case_id"].astype(str).isin({c.id for c in library}).to_numpy()],
+                           min_cell=min_cell)
+    if chosen.frame.empty:
+        raise DualroleError(
+            f"nothing to export: no cohort has at least {min_cell} learners who consented to research use")
+    from widgets.analysis.frame import is_synthetic
+
+    synthetic = is_synthetic(chosen.frame)
+    first = answers(chosen.frame)
+    counts = (first.groupby(["case_id", "phase", "stance"], observed=True).size()
+              .unstack("stance", fill_value=0).reindex(columns=list(first["stance"].cat.categories), fill_value=0))
+    counts.index = [f"{case} | {phase}" for case, phase in counts.index]
+    counts.index.name = "case | phase"
+    say("gating the counts")
+    gated = gate(counts, min_cell)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    files = [_write_csv(gated.reset_index(), out_dir / "stance_counts.csv")]
+    bank = first[first["case_id"].astype(str).isin(assessment_forms().case_ids).to_numpy()]
+    both = bank.groupby("learner", observed=True)["phase"].nunique()
+    if int((both >= 2).sum()) >= min_cell:
+        files.append(_write_csv(form_effect(chosen.frame).round(4), out_dir / "prepost_model.csv"))
+    readme = out_dir / "README.md"
+    readme.write_text("\n".join([
+        *(["# SYNTHETIC DATA", "", "Every answer was made by `dualrole simulate`.", ""] if synthetic else []),
+        "# Dual-role vignette responses: PUBLIC tier (aggregates)", "",
+        f"Learners who consented to research use, in cohorts of at least {min_cell} of them, pooled.",
+        f"Every count under {min_cell} is hidden (blank), and further counts where a total would give",
+        "a hidden one away. There is nothing per learner: no research code, no cohort, no date, no text.", "",
+        "- `stance_counts.csv`: first answers by case and phase (pre, practice, post), counted by stance.",
+        "- `prepost_model.csv`: the pre/post change on the assessment forms, a GEE with learners as clusters,",
+        "  unadjusted and adjusted for the form (log-odds with 95% intervals).", ""]), encoding="utf-8")
+    files.append(readme)
+    package = {
+        "name": "dualrole-public-aggregates", "version": codebook()["version"],
+        "title": ("SYNTHETIC DATA: " if synthetic else "") + "Dual-role vignette responses: public aggregates",
+        "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "synthetic": synthetic,
+        "resources": [{"name": p.stem, "path": p.name, "format": "csv"} for p in files if p.suffix == ".csv"],
+        "dualrole": {"tier": "public", "version": __version__, "commit": source_commit(), "min_cell": min_cell,
+                     "learners": chosen.learners, "files": {p.name: "sha256:" + _sha256(p) for p in files}},
+    }
+    (out_dir / "datapackage.json").write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
+    files.append(out_dir / "datapackage.json")
+    return ExportResult(out_dir=out_dir, crosswalk=None, rows=int(len(first)), learners=chosen.learners,
+                        cohorts=[], withheld_rows=chosen.withheld_rows, withheld_cohorts=chosen.withheld_cohorts,
+                        synthetic=synthetic, files=files)

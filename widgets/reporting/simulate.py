@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from widgets.analysis.frame import SYNTHETIC_PREFIX
-from widgets.cases.forms import assessment_forms, form_for
+from widgets.cases.forms import FORMS, assessment_forms, other_form
 from widgets.cases.library import Library, load_library
 from widgets.errors import DualroleError
 from widgets.store.schema import COLUMNS
@@ -85,7 +85,8 @@ def cohort_name(k: int) -> str:
 
 
 def simulate(learners: int = 48, cohorts: int = 2, seed: int = 0, *, library: Library | None = None,
-             revote_rate: float = 0.25, consent_rate: float = 0.8, progress=None) -> pd.DataFrame:
+             revote_rate: float = 0.25, consent_rate: float = 0.8, form_b_harder: float = 0.0,
+             design: str = "simulator", progress=None) -> pd.DataFrame:
     """Simulate ``learners`` learners in ``cohorts`` cohorts answering every case, pre and post.
 
     Parameters
@@ -100,6 +101,14 @@ def simulate(learners: int = 48, cohorts: int = 2, seed: int = 0, *, library: Li
         The mean probability of a revote after seeing the class, in the post phase.
     consent_rate : float
         The share of learners who consent to research use.
+    form_b_harder : float
+        How much harder every case of assessment form B is than its pair in form A, on the
+        simulator's logit scale of skill (0: the forms are parallel). A model of the pre/post
+        change that adjusts for the form should recover it.
+    design : str
+        ``"simulator"``: every lesson case answered pre and post, revotes in the post phase.
+        ``"course"``: shaped like a real course: lesson cases answered once in practice (with
+        revotes), the forms in the pre- and post-test, and one learner in ten gone before the post-test.
     progress : callable, optional
         Called with ``(done, total)`` after each case.
 
@@ -116,6 +125,8 @@ def simulate(learners: int = 48, cohorts: int = 2, seed: int = 0, *, library: Li
     >>> rows.equals(simulate(learners=12, cohorts=2, seed=1))
     True
     """
+    if design not in ("simulator", "course"):
+        raise DualroleError(f"design must be 'simulator' or 'course', not {design!r}")
     if learners < 1 or cohorts < 1 or cohorts > learners:
         raise DualroleError("need at least one learner and one cohort, and no more cohorts than learners")
     cases = [c for c in (library if library is not None else load_library()) if c.use == "lesson"]
@@ -132,50 +143,72 @@ def simulate(learners: int = 48, cohorts: int = 2, seed: int = 0, *, library: Li
     gain = rng.normal(1.2, 0.5, learners)
     revote_p = rng.beta(2, 2 / max(revote_rate, 1e-6) - 2, learners) if revote_rate > 0 else np.zeros(learners)
     consent = rng.random(learners) < consent_rate
+    stays = rng.random(learners) >= (0.1 if design == "course" else 0.0)  # who takes the post-test
     rows: list[dict] = []
+    lesson_phases = ("practice",) if design == "course" else ("pre", "post")
     for index, case in enumerate(cases):
         difficulty = rng.normal(0, 0.6)
-        for phase in ("pre", "post"):
+        for phase in lesson_phases:
             rows += _answers(rng, case, index, phase, ids, cohort_of, ability, lean, confident,
-                             cohort_bias, gain, revote_p, consent, difficulty)
+                             cohort_bias, gain, revote_p, consent, difficulty, takes=stays if phase == "post" else None)
         if progress:
             progress(index + 1, len(cases))
     # The assessment bank: each learner takes their own form before the course and the other after
-    # it (widgets.cases.forms.form_order); the two cases of a matched pair share one difficulty.
+    # it, randomised in blocks of two within the cohort as the assessment does (widgets.cases.forms.first_form).
     forms = assessment_forms()
     bank = [c for c in (library if library is not None else load_library()) if forms.form_of(c.id)]
-    orders = {phase: np.array([form_for(str(i), phase) for i in ids]) for phase in ("pre", "post")}
+    first = blocked_first_forms(rng, cohort_of)
+    orders = {"pre": first, "post": np.array([other_form(f) for f in first]) if len(first) else first}
     pair_difficulty = rng.normal(0, 0.6, len(forms.forms["A"]) + 1)
     for case in sorted(bank, key=lambda c: forms.case_ids.index(c.id)):
+        level = pair_difficulty[forms.pair_of(case.id)] + (form_b_harder if forms.form_of(case.id) == "B" else 0)
         for phase in ("pre", "post"):
             rows += _answers(rng, case, len(cases) + forms.pair_of(case.id), phase, ids, cohort_of, ability, lean,
-                             confident, cohort_bias, gain, revote_p, consent, pair_difficulty[forms.pair_of(case.id)],
-                             takes=orders[phase] == forms.form_of(case.id))
+                             confident, cohort_bias, gain, revote_p, consent,
+                             level,
+                             takes=(orders[phase] == forms.form_of(case.id)) & (stays if phase == "post" else True))
     frame = pd.DataFrame(rows, columns=COLUMNS)
     frame = frame.sort_values(["cohort", "learner", "submitted_at", "attempt"], kind="stable")
     return frame.reset_index(drop=True)
+
+
+def blocked_first_forms(rng: np.random.Generator, cohort_of: np.ndarray) -> np.ndarray:
+    """Each learner's pre-test form, randomised in blocks of two within their cohort (in order of id).
+
+    >>> forms = blocked_first_forms(np.random.default_rng(0), np.zeros(15, dtype=int))
+    >>> sorted([int((forms == "A").sum()), int((forms == "B").sum())])
+    [7, 8]
+    """
+    first = np.empty(len(cohort_of), dtype=object)
+    for cohort in np.unique(cohort_of):
+        members = np.flatnonzero(cohort_of == cohort)
+        blocks = [list(FORMS) if rng.random() < 0.5 else list(reversed(FORMS))
+                  for _ in range((len(members) + 1) // 2)]
+        first[members] = [form for block in blocks for form in block][:len(members)]
+    return first.astype(str)
 
 
 def _answers(rng, case, index, phase, ids, cohort_of, ability, lean, confident, cohort_bias, gain,
              revote_p, consent, difficulty, takes=None) -> list[dict]:
     n = len(ids)
     post = phase == "post"
+    practice = phase == "practice"
     answered = rng.random(n) < (0.9 if post else 0.95)
     if takes is not None:
         answered &= takes
     scores = np.array([case.score(o.id) for o in case.options])
     permissive = np.array([STANCES.index(o.stance) / (len(STANCES) - 1) for o in case.options])
-    skill = 1.2 + 0.9 * ability - difficulty + (gain if post else 0)
+    skill = 1.2 + 0.9 * ability - difficulty + (gain if post else 0.5 * gain if practice else 0)
     pull = lean * (0.4 if post else 1.0) * (1.8 if case.module in PERMISSIVE_MODULES else 0.5)
     utility = np.outer(skill, scores) + np.outer(pull, permissive)
     choice = np.argmax(utility + rng.gumbel(0, 1, utility.shape), axis=1)
     correct = np.isin([case.options[c].id for c in choice], case.preferred)
     confidence = 55 + 8 * confident + cohort_bias[cohort_of] + 6 * correct + (5 if post else 0)
     confidence = np.clip(np.round((confidence + rng.normal(0, 14, n)) / 5) * 5, 0, 100).astype(int)
-    day = START + timedelta(days=42 if post else 0)
+    day = START + timedelta(days=42 if post else 21 if practice else 0)
     minutes = rng.uniform(0, 90, n) + 4 * index
     shifts = {f: rng.integers(-1, 2, n) - (lean > 1.0) * (not post) for f in ("expectations", "obligations", "power")}
-    revote = post & (rng.random(n) < revote_p)
+    revote = (post or practice) & (rng.random(n) < revote_p)
     switch_u = rng.random(n)
     other_u = rng.integers(0, len(case.options), n)
     element_u = rng.random((n, 5))

@@ -69,7 +69,15 @@ HEADINGS: dict[str, str] = {
     "toward": "Toward the reference",
     "away": "Away from the reference",
     "lateral": "To another non-reference option",
+    "seen": "Seen before the revote",
     TOTAL: "Total",
+}
+
+# Where a column means something else in one kind of table: the calibration bins count answers,
+# and the pooled pre/post table counts pairs of a learner and a case, not learners.
+KIND_HEADINGS: dict[str, dict[str, str]] = {
+    "bins": {"n": "Answers in the bin"},
+    "prepost_cases": {"cases": "Set of cases", "n_cases": "Cases in the set", "n": "Pairs (learner and case)"},
 }
 
 PERCENT = {"share_matching", "mean_confidence", "pre_share", "post_share", "pre_low", "pre_high", "post_low",
@@ -95,6 +103,7 @@ KINDS: dict[str, list[str] | None] = {
                     "brier"],
     "bins": ["low", "high", "n", "learners", "mean_confidence", "share_matching", "gap"],
     "revote": None,
+    "revote_timing": None,
 }
 
 
@@ -178,7 +187,7 @@ def styled(table: pd.DataFrame, kind: str, *, caption: str | None = None) -> Sty
     counts = {str(c) for c in table.attrs.get("count_columns", [])}
     columns = KINDS[kind]
     if columns is None:
-        label = "option" if kind == "options" else "phase"
+        label = {"options": "option", "revote_timing": "seen"}.get(kind, "phase")
         body = table.reset_index(names=label)
         columns = [label, *map(str, table.columns)]
         body.columns = [label, *map(str, table.columns)]
@@ -199,7 +208,8 @@ def styled(table: pd.DataFrame, kind: str, *, caption: str | None = None) -> Sty
         write = formatter(column) or (_whole if column in counts else None)
         if write is not None:
             style = style.format(write, subset=[column], na_rep=HIDDEN, escape="html")
-    style = style.format_index(lambda c: heading(c), axis="columns", escape="html")
+    words = KIND_HEADINGS.get(kind, {})
+    style = style.format_index(lambda c: words.get(str(c)) or heading(c), axis="columns", escape="html")
     style = style.set_td_classes(classes)
     style = style.set_table_attributes('class="dualrole-table"')
     return style

@@ -1,7 +1,8 @@
 """The store's tables, shared by every backend; a row holds one :class:`~widgets.responses.contract.Response`.
 
 Defined with SQLAlchemy Core so that SQLite and PostgreSQL get the same schema; the store
-(:mod:`widgets.store.sql`) creates, migrates and writes them.
+(:mod:`widgets.store.sql`) writes them, and every change to them since stores were first made is a
+migration in :mod:`widgets.store.migrations`.
 """
 
 from __future__ import annotations
@@ -72,9 +73,6 @@ responses_table = sa.Table(
     #; with it, the learners and attempts come from the index alone.
     sa.Index("ix_responses_cohort_answers", "case_id", "cohort", "phase", "learner", "attempt"),
 )
-# Indexes added after stores were first made. They change no data, so they need no schema version
-# (an older dualrole still opens the store); each open creates any that are missing.
-LATER_INDEXES = ("ix_responses_cohort_answers",)
 
 consents_table = sa.Table(
     "consents",
@@ -171,8 +169,5 @@ class_state_table = sa.Table(
     sa.Column("revote_closed_at", sa.DateTime(timezone=True)),
 )
 
-# Tables added after stores were first made. Like LATER_INDEXES they touch no existing row, so they
-# need no schema version (an older dualrole ignores them); each open creates any that are missing.
-LATER_TABLES = ("dualrole_scores", "dualrole_feedback", "dualrole_erasures", "dualrole_class_state")
 
 COLUMNS = [c.name for c in responses_table.columns]

@@ -24,20 +24,16 @@ from widgets.store.engine import (
     reason,
     resolve_url,
 )
+from widgets.store.migrations import migrate
 from widgets.store.schema import (
-    LATER_INDEXES,
-    LATER_TABLES,
     consents_table,
     erasures_table,
     feedback_table,
     meta_table,
-    metadata,
     reflections_table,
     responses_table,
     scores_table,
 )
-
-SCHEMA_VERSION = 2
 
 # How many pages of WAL a writer (collect) lets grow before SQLite copies them into the database.
 WRITER_CHECKPOINT_PAGES = 10_000
@@ -221,6 +217,37 @@ class Store:
             ).first()
         return bool(row[0]) if row else False
 
+    def consent_records(self, learner: str | None = None) -> list[dict]:
+        """Consent choices as dicts (``learner``, ``consent``, ``recorded_at``), oldest first.
+
+        A learner's bundle carries their records, so a withdrawal made offline reaches the
+        instructor's store with the answers (see :meth:`add_consent_records`).
+        """
+        q = sa.select(consents_table)
+        if learner is not None:
+            q = q.where(consents_table.c.learner == learner)
+        with self.engine.connect() as conn:
+            rows = [dict(r._mapping) for r in conn.execute(q)]
+        return sorted(rows, key=lambda r: (r["learner"], r["recorded_at"]))
+
+    def add_consent_records(self, rows: Iterable[dict], conn) -> int:
+        """Insert consent records on a connection (collect); a record already kept is skipped.
+
+        A record is the same when learner, choice and time agree, so collecting a bundle twice
+        adds nothing, and a record made in the shared store keeps its place among the offline ones.
+        """
+        rows = [{"learner": r["learner"], "consent": bool(r["consent"]), "recorded_at": r["recorded_at"]}
+                for r in rows]
+        if not rows:
+            return 0
+        learners = sorted({r["learner"] for r in rows})
+        held = {(r.learner, bool(r.consent), r.recorded_at) for r in conn.execute(
+            sa.select(consents_table).where(consents_table.c.learner.in_(learners)))}
+        fresh = [r for r in rows if (r["learner"], r["consent"], r["recorded_at"]) not in held]
+        if fresh:
+            conn.execute(consents_table.insert(), fresh)
+        return len(fresh)
+
     def erase_learner(self, learner: str) -> int:
         """Delete every response, reflection and consent record of one learner; return how many responses went."""
         with self.transaction() as conn:
@@ -368,53 +395,10 @@ class Store:
     def _ensure_schema(self) -> None:
         try:
             with self._writer.begin() as conn:
-                if conn.dialect.name == "postgresql":
-                    # Many kernels may open a new class database at the same moment: one creates the
-                    # tables while the others wait here, then find them made (DDL is transactional).
-                    conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
-                tables = set(sa.inspect(conn).get_table_names())
-                if "dualrole_meta" not in tables:
-                    if "responses" in tables:
-                        raise StoreError(
-                            f"{describe_url(self.url)} has a 'responses' table but no dualrole version "
-                            "record: it was not made by dualrole, so it is left untouched"
-                        )
-                    metadata.create_all(conn)
-                    conn.execute(meta_table.insert(), {"key": "schema_version", "value": str(SCHEMA_VERSION)})
-                    return
-                found = _read_version(conn)
-                if found is None:
-                    raise StoreError(f"{describe_url(self.url)} has a dualrole_meta table without a schema "
-                                     "version: it is damaged or not dualrole's, so it is left untouched")
-                if found > SCHEMA_VERSION:
-                    raise StoreError(
-                        f"{describe_url(self.url)} was written by a newer dualrole (store schema {found}; "
-                        f"this version reads schema {SCHEMA_VERSION}). Upgrade with: pip install -U dualrole. "
-                        "Nothing was changed."
-                    )
-                for version in range(found, SCHEMA_VERSION):
-                    MIGRATIONS[version](conn)
-                    conn.execute(meta_table.update().where(meta_table.c.key == "schema_version")
-                                 .values(value=str(version + 1)))
-                for table in metadata.sorted_tables:
-                    if table.name in LATER_TABLES and table.name not in tables:
-                        table.create(conn)
-                present = {i["name"] for i in sa.inspect(conn).get_indexes("responses")}
-                for index in responses_table.indexes:
-                    if index.name in LATER_INDEXES and index.name not in present:
-                        index.create(conn)
+                migrate(conn, describe_url(self.url))
         except DBAPIError as exc:
             raise StoreError(f"cannot open the response store {describe_url(self.url)}: {reason(exc)}") from exc
 
-
-def _add_shown_and_reflections(conn) -> None:
-    """Version 1 to 2: keep what the learner was shown (option order, reference seen, class stage),
-    and the reflections table (saved reflections and decision-model ratings)."""
-    for name in ("option_order", "reference_seen", "stage"):
-        column = responses_table.c[name]
-        kind = column.type.compile(dialect=conn.dialect)
-        conn.execute(sa.text(f"ALTER TABLE responses ADD COLUMN {name} {kind}"))
-    reflections_table.create(conn, checkfirst=True)
 
 
 def _answer_counts() -> sa.Select:
@@ -462,21 +446,6 @@ class SQLITE_READS:  # noqa: N801 - a namespace of statement texts, read like co
         bounds = ([f"rowid > {int(above)}"] if above is not None else []) + (
             [f"rowid <= {int(upto)}"] if upto is not None else [])
         return sql + (f" WHERE {' AND '.join(bounds)} ORDER BY rowid" if bounds else "")
-
-
-# version -> function migrating a connection from that version to the next, inside one transaction.
-MIGRATIONS: dict[int, callable] = {1: _add_shown_and_reflections}
-
-# Any fixed 64-bit number: the PostgreSQL advisory lock that serialises schema creation.
-_SCHEMA_LOCK = 0x6475616C726F6C65  # "dualrole"
-
-
-def _read_version(conn) -> int | None:
-    value = conn.scalar(sa.select(meta_table.c.value).where(meta_table.c.key == "schema_version"))
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
 
 
 def open_store(url: str | None = None) -> Store:

@@ -1,6 +1,7 @@
 """The pre/post assessment: form A or B at the start of a course (pre), the other form at the end (post).
 
-Which form comes first is fixed by the learner id (:func:`widgets.cases.forms.form_order`). The
+Which form comes first is randomised in blocks of two within the cohort
+(:func:`widgets.learner.progress.learner_forms`). The
 pre-test's references are held back until the post-test is done, so the post-test measures what
 the course taught rather than what the pre-test revealed. The post-test opens only once the
 instructor releases it, or, in self-study, once the learner confirms, in two steps, that they have
@@ -12,11 +13,11 @@ from __future__ import annotations
 
 import ipywidgets as ipw
 
-from widgets.cases.forms import assessment_forms, form_for
+from widgets.cases.forms import assessment_forms
 from widgets.errors import DualroleError
 from widgets.learner import identity
 from widgets.learner.connect import response_store
-from widgets.learner.progress import class_post_stages, confirm_post_test, phase_done, post_test_gate
+from widgets.learner.progress import class_post_stages, confirm_post_test, form_for, phase_done, post_test_gate
 from widgets.learner.session import when_committed
 from widgets.render import text
 from widgets.store.protocol import ResponseStore
@@ -41,7 +42,7 @@ class Assessment(ipw.VBox):
         self.store = store or response_store()
         self.learner = card_options.setdefault("learner", identity.learner_id())
         self.cohort = card_options.setdefault("cohort", identity.cohort())
-        self.form = form or form_for(self.learner, phase)
+        self.form = form or form_for(self.store, self.learner, self.cohort, phase)
         if self.form not in self.config.forms:
             raise DualroleError(f"form must be one of {', '.join(self.config.forms)}, not {form!r}")
         self._card_options = card_options

@@ -12,7 +12,15 @@ from widgets.cases.library import Case, load_case
 from widgets.errors import AlreadyAnswered, DualroleError
 from widgets.learner import identity
 from widgets.learner.connect import response_store
-from widgets.learner.session import CaseSession, Draft
+from widgets.learner.session import (
+    ANSWERING,
+    HELD_BACK,
+    READING_REFERENCE,
+    RECONSIDERING,
+    SETTLED,
+    CaseSession,
+    Draft,
+)
 from widgets.render import markdown, text
 from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.protocol import ResponseStore
@@ -189,9 +197,9 @@ class CaseCard(ipw.VBox):
         # The commit button is now disabled: take the learner to the next step.
         if self.reveal.value:
             self.reveal.focus()
-        elif self.session.step == "reconsider":
+        elif self.session.step == RECONSIDERING:
             self.revote_button.focus()
-        elif self.session.step == "decided" and not self.session.paced:
+        elif self.session.step == SETTLED and not self.session.paced:
             self.show_button.focus()
 
     def _on_revote(self, _button=None) -> None:
@@ -237,7 +245,7 @@ class CaseCard(ipw.VBox):
         step = s.step
         for button in (self.revote_button, self.keep_button, self.show_button):
             button.layout.display = "none"
-        if step == "draft":
+        if step == ANSWERING:
             self._set_locked(False)
             self._on_change()
             return
@@ -247,22 +255,22 @@ class CaseCard(ipw.VBox):
         self.submit.description = "Committed"
         self.peer.value = ""
         self.reveal.value = ""
-        if step == "reconsider":
+        if step == RECONSIDERING:
             self.revote_button.layout.display = None
             self.keep_button.layout.display = None
             if not s.paced:  # in class mode the instructor shows the class histogram
                 self.peer.value = self._class_view()
             self.status.say("Saved. See how the class answered, then change your answer once or keep it.")
-        elif step == "decided":
+        elif step == SETTLED:
             if not s.paced:
                 self.show_button.layout.display = None
                 self.peer.value = self._class_view()
             self.status.say("Your answer is settled. Show the reference when you are ready.")
-        elif step == "revealed":
+        elif step == READING_REFERENCE:
             self.status.say("Saved. The reference is shown below.")
             self.reveal.value = reveal_html(self.case, s.attempts, s.cohort_view(), stale=s.stale,
                                             order=s.option_order, alone=self._alone())
-        elif step == "held":
+        elif step == HELD_BACK:
             self.status.say("Saved. The reference for this case is held back until "
                             "the end of the course, so that the later assessment is fair.")
 

@@ -54,7 +54,7 @@ class ClassFollower:
         self.panel = ipw.HTML(layout=ipw.Layout(width="100%", max_width="900px"))
         self._answered: int | None = None
         self._showing_pending = False
-        card.session.stage = UNKNOWN
+        card.session.class_stage = UNKNOWN
         card.children = (*card.children, self.panel)
         self.watcher = _Watcher.get(client, card.session.cohort, card.session.phase, interval)
         self.watcher.add(self)
@@ -67,12 +67,12 @@ class ClassFollower:
         if reachable:
             stage = SELF_PACED if info is None else info["stage"]
         else:
-            stage = self.card.session.stage  # keep the last known stage while the service is away
+            stage = self.card.session.class_stage  # keep the last known stage while the service is away
         answered = (info or {}).get("answered")
         if not render:
-            self.card.session.stage, self._answered = stage, answered
-        elif stage != self.card.session.stage or (self._showing_pending and not self._latest_pending()):
-            self.card.session.stage = stage
+            self.card.session.class_stage, self._answered = stage, answered
+        elif stage != self.card.session.class_stage or (self._showing_pending and not self._latest_pending()):
+            self.card.session.class_stage = stage
             self._answered = answered
             self.card._show_state()  # re-render; calls update_card at its end
         elif reachable and answered != self._answered:  # late answers arrived: redraw the histogram
@@ -89,9 +89,9 @@ class ClassFollower:
         if pending:
             _say(self.card, PENDING + (" The reference is shown below." if s.reveal_released else ""))
         elif self.card.session.paced and not s.reveal_released:
-            _say(self.card, _REVOTED if s.state == "revoted" and self.card.session.stage == "revote"
-                 else _WAITING.get(self.card.session.stage, _WAITING[UNKNOWN]))
-        self.panel.value = self._histogram() if self.card.session.stage in ("histogram", "revote") else ""
+            _say(self.card, _REVOTED if s.changed and self.card.session.class_stage == "revote"
+                 else _WAITING.get(self.card.session.class_stage, _WAITING[UNKNOWN]))
+        self.panel.value = self._histogram() if self.card.session.class_stage in ("histogram", "revote") else ""
 
     def _latest_pending(self) -> bool:
         s = self.card.session

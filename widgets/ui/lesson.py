@@ -61,7 +61,7 @@ class ConsentChoice(ipw.VBox):
 
     def _show(self) -> None:
         if self.checkbox.value:
-            self.status.say("Thank you. Your future answers are marked as consented, and research exports "
-                            "include your answers under a random code. Untick to withdraw.")
+            self.status.say("Thank you. Research exports made while this is ticked include all your answers, "
+                            "earlier ones too, under a random code. Untick to withdraw them all.")
         else:
-            self.status.say("Not consented (the default). Your answers are never part of a research export.")
+            self.status.say("Not consented (the default). No research export made now includes any of your answers.")

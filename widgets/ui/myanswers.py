@@ -17,13 +17,12 @@ import ipywidgets as ipw
 import traitlets as t
 
 from widgets.cases.course import lesson
-from widgets.cases.forms import form_for
 from widgets.cases.library import load_library
 from widgets.errors import DualroleError
 from widgets.exchange.bundle import learner_bundle
 from widgets.learner import identity
 from widgets.learner.connect import response_store
-from widgets.learner.progress import progress, set_class_code
+from widgets.learner.progress import learner_forms, progress, set_class_code
 from widgets.learner.session import when_committed
 from widgets.render import text
 from widgets.responses.codec import to_json
@@ -157,9 +156,9 @@ class MyAnswers(ipw.VBox):
         cohort = identity.cohort()
         mine = progress(self.store, self.learner)
         items = [f"<li>{text(c.title)}: {c.done} of {c.total} cases answered</li>" for c in mine.lessons]
-        tests = (f"<li>Pre-test (form {form_for(self.learner, 'pre')}): {'done' if mine.pre_done else 'not done'}</li>"
-                 f"<li>Post-test (form {form_for(self.learner, 'post')}): "
-                 f"{'done' if mine.post_done else 'not done'}</li>")
+        first, second = learner_forms(self.store, self.learner, cohort)
+        tests = (f"<li>Pre-test (form {first}): {'done' if mine.pre_done else 'not done'}</li>"
+                 f"<li>Post-test (form {second}): {'done' if mine.post_done else 'not done'}</li>")
         reminder = ""
         if not mine.pre_done:
             reminder = ('<p role="note"><strong>Before lesson 1, take the pre-test</strong>: open '

@@ -1,0 +1,121 @@
+"""How a store's schema changes: one ordered list of migrations, each applied once and recorded.
+
+Every change made to the tables since stores were first made is a :class:`Migration` in
+:data:`MIGRATIONS`, in order. Opening a store applies the ones it has not recorded, in the
+transaction that opens it (on PostgreSQL under a lock, so many kernels opening a new class database
+at once wait for one of them), and records each in ``dualrole_meta`` as ``migration:<name>``. A
+store that records them all is opened with one read, and no look at its tables.
+
+``schema_version`` stays what an older dualrole compares: a migration raises it only when an older
+release could no longer read the store (it refuses a store whose version is newer than its own).
+A migration that only adds (a table, an index) leaves it, so an older dualrole still opens the store.
+Stores from before migrations were recorded say only their ``schema_version``: a migration that
+raised the version to at most that is taken as applied; one that only adds checks what is there.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import sqlalchemy as sa
+
+from widgets.errors import StoreError
+from widgets.responses.contract import utcnow
+from widgets.store.schema import meta_table, metadata, reflections_table, responses_table
+
+_RECORD = "migration:"
+# Any fixed 64-bit number: the PostgreSQL advisory lock that serialises schema changes.
+_SCHEMA_LOCK = 0x6475616C726F6C65  # "dualrole"
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One change to the store's schema: ``apply`` makes it on a connection inside a transaction."""
+
+    name: str
+    apply: Callable[[sa.Connection], None]
+    #: The store's schema version once applied: raised only by a change an older dualrole cannot read.
+    schema_version: int
+
+
+def _add_shown_and_reflections(conn: sa.Connection) -> None:
+    """Keep what the learner was shown (option order, reference seen, class stage), and the
+    reflections table (saved reflections and decision-model ratings)."""
+    for name in ("option_order", "reference_seen", "stage"):
+        kind = responses_table.c[name].type.compile(dialect=conn.dialect)
+        conn.execute(sa.text(f"ALTER TABLE {responses_table.name} ADD COLUMN {name} {kind}"))
+    reflections_table.create(conn, checkfirst=True)
+
+
+def _tables(*names: str) -> Callable[[sa.Connection], None]:
+    """Create the named tables (with their indexes) where missing."""
+
+    def create(conn: sa.Connection) -> None:
+        for name in names:
+            metadata.tables[name].create(conn, checkfirst=True)
+
+    return create
+
+
+def _index(name: str) -> Callable[[sa.Connection], None]:
+    """Create one index of the responses table where missing."""
+
+    def create(conn: sa.Connection) -> None:
+        present = {i["name"] for i in sa.inspect(conn).get_indexes(responses_table.name)}
+        if name not in present:
+            next(i for i in responses_table.indexes if i.name == name).create(conn)
+
+    return create
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration("shown_and_reflections", _add_shown_and_reflections, 2),
+    Migration("grading_tables", _tables("dualrole_scores", "dualrole_feedback"), 2),
+    Migration("erasures_table", _tables("dualrole_erasures"), 2),
+    Migration("cohort_answers_index", _index("ix_responses_cohort_answers"), 2),
+    Migration("class_state_table", _tables("dualrole_class_state"), 2),
+)
+SCHEMA_VERSION = max(m.schema_version for m in MIGRATIONS)
+
+
+def migrate(conn: sa.Connection, where: str) -> None:
+    """Bring the store on ``conn`` (shown to people as ``where``) to the current schema, or create it.
+
+    Runs inside the caller's transaction: a migration that fails leaves nothing of itself behind.
+    """
+    migrations = MIGRATIONS
+    if conn.dialect.name == "postgresql":
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": _SCHEMA_LOCK})
+    newest = max(m.schema_version for m in migrations)
+    tables = set(sa.inspect(conn).get_table_names())
+    if meta_table.name not in tables:
+        if responses_table.name in tables:
+            raise StoreError(f"{where} has a 'responses' table but no dualrole version record: it was not made "
+                             "by dualrole, so it is left untouched")
+        metadata.create_all(conn)
+        applied = utcnow().isoformat()
+        conn.execute(meta_table.insert(), [{"key": "schema_version", "value": str(newest)}]
+                     + [{"key": _RECORD + m.name, "value": applied} for m in migrations])
+        return
+    recorded = dict(conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all())
+    try:
+        found = int(recorded.get("schema_version"))
+    except (TypeError, ValueError):
+        raise StoreError(f"{where} has a dualrole_meta table without a schema version: it is damaged or not "
+                         "dualrole's, so it is left untouched") from None
+    if found > newest:
+        raise StoreError(f"{where} was written by a newer dualrole (store schema {found}; this version reads "
+                         f"schema {newest}). Upgrade with: pip install -U dualrole. Nothing was changed.")
+    before = 1
+    for migration in migrations:
+        raises = migration.schema_version > before
+        before = max(before, migration.schema_version)
+        if _RECORD + migration.name in recorded:
+            continue
+        if not (raises and found >= migration.schema_version):  # else applied before records were kept
+            migration.apply(conn)
+        conn.execute(meta_table.insert(), {"key": _RECORD + migration.name, "value": utcnow().isoformat()})
+        if migration.schema_version > found:
+            found = migration.schema_version
+            conn.execute(meta_table.update().where(meta_table.c.key == "schema_version").values(value=str(found)))
