@@ -14,25 +14,27 @@ from widgets import analysis
 from widgets.analysis import FRAME_COLUMNS, responses
 from widgets.cases.library import load_case
 from widgets.errors import DualroleError
-from widgets.responses.contract import Response
 from widgets.vocab import PHASES, RISK_LEVELS, STANCES
 
 
-def answer(store, learner, option_id, *, case_id="cosmetics", phase="pre", attempt=1, consent=False):
-    case = load_case(case_id)
-    store.add(Response(learner=learner, cohort="class-a", case_id=case_id, case_version=case.case_version,
-                       option_id=option_id, stance=case.option(option_id).stance, confidence=70,
-                       justification="because of the second role", attempt=attempt, phase=phase,
-                       kitchener_power="high", consent=consent))
+@pytest.fixture
+def answer(fresh_store, make_response):
+    """Add one answer of class-a to the store (the shared factory, with this file's cohort and rating)."""
+
+    def add(learner, option_id, *, case_id="cosmetics", phase="pre", **fields):
+        fresh_store.add(make_response(learner, option_id, case_id=case_id, cohort="class-a", phase=phase,
+                                      kitchener_power="high", **fields))
+
+    return add
 
 
-def test_columns_types_and_scores_from_a_store(fresh_store):
+def test_columns_types_and_scores_from_a_store(fresh_store, answer):
     case = load_case("cosmetics")
     acceptable = case.acceptable[0]
     other = next(o.id for o in case.options if o.id not in case.preferred + case.acceptable)
-    answer(fresh_store, "ana", case.preferred[0])
-    answer(fresh_store, "ben", acceptable)
-    answer(fresh_store, "cai", other)
+    answer("ana", case.preferred[0])
+    answer("ben", acceptable)
+    answer("cai", other)
     df = responses(fresh_store)
     assert list(df.columns) == FRAME_COLUMNS
     assert list(df["stance"].cat.categories) == list(STANCES) and df["stance"].cat.ordered
@@ -46,11 +48,11 @@ def test_columns_types_and_scores_from_a_store(fresh_store):
     assert pd.isna(by_learner.loc["ana", "kitchener_expectations"])
 
 
-def test_the_latest_consent_record_wins_over_the_row_flag(fresh_store):
+def test_the_latest_consent_record_wins_over_the_row_flag(fresh_store, answer):
     preferred = load_case("cosmetics").preferred[0]
-    answer(fresh_store, "ana", preferred, consent=True)
-    answer(fresh_store, "ben", preferred, consent=False)
-    answer(fresh_store, "cai", preferred, consent=True)
+    answer("ana", preferred, consent=True)
+    answer("ben", preferred, consent=False)
+    answer("cai", preferred, consent=True)
     fresh_store.set_consent("ana", True)
     fresh_store.set_consent("ana", False)  # withdrew after answering
     fresh_store.set_consent("ben", True)   # opted in later
@@ -58,9 +60,9 @@ def test_the_latest_consent_record_wins_over_the_row_flag(fresh_store):
     assert consent.to_dict() == {"ana": False, "ben": True, "cai": True}
 
 
-def test_a_url_a_csv_and_a_frame_give_the_same_frame(fresh_store, tmp_path):
+def test_a_url_a_csv_and_a_frame_give_the_same_frame(fresh_store, answer, tmp_path):
     preferred = load_case("cosmetics").preferred[0]
-    answer(fresh_store, "ana", preferred)
+    answer("ana", preferred)
     from_store = responses(fresh_store.url)
     rows = pd.DataFrame(fresh_store.responses())
     rows.to_csv(tmp_path / "rows.csv", index=False)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 from sklearn.metrics import cohen_kappa_score
 
-from widgets.analysis.grades import score_table, scorer_agreement
+from widgets.analysis.grades import grader_alpha, score_table, scorer_agreement
 from widgets.grading.files import default_rubric
 
 WHEN = datetime(2025, 3, 1, tzinfo=timezone.utc)
@@ -16,7 +16,8 @@ WHEN = datetime(2025, 3, 1, tzinfo=timezone.utc)
 
 def sheet(response, scorer, **levels):
     return {"response_id": response, "learner": f"synthetic-{response}", "case_id": "cosmetics",
-            "scorer": scorer, "rubric_id": "ethical_reasoning", "levels": levels, "comment": "", "scored_at": WHEN}
+            "scorer": scorer, "rubric_id": "ethical_reasoning", "rubric_version": default_rubric().version,
+            "levels": levels, "comment": "", "scored_at": WHEN}
 
 
 def test_a_score_table_totals_complete_sheets_only():
@@ -44,3 +45,38 @@ def test_agreement_is_scikit_learns_weighted_kappa_per_criterion():
     assert linear.set_index("criterion").loc["roles", "kappa"] == pytest.approx(
         cohen_kappa_score(lee, kim, weights="linear", labels=[0, 1, 2]))
     assert result.loc["action", "n"] == 0 and np.isnan(result.loc["action", "kappa"])  # nobody scored it
+
+
+def test_a_sheet_under_another_rubric_version_is_never_rescaled_to_this_one(tmp_path):
+    from widgets.grading.files import load_rubric
+    from widgets.paths import data_dir
+
+    old = default_rubric()
+    grown = tmp_path / "rubric.yaml"  # a fourth level added to one criterion, the version bumped
+    grown.write_text((data_dir() / "rubrics" / "ethical_reasoning.yaml").read_text()
+                     .replace("version: 1", "version: 2")
+                     .replace("      - Weighs another option and says why it was not chosen.",
+                              "      - Weighs another option and says why it was not chosen.\n"
+                              "      - Weighs two options against each other."))
+    new = load_rubric(grown)
+    full = {c.id: 2 for c in old.criteria}
+    sheets = [sheet("r1", "lee", **full)]
+    assert score_table(sheets, old).loc[0, "share"] == 1.0
+    table = score_table(sheets, new)  # the old 10 of 10 is not 10 of 11
+    assert table.empty and table.attrs["other_versions"] == 1
+
+
+def test_krippendorffs_alpha_across_three_graders_counts_answers_two_or_more_scored():
+    import krippendorff
+
+    rubric = default_rubric()
+    lee, kim, ray = [2, 1, 0, 2, 1], [2, 1, 1, 2, 0], [2, 0, 1, 2, None]
+    sheets = [sheet(f"r{i}", name, roles=level) for name, levels in (("lee", lee), ("kim", kim), ("ray", ray))
+              for i, level in enumerate(levels) if level is not None]
+    sheets.append(sheet("only-lee", "lee", roles=0))  # one grader: not a pair
+    result = grader_alpha(score_table(sheets, rubric), rubric).set_index("criterion")
+    data = np.array([lee, kim, [2, 0, 1, 2, np.nan]], dtype=float)
+    expected = krippendorff.alpha(reliability_data=data, level_of_measurement="ordinal", value_domain=[0, 1, 2])
+    assert result.loc["roles", "alpha"] == pytest.approx(expected)
+    assert result.loc["roles", "n"] == 5 and result.loc["roles", "graders"] == 3
+    assert np.isnan(result.loc["action", "alpha"])

@@ -33,7 +33,7 @@ def test_submit_disabled_with_a_visible_reason_until_ready(fresh_store):
     assert card.submit.disabled
     assert "at least 20 characters" in card.status.value
     card.justification.value = "too short"
-    assert card.submit.disabled and "more to go" in card.status.value
+    assert card.submit.disabled and "more characters" in card.status.value
     card.justification.value = REASON
     assert not card.submit.disabled
     assert fresh_store.count() == 0
@@ -313,3 +313,11 @@ def html_text(value: str) -> str:
     from widgets.render import text
 
     return text(value)
+
+
+def test_a_card_on_the_learners_own_store_never_promises_a_class_view_even_with_a_class_code():
+    card = CaseCard("cosmetics", store=open_store(), cohort="psy612-f26", learner="synthetic-ana")
+    answer(card)
+    card.submit.click()
+    assert "there is no class to compare with here" in card.peer.value + card.reveal.value
+    assert "appears once" not in card.peer.value + card.reveal.value

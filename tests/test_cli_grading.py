@@ -78,24 +78,96 @@ def test_roster_check_names_the_line_of_a_broken_roster(klass, tmp_path):
 
 def test_plain_grades_count_completion_and_the_rubric_where_scored(klass):
     out = klass["tmp"] / "grades.csv"
-    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out)
+    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial")
     assert result.exit_code == 0, result.output
     rows = {r["learner_id"]: r for r in table(out)}
+    assert list(rows["synthetic-ana"])[3:-1] == ["1. Confidentiality", "Pre-test", "Ethical reasoning"]  # taught only
     assert rows["synthetic-ana"]["1. Confidentiality"] == "10"           # every case of the lesson
-    assert rows["synthetic-ana"]["Pre-test"] == "5" and rows["synthetic-ana"]["Post-test"] == "0"
+    assert rows["synthetic-ana"]["Pre-test"] == "5"
     assert rows["synthetic-ana"]["Ethical reasoning"] == "15"            # mean of 10/10 and 5/10, of 20
-    ben = float(rows["synthetic-ben"]["1. Confidentiality"])             # one-word reasoning does not count
+    ben = float(rows["synthetic-ben"]["1. Confidentiality"])             # a reasoning of "no" does not count
     assert ben == pytest.approx(round(10 / klass["n1"], 2))
-    assert rows["synthetic-ben"]["Ethical reasoning"] == "0"             # a missing rubric score: nothing yet
-    assert rows["synthetic-cy"]["1. Confidentiality"] == "0" and rows["synthetic-cy"]["on_roster"] == "yes"
+    assert rows["synthetic-ben"]["Ethical reasoning"] == ""              # not scored yet: blank, never 0
+    assert rows["synthetic-ben"]["Pre-test"] == ""                       # missing work: blank by default
+    assert rows["synthetic-cy"]["1. Confidentiality"] == "" and rows["synthetic-cy"]["on_roster"] == "yes"
     assert rows["synthetic-zed"]["on_roster"] == "no"                    # reported, never dropped
     assert "Not on the roster (1, kept in the file with on_roster=no): synthetic-zed" in result.output
-    assert "No rubric score yet (3 learner(s))" in result.output
+    assert "with the rubric scores so far (--partial)" in result.output
+
+
+def test_the_summary_counts_each_assignment_and_a_dry_run_writes_nothing(klass):
+    out = klass["tmp"] / "grades.csv"
+    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert not out.exists()
+    n = klass["n1"] + 3  # ana's lesson, ben's two answers, zed's one
+    assert ("Lessons counted: 1. Confidentiality and the fact of therapy, Pre-test (those the class answered; name them with taught: in "
+            "your policy)") in result.output
+    assert "  1. Confidentiality: 4 learner(s): 3 complete, 1 blank, 0 excused, 0 zero" in result.output
+    assert "  Pre-test: 4 learner(s): 1 complete, 3 blank, 0 excused, 0 zero" in result.output
+    assert (f"  Ethical reasoning: 4 learner(s): 1 complete, 3 blank, 0 excused, 0 zero; answers scored 2 of {n} "
+            "(PARTIAL: written only with --partial)") in result.output
+
+
+def test_an_unfinished_rubric_column_is_left_out_unless_partial(klass):
+    out = klass["tmp"] / "grades.csv"
+    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out)
+    assert result.exit_code == 0, result.output
+    assert "Ethical reasoning" not in table(out)[0]
+    assert "Left out, not fully scored: Ethical reasoning (score and reconcile every answer, or add --partial)." \
+        in result.output
+
+
+def test_the_policy_names_the_lessons_taught_and_what_missing_work_gets(klass, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("taught: [confidentiality, post]\nmissing: excused\nassignments:\n"
+                      "  - {name: Week 1, lessons: [confidentiality], completion_points: 10}\n"
+                      "  - {name: Week 2, lessons: [business], completion_points: 10}\n"
+                      "  - {name: Post, lessons: [post], completion_points: 5}\n", encoding="utf-8")
+    canvas, moodle = tmp_path / "canvas.csv", tmp_path / "moodle.csv"
+    for out, fmt in ((canvas, "canvas"), (moodle, "moodle")):
+        result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out,
+                     "--format", fmt, "--policy", policy)
+        assert "(the policy's taught:)" in result.output
+    rows = {r["SIS Login ID"]: r for r in table(canvas)[1:]}
+    assert list(rows["synthetic-ana"])[5:] == ["Week 1", "Post"]         # Week 2 is not taught this term
+    assert rows["synthetic-ana"]["Post"] == "EX" and rows["synthetic-cy"]["Week 1"] == "EX"
+    assert {r["Email address"]: r["Post"] for r in table(moodle)} == {"ana@example.org": "", "ben@example.org": ""}
+
+
+@pytest.mark.parametrize("command", [("grades", "--out", "g.csv"), ("grades", "--dry-run"), ("roster", "check"),
+                                     ("feedback-export", "--out", "fb")])
+def test_a_mistyped_store_is_an_error_and_never_created(klass, tmp_path, command, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    typo = tmp_path / "clas.sqlite"
+    extra = ("--roster", klass["roster"]) if command[0] in ("grades", "roster") else ()
+    result = run(*command, "--store", typo, *extra)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert f"there is no class store at {typo}" in result.output
+    assert not typo.exists() and not (tmp_path / "g.csv").exists()
+
+
+def test_an_empty_store_is_an_error_naming_it(klass, tmp_path):
+    empty = tmp_path / "empty.sqlite"
+    open_store(f"sqlite:///{empty}")
+    result = run("grades", "--store", empty, "--roster", klass["roster"], "--out", tmp_path / "g.csv")
+    assert result.exit_code == 1 and f"the class store sqlite:///{empty} holds no answers" in result.output
+    assert not (tmp_path / "g.csv").exists()
+
+
+def test_a_moodle_gradebook_with_no_learner_is_refused(klass, tmp_path):
+    roster = tmp_path / "no-emails.csv"
+    roster.write_text("learner_id,name\nsynthetic-ana,Ana\n", encoding="utf-8")
+    out = tmp_path / "moodle.csv"
+    result = run("grades", "--store", klass["store"], "--roster", roster, "--out", out, "--format", "moodle")
+    assert result.exit_code == 1 and "the gradebook would hold no learner" in result.output
+    assert not out.exists()
 
 
 def test_canvas_grades_have_the_import_columns_and_points_possible(klass):
     out = klass["tmp"] / "canvas.csv"
-    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--format", "canvas")
+    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--format", "canvas",
+                 "--partial")
     assert result.exit_code == 0, result.output
     lines = out.read_text(encoding="utf-8").splitlines()
     header = next(csv.reader([lines[0]]))
@@ -114,11 +186,11 @@ def test_canvas_grades_have_the_import_columns_and_points_possible(klass):
 def test_moodle_grades_have_one_identifier_column_then_the_grade_items(klass):
     out = klass["tmp"] / "moodle.csv"
     result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--format", "moodle")
-    assert result.exit_code == 0, result.output
     rows = table(out)
     assert list(rows[0])[0] == "Email address" and list(rows[0])[1] == "1. Confidentiality"
     assert [r["Email address"] for r in rows] == ["ana@example.org", "ben@example.org"]
     assert "On the roster without the id this format needs (1): synthetic-cy" in result.output
+    assert result.exit_code == 1
     by_id = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out,
                 "--format", "moodle", "--moodle-id", "idnumber")
     assert by_id.exit_code == 0 and [r["ID number"] for r in table(out)] == ["S-1", "S-2", "S-3"]
@@ -137,12 +209,16 @@ def test_a_policy_file_with_an_error_is_reported_by_file_and_line(klass, tmp_pat
 
 def test_feedback_export_writes_one_file_per_learner_with_released_feedback(klass):
     store = open_store(f"sqlite:///{klass['store']}")
-    rid = store.responses(learner="synthetic-ana")[0]["response_id"]
+    rid = ScoreBook(store).sheets()[0]["response_id"]
     ScoreBook(store).release(rid, "dr-lee", default_rubric())
     out = klass["tmp"] / "feedback"
     result = run("feedback-export", "--store", klass["store"], "--out", out)
     assert result.exit_code == 0, result.output
-    assert sorted(p.name for p in out.iterdir()) == ["feedback-synthetic-ana.jsonl"]
+    [path] = out.iterdir()
+    assert path.name.startswith("feedback-synthetic-ana-")
+    assert "Wrote 1 feedback file(s)" in result.output and f"  {path.name}: synthetic-ana" in result.output
+    verified = run("feedback-verify", "--store", klass["store"], path)
+    assert verified.exit_code == 0 and "signed by this class, unchanged (for synthetic-ana)" in verified.output
 
 
 def test_a_roster_never_enters_a_research_export(tmp_path):
@@ -178,3 +254,39 @@ def test_a_roster_name_that_looks_like_a_formula_is_written_as_text(klass):
     assert result.exit_code == 0, result.output
     [row] = table(out)[1:]
     assert row["Student"].startswith("'=HYPERLINK")  # shown as text, never run as a formula
+
+
+def grown_rubric(tmp_path) -> Path:
+    """The shipped rubric with a fourth level on "alternative", its version bumped."""
+    from widgets.paths import data_dir
+
+    path = tmp_path / "rubric-v2.yaml"
+    path.write_text((data_dir() / "rubrics" / "ethical_reasoning.yaml").read_text(encoding="utf-8")
+                    .replace("version: 1", "version: 2")
+                    .replace("      - Weighs another option and says why it was not chosen.",
+                             "      - Weighs another option and says why it was not chosen.\n"
+                             "      - Weighs two options against each other, with the client's view."),
+                    encoding="utf-8")
+    return path
+
+
+def test_an_edited_rubric_never_rescales_old_scores_and_migrate_maps_them_explicitly(klass, tmp_path):
+    old, new = tmp_path / "rubric-v1.yaml", grown_rubric(tmp_path)
+    from widgets.paths import data_dir
+
+    old.write_text((data_dir() / "rubrics" / "ethical_reasoning.yaml").read_text(encoding="utf-8"), encoding="utf-8")
+    out = tmp_path / "g.csv"
+    run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial", "--rubric", new)
+    assert {r["learner_id"]: r["Ethical reasoning"] for r in table(out)}["synthetic-ana"] == ""  # not 15 rescaled
+
+    refused = run("rubric", "migrate", "--store", klass["store"], old, new)
+    assert refused.exit_code == 1 and "criterion 'alternative' has levels 0 to 2 in version 1 and 0 to 3" \
+        in refused.output
+    done = run("rubric", "migrate", "--store", klass["store"], old, new, "--map", "alternative:0=0,1=1,2=3",
+               "--by", "dr-lee")
+    assert done.exit_code == 0 and "Migrated 2 score(s) from version 1 to version 2" in done.output
+    run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial", "--rubric", new)
+    # ana's two sheets: every criterion 2 (alternative 2 -> 3), and every criterion 1, out of 4 * 2 + 3 = 11
+    expected = 20 * ((2 * 4 + 3) / 11 + (1 * 4 + 1) / 11) / 2
+    ana = float({r["learner_id"]: r["Ethical reasoning"] for r in table(out)}["synthetic-ana"])
+    assert ana == pytest.approx(round(expected, 2))

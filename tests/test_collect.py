@@ -487,3 +487,13 @@ def test_cli_takes_the_store_from_the_environment(tmp_path, monkeypatch):
 
     assert result.exit_code == 0, result.output
     assert open_store(f"sqlite:///{tmp_path / 'class.sqlite'}").count() == 2
+
+
+def test_collect_lists_the_files_it_skips_as_not_bundles(tmp_path):
+    folder = tmp_path / "in"
+    write(folder, "ana.jsonl", "synthetic-ana", answers("synthetic-ana", 1))
+    (folder / "02_business.ipynb").write_text("{}", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["collect", str(folder), "--store", str(tmp_path / "c.sqlite")])
+    assert result.exit_code == 0, result.output
+    assert (f"Skipped 1 file(s) that are not bundles (bundles end in .jsonl): {folder / '02_business.ipynb'}"
+            in result.output)

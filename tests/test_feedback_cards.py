@@ -38,7 +38,7 @@ def commit(card, why=WHY):
 def scored_and_released(teacher_store, learner, comment):
     book = ScoreBook(teacher_store)
     rid = teacher_store.responses(learner=learner)[0]["response_id"]
-    book.record(rid, "teacher", default_rubric(), {"roles": 2, "action": 1}, comment)
+    book.record(rid, "teacher", default_rubric(), {"roles": 2, "risks": 1, "standard": 1, "action": 1, "alternative": 0}, comment)
     return book.release(rid, "teacher", default_rubric())
 
 
@@ -102,6 +102,26 @@ def test_offline_a_learner_imports_their_feedback_file_and_the_card_shows_it(tmp
     assert other.import_path(files["synthetic-ana"]) == 0
     assert "this feedback is for learner 'synthetic-ana', not for you ('synthetic-ben')" in other.status.value
     assert other.status.urgent
+    # A card already open, not handed to the import, shows it too: no cell to rerun.
+    assert "Good: a concrete wording." in CaseCard("cosmetics", store=own, learner="synthetic-ana").feedback.value
+
+
+def test_an_imported_file_shows_on_a_card_already_open_and_one_block_per_case(tmp_path):
+    teacher_store = open_store(f"sqlite:///{tmp_path / 'class.sqlite'}")
+    own = open_store(f"sqlite:///{tmp_path / 'ana.sqlite'}")
+    card = CaseCard("cosmetics", store=own, learner="synthetic-ana", cohort=COHORT)
+    commit(card)
+    teacher_store.add_many(own.responses())
+    scored_and_released(teacher_store, "synthetic-ana", "First release.")
+    scored_and_released(teacher_store, "synthetic-ana", "Released again after a second look.")
+    files = export_feedback(teacher_store, tmp_path / "feedback")
+
+    assert FeedbackImport(own, "synthetic-ana").import_path(files["synthetic-ana"]) == 2  # both kept
+
+    shown = card.feedback.value
+    assert shown.count("Feedback from your instructor</h4>") == 1
+    assert "Released again after a second look." in shown and "First release." not in shown
+    assert "On your first answer: released by teacher on" in shown
 
 
 def test_the_review_screen_releases_through_the_service_on_a_hub(service, tmp_path):
@@ -112,7 +132,8 @@ def test_the_review_screen_releases_through_the_service_on_a_hub(service, tmp_pa
     copy = tmp_path / "copy.sqlite"
     export_class(teacher, COHORT, copy)
     review = ReviewScreen(open_store(f"sqlite:///{copy}"), scorer="teacher", case="cosmetics", service=teacher)
-    review.pad.press("2")
+    for key in "22110":
+        review.pad.press(key)
     review.comment.value = "Roles named clearly."
 
     assert review.release_case() == 1

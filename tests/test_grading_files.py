@@ -71,11 +71,19 @@ def test_the_default_policy_counts_completion_and_the_rubric_never_pre_post_corr
     by_name = {a.name: a for a in policy.assignments}
     assert by_name["Pre-test"].lessons == ("pre",) and by_name["Pre-test"].rubric_points == 0
     assert by_name["Ethical reasoning"].rubric_points > 0
-    assert policy.min_reasoning_words == 5
+    assert policy.missing == "blank" and policy.taught is None
+
+
+def test_a_policy_still_asking_for_words_of_reasoning_is_told_the_cards_rule_counts(tmp_path):
+    path = write(tmp_path, "p.yaml", "min_reasoning_words: 5\n" + POLICY)
+    with pytest.raises(InvalidFile) as excinfo:
+        load_policy(path)
+    assert problems(excinfo) == [f"{path}:1: min_reasoning_words: is no longer used: a case counts as done by "
+                                 "the card's own rule (at least 20 characters of reasoning), so a learner is never "
+                                 "docked for an answer the card accepted; remove this line"]
 
 
 POLICY = """\
-min_reasoning_words: 3
 assignments:
   - name: Week 1
     lessons: [confidentiality]
@@ -84,12 +92,12 @@ assignments:
 
 
 @pytest.mark.parametrize("edit, expected", [
-    (("[confidentiality]", "[confidentialty]"), "p.yaml:4: assignments[0].lessons[0]: 'confidentialty' is not one of"),
-    (("completion_points: 10", "completion_points: -1"), "p.yaml:5: assignments[0].completion_points"),
+    (("[confidentiality]", "[confidentialty]"), "p.yaml:3: assignments[0].lessons[0]: 'confidentialty' is not one of"),
+    (("completion_points: 10", "completion_points: -1"), "p.yaml:4: assignments[0].completion_points"),
     (("completion_points: 10", "rubric_points: 5\n    completion_points: 1"), None),
     (("[confidentiality]", "[pre]\n    rubric_points: 4"),
-     "p.yaml:5: assignments[0].rubric_points: the pre- and post-test count for completion only"),
-    (("completion_points: 10", "weight: 10"), "p.yaml:3: assignments[0]: unknown field(s) not allowed"),
+     "p.yaml:4: assignments[0].rubric_points: the pre- and post-test count for completion only"),
+    (("completion_points: 10", "weight: 10"), "p.yaml:2: assignments[0]: unknown field(s) not allowed"),
 ])
 def test_a_policy_file_with_an_error_names_the_file_line_and_field(tmp_path, edit, expected):
     path = write(tmp_path, "p.yaml", POLICY.replace(*edit))
@@ -115,9 +123,28 @@ def test_a_roster_reads_learner_ids_and_lms_fields(tmp_path):
     ("learner_id,name\nana,A\nana,B\n", "roster.csv:3: learner_id: 'ana' is already on line 2"),
     ("learner_id,name\n,A\n", "roster.csv:2: learner_id: is empty"),
     ("learner_id,name\nana,A,extra\n", "roster.csv:2: has 3 field(s); the header has 2"),
+    ("learner_id,lms_id\nana,1001\nben,1001\n", "roster.csv:3: lms_id: '1001' is already on line 2"),
+    ("learner_id,sis_id\nana,S-1\nben,S-1\n", "roster.csv:3: sis_id: 'S-1' is already on line 2"),
+    ("learner_id,email\nana,Ana@x.org\nben,ana@X.org\n", "roster.csv:3: email: 'ana@X.org' is already on line 2"),
+    ("learner_id\nzo\u00eb\nzoe\u0308\n", "roster.csv:3: learner_id: 'zo\u00eb' is already on line 2"),
     ("", "roster.csv:1: is empty"),
 ])
 def test_a_broken_roster_names_the_line(tmp_path, text, expected):
     with pytest.raises(InvalidFile) as excinfo:
         read_roster(write(tmp_path, "roster.csv", text))
     assert any(p.endswith(expected) or expected in p for p in problems(excinfo)), problems(excinfo)
+
+
+@pytest.mark.parametrize("text", [
+    "\ufefflearner_id;name;email\r\nana;Ana Synthetic;ana@example.org\r\nben;\"Ben; Jr\";ben@example.org\r\n",
+    "learner_id\tname\temail\nana\tAna Synthetic\tana@example.org\nben\tBen; Jr\tben@example.org\n",
+])
+def test_a_roster_saved_with_semicolons_or_tabs_and_a_bom_is_read(tmp_path, text):
+    entries = read_roster(write(tmp_path, "roster.csv", text))
+    assert [(e.learner_id, e.name, e.email) for e in entries] == [
+        ("ana", "Ana Synthetic", "ana@example.org"), ("ben", "Ben; Jr", "ben@example.org")]
+
+
+def test_a_roster_typed_with_decomposed_accents_matches_the_composed_id(tmp_path):
+    [entry] = read_roster(write(tmp_path, "roster.csv", "learner_id,name\nJose\u0301,Jose\u0301 Garci\u0301a\n"))
+    assert entry.learner_id == "Jos\u00e9" and entry.name == "Jos\u00e9 Garc\u00eda"

@@ -63,23 +63,26 @@ def test_a_level_outside_the_rubric_is_refused_and_nothing_is_stored(fresh_store
 def test_released_feedback_is_kept_per_learner_and_erased_with_their_answers(store_url):
     store, book = scored_store(store_url)
     ana = response_of(store, "synthetic-ana")
-    book.record(ana["response_id"], "dr-lee", default_rubric(), {"roles": 2}, "Good: both roles named.")
+    levels = {"roles": 2, "risks": 1, "standard": 1, "action": 0, "alternative": 2}
+    book.record(ana["response_id"], "dr-lee", default_rubric(), levels, "Good: both roles named.")
 
     released = book.release(ana["response_id"], released_by="dr-lee", rubric=default_rubric())
 
     assert released["case_version"] == ana["case_version"]
-    assert released["levels"] == [{"criterion": "roles", "label": "Names the roles involved", "level": 2,
-                                    "top": 2, "descriptor": "Names both roles and where they overlap."}]
+    assert released["levels"][0] == {"criterion": "roles", "label": "Names the roles involved", "level": 2,
+                                     "top": 2, "descriptor": "Names both roles and where they overlap."}
+    assert [level["level"] for level in released["levels"]] == [2, 1, 1, 0, 2]
     assert [f["comment"] for f in store.feedback("synthetic-ana")] == ["Good: both roles named."]
     assert store.feedback("synthetic-ben") == []
     assert store.feedback("synthetic-ana", case_id="another_case") == []
+    book.reconcile(ana["response_id"], "dr-lee", default_rubric(), levels)
     store.erase_learner("synthetic-ana")
-    assert store.feedback("synthetic-ana") == [] and book.sheets(latest=False) == []
+    assert store.feedback("synthetic-ana") == [] and book.sheets(latest=False) == [] and book.reconciled() == []
 
 
 def test_releasing_an_unscored_answer_is_refused(fresh_store):
     fresh_store.add(synthetic_response("synthetic-ana"))
-    with pytest.raises(DualroleError, match="has no score to release yet"):
+    with pytest.raises(DualroleError, match="not scored yet"):
         ScoreBook(fresh_store).release(response_of(fresh_store, "synthetic-ana")["response_id"], "dr-lee",
                                        default_rubric())
 

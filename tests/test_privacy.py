@@ -177,5 +177,23 @@ def test_the_projected_dashboard_shows_class_counts_and_no_reference_before_the_
     assert "★" not in projected
     assert "★" in distribution_html(case, {**info, "stage": "revealed"}, min_class=10)
     assert "★" in distribution_html(case, info, min_class=10, audience="instructor")
-    public = distribution_html(case, info, min_class=10, audience="public")
+    public = distribution_html(case, {**info, "stage": "revealed"}, min_class=10, audience="public")
     assert "<td>9</td>" not in public and public.count("<td>hidden</td>") == 12
+
+
+def test_the_projected_dashboard_follows_the_stages_as_the_cards_do():
+    from widgets.cases.library import load_case
+    from widgets.ui.live import distribution_html
+
+    case = load_case("cosmetics")
+    counts = {"decline_only": 20, "one_small_order": 9, "buy_regularly": 1}
+    info = {"first": counts, "latest": {**counts, "decline_only": 19, "buy_regularly": 2}}
+    for stage in ("waiting", "voting", "closed"):  # the vote is forming: nothing of it on the wall
+        projected = distribution_html(case, {**info, "stage": stage}, min_class=10)
+        assert "<td>20</td>" not in projected and "First votes" not in projected, stage
+        assert "<td>20</td>" in distribution_html(case, {**info, "stage": stage}, 10, audience="instructor")
+    for stage in ("histogram", "revote"):  # the first votes, as the cards show them; the revote not yet
+        projected = distribution_html(case, {**info, "stage": stage}, min_class=10)
+        assert "First votes: 30 learner(s)" in projected and "Latest answers" not in projected, stage
+    revealed = distribution_html(case, {**info, "stage": "revealed"}, min_class=10)
+    assert "First votes" in revealed and "Latest answers" in revealed

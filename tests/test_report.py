@@ -305,3 +305,18 @@ def test_revote_timing_is_reported_by_what_the_revote_came_after():
     assert list(exact.index) == ["the class", "the reference", "not recorded", "Total"]
     assert int(exact.loc["the class", "Total"]) == int((analysis.revotes(df)["after"] == "the class").sum()) > 0
     assert passes(report.revote_timing_overview(df))  # the public view is gated
+
+
+def test_sample_works_whatever_dualrole_store_says(tmp_path, monkeypatch):
+    monkeypatch.setenv("DUALROLE_STORE", str(tmp_path / "someone-elses.sqlite"))
+    result = CliRunner().invoke(cli, ["report", "--sample", "--out", str(tmp_path / "report")])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "report").exists() and not (tmp_path / "someone-elses.sqlite").exists()
+
+
+@pytest.mark.parametrize("command", [["report", "--out", "r"], ["research-export", "--out", "e", "--crosswalk", "c.csv"]])
+def test_a_mistyped_store_is_an_error_and_is_never_created(tmp_path, monkeypatch, command):
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, [*command, "--store", str(tmp_path / "clas.sqlite")])
+    assert result.exit_code == 1 and f"there is no class store at {tmp_path / 'clas.sqlite'}" in result.output
+    assert not (tmp_path / "clas.sqlite").exists()

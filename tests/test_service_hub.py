@@ -170,7 +170,9 @@ def test_no_token_a_bad_token_or_a_token_without_the_service_scope_gets_403(hub)
 
 def test_learners_submit_as_themselves_and_read_only_their_own_answers(hub):
     with api(hub, "alice") as alice, api(hub, "bob") as bob, api(hub, "teacher") as teacher:
-        made = alice.post("api/responses", json=body(learner="bob"))  # tries to answer as bob
+        posing = alice.post("api/responses", json=body(learner="bob"))  # tries to answer as bob: refused
+        assert posing.status_code == 400 and "learner" in posing.json()["fields"]
+        made = alice.post("api/responses", json=body())
         assert made.status_code == 201 and made.json()["response"]["learner"] == "alice"
         assert bob.post("api/responses", json=body()).status_code == 201
         assert [r["learner"] for r in alice.get("api/responses").json()["responses"]] == ["alice"]
@@ -350,3 +352,137 @@ def test_released_feedback_reaches_its_learner_only_through_the_hub(hub, learner
     with pytest.raises(ServiceRefused, match="Only instructors can release feedback"):
         learners["bob"].release_feedback([row])
 
+
+
+def test_the_guide_s_config_loaded_as_tljh_loads_it_keeps_tljh_s_idle_culler(hub):
+    from hub.realhub import TLJH_SERVICES
+
+    listed = hub.admin().get("services").json()
+    assert {TLJH_SERVICES[0]["name"], "dualrole"} <= set(listed)
+    assert hub.get("alice", "api/").json()["cohort"] == COHORT  # the config pins the service's cohort
+    with api(hub, "carol") as carol:
+        made = carol.post("api/responses", json={**body("supervisee_asks_for_date"), "cohort": "some-other-class"})
+    assert made.status_code == 201 and made.json()["response"]["cohort"] == COHORT
+
+
+MISTAKES = {
+    # name: (local settings changed, store URL (None: the file is missing), code, words of the reason)
+    "a minimum class below 3": ({"MIN_CLASS": 2}, "sqlite", "not_configured", "at least 3, not '2'"),
+    "several processes on SQLite": ({"PROCESSES": 4}, "sqlite", "not_configured", "need a PostgreSQL store"),
+    "a missing store-URL file": ({}, None, "store_unavailable", "does not exist"),
+    "an @ in the password, not percent-encoded": (
+        {}, "postgresql://dualrole:p@ss-word@127.0.0.1:1/class", "store_unavailable", "percent-encode"),
+}
+
+
+@pytest.mark.parametrize("mistake", list(MISTAKES))
+def test_no_setting_stops_the_hub_the_service_answers_503_with_the_reason(proxy, tmp_path, mistake):
+    from hub.realhub import RealHub
+
+    local, url, code, words = MISTAKES[mistake]
+    if url == "sqlite":
+        url = f"sqlite:///{tmp_path / 'class.sqlite'}"
+    running = RealHub(url, proxy, **local)
+    try:
+        running.start(wait_for_service=False)
+        running.wait_for(lambda: running.get("alice", "api/").status_code == 503, 60, "the service's 503")
+        reply = running.get("alice", "api/").json()
+        assert reply["code"] == code and words in reply["error"], reply
+        assert "ss-word" not in reply["error"]  # no part of a password, ever
+        assert running.process.poll() is None and running.admin().get("users").status_code == 200
+        assert httpx.get(running.service_url, timeout=10).status_code == 200  # the Hub's probe still passes
+        if url is None:  # the administrator writes the file: the service finds it without a restart
+            running.store_url_file.write_text(f"sqlite:///{tmp_path / 'class.sqlite'}\n", encoding="utf-8")
+            running.wait_for(lambda: running.get("alice", "api/").status_code == 200, 90, "the store once the file is there")
+    finally:
+        running.stop()
+
+
+def test_feedback_released_from_the_review_screen_reaches_the_open_card_at_its_next_poll(hub, learners, tmp_path):
+    from widgets.exchange.class_export import export_class
+    from widgets.store import open_store
+    from widgets.ui.review import ReviewScreen
+
+    case = "climbing_with_supervisee"  # a case no other test here answers
+    cards = {name: card(learners[name], name, case) for name in ("alice", "bob")}
+    for name, open_card in cards.items():
+        commit(open_card, open_card.case.options[0].id)
+    copy = tmp_path / "teacher-copy.sqlite"
+    export_class(learners["teacher"], COHORT, copy)
+    # The review notebook on a hub: the class copy, and the class service found as the cards find it.
+    review = ReviewScreen(open_store(f"sqlite:///{copy}"), scorer="teacher", case=case, service=learners["teacher"])
+    review.show(next(i for i, r in enumerate(review.items) if r["learner"] == "alice"))
+    review.pad.press("2")
+    review.comment.value = "Say how you would end the supervision first."
+    assert review.release_case() == 1
+    assert "to their learners, through the class service" in review.status.value
+    for open_card in cards.values():  # the cards stay open: nobody reruns a cell
+        assert "Say how you would end" not in open_card.feedback.value
+        open_card.follower.watcher.poll_now()
+    assert "Say how you would end the supervision first." in cards["alice"].feedback.value
+    assert cards["bob"].feedback.value == ""
+
+
+def test_a_duplicate_queued_while_the_service_restarts_is_set_aside_and_alice_s_cards_still_work(hub, learners,
+                                                                                                  tmp_path):
+    from widgets.exchange.outbox import Outbox
+    from widgets.learner.client import ServiceClient
+
+    case = "arena_graduation"  # a case no other test here answers
+    first = card(learners["alice"], "alice", case)
+    commit(first, first.case.options[0].id)  # recorded
+
+    pid = hub.service_pid()
+    os.kill(pid, signal.SIGSTOP)  # the service stops answering mid-class (it hangs)
+    try:
+        # A kernel started now: the card cannot tell the case was answered, and says so.
+        kernel = ServiceClient(hub.service_url, hub.token("alice"), timeout=2,
+                               outbox=Outbox(tmp_path / "alice-2" / "outbox.jsonl"))
+        again = card(kernel, "alice", case)
+        assert not again.session.committed
+        assert "cannot tell whether you answered this case before" in again.follower.notice.value
+        commit(again, again.case.options[-1].id)  # the learner answers again: a duplicate waits
+        assert len(kernel.outbox.pending()) == 1
+    finally:
+        os.kill(pid, signal.SIGCONT)
+    hub.wait_for(lambda: again.follower.watcher.poll_now() or not kernel.outbox.pending(), 60, "the outbox to flush")
+    [kept] = kernel.outbox.refused()
+    assert kept["code"] == "already_answered"
+    assert "was not recorded" in again.follower.notice.value
+    assert again.session.latest["option_id"] == first.case.options[0].id  # what the service has, shown
+    fresh = card(kernel, "alice", "citizenship_oath")  # building a card works, and so does answering
+    commit(fresh, fresh.case.options[0].id)
+    assert fresh.session.committed and not kernel.is_pending(fresh.session.latest["response_id"])
+
+
+def test_another_hub_user_asking_for_the_instructor_s_review_page_gets_no_class_data(proxy, tmp_path):
+    from hub.realhub import RealHub
+
+    from widgets.paths import copy_notebooks
+    from widgets.reporting.simulate import sample_store
+
+    names = {r["learner"] for r in sample_store().responses()}  # whom the review page shows
+    running = RealHub(f"sqlite:///{tmp_path / 'class.sqlite'}", proxy, servers=True)
+    try:
+        running.start()
+        copy_notebooks(running.folder / "home" / "teacher" / "notebooks")  # `dualrole notebooks ~/notebooks`
+        started = httpx.post(f"{running.api_url}/users/teacher/server", timeout=120,
+                             headers={"Authorization": f"token {running.admin_token}"})
+        assert started.status_code in (201, 202), started.text
+        running.wait_for(lambda: running.admin().get("users/teacher").json()["servers"].get("", {}).get("ready"),
+                         120, "the instructor's own server")
+        page = f"{running.url}/user/teacher/voila/render/notebooks/instructor_review.ipynb"
+
+        for who, token in (("bob, logged in", running.token("bob", ["access:servers!user=bob"])),
+                           ("anyone, not logged in", None)):
+            headers = {"Authorization": f"token {token}"} if token else {}
+            reply = httpx.get(page, headers=headers, timeout=120, follow_redirects=False)
+            assert reply.status_code in (302, 403), (who, reply.status_code)
+            assert not [name for name in names if name in reply.text], who
+
+        # The instructor, through the Hub's login, gets the screen: the guard lets the own server through.
+        mine = httpx.get(page, headers={"Authorization": f"token {running.token('teacher', ['access:servers!user=teacher'])}"},
+                         timeout=300)
+        assert mine.status_code == 200 and [name for name in names if name in mine.text]
+    finally:
+        running.stop()

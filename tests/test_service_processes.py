@@ -123,13 +123,40 @@ def _version() -> str:
     return __version__
 
 
-def test_serve_refuses_several_processes_on_a_sqlite_store(tmp_path):
+@pytest.mark.parametrize("mistake", [["--processes", "2"], ["--min-class", "2"], ["--processes", "many"]])
+def test_serve_with_a_setting_it_cannot_work_with_starts_and_says_why(tmp_path, mistake):
+    # Exiting would take the Hub down with it: the service runs, one process, and its probe says so.
     env = dict(os.environ, PYTHONPATH=str(REPO), DUALROLE_HOME=str(tmp_path / "home"),
                JUPYTERHUB_API_TOKEN="not-a-hub-token")
-    done = subprocess.run([sys.executable, "-m", "widgets", "serve", "--processes", "2", "--store",
-                           str(tmp_path / "class.sqlite")], env=env, capture_output=True, text=True, timeout=60)
-    assert done.returncode != 0 and "Traceback" not in done.stderr
-    assert "--processes above 1 needs a PostgreSQL store" in done.stderr
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "serve.log"
+    with log.open("w") as out:
+        service = subprocess.Popen([sys.executable, "-m", "widgets", "serve", *mistake, "--port", str(port),
+                                    "--store", str(tmp_path / "class.sqlite")], env=env, stdout=out,
+                                   stderr=subprocess.STDOUT)
+    try:
+        url = f"http://127.0.0.1:{port}/services/dualrole/"
+        deadline = time.monotonic() + 60
+        while True:
+            assert service.poll() is None, log.read_text()
+            try:
+                probe = httpx.get(url, timeout=2).json()
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, log.read_text()
+                time.sleep(0.2)
+        assert probe["store"] == "not_configured"
+        said = log.read_text()
+        assert "misconfigured" in said and "Traceback" not in said
+        assert ("need a PostgreSQL store" if mistake == ["--processes", "2"] else mistake[0]) in said
+        service.send_signal(signal.SIGTERM)
+        assert service.wait(30) == 0
+    finally:
+        if service.poll() is None:
+            service.kill()
+            service.wait()
 
 
 def test_many_requests_that_find_the_instructors_stale_ask_the_hub_once():

@@ -94,3 +94,67 @@ def test_the_readiness_probe_gets_a_200_without_a_token(tmp_path):
         assert reply.json() == {"service": "dualrole", "version": reply.json()["version"], "store": "open"}
     finally:
         service.stop()
+
+
+@pytest.mark.postgres
+def test_a_database_that_stops_mid_class_gets_503s_one_log_line_each_and_an_honest_probe(caplog, tmp_path):
+    from conftest import skip_or_fail
+    from pg_fixture import PG_BIN, PostgresServer
+
+    from widgets.exchange.outbox import Outbox
+    from widgets.learner.client import ServiceClient
+    from widgets.ui.live import LiveDashboard
+
+    if not (PG_BIN / "initdb").exists():
+        skip_or_fail(f"PostgreSQL 15 binaries not found in {PG_BIN}")
+    server = PostgresServer()  # a server of its own: this test stops it
+    server.start()
+    service = InProcessService(server.new_database()).start()
+    try:
+        with api(service, "alice") as alice, api(service, "teacher") as teacher, api(service, None) as probe:
+            assert alice.post("api/responses", json=answer()).status_code == 201
+            assert probe.get("").json()["store"] == "open"
+            server.pause()  # the database stops while the class runs
+            caplog.clear()
+            replies = [alice.post("api/responses", json=answer("small_holiday_gift")),
+                       alice.get("api/class", params={"cohort": "psy501"}),
+                       alice.get("api/responses"),
+                       teacher.get("api/summary", params={"cohort": "psy501", "cases": "cosmetics"}),
+                       alice.get("api/cohort/cosmetics", params={"cohort": "psy501"})]
+            for reply in replies:
+                assert reply.status_code == 503, reply.text
+                assert reply.json()["code"] == "store_unavailable"
+                assert "The class database is not answering" in reply.json()["error"]
+            assert not [r for r in caplog.records if r.exc_info]  # no traceback anywhere
+            said = [r for r in caplog.records if "the response store is not answering" in r.getMessage()]
+            assert len(said) == len(replies)
+            health = probe.get("")
+            assert health.status_code == 200 and health.json()["store"] == "unavailable"
+            dashboard = LiveDashboard(["cosmetics"], cohort="psy501", client=ServiceClient(
+                service.url, service.token("teacher"), outbox=Outbox(tmp_path / "teacher-outbox.jsonl")))
+            for _ in range(2):  # the second refresh is refused at once, and says the same
+                assert not dashboard.refresh()
+                assert "the class database is not answering" in dashboard.problem.value
+                assert "did not answer" not in dashboard.problem.value
+
+            server.resume()
+            wait_until(lambda: probe.get("").json()["store"] == "open", "the probe seeing the database back")
+            assert alice.post("api/responses", json=answer("small_holiday_gift")).status_code == 201
+            dashboard.act("cosmetics", "open_voting")  # a click just after the outage is tried, not refused
+            assert dashboard.client.class_state("psy501", "cosmetics")["stage"] == "voting"
+    finally:
+        service.stop()
+        server.stop()
+
+
+def test_a_password_with_an_unencoded_at_sign_is_refused_and_never_shown(tmp_path):
+    from widgets.errors import StoreError
+    from widgets.store import describe_url, open_store
+
+    url = "postgresql+psycopg://dualrole:p@ss-word@127.0.0.1:1/class"
+    assert "ss-word" not in describe_url(url)
+    with pytest.raises(StoreError, match="percent-encode") as refused:
+        open_store(url)
+    assert "ss-word" not in str(refused.value)
+    encoded = "postgresql+psycopg://dualrole:p%40ss-word@127.0.0.1:1/class"
+    assert describe_url(encoded) == "postgresql+psycopg://dualrole:***@127.0.0.1:1/class"

@@ -17,9 +17,10 @@ def session(fresh_store):
 
 
 def test_each_missing_piece_of_a_draft_is_named_for_the_learner(session):
-    assert session.blocker(Draft()) == "Choose one of the options to continue."
+    assert session.blocker(Draft()) == ("Choose one of the options to continue. "
+                                        "Explain your reasoning in at least 20 characters: 20 more characters.")
     short = Draft(option_id="decline_only", justification="  too short  ")
-    assert session.blocker(short) == "Explain your reasoning in at least 20 characters (11 more to go)."
+    assert session.blocker(short) == "Explain your reasoning in at least 20 characters: 11 more characters."
     assert session.blocker(Draft(option_id="no_such", justification=REASON)) == "Choose one of the options to continue."
     assert session.blocker(Draft(option_id="decline_only", justification=REASON, confidence=101)) == (
         "Confidence must be between 0 and 100.")

@@ -9,6 +9,7 @@ import importlib.resources
 import json
 import os
 import shutil
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
@@ -115,6 +116,58 @@ def home() -> Path:
     if override:
         return Path(override).expanduser()
     return Path(platformdirs.user_data_dir("dualrole", appauthor=False))
+
+
+def private_folder(folder: Path | str) -> Path:
+    """``folder``, made if missing; every folder this makes is mode 700 whatever the umask.
+
+    The learner's data folder itself is set to 700 even when it already existed (an older version
+    made it with the umask's mode): it holds answers, drafts and keys. Any other folder that already
+    existed is left as it is, since it may be the user's own (a home folder, a course folder).
+    """
+    folder = Path(folder).expanduser()
+    missing = []
+    step = folder
+    while not step.exists() and step != step.parent:
+        missing.append(step)
+        step = step.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    for made in missing:
+        os.chmod(made, 0o700)
+    if folder.resolve() == home().resolve():
+        os.chmod(folder, 0o700)
+    return folder
+
+
+def write_private(path: Path | str, data: bytes) -> Path:
+    """Replace ``path`` with ``data`` atomically: the file is mode 600 whatever the umask, in a folder
+    :func:`private_folder` made, and it is on disk when this returns."""
+    path = Path(path)
+    private_folder(path.parent)
+    handle, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)  # mkstemp makes it 600
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def open_private(path: Path | str, flags: int) -> int:
+    """``os.open`` for a private file: created 600, and set back to 600 if it was ever widened."""
+    path = Path(path)
+    private_folder(path.parent)
+    fd = os.open(path, flags | os.O_CREAT, 0o600)
+    try:
+        os.fchmod(fd, 0o600)
+    except OSError:
+        os.close(fd)
+        raise
+    return fd
 
 
 @lru_cache(maxsize=None)

@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from widgets.errors import DualroleError
-from widgets.paths import REPO_DATA, home
+from widgets.paths import REPO_DATA, home, open_private, private_folder
 
 # numpy and pandas load when a table is gated, not when this module is imported: the store, the
 # command line's options and ``import widgets`` read its thresholds and nothing more.
@@ -369,7 +369,7 @@ def instructor_key(path: Path | str | None = None) -> bytes:
     try:
         key = chosen.read_bytes()
     except FileNotFoundError:
-        chosen.parent.mkdir(parents=True, exist_ok=True)
+        private_folder(chosen.parent)
         fd = os.open(chosen, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(secrets.token_bytes(32))
@@ -463,9 +463,9 @@ def write_crosswalk(codes: dict[str, str], path: Path | str, export_dir: Path | 
             f"{path}: the crosswalk must not be inside the export folder {export_dir}; it stays with "
             "the instructor and never travels with the data"
         )
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     tmp = path.with_name(path.name + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    fd = open_private(tmp, os.O_WRONLY | os.O_TRUNC)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
         pd.DataFrame(sorted(codes.items()), columns=["learner", "research_code"]).to_csv(
             handle, index=False, lineterminator="\n")

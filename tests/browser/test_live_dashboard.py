@@ -77,9 +77,8 @@ def test_live_dashboard_in_voila_follows_the_class_and_paces_it(request, chromiu
         assert "The class service refused" not in text
         assert "Voting open: 3 answered, 0 revoted." in row.inner_text()
         assert "Last updated: " in text and "Last updated: not yet" not in text
-        # Three answers reach the class minimum of 3: the projected table shows the counts as they
-        # are, and no reference mark before the reveal.
-        assert "100%" in row.inner_text() and "★" not in row.inner_text()
+        # While the vote forms, the projected screen shows no counts, as the learners' cards show none.
+        assert "100%" not in row.inner_text() and "counts stay off this screen" in row.inner_text()
 
         result = run_axe(page, "body", AXE)
         assert serious(result["violations"]) == [], result["violations"]
@@ -88,6 +87,11 @@ def test_live_dashboard_in_voila_follows_the_class_and_paces_it(request, chromiu
         assert wait_until(lambda: teacher.class_state(COHORT, case.id)["stage"] == "closed"), \
             "the click in the browser did not close voting at the service"
         row.get_by_text("Voting closed: 3 answered").wait_for(timeout=30_000)  # the next refresh shows it
+        row.get_by_role("button", name="3. Show histogram").click()
+        row.get_by_text("Class histogram shown: 3 answered").wait_for(timeout=30_000)
+        # Three answers reach the class minimum of 3: from the histogram on, the projected table shows
+        # the counts as they are, and no reference mark before the reveal.
+        assert "100%" in row.inner_text() and "★" not in row.inner_text()
         screenshot(page, "live-dashboard-voila")
         assert page.watch.console_errors == [] and page.watch.page_errors == [], page.watch.console_errors
         assert page.watch.dialogs == []

@@ -1,6 +1,8 @@
 """A real JupyterHub for the integration tests: DummyAuthenticator, configurable-http-proxy from npm,
 and ``dualrole serve`` as a Hub-managed service, configured by the deployment guide's own
-``docs/jupyterhub_config.py`` with only its documented local settings filled in.
+``docs/jupyterhub_config.py`` with only its documented local settings filled in, loaded as The
+Littlest JupyterHub loads it: TLJH's own settings first (its idle culler among the services, and a
+role for it), then every file of ``jupyterhub_config.d`` in turn with ``load_subconfig``.
 
 No single-user server is spawned: the test users' tokens come from the Hub's REST API, made by an
 admin service whose token is in the config. Needs ``npm ci --prefix tests/hub`` (or a
@@ -34,11 +36,20 @@ COHORT = "seminar-hub"
 GUIDE_CONFIG = REPO / "docs" / "jupyterhub_config.py"
 # The local settings docs/jupyterhub_config.py tells an administrator to change: the only lines of
 # it the tests replace.
-LOCAL_SETTINGS = ("STORE_URL_FILE", "SERVICE_URL", "COHORT", "INSTRUCTORS", "MIN_CLASS")
+LOCAL_SETTINGS = ("STORE_URL_FILE", "SERVICE_URL", "COHORT", "INSTRUCTORS", "MIN_CLASS", "PROCESSES")
+
+# What The Littlest JupyterHub sets before it loads jupyterhub_config.d (tljh/jupyterhub_config.py):
+# its idle culler as a service, with a role. The guide's file must add to these, not replace them.
+TLJH_SERVICES = [{"name": "cull-idle", "api_token": "tljh-culler-token-for-the-tests"}]
+TLJH_ROLES = [{"name": "tljh-culler", "services": ["cull-idle"], "scopes": ["list:users", "read:users:activity"]}]
 
 HUB_CONFIG = """\
-# Written by tests/hub/realhub.py for one test run: where this Hub listens, then the guide's own
-# configuration (docs/jupyterhub_config.py with its local settings filled in), then test helpers.
+# Written by tests/hub/realhub.py for one test run: where this Hub listens, what TLJH sets, then each
+# file of jupyterhub_config.d (the guide's own docs/jupyterhub_config.py with its local settings
+# filled in) loaded as TLJH loads them, then test helpers.
+import glob
+import os
+
 from jupyterhub.services import service as _service
 from traitlets import Integer
 
@@ -55,15 +66,18 @@ c.Authenticator.allow_all = True
 c.JupyterHub.db_url = "sqlite:///{folder}/jupyterhub.sqlite"
 c.JupyterHub.cookie_secret_file = "{folder}/jupyterhub_cookie_secret"
 
-load_subconfig({guide!r})  # noqa: F821
+# As TLJH does: its own services and roles first, then every file of jupyterhub_config.d in turn.
+c.JupyterHub.services = {tljh_services!r}
+c.JupyterHub.load_roles = {tljh_roles!r}
+for extra in sorted(glob.glob(os.path.join({config_d!r}, "*.py"))):
+    load_subconfig(extra)  # noqa: F821
 
-# Benchmark only (benchmarks/lecture.py): how many service processes `dualrole serve` runs.
-c.JupyterHub.services[0]["environment"]["DUALROLE_PROCESSES"] = "{processes}"
-
+{spawner}
 # Test only: an admin service whose token makes the users' tokens through the REST API.
 c.JupyterHub.services.append({{"name": "test-admin", "api_token": {admin_token!r}}})
 c.JupyterHub.load_roles.append(
-    {{"name": "test-admin", "services": ["test-admin"], "scopes": ["admin:users", "tokens"]}})
+    {{"name": "test-admin", "services": ["test-admin"],
+     "scopes": ["admin:users", "tokens", "read:services", "list:services", "servers"]}})
 
 
 # Test only: the Hub checks a managed service every 30 s and restarts it when it has exited. Check
@@ -73,6 +87,19 @@ class _QuickRestart(_service._ServiceSpawner):
 
 
 _service._ServiceSpawner = _QuickRestart
+"""
+
+
+# Users' own servers, when a test needs them: jupyterhub-singleuser as this process's user (no Unix
+# accounts), each user's home a folder of the run, and this checkout's `widgets` on their path.
+SPAWNER = """\
+c.JupyterHub.spawner_class = "simple"
+c.SimpleLocalProcessSpawner.home_dir_template = "{folder}/home/{{username}}"
+c.Spawner.cmd = [{python!r}, "-m", "jupyterhub.singleuser"]
+c.Spawner.args = ["--allow-root"]
+c.Spawner.environment.update({{"PYTHONPATH": {repo!r}, "JUPYTER_CONFIG_DIR": "{folder}/jupyter-config"}})
+c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 120
 """
 
 
@@ -89,11 +116,18 @@ def guide_config(**local) -> str:
 
 
 def load_guide_config(**local):
-    """The guide's settings as JupyterHub would read them (a traitlets Config), without a Hub."""
+    """The guide's settings as JupyterHub would read them on TLJH (a traitlets Config), without a Hub:
+    TLJH's own services and roles, then the guide's file merged in as ``load_subconfig`` merges it."""
     from traitlets.config import Config
 
     config = Config()
-    exec(compile(guide_config(**local), str(GUIDE_CONFIG), "exec"), {"get_config": lambda: config})
+    config.JupyterHub.services = [dict(s) for s in TLJH_SERVICES]
+    config.JupyterHub.load_roles = [dict(r) for r in TLJH_ROLES]
+    config.JupyterHub.load_groups = {}
+    config.Spawner.environment = {}
+    extra = Config()
+    exec(compile(guide_config(**local), str(GUIDE_CONFIG), "exec"), {"get_config": lambda: extra})
+    config.merge(extra)
     return config
 
 
@@ -113,7 +147,9 @@ def _free_port() -> int:
 class RealHub:
     """One JupyterHub process with its proxy and the dualrole service, in a temporary folder."""
 
-    def __init__(self, store_url: str, proxy: str, *, processes: int = 1):
+    def __init__(self, store_url: str | None, proxy: str, *, processes: int = 1, servers: bool = False, **local):
+        """``store_url`` None leaves the store-URL file missing; ``servers`` lets users start their own
+        servers (:data:`SPAWNER`); ``local`` overrides local settings."""
         self.folder = Path(tempfile.mkdtemp(prefix="dualrole-hub-"))
         self.admin_token = secrets.token_hex(24)
         self.proxy_port, self.hub_port, self.service_port = _free_port(), _free_port(), _free_port()
@@ -122,17 +158,22 @@ class RealHub:
         self.service_url = f"{self.url}/services/dualrole/"
         # The guide's store-url file: root-only, holding the URL and nothing else.
         self.store_url_file = self.folder / "store-url"
-        os.close(os.open(self.store_url_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
-        self.store_url_file.write_text(store_url + "\n", encoding="utf-8")
+        if store_url is not None:
+            os.close(os.open(self.store_url_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+            self.store_url_file.write_text(store_url + "\n", encoding="utf-8")
         self.local = {"STORE_URL_FILE": self.store_url_file, "SERVICE_URL": f"http://127.0.0.1:{self.service_port}",
-                      "COHORT": COHORT, "INSTRUCTORS": INSTRUCTORS, "MIN_CLASS": 3}
-        self.guide = self.folder / "dualrole.py"
+                      "COHORT": COHORT, "INSTRUCTORS": INSTRUCTORS, "MIN_CLASS": 3, "PROCESSES": processes,
+                      **local}
+        config_d = self.folder / "jupyterhub_config.d"
+        config_d.mkdir()
+        self.guide = config_d / "dualrole.py"
         self.guide.write_text(guide_config(**self.local), encoding="utf-8")
         self.config = self.folder / "jupyterhub_config.py"
         self.config.write_text(HUB_CONFIG.format(
             proxy_port=self.proxy_port, hub_port=self.hub_port, proxy_api_port=_free_port(),
-            proxy=proxy, proxy_token=secrets.token_hex(24), folder=self.folder, guide=str(self.guide),
-            admin_token=self.admin_token, processes=processes,
+            proxy=proxy, proxy_token=secrets.token_hex(24), folder=self.folder, config_d=str(config_d),
+            tljh_services=TLJH_SERVICES, tljh_roles=TLJH_ROLES, admin_token=self.admin_token,
+            spawner=SPAWNER.format(folder=self.folder, repo=str(REPO), python=sys.executable) if servers else "",
         ))
         self.log = self.folder / "jupyterhub.log"
         self.process: subprocess.Popen | None = None

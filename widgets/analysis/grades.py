@@ -14,9 +14,11 @@ import pandas as pd
 
 from widgets.cases.library import Library
 from widgets.grading.files import ASSESSMENT_PHASES, GradingPolicy, RosterEntry, Rubric
+from widgets.responses.contract import reasoning_shortfall
+from widgets.vocab import MODULES
 
-GRADE_COLUMNS = ["learner", "assignment", "done", "of", "completion", "scored", "rubric_share", "points",
-                 "grade"]
+GRADE_COLUMNS = ["learner", "assignment", "done", "of", "completion", "scored", "to_score", "rubric_share",
+                 "points", "grade", "status"]
 
 
 def roster_check(learners: Iterable[str], roster: list[RosterEntry]) -> tuple[list[str], list[RosterEntry]]:
@@ -32,16 +34,19 @@ def roster_check(learners: Iterable[str], roster: list[RosterEntry]) -> tuple[li
 
 
 def score_table(sheets: list[dict], rubric: Rubric) -> pd.DataFrame:
-    """One row per response and scorer (their latest sheet): a column per criterion, ``total``,
+    """One row per response and grader (their latest sheet): a column per criterion, ``total``,
     ``complete`` (every criterion scored) and ``share`` (total over the rubric's top, when complete).
 
-    Sheets given under another rubric are left out.
+    Only sheets under this rubric and this version of it count: a sheet given under another version
+    keeps that version's meaning and is never rescaled to this one. ``attrs["other_versions"]``
+    counts the sheets left out for that reason.
     """
     ids = [c.id for c in rubric.criteria]
+    mine = [s for s in sheets if s["rubric_id"] == rubric.id]
     rows = [{"response_id": s["response_id"], "learner": s["learner"], "case_id": s["case_id"],
              "scorer": s["scorer"], "comment": s.get("comment", ""), "scored_at": s["scored_at"],
              **{c: s["levels"].get(c) for c in ids}}
-            for s in sheets if s["rubric_id"] == rubric.id]
+            for s in mine if s["rubric_version"] == rubric.version]
     frame = pd.DataFrame(rows, columns=["response_id", "learner", "case_id", "scorer", "comment", "scored_at", *ids])
     frame = frame.drop_duplicates(["response_id", "scorer"], keep="last")
     levels = frame[ids].apply(pd.to_numeric).astype("Float64")
@@ -49,7 +54,39 @@ def score_table(sheets: list[dict], rubric: Rubric) -> pd.DataFrame:
     frame["complete"] = levels.notna().all(axis=1).astype(bool)
     frame["total"] = levels.sum(axis=1, skipna=True)
     frame["share"] = (frame["total"].astype(float) / rubric.top).where(frame["complete"])
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    frame.attrs["other_versions"] = len(mine) - len(rows)
+    return frame
+
+
+def grader_alpha(scores: pd.DataFrame, rubric: Rubric) -> pd.DataFrame:
+    """Krippendorff's alpha (ordinal) per criterion, across every grader, for three or more graders.
+
+    Only graders' own sheets count (each entered blind; a reconciled score is not a grader's), and
+    only answers that at least two graders scored on that criterion.
+
+    Returns
+    -------
+    DataFrame
+        ``criterion``, ``label``, ``graders``, ``n`` (answers with two or more levels) and ``alpha``
+        (NaN when undefined: fewer than two such answers, or no variation at all).
+    """
+    import krippendorff
+
+    graders = sorted(scores["scorer"].unique())
+    rows = []
+    for c in rubric.criteria:
+        wide = scores.pivot_table(index="scorer", columns="response_id", values=c.id, aggfunc="last")
+        wide = wide.reindex(graders).astype(float)
+        wide = wide.loc[:, wide.notna().sum(axis=0) >= 2]
+        alpha = np.nan
+        values = wide.to_numpy()
+        if wide.shape[1] >= 2 and len(set(values[~np.isnan(values)])) > 1:
+            alpha = float(krippendorff.alpha(reliability_data=values, level_of_measurement="ordinal",
+                                             value_domain=list(range(c.top + 1))))
+        rows.append({"criterion": c.id, "label": c.label, "graders": len(graders), "n": wide.shape[1],
+                     "alpha": alpha})
+    return pd.DataFrame(rows, columns=["criterion", "label", "graders", "n", "alpha"])
 
 
 def scorer_agreement(scores: pd.DataFrame, rubric: Rubric, first: str, second: str,
@@ -95,60 +132,122 @@ def lesson_cases(library: Library, lesson: str, assessment: list[str]) -> list[s
     return [c.id for c in library.module(lesson)]
 
 
-def grades(df: pd.DataFrame, scores: pd.DataFrame, policy: GradingPolicy, library: Library,
+def taught_lessons(df: pd.DataFrame, policy: GradingPolicy, library: Library, assessment: list[str]) -> list[str]:
+    """The lessons this term assigns: the policy's ``taught``, else those the class has answered."""
+    if policy.taught is not None:
+        return list(policy.taught)
+    answered = set(df["case_id"].astype(str))
+    lessons = {library[c].module for c in answered if c in library and c not in assessment}
+    phases = set(df.loc[df["case_id"].astype(str).isin(assessment), "phase"].astype(str)) & set(ASSESSMENT_PHASES)
+    return [lesson for lesson in (*MODULES, *ASSESSMENT_PHASES) if lesson in lessons | phases]
+
+
+def grades(df: pd.DataFrame, finals: pd.DataFrame, policy: GradingPolicy, library: Library,
            assessment: list[str], *, learners: Iterable[str] = ()) -> pd.DataFrame:
-    """Each learner's figures and grade for each assignment of the policy.
+    """Each learner's figures and grade for each assignment of the policy that this term assigns.
 
-    A module's case counts as done when the learner committed an answer to it (in any phase) with at
-    least ``policy.min_reasoning_words`` words of reasoning; ``pre`` and ``post`` count the assessment's
-    cases answered in that phase. Which option was chosen never counts. ``rubric_share`` is the mean,
-    over the learner's fully scored answers in the assignment, of their total over the rubric's top
-    (each answer's scorers averaged); where nothing is scored yet it is missing, ``scored`` is False
-    and the grade holds the completion points only.
+    Only the lessons taught (:func:`taught_lessons`) count, and an assignment with none of them gets
+    no column. A case counts as done when the learner committed an answer to it (in any phase) whose
+    reasoning meets the card's own rule (:func:`widgets.responses.contract.reasoning_shortfall`);
+    ``pre`` and ``post`` count the assessment's cases answered in that phase. Which option was chosen
+    never counts. ``rubric_share`` is the mean, over the learner's answers in the assignment that
+    have a final score (:mod:`widgets.grading.final`), of that score's share of the rubric's top.
 
-    ``learners`` adds learners with no answers at all (a roster's), who get zero.
+    A learner with no work in an assignment gets what ``policy.missing`` says (``blank``,
+    ``excused`` or ``zero``), never a silent 0; one whose answers are not yet scored is
+    ``unscored`` (a blank) in a rubric assignment.
+
+    Parameters
+    ----------
+    finals : DataFrame
+        ``response_id`` and ``share`` (NaN where the answer has no final score yet).
+    learners : iterable of str
+        Learners with no answers at all (a roster's), who get what ``policy.missing`` says.
 
     Returns
     -------
     DataFrame
-        :data:`GRADE_COLUMNS`, one row per learner and assignment, in the policy's order.
+        :data:`GRADE_COLUMNS`, one row per learner and assignment, in the policy's order. ``grade`` is
+        NaN where the cell is blank or excused; ``status`` is ``graded``, ``unscored``, ``blank``,
+        ``excused`` or ``zero``. ``attrs["taught"]`` names the lessons counted.
     """
-    words = df["justification"].astype("str").fillna("").str.split().str.len()  # text or a categorical
-    done = df.loc[words >= policy.min_reasoning_words, ["learner", "case_id", "phase"]].astype(str)
-    complete = scores[scores["complete"]] if len(scores) else scores
-    per_answer = (complete.groupby(["learner", "case_id", "response_id"])["share"].mean().reset_index()
-                  if len(complete) else pd.DataFrame(columns=["learner", "case_id", "response_id", "share"]))
+    texts = df["justification"].astype("str").fillna("")
+    enough = {t: reasoning_shortfall(t) == 0 for t in texts.unique()}
+    done = df.loc[texts.map(enough).astype(bool), ["learner", "case_id", "phase"]].astype(str)
+    share = dict(zip(finals["response_id"], finals["share"])) if len(finals) else {}
+    answers = df[["response_id", "learner", "case_id"]].astype(str).copy()
+    answers["share"] = answers["response_id"].map(share).astype(float)
+    taught = taught_lessons(df, policy, library, assessment)
     everyone = sorted(set(df["learner"].astype(str)) | set(learners))
     rows = []
     for assignment in policy.assignments:
-        modules = [lesson for lesson in assignment.lessons if lesson not in ASSESSMENT_PHASES]
+        lessons = [lesson for lesson in assignment.lessons if lesson in taught]
+        if not lessons:
+            continue
+        modules = [lesson for lesson in lessons if lesson not in ASSESSMENT_PHASES]
         module_cases = {case for m in modules for case in lesson_cases(library, m, assessment)}
-        phases = [lesson for lesson in assignment.lessons if lesson in ASSESSMENT_PHASES]
+        phases = [lesson for lesson in lessons if lesson in ASSESSMENT_PHASES]
         # The bank holds two matched forms; each learner takes one of them in each phase.
         form_size = len(assessment) // 2
-        of = len(module_cases) + form_size * len(phases)
+        of = len(module_cases) + form_size * len(phases) if assignment.completion_points else 0
         in_modules = done[done["case_id"].isin(module_cases)].drop_duplicates(["learner", "case_id"])
         counts = in_modules.groupby("learner").size()
         for phase in phases:
             in_phase = done[(done["phase"] == phase) & done["case_id"].isin(assessment)]
             answered = in_phase.drop_duplicates(["learner", "case_id"]).groupby("learner").size()
             counts = counts.add(answered.clip(upper=form_size), fill_value=0)
-        rubric = (per_answer[per_answer["case_id"].isin(module_cases)].groupby("learner")["share"].mean()
-                  if assignment.rubric_points else pd.Series(dtype=float))
+        to_score = answers[answers["case_id"].isin(module_cases)] if assignment.rubric_points else answers.iloc[:0]
+        scored = to_score.dropna(subset=["share"])
+        rubric = scored.groupby("learner")["share"].mean()
+        n_to_score = to_score.groupby("learner").size()
+        n_scored = scored.groupby("learner").size()
         for learner in everyone:
             n = int(counts.get(learner, 0))
-            completion = n / of if of else 0.0
-            share = rubric.get(learner, np.nan)
-            scored = bool(assignment.rubric_points) and not pd.isna(share)
-            grade = assignment.completion_points * completion + (assignment.rubric_points * share if scored else 0)
+            completion = n / of if of else np.nan
+            mean = rubric.get(learner, np.nan)
+            waiting = int(n_to_score.get(learner, 0))
+            if n == 0 and waiting == 0:
+                status = policy.missing
+                grade = 0.0 if status == "zero" else np.nan
+            elif assignment.rubric_points and pd.isna(mean):
+                status, grade = "unscored", np.nan
+            else:
+                status = "graded"
+                grade = (assignment.completion_points * (completion if of else 0)
+                         + (assignment.rubric_points * mean if assignment.rubric_points else 0))
+                grade = round(float(grade), 2)
             rows.append({"learner": learner, "assignment": assignment.name, "done": n, "of": of,
-                         "completion": completion, "scored": scored, "rubric_share": share if scored else np.nan,
-                         "points": assignment.points, "grade": round(float(grade), 2)})
-    return pd.DataFrame(rows, columns=GRADE_COLUMNS)
+                         "completion": completion, "scored": int(n_scored.get(learner, 0)), "to_score": waiting,
+                         "rubric_share": mean, "points": assignment.points, "grade": grade, "status": status})
+    table = pd.DataFrame(rows, columns=GRADE_COLUMNS)
+    table.attrs["taught"] = taught
+    return table
+
+
+def grade_summary(table: pd.DataFrame) -> pd.DataFrame:
+    """Per assignment: learners, how many cells are graded, blank, excused and zero, and answers
+    scored out of answers to score: what an instructor checks before a gradebook goes out."""
+    rows = []
+    for name, part in table.groupby("assignment", sort=False):
+        rows.append({"assignment": name, "learners": len(part),
+                     "complete": int((part["status"] == "graded").sum()),
+                     "blank": int(part["status"].isin(["blank", "unscored"]).sum()),
+                     "excused": int((part["status"] == "excused").sum()),
+                     "zero": int((part["grade"] == 0).sum()),
+                     "scored": int(part["scored"].sum()), "to_score": int(part["to_score"].sum())})
+    return pd.DataFrame(rows, columns=["assignment", "learners", "complete", "blank", "excused", "zero", "scored",
+                                       "to_score"])
+
+
+EXCUSED = "EX"
 
 
 def grade_sheet(table: pd.DataFrame) -> pd.DataFrame:
-    """The gradebook's shape: one row per learner, one column per assignment (in the policy's order)."""
+    """The gradebook's shape: one row per learner, one column per assignment (in the policy's order).
+
+    A cell is the grade, NaN where it is blank, or :data:`EXCUSED`.
+    """
     order = list(dict.fromkeys(table["assignment"]))
-    wide = table.pivot(index="learner", columns="assignment", values="grade")
+    cells = table["grade"].astype(object).where(table["status"] != "excused", EXCUSED)
+    wide = table.assign(cell=cells).pivot(index="learner", columns="assignment", values="cell")
     return wide[order].reset_index().rename_axis(columns=None)

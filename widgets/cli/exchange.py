@@ -36,12 +36,16 @@ def collect_command(paths, store_url, quarantine, allow_stale_cases):
         dualrole collect ~/Downloads/week3 --store sqlite:///class.sqlite
         dualrole collect week3/*.jsonl --store postgresql+psycopg://teacher@db.example.org/ethics
     """
-    from widgets.exchange.collect import CollectInterrupted, bundle_paths, collect
+    from widgets.exchange.collect import CollectInterrupted, bundle_paths, collect, skipped_paths
     from widgets.store import describe_url, open_store
 
     if store_url is None:
         raise DualroleError("collect needs the cohort store: --store PATH|URL (or set DUALROLE_STORE)")
     files = bundle_paths(paths, exclude=quarantine)
+    skipped = skipped_paths(paths, exclude=quarantine)
+    if skipped:
+        click.echo(f"Skipped {len(skipped)} file(s) that are not bundles (bundles end in .jsonl): "
+                   + ", ".join(str(p) for p in skipped), err=True)
     if not files:
         where = ", ".join(str(p) for p in paths)
         raise click.ClickException(f"no bundle files in {where} (bundles end in .jsonl; make them with "

@@ -19,8 +19,17 @@ from widgets.responses.disclosure import REPORT_AUDIENCES, gates_small_cells
 def _source(url: str | None, sample: bool):
     from widgets import analysis
 
-    if url and sample:
+    # DUALROLE_STORE names a default store; --sample asked for on the command line overrides it. Only
+    # both given on the command line is a contradiction.
+    given = click.get_current_context().get_parameter_source("store_url")
+    if url and sample and given is not None and given.name == "COMMANDLINE":
         raise DualroleError("choose either --store or --sample, not both")
+    if sample:
+        url = None
+    elif url:
+        from widgets.store import open_class_store
+
+        open_class_store(url)  # a missing or empty store is an error, and none is created
     with click.progressbar(length=1, label="Reading responses", file=sys.stderr) as bar:
         frame = analysis.sample() if sample else analysis.responses(url)
         bar.update(1)

@@ -11,11 +11,11 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
-import os
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from widgets.paths import write_private
 from widgets.responses.codec import to_json
 from widgets.responses.contract import response_schema, schema_valid_fast, utcnow
 from widgets.store import Store
@@ -84,11 +84,8 @@ def learner_bundle(store: Store, learner: str) -> tuple[str, int]:
 def write_bundle(store: Store, learner: str, out: Path | str) -> int:
     """Write ``learner``'s responses and reflections to ``out`` atomically; return how many responses."""
     text, count = learner_bundle(store, learner)
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
-    tmp.write_text(text, encoding="utf-8")
-    os.replace(tmp, out)  # a reader never sees a half-written bundle
+    # Mode 600, replaced atomically: a reader never sees a half-written bundle, nor another user any.
+    write_private(Path(out), text.encode("utf-8"))
     return count
 
 

@@ -114,18 +114,30 @@ def bundle_paths(paths: Iterable[Path | str], exclude: Path | str | None = None)
     In a folder, files ending in .jsonl, .ndjson, .json, .txt or .zip are taken (a zip is reported,
     not opened); hidden files and the ``exclude`` folder (the quarantine) are skipped.
     """
+    return _walk(paths, exclude)[0]
+
+
+def skipped_paths(paths: Iterable[Path | str], exclude: Path | str | None = None) -> list[Path]:
+    """The files in the folders of ``paths`` that :func:`bundle_paths` does not take for bundles
+    (a notebook handed in by mistake, say), hidden files and the quarantine apart: listed, so
+    nothing a learner handed in is passed over without a word."""
+    return _walk(paths, exclude)[1]
+
+
+def _walk(paths: Iterable[Path | str], exclude: Path | str | None) -> tuple[list[Path], list[Path]]:
     skip = Path(exclude).resolve() if exclude else None
     found: list[Path] = []
+    other: list[Path] = []
     for p in map(Path, paths):
         if not p.is_dir():
             found.append(p)
             continue
         for f in sorted(p.rglob("*")):
             rel = f.relative_to(p).parts
-            if (f.is_file() and f.suffix.lower() in BUNDLE_SUFFIXES and not any(s.startswith(".") for s in rel)
-                    and not (skip and skip in f.resolve().parents)):
-                found.append(f)
-    return list(dict.fromkeys(found))
+            if not f.is_file() or any(s.startswith(".") for s in rel) or (skip and skip in f.resolve().parents):
+                continue
+            (found if f.suffix.lower() in BUNDLE_SUFFIXES else other).append(f)
+    return list(dict.fromkeys(found)), list(dict.fromkeys(other))
 
 
 class CollectInterrupted(StoreError):

@@ -4,6 +4,7 @@ An append-only JSON Lines file in the learner's data folder. Each answer is one 
 fsynced before the card says it is saved; a later line marks it sent (or refused, with the reason,
 and the refused answer is copied to ``outbox-refused.jsonl`` so it is never lost). Once nothing is
 waiting the file is emptied. A lock file keeps two kernels of the same learner from interleaving.
+Every file here is mode 600 in a folder made 700, whatever the umask: they hold the learner's reasoning.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import threading
 from contextlib import contextmanager
 from pathlib import Path
 
+from widgets.paths import open_private, private_folder, write_private
 from widgets.responses.contract import utcnow
 
 try:  # POSIX; a hub's servers run on Linux
@@ -54,8 +56,8 @@ class Outbox:
                 finally:
                     self._depth -= 1
                 return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            with open(self._lock_path, "a+b") as handle:
+            private_folder(self.path.parent)
+            with os.fdopen(open_private(self._lock_path, os.O_RDWR), "r+b") as handle:
                 if fcntl is not None:
                     fcntl.flock(handle, fcntl.LOCK_EX)
                 self._depth = 1
@@ -76,9 +78,10 @@ class Outbox:
         with self.locked():
             waiting: dict[str, dict] = {}
             for entry in self._entries():
-                if "response" in entry:
-                    waiting.setdefault(entry["response"]["response_id"], entry["response"])
-                elif "sent" in entry or "refused" in entry:
+                row = entry.get("response") if isinstance(entry, dict) else None
+                if isinstance(row, dict) and isinstance(row.get("response_id"), str):
+                    waiting.setdefault(row["response_id"], row)
+                elif isinstance(entry, dict) and ("sent" in entry or "refused" in entry):
                     waiting.pop(entry.get("sent") or entry.get("refused"), None)
             return list(waiting.values())
 
@@ -86,23 +89,35 @@ class Outbox:
         with self.locked():
             self._append(self.path, {"sent": response_id})
 
-    def refuse(self, row: dict, reason: str) -> None:
-        """Record that the service refused an answer for good; the answer is kept, with the reason."""
+    def refuse(self, row: dict, reason: str, code: str | None = None) -> None:
+        """Record that the service refused an answer for good; the answer is kept, with the reason
+        (and the service's ``code``, e.g. ``already_answered``)."""
         with self.locked():
-            self._append(self.refused_path, {"response": row, "reason": reason, "refused_at": utcnow().isoformat()})
+            self._append(self.refused_path, {"response": row, "reason": reason, "code": code,
+                                             "refused_at": utcnow().isoformat()})
             self._append(self.path, {"refused": row["response_id"], "reason": reason})
 
     def compact(self) -> None:
         """Empty the file once every answer in it has been sent or refused."""
         with self.locked():
             if self.path.exists() and not self.pending():
-                tmp = self.path.with_suffix(".tmp")
-                tmp.write_bytes(b"")
-                os.replace(tmp, self.path)
+                write_private(self.path, b"")
 
     def refused(self) -> list[dict]:
         """Answers the service refused, with the reasons (for the learner or instructor to see)."""
-        return list(_read_lines(self.refused_path))
+        return [e for e in _read_lines(self.refused_path) if isinstance(e, dict) and "response" in e]
+
+    def untold(self) -> list[dict]:
+        """Refused answers the learner has not yet been told about (see :meth:`mark_told`)."""
+        with self.locked():
+            entries = [e for e in _read_lines(self.refused_path) if isinstance(e, dict)]
+            told = {e["told"] for e in entries if "told" in e}
+            return [e for e in entries if "response" in e and e["response"].get("response_id") not in told]
+
+    def mark_told(self, response_id: str) -> None:
+        """Record that the learner has been told about this refused answer, so they are told once."""
+        with self.locked():
+            self._append(self.refused_path, {"told": response_id})
 
     # -- file ----------------------------------------------------------------------------------
 
@@ -113,7 +128,7 @@ class Outbox:
     def _append(path: Path, entry: dict) -> None:
         line = json.dumps(entry, sort_keys=True, ensure_ascii=False).encode("utf-8") + b"\n"
         new = not path.exists()
-        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+        fd = open_private(path, os.O_WRONLY | os.O_APPEND)
         try:
             # A crash mid-write can leave a last line without its newline: never glue onto it.
             if not new and os.fstat(fd).st_size and not _ends_with_newline(path):

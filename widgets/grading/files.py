@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import json
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -87,6 +88,40 @@ class Rubric:
         return out
 
 
+def level_map(old: Rubric, new: Rubric, maps: dict[str, dict[int, int]]) -> dict[str, dict[int, int]]:
+    """How each criterion's levels under ``old`` become levels under ``new``, checked.
+
+    A criterion whose levels are as many in both keeps each level as it is, unless ``maps`` says
+    otherwise; one whose number of levels changed needs every old level mapped in ``maps``
+    ({criterion: {old level: new level}}). A criterion only in ``new`` stays unscored. A
+    ``ValueError`` names what is missing or out of range.
+
+    >>> r = default_rubric()
+    >>> level_map(r, r, {})["roles"]
+    {0: 0, 1: 1, 2: 2}
+    """
+    out = {}
+    for c in new.criteria:
+        before = next((o for o in old.criteria if o.id == c.id), None)
+        if before is None:
+            continue
+        given = maps.get(c.id)
+        if given is None and before.top != c.top:
+            raise ValueError(f"criterion '{c.id}' has levels 0 to {before.top} in version {old.number} and 0 to "
+                             f"{c.top} in version {new.number}: map each old level, e.g. --map "
+                             f"{c.id}:{before.top}={c.top}")
+        given = given if given is not None else {level: level for level in range(before.top + 1)}
+        if missing := [level for level in range(before.top + 1) if level not in given]:
+            raise ValueError(f"criterion '{c.id}': map old level(s) {', '.join(map(str, missing))} too")
+        if bad := [level for level in given.values() if not 0 <= level <= c.top]:
+            raise ValueError(f"criterion '{c.id}' takes a level from 0 to {c.top}, not {bad[0]}")
+        out[c.id] = dict(sorted(given.items()))
+    for key in maps:
+        if key not in out:
+            raise ValueError(f"'{key}' is not a criterion of both versions of rubric '{new.id}'")
+    return out
+
+
 def default_rubric() -> Rubric:
     """The shipped rubric for ethical reasoning: five criteria, each 0 to 2."""
     return load_rubric(data_dir() / "rubrics" / "ethical_reasoning.yaml")
@@ -134,12 +169,20 @@ class Assignment:
         return self.completion_points + self.rubric_points
 
 
+MISSING_WORK = ("blank", "excused", "zero")
+
+
 @dataclass(frozen=True)
 class GradingPolicy:
-    """Which lessons count as which assignment; see ``data/grading_policy.yaml``."""
+    """Which lessons count as which assignment; see ``data/grading_policy.yaml``.
+
+    ``taught`` names the lessons this term assigns (None: the lessons the class has answered), and
+    ``missing`` what a learner with no work in an assignment gets: ``blank``, ``excused`` or ``zero``.
+    """
 
     assignments: tuple[Assignment, ...]
-    min_reasoning_words: int = 5
+    taught: tuple[str, ...] | None = None
+    missing: str = "blank"
 
 
 def default_policy() -> GradingPolicy:
@@ -165,12 +208,21 @@ def load_policy(path: Path | str) -> GradingPolicy:
                 problems.append(CaseProblem(
                     path, line_in_yaml(path, ["assignments", i, "rubric_points"]), f"assignments[{i}].rubric_points",
                     "the pre- and post-test count for completion only, never for what was answered"))
+        if "min_reasoning_words" in data:
+            from widgets.responses.contract import min_reasoning
+
+            problems.append(CaseProblem(
+                path, line_in_yaml(path, ["min_reasoning_words"]), "min_reasoning_words",
+                f"is no longer used: a case counts as done by the card's own rule (at least {min_reasoning()} "
+                "characters of reasoning), so a learner is never docked for an answer the card accepted; "
+                "remove this line"))
     if problems or data is None:
         raise InvalidFile(problems)
     return GradingPolicy(
         assignments=tuple(Assignment(a["name"], tuple(a["lessons"]), float(a.get("completion_points", 0)),
                                      float(a.get("rubric_points", 0))) for a in data["assignments"]),
-        min_reasoning_words=data.get("min_reasoning_words", 5),
+        taught=tuple(data["taught"]) if "taught" in data else None,
+        missing=data.get("missing", "blank"),
     )
 
 
@@ -200,12 +252,19 @@ class RosterEntry:
     line: int = 0
 
 
+# Ids that must name one learner each: two rows sharing one would put one person's grades on another.
+UNIQUE_ROSTER_FIELDS = ("learner_id", "email", "lms_id", "sis_id")
+
+
 def read_roster(path: Path | str) -> list[RosterEntry]:
     """Read a roster CSV (``learner_id`` plus any of name, email, lms_id, sis_id, section).
 
-    ``learner_id`` is the hub user name, or the id ``dualrole where`` shows a learner. Raises
+    ``learner_id`` is the hub user name, or the id ``dualrole where`` shows a learner. The separator
+    (comma, semicolon or tab, as spreadsheets save) is found from the header, a byte-order mark is
+    accepted, and every cell is NFC-normalised, so an accent typed either way is one name. Raises
     :class:`~widgets.errors.InvalidFile` naming the file, line and column of every problem: an
-    unknown or missing column, an empty or duplicate learner id.
+    unknown or missing column, an empty learner id, or a learner id, email, LMS id or SIS id already
+    on another line (emails compared without case).
     """
     path = Path(path)
     try:
@@ -215,10 +274,13 @@ def read_roster(path: Path | str) -> list[RosterEntry]:
                                                          "save it as CSV UTF-8")]) from None
     except OSError as exc:
         raise InvalidFile([CaseProblem(path, None, None, f"cannot be read: {exc.strerror}")]) from None
-    rows = list(csv.reader(text.splitlines()))
-    if not rows:
+    text = unicodedata.normalize("NFC", text)
+    lines = text.splitlines()
+    if not lines or not lines[0].strip():
         raise InvalidFile([CaseProblem(path, 1, None, "is empty: the first line must name the columns, "
                                                       f"e.g. {','.join(ROSTER_COLUMNS)}")])
+    delimiter = _roster_delimiter(lines[0])
+    rows = list(csv.reader(lines, delimiter=delimiter))
     header = [h.strip() for h in rows[0]]
     problems = [CaseProblem(path, 1, h or f"column {i + 1}", f"unknown column (columns: {', '.join(ROSTER_COLUMNS)})")
                 for i, h in enumerate(header) if h not in ROSTER_COLUMNS]
@@ -226,7 +288,8 @@ def read_roster(path: Path | str) -> list[RosterEntry]:
                  if name not in header]
     if problems:
         raise InvalidFile(problems)
-    entries, seen = [], {}
+    entries = []
+    seen: dict[str, dict[str, int]] = {name: {} for name in UNIQUE_ROSTER_FIELDS}
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue
@@ -234,17 +297,34 @@ def read_roster(path: Path | str) -> list[RosterEntry]:
             problems.append(CaseProblem(path, number, None, f"has {len(row)} field(s); the header has {len(header)}"))
             continue
         values = {h: cell.strip() for h, cell in zip(header, row)}
-        learner = values["learner_id"]
-        if not learner:
+        if not values["learner_id"]:
             problems.append(CaseProblem(path, number, "learner_id", "is empty"))
-        elif learner in seen:
-            problems.append(CaseProblem(path, number, "learner_id", f"'{learner}' is already on line {seen[learner]}"))
-        else:
-            seen[learner] = number
+            continue
+        clash = False
+        for name in UNIQUE_ROSTER_FIELDS:
+            value = values.get(name, "")
+            key = value.casefold() if name == "email" else value
+            if not value:
+                continue
+            if key in seen[name]:
+                problems.append(CaseProblem(path, number, name, f"'{value}' is already on line {seen[name][key]}"))
+                clash = True
+            else:
+                seen[name][key] = number
+        if not clash:
             entries.append(RosterEntry(**values, line=number))
     if problems:
         raise InvalidFile(problems)
     return entries
+
+
+def _roster_delimiter(header: str) -> str:
+    """The separator of a roster from its header line: the one of comma, semicolon and tab that
+    splits it into known columns (a spreadsheet saving in a European locale uses semicolons)."""
+    for delimiter in (",", ";", "\t"):
+        if "learner_id" in [h.strip() for h in next(csv.reader([header], delimiter=delimiter))]:
+            return delimiter
+    return ","
 
 
 def assessment_cases() -> list[str]:

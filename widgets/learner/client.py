@@ -29,7 +29,15 @@ OFFLINE_SECONDS = 10.0
 
 
 class ServiceUnavailable(DualroleError):
-    """The class service cannot be reached, or answered that it is down."""
+    """The class service cannot be reached, or answered that it is down.
+
+    ``code`` is the service's own code when it answered (``store_unavailable``: the service is up but
+    its database is not answering; ``not_configured``: a setting is wrong), else None.
+    """
+
+    def __init__(self, message: str, code: str | None = None):
+        super().__init__(message)
+        self.code = code
 
 
 class ServiceRefused(DualroleError):
@@ -68,8 +76,12 @@ class ServiceClient:
         headers = {"Authorization": f"token {token}"} if token else {}
         self._http = httpx.Client(base_url=self.url, headers=headers, timeout=timeout, transport=transport)
         self._seen: dict[str, dict] = {}  # rows the service has confirmed, for reading while it is away
+        # Reads (by their filters) the service could not answer: what this kernel shows for them may
+        # lack answers the learner gave earlier, and a card says so rather than look unanswered.
+        self._unread: set[tuple] = set()
         self._lock = threading.RLock()
         self._offline_until = 0.0
+        self._last_failure = ServiceUnavailable(f"the class service at {self.url} did not answer")
 
     def __repr__(self) -> str:
         return f"ServiceClient({self.url!r})"
@@ -102,17 +114,27 @@ class ServiceClient:
         """
         filters = {"learner": learner, "case_id": case_id, "cohort": cohort, "phase": phase}
         params = {k: v for k, v in filters.items() if v is not None}
+        key = tuple(filters.values())
         try:
             rows = [from_json(r) for r in self._request("GET", "api/responses", params=params)["responses"]]
             with self._lock:
                 self._seen.update((r["response_id"], r) for r in rows)
-        except ServiceUnavailable:
+                self._unread.discard(key)
+        except (ServiceUnavailable, ServiceRefused):
             with self._lock:
                 rows = [r for r in self._seen.values() if _matches(r, filters)]
+                self._unread.add(key)
         have = {r["response_id"] for r in rows}
         rows += [from_json(r) for r in self.outbox.pending()
                  if _matches(r, filters) and r["response_id"] not in have]
         return sorted(rows, key=lambda r: (r["submitted_at"], r["attempt"]))
+
+    def answers_known(self, learner: str | None = None, case_id: str | None = None,
+                      cohort: str | None = None, phase: str | None = None) -> bool:
+        """False when the last :meth:`responses` read with these filters could not reach the service,
+        so earlier answers may be missing from what it returned."""
+        with self._lock:
+            return (learner, case_id, cohort, phase) not in self._unread
 
     def cohort_answers(self, case_id: str, cohort: str, phase: str) -> CohortCounts:
         """The class distribution the service lets this learner see now (empty when it may not)."""
@@ -153,7 +175,13 @@ class ServiceClient:
     # -- the outbox ----------------------------------------------------------------------------
 
     def flush(self) -> int:
-        """Send what waits in the outbox; return how many the service now has. Stops at the first failure."""
+        """Send what waits in the outbox; return how many the service now has.
+
+        Stops at the first answer the service cannot take now (it is away, or the token is refused),
+        keeping it and those after it. An answer refused for good (already recorded under another
+        id, voting closed, an invalid field) goes to the refused file with the reason, and the rest
+        are still sent: one refusal never holds up the others, and nothing here raises for it.
+        """
         sent = 0
         with self._lock, self.outbox.locked():
             waiting = self.outbox.pending()
@@ -162,10 +190,17 @@ class ServiceClient:
                     self._send(row)
                 except ServiceUnavailable:
                     break
+                except AlreadyAnswered as exc:
+                    self.outbox.refuse(row, str(exc), "already_answered")
+                    continue
                 except ServiceRefused as exc:
                     if exc.status in (401, 403):
                         break  # a token problem: keep everything and try again later
-                    self.outbox.refuse(row, str(exc))
+                    self.outbox.refuse(row, str(exc), exc.code)
+                    continue
+                except (DualroleError, KeyError, TypeError, ValueError) as exc:
+                    # A row the service cannot even be asked about (damaged on disk, say).
+                    self.outbox.refuse(row, f"it could not be sent ({exc})", "unsendable")
                     continue
                 self.outbox.mark_sent(row["response_id"])
                 sent += 1
@@ -210,7 +245,9 @@ class ServiceClient:
 
     def act(self, cohort: str, case_id: str, action: str) -> dict:
         """Pace a case (instructors): hold, open_voting, close, show_histogram, open_revote, reveal, release."""
-        return self._request("POST", f"api/class/{case_id}", json={"cohort": cohort, "action": action})
+        # An instructor's click always tries the service, even just after a failure.
+        return self._request("POST", f"api/class/{case_id}", json={"cohort": cohort, "action": action},
+                             retry_offline=True)
 
     def summary(self, cohort: str, cases: list[str], phase: str = "practice") -> dict:
         """The dashboard's view of some cases (instructors)."""
@@ -232,20 +269,25 @@ class ServiceClient:
 
     def _request(self, method: str, path: str, *, retry_offline: bool = False, **kwargs) -> dict:
         if self.offline and not retry_offline:
-            raise ServiceUnavailable(f"the class service at {self.url} did not answer a moment ago")
+            # What the last try met, not "did not answer": a database that is down is not a service
+            # that is down, and whoever reads this needs to know which.
+            raise ServiceUnavailable(str(self._last_failure), self._last_failure.code)
         try:
             reply = self._http.request(method, path, **kwargs)
         except httpx.TransportError as exc:
             self._offline_until = time.monotonic() + OFFLINE_SECONDS
-            raise ServiceUnavailable(f"the class service at {self.url} cannot be reached ({exc})") from None
+            self._last_failure = ServiceUnavailable(f"the class service at {self.url} cannot be reached ({exc})")
+            raise self._last_failure from None
         try:
             data = reply.json()
         except ValueError:
             data = {}
         if reply.status_code >= 500:
             self._offline_until = time.monotonic() + OFFLINE_SECONDS
-            raise ServiceUnavailable(f"the class service at {self.url} is not available "
-                                     f"(HTTP {reply.status_code}: {data.get('error', reply.reason_phrase)})")
+            self._last_failure = ServiceUnavailable(
+                f"the class service at {self.url} is not available "
+                f"(HTTP {reply.status_code}: {data.get('error', reply.reason_phrase)})", data.get("code"))
+            raise self._last_failure
         self._offline_until = 0.0
         if reply.status_code >= 400:
             raise ServiceRefused(data.get("error") or f"HTTP {reply.status_code} from {self.url}",

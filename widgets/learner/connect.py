@@ -28,6 +28,15 @@ def response_store(url: str | None = None) -> ResponseStore:
     return open_store(url)
 
 
+def reaches_class(store: ResponseStore) -> bool:
+    """Whether a card on ``store`` can ever see its class's answers: a class service or a shared
+    class store can; the learner's own file on this machine never holds anyone else's, so a card
+    on it must not promise a class view."""
+    from widgets.store.sql import Store
+
+    return not (isinstance(store, Store) and store.url == f"sqlite:///{home() / 'responses.sqlite'}")
+
+
 def service_from_env() -> ServiceClient | None:
     """The class service this kernel should use, or None for a local store.
 

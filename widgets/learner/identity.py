@@ -11,7 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
-from widgets.paths import home
+from widgets.errors import DualroleError
+from widgets.paths import home, private_folder, write_private
 
 DEFAULT_COHORT = "self-study"
 
@@ -28,11 +29,11 @@ def learner_id() -> str:
             return existing
     except FileNotFoundError:
         pass
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_folder(path.parent)
     new = "local-" + secrets.token_hex(8)
     # Write-then-rename so two kernels starting at once never leave a half-written id behind.
     tmp = path.with_suffix(f".{os.getpid()}.tmp")
-    tmp.write_text(new + "\n", encoding="utf-8")
+    write_private(tmp, (new + "\n").encode("utf-8"))
     try:
         os.link(tmp, path)  # fails if another process won the race; then use theirs
     except FileExistsError:
@@ -64,14 +65,44 @@ def settings() -> dict:
 
 def save_settings(**changes) -> dict:
     data = settings() | changes
-    path = settings_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_suffix(".tmp")
-    tmp.write_text(json.dumps(data, indent=2), encoding="utf-8")
-    os.replace(tmp, path)
+    write_private(settings_path(), json.dumps(data, indent=2).encode("utf-8"))
     return data
 
 
 def research_consent() -> bool:
     """Whether this learner has opted in to research use (off unless chosen)."""
     return settings().get("research_consent") is True
+
+
+def outside_hub_login() -> bool:
+    """True in a kernel that a standalone Voila server renders on a hub's host.
+
+    On a hub (``JUPYTERHUB_USER`` is set) an instructor's screen must be served through the user's
+    own server, ``/user/<name>/voila/render/...`` or JupyterLab, where the Hub's login stands in
+    front of it. A Voila server started from a terminal has no login at all: anyone who can reach
+    its port gets a kernel running as the instructor. Voila tells its kernels the base URL it
+    serves under (``VOILA_BASE_URL``); only under the user's own server is that the server's prefix
+    (``JUPYTERHUB_SERVICE_PREFIX``). A kernel Voila did not start (JupyterLab, nbval) is not refused.
+    """
+    if not os.environ.get("JUPYTERHUB_USER", "").strip():
+        return False
+    base = os.environ.get("VOILA_BASE_URL")
+    if base is None:
+        return False
+    prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "").strip()
+    return not prefix or base.rstrip("/") != prefix.rstrip("/")
+
+
+NOT_BEHIND_LOGIN = ("This instructor's screen shows no class data here: it is served by a Voila server "
+                    "outside the Hub's login, which anyone on this host can open. Open it through your own "
+                    "Hub server instead, at https://<your hub>/user/<your name>/voila/render/notebooks/<notebook>, "
+                    "and stop the standalone server.")
+
+
+def require_hub_login() -> None:
+    """Refuse (raise :class:`~widgets.errors.DualroleError`) in a kernel :func:`outside_hub_login`.
+
+    The instructor's notebooks call it first, so no cell after it shows a name or an answer.
+    """
+    if outside_hub_login():
+        raise DualroleError(NOT_BEHIND_LOGIN)

@@ -9,12 +9,10 @@ one small JSON file in the learner's data folder, readable only by them, written
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from datetime import datetime, timezone
 from pathlib import Path
 
-from widgets.paths import home
+from widgets.paths import home, write_private
 
 FILE_NAME = "scratch.json"
 
@@ -74,16 +72,7 @@ class Scratch:
     def _update(self, change) -> None:
         data = self._read()
         change(data)
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle, tmp = tempfile.mkstemp(prefix=".scratch-", dir=self.path.parent)
-        try:
-            with os.fdopen(handle, "w", encoding="utf-8") as out:
-                json.dump(data, out, ensure_ascii=False)
-            os.chmod(tmp, 0o600)
-            os.replace(tmp, self.path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_private(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
 
 
 def _without_cohort(entries) -> dict:

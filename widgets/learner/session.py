@@ -30,7 +30,14 @@ from widgets.errors import AlreadyAnswered, DualroleError
 from widgets.learner.scratch import Scratch, scratch_key
 from widgets.responses import pacing
 from widgets.responses.codec import timestamp_text
-from widgets.responses.contract import Response, attempt_clash, check_response, response_schema, utcnow
+from widgets.responses.contract import (
+    Response,
+    attempt_clash,
+    check_response,
+    min_reasoning,
+    reasoning_shortfall,
+    utcnow,
+)
 from widgets.responses.disclosure import MIN_CLASS, Distribution, check_min_class, distribution
 from widgets.store.protocol import ResponseStore
 from widgets.vocab import KITCHENER_FACTORS, KITCHENER_TAUGHT_IN
@@ -70,7 +77,7 @@ class Draft:
 # The contract's field problems, in the words a learner at a card needs.
 _LEARNER_WORDS = {
     "option_id": "Choose one of the options to continue.",
-    "justification": "Explain your reasoning in at least {min} characters ({more} more to go).",
+    "justification": "Explain your reasoning in at least {min} characters: {more} more character{s}.",
     "confidence": "Confidence must be between 0 and 100.",
     "case_version": "This case was updated after you opened it: run the cell again to see the current version.",
 }
@@ -292,9 +299,13 @@ class CaseSession:
         if name is None:
             name, reason = next(iter(problems.items()))
             return None, f"{name}: {reason}"
-        minimum = response_schema()["properties"]["justification"]["minLength"]
-        more = max(1, minimum - len(draft.justification.strip()))
-        return None, _LEARNER_WORDS[name].format(min=minimum, more=more)
+        # The reasoning's count shows as the learner types, whatever else is still missing, by the
+        # contract's own rule: the one grading counts an answer complete by.
+        more = reasoning_shortfall(draft.justification)
+        counter = _LEARNER_WORDS["justification"].format(min=min_reasoning(), more=more, s="" if more == 1 else "s")
+        if name == "justification":
+            return None, counter
+        return None, _LEARNER_WORDS[name] + (f" {counter}" if more else "")
 
     def _body(self, draft: Draft) -> dict:
         """The draft as a response body, as a card would send it to the class service."""
@@ -313,8 +324,9 @@ class CaseSession:
     def cohort_view(self) -> Distribution:
         """The class's latest answers to this case, as a learner may see them (the class audience)."""
         counts = self.store.cohort_answers(self.case.id, self.answer_cohort, self.phase)
-        # A class service applies its own minimum too: the stricter of the two holds.
-        min_class = max(self.min_class, counts.min_class or 0)
+        # On a class service the service's minimum is the class's one minimum (the administrator's
+        # MIN_CLASS): a card applies it alone, so a card and the service never disagree.
+        min_class = counts.min_class or self.min_class
         return distribution(counts.counts, self.case.option_ids, "class", min_class=min_class, total=counts.total)
 
     def draft_from(self, row: dict) -> Draft:

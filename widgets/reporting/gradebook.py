@@ -40,6 +40,7 @@ class Gradebook:
     not_on_roster: list[str]
     missing_id: list[str]
     rubric_assignments: list[str] = field(default_factory=list)
+    withheld: list[str] = field(default_factory=list)
 
 
 class _SafeWriter:
@@ -73,7 +74,7 @@ def _is_number(text: str) -> bool:
 
 
 def write_gradebook(sheet: pd.DataFrame, points: dict[str, float], roster: list[RosterEntry], out: Path | str,
-                    fmt: str = "plain", *, moodle_id: str = "email") -> Gradebook:
+                    fmt: str = "plain", *, moodle_id: str = "email", missing=float("nan")) -> Gradebook:
     """Write ``sheet`` (from :func:`widgets.analysis.grades.grade_sheet`) as a gradebook file.
 
     Parameters
@@ -87,6 +88,12 @@ def write_gradebook(sheet: pd.DataFrame, points: dict[str, float], roster: list[
     fmt : {"canvas", "moodle", "plain"}
     moodle_id : {"email", "username", "idnumber"}
         The Moodle user field the identifier column holds (roster ``email``, ``learner_id`` or ``sis_id``).
+    missing : float or str
+        The cell of a learner with no row in ``sheet``: NaN (blank), 0 or ``"EX"``.
+
+    A blank cell is written empty (no grade: Canvas and Moodle change nothing); ``"EX"`` is Canvas's
+    excused, written as a blank for Moodle, which has no such mark. Refuses to write a gradebook
+    with no learner in it.
     """
     if fmt not in FORMATS:
         raise DualroleError(f"unknown gradebook format {fmt!r}; use one of: {', '.join(FORMATS)}")
@@ -99,8 +106,11 @@ def write_gradebook(sheet: pd.DataFrame, points: dict[str, float], roster: list[
     writer = _SafeWriter(csv.writer(buffer, lineterminator="\n"))
 
     def grade_cells(learner: str) -> list[str]:
+        # A learner on the roster with no answers at all has no row: every cell is what the policy
+        # gives missing work, which the sheet's own rows already say; a blank means "no grade" in
+        # both LMSs, so it overwrites nothing.
         row = grades.loc[learner] if learner in grades.index else None
-        return [_number(row[a]) if row is not None else "0" for a in assignments]
+        return [_cell(row[a] if row is not None else missing, fmt) for a in assignments]
 
     if fmt == "canvas":
         writer.writerow(["Student", "ID", "SIS User ID", "SIS Login ID", "Section", *assignments])
@@ -127,13 +137,25 @@ def write_gradebook(sheet: pd.DataFrame, points: dict[str, float], roster: list[
             writer.writerow([e.learner_id, e.name, e.section, *grade_cells(e.learner_id), "yes"])
         for learner in not_on_roster:
             writer.writerow([learner, "", "", *grade_cells(learner), "no"])
+    written = len(roster) - (len(missing_id) if fmt == "moodle" else 0) + (len(not_on_roster) if fmt == "plain" else 0)
+    if written == 0:
+        needs = {"moodle": f"the roster's {MOODLE_IDS[moodle_id][1]} column", "canvas": "a roster"}.get(fmt, "a roster")
+        raise DualroleError(f"the gradebook would hold no learner: nothing was written to {out} (it needs {needs} "
+                            "filled in for the class)")
     out = Path(out)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(f".{out.name}.{os.getpid()}.tmp")
     tmp.write_text(buffer.getvalue(), encoding="utf-8")
     os.replace(tmp, out)
-    written = len(roster) - (len(missing_id) if fmt == "moodle" else 0) + (len(not_on_roster) if fmt == "plain" else 0)
     return Gradebook(out, written, not_on_roster, missing_id)
+
+
+def _cell(value, fmt: str) -> str:
+    if isinstance(value, str):  # excused
+        return value if fmt != "moodle" else ""
+    if value is None or pd.isna(value):
+        return ""
+    return _number(value)
 
 
 def _number(value) -> str:
@@ -142,13 +164,15 @@ def _number(value) -> str:
 
 
 def grade_table(store, *, policy=None, rubric=None, roster: list[RosterEntry] = ()) -> pd.DataFrame:
-    """Every learner's figures and grade per assignment (:func:`widgets.analysis.grades.grades`).
+    """Every learner's figures and grade per assignment taught (:func:`widgets.analysis.grades.grades`).
 
     ``policy`` and ``rubric`` default to the shipped ones (``data/grading_policy.yaml``,
-    ``data/rubrics/ethical_reasoning.yaml``); roster learners with no answers get zero.
+    ``data/rubrics/ethical_reasoning.yaml``). Each answer counts its final score
+    (:mod:`widgets.grading.final`). ``attrs`` holds each assignment's ``points``, the
+    ``rubric_assignments``, and ``rubric_complete``: whether every answer they count has a final score.
     """
     from widgets import analysis
-    from widgets.analysis.grades import grades, score_table
+    from widgets.analysis.grades import grades
     from widgets.cases.library import load_library
     from widgets.grading.files import assessment_cases, default_policy, default_rubric
     from widgets.store.schema import COLUMNS
@@ -156,26 +180,48 @@ def grade_table(store, *, policy=None, rubric=None, roster: list[RosterEntry] = 
 
     policy = policy or default_policy()
     rubric = rubric or default_rubric()
-    scores = score_table(ScoreBook(store).sheets(), rubric)
+    finals = ScoreBook(store).finals(rubric)
+    final_frame = pd.DataFrame({"response_id": list(finals), "share": [f.share for f in finals.values()]},
+                               columns=["response_id", "share"]).astype({"share": float})
     # The store's own connection reads the rows: the fast ADBC reader of analysis.responses links a
     # second copy of SQLite, and two copies in one process that also writes the file (the review
     # screen saving scores) break each other's locks ("disk I/O error" for the next reader).
     rows = pd.DataFrame(store.responses(), columns=COLUMNS)
-    table = grades(analysis.responses(rows), scores, policy, load_library(), assessment_cases(),
+    table = grades(analysis.responses(rows), final_frame, policy, load_library(), assessment_cases(),
                    learners=[e.learner_id for e in roster])
-    table.attrs["points"] = {a.name: a.points for a in policy.assignments}
-    table.attrs["rubric_assignments"] = [a.name for a in policy.assignments if a.rubric_points]
+    names = list(dict.fromkeys(table["assignment"]))
+    table.attrs["points"] = {a.name: a.points for a in policy.assignments if a.name in names}
+    table.attrs["rubric_assignments"] = [a.name for a in policy.assignments if a.rubric_points and a.name in names]
+    rubric_rows = table[table["assignment"].isin(table.attrs["rubric_assignments"])]
+    table.attrs["rubric_complete"] = {name: bool(part["scored"].sum() == part["to_score"].sum())
+                                      for name, part in rubric_rows.groupby("assignment")}
+    table.attrs["missing"] = policy.missing
+    table.attrs["taught_from_policy"] = policy.taught is not None
     return table
 
 
 def class_gradebook(store, roster: list[RosterEntry], out: Path | str, fmt: str = "plain", *,
-                    policy=None, rubric=None, moodle_id: str = "email") -> tuple[Gradebook, pd.DataFrame]:
-    """Grade a class from its store and write the gradebook file; return it and the long grade table."""
-    from widgets.analysis.grades import grade_sheet
+                    policy=None, rubric=None, moodle_id: str = "email",
+                    partial: bool = False) -> tuple[Gradebook, pd.DataFrame]:
+    """Grade a class from its store and write the gradebook file; return it and the long grade table.
+
+    A rubric assignment whose answers are not all finally scored is left out of the file, unless
+    ``partial``: a column of blanks and half-scored means must never overwrite real grades unasked.
+    ``Gradebook.withheld`` names what was left out.
+    """
+    from widgets.analysis.grades import EXCUSED, grade_sheet
 
     table = grade_table(store, policy=policy, rubric=rubric, roster=roster)
-    book = write_gradebook(grade_sheet(table), table.attrs["points"], roster, out, fmt, moodle_id=moodle_id)
+    withheld = [] if partial else [name for name, done in table.attrs["rubric_complete"].items() if not done]
+    kept = table[~table["assignment"].isin(withheld)]
+    if kept.empty:
+        raise DualroleError("no assignment is ready to write: " + ", ".join(withheld) + " is not fully scored "
+                            "(score and reconcile every answer, or write it anyway with --partial)")
+    points = {a: p for a, p in table.attrs["points"].items() if a not in withheld}
+    missing = {"zero": 0.0, "excused": EXCUSED}.get(table.attrs["missing"], float("nan"))
+    book = write_gradebook(grade_sheet(kept), points, roster, out, fmt, moodle_id=moodle_id, missing=missing)
     book.rubric_assignments = table.attrs["rubric_assignments"]
+    book.withheld = withheld
     return book, table
 
 
@@ -186,7 +232,7 @@ def plot_grades(table: pd.DataFrame, synthetic: bool = False):
 
     from widgets.reporting.plots import Plot, synthetic_title
 
-    totals = table.groupby("learner")["grade"].sum() / sum(table.attrs["points"].values())
+    totals = table.groupby("learner")["grade"].sum() / sum(table.attrs["points"].values())  # blanks count 0 here
     figure = Figure(figsize=(6, 2.8))
     FigureCanvasAgg(figure)
     axes = figure.add_subplot()

@@ -18,6 +18,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from unicodedata import category, normalize
 from uuid import uuid4
 
 from widgets.cases.library import Library, load_library
@@ -206,6 +207,10 @@ def check_response(body: object, *, learner: str, cohort: str | None = None, lib
         data["stance"] = case.option(data["option_id"]).stance
 
     problems = _schema_problems(data)
+    if isinstance(data.get("justification"), str) and "justification" not in problems:
+        if more := reasoning_shortfall(data["justification"]):
+            problems["justification"] = (f"shorter than {min_reasoning()} characters ({more} more): expected "
+                                         + response_schema()["properties"]["justification"]["description"])
     if "learner" in body and body["learner"] != learner:
         # Whose answer it is comes from who sends it (the kernel's learner, the Hub's user, the
         # bundle's manifest); a body naming someone else is refused, never relabelled.
@@ -229,6 +234,56 @@ def check_response(body: object, *, learner: str, cohort: str | None = None, lib
     if problems:
         return None, dict(sorted(problems.items()))
     return Response(**{name: data[name] for name in FIELDS}), {}
+
+
+# -- the reasoning rule -------------------------------------------------------------------------
+# One rule for "the reasoning is long enough": the card asks for it and shows what is missing, the
+# contract refuses less, and grading counts an answer complete by it. Its minimum is the schema's
+# ``justification.minLength``. Characters are counted as a reader sees them, in any script: a Japanese
+# sentence counts every character (it has no spaces to split words on), a hyphenated word every
+# letter, an emoji once. Marks that only change the character before them (combining accents, the
+# emoji joiner, variation selectors, skin tones) add nothing, so "é" counts once however it was typed.
+
+_SKIN_TONES = range(0x1F3FB, 0x1F400)
+
+
+def reasoning_length(text: str) -> int:
+    """The length of a reasoning by the rule: characters as a reader sees them, ends stripped.
+
+    >>> reasoning_length("  Offer a sliding scale. ")
+    22
+    >>> reasoning_length("e\u0301") == reasoning_length("\u00e9") == 1
+    True
+    >>> reasoning_length("\U0001F469\u200d\U0001F4BB")   # one emoji: woman technologist
+    1
+    """
+    count, joined = 0, False
+    for char in normalize("NFC", text.strip()):
+        if char == "\u200d":
+            joined = True
+            continue
+        if category(char) in ("Mn", "Me", "Cf") or 0xFE00 <= ord(char) <= 0xFE0F or ord(char) in _SKIN_TONES:
+            continue
+        if not joined:
+            count += 1
+        joined = False
+    return count
+
+
+def min_reasoning() -> int:
+    """The fewest characters a reasoning may have (the schema's ``justification.minLength``)."""
+    return response_schema()["properties"]["justification"]["minLength"]
+
+
+def reasoning_shortfall(text: str) -> int:
+    """How many more characters ``text`` needs to count (0 when it is long enough).
+
+    >>> reasoning_shortfall("Offer a sliding scale.")
+    0
+    >>> reasoning_shortfall("Too short.")
+    10
+    """
+    return max(0, min_reasoning() - reasoning_length(text))
 
 
 def parse_response(body: object, **kwargs) -> Response:

@@ -15,8 +15,6 @@ import logging
 import os
 import signal
 
-from widgets.store import describe_url
-
 
 def serve(settings, ip: str | None = None, port: int | None = None, *, ready=None, processes: int = 1) -> None:
     """Run the service until SIGTERM or SIGINT.
@@ -41,6 +39,12 @@ def serve(settings, ip: str | None = None, port: int | None = None, *, ready=Non
     logging.basicConfig(level=logging.INFO, format="[%(levelname)1.1s %(asctime)s %(name)s] %(message)s")
     log = logging.getLogger("dualrole.service")
     host, bound_port = bind_address(ip, port)
+    if settings.problem:
+        # Misconfigured: one process that answers 503 with the reason. Exiting instead would take
+        # the Hub down with it (the Hub waits for its managed services as it starts).
+        log.error("dualrole service misconfigured: %s. It answers every request 503 not_configured "
+                  "until the setting is fixed and the Hub restarted.", settings.problem)
+        processes = 1
     sockets = None
     if processes > 1:
         from tornado.netutil import bind_sockets
@@ -69,12 +73,12 @@ def serve(settings, ip: str | None = None, port: int | None = None, *, ready=Non
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, stop.set)
         log.info("dualrole service on http://%s:%s%s; store %s; instructors: Hub group '%s'%s",
-                 host, bound_port, app.settings_.prefix, describe_url(settings.store_url),
+                 host, bound_port, app.settings_.prefix, settings.describe_store(),
                  settings.instructors_group, f"; cohort '{settings.cohort}'" if settings.cohort else "")
         if not os.environ.get("JUPYTERHUB_API_TOKEN"):
             log.warning("JUPYTERHUB_API_TOKEN is not set: every request will be refused. Run the service "
                         "from JupyterHub (see docs/deploy-jupyterhub.md).")
-        retry = None if app.core.ready else asyncio.create_task(app.keep_opening_store())
+        retry = None if app.core.ready or settings.problem else asyncio.create_task(app.keep_opening_store())
         if ready is not None:
             ready((host, bound_port))
         await stop.wait()

@@ -30,6 +30,7 @@ from widgets.responses.pacing import (
 from widgets.service.tally import Tallies
 from widgets.store import Store, describe_url
 from widgets.store.class_state import ClassBook
+from widgets.store.engine import read_url_file
 from widgets.store.scores import ScoreBook
 from widgets.vocab import PHASES
 
@@ -57,12 +58,24 @@ class Refused(DualroleError):
 class ServiceSettings:
     """How one ``dualrole serve`` instance behaves (see ``dualrole serve --help``)."""
 
-    store_url: str
+    store_url: str | None
     instructors_group: str = "instructors"
     cohort: str | None = None
     min_class: int = MIN_CLASS
     prefix: str = "/services/dualrole/"
     group_cache_seconds: float = 15.0
+    # A root-only file holding the store URL, read at each attempt to open the store (so a file
+    # created after the Hub started is found without a restart).
+    store_file: str | None = None
+    # A setting the service cannot work with (a minimum class below 3, say). The service still
+    # starts, so the Hub does, and answers every API request 503 ``not_configured`` with this reason.
+    problem: str | None = None
+
+    def describe_store(self) -> str:
+        """The store as a log line may name it: its URL with the password masked, or its file."""
+        if self.store_url:
+            return describe_url(self.store_url)
+        return f"(the URL in {self.store_file})" if self.store_file else "(none)"
 
 
 class ClassService:
@@ -92,7 +105,12 @@ class ClassService:
 
     def open_store(self) -> bool:
         """Open (or create) the class store; on failure remember why, masked, and return False."""
+        if self.settings.problem:
+            self.store_problem = self.settings.problem
+            return False
         try:
+            if self.settings.store_file:
+                self.settings.store_url = read_url_file(self.settings.store_file)
             store = Store(self.settings.store_url)
             book = ClassBook(store)
         except StoreError as exc:
@@ -100,7 +118,7 @@ class ClassService:
             return False
         except DBAPIError as exc:
             first = str(exc.orig or exc).strip().splitlines()[0]
-            self.store_problem = f"cannot open the response store {describe_url(self.settings.store_url)}: {first}"
+            self.store_problem = f"cannot open the response store {self.settings.describe_store()}: {first}"
             return False
         self._store, self._book, self._tallies, self.store_problem = store, book, Tallies(book), None
         return True
@@ -113,7 +131,7 @@ class ClassService:
     @property
     def store(self) -> Store:
         if self._store is None:
-            raise StoreError(self.store_problem or f"the response store {describe_url(self.settings.store_url)} "
+            raise StoreError(self.store_problem or f"the response store {self.settings.describe_store()} "
                              "is not open yet")
         return self._store
 
@@ -257,10 +275,15 @@ class ClassService:
 
     # -- class mode ----------------------------------------------------------------------------
 
-    def states(self, cohort: str, phase: str) -> dict:
-        """Every paced case of a cohort, with how many have answered (cards poll this)."""
+    def states(self, cohort: str, phase: str, user: str | None = None) -> dict:
+        """Every paced case of a cohort, with how many have answered (cards poll this), and how much
+        feedback has been released to ``user`` on each case, so an open card shows new feedback at
+        its next poll."""
         answered = self.book.answered(cohort, phase)
-        return {"cohort": cohort, "phase": phase, "cases": {
+        feedback: dict[str, int] = {}
+        for row in self.store.feedback(user) if user else ():
+            feedback[row["case_id"]] = feedback.get(row["case_id"], 0) + 1
+        return {"cohort": cohort, "phase": phase, "feedback": feedback, "cases": {
             case_id: {**state.as_json(), "answered": answered.get(case_id, {}).get(1, 0),
                       "revoted": answered.get(case_id, {}).get(2, 0)}
             for case_id, state in self.book.all(cohort).items()}}

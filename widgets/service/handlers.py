@@ -9,14 +9,19 @@ whatever the body says. Errors are JSON: ``{"error": ..., "code": ..., "status":
 from __future__ import annotations
 
 import json
+import logging
 from functools import partial
 
 from jupyterhub.services.auth import HubAuthenticated, UserNotAllowed
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 from tornado import web
 from tornado.ioloop import IOLoop
 
 from widgets.errors import StoreError
 from widgets.service.core import Refused, encode
+from widgets.store.engine import reason
+
+log = logging.getLogger("dualrole.service")
 
 # The HTTP status of each refusal, by its code: the core's (widgets.service.core.Refused) and the
 # handlers' own. The client acts on the status (a 503 keeps an answer queued) and shows the message.
@@ -26,7 +31,7 @@ STATUS = {
     "answer_first": 403, "not_shown": 403,
     "unknown_case": 404, "not_found": 404,
     "conflict": 409, "stage": 409, "no_first_answer": 409, "already_answered": 409,
-    "store_unavailable": 503,
+    "store_unavailable": 503, "not_configured": 503,
 }
 
 
@@ -75,6 +80,10 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
             raise ApiError("Only Hub users can use this service.", "not_a_user")
         self.current_user = user
         self.user = user["name"]
+        if self.app.settings_.problem:
+            raise ApiError(f"The class service is misconfigured: {self.app.settings_.problem}. Your hub "
+                           "administrator must fix the setting and restart the Hub; answers wait in each "
+                           "learner's outbox meanwhile.", "not_configured")
         if not self.app.core.ready:
             # Said only to a Hub user: the reason names the store (its password masked).
             raise ApiError(f"The class service cannot use its response store ({self.app.core.store_problem}). "
@@ -109,9 +118,14 @@ class ApiHandler(HubAuthenticated, web.RequestHandler):
             return await IOLoop.current().run_in_executor(self.app.executor, partial(method, *args, **kwargs))
         except Refused as exc:
             raise ApiError(exc.message, exc.code, exc.fields) from None
-        except StoreError as exc:
-            # The database is down or refused: 503 tells a learner's client to keep the answer queued.
-            raise ApiError(f"The response store is unavailable: {exc}", "store_unavailable") from None
+        except (StoreError, SQLAlchemyError) as exc:
+            # The database is down or refused, at whatever step: 503 tells a learner's client to keep
+            # the answer queued. One line in the log says why; a traceback would say nothing more.
+            why = reason(exc) if isinstance(exc, DBAPIError) else str(exc).strip().splitlines()[0]
+            log.warning("%s %s: the response store is not answering: %s", self.request.method,
+                        self.request.path, why)
+            raise ApiError(f"The class database is not answering ({why}). Answers wait in each "
+                           "learner's outbox meanwhile.", "store_unavailable") from None
 
     def write_error(self, status_code: int, **kwargs):
         exc = kwargs.get("exc_info", (None, None, None))[1]
@@ -140,9 +154,13 @@ class HealthHandler(web.RequestHandler):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.set_header("Cache-Control", "no-store")
 
-    def get(self):
-        self.finish(json.dumps({"service": "dualrole", "version": self.app.version,
-                                "store": "open" if self.app.core.ready else "unavailable"}))
+    async def get(self):
+        # "open" only when the database answers now: an open store whose database has gone away
+        # is "unavailable", so an administrator watching the probe sees the outage.
+        core = self.app.core
+        answering = core.ready and await IOLoop.current().run_in_executor(self.app.executor, core.store.answering)
+        store = "not_configured" if self.app.settings_.problem else "open" if answering else "unavailable"
+        self.finish(json.dumps({"service": "dualrole", "version": self.app.version, "store": store}))
 
     def head(self):
         self.finish()
@@ -209,7 +227,7 @@ class ClassStatesHandler(ApiHandler):
     """``GET api/class``: every case of the cohort in class mode (what learners' cards poll)."""
 
     async def get(self):
-        self.send(await self.run(self.app.core.states, self.cohort(), self.arg("phase", "practice")))
+        self.send(await self.run(self.app.core.states, self.cohort(), self.arg("phase", "practice"), self.user))
 
 
 class ClassCaseHandler(ApiHandler):

@@ -8,6 +8,6 @@ nothing of the class service: :mod:`widgets.learner.connect` chooses between the
 from __future__ import annotations
 
 from widgets.store.engine import default_url, describe_url, resolve_url
-from widgets.store.sql import Store, open_store
+from widgets.store.sql import Store, open_class_store, open_store
 
-__all__ = ["Store", "default_url", "describe_url", "open_store", "resolve_url"]
+__all__ = ["Store", "default_url", "describe_url", "open_class_store", "open_store", "resolve_url"]

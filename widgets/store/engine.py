@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError
 
 from widgets.errors import StoreError
-from widgets.paths import home
+from widgets.paths import home, private_folder
 
 # How long a kernel waits for another one's lock on a SQLite store before it gives up.
 SQLITE_WAIT_SECONDS = 30
@@ -46,8 +46,45 @@ def resolve_url(value: str) -> str:
     return value
 
 
+UNENCODED_PASSWORD = ("the store URL's password holds a character a URL reserves ('@', say): "
+                      "percent-encode the password ('@' as %40, ':' as %3A, '/' as %2F, '#' as %23), "
+                      "for example with python3 -c \"import sys, urllib.parse; "
+                      "print(urllib.parse.quote(sys.argv[1], safe=''))\" 'the password'")
+
+
+def _unencoded_password(url: str) -> bool:
+    """True when the URL's authority holds more than one '@': a password with a bare '@' in it,
+    which a URL parser would split in the wrong place (showing part of the password as the host)."""
+    _scheme, _sep, rest = url.partition("://")
+    return rest.split("/", 1)[0].count("@") > 1
+
+
+def read_url_file(path: Path | str) -> str:
+    """The store URL kept in a root-only file (the deployment guide's ``/etc/dualrole/store-url``).
+
+    Raises :class:`StoreError` naming the file and what to do when it is missing, unreadable or
+    empty; the URL itself is never part of a message.
+    """
+    path = Path(path)
+    fix = "write the store's URL into it, one line, mode 600 (docs/deploy-jupyterhub.md)"
+    try:
+        value = path.read_text(encoding="utf-8").strip()
+    except FileNotFoundError:
+        raise StoreError(f"the store-URL file {path} does not exist: {fix}") from None
+    except PermissionError:
+        raise StoreError(f"the store-URL file {path} cannot be read by the service's user: check its "
+                         "owner (the Hub's user) and mode (600)") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise StoreError(f"the store-URL file {path} cannot be read ({exc.__class__.__name__}): {fix}") from None
+    if not value:
+        raise StoreError(f"the store-URL file {path} is empty: {fix}")
+    return resolve_url(value)
+
+
 def describe_url(url: str) -> str:
     """A URL fit to show a user: the password is masked (and an unreadable URL is not shown at all)."""
+    if _unencoded_password(url):
+        return "(a store URL whose password is not percent-encoded)"
     try:
         return sa.engine.make_url(url).render_as_string(hide_password=True)
     except sa.exc.ArgumentError:
@@ -105,16 +142,18 @@ def create_private(path: Path) -> None:
 
 def make_engine(url: str) -> sa.Engine:
     """The engine for a store URL; SQLite files get WAL, a busy timeout and explicit transactions."""
+    if _unencoded_password(url):
+        raise StoreError(UNENCODED_PASSWORD)
     try:
         parsed = sa.engine.make_url(url)
     except sa.exc.ArgumentError:
-        raise StoreError(f"'{url}' is not a store URL: use a file path, sqlite:///path/to/file.sqlite "
+        raise StoreError(f"{describe_url(url)} is not a store URL: use a file path, sqlite:///path/to/file.sqlite "
                          "or postgresql+psycopg://user@host/database") from None
     backend = parsed.get_backend_name()
     if backend == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             try:
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                private_folder(Path(parsed.database).parent)
                 create_private(Path(parsed.database))
             except OSError as exc:
                 raise StoreError(f"cannot open the response store {describe_url(url)}: cannot create "

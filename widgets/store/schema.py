@@ -123,6 +123,24 @@ scores_table = sa.Table(
     sa.Column("scored_at", UTCDateTime(), nullable=False),
 )
 
+# Reconciliation: where two graders scored an answer independently and differ, the final levels
+# agreed after seeing both. The graders' own sheets stay as they were (agreement is measured on them);
+# this is the score the learner sees and the gradebook counts. Appended; the latest counts.
+final_scores_table = sa.Table(
+    "dualrole_final_scores",
+    metadata,
+    sa.Column("final_id", sa.String(36), primary_key=True),
+    sa.Column("response_id", sa.String(36), nullable=False, index=True),
+    sa.Column("learner", sa.String(200), nullable=False),
+    sa.Column("case_id", sa.String(60), nullable=False),
+    sa.Column("rubric_id", sa.String(60), nullable=False),
+    sa.Column("rubric_version", sa.String(64), nullable=False),
+    sa.Column("levels", sa.JSON, nullable=False),
+    sa.Column("comment", sa.Text, nullable=False, default=""),
+    sa.Column("reconciled_by", sa.String(200), nullable=False),
+    sa.Column("reconciled_at", UTCDateTime(), nullable=False),
+)
+
 # Feedback released to a learner: what their card shows under their answer. On a hub the class
 # service reads it for that learner only; off the hub a learner's imported feedback file lands here
 # in their own store.

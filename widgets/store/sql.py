@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Callable, Iterable
 
 import sqlalchemy as sa
@@ -29,6 +30,7 @@ from widgets.store.schema import (
     consents_table,
     erasures_table,
     feedback_table,
+    final_scores_table,
     meta_table,
     reflections_table,
     responses_table,
@@ -257,6 +259,7 @@ class Store:
             # Scores and feedback are about the learner's answers: they go with them.
             conn.execute(scores_table.delete().where(scores_table.c.learner == learner))
             conn.execute(feedback_table.delete().where(feedback_table.c.learner == learner))
+            conn.execute(final_scores_table.delete().where(final_scores_table.c.learner == learner))
             if n:
                 # Counted with the deletion, atomically: a reader comparing answer counts must see a
                 # removal even when new answers have since brought a case's count back to the same.
@@ -378,6 +381,15 @@ class Store:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q.order_by(f.c.released_at))]
 
+    def answering(self) -> bool:
+        """Whether the database answers now: one round trip on a connection, reading no table."""
+        try:
+            with self.engine.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+        except DBAPIError:
+            return False
+        return True
+
     def count(self, *, except_cohorts_starting: str | None = None) -> int:
         """How many responses the store holds (leaving out cohorts whose name starts with the text given)."""
         q = sa.select(sa.func.count()).select_from(responses_table)
@@ -462,3 +474,23 @@ def open_store(url: str | None = None) -> Store:
         0
     """
     return Store(resolve_url(url) if url else default_url())
+
+
+def open_class_store(url: str) -> Store:
+    """Open an instructor's existing class store to read it: never create one.
+
+    A command that only reads (grades, a roster check, feedback files) must not turn a mistyped path
+    into an empty store and then report on nothing: a SQLite file that does not exist, or a store
+    with no answers in it, is a :class:`~widgets.errors.StoreError` that names the store.
+    """
+    url = resolve_url(url)
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
+        if not Path(parsed.database).is_file():
+            raise StoreError(f"there is no class store at {parsed.database}: check the path "
+                             "(--store or DUALROLE_STORE); nothing was created")
+    store = Store(url)
+    if store.count() == 0:
+        raise StoreError(f"the class store {describe_url(url)} holds no answers: collect the class first "
+                         "(dualrole collect), or check the path")
+    return store

@@ -11,7 +11,7 @@ import ipywidgets as ipw
 from widgets.cases.library import Case, load_case
 from widgets.errors import AlreadyAnswered, DualroleError
 from widgets.learner import identity
-from widgets.learner.connect import response_store
+from widgets.learner.connect import reaches_class, response_store
 from widgets.learner.session import (
     ANSWERING,
     HELD_BACK,
@@ -275,7 +275,7 @@ class CaseCard(ipw.VBox):
                             "the end of the course, so that the later assessment is fair.")
 
     def _alone(self) -> bool:
-        return self.session.cohort == identity.DEFAULT_COHORT
+        return self.session.cohort == identity.DEFAULT_COHORT or not reaches_class(self.store)
 
     def _class_view(self) -> str:
         s = self.session

@@ -17,6 +17,7 @@ import ipywidgets as ipw
 
 from widgets.cases.library import Case
 from widgets.learner.client import ServiceClient, ServiceRefused, ServiceUnavailable
+from widgets.render import text
 from widgets.responses.disclosure import MIN_CLASS, distribution, distribution_html
 from widgets.responses.pacing import SELF_PACED, UNKNOWN
 
@@ -34,6 +35,23 @@ _WAITING = {
     "revote": "The revote is open: you may change your answer once. It is saved as your second attempt.",
 }
 _REVOTED = "Your revised answer is saved. The reference appears when your instructor reveals it."
+UNKNOWN_ANSWERS = ("The class service cannot be reached just now, so this card cannot tell whether you "
+                   "answered this case before. If you did, your answer is safe on the service and appears "
+                   "here as soon as it is back; an answer given again now would be set aside as a duplicate.")
+
+
+def refusal_html(case_title: str, entry: dict) -> str:
+    """What a learner is told, once, about an answer the class service would not record."""
+    attempt = entry["response"].get("attempt")
+    which = "your revised answer" if attempt == 2 else "your answer"
+    if entry.get("code") == "already_answered":
+        why = ("the class service already had an answer from you for that attempt (given in another tab "
+               "or kernel), and that one stands")
+    else:
+        why = f"the class service refused it: {entry.get('reason', 'no reason given')}"
+    return (f'<p role="alert">{which.capitalize()} to <em>{text(case_title)}</em>, kept on this machine while '
+            f"the class service was away, was not recorded: {text(why)}. Nothing is lost: it is kept in "
+            "<code>outbox-refused.jsonl</code> in your data folder. Your other answers were sent.</p>")
 
 
 def histogram_html(case: Case, counts: dict[str, int | None], total: int, min_class: int, first_round: bool) -> str:
@@ -52,15 +70,34 @@ class ClassFollower:
         self.client = client
         self.case_id = card.case.id
         self.panel = ipw.HTML(layout=ipw.Layout(width="100%", max_width="900px"))
+        # What the learner must know about the service itself: answers it would not record, or that
+        # it cannot say now whether this case was answered before.
+        self.notice = ipw.HTML(layout=ipw.Layout(width="100%", max_width="900px"))
         self._answered: int | None = None
         self._showing_pending = False
         card.session.class_stage = UNKNOWN
-        card.children = (*card.children, self.panel)
+        card.children = (*card.children, self.notice, self.panel)
         self.watcher = _Watcher.get(client, card.session.cohort, card.session.phase, interval)
         self.watcher.add(self)
         # The first view already follows the class: learn the stage before the card first renders.
         data, reachable = self.watcher.fetch()
+        # How much feedback the service has released on this case to this learner: when it grows,
+        # the card's feedback panel reads it again (at the next poll, with no rerun of the cell).
+        self._feedback = (data or {}).get("feedback", {}).get(self.case_id, 0)
         self.apply((data or {}).get("cases", {}).get(self.case_id), reachable, render=False)
+        self.watcher.tell_refusals()
+
+    def feedback_released(self, count: int) -> None:
+        """Take the latest count of feedback released on this case; show it when it changed."""
+        if count != self._feedback:
+            self._feedback = count
+            self.card.feedback.refresh()
+
+    @property
+    def answers_known(self) -> bool:
+        """Whether the card's last read of the learner's answers reached the service."""
+        s = self.card.session
+        return self.client.answers_known(learner=s.learner, case_id=self.case_id, cohort=s.cohort, phase=s.phase)
 
     def apply(self, info: dict | None, reachable: bool, render: bool = True) -> None:
         """Take the latest word from the service (``info`` is None for a self-paced case)."""
@@ -69,11 +106,20 @@ class ClassFollower:
         else:
             stage = self.card.session.class_stage  # keep the last known stage while the service is away
         answered = (info or {}).get("answered")
+        if reachable and not self.answers_known:
+            # The card was built (or last read) while the service was away: read the answers again.
+            self.card.session.resume()
+            if render:
+                self.card.session.class_stage = stage
+                self._answered = answered
+                self.card._show_state()
+                return
         if not render:
             self.card.session.class_stage, self._answered = stage, answered
         elif stage != self.card.session.class_stage or (self._showing_pending and not self._latest_pending()):
             self.card.session.class_stage = stage
             self._answered = answered
+            self.card.session.resume()  # an answer that waited may have been set aside, not recorded
             self.card._show_state()  # re-render; calls update_card at its end
         elif reachable and answered != self._answered:  # late answers arrived: redraw the histogram
             self._answered = answered
@@ -83,6 +129,11 @@ class ClassFollower:
         """Amend the card's status and histogram for class mode (the card calls this after rendering)."""
         s = self.card.session
         self._showing_pending = pending = self._latest_pending()
+        unknown = self.answers_known is False
+        if unknown and not s.committed:
+            self.notice.value = f'<p role="status">{text(UNKNOWN_ANSWERS)}</p>'
+        elif self.notice.value.startswith('<p role="status">'):
+            self.notice.value = ""
         if not s.committed:
             self.panel.value = ""
             return
@@ -142,24 +193,56 @@ class _Watcher:
             self.task = loop.create_task(self._run())
 
     def fetch(self) -> tuple[dict | None, bool]:
-        """Send what waits in the outbox, then read every paced case of the cohort."""
-        if self.client.offline and not self.client.reconnect():
-            return None, False
+        """Send what waits in the outbox, then read every paced case of the cohort.
+
+        Never raises: a poll that fails in any way counts as "not reachable" and the next one tries
+        again, so neither the poller nor a card being built can be stopped by what the outbox holds.
+        """
         try:
+            if self.client.offline and not self.client.reconnect():
+                return None, False
             if self.client.outbox.pending():
                 self.client.flush()
             return self.client.class_states(self.cohort, self.phase), True
         except (ServiceUnavailable, ServiceRefused) as exc:
             log.debug("class service not reachable: %s", exc)
-            return None, False
+        except Exception:  # noqa: BLE001 -- logged; the poller must outlive anything one poll meets
+            log.exception("polling the class service failed")
+        return None, False
+
+    def tell_refusals(self) -> None:
+        """Tell the learner, once, of each answer the service would not record: on the card of its
+        case when one is open in this kernel, else on the first card."""
+        followers = list(self.followers)
+        if not followers:
+            return
+        try:
+            untold = self.client.outbox.untold()
+        except OSError:
+            log.exception("could not read the refused answers")
+            return
+        for entry in untold:
+            case_id = entry["response"].get("case_id")
+            target = next((f for f in followers if f.case_id == case_id), followers[0])
+            title = target.card.case.title if target.case_id == case_id else str(case_id)
+            target.notice.value = (target.notice.value if target.notice.value.startswith('<p role="alert">')
+                                   else "") + refusal_html(title, entry)
+            self.client.outbox.mark_told(entry["response"]["response_id"])
 
     def dispatch(self, data: dict | None, reachable: bool) -> None:
         cases = (data or {}).get("cases", {})
+        feedback = (data or {}).get("feedback", {})
         for follower in list(self.followers):
             try:
                 follower.apply(cases.get(follower.case_id), reachable)
+                if reachable:
+                    follower.feedback_released(feedback.get(follower.case_id, 0))
             except Exception:  # one broken card must not stop the others following
                 log.exception("could not update the card for %s", follower.case_id)
+        try:
+            self.tell_refusals()
+        except Exception:  # noqa: BLE001 -- logged; telling must not stop the poller
+            log.exception("could not tell the learner of a refused answer")
 
     def poll_now(self) -> None:
         """Poll once, synchronously (what the asyncio task does every few seconds)."""

@@ -8,6 +8,7 @@ learner's own store after :class:`FeedbackImport` has checked and kept a feedbac
 from __future__ import annotations
 
 import tempfile
+import weakref
 from pathlib import Path
 
 import ipywidgets as ipw
@@ -18,16 +19,25 @@ from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import LiveStatus
 
 
-def feedback_html(rows: list[dict]) -> str:
-    """Released feedback as safe HTML: every level and comment is escaped text, the newest first."""
+def feedback_html(rows: list[dict], attempts: dict[str, int] | None = None) -> str:
+    """Released feedback on one case as safe HTML: one labelled block, every level and comment escaped.
+
+    Storage keeps every release; the learner sees the latest release on each of their answers, so a
+    re-release replaces the earlier one on screen. ``attempts`` ({response_id: 1 or 2}) labels each
+    as the first attempt or the revote.
+    """
     if not rows:
         return ""
+    latest: dict[str, dict] = {}
+    for row in sorted(rows, key=lambda r: r["released_at"]):
+        latest[row["response_id"]] = row
+    attempts = attempts or {}
     parts = ['<section class="dualrole-feedback" aria-label="Feedback from your instructor">',
              "<h4>Feedback from your instructor</h4>"]
-    for row in reversed(rows):
+    for row in sorted(latest.values(), key=lambda r: attempts.get(r["response_id"], 0)):
         when = row["released_at"].strftime("%d %b %Y") if row.get("released_at") else ""
-        parts.append(f"<p><em>Released {text(when)} on your answer (case version {text(row['case_version'])})."
-                     "</em></p><ul>")
+        which = {1: "your first answer", 2: "your revised answer"}.get(attempts.get(row["response_id"]), "your answer")
+        parts.append(f"<p><em>On {which}: released by {text(row['released_by'])} on {text(when)}.</em></p><ul>")
         for level in row["levels"]:
             parts.append(f"<li><strong>{text(level['label'])}</strong>: {int(level['level'])} of {int(level['top'])}"
                          f" ({text(level['descriptor'])})</li>")
@@ -39,30 +49,43 @@ def feedback_html(rows: list[dict]) -> str:
 
 
 class FeedbackPanel(ipw.HTML):
-    """The feedback released to ``learner`` on ``case_id``; empty (and silent) until there is some."""
+    """The feedback released to ``learner`` on ``case_id``; empty (and silent) until there is some.
+
+    Every open panel is known to :class:`FeedbackImport`, so a feedback file imported in the
+    learner's answers panel shows on the cards already open, without rerunning their cells.
+    """
+
+    _open: weakref.WeakSet = weakref.WeakSet()
 
     def __init__(self, case_id: str, store: ResponseStore, learner: str, **kwargs):
         super().__init__(**kwargs)
         self.case_id = case_id
         self.store = store
         self.learner = learner
+        FeedbackPanel._open.add(self)
         self.refresh()
+
+    @classmethod
+    def open_panels(cls, learner: str) -> list[FeedbackPanel]:
+        """The panels open in this kernel for ``learner``."""
+        return [panel for panel in list(cls._open) if panel.learner == learner]
 
     def refresh(self) -> None:
         """Read the released feedback again (after an import, or when the card redraws)."""
         try:
             rows = self.store.feedback(self.learner, case_id=self.case_id)
+            answers = self.store.responses(learner=self.learner, case_id=self.case_id) if rows else []
         except DualroleError:
-            rows = []
-        self.value = feedback_html(rows)
+            rows, answers = [], []
+        self.value = feedback_html(rows, {a["response_id"]: a["attempt"] for a in answers})
 
 
 class FeedbackImport(ipw.VBox):
     """Import a feedback file from the instructor into the learner's own store (default: yours).
 
     A file for another learner, a changed file, or feedback on a case version the learner did not
-    answer is refused with the reason, and nothing from it is kept. ``panels`` are refreshed after
-    an import so the cards show the feedback at once.
+    answer is refused with the reason, and nothing from it is kept. ``panels``, and every card's
+    panel open for the learner, are refreshed after an import so the feedback shows at once.
     """
 
     def __init__(self, store=None, learner: str | None = None, panels: list[FeedbackPanel] = ()):
@@ -87,7 +110,7 @@ class FeedbackImport(ipw.VBox):
         except DualroleError as exc:
             self.status.say(f"Not imported: {exc}", urgent=True)
             return 0
-        for panel in self.panels:
+        for panel in {*self.panels, *FeedbackPanel.open_panels(self.learner)}:
             panel.refresh()
         self.status.say(f"Imported {n} new feedback item(s); they are shown under your answers." if n
                         else "This feedback was already imported.")

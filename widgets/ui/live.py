@@ -25,7 +25,7 @@ from widgets.paths import home
 from widgets.render import text
 from widgets.responses.disclosure import Audience, check_audience, distribution, shows_reference
 from widgets.responses.disclosure import distribution_html as distribution_html_table
-from widgets.responses.pacing import ACTION_LABELS, ACTIONS, STAGE_LABELS
+from widgets.responses.pacing import ACTION_LABELS, ACTIONS, SELF_PACED, STAGE_LABELS, ClassState, learner_round
 from widgets.vocab import MODULES
 
 log = logging.getLogger("dualrole.live")
@@ -39,18 +39,45 @@ NO_SERVICE = ("<p><strong>No class service found.</strong> This dashboard runs o
 
 def distribution_html(case: Case, info: dict, min_class: int, *, audience: Audience = "class") -> str:
     """First votes and latest answers as ``audience`` may see them (the dashboard is often projected,
-    so the class audience is the default); the reference is marked only once it is revealed."""
+    so the class audience is the default); the reference is marked only once it is revealed.
+
+    The class audience sees exactly what the learners' cards show at the case's stage
+    (:func:`widgets.responses.pacing.learner_round`): no counts while the vote is forming, the first
+    votes from the histogram on, the latest answers only after the reveal (or on a self-paced case).
+    """
     labels = {o.id: o.label for o in case.options}
     marks = None
     if shows_reference(audience, info.get("stage") == "revealed"):
         marks = {o.id: "★ Preferred" if o.id in case.preferred else "" for o in case.options}
+    rounds = ("first", "latest")
+    if audience != "instructor":
+        shown_round = learner_round(ClassState("", case.id, info.get("stage", SELF_PACED)))
+        rounds = {None: (), "first": ("first",), "latest": rounds}[shown_round]
+        if not rounds:
+            return ("<p><em>The counts stay off this screen until you show the histogram, as they stay off "
+                    "the learners' cards: each learner commits alone first.</em></p>")
     tables = []
     for which, heading in (("first", "First votes"), ("latest", "Latest answers")):
+        if which not in rounds:
+            continue
         counts = info.get(which, {})
         shown = distribution(counts, case.option_ids, audience, min_class=min_class)
         tables.append(distribution_html_table(labels, shown, heading=heading, marks=marks,
                                               caption=f"{heading}: {shown.total} learner(s)"))
     return "".join(tables)
+
+
+def unavailable_words(problem: ServiceUnavailable) -> str:
+    """What the dashboard says when the class service does not serve it: which part is down, and
+    that learners' answers are safe meanwhile."""
+    if problem.code == "store_unavailable":
+        what = ("The class service is up, but the class database is not answering; the service keeps "
+                "trying it")
+    elif problem.code == "not_configured":
+        what = "The class service is running but misconfigured; your hub administrator must fix a setting"
+    else:
+        what = "Cannot reach the class service"
+    return f"{what} ({problem}). Retrying; learners' answers wait in their outboxes meanwhile."
 
 
 class CaseRow(ipw.VBox):
@@ -103,6 +130,7 @@ class LiveDashboard(ipw.VBox):
     def __init__(self, cases: str | list[str], *, cohort: str | None = None, phase: str = "practice",
                  refresh: float = REFRESH_SECONDS, client: ServiceClient | None = None,
                  audience: Audience = "class"):
+        identity.require_hub_login()  # pacing buttons and class counts only behind the Hub's login
         self.audience = check_audience(audience)
         self.cases = _resolve(cases)
         self.cohort = cohort or identity.cohort()
@@ -145,8 +173,7 @@ class LiveDashboard(ipw.VBox):
 
     def _show(self, summary: dict | DualroleError) -> bool:
         if isinstance(summary, ServiceUnavailable):
-            self.problem.value = (f'<p role="alert">Cannot reach the class service ({text(summary)}). '
-                                  "Retrying; learners' answers wait in their outboxes meanwhile.</p>")
+            self.problem.value = f'<p role="alert">{text(unavailable_words(summary))}</p>'
             return False
         if isinstance(summary, ServiceRefused) and summary.code == "unknown_case":
             # The usual cause: the instructor's own cases are in this server's DUALROLE_CASES only.

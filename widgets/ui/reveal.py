@@ -230,9 +230,9 @@ def class_block(case: Case, shown: Distribution, *, marks: bool, order: tuple[st
     """How the class answered, in the learner's option order; reference marks only once it is revealed."""
     if alone and not shown.shown:
         return ('<div class="dualrole-histogram" role="region" aria-label="Class distribution">'
-                "<h4>How the class answered</h4><p>You are working on your own, so there is no class to "
-                "compare with. With a class code from your instructor, you would see here how your class "
-                "answered.</p></div>")
+                "<h4>How the class answered</h4><p>You are working on your own: your answers are kept on "
+                "this computer, so there is no class to compare with here. In a class on your "
+                "instructor's hub, you would see here how your class answered.</p></div>")
     labels = {o.id: o.label for o in _ordered(case, order)}
     return distribution_html(labels, shown, heading="How the class answered",
                              caption=f"How {shown.total} learners answered (latest answer each)",

@@ -23,7 +23,10 @@ import traitlets as t
 from widgets.cases.library import load_library
 from widgets.errors import DualroleError
 from widgets.grading.files import Rubric, default_rubric, load_rubric
+from widgets.grading.final import NOT_SCORED
+from widgets.learner.identity import require_hub_login
 from widgets.render import text
+from widgets.responses.pacing import SELF_PACED
 from widgets.store.scores import ScoreBook
 from widgets.ui.a11y import LiveStatus, guarded
 
@@ -43,6 +46,15 @@ _CSS = """
 def default_scorer() -> str:
     """Who is scoring: the hub user, else the account name on this machine."""
     return os.environ.get("JUPYTERHUB_USER", "").strip() or getpass.getuser()
+
+
+def _revote_label(row: dict) -> str:
+    """The second attempt's label, as the mode it was made in ordered it: in class mode the revote
+    follows the class histogram, self-paced it follows the class's answers; both come before the
+    reference is shown."""
+    if row.get("stage") not in (None, "", SELF_PACED):
+        return "Revote (after the class histogram, before the reveal)"
+    return "Revote (after seeing the class's answers, before the reference)"
 
 
 class ScorePad(anywidget.AnyWidget):
@@ -120,6 +132,7 @@ class ReviewScreen(ipw.VBox):
 
     def __init__(self, store, *, rubric: Rubric | str | Path | None = None, scorer: str | None = None,
                  case: str | None = None, service=None):
+        require_hub_login()  # never a learner's name or reasoning outside the Hub's login
         self.store = store
         self.book = ScoreBook(store)
         self.service = service
@@ -146,6 +159,11 @@ class ReviewScreen(ipw.VBox):
         self.option_filter = ipw.Dropdown(description="Option:", style=label)
         self.cohort_filter = ipw.Dropdown(description="Cohort:", style=label)
         self.unscored = ipw.Checkbox(value=False, description="Not yet scored by me", indent=False)
+        # Graders score blind: the pad shows only the sheet of who is scoring. Reconciling shows every
+        # grader's levels, and what is then saved is the answer's final score, never a grader's sheet.
+        self.reconciling = ipw.Checkbox(value=False, description="Reconcile: see every grader, record the final "
+                                        "score", indent=False)
+        self.others = ipw.HTML(layout=_WIDE)
         self.answer = ipw.HTML(layout=_WIDE)
         self.pad = ScorePad(self.rubric, on_move=self.move)
         self.comment = ipw.Textarea(description="Comment for the learner:", style=label, continuous_update=False,
@@ -161,12 +179,14 @@ class ReviewScreen(ipw.VBox):
         self.save_button.on_click(lambda _b: self.save())
         self.release_button.on_click(lambda _b: self.release_case())
         self.case.observe(self._on_case, names="value")
+        self.scorer.observe(self._on_scorer, names="value")
+        self.reconciling.observe(self._on_reconciling, names="value")
         for control in (self.option_filter, self.cohort_filter, self.unscored):
             control.observe(self._on_filter, names="value")
         super().__init__([
             ipw.HTML(f"<h3>Review answers: {text(self.rubric.title)}</h3>"),
             self.scorer, self.case, ipw.HBox([self.option_filter, self.cohort_filter, self.unscored]),
-            self.answer, self.pad, self.comment,
+            self.reconciling, self.answer, self.others, self.pad, self.comment,
             ipw.HBox([self.previous_button, self.save_button, self.next_button, self.release_button]),
             self.status,
         ], layout=_WIDE)
@@ -189,6 +209,18 @@ class ReviewScreen(ipw.VBox):
         finally:
             self._resetting = False
         self._select(0)
+
+    def _on_scorer(self, change) -> None:
+        # What is on the pad belongs to the grader who entered it: save it under their name, then show
+        # the new grader their own sheet (blank when they have none). Nothing carries over.
+        self.save(scorer=change["old"])
+        here = self.current["response_id"] if self.current else None
+        self._select(0)
+        self.show(next((i for i, r in enumerate(self.items) if r["response_id"] == here), 0))
+
+    def _on_reconciling(self, _change=None) -> None:
+        self.save(reconciling=not self.reconciling.value)
+        self.show(self.index)
 
     def _on_filter(self, _change=None) -> None:
         if self._resetting:
@@ -221,14 +253,32 @@ class ReviewScreen(ipw.VBox):
             self.status.say("No answer matches these filters.")
             return
         self.answer.value = self._answer_html(row)
-        sheet = next((s for s in reversed(self.book.sheets(case_id=row["case_id"], scorer=self.scorer.value))
-                      if s["response_id"] == row["response_id"]), None)
+        self.others.value = self._graders_html(row) if self.reconciling.value else ""
+        if self.reconciling.value:
+            sheet = next((s for s in reversed(self.book.reconciled(case_id=row["case_id"]))
+                          if s["response_id"] == row["response_id"] and s["rubric_version"] == self.rubric.version),
+                         None)
+        else:
+            sheet = next((s for s in reversed(self.book.sheets(case_id=row["case_id"], scorer=self.scorer.value))
+                          if s["response_id"] == row["response_id"]), None)
         self.pad.levels = dict(sheet["levels"]) if sheet else {}
         self.comment.value = sheet["comment"] if sheet else ""
         self.pad.active = 0
         self._saved = self._sheet()
         self.status.say(f"Answer {self.index + 1} of {len(self.items)}: {row['learner']}"
                         + (" (scored)" if sheet else " (not yet scored)"))
+
+    def _graders_html(self, row: dict) -> str:
+        sheets = [s for s in self.book.sheets(case_id=row["case_id"]) if s["response_id"] == row["response_id"]
+                  and s["rubric_version"] == self.rubric.version]
+        if not sheets:
+            return "<p>No grader has scored this answer under this rubric.</p>"
+        head = "".join(f"<th scope='col'>{text(s['scorer'])}</th>" for s in sheets)
+        body = "".join(f"<tr><th scope='row'>{text(c.label)}</th>"
+                       + "".join(f"<td>{text(str(s['levels'].get(c.id, '–')))}</td>" for s in sheets) + "</tr>"
+                       for c in self.rubric.criteria)
+        return (f"<table aria-label='Every grader\'s levels'><tr><th scope='col'>Criterion</th>{head}</tr>{body}"
+                "</table>")
 
     def _answer_html(self, row: dict) -> str:
         case = self.library[row["case_id"]]
@@ -237,7 +287,7 @@ class ReviewScreen(ipw.VBox):
                        and r["phase"] == row["phase"] and r["cohort"] == row["cohort"]), key=lambda r: r["attempt"])
         parts = [f"<p><strong>{text(row['learner'])}</strong> · {text(row['cohort'])} · {text(row['phase'])}</p>"]
         for r in both:
-            which = "First attempt" if r["attempt"] == 1 else "Revote (after the reveal)"
+            which = "First attempt" if r["attempt"] == 1 else _revote_label(r)
             marker = " ◀ scoring this one" if r["response_id"] == row["response_id"] and len(both) > 1 else ""
             parts.append(f"<p><strong>{which}{marker}:</strong> {text(labels.get(r['option_id'], r['option_id']))}"
                          f" · confidence {int(r['confidence'])}%</p>"
@@ -249,19 +299,29 @@ class ReviewScreen(ipw.VBox):
     def _sheet(self) -> tuple:
         return tuple(sorted(self.pad.levels.items())), self.comment.value
 
-    def save(self) -> bool:
-        """Append this scorer's sheet for the answer on screen if it changed; True when one was saved."""
+    def save(self, *, scorer: str | None = None, reconciling: bool | None = None) -> bool:
+        """Append the sheet on the pad for the answer on screen if it changed; True when one was saved.
+
+        It is the grader's own sheet, or, while reconciling, the answer's final score (every
+        criterion needed). ``scorer`` and ``reconciling`` name whose sheet it is when they have just
+        been changed on screen.
+        """
         row = self.current
         if row is None or self._sheet() == self._saved or (not self.pad.levels and not self.comment.value.strip()):
             return False
+        scorer = scorer if scorer is not None else self.scorer.value
+        reconciling = self.reconciling.value if reconciling is None else reconciling
         try:
-            self.book.record(row["response_id"], self.scorer.value, self.rubric, dict(self.pad.levels),
-                             self.comment.value)
+            if reconciling:
+                self.book.reconcile(row["response_id"], scorer, self.rubric, dict(self.pad.levels), self.comment.value)
+            else:
+                self.book.record(row["response_id"], scorer, self.rubric, dict(self.pad.levels), self.comment.value)
         except DualroleError as exc:
             self.status.say(f"Not saved: {exc}", urgent=True)
             return False
         self._saved = self._sheet()
-        self.status.say(f"Saved the score of {row['learner']} ({len(self.pad.levels)} of "
+        what = "the final score" if reconciling else f"{scorer}'s score"
+        self.status.say(f"Saved {what} of {row['learner']} ({len(self.pad.levels)} of "
                         f"{len(self.rubric.criteria)} criteria).")
         return True
 
@@ -273,14 +333,39 @@ class ReviewScreen(ipw.VBox):
             self.pad.focus()
 
     def release_case(self) -> int:
-        """Release this scorer's latest sheet on every scored answer of the case; return how many."""
+        """Release the final score of every answer of the case that has one; return how many.
+
+        The status says why the others were not released (not scored, scored only under another
+        rubric version, an unfinished sheet, graders who differ).
+        """
         self.save()
-        sheets = self.book.sheets(case_id=self.case.value, scorer=self.scorer.value)
-        released = [self.book.release(s["response_id"], self.scorer.value, self.rubric, scorer=self.scorer.value)
-                    for s in sheets if s["rubric_version"] == self.rubric.version]
-        if self.service is not None and released:
-            self.service.release_feedback(released)
-        self.status.say(f"Released feedback on {len(released)} answer(s) to their learners.")
+        finals = self.book.finals(self.rubric, case_id=self.case.value)
+        released = [self.book.release(response_id, self.scorer.value, self.rubric)
+                    for response_id, final in finals.items() if final.levels is not None]
+        answers = {r["response_id"] for r in self.rows if r["case_id"] == self.case.value}
+        held: dict[str, int] = {}
+        for response_id in answers:
+            final = finals.get(response_id)
+            if final is None or final.levels is None:
+                reason = final.reason if final else NOT_SCORED
+                held[reason] = held.get(reason, 0) + 1
+        why = "; ".join(f"{n} {reason}" for reason, n in sorted(held.items()))
+        not_released = f" Not released: {why}." if why else ""
+        done = f"Released feedback on {len(released)} of {len(answers)} answer(s)"
+        if not released:
+            self.status.say(f"{done}.{not_released}")
+        elif self.service is None:
+            self.status.say(f"{done}: kept locally, not sent (no class service found; hand it out as files with "
+                            f"dualrole feedback-export).{not_released}")
+        else:
+            try:
+                self.service.release_feedback(released)
+            except DualroleError as exc:
+                self.status.say(f"{done} here, but the class service did not take it, so the learners do not see "
+                                f"it yet: {exc}. Release again to retry.{not_released}", urgent=True)
+                return len(released)
+            self.status.say(f"{done} to their learners, through the class service: each sees it on their card "
+                            f"at its next poll.{not_released}")
         return len(released)
 
     def scores(self):
@@ -303,3 +388,10 @@ class ReviewScreen(ipw.VBox):
         table = scorer_agreement(scores, self.rubric, first, second, weights=weights)
         table.attrs["scorers"] = (first, second)
         return table
+
+    def alpha(self):
+        """Krippendorff's alpha (ordinal) per criterion across every grader; see
+        :func:`widgets.analysis.grades.grader_alpha`."""
+        from widgets.analysis.grades import grader_alpha
+
+        return grader_alpha(self.scores(), self.rubric)
