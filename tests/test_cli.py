@@ -36,6 +36,31 @@ def test_validate_fails_naming_file_line_and_field(tmp_path):
     assert "Traceback" not in result.output
 
 
+def test_validate_cues_reports_a_folder_whose_keys_give_themselves_away(tmp_path):
+    # An author's folder where the key is always the longest label and the only one saying "document".
+    import re
+
+    source = GOOD.read_text(encoding="utf-8")
+    for n in (1, 2):
+        text = source.replace("id: cosmetics", f"id: cues_{n}")
+        text = re.sub(r"(- id: decline_explore\n    label: ).*", r"\1Decline, explore in session at length "
+                      r"what the request means to her and what your refusal means, and document it", text)
+        (tmp_path / f"cues_{n}.md").write_text(text, encoding="utf-8")
+    result = run("validate", "--cues", str(tmp_path))
+    assert result.exit_code == 0, result.output
+    lines = result.output.splitlines()
+    assert "All 2 case(s) are valid." in lines[0]
+    assert "of 2 case(s): 2 key(s) (preferred options), 6 other option(s)" in result.output
+    longest = next(line for line in lines if "key is the longest label" in line)
+    assert "keys 100%" in longest and "chance 25%" in longest and longest.endswith("<- check")
+    document = next(line for line in lines if "label says 'document'" in line)
+    assert "keys 100%" in document and "others 0%" in document and document.endswith("<- check")
+    refer = next(line for line in lines if "label says 'refer'" in line)
+    assert not refer.endswith("<- check")
+    # Without the flag, validate says nothing about cues.
+    assert "Surface cues" not in run("validate", str(tmp_path)).output
+
+
 def test_cases_lists_id_module_title_and_reference():
     result = run("cases", "--json")
     rows = json.loads(result.output)

@@ -45,3 +45,16 @@ def test_a_case_citing_links_as_a_code_is_refused(tmp_path):
 def test_an_unknown_code_names_the_file_and_the_codes_that_have_links():
     with pytest.raises(DualroleError, match=r"data/codes.yaml: links.BACP: .*AAMFT, ACA, APA, NASW"):
         code_link("BACP")
+
+
+def test_supervision_sections_and_public_rules_are_registered_apart_from_the_codes():
+    from widgets.cases.casefile import law_registry
+
+    registry = code_registry()
+    # A family therapist who supervises is bound by AAMFT 4.x; a counselor-supervisor by ACA F.3.b, not F.3.a.
+    assert {"4.1", "4.3", "4.6"} <= set(registry["AAMFT"])
+    assert "prohibited" in registry["ACA"]["F.3.b"] and "Extending" in registry["ACA"]["F.3.a"]
+    assert {"1.03", "6.04"} <= set(registry["APA"])
+    law = law_registry()
+    assert "must notify" in law["DoDI 6490.08"] and "about 18 states and Puerto Rico" in law["Child abuse reporting"]
+    assert set(law).isdisjoint(registry) and "law" not in registry

@@ -70,3 +70,48 @@ def test_every_lesson_states_an_estimated_time_and_objectives_under_its_title(st
     objectives = next(i for i, s in enumerate(sources) if s.startswith("## Learning objectives"))
     first_prose = next(i for i, s in enumerate(sources) if s.startswith("## ") and "objectives" not in s)
     assert objectives < first_prose
+
+
+# --- One source of lesson membership: the course, not each case's own `module` field ---------------------
+
+def test_every_case_a_modules_lesson_shows_is_filed_under_that_module():
+    from widgets.cases.course import module_case_ids
+    from widgets.vocab import MODULES
+
+    library = load_library()
+    for module in MODULES:
+        misfiled = [i for i in module_case_ids(module) if library[i].module != module]
+        assert not misfiled, f"{module}: course.yaml lists {misfiled}, filed under another module"
+
+
+def test_a_lesson_case_filed_under_a_module_but_not_on_its_cards_belongs_to_another_lesson():
+    # running_group_invitation opens lesson 00, climbing_with_supervisee is lesson 09's decision model:
+    # each is counted where the course lists it, never in the module whose name it carries.
+    from widgets.cases.course import module_case_ids
+    from widgets.vocab import MODULES
+
+    library = load_library()
+    for module in MODULES:
+        extra = {c.id for c in library.module(module)} - set(module_case_ids(module))
+        homes = {i: [e.stem for e in lessons() if i in e.all_cases] for i in extra}
+        assert all(len(h) == 1 and not h[0].endswith(module) for h in homes.values()), (module, homes)
+
+
+def test_grading_counts_the_cases_the_course_lists_for_a_lesson():
+    from widgets.analysis.grades import lesson_cases
+    from widgets.cases.course import lesson
+
+    library = load_library()
+    roles = lesson_cases(library, "roles", [])
+    assert roles == list(lesson("08_roles").cases)
+    assert "climbing_with_supervisee" not in roles  # lesson 09's decision model, filed under roles
+    assert "supervisee_asks_for_date" in roles
+    assert lesson_cases(library, "pre", ["a", "b"]) == ["a", "b"]
+
+
+def test_a_module_no_lesson_teaches_is_a_clear_error():
+    from widgets.cases.course import module_case_ids
+    from widgets.errors import DualroleError
+
+    with pytest.raises(DualroleError, match="no lesson in course.yaml teaches the module 'astrology'"):
+        module_case_ids("astrology")

@@ -63,7 +63,34 @@ def test_live_cases_show_their_own_prompts_and_misconceptions_only_uncredited_op
                 assert f"- {question}" in body
     cosmetics = library["cosmetics"]
     uncredited = [o for o in cosmetics.options if o.id not in cosmetics.preferred + cosmetics.acceptable]
-    assert facilitator.misconceptions(cosmetics) == [f"“{o.label}”: {o.rationale.split('. ')[0]}." for o in uncredited]
+    assert facilitator.misconceptions(cosmetics) == [f"“{o.label}”: {facilitator.why_it_fails(o.rationale)}"
+                                                     for o in uncredited]
+
+
+# Opening sentences that grant what speaks for a wrong option; read aloud as "the misconception",
+# each would endorse the error. The guide must print the reason the option fails instead.
+CONCESSIONS = {
+    "running_group_invitation": "Some writers hold that shared community activities are not harmful",
+    "lunch_at_termination": "Some therapists would see a single meal",
+    "housewarming_party": "Some writers argue that a short, planned appearance",
+    "parent_of_adult_client": "This is a limited disclosure for a protective purpose",
+    "climbing_with_supervisee": "Many good friendships start this way",
+    "sliding_fee_alternative": "Generous, and some therapists keep",
+}
+
+
+def test_misconceptions_give_the_reason_an_option_fails_not_the_concession():
+    library = {c.id: c for c in load_library()}
+    for case_id, concession in CONCESSIONS.items():
+        case = library[case_id]
+        conceding = [o for o in case.options if concession in " ".join(o.rationale.split())]
+        assert conceding, f"{case_id}: the rationale no longer opens with the concession; update this test"
+        for item in facilitator.misconceptions(case):
+            assert concession not in item, (case_id, item)
+        assert concession not in GUIDE
+    why = facilitator.why_it_fails
+    assert why("Some writers call it harmless. But it makes you her customer.") == "It makes you her customer."
+    assert why("Generous, and kind. It leaves her owing you.") == "It leaves her owing you."
 
 
 def test_closest_cases_are_paced_first():
@@ -83,3 +110,14 @@ def test_every_objective_of_a_lesson_is_exercised_by_one_of_its_cases():
             continue
         for goal in facilitator.objectives(facilitator.curriculum.NOTEBOOKS / f"{entry.stem}.ipynb"):
             assert facilitator.exercised_by(goal, cases), f"{entry.stem}: no case exercises {goal!r}"
+
+
+def test_objectives_go_to_the_cases_that_match_them_most_closely():
+    # A section or a one-word tag that many cases share no longer pulls every such case in.
+    lines = {line.split(" *Cases:* ")[0]: line.split(" *Cases:* ")[1] for line in GUIDE.splitlines()
+             if " *Cases:* " in line}
+    incidental = next(v for k, v in lines.items() if k.startswith("- Distinguish an incidental contact"))
+    assert "`grocery_store_encounter`" in incidental and "promise_it_stays_here" not in incidental
+    promise = next(v for k, v in lines.items() if k.startswith("- Recognize that promising a future relationship"))
+    assert "`lunch_at_termination`" in promise
+    assert not {"housewarming_party", "wedding_invitation", "arena_graduation"} & set(re.findall(r"`(\w+)`", promise))

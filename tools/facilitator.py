@@ -5,8 +5,8 @@ list in it comes from data a reader can check: time estimates from word counts a
 cases (:func:`time_estimate`), the cases each objective draws on from the code sections and authors
 the objective names, the cases to pace live from the reference's own flags (contested, turns on open
 facts, how many options earn credit), the discussion prompts from each case's ``discussion``, and the
-misconceptions from the rationales of the options that earn no credit. Nothing is said about how
-learners actually split: no such data is shipped, and none is invented.
+misconceptions from the rationales of the options that earn no credit (the sentence that says why each
+fails). Nothing is said about how learners actually split: no such data is shipped, and none is invented.
 """
 
 from __future__ import annotations
@@ -81,22 +81,31 @@ def objectives(path: Path) -> list[str]:
 
 
 def exercised_by(objective: str, cases: list[Case]) -> list[Case]:
-    """The cases that cite a code section, a regulation section or an author the objective names, or
-    carry a topic tag it names (``incidental-contact`` for "an incidental contact")."""
+    """The cases that exercise an objective most directly.
+
+    Each case scores one point for every code or regulation section the objective names that it cites,
+    every author the objective names that its sources or positions cite, and every multi-word topic tag
+    whose words the objective uses (``incidental-contact`` for "an incidental contact"); a one-word tag
+    such as ``intake`` is common, so it scores half a point. The cases with the highest score are returned, so an
+    objective that names a section many cases cite goes to the cases that also share its topic, not to
+    every case that cites the section.
+    """
     sections = {(code, sec.rstrip(".")) for code, sec in _SECTION.findall(objective)}
     sections |= {("CFR", sec) for sec in re.findall(r"\b164\.\d+(?:\([a-z]\))?", objective)}
     authors = {a for a in _AUTHORS if a in objective}
     words = objective.lower()
-    hits = []
+    scored = []
     for case in cases:
         cited = {(c["code"], c["section"]) for c in case.codes}
         cited_loose = {(code, re.sub(r"\(.*$", "", sec)) for code, sec in cited}
         text = " ".join([*case.sources, *(p.get("held_by", "") for p in case.positions), case.rationale])
         cited |= {("CFR", sec) for sec in re.findall(r"\b164\.\d+(?:\([a-z]\))?", " ".join(case.sources))}
-        tagged = any(re.search(rf"\b{re.escape(tag.replace('-', ' '))}", words) for tag in case.tags)
-        if sections & (cited | cited_loose) or any(a in text for a in authors) or tagged:
-            hits.append(case)
-    return hits
+        score = len(sections & (cited | cited_loose)) + sum(a in text for a in authors)
+        score += sum((1.0 if "-" in tag else 0.5) for tag in case.tags
+                     if re.search(rf"\b{re.escape(tag.replace('-', ' '))}", words))
+        scored.append((score, case))
+    best = max((s for s, _ in scored), default=0)
+    return [case for s, case in scored if s and s == best]
 
 
 def closeness(case: Case) -> tuple[int, int, int]:
@@ -125,15 +134,53 @@ def where_options_are_closest(case: Case) -> str:
     return " ".join(parts)
 
 
+_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[A-Z\"“(])")
+# A sentence that turns from a concession to the reason ("But ...", "Yet ...").
+_TURN = re.compile(r"^(?:But|Yet|However|Still),?\s+")
+# A sentence that concedes and then turns inside itself ("X sounds careful, but Y").
+_CONTRAST = re.compile(r"\b(?:but|yet)\b", re.IGNORECASE)
+# A sentence that only concedes what speaks for the wrong option, with no turn in it.
+_CONCESSION = re.compile(
+    r"\b(?:some (?:writers|therapists|clinicians)|many good|generous|sincere|understandable|tempting|"
+    r"feels kind|looks (?:kind|careful|patient)|sounds (?:kind|careful)|good intentions|is a limited|"
+    r"has its place|is right|makes sense|is the motive|on your side)\b",
+    re.IGNORECASE,
+)
+
+
+def why_it_fails(rationale: str) -> str:
+    """The sentence of an uncredited option's rationale that says why it fails.
+
+    Rationales of wrong options often open by granting what speaks for the option and then turn. A
+    facilitator who read out the opening would endorse the error, so this returns the turn: the first
+    sentence that begins "But" or "Yet" (without the conjunction), else the first sentence that holds
+    its own "but", else the first sentence that does not merely concede.
+
+    >>> why_it_fails("Some writers call it harmless. But it makes you her customer.")
+    'It makes you her customer.'
+    >>> why_it_fails("The safeguards are sincere, but they cannot remove the role. More follows.")
+    'The safeguards are sincere, but they cannot remove the role.'
+    >>> why_it_fails("Generous, and some keep unpaid places. It leaves her owing you. A third.")
+    'It leaves her owing you.'
+    """
+    sentences = [s.strip() for s in _SENTENCE.split(" ".join(rationale.split())) if s.strip()]
+    for sentence in sentences:
+        if _TURN.match(sentence):
+            rest = _TURN.sub("", sentence, count=1)
+            return rest[:1].upper() + rest[1:]
+    for sentence in sentences:
+        if _CONTRAST.search(sentence):
+            return sentence
+    for sentence in sentences:
+        if not _CONCESSION.search(sentence):
+            return sentence
+    return sentences[0]
+
+
 def misconceptions(case: Case) -> list[str]:
-    """Each option that earns no credit, with the first sentence of its own rationale."""
-    out = []
-    for option in case.options:
-        if option.id in case.preferred or option.id in case.acceptable:
-            continue
-        first = re.split(r"(?<=[.!?])\s", option.rationale, maxsplit=1)[0]
-        out.append(f"“{option.label}”: {first}")
-    return out
+    """Each option that earns no credit, with the sentence of its rationale that says why it fails."""
+    return [f"“{option.label}”: {why_it_fails(option.rationale)}" for option in case.options
+            if option.id not in case.preferred and option.id not in case.acceptable]
 
 
 # -- the guide -----------------------------------------------------------------------------------
@@ -157,15 +204,16 @@ keeps it. Reveal the reference last, and discuss. A live case takes about
 **How the numbers are made.** *Time estimates* are the ones under each lesson's title, computed by
 `tools/curriculum.py` from the notebook: its words of prose read at {wpm} words a minute, plus about
 {decide} minutes for each case (read, decide, explain, read the reference) and time for the reflection.
-Fast readers and lively groups will differ. *Objectives* are the lesson's own, each with the cases that cite a code
-section, a regulation, an author or a topic tag it names; an objective no case matches is marked as
-taught in the prose.
+Fast readers and lively groups will differ. *Objectives* are the lesson's own, each with the cases that
+match it most closely (the most code sections, regulations, authors and topic tags it names); an
+objective no case matches is marked as taught in the prose.
 *Cases to pace live* are those whose options are closest according to the case files: contested cases
 first (ethicists disagree and both positions are recorded), then cases that turn on facts the vignette
 leaves open, then cases where more than one option earns credit. This guide holds no survey of how
 learners actually split; after a session, the cohort review shows how yours did.
-*Misconceptions* are the options that earn no credit, each with the first sentence of its own
-rationale. The 16 assessment-only cases (the assessment bank) appear in no plan and no handout.
+*Misconceptions* are the options that earn no credit, each with the sentence of its own rationale that
+says why it fails (not the sentence that grants what speaks for it). The 16 assessment-only cases (the
+assessment bank) appear in no plan and no handout.
 
 This file is generated by `python -m tools.facilitator` from the lessons and the case files; edit
 those, not this file.

@@ -64,14 +64,14 @@ class Reference:
 # from what the note says. The HIPAA notes are handled by ``_hipaa`` (they differ only in sections).
 _SURVEY_NOTE = ("Surveys of therapists' views of post-therapy friendship: Borys & Pope (1989); "
                 "Salisbury & Kinnier (1996); Nigro & Uhlemann (2004).")
-_INCOMPLETE = ("[Survey of therapists' views of friendship with former clients]. The case files cite it "
-               "by author and year only; its full details are still to be added.")
 NOTES: dict[str, list[Reference]] = {
     "Sonne, J. L. Nonsexual multiple relationships: A practical decision-making model for clinicians. "
     "The Independent Practitioner (APA Division 42 award, 2007).": [
         Reference(("Sonne",), "n.d.", "Sonne, J. L. (n.d.). Nonsexual multiple relationships: A practical "
                   "decision-making model for clinicians. *The Independent Practitioner*. "
-                  "(Recognised by an APA Division 42 award in 2007.)"),
+                  "https://kspope.com/site/multiple-relationships.php (The article received APA Division 42's "
+                  "2007 award for the best CE article in the journal; its issue and year of publication are "
+                  "not yet verified, so it is dated n.d.)"),
     ],
     "Restoring Balance (2015, updated 2021). Why your therapist won't have coffee with you. Blog post, "
     "restoringbalance.health (the scenario this case adapts).": [
@@ -84,33 +84,62 @@ NOTES: dict[str, list[Reference]] = {
                   "*Child Abuse Prevention and Treatment Act* (CAPTA) [United States federal law requiring "
                   "every state to have child-abuse reporting laws]."),
     ],
-    "Department of Defense Instruction 6490.08 (command notification of service members' mental health "
-    "care) and 6490.04 (mental health evaluations of service members).": [
-        Reference(("U.S. Department of Defense",), "n.d.-a", "U.S. Department of Defense. (n.d.-a). "
-                  "*Department of Defense Instruction 6490.04* [Mental health evaluations of service members]."),
-        Reference(("U.S. Department of Defense",), "n.d.-b", "U.S. Department of Defense. (n.d.-b). "
-                  "*Department of Defense Instruction 6490.08* [Command notification of service members' "
-                  "mental health care]."),
+    "Child Welfare Information Gateway. (2023). Mandatory reporters of child abuse and neglect (state statutes "
+    "series, current through May 2023). Children's Bureau, U.S. Department of Health and Human Services.": [
+        Reference(("Child Welfare Information Gateway",), "2023",
+                  "Child Welfare Information Gateway. (2023). *Mandatory reporters of child abuse and neglect* "
+                  "[State statutes series, current through May 2023]. U.S. Department of Health and Human "
+                  "Services, Administration for Children and Families, Children's Bureau."),
+    ],
+    "Department of Defense Instruction 6490.08 (command notification requirements to dispel stigma in providing "
+    "mental health care to service members; reissued 2023) and 6490.04 (mental health evaluations of members of "
+    "the military services).": [
+        Reference(("U.S. Department of Defense",), "2023", "U.S. Department of Defense. (2023). *Command "
+                  "notification requirements to dispel stigma in providing mental health care to service members* "
+                  "(DoD Instruction 6490.08; reissued 6 September 2023)."),
+        Reference(("U.S. Department of Defense",), "n.d.", "U.S. Department of Defense. (n.d.). *Mental health "
+                  "evaluations of members of the military services* (DoD Instruction 6490.04; the edition in "
+                  "force is not yet verified, so it is dated n.d.)."),
     ],
     "National Conference of State Legislatures (2013), tally of state duty-to-warn and duty-to-protect "
     "laws (mandatory, permissive or none; other tallies differ).": [
         Reference(("National Conference of State Legislatures",), "2013",
-                  "National Conference of State Legislatures. (2013). [Tally of state duty-to-warn and "
-                  "duty-to-protect laws: mandatory, permissive or none]. Other tallies differ."),
+                  "National Conference of State Legislatures. (2013, January). *Mental health professionals' "
+                  "duty to warn* [State-by-state table: mandatory, permissive or none]. "
+                  "https://www.ncsl.org/health/mental-health-professionals-duty-to-warn (Other tallies differ.)"),
+    ],
+    "American Psychological Association. (2022). Guidelines for child custody evaluations in family law "
+    "proceedings. American Psychological Association.": [
+        Reference(("American Psychological Association",), "2022",
+                  "American Psychological Association. (2022). *Guidelines for child custody evaluations in family "
+                  "law proceedings*. American Psychological Association.", aliases=("APA",)),
+    ],
+    "American Psychological Association. (2013). Specialty guidelines for forensic psychology. American "
+    "Psychologist, 68(1), 7-19.": [
+        Reference(("American Psychological Association",), "2013",
+                  "American Psychological Association. (2013). Specialty guidelines for forensic psychology. "
+                  "*American Psychologist, 68*(1), 7-19.", aliases=("APA",)),
     ],
     "Tarasoff v. Regents of the University of California, 17 Cal. 3d 425 (1976).": [
         Reference(("Tarasoff",), "1976", "*Tarasoff v. Regents of the University of California*, "
                   "17 Cal. 3d 425 (1976).", sort_key="tarasoff v. regents"),
     ],
     _SURVEY_NOTE: [
-        Reference(("Borys", "Pope"), "1989", f"Borys and Pope. (1989). {_INCOMPLETE}"),
-        Reference(("Salisbury", "Kinnier"), "1996", f"Salisbury and Kinnier. (1996). {_INCOMPLETE}"),
-        Reference(("Nigro", "Uhlemann"), "2004", f"Nigro and Uhlemann. (2004). {_INCOMPLETE}"),
+        Reference(("Borys", "Pope"), "1989", "Borys, D. S., & Pope, K. S. (1989). Dual relationships between "
+                  "therapist and client: A national study of psychologists, psychiatrists, and social workers. "
+                  "*Professional Psychology: Research and Practice, 20*(5), 283-293."),
+        Reference(("Salisbury", "Kinnier"), "1996", "Salisbury, W. A., & Kinnier, R. T. (1996). Posttermination "
+                  "friendship between counselors and clients. *Journal of Counseling & Development, 74*(5), "
+                  "495-500."),
+        Reference(("Nigro", "Uhlemann"), "2004", "Nigro, T., & Uhlemann, M. R. (2004). Dual relationships in "
+                  "counselling: A survey of British Columbian counsellors. *Canadian Journal of Counselling, "
+                  "38*(1), 36ff. (A Canadian sample; the article's last page is not yet verified.)"),
     ],
 }
 
 # Works the lessons themselves cite (not a case's source): the teaching method the cards follow.
 LESSON_WORKS: tuple[Reference, ...] = (
+    Reference(("Mazur",), "1997", "Mazur, E. (1997). *Peer instruction: A user's manual*. Prentice Hall."),
     Reference(("Crouch", "Mazur"), "2001", "Crouch, C. H., & Mazur, E. (2001). Peer instruction: Ten years of "
               "experience and results. *American Journal of Physics, 69*(9), 970-977."),
 )

@@ -44,16 +44,14 @@ def injection_case_text() -> str:
         "title: " + _yaml_quote(f"Probe <script>{js('t')}</script><img src=x onerror=\"{js('ti')}\">"),
         1,
     )
-    text = text.replace(
-        "label: Decline kindly, and explore in session what the request means to her",
-        "label: " + _yaml_quote(f"Decline <img src=x onerror=\"{js('label-img')}\"> and explore"),
-        1,
-    )
-    text = text.replace(
-        "label: Decline kindly and move on to the agenda you had planned for the session",
-        "label: " + _yaml_quote(f"Decline <a href=\"javascript:{js('label-a')}\">politely</a>"),
-        1,
-    )
+    # Found by option id, so that rewording a label does not silently drop its payload.
+    def label(option_id: str, payload: str) -> None:
+        nonlocal text
+        text, n = re.subn(rf"(- id: {option_id}\n    label: ).*", lambda m: m.group(1) + _yaml_quote(payload), text, count=1)
+        assert n == 1, option_id
+
+    label("decline_explore", f"Decline <img src=x onerror=\"{js('label-img')}\"> and explore")
+    label("decline_only", f"Decline <a href=\"javascript:{js('label-a')}\">politely</a>")
     text = text.replace(
         "  - How would you word the refusal",
         "  - " + _yaml_quote(f"<svg onload=\"{js('discussion-svg')}\"></svg> How would you word it?")

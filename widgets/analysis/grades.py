@@ -12,6 +12,7 @@ from collections.abc import Iterable
 import numpy as np
 import pandas as pd
 
+from widgets.cases import course
 from widgets.cases.library import Library
 from widgets.grading.files import ASSESSMENT_PHASES, GradingPolicy, RosterEntry, Rubric
 from widgets.responses.contract import reasoning_shortfall
@@ -126,10 +127,12 @@ def scorer_agreement(scores: pd.DataFrame, rubric: Rubric, first: str, second: s
 
 
 def lesson_cases(library: Library, lesson: str, assessment: list[str]) -> list[str]:
-    """The case ids a lesson key covers: a module's lesson cases, or the assessment's for pre/post."""
+    """The case ids a lesson key covers: the cases the course lists for a module's lesson
+    (``data/course.yaml``, the one source of lesson membership), or the assessment's for pre/post.
+    ``library`` is kept for callers; membership no longer depends on a case's own ``module`` field."""
     if lesson in ASSESSMENT_PHASES:
         return list(assessment)
-    return [c.id for c in library.module(lesson)]
+    return list(course.module_case_ids(lesson))
 
 
 def taught_lessons(df: pd.DataFrame, policy: GradingPolicy, library: Library, assessment: list[str]) -> list[str]:

@@ -29,6 +29,7 @@ def _validator():
 
 
 LINKS = "links"  # the key in codes.yaml that holds where each code can be read, not a code of its own
+LAW = "law"  # the key that holds the statutes and regulations cases name beside the codes, not a code either
 
 
 @lru_cache(maxsize=1)
@@ -45,11 +46,21 @@ def code_registry() -> dict[str, dict[str, str]]:
 
     >>> code_registry()["APA"]["3.05"]
     'Multiple relationships'
-    >>> "links" in code_registry()
+    >>> "links" in code_registry() or "law" in code_registry()
     False
     """
     return {code: {str(k): v for k, v in sections.items()}
-            for code, sections in _codes_file().items() if code != LINKS}
+            for code, sections in _codes_file().items() if code not in (LINKS, LAW)}
+
+
+@lru_cache(maxsize=1)
+def law_registry() -> dict[str, str]:
+    """The statutes and regulations a case may name, each with what it requires in our own words.
+
+    >>> "must notify" in law_registry()["DoDI 6490.08"]
+    True
+    """
+    return {str(name): " ".join(str(text).split()) for name, text in (_codes_file().get(LAW) or {}).items()}
 
 
 def code_link(code: str) -> str:
@@ -210,6 +221,12 @@ def _check_semantics(path: Path, front: dict, line_of) -> list[CaseProblem]:
                     f"'{oid}' is defended by a named position, so it must be listed in reference.preferred "
                     "or reference.acceptable",
                 ))
+
+    reason = reference.get("stance_reason")
+    if isinstance(reason, str) and "\n" in reason.strip():
+        problems.append(CaseProblem(path, line_of(["reference", "stance_reason"]), "reference.stance_reason",
+                                    "must be one line: say in a sentence why this case's preferred stance "
+                                    "differs from cases of the same kind"))
 
     registry = code_registry()
     codes = front.get("codes") if isinstance(front.get("codes"), list) else []

@@ -55,6 +55,22 @@ def shown_from(case_id: str, stem: str) -> bool:
     return where is None or stem not in order or where >= order.index(stem)
 
 
+def module_case_ids(module: str) -> tuple[str, ...]:
+    """The cases a module's lesson shows on its cards, as the course lists them: the one answer to
+    "which cases make this lesson" that grading and progress both ask.
+
+    A module's lesson is the one whose stem ends in the module's name (``08_roles`` for ``roles``). A
+    decision-model case filed under the module but worked through in lesson 09 is not one of them.
+
+    >>> "climbing_with_supervisee" in module_case_ids("roles"), "commander_asks" in module_case_ids("roles")
+    (False, True)
+    """
+    for entry in lessons():
+        if entry.stem.split("_", 1)[-1] == module:
+            return entry.cases
+    raise DualroleError(f"no lesson in {COURSE_FILE} teaches the module {module!r}")
+
+
 def lesson_case_ids() -> tuple[str, ...]:
     """Every case shown on a card in some lesson, in course order (the cases progress counts)."""
     return tuple(case_id for entry in lessons() for case_id in entry.cases)

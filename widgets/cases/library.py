@@ -60,6 +60,8 @@ class Case:
     rationale: str
     path: Path
     file_digest: str = field(repr=False)
+    request: str | None = None  # the kind of request the case puts (schema: request)
+    stance_reason: str | None = None  # why its preferred stance differs from same-kind cases, shown in the reveal
 
     @functools.cached_property  # a frozen case: hashed once, not for every line collect checks
     def case_version(self) -> str:
@@ -178,7 +180,34 @@ def _build(path: Path, front: dict, sections: dict[str, str]) -> Case:
         rationale=sections["Reference rationale"],
         path=path,
         file_digest=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
+        request=front.get("request"),
+        stance_reason=" ".join(ref["stance_reason"].split()) if ref.get("stance_reason") else None,
     )
+
+
+def same_kind(a: Case, b: Case) -> bool:
+    """Whether two cases put the same kind of request under the same codes: both name the same
+    ``request``, and they share at least half of the code sections of the one that cites fewer."""
+    if not a.request or a.request != b.request:
+        return False
+    codes_a = {(c["code"], str(c["section"])) for c in a.codes}
+    codes_b = {(c["code"], str(c["section"])) for c in b.codes}
+    return 2 * len(codes_a & codes_b) >= min(len(codes_a), len(codes_b))
+
+
+def preferred_stances(case: Case) -> set[str]:
+    """The stances of a case's preferred options."""
+    return {o.stance for o in case.options if o.id in case.preferred}
+
+
+def stance_conflicts(cases) -> list[tuple[Case, Case]]:
+    """Pairs of same-kind cases (:func:`same_kind`) whose preferred stances share nothing and where
+    neither case says why (``reference.stance_reason``). The keys should agree with each other, and
+    with what the lessons teach, unless a case gives its one-line reason."""
+    cases = list(cases)
+    return [(a, b) for i, a in enumerate(cases) for b in cases[i + 1:]
+            if same_kind(a, b) and not preferred_stances(a) & preferred_stances(b)
+            and not (a.stance_reason or b.stance_reason)]
 
 
 def case_files(paths: list[Path | str] | None = None) -> list[Path]:

@@ -268,6 +268,8 @@ def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, sta
         parts.append("<p>The better answer here depends on facts the vignette leaves open; "
                      "the rationale says which.</p>")
     parts.append(_section("Your reasoning", reasoning_html(attempts)))
+    if case.stance_reason:
+        parts.append(_section("Why this answer differs from similar cases", f"<p>{text(case.stance_reason)}</p>"))
     parts.append(_section("The full rationale", markdown(_contested_words(case, case.rationale))))
     if case.contested:
         parts.append(_section("The positions in full", positions_in_full(case)))
