@@ -267,9 +267,9 @@ def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, sta
     if case.context_dependent:
         parts.append("<p>The better answer here depends on facts the vignette leaves open; "
                      "the rationale says which.</p>")
+    if case.stance_reason:  # one line: a key that looks unlike its neighbours says why at once
+        parts.append(f"<p><strong>Why this answer differs from similar cases:</strong> {text(case.stance_reason)}</p>")
     parts.append(_section("Your reasoning", reasoning_html(attempts)))
-    if case.stance_reason:
-        parts.append(_section("Why this answer differs from similar cases", f"<p>{text(case.stance_reason)}</p>"))
     parts.append(_section("The full rationale", markdown(_contested_words(case, case.rationale))))
     if case.contested:
         parts.append(_section("The positions in full", positions_in_full(case)))
