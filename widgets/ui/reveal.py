@@ -60,7 +60,7 @@ def _contested_words(case: Case, prose: str) -> str:
 
 
 WHY_WORDS = 60  # the verdict's one sentence of why, at most
-POSITION_WORDS = 16  # a position's gist on the first screen; the whole statement is a section away
+POSITION_WORDS = 14  # a position's gist on the first screen; the whole statement is a section away
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
 
 
