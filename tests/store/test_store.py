@@ -244,7 +244,8 @@ def test_add_many_stores_exactly_what_the_plain_insert_stores(store_url, tmp_pat
         synthetic_response("synthetic-a").row(),
         synthetic_response("synthetic-b", 2, started_at=datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=eastern),
                            submitted_at=datetime(2025, 3, 1, 9, 45, tzinfo=eastern), consent=True,
-                           kitchener_power="high", option_order="o1,o2", reference_seen=True, stage="vote",
+                           kitchener_power="high", option_order="o1,o2", reference_seen=True, distribution_seen=False,
+                           stage="vote",
                            justification="Synthetic: «quotes», 'apostrophes' and a café.").row(),
         synthetic_response("synthetic-c", submitted_at=datetime(2025, 3, 2, 23, 59, 59)).row(),  # naive: UTC
     ]
@@ -262,6 +263,7 @@ def test_add_many_stores_exactly_what_the_plain_insert_stores(store_url, tmp_pat
 
     assert stored(fast) == stored(plain)
     assert [r["response_id"] for r in fast.responses()] == [r["response_id"] for r in plain.responses()]
+    assert [r["distribution_seen"] for r in fast.responses(learner="synthetic-b")] == [False]
     plain.engine.dispose()
 
 
