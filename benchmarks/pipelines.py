@@ -145,9 +145,7 @@ SELECT case_id, phase, count(*) AS n, sum(coalesce(m, false)::INT) AS n_matching
        any_value(e.entropy) AS entropy
 FROM f JOIN e USING (case_id, phase) GROUP BY ALL""",
     "kappa": """
-WITH p AS (SELECT f.phase, f.stance,
-                  coalesce(max(CASE WHEN s.stance = f.stance THEN f.stance END),
-                           max(CASE WHEN s.rank = 0 THEN s.stance END)) AS ref
+WITH p AS (SELECT f.phase, f.stance, max(CASE WHEN s.rank = 0 THEN s.stance END) AS ref
            FROM f JOIN refs s USING (case_id) GROUP BY f.phase, f.case_id, f.learner, f.cohort, f.stance),
      n AS (SELECT phase, count(*) AS n, avg((stance = ref)::DOUBLE) AS po FROM p GROUP BY phase),
      a AS (SELECT phase, stance AS k, count(*) AS x FROM p GROUP BY ALL),
@@ -244,9 +242,8 @@ def pandas_report(path: Path) -> dict:
     refs = stances.sort_values("rank").groupby("case_id")["stance"].apply(list).to_dict()
     kappas = {}
     for phase, part in df.groupby("phase"):
-        reference = part.groupby("case_id", group_keys=False).apply(
-            lambda g: g["stance"].where(g["stance"].isin(refs[g.name]), refs[g.name][0]), include_groups=False)
-        kappas[phase] = cohen_kappa_score(part["stance"], reference.loc[part.index], labels=list(STANCES))
+        reference = part["case_id"].map(lambda case_id: refs[case_id][0])  # one key per case
+        kappas[phase] = cohen_kappa_score(part["stance"], reference, labels=list(STANCES))
     kappa = pd.DataFrame({"kappa": pd.Series(kappas)}).rename_axis("phase").loc[list(PHASES)]
 
     items = []

@@ -39,7 +39,7 @@ def test_every_lesson_links_the_references():
     ("Johnson et al. (2006) describe", ("Johnson",), ("2006",)),
     ("The **ACA Code (2014)** has", ("ACA",), ("2014",)),
 ])
-def test_citation_forms_are_recognised(text, names, years):
+def test_citation_forms_are_recognized(text, names, years):
     [cite] = references.citations(text)
     assert (cite.names, cite.years) == (names, years)
 

@@ -149,3 +149,14 @@ def open_private(path: Path | str, flags: int) -> int:
 def read_schema(name: str) -> dict:
     """A JSON Schema from the data folder's ``schema/`` (``case``, ``response``, ...), read once."""
     return json.loads((data_dir() / "schema" / f"{name}.schema.json").read_text(encoding="utf-8"))
+
+
+def file_sha256(path: Path) -> str:
+    """The SHA-256 of a file's bytes, in hex: what a checksum list (``sha256sum``) records for it."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with Path(path).open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()

@@ -2,7 +2,7 @@
 
 * :func:`research_export`, the **restricted** tier: one row per answer under random research codes,
   with a Frictionless codebook and the same answers as xAPI statements. Row-level data from a
-  class can be recognised by a classmate, so it is for use under an ethics approval or a data-use
+  class can be recognized by a classmate, so it is for use under an ethics approval or a data-use
   agreement, never published.
 * :func:`public_export`, the **public** tier: gated aggregates only, nothing per learner.
 
@@ -18,7 +18,6 @@ the same statements twice therefore sees identical statements and stores nothing
 
 from __future__ import annotations
 
-import hashlib
 import json
 import shutil
 import warnings
@@ -34,7 +33,7 @@ from widgets.analysis.prepost import with_forms
 from widgets.cases.forms import FORMS_FILE, assessment_forms
 from widgets.cases.library import load_library
 from widgets.errors import DualroleError
-from widgets.paths import data_dir
+from widgets.paths import data_dir, file_sha256
 from widgets.privacy import (
     MIN_CELL,
     ResearchRows,
@@ -258,7 +257,7 @@ def datapackage(frame: pd.DataFrame, options: pd.DataFrame, *, synthetic: bool, 
         "forms_file": FORMS_FILE, "min_cell": min_cell, "justifications_included": justifications,
         "consent": ("learners whose research-consent choice at the time of export was yes, with all their "
                     "answers (widgets.privacy.research_rows)"),
-        "files": {path.name: "sha256:" + _sha256(path) for path in files},
+        "files": {path.name: "sha256:" + file_sha256(path) for path in files},
     }
     return package
 
@@ -281,18 +280,10 @@ def source_commit() -> str | None:
     return commit + ("-modified" if dirty else "")
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _write_checksums(out_dir: Path, files: list[Path]) -> Path:
     """``SHA256SUMS`` in the format ``sha256sum -c`` checks."""
     path = out_dir / "SHA256SUMS"
-    path.write_text("".join(f"{_sha256(f)}  {f.name}\n" for f in sorted(files)), encoding="utf-8")
+    path.write_text("".join(f"{file_sha256(f)}  {f.name}\n" for f in sorted(files)), encoding="utf-8")
     return path
 
 
@@ -410,7 +401,7 @@ def _write_readme(path: Path, synthetic: bool, justifications: bool, min_cell: i
         "# Dual-role vignette responses: RESTRICTED research export", "",
         "Row-level, pseudonymised data, for use under an ethics approval or a data-use agreement.",
         "This is not a public release: in a small class a classmate who knows who dropped out, or what",
-        "someone answered, can recognise that learner's rows. Publish only the public tier",
+        "someone answered, can recognize that learner's rows. Publish only the public tier",
         "(`dualrole research-export --tier public`), which holds gated aggregates.", "",
         "- `responses.csv` / `responses.parquet`: one row per answer (see `datapackage.json` for every column).",
         "- `options.csv`: each case's options and reference answer; join on `case_id` and `option_id`.",
@@ -504,7 +495,7 @@ def public_export(df: pd.DataFrame, out_dir: Path | str, *, min_cell: int = MIN_
         "created": datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), "synthetic": synthetic,
         "resources": [{"name": p.stem, "path": p.name, "format": "csv"} for p in files if p.suffix == ".csv"],
         "dualrole": {"tier": "public", "version": __version__, "commit": source_commit(), "min_cell": min_cell,
-                     "learners": chosen.learners, "files": {p.name: "sha256:" + _sha256(p) for p in files}},
+                     "learners": chosen.learners, "files": {p.name: "sha256:" + file_sha256(p) for p in files}},
     }
     (out_dir / "datapackage.json").write_text(json.dumps(package, indent=2) + "\n", encoding="utf-8")
     files.append(out_dir / "datapackage.json")
