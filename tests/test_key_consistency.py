@@ -109,13 +109,15 @@ def test_the_reveal_shows_why_a_key_differs_from_similar_cases(library):
 def test_validate_reports_a_disagreeing_key_with_file_line_and_field(tmp_path):
     from click.testing import CliRunner
 
-    from widgets.cli.cases import validate
+    from widgets.cli import cli
 
     for source, name in (("clients_son_asks_out", "son_copy"), ("clients_daughter_asks_out", "daughter_copy")):
         _copy(tmp_path, source, name,
               (lambda t: t.replace("    stance: decline\n", "    stance: decline_and_explore\n"))
               if name == "daughter_copy" else (lambda t: t))
-    result = CliRunner().invoke(validate, [str(tmp_path)])
+    # Through the group, as a user runs it: invoking the bare command would cache a help option
+    # without the group's -h, which changes `dualrole validate --help` for later callers.
+    result = CliRunner().invoke(cli, ["validate", str(tmp_path)])
     assert result.exit_code == 1
     line = next(i for i, text in enumerate((tmp_path / "daughter_copy.md").read_text().splitlines(), start=1)
                 if text.startswith("  preferred:"))
