@@ -3,7 +3,7 @@
 The service is the real ``dualrole serve`` application (handlers, rules, store) in its own process
 on 127.0.0.1, reached over real HTTP. Only the Hub's token lookup is stood in for, by the test
 stand-in of tests/hub/inprocess.py: starting a real JupyterHub with 300 users is what
-tests/test_service_hub.py does for four, and is not part of this figure. Each answer is a POST of
+tests/service/test_service_hub.py does for four, and is not part of this figure. Each answer is a POST of
 the response, then a GET of the class distribution (what a card does to show the reveal).
 """
 

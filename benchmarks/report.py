@@ -110,11 +110,11 @@ def _loading(results: dict) -> str:
         out.append(f"| {r['reader']} | {r['seconds']:.2f} s{extra} | {'yes' if r['same_frame'] else '**no**'} |")
     out += ["", "Adopted: the ADBC SQLite driver (`widgets/analysis/_load.py`), used by `analysis.responses()` for "
             "any SQLite store; PostgreSQL and the class service still go through SQLAlchemy. It keeps the pandas "
-            "API and gives exactly the frame `read_sql` gave (`tests/test_analysis_load.py`). A store of 200,000 "
+            "API and gives exactly the frame `read_sql` gave (`tests/analysis/test_analysis_load.py`). A store of 200,000 "
             "rowids or more is read in two halves at once, on two connections in two threads (SQLite steps through "
             "rows on one core; ADBC releases the GIL): both see one snapshot because a third connection holds the "
             "write lock (`BEGIN IMMEDIATE`, not waiting) while their read transactions start, and a busy or "
-            "read-only store is read in one transaction instead (`tests/test_analysis_fastpaths.py`). A Parquet copy reads "
+            "read-only store is read in one transaction instead (`tests/analysis/test_analysis_fastpaths.py`). A Parquet copy reads "
             "faster still, but a cache must know when the store changed: a count and the largest rowid miss an "
             "erasure followed by a new answer, and a checksum of the rows costs a read of them; so it was not "
             "adopted. DuckDB's scanner is slower here than ADBC and would add a large dependency pinned to one "
@@ -183,7 +183,7 @@ def _burst(results: dict) -> str:
         f"{b['window_s']:.0f} s through `dualrole serve` (the real Tornado application, handlers, rules and SQLite "
         "store, in its own process, over HTTP on 127.0.0.1). **The Hub's token check is the test stand-in** of "
         "`tests/hub/inprocess.py`, not a running JupyterHub (the real Hub is exercised by "
-        "`tests/test_service_hub.py` with four users). Each answer is a POST, then a GET of the class "
+        "`tests/service/test_service_hub.py` with four users). Each answer is a POST, then a GET of the class "
         "distribution (the reveal).", "",
         "| service | answers | finished in | throughput | errors | POST p50 | POST p99 | POST+reveal p99 | target: 0 errors, p99 < 250 ms |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---|",

@@ -2,7 +2,7 @@
 #
 # This file is the configuration docs/deploy-jupyterhub.md explains. Copy it as it is (on The Littlest
 # JupyterHub: /opt/tljh/config/jupyterhub_config.d/dualrole.py) and change only the six local settings
-# below. tests/test_service_hub.py runs a real JupyterHub on this very file, loaded as The Littlest
+# below. tests/service/test_service_hub.py runs a real JupyterHub on this very file, loaded as The Littlest
 # JupyterHub loads jupyterhub_config.d, changing only those six.
 #
 # It adds to what an earlier file set (TLJH's idle culler, say) rather than replacing it, and it never

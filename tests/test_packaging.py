@@ -62,6 +62,7 @@ def test_the_widgets_alias_never_appears_in_our_code():
 def test_the_wheel_lists_every_subpackage_and_the_data_folders():
     setuptools = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]
     code = {".".join(p.parent.relative_to(REPO).parts) for p in (REPO / "widgets").rglob("__init__.py")}
-    data = {"widgets.data"} | {f"widgets.data.{d.name}" for d in (REPO / "data").iterdir() if d.is_dir()}
+    data = {"widgets.data"} | {"widgets.data." + ".".join(d.relative_to(REPO / "data").parts)
+                               for d in (REPO / "data").rglob("*") if d.is_dir()}
     assert set(setuptools["packages"]) == code | data | {"widgets.notebooks"}
     assert setuptools["package-dir"] == {"widgets.data": "data", "widgets.notebooks": "notebooks"}

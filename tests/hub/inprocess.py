@@ -2,7 +2,7 @@
 
 The stand-in replaces only the question "whose token is this, with which scopes?" and the group
 lookup; the service's own handlers, rules and store are the real ones, reached over real HTTP.
-The real Hub is exercised in tests/test_service_hub.py.
+The real Hub is exercised in tests/service/test_service_hub.py.
 """
 
 from __future__ import annotations

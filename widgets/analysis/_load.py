@@ -4,7 +4,7 @@
 into a ``datetime`` one row at a time: about 13 s for a million responses on 2 cores. A SQLite
 store is read instead through the ADBC SQLite driver, which fills Arrow columns in C, and only the
 columns the analysis uses are read (about 3 s for a million). The frame is the same as
-``read_sql``'s after :func:`~widgets.analysis.frame.tidy` (``tests/test_analysis_load.py``), and
+``read_sql``'s after :func:`~widgets.analysis.frame.tidy` (``tests/analysis/test_analysis_load.py``), and
 any other store (PostgreSQL, the class service, an in-memory SQLite) still goes through
 SQLAlchemy. ``benchmarks/loading.py`` measures the alternatives (DuckDB's SQLite scanner, a
 Parquet copy, the sqlite3 module).

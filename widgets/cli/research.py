@@ -61,18 +61,28 @@ def _steps(label: str, total: int):
 @click.option("--tier", type=click.Choice(["restricted", "public"]), default="restricted", show_default=True,
               help="restricted: one row per answer under research codes, for use under an ethics approval, "
                    "never published. public: gated aggregates only, nothing per learner.")
+@click.option("--qdpx", is_flag=True,
+              help="Restricted tier: also write reasoning.qdpx, the consenting learners' reasoning and the "
+                   "reconciled codes as a REFI-QDA project for QualCoder, NVivo, ATLAS.ti or MAXQDA.")
+@click.option("--codebook", "codebook_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The codebook of the project (YAML or .qdc; default: the shipped one).")
 @friendly_errors
-def research_export_(store_url, sample, out, crosswalk, include_justifications, min_cell, xapi_base, tier):
+def research_export_(store_url, sample, out, crosswalk, include_justifications, min_cell, xapi_base, tier, qdpx,
+                     codebook_path):
     """Write a research export of consenting learners: restricted rows, or public aggregates.
 
     The restricted tier writes responses.csv, responses.parquet, options.csv,
     assessment_forms.yaml, datapackage.json (the codebook and provenance), SHA256SUMS and
-    xapi.jsonl into OUT. The crosswalk from codes to learners is written elsewhere and stays
-    with you. The public tier writes gated counts and the pre/post model, nothing per learner.
+    xapi.jsonl into OUT; with --qdpx also reasoning.qdpx, a REFI-QDA project whose sources are
+    the learners' reasoning and whose coded segments are the reconciled codes. The crosswalk from
+    codes to learners is written elsewhere and stays with you. The public tier writes gated
+    counts and the pre/post model, nothing per learner.
 
     Example:
 
+    \b
         dualrole research-export --store sqlite:///class.sqlite --out export/
+        dualrole research-export --store sqlite:///class.sqlite --out export/ --qdpx
         dualrole research-export --sample --out /tmp/export --crosswalk ~/private/crosswalk.csv
         dualrole research-export --store sqlite:///class.sqlite --tier public --out public/
     """
@@ -82,9 +92,9 @@ def research_export_(store_url, sample, out, crosswalk, include_justifications, 
     check_min_cell(min_cell)
     frame = _source(store_url, sample)
     if tier == "public":
-        if include_justifications or crosswalk:
+        if include_justifications or crosswalk or qdpx:
             raise DualroleError("the public tier holds no text and no research codes: "
-                                "drop --include-justifications and --crosswalk")
+                                "drop --include-justifications, --crosswalk and --qdpx")
         result = public_export(frame, out, min_cell=min_cell)
         label = "synthetic " if result.synthetic else ""
         click.echo(f"Wrote public aggregates of {result.learners} consenting {label}learner(s) to {result.out_dir}.")
@@ -102,7 +112,94 @@ def research_export_(store_url, sample, out, crosswalk, include_justifications, 
     label = "synthetic " if result.synthetic else ""
     click.echo(f"Wrote {result.rows} {label}response(s) of {result.learners} consenting learner(s) "
                f"to {result.out_dir} (restricted: for use under an ethics approval; do not publish).")
+    if qdpx:
+        project = _write_qdpx(store_url, sample, frame, out, crosswalk, min_cell, codebook_path)
+        click.echo(f"Wrote {project.sources} {label}reasoning text(s) with {project.segments} reconciled coded "
+                   f"segment(s) to {project.path}.")
     click.echo(f"Crosswalk (keep it private; never share it with the data): {result.crosswalk}")
+
+
+def _write_qdpx(store_url, sample, frame, out, crosswalk, min_cell, codebook_path):
+    from widgets.grading.codebook import default_codebook, load_codebook
+    from widgets.reporting.qdpx import write_qdpx
+    from widgets.reporting.research_export import JustificationWarning
+
+    codebook = load_codebook(codebook_path) if codebook_path else default_codebook()
+    if sample:
+        from widgets.reporting.simulate import simulate_codings
+
+        reconciled = {s["response_id"]: s for s in simulate_codings(frame, codebook) if s["reconciled"]}
+    else:
+        from widgets.store import open_store
+        from widgets.store.codings import CodingBook
+
+        reconciled = CodingBook(open_store(store_url)).reconciled(codebook)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", JustificationWarning)
+        project = write_qdpx(frame, reconciled, codebook, Path(out) / "reasoning.qdpx", crosswalk=crosswalk,
+                             min_cell=min_cell)
+    click.secho("warning: reasoning.qdpx holds the learners' free-text reasoning, which may name people or "
+                "describe clients: read it, or scrub it, before sharing", fg="yellow", err=True)
+    return project
+
+
+@click.command("qdpx-import")
+@store_option
+@click.argument("project", type=click.Path(dir_okay=False, exists=True, path_type=Path))
+@click.option("--coder", required=True, help="Whose coding the project holds (a name for agreement tables).")
+@click.option("--codebook", "codebook_path", type=click.Path(dir_okay=False, exists=True, path_type=Path),
+              help="The codebook the project was coded with (YAML or .qdc; default: the shipped one).")
+@friendly_errors
+def qdpx_import_(store_url, project, coder, codebook_path):
+    """Keep the codes of a REFI-QDA project (.qdpx) coded elsewhere as one coder's codes.
+
+    The project must come from your own `research-export --qdpx` (its sources are matched to the
+    answers with your instructor key). Its codes then count in agreement like any other coder's.
+
+    Example:
+
+        dualrole qdpx-import coded.qdpx --store sqlite:///class.sqlite --coder dr-researcher
+    """
+    from widgets.grading.codebook import default_codebook, load_codebook
+    from widgets.reporting.qdpx import import_qdpx
+    from widgets.store import open_store
+
+    codebook = load_codebook(codebook_path) if codebook_path else default_codebook()
+    result = import_qdpx(project, open_store(store_url), coder, codebook)
+    click.echo(f"Kept {result.segments} code(s) on {result.sheets} answer(s) as {coder}'s coding.")
+    if result.unmatched_sources:
+        click.echo(f"{result.unmatched_sources} source(s) match no answer in this store (another class, or "
+                   "another instructor key): left out.", err=True)
+
+
+@click.command("codebook")
+@click.argument("codebook_file", type=click.Path(dir_okay=False, exists=True, path_type=Path), required=False)
+@click.option("--qdc", type=click.Path(dir_okay=False, path_type=Path),
+              help="Also write the codebook as a REFI-QDA codebook (.qdc) here.")
+@friendly_errors
+def codebook_(codebook_file, qdc):
+    """Check a codebook (YAML or .qdc) and list its codes; optionally write it as a .qdc file.
+
+    Without a file, the shipped codebook. Every problem is named with its file, line and field.
+
+    Example:
+
+    \b
+        dualrole codebook my_codebook.yaml
+        dualrole codebook --qdc ethical_reasoning.qdc
+        dualrole codebook from_nvivo.qdc
+    """
+    from widgets.grading.codebook import CODE_KEYS, default_codebook, load_codebook, write_qdc
+
+    codebook = load_codebook(codebook_file) if codebook_file else default_codebook()
+    click.echo(f"{codebook.title} ({codebook.id}, version {codebook.number}, {codebook.version}): "
+               f"{len(codebook.codes)} code(s)")
+    for index, code in enumerate(codebook.codes):
+        key = CODE_KEYS[index] if index < len(CODE_KEYS) else " "
+        click.echo(f"  {key}  {code.id}: {code.name}")
+    if qdc:
+        write_qdc(codebook, qdc)
+        click.echo(f"Wrote {qdc}.")
 
 
 @click.command("report")
@@ -190,4 +287,4 @@ def simulate_(learners, cohorts, seed, out, store_url):
         where = describe_url(store.url)
     click.echo(f"Wrote {len(frame)} synthetic response(s) of {learners} learner(s) in {cohorts} cohort(s) to {where}.")
 
-COMMANDS = (research_export_, report_, simulate_)
+COMMANDS = (research_export_, qdpx_import_, codebook_, report_, simulate_)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -47,6 +48,30 @@ _ACTIONS = {
                               "in the record.",
     "accept": "I would accept and mention it briefly in the next session.",
 }
+# The principle a learner appeals to, drawn from the same random number as the rest of the element,
+# so the sample's answers stay as they were and only the wording varies; each sentence carries the
+# cue that SYNTHETIC coders read in simulate_codings.
+_PRINCIPLES = (
+    "It comes down to trust and avoiding harm.",
+    "The client should decide for themselves what happens here.",
+    "What matters is what helps the client get better.",
+    "The first thing is not to harm the client.",
+    "It has to be fair to my other clients as well.",
+    "It comes down to the trust between us.",
+)
+# Which codebook code each template's cue stands for (simulate_codings): the simulator knows what it wrote.
+CODE_CUES = (
+    ("fidelity", r"\btrust\b"),
+    ("nonmaleficence", r"avoiding harm|not to harm"),
+    ("autonomy", r"decide for themselves"),
+    ("beneficence", r"helps the client"),
+    ("justice", r"fair to my other clients"),
+    ("names_roles", r"two roles|roles overlap"),
+    ("names_risk", r"risk to the client"),
+    ("cites_standard", r"\b(?:APA|ACA|AAMFT|NASW) \d"),
+    ("weighs_alternative", r"I weighed"),
+    ("refers_or_consults", r"referral|consult"),
+)
 # Thresholds on skill for writing each element at all: naming roles is easiest, weighing an alternative hardest.
 _ELEMENT_EASE = (1.0, 0.4, -0.2, 0.6, -0.8)
 
@@ -64,8 +89,9 @@ def _reasoning(case, option, skill: float, u: np.ndarray, full: np.ndarray) -> s
                      if full[1] else "The client could be hurt.")
     if include[2]:
         code = case.codes[0] if case.codes else None
-        parts.append(f"{code['code']} {code['section']} applies." if full[2] and code
-                     else "It comes down to trust and avoiding harm.")
+        principle = _PRINCIPLES[int(u[2] * 1_000_003) % len(_PRINCIPLES)]
+        parts.append(f"{code['code']} {code['section']} applies, and {principle[0].lower()}{principle[1:]}"
+                     if full[2] and code else principle)
     if include[3]:
         parts.append(_ACTIONS[option.stance] if full[3] else "I would handle it carefully.")
     if include[4]:
@@ -306,3 +332,56 @@ def sample_store(path: Path | str | None = None):
         frame = frame.astype(object).where(frame.notna(), None)
         into_store(frame, store)
     return store
+
+
+SYNTHETIC_CODERS = ("synthetic-coder-a", "synthetic-coder-b")
+
+
+@lru_cache(maxsize=1)
+def _compiled_cues():
+    import re
+
+    return tuple((code, re.compile(cue)) for code, cue in CODE_CUES)
+
+
+def template_segments(text: str, codebook) -> list[dict]:
+    """The codes the simulator's templates put in ``text``: each on the sentence that carries its cue."""
+    segments = []
+    for code, cue in _compiled_cues():
+        if code not in codebook.ids:
+            continue
+        for match in cue.finditer(text):
+            start = text.rfind(". ", 0, match.start())
+            start = 0 if start < 0 else start + 2
+            end = text.find(".", match.end())
+            segments.append({"code": code, "start": start, "end": len(text) if end < 0 else end + 1})
+            break
+    return segments
+
+
+def simulate_codings(frame: pd.DataFrame, codebook, *, seed: int = 0, coders=SYNTHETIC_CODERS,
+                     miss: float = 0.12, extra: float = 0.04) -> list[dict]:
+    """SYNTHETIC coding sheets of the simulator's reasoning: two coders and the reconciled codes.
+
+    Each synthetic coder reads the codes the templates wrote (:func:`template_segments`), missing one
+    with probability ``miss`` and adding an absent one, on the whole answer, with probability
+    ``extra``; the reconciled sheet is what the templates wrote. Only first attempts are coded.
+    Rows are ready for :meth:`widgets.store.codings.CodingBook.record_many` (coders named
+    ``synthetic-coder-...``; no real person coded anything).
+    """
+    rng = np.random.default_rng(seed)
+    stamp = START
+    sheets = []
+    for row in frame[frame["attempt"] == 1].sort_values("response_id").itertuples():
+        truth = template_segments(str(row.justification), codebook)
+        base = {"response_id": row.response_id, "learner": row.learner, "case_id": row.case_id,
+                "codebook_id": codebook.id, "codebook_version": codebook.version, "origin": "review",
+                "coded_at": stamp}
+        for coder in coders:
+            kept = [s for s in truth if rng.random() >= miss]
+            present = {s["code"] for s in truth}
+            added = [{"code": c, "start": None, "end": None} for c in codebook.ids
+                     if c not in present and rng.random() < extra]
+            sheets.append(base | {"coder": coder, "segments": kept + added, "reconciled": False})
+        sheets.append(base | {"coder": "synthetic-reconciler", "segments": truth, "reconciled": True})
+    return sheets

@@ -312,7 +312,7 @@ def _fast_validator(part: str | None = None):
 def schema_valid_fast(data: dict, part: str | None = None) -> bool:
     """True only when the compiled validator finds ``data`` valid. Its "valid" is trusted; anything
     else (invalid, or a value it cannot read) goes to the Python validator, whose errors name the
-    fields, so the verdict is always the Python validator's (tests/test_contract.py checks both agree)."""
+    fields, so the verdict is always the Python validator's (tests/responses/test_contract.py checks both agree)."""
     fast = _fast_validator(part)
     if fast is None:
         return False

@@ -76,6 +76,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("cohort_answers_index", _index("ix_responses_cohort_answers"), 2),
     Migration("class_state_table", _tables("dualrole_class_state"), 2),
     Migration("final_scores_table", _tables("dualrole_final_scores"), 2),
+    Migration("codings_table", _tables("dualrole_codings"), 2),
 )
 SCHEMA_VERSION = max(m.schema_version for m in MIGRATIONS)
 

@@ -161,6 +161,29 @@ feedback_table = sa.Table(
     sa.Column("released_at", UTCDateTime(), nullable=False),
 )
 
+# Qualitative coding of the reasoning, beside the scores and like them append-only: a coder's sheet
+# for one answer (the codes they applied, each to the whole answer or to a span of it) is a new row
+# each time it is saved, and the latest sheet of each coder counts. A reconciled sheet (the codes two
+# or more coders agreed on after discussing their disagreements) is kept the same way, marked so.
+codings_table = sa.Table(
+    "dualrole_codings",
+    metadata,
+    sa.Column("coding_id", sa.String(36), primary_key=True),
+    sa.Column("response_id", sa.String(36), nullable=False, index=True),
+    sa.Column("learner", sa.String(200), nullable=False, index=True),
+    sa.Column("case_id", sa.String(60), nullable=False, index=True),
+    sa.Column("coder", sa.String(200), nullable=False),
+    sa.Column("codebook_id", sa.String(60), nullable=False),
+    sa.Column("codebook_version", sa.String(64), nullable=False),
+    # [{code, start, end}]: start and end are character offsets into the justification (end
+    # excluded), both null when the code applies to the whole answer. [] means "coded: no code applies".
+    sa.Column("segments", sa.JSON, nullable=False),
+    sa.Column("reconciled", sa.Boolean, nullable=False, default=False),
+    # Where the sheet was made: "review" (the coding screen) or "qdpx" (imported from a REFI-QDA project).
+    sa.Column("origin", sa.String(20), nullable=False),
+    sa.Column("coded_at", UTCDateTime(), nullable=False),
+)
+
 # How many times answers have been erased from this store: one row, raised in the same transaction
 # as every deletion of responses (Store.erase_learner). Answers are otherwise only ever added, so a
 # case's answer count together with this number tells a reader (the class service's tallies) whether

@@ -27,6 +27,7 @@ from widgets.store.engine import (
 )
 from widgets.store.migrations import migrate
 from widgets.store.schema import (
+    codings_table,
     consents_table,
     erasures_table,
     feedback_table,
@@ -175,7 +176,7 @@ class Store:
         # One prepared statement and one DBAPI executemany per call (psycopg pipelines it): collect
         # calls this once per bundle, and SQLAlchemy's compiled multi-row INSERT ... RETURNING cost
         # more than the database did. The values go through the columns' own bind processors, so
-        # the stored rows are those the statement below would store (tests/test_store.py checks).
+        # the stored rows are those the statement below would store (tests/store/test_store.py checks).
         sql, binds = self._bulk_insert()
         params = [tuple(row[name] if bind is None else bind(row[name]) for name, bind in binds) for row in rows]
         return conn.exec_driver_sql(sql, params).rowcount
@@ -256,8 +257,9 @@ class Store:
             n = conn.execute(responses_table.delete().where(responses_table.c.learner == learner)).rowcount
             conn.execute(reflections_table.delete().where(reflections_table.c.learner == learner))
             conn.execute(consents_table.delete().where(consents_table.c.learner == learner))
-            # Scores and feedback are about the learner's answers: they go with them.
+            # Scores, feedback and codings are about the learner's answers: they go with them.
             conn.execute(scores_table.delete().where(scores_table.c.learner == learner))
+            conn.execute(codings_table.delete().where(codings_table.c.learner == learner))
             conn.execute(feedback_table.delete().where(feedback_table.c.learner == learner))
             conn.execute(final_scores_table.delete().where(final_scores_table.c.learner == learner))
             if n:

@@ -1,0 +1,281 @@
+"""The case card driven as a learner would: set .value, call .click(), read what is shown and stored."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import pytest
+
+from widgets.responses.contract import Response
+from widgets.store import open_store
+from widgets.ui.card import CaseCard
+
+REASON = "The customer role would tangle money and approval for her."
+
+
+def answer(card: CaseCard, option="decline_explore", reasoning=REASON, confidence=70):
+    card.options.value = option
+    card.confidence.value = confidence
+    card.justification.value = reasoning
+
+
+def keep_and_show(card: CaseCard):
+    card.keep_button.click()
+    card.show_button.click()
+
+
+def test_submit_disabled_with_a_visible_reason_until_ready(fresh_store):
+    card = CaseCard("cosmetics", store=fresh_store)
+    assert card.submit.disabled
+    assert "Choose one of the options" in card.status.value
+    card.options.value = "decline_only"
+    assert card.submit.disabled
+    assert "at least 20 characters" in card.status.value
+    card.justification.value = "too short"
+    assert card.submit.disabled and "more characters" in card.status.value
+    card.justification.value = REASON
+    assert not card.submit.disabled
+    assert fresh_store.count() == 0
+
+
+def test_commit_is_on_disk_before_anything_is_revealed(fresh_store, monkeypatch):
+    card = CaseCard("cosmetics", store=fresh_store, min_class=3)
+    seen_at_save = {}
+    real_add = fresh_store.add
+
+    def spy(response):
+        seen_at_save["reveal"] = card.reveal.value
+        return real_add(response)
+
+    monkeypatch.setattr(fresh_store, "add", spy)
+    answer(card)
+    card.submit.click()
+    assert seen_at_save["reveal"] == ""  # nothing shown before the save
+    # A second, independent connection (as another process would) sees the row.
+    [row] = open_store(fresh_store.url).responses()
+    assert (row["option_id"], row["attempt"], row["confidence"], row["stance"]) == (
+        "decline_explore", 1, 70, "decline_and_explore")
+    assert row["reference_seen"] is False and row["stage"] == "self-paced"
+    assert sorted(row["option_order"].split(",")) == sorted(card.case.option_ids)
+
+
+def test_after_a_commit_the_class_comes_first_and_the_reference_only_on_request(fresh_store):
+    card = CaseCard("cosmetics", store=fresh_store, cohort="c1")
+    answer(card)
+    card.submit.click()
+    assert card.reveal.value == ""  # no key yet
+    assert "How the class answered" in card.peer.value and "★" not in card.peer.value
+    assert card.revote_button.layout.display is None and card.keep_button.layout.display is None
+    assert card.show_button.layout.display == "none"  # reconsider first
+    card.keep_button.click()
+    assert card.revote_button.layout.display == "none" and card.show_button.layout.display is None
+    card.show_button.click()
+    assert "Reference rationale" in card.reveal.value
+    assert card.revote_button.layout.display == "none"  # the key is out: no more changes
+
+
+def test_commit_locks_inputs_and_reveals_reference(fresh_store):
+    card = CaseCard("cosmetics", store=fresh_store)
+    card.kitchener["power"].value = "high"
+    answer(card, option="buy_regularly")
+    card.submit.click()
+    assert all(w.disabled for w in (card.options, card.confidence, card.justification, *card.kitchener.values()))
+    assert card.submit.disabled and card.submit.description == "Committed"
+    keep_and_show(card)
+    html = card.reveal.value
+    # Contested: the defensible positions with who holds them, no single key.
+    assert "Ethicists disagree" in html and "Lazarus and Zur" in html and "no single key" in html
+    assert "is not defended by either position" in html and "differs from the reference" not in html
+    assert 'href="https://www.apa.org/ethics/code"' in html  # each code links to where it can be read
+    assert card.case.option("decline_explore").label in html  # the options each position defends
+    assert "APA 3.05</a>: Multiple relationships" in html  # code references with registry titles
+    assert "A standing business relationship gives Marisol" in html  # the rationale for the learner's choice
+    assert "<td>high</td><td>medium</td>" in html  # learner's Kitchener rating beside the reference
+
+
+def _peers(store, option, n, start=0):
+    for i in range(start, start + n):
+        store.add(Response(learner=f"peer{i}", cohort="c1", case_id="cosmetics", case_version="x",
+                           option_id=option, stance="decline", confidence=50, justification=REASON))
+
+
+def test_cohort_distribution_suppressed_below_min_class(fresh_store):
+    _peers(fresh_store, "decline_only", 8)
+    card = CaseCard("cosmetics", store=fresh_store, cohort="c1", learner="me", min_class=10)
+    answer(card)
+    card.submit.click()
+    assert "9 learner(s) have answered." in card.peer.value
+    assert "(1 more)" in card.peer.value
+    assert "Share" not in card.peer.value  # no distribution table
+
+
+def test_a_learner_sees_the_class_counts_as_they_are_once_enough_have_answered(fresh_store):
+    # The class audience: anonymous counts, small ones included, as a classroom response system shows.
+    _peers(fresh_store, "decline_only", 8)
+    _peers(fresh_store, "one_small_order", 4, start=8)
+    _peers(fresh_store, "decline_explore", 2, start=12)
+    card = CaseCard("cosmetics", store=fresh_store, cohort="c1", learner="me")
+    answer(card, option="buy_regularly")  # the only learner on this option
+    card.submit.click()
+    html = card.peer.value
+    assert "How 15 learners answered" in html
+    assert "<td>8</td><td>53%</td>" in html and "<td>1</td><td>7%</td>" in html
+    assert "<td>hidden</td>" not in html
+
+
+def test_a_revote_needs_new_reasoning_and_shows_the_first_read_only(fresh_store):
+    card = CaseCard("cosmetics", store=fresh_store)
+    answer(card, option="buy_regularly")
+    card.submit.click()
+    assert card.revote_button.layout.display is None  # offered before the reference
+    card.revote_button.click()
+    assert not card.options.disabled and card.justification.value == ""  # not pre-filled
+    assert "Your first reasoning" in card.peer.value and REASON in card.peer.value
+    card.options.value = "decline_explore"
+    card.justification.value = REASON  # the old reasoning, unchanged
+    assert card.submit.disabled and "Write new reasoning" in card.status.value
+    card.justification.value = "Seeing the class split, I think the customer role would colour the therapy."
+    card.submit.click()
+    rows = fresh_store.responses()
+    assert [(r["attempt"], r["option_id"], r["reference_seen"]) for r in rows] == [
+        (1, "buy_regularly", False), (2, "decline_explore", False)]  # changed after peers, not the key
+    assert card.revote_button.layout.display == "none"  # only once
+    card.show_button.click()
+    assert "Your revised answer" in card.reveal.value
+
+
+def test_running_the_cell_again_resumes_the_committed_answer(fresh_store):
+    first = CaseCard("cosmetics", store=fresh_store)
+    answer(first, confidence=85)
+    first.submit.click()
+    keep_and_show(first)
+    again = CaseCard("cosmetics", store=fresh_store)
+    assert again.options.value == "decline_explore" and again.confidence.value == 85
+    assert again.options.disabled and again.submit.disabled
+    assert again.reveal.value == first.reveal.value  # the steps taken are remembered too
+
+
+def test_answer_survives_a_new_process(tmp_path, isolated_home):
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    script = (
+        "from widgets.ui.card import CaseCard; from widgets.store.sql import open_store\n"
+        f"c = CaseCard('cosmetics', store=open_store({url!r}), learner='l1')\n"
+        "c.options.value = 'decline_only'; c.justification.value = 'It would make me her customer.'\n"
+        "c.submit.click()\n"
+        "import os; os._exit(0)  # die at once, as a killed kernel would\n"
+    )
+    subprocess.run([sys.executable, "-c", script], check=True)
+    card = CaseCard("cosmetics", store=open_store(url), learner="l1")
+    assert card.session.committed and not card.session.changed
+    assert card.options.value == "decline_only"
+    assert card.session.step == "reconsidering"
+
+
+@pytest.mark.parametrize("payload", [
+    "<script>alert('x')</script> I would decline this request",
+    "<img src=x onerror=alert(1)> I would decline this request",
+    "[click](javascript:alert(1)) I would decline this request",
+])
+def test_justification_with_markup_is_shown_as_inert_text(fresh_store, payload):
+    card = CaseCard("cosmetics", store=fresh_store)
+    answer(card, reasoning=payload)
+    card.submit.click()
+    keep_and_show(card)
+    html = card.reveal.value
+    assert "<script" not in html and "<img" not in html and 'href="javascript' not in html
+    assert "&lt;" in html or "javascript:alert(1)" in html  # shown, escaped, not dropped
+    assert fresh_store.responses()[0]["justification"] == payload.strip()  # stored exactly as typed
+
+
+def test_reveal_can_be_held_back(fresh_store):
+    card = CaseCard("cosmetics", store=fresh_store, phase="pre", reveal_ready=lambda: False)
+    answer(card)
+    card.submit.click()
+    assert fresh_store.responses()[0]["phase"] == "pre"
+    assert card.reveal.value == ""
+    assert "held back" in card.status.value
+    assert card.revote_button.layout.display == "none" and card.peer.value == ""  # no peer steps in a test
+
+
+def test_every_control_has_a_label(fresh_store):
+    card = CaseCard("cosmetics", store=fresh_store)
+    for control in (card.options, card.confidence, card.justification, *card.kitchener.values()):
+        assert control.description.strip(), control
+    assert card.submit.description and card.submit.tooltip
+
+
+def test_a_second_tab_committing_first_does_not_duplicate(fresh_store):
+    tab1 = CaseCard("cosmetics", store=fresh_store, learner="same")
+    tab2 = CaseCard("cosmetics", store=fresh_store, learner="same")
+    answer(tab1, option="decline_only")
+    tab1.submit.click()
+    answer(tab2, option="buy_regularly")
+    tab2.submit.click()
+    assert [r["option_id"] for r in fresh_store.responses()] == ["decline_only"]
+    assert tab2.options.value == "decline_only"  # shows what is on disk
+    assert "already committed" in tab2.status.value
+
+
+def test_options_come_in_each_learners_own_stable_order(fresh_store):
+    orders = {learner: [v for _label, v in CaseCard("cosmetics", store=fresh_store, learner=learner).options.options]
+              for learner in ("ana", "ben", "cy", "dee", "eve", "fay")}
+    assert orders["ana"] == [v for _l, v in CaseCard("cosmetics", store=fresh_store, learner="ana").options.options]
+    assert len({tuple(o) for o in orders.values()}) > 1  # not everyone sees the file's order
+
+
+def test_a_draft_survives_a_restart_and_is_never_a_response(fresh_store):
+    card = CaseCard("cosmetics", store=fresh_store, learner="ana")
+    answer(card, option="one_small_order", reasoning="Half-written reasoning about the customer role")
+    card.kitchener["power"].value = "high"
+    again = CaseCard("cosmetics", store=fresh_store, learner="ana")  # the kernel restarted
+    assert again.options.value == "one_small_order" and again.confidence.value == 70
+    assert again.justification.value.startswith("Half-written") and again.kitchener["power"].value == "high"
+    assert "draft was restored" in again.status.value
+    assert fresh_store.count() == 0
+    again.submit.click()
+    assert fresh_store.count() == 1
+    assert CaseCard("cosmetics", store=fresh_store, learner="ana").session.restored_draft() is None
+
+
+def test_kitchener_ratings_only_where_taught_and_where_there_is_a_second_role(fresh_store):
+    def shown(case_id):
+        card = CaseCard(case_id, store=fresh_store)
+        return card.children[4].layout.display != "none"
+
+    assert shown("cosmetics")  # lesson 02, which teaches them
+    assert not shown("spouse_phone_call")  # no second role, and before lesson 02
+    assert not shown("running_group_invitation")  # lesson 00, before they are taught
+    card = CaseCard("cosmetics", store=fresh_store, ratings=False)
+    answer(card)
+    card.submit.click()
+    assert fresh_store.responses()[0]["kitchener_power"] is None
+
+
+def test_a_commit_right_after_typing_stores_every_character_and_saves_the_draft_first(fresh_store, monkeypatch):
+    """In the browser the last keystrokes can still be on their way when Commit is pressed; the click
+    carries what the boxes hold there, so the commit (and the draft saved just before it) has them all."""
+    from tests.ui.test_a11y import browser_click
+
+    card = CaseCard("cosmetics", store=fresh_store, learner="ana")
+    answer(card, reasoning=REASON[:30])  # what the kernel had received
+    drafts = []
+    real_save = card.session.save_draft
+    monkeypatch.setattr(card.session, "save_draft", lambda draft: (drafts.append(draft.justification),
+                                                                   real_save(draft)))
+    state = [card.options.value, card.confidence.value, REASON, *(w.index for w in card.kitchener.values())]
+    browser_click(card.submit, state)
+    [row] = fresh_store.responses()
+    assert row["justification"] == REASON
+    assert drafts == [REASON]
+    assert "See how the class answered" in card.status.value
+    browser_click(card.submit, state)  # a double click: the second finds the answer committed
+    assert fresh_store.count() == 1 and "Not saved" not in card.status.value
+
+
+def test_a_card_on_the_learners_own_store_never_promises_a_class_view_even_with_a_class_code():
+    card = CaseCard("cosmetics", store=open_store(), cohort="psy612-f26", learner="synthetic-ana")
+    answer(card)
+    card.submit.click()
+    assert "there is no class to compare with here" in card.peer.value + card.reveal.value
+    assert "appears once" not in card.peer.value + card.reveal.value
