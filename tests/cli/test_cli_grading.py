@@ -290,3 +290,51 @@ def test_an_edited_rubric_never_rescales_old_scores_and_migrate_maps_them_explic
     expected = 20 * ((2 * 4 + 3) / 11 + (1 * 4 + 1) / 11) / 2
     ana = float({r["learner_id"]: r["Ethical reasoning"] for r in table(out)}["synthetic-ana"])
     assert ana == pytest.approx(round(expected, 2))
+
+
+def test_review_refuses_a_missing_store_before_starting_anything(tmp_path):
+    result = run("review", "--store", tmp_path / "clas.sqlite")
+    assert result.exit_code == 1 and f"there is no class store at {tmp_path / 'clas.sqlite'}" in result.output
+    assert not (tmp_path / "clas.sqlite").exists()
+
+
+def test_review_serves_the_app_on_the_store_named_by_store(klass, tmp_path):
+    """dualrole review --store starts Voila on the review notebook, which opens that store, not the sample."""
+    import os
+    import signal
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    pytest.importorskip("voila")
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    repo = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])),
+           "MPLBACKEND": "Agg"}
+    env.pop("DUALROLE_STORE", None)
+    log = tmp_path / "review.log"
+    with log.open("w") as out:
+        proc = subprocess.Popen([sys.executable, "-c", "from widgets.cli import cli; cli()", "review", "--store",
+                                 str(klass["store"]), "--port", str(port)], env=env, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        page = ""
+        for _ in range(120):  # wait for the server to answer; the page is rendered before it is sent
+            if proc.poll() is not None:
+                break
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as response:
+                    page = response.read().decode("utf-8")
+                break
+            except OSError:
+                time.sleep(1)
+        assert page, log.read_text()
+        assert "synthetic-ana" in page and "synthetic-zed" in page      # the class store's learners
+        assert "synthetic-learner-0001" not in page                       # not the synthetic sample
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=60)

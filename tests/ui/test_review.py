@@ -201,6 +201,7 @@ def test_the_review_notebook_opens_the_store_dualrole_store_names(store, tmp_pat
     import nbformat
     from jupyter_client.manager import KernelManager
     from nbclient import NotebookClient
+
     from tests.reporting.test_notebook_tables import ThisEnvironment
 
     def kernel():

@@ -255,4 +255,38 @@ def _level_maps(maps) -> dict[str, dict[int, int]]:
     return out
 
 
-COMMANDS = (roster, grades_, feedback_export_, feedback_verify_, rubric)
+@click.command("review")
+@store_option
+@click.option("--lab", is_flag=True, help="Open it in JupyterLab instead of Voila.")
+@click.option("--port", type=int, help="The port to serve on (default: the server's own choice).")
+@friendly_errors
+def review_(store_url, lab, port):
+    """Open the review and grading app on your class store: Voila, or JupyterLab with --lab.
+
+    The store is checked first (a missing or empty store is an error, and none is created), then
+    passed to the app as DUALROLE_STORE, so the notebook opens it with no cell to edit. The server
+    listens on this machine only (127.0.0.1). Voila comes with: pip install "dualrole[dashboard]".
+
+    Example:
+
+        dualrole review --store ~/psy501/class.sqlite
+    """
+    import importlib.util
+    import os
+    import subprocess
+
+    from widgets.paths import notebooks_dir
+
+    _store(store_url)
+    module = "jupyterlab" if lab else "voila"
+    if importlib.util.find_spec(module) is None:
+        extra = "jupyterlab" if lab else '"dualrole[dashboard]"'
+        raise DualroleError(f"{module} is not installed here: pip install {extra}")
+    notebook = notebooks_dir() / "instructor_review.ipynb"
+    options = (["--ServerApp.ip=127.0.0.1", *([f"--ServerApp.port={port}"] if port else [])] if lab
+               else ["--Voila.ip=127.0.0.1", *([f"--port={port}"] if port else [])])
+    env = {**os.environ, "DUALROLE_STORE": store_url}
+    raise SystemExit(subprocess.call([sys.executable, "-m", module, str(notebook), *options], env=env))
+
+
+COMMANDS = (roster, grades_, feedback_export_, feedback_verify_, rubric, review_)
