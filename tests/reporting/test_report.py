@@ -295,6 +295,27 @@ def test_tables_are_styled_once_with_human_headings(sample, html):
         tables.styled(analysis.case_summary(sample).reset_index(), "overview")
 
 
+def test_research_tables_are_styled_by_their_own_path_and_never_pass_for_gated(sample):
+    from widgets.reporting import tables
+
+    summary = analysis.revote_summary(sample)  # exact, as the research notebook computes it from the export
+    html = tables.research_styled(summary, "revote_summary").to_html()
+    assert "Share revoted" in html and "revote_rate" not in html and 'class="dataframe"' not in html
+    assert ">pre</td>" in html and ">post</td>" in html  # the phase, kept in the index, is shown as the first column
+    with pytest.raises(DualroleError, match="gated"):
+        tables.styled(summary.reset_index(), "revote")
+    with pytest.raises(DualroleError, match="unknown kind"):
+        tables.styled(summary, "revote_summary")  # a research kind is not a report's
+    with pytest.raises(DualroleError, match="unknown kind of research table"):
+        tables.research_styled(summary, "summary")
+    pairs = pd.DataFrame({"n": [41], "pre_share": [0.44], "post_share": [0.71], "improved": [15], "worsened": [4],
+                          "pvalue": [0.0192], "pvalue_holm": [0.0004]},
+                         index=pd.Index(["pair 1: a / b"], name="case_id"))
+    html = tables.research_styled(pairs, "prepost_pairs").to_html()
+    assert ">McNemar p (Holm)</th>" in html and ">&lt;0.001</td>" in html and ">44%</td>" in html
+    assert ">pair 1: a / b</td>" in html and ">Learners with both tests</th>" in html
+
+
 def test_a_hostile_case_title_in_a_table_caption_stays_text(sample):
     from widgets.reporting import tables
 
