@@ -1,9 +1,10 @@
 """The reveal, and the class step before it, as safe HTML built from the case and the learner's answers.
 
-The reveal comes in steps, not as a wall: first the learner's answer beside the reference (or, for a
-contested case, beside the defensible positions and who holds them) and the reference rationale;
-then labelled sections that open on demand (``<details>``, reachable and opened from the keyboard):
-every option and why, the code sections, the risk factors, the class, and discussion questions.
+The reveal comes in steps, not as a wall: first a screen of at most about 150 words, the verdict (the
+learner's answer, the reference, one sentence of why) and, for a contested case, the gist of each defensible
+position; then labelled sections that open on demand (``<details>``, reachable and opened from the keyboard):
+why a key differs from similar cases, the other acceptable options, the positions with who holds them, the
+full rationale, every option and why, the code sections, the risk factors, the class, and discussion questions.
 Pure functions of their inputs; status is given in words and symbols with labels, never by colour.
 """
 
