@@ -6,7 +6,11 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import threading
 import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -140,6 +144,76 @@ def create_private(path: Path) -> None:
         pass
 
 
+class OpenSqliteFiles:
+    """Which SQLite files this process has open through store engines, and a way to read one alone.
+
+    A reader that links its own copy of the SQLite library (ADBC's driver) must not open a file
+    while a store's connection (Python's SQLite) is open on it in the same process: the two copies
+    do not share their bookkeeping of POSIX locks, which are held per process, so each copy takes
+    itself for the file's only user. Closing the reader then deletes the WAL (and its index) under
+    the store's connections, whose later commits go to the deleted file (lost to everyone else) and
+    whose next open fails with "disk I/O error"; closing its file descriptors also drops the locks
+    the store's connections hold. So the engines count their open connections per file, and a
+    reader asks :meth:`alone` for a file no connection is open on, which none opens while it reads.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._open: weakref.WeakKeyDictionary[sa.Engine, tuple[str, int]] = weakref.WeakKeyDictionary()
+        self._read_alone: set[str] = set()
+
+    def track(self, engine: sa.Engine, database: str) -> None:
+        """Count the connections ``engine`` opens on the SQLite file ``database``.
+
+        A connection the pool never closes is counted until its engine is garbage-collected (which
+        closes it): the count errs towards "open", which only costs a reader its fast path.
+        """
+        path = os.path.realpath(database)
+        this = weakref.ref(engine)
+
+        @sa.event.listens_for(engine, "do_connect")
+        def _connect(dialect, _record, cargs, cparams):
+            # Made under the lock, so that no reader starts between the wait and the count.
+            with self._changed:
+                self._changed.wait_for(lambda: path not in self._read_alone)
+                connection = dialect.loaded_dbapi.connect(*cargs, **cparams)
+                self._add(this(), path, 1)
+            return connection
+
+        def _closed(*_args) -> None:
+            with self._changed:
+                self._add(this(), path, -1)
+
+        sa.event.listen(engine, "close", _closed)
+        sa.event.listen(engine, "close_detached", _closed)
+
+    def _add(self, engine: sa.Engine | None, path: str, change: int) -> None:
+        if engine is not None:
+            count = self._open.get(engine, (path, 0))[1] + change
+            self._open[engine] = (path, max(count, 0))
+
+    @contextmanager
+    def alone(self, database: str) -> Iterator[bool]:
+        """Whether no store connection of this process is open on ``database``; while True, none opens."""
+        path = os.path.realpath(database)
+        with self._changed:
+            if path in self._read_alone or any(p == path and n for p, n in self._open.values()):
+                alone = False
+            else:
+                alone = True
+                self._read_alone.add(path)
+        try:
+            yield alone
+        finally:
+            if alone:
+                with self._changed:
+                    self._read_alone.discard(path)
+                    self._changed.notify_all()
+
+
+SQLITE_FILES = OpenSqliteFiles()
+
+
 def make_engine(url: str) -> sa.Engine:
     """The engine for a store URL; SQLite files get WAL, a busy timeout and explicit transactions."""
     if _unencoded_password(url):
@@ -159,6 +233,8 @@ def make_engine(url: str) -> sa.Engine:
                 raise StoreError(f"cannot open the response store {describe_url(url)}: cannot create "
                                  f"it or its folder ({exc.strerror}: {exc.filename})") from None
         engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_WAIT_SECONDS})
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            SQLITE_FILES.track(engine, parsed.database)
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):
