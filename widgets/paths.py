@@ -67,6 +67,31 @@ def copy_notebooks(dest: Path | str, *, force: bool = False) -> tuple[list[Path]
     return copied, kept
 
 
+COURSE_FOLDER = "course"
+
+
+def course_notebooks() -> Path:
+    """Copy the learner's notebooks (the start page, the lessons, the assessment and the references; no
+    instructor's notebook) into ``course/`` in the data folder, fresh each time; return that folder.
+
+    The course view (``dualrole course``) serves this folder with Voila: pages without code, whose
+    answers and drafts go to the same store as in JupyterLab.
+    """
+    from widgets.errors import DualroleError
+
+    shipped = [nb for nb in sorted(notebooks_dir().glob("*.ipynb"))
+               if nb.stem[:2].isdigit() or nb.stem == "references"]
+    if not shipped:
+        raise DualroleError(f"no lesson notebooks found in {notebooks_dir()}: reinstall dualrole from its repository")
+    folder = home() / COURSE_FOLDER
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    for stale in folder.glob("*.ipynb"):
+        stale.unlink()
+    for notebook in shipped:
+        shutil.copyfile(notebook, folder / notebook.name)
+    return folder
+
+
 def own_cases_dir() -> Path:
     """The instructor's own case folder: the first ``DUALROLE_CASES`` entry, else ``cases/`` in the data folder."""
     extra = [p for p in os.environ.get("DUALROLE_CASES", "").split(os.pathsep) if p.strip()]

@@ -12,7 +12,8 @@ from widgets.cases.forms import assessment_forms, other_form
 from widgets.cases.library import load_case, load_library
 from widgets.errors import DualroleError
 from widgets.learner import identity
-from widgets.ui.assessment import Assessment, form_for
+from widgets.learner.progress import form_for
+from widgets.ui.assessment import Assessment
 from widgets.ui.card import CaseCard
 from widgets.ui.decision import DecisionModel
 from widgets.vocab import MODULES
@@ -130,6 +131,16 @@ def test_self_study_post_test_opens_after_the_learner_confirms(fresh_store):
     gate = post.children[0].value
     assert "not open yet" in gate and f"answered 1 of {len(lesson_case_ids())} lesson cases" in gate
     post.confirm.click()
+    # A second step first, stating what is left undone; "Not yet" keeps it closed.
+    assert post.cards == [] and post.confirm_yes.layout.display is None
+    left = f"{len(lesson_case_ids()) - 1} of the {len(lesson_case_ids())} lesson cases are still unanswered"
+    assert left in post.warning.value and "the pre-test is not finished" in post.warning.value
+    assert left in post.status.value and post.status.urgent
+    post.confirm_no.click()
+    assert post.cards == [] and post.warning.value == "" and post.confirm_yes.layout.display == "none"
+    assert Assessment("post", store=fresh_store, learner="l1", cohort="c").cards == []  # not opened
+    post.confirm.click()
+    post.confirm_yes.click()
     assert len(post.cards) == 8 and post.cards[0].case.id in assessment_forms().forms[form_for(fresh_store, "l1", "c", "post")]
     assert Assessment("post", store=fresh_store, learner="l1", cohort="c").cards  # remembered
 
@@ -180,16 +191,16 @@ def test_decision_model_shows_the_vignette_and_hides_the_reference_until_every_f
     assert model.case.vignette.split()[0] in model.children[1].value  # the vignette is shown
     model.gottlieb.compare.click()
     assert model.gottlieb.status.urgent and model.gottlieb.result.value == ""
-    model.gottlieb.dropdowns["power"].value = "high"
+    model.gottlieb.choices["power"].value = "high"
     model.gottlieb.compare.click()
     assert "still to rate" in model.gottlieb.status.value and model.gottlieb.result.value == ""  # still hidden
-    model.gottlieb.dropdowns["duration"].value = "long"
-    model.gottlieb.dropdowns["termination"].value = "uncertain"
+    model.gottlieb.choices["duration"].value = "long"
+    model.gottlieb.choices["termination"].value = "uncertain"
     model.gottlieb.compare.click()
     html = model.gottlieb.result.value
     assert "<td>uncertain</td><td>clear</td>" in html  # the learner's rating beside the reference
     again = DecisionModel("climbing_with_supervisee", store=fresh_store)
-    assert again.gottlieb.dropdowns["termination"].value == "uncertain" and again.gottlieb.result.value
+    assert again.gottlieb.choices["termination"].value == "uncertain" and again.gottlieb.result.value
     # The ratings are a collectable record: in the learner's bundle, and collected.
     from widgets.exchange.bundle import write_bundle
     from widgets.exchange.collect import collect

@@ -71,7 +71,7 @@ def test_after_a_commit_the_class_comes_first_and_the_reference_only_on_request(
     card.keep_button.click()
     assert card.revote_button.layout.display == "none" and card.show_button.layout.display is None
     card.show_button.click()
-    assert "Reference rationale" in card.reveal.value
+    assert "The full rationale" in card.reveal.value
     assert card.revote_button.layout.display == "none"  # the key is out: no more changes
 
 
@@ -263,7 +263,7 @@ def test_a_commit_right_after_typing_stores_every_character_and_saves_the_draft_
     real_save = card.session.save_draft
     monkeypatch.setattr(card.session, "save_draft", lambda draft: (drafts.append(draft.justification),
                                                                    real_save(draft)))
-    state = [card.options.value, card.confidence.value, REASON, *(w.index for w in card.kitchener.values())]
+    state = [card.options.value, card.confidence.value, REASON, *(w.value for w in card.kitchener.values())]
     browser_click(card.submit, state)
     [row] = fresh_store.responses()
     assert row["justification"] == REASON
@@ -271,6 +271,48 @@ def test_a_commit_right_after_typing_stores_every_character_and_saves_the_draft_
     assert "See how the class answered" in card.status.value
     browser_click(card.submit, state)  # a double click: the second finds the answer committed
     assert fresh_store.count() == 1 and "Not saved" not in card.status.value
+
+
+def _first_screen(html: str) -> str:
+    """What a reveal shows before any section is opened, as plain words."""
+    import re
+
+    return " ".join(re.sub(r"<[^>]+>", " ", re.sub(r"<details.*?</details>", "", html, flags=re.S)).split())
+
+
+def test_the_reveal_reads_at_a_glance_for_every_case_and_answer():
+    """A verdict block first (your answer, the reference, one sentence of why), option lists as items, holders
+    on a line of their own, never "the preferred answer" in a contested case, and a short first screen."""
+    import re
+
+    from widgets.cases.library import load_library
+    from widgets.ui.reveal import WHY_WORDS, reveal_html
+
+    for case in load_library():
+        for option in case.options:
+            row = {"option_id": option.id, "confidence": 60, "justification": REASON}
+            html = reveal_html(case, [row], None)
+            first = _first_screen(html)
+            assert len(first.split()) <= 175, (case.id, option.id, len(first.split()))
+            verdict = re.search(r'<div class="dualrole-verdict".*?</div>', html, flags=re.S).group(0)
+            assert verdict.index("Your answer:") < verdict.index("The reference:") < verdict.index("Why:")
+            why = verdict.split("<strong>Why:</strong>", 1)[1]
+            assert len(re.sub(r"<[^>]+>", " ", why).split()) <= WHY_WORDS + 1, case.id
+            assert html.index("dualrole-verdict") < html.index("<details"), case.id
+            assert "(held by" not in html
+            if case.contested:
+                assert "preferred answer" not in html.lower() and "preferred response" not in html.lower(), case.id
+                assert html.count('class="dualrole-sources"') == len(case.positions)
+            else:
+                # Each acceptable option is an item of its own.
+                for i in case.acceptable:
+                    assert f"</span> {html_text(case.option(i).label)}</li>" in html, (case.id, i)
+
+
+def html_text(value: str) -> str:
+    from widgets.render import text
+
+    return text(value)
 
 
 def test_a_card_on_the_learners_own_store_never_promises_a_class_view_even_with_a_class_code():

@@ -127,3 +127,24 @@ def test_the_panel_imports_the_instructors_feedback_file(fresh_store):
     panel = MyAnswers(store=fresh_store)
     assert panel.feedback.upload.description == "Import feedback file"
     assert panel.feedback in panel.children[2].children  # with the other actions, not hidden away
+
+
+def test_a_readable_copy_comes_beside_the_data_file(fresh_store, learner):
+    import base64
+
+    card = CaseCard("cosmetics", store=fresh_store)
+    card.options.value = "decline_explore"
+    card.justification.value = "Buying <b>would</b> make me her customer."
+    card.submit.click()
+    box = ReflectionBox("01_confidentiality", store=fresh_store)
+    box.text.value = "I learned that even the fact of therapy is confidential."
+    box.save.click()
+    panel = MyAnswers(store=fresh_store)
+    page = panel.receipt.prepare()
+    assert panel.receipt.filename.startswith("my-answers-") and panel.receipt.filename.endswith(".html")
+    assert panel.receipt.payload.startswith("data:text/html;base64,")
+    assert base64.b64decode(panel.receipt.payload.split(",", 1)[1]).decode("utf-8") == page
+    assert "The cosmetics catalogue" in page and card.case.option("decline_explore").label in page
+    assert "Buying &lt;b&gt;would&lt;/b&gt;" in page  # the learner's text, never markup
+    assert "even the fact of therapy is confidential" in page and "1 answer and 1 reflection" in page
+    assert "sha256" not in page and "learner" not in page.lower().split("<body>")[1][:200]

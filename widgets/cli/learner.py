@@ -77,4 +77,52 @@ def where():
     click.echo(f"research consent: {'yes' if identity.research_consent() else 'no'}")
 
 
-COMMANDS = (export, erase, where)
+@click.command()
+@click.option("--port", type=int, default=8866, show_default=True, help="The local port to serve the course on.")
+@click.option("--no-browser", is_flag=True, help="Do not open a browser; print the address only.")
+@friendly_errors
+def course(port, no_browser):
+    """Open the whole course as a web app: lessons, cases and My answers, with no code or notebook chrome.
+
+    Each page is a lesson rendered by Voila, with links to the next and previous lessons and the
+    contents. Answers and drafts go where they go in JupyterLab. Stop it with Ctrl+C.
+
+    Example:
+
+        dualrole course
+    """
+    import subprocess
+    import sys
+    import threading
+    import urllib.request
+    import webbrowser
+
+    from widgets.paths import course_notebooks
+
+    folder = course_notebooks()
+    url = f"http://127.0.0.1:{port}/voila/render/00_start_here.ipynb"
+    cmd = [sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1", f"--Voila.port={port}",
+           "--Voila.port_retries=0", "--VoilaConfiguration.show_tracebacks=False", str(folder)]
+    click.echo(f"The course is at {url}\nStop it with Ctrl+C.")
+    server = subprocess.Popen(cmd, cwd=folder)
+
+    def open_when_ready() -> None:
+        # Open the page once the server answers, so the browser never meets a refused connection.
+        while server.poll() is None:
+            try:
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}/voila/tree", timeout=2):
+                    webbrowser.open(url)
+                    return
+            except OSError:
+                threading.Event().wait(0.3)
+
+    if not no_browser:
+        threading.Thread(target=open_when_ready, daemon=True).start()
+    try:
+        server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        server.wait()
+
+
+COMMANDS = (export, erase, where, course)

@@ -17,9 +17,9 @@ from widgets.paths import home, write_private
 FILE_NAME = "scratch.json"
 
 
-def scratch_key(learner: str, cohort: str, phase: str, case_id: str) -> str:
-    """The key of one learner's work on one case, in one cohort and phase."""
-    return "\x1f".join((learner, cohort, phase, case_id))
+def scratch_key(learner: str, phase: str, case_id: str) -> str:
+    """The key of one learner's work on one case in one phase (whatever their class code)."""
+    return "\x1f".join((learner, phase, case_id))
 
 
 class Scratch:
@@ -67,9 +67,23 @@ class Scratch:
             data = {}
         if not isinstance(data, dict):
             data = {}
-        return {"drafts": dict(data.get("drafts") or {}), "steps": dict(data.get("steps") or {})}
+        return {"drafts": _without_cohort(data.get("drafts")), "steps": _without_cohort(data.get("steps"))}
 
     def _update(self, change) -> None:
         data = self._read()
         change(data)
         write_private(self.path, json.dumps(data, ensure_ascii=False).encode("utf-8"))
+
+
+def _without_cohort(entries) -> dict:
+    """Entries by key; keys written when the class code was part of them (learner, cohort, phase, case)
+    are read under today's key, so a draft kept before that change is not lost."""
+    found = {}
+    for key, value in dict(entries or {}).items():
+        parts = key.split("\x1f")
+        if len(parts) == 4:
+            key = scratch_key(parts[0], parts[2], parts[3])
+            if key in found:
+                continue
+        found[key] = value
+    return found

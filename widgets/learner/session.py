@@ -19,6 +19,7 @@ rules are tested directly and the card only binds controls to them.
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass, field
 from datetime import datetime
 from uuid import uuid4
@@ -40,6 +41,27 @@ from widgets.responses.contract import (
 from widgets.responses.disclosure import MIN_CLASS, Distribution, check_min_class, distribution
 from widgets.store.protocol import ResponseStore
 from widgets.vocab import KITCHENER_FACTORS, KITCHENER_TAUGHT_IN
+
+# Whoever shows the learner's progress (My answers, the end of a test) hears of every commit in this
+# kernel, so it is never out of date. Held weakly: a panel that is gone stops listening.
+_LISTENERS: list[weakref.WeakMethod] = []
+
+
+def when_committed(method) -> None:
+    """Call the bound ``method(response)`` after each commit in this kernel, while its object lives."""
+    _LISTENERS.append(weakref.WeakMethod(method))
+
+
+def _tell_listeners(response) -> None:
+    for ref in list(_LISTENERS):
+        method = ref()
+        if method is None:
+            _LISTENERS.remove(ref)
+        else:
+            try:
+                method(response)
+            except Exception:  # noqa: BLE001 - the answer is saved; a panel that fails to redraw must not say otherwise
+                pass
 
 
 @dataclass
@@ -92,7 +114,8 @@ class CaseSession:
         # A callable deciding whether the reveal is released yet (pre-test phases hold it back).
         self._reveal_ready = reveal_ready or (lambda: True)
         self.scratch = scratch or Scratch()
-        self.key = scratch_key(learner, cohort, phase, case.id)
+        # The learner's work on a case is theirs whatever the class code: a new code hides nothing.
+        self.key = scratch_key(learner, phase, case.id)
         # Class mode: the stage the instructor has taken this case to, in pacing's words
         # (widgets.responses.pacing); None while the card follows no class. Where the learner is
         # has its own words (STEPS), so the two never read alike.
@@ -105,8 +128,14 @@ class CaseSession:
 
     def resume(self) -> None:
         """Reload this learner's committed attempts for the case and phase."""
-        rows = self.store.responses(learner=self.learner, case_id=self.case.id, cohort=self.cohort, phase=self.phase)
+        rows = self.store.responses(learner=self.learner, case_id=self.case.id, phase=self.phase)
         self.attempts = sorted(rows, key=lambda r: r["attempt"])
+
+    @property
+    def answer_cohort(self) -> str:
+        """The cohort this answer belongs to: the one its first attempt was committed in (a revision stays
+        with its first answer even if the class code changed between them), else the current one."""
+        return self.first["cohort"] if self.attempts else self.cohort
 
     @property
     def committed(self) -> bool:
@@ -140,7 +169,8 @@ class CaseSession:
     def asks_ratings(self) -> bool:
         """Kitchener's factors are asked from the lesson that teaches them on, and only where there is
         a second role to rate."""
-        return self.case.second_role and course.shown_from(self.case.id, KITCHENER_TAUGHT_IN)
+        return (self.phase != "pre" and self.case.second_role
+                and course.shown_from(self.case.id, KITCHENER_TAUGHT_IN))
 
     @property
     def reference_seen(self) -> bool:
@@ -243,6 +273,7 @@ class CaseSession:
         self.resume()
         self.scratch.drop_draft(self.key)
         self.started_at = utcnow()
+        _tell_listeners(response)
         return response
 
     def _check(self, draft: Draft) -> tuple[Response | None, str | None]:
@@ -279,7 +310,7 @@ class CaseSession:
     def _body(self, draft: Draft) -> dict:
         """The draft as a response body, as a card would send it to the class service."""
         return {
-            "response_id": str(uuid4()), "cohort": self.cohort, "case_id": self.case.id,
+            "response_id": str(uuid4()), "cohort": self.answer_cohort, "case_id": self.case.id,
             "case_version": self.case.case_version, "option_id": draft.option_id,
             "confidence": int(draft.confidence), "justification": draft.justification,
             "attempt": len(self.attempts) + 1, "phase": self.phase,
@@ -292,7 +323,7 @@ class CaseSession:
 
     def cohort_view(self) -> Distribution:
         """The class's latest answers to this case, as a learner may see them (the class audience)."""
-        counts = self.store.cohort_answers(self.case.id, self.cohort, self.phase)
+        counts = self.store.cohort_answers(self.case.id, self.answer_cohort, self.phase)
         # On a class service the service's minimum is the class's one minimum (the administrator's
         # MIN_CLASS): a card applies it alone, so a card and the service never disagree.
         min_class = counts.min_class or self.min_class

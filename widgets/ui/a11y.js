@@ -22,6 +22,59 @@ function keepOwnKeys(node) {
   });
 }
 
+// Every dualrole widget (a card, My answers, a reflection box...) is a box marked "dualrole-guard". No
+// key pressed inside it may reach JupyterLab's notebook shortcuts: in command mode a focused select,
+// radio, slider or button is not an editable element, so "m" would turn the card's cell into Markdown,
+// arrows would move to another cell and "d d" would delete it. Lumino skips any element inside one
+// marked data-lm-suppress-shortcuts; stopping the key at the box also keeps it from the notebook's own
+// listeners. Tab still moves the focus, so nobody is trapped.
+const GUARD = "dualrole-guard";
+
+function shield(box) {
+  if (box.dataset.dualroleShield) return;
+  box.dataset.dualroleShield = "1";
+  box.setAttribute("data-lm-suppress-shortcuts", "true");
+  box.addEventListener("keydown", (event) => {
+    if (event.key !== "Tab") event.stopPropagation();
+  });
+  // ipywidgets marks the box's own view when its kernel is gone.
+  const stale = () => { if (box.classList.contains(DISCONNECTED)) markStale(box); };
+  new MutationObserver(stale).observe(box, { attributes: true, attributeFilter: ["class"] });
+  stale();
+}
+
+// A view is appended to its box after it renders: wait until it is in the page to find the box.
+function whenInPage(el, found, tries = 200) {
+  if (el.isConnected) { found(); return; }
+  if (tries > 0) setTimeout(() => whenInPage(el, found, tries - 1), 50);
+}
+
+// After the kernel restarts, the widgets on the page lose their kernel: what is typed into them can
+// never be saved. ipywidgets marks each such view "jupyter-widgets-disconnected" (a broken-link icon and
+// nothing more); here the whole box is locked, and one plain line says what to do. A box made later by
+// rerunning the cell is a new one, live again.
+const DISCONNECTED = "jupyter-widgets-disconnected";
+
+function markStale(box) {
+  if (box.querySelector(":scope > .dualrole-stale-notice")) return;
+  for (const control of box.querySelectorAll("input, textarea, select, button")) {
+    control.disabled = true;
+  }
+  const what = box.classList.contains("dualrole-card") ? "This card" : "This part of the page";
+  const notice = document.createElement("p");
+  notice.className = "dualrole-stale-notice";
+  notice.setAttribute("role", "alert");
+  notice.textContent = `${what} was made before the kernel restarted: run this cell again (click the cell's `
+    + "code, then press Shift+Enter). Until then it cannot save anything, so nothing here accepts input.";
+  box.classList.add("dualrole-stale");
+  box.prepend(notice);
+}
+
+function guard(el) {
+  el.setAttribute("data-lm-suppress-shortcuts", "true");
+  whenInPage(el, () => { const box = el.closest(`.${GUARD}`); if (box) shield(box); });
+}
+
 function listen(model, events, handler) {
   for (const name of events) model.on(name, handler);
   return () => { for (const name of events) model.off(name, handler); };
@@ -31,7 +84,7 @@ function listen(model, events, handler) {
 // group once and the arrow keys move the choice.
 function renderChoice({ model, el }) {
   const fieldset = document.createElement("fieldset");
-  fieldset.className = "dualrole-choice";
+  fieldset.className = model.get("inline") ? "dualrole-choice dualrole-choice-inline" : "dualrole-choice";
   const legend = document.createElement("legend");
   fieldset.append(legend);
   const name = uid("choice");
@@ -146,10 +199,34 @@ function renderStatus({ model, el }) {
 function renderReveal({ model, el }) {
   const box = document.createElement("div");
   box.className = "dualrole-reveal-box";
-  const show = () => { box.innerHTML = model.get("value"); };
+  // After the reference, one clear next step: the next case on the page (none after the last).
+  const next = document.createElement("button");
+  next.type = "button";
+  next.className = "jupyter-widgets jupyter-button widget-button dualrole-next";
+  next.textContent = "Next case ↓";
+  next.addEventListener("click", () => {
+    const card = nextCard(el);
+    if (!card) return;
+    const target = card.querySelector("h3") || card;
+    target.tabIndex = -1;
+    target.focus({ preventScroll: true });
+    target.scrollIntoView({ block: "start" });
+  });
+  const show = () => {
+    box.innerHTML = model.get("value");
+    next.style.display = !model.get("value") || !nextCard(el) ? "none" : "";
+  };
   show();
-  el.append(box);
+  el.append(box, next);
+  whenInPage(el, show);
   return listen(model, ["change:value"], show);
+}
+
+function nextCard(el) {
+  const mine = el.closest(".dualrole-card");
+  if (!mine) return null;
+  const cards = [...document.querySelectorAll(".dualrole-card")];
+  return cards[cards.indexOf(mine) + 1] || null;
 }
 
 // A button like ipywidgets' own (same classes, so the same look), whose click message carries the
@@ -219,6 +296,7 @@ export default {
     // The request arrives after the state it depends on (unlocked inputs, new reveal HTML);
     // wait one frame so that state is in the page.
     const offFocus = listen(model, ["change:focus_request"], () => requestAnimationFrame(() => moveFocus(el)));
+    guard(el);
     return () => { cleanup(); offFocus(); };
   },
 };

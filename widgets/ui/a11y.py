@@ -26,6 +26,20 @@ import traitlets as t
 _HERE = Path(__file__).resolve().parent
 
 
+GUARD = "dualrole-guard"
+
+
+def guarded(box: ipw.Box) -> ipw.Box:
+    """Mark ``box`` as one dualrole widget: keys pressed inside it never reach JupyterLab's notebook
+    shortcuts, and after a kernel restart it turns into a notice to run its cell again (``a11y.js``).
+
+    The box must hold at least one control from this module (a :class:`LiveStatus` will do): its
+    front end finds the box and guards it.
+    """
+    box.add_class(GUARD)
+    return box
+
+
 class _Accessible(anywidget.AnyWidget):
     _esm = _HERE / "a11y.js"
     _css = _HERE / "a11y.css"
@@ -47,6 +61,8 @@ class ChoiceGroup(_Accessible):
         The chosen value; ``None`` until the learner chooses.
     description : str
         The group's name (the question).
+    inline : bool
+        Lay the choices out in a row that wraps on a narrow screen (a rating: Low, Medium, High).
     """
 
     kind = t.Unicode("choice").tag(sync=True)
@@ -54,6 +70,7 @@ class ChoiceGroup(_Accessible):
     value = t.Unicode(None, allow_none=True).tag(sync=True)
     description = t.Unicode("").tag(sync=True)
     disabled = t.Bool(False).tag(sync=True)
+    inline = t.Bool(False).tag(sync=True)
 
     def __init__(self, options=(), **kwargs):
         super().__init__(options=[(str(label), str(value)) for label, value in options], **kwargs)

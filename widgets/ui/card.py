@@ -24,7 +24,7 @@ from widgets.learner.session import (
 from widgets.render import markdown, text
 from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.protocol import ResponseStore
-from widgets.ui.a11y import ChoiceGroup, CommitButton, LiveStatus, RangeInput, RevealPanel
+from widgets.ui.a11y import ChoiceGroup, CommitButton, LiveStatus, RangeInput, RevealPanel, guarded
 from widgets.ui.classmode import follow_service
 from widgets.ui.feedback_panel import FeedbackPanel
 from widgets.ui.reveal import class_block, first_reasoning_html, reveal_html
@@ -75,6 +75,7 @@ class CaseCard(ipw.VBox):
         self._build()
         super().__init__(children=self._children(), layout=_WIDE)
         self.add_class("dualrole-card")
+        guarded(self)
         # On a hub's class service the card follows the instructor's pacing and its outbox.
         self.follower = None
         self.follower = follow_service(self)
@@ -97,12 +98,10 @@ class CaseCard(ipw.VBox):
             description="Your decision:", layout=_WIDE,
         )
         self.confidence = RangeInput(value=50, min=0, max=100, step=5, unit="%", description="Confidence:")
+        # A row of radios per factor (not a select): arrow keys change the rating, and it wraps on a phone.
         self.kitchener = {
-            factor: ipw.Dropdown(
-                # "" rather than None for "Not rated": ipywidgets shows a None value as a blank select.
-                options=[("Not rated", "")] + [(level.capitalize(), level) for level in RISK_LEVELS],
-                value="", description=f"{label}:", style=_DESCRIPTION, layout=ipw.Layout(width="520px"),
-            )
+            factor: ChoiceGroup(options=[(level.capitalize(), level) for level in RISK_LEVELS], value=None,
+                                description=f"{label}:", inline=True, layout=_WIDE)
             for factor, label in KITCHENER_FACTORS.items()
         }
         self.justification = ipw.Textarea(
@@ -287,4 +286,4 @@ class CaseCard(ipw.VBox):
         self.confidence.value = draft.confidence
         self.justification.value = draft.justification
         for factor, widget in self.kitchener.items():
-            widget.value = draft.kitchener.get(factor) or ""
+            widget.value = draft.kitchener.get(factor) or None

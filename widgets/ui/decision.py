@@ -1,54 +1,22 @@
 """``DecisionModel("lunch_at_termination")``: Kitchener's factors, then Gottlieb's dimensions, step by step.
 
 The case's vignette comes first. The learner rates every factor of a step before the reference
-ratings appear beside their own. Each comparison saves the learner's ratings in their store as a
-``decision_ratings`` record (:class:`widgets.responses.contract.Reflection`), so a reopened
-notebook shows them again and they travel in the learner's bundle to the instructor's ``collect``.
+ratings appear beside their own. Keeping the ratings is :mod:`widgets.learner.ratings`' rule; this
+module only binds the controls to it and shows the comparison.
 """
 
 from __future__ import annotations
-
-import json
 
 import ipywidgets as ipw
 
 from widgets.cases.library import Case, load_case
 from widgets.errors import DualroleError
 from widgets.learner import identity
+from widgets.learner.ratings import STEPS, load_ratings, save_ratings
 from widgets.render import markdown, text
-from widgets.responses.codec import to_json
-from widgets.responses.contract import Reflection, check_reflection
 from widgets.store import open_store
 from widgets.store.protocol import ReflectionStore
-from widgets.ui.a11y import LiveStatus
-from widgets.vocab import GOTTLIEB_DIMENSIONS, KITCHENER_FACTORS, RISK_LEVELS
-
-STEPS = {
-    "kitchener": {f: (label, RISK_LEVELS) for f, label in KITCHENER_FACTORS.items()},
-    "gottlieb": GOTTLIEB_DIMENSIONS,
-}
-
-
-LESSON = "09_decision_models"
-
-
-def load_ratings(store: ReflectionStore, learner: str, case_id: str, step: str) -> dict:
-    """The learner's latest saved ratings of one case in one step ({} when none)."""
-    rows = store.reflections(learner=learner, lesson=LESSON, kind="decision_ratings")
-    saved = [json.loads(r["text"]) for r in rows if r["case_id"] == case_id]
-    saved = [entry for entry in saved if entry.get("step") == step]
-    return saved[-1]["ratings"] if saved else {}
-
-
-def save_ratings(store: ReflectionStore, learner: str, case_id: str, step: str, ratings: dict) -> None:
-    """Keep the learner's ratings as a collectable record (a new row each time; the latest counts)."""
-    body = to_json(Reflection(learner=learner, cohort=identity.cohort(), lesson=LESSON, kind="decision_ratings",
-                              case_id=case_id, text=json.dumps({"step": step, "ratings": ratings},
-                                                               sort_keys=True)).row())
-    reflection, problems = check_reflection(body, learner=learner)
-    if problems:
-        raise DualroleError("; ".join(f"{k}: {v}" for k, v in problems.items()))
-    store.add_reflection(reflection)
+from widgets.ui.a11y import ChoiceGroup, LiveStatus, guarded
 
 
 def comparison_html(case: Case, step: str, ratings: dict) -> str:
@@ -80,30 +48,26 @@ class DecisionStep(ipw.VBox):
     def __init__(self, case: Case, step: str, *, store: ReflectionStore, learner: str):
         self.case, self.step, self.store, self.learner = case, step, store, learner
         saved = load_ratings(store, learner, case.id, step)
-        self.dropdowns = {
-            key: ipw.Dropdown(options=[("Not rated", None)] + [(lv.capitalize(), lv) for lv in levels],
-                              value=saved.get(key), description=f"{label}:",
-                              style={"description_width": "initial"}, layout=ipw.Layout(width="520px"))
+        # A row of radios per factor (not a select): arrow keys change the rating, and it wraps on a phone.
+        self.choices = {
+            key: ChoiceGroup(options=[(lv.capitalize(), lv) for lv in levels], value=saved.get(key),
+                             description=f"{label}:", inline=True, layout=ipw.Layout(width="100%", max_width="900px"))
             for key, (label, levels) in STEPS[step].items()
         }
         self.compare = ipw.Button(description="Compare with the reference", button_style="primary")
         self.result = ipw.HTML()
         self.status = LiveStatus()
         self.compare.on_click(self._on_compare)
-        super().__init__(children=[*self.dropdowns.values(), self.compare, self.status, self.result])
+        super().__init__(children=[*self.choices.values(), self.compare, self.status, self.result])
         if saved:
             self.result.value = comparison_html(case, step, saved)
 
     @property
     def ratings(self) -> dict:
-        return {key: w.value for key, w in self.dropdowns.items()}
+        return {key: w.value for key, w in self.choices.items()}
 
     def _on_compare(self, _button=None) -> None:
-        missing = [STEPS[self.step][key][0] for key, value in self.ratings.items() if not value]
-        if missing:
-            # The reference stays hidden until the learner has committed to a rating of every factor.
-            self.status.say("Rate every factor first; still to rate: " + "; ".join(missing) + ".", urgent=True)
-            return
+        # The reference stays hidden until the learner has committed to a rating of every factor.
         try:
             save_ratings(self.store, self.learner, self.case.id, self.step, self.ratings)
         except DualroleError as exc:
@@ -133,3 +97,4 @@ class DecisionModel(ipw.VBox):
                      "considering alongside the therapy.</p>"),
             self.gottlieb,
         ])
+        guarded(self)

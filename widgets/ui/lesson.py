@@ -8,7 +8,7 @@ from widgets.cases.library import load_library
 from widgets.learner import identity
 from widgets.learner.connect import response_store
 from widgets.store.protocol import ResponseStore
-from widgets.ui.a11y import LiveStatus
+from widgets.ui.a11y import LiveStatus, guarded
 from widgets.ui.card import CaseCard
 
 
@@ -51,6 +51,7 @@ class ConsentChoice(ipw.VBox):
         self.status = LiveStatus()
         self.checkbox.observe(self._on_change, names="value")
         super().__init__(children=[self.checkbox, self.status])
+        guarded(self)
         self._show()
 
     def _on_change(self, change) -> None:

@@ -9,27 +9,28 @@ the text box and Save button under each lesson's reflection prompts.
 from __future__ import annotations
 
 import base64
-import re
+from datetime import datetime, timezone
+from pathlib import Path
 
 import anywidget
 import ipywidgets as ipw
 import traitlets as t
 
-from widgets.cases.course import lesson, lessons
+from widgets.cases.course import lesson
+from widgets.cases.library import load_library
 from widgets.errors import DualroleError
 from widgets.exchange.bundle import learner_bundle
 from widgets.learner import identity
 from widgets.learner.connect import response_store
+from widgets.learner.progress import learner_forms, progress, set_class_code
+from widgets.learner.session import when_committed
 from widgets.render import text
 from widgets.responses.codec import to_json
 from widgets.responses.contract import Reflection, check_reflection
 from widgets.store import open_store
 from widgets.store.protocol import ReflectionStore, ResponseStore
-from widgets.ui.a11y import CommitButton, LiveStatus
-from widgets.ui.assessment import learner_forms, phase_done
+from widgets.ui.a11y import CommitButton, LiveStatus, guarded
 from widgets.ui.feedback_panel import FeedbackImport
-
-_COHORT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,59}$")
 
 # The browser side of the download: a native button asks the kernel for the bundle, and the
 # bundle comes back as a data URL that a temporary link downloads. It needs no server route, so
@@ -69,6 +70,7 @@ class DownloadButton(anywidget.AnyWidget):
 
     _esm = _DOWNLOAD_ESM
     description = t.Unicode("Download").tag(sync=True)
+    mime = t.Unicode("application/x-ndjson").tag(sync=True)
     filename = t.Unicode("").tag(sync=True)
     payload = t.Unicode("").tag(sync=True)
     ready = t.Int(0).tag(sync=True)
@@ -88,7 +90,7 @@ class DownloadButton(anywidget.AnyWidget):
         encoded = base64.b64encode(body.encode("utf-8")).decode("ascii")
         with self.hold_sync():
             self.filename = filename
-            self.payload = f"data:application/x-ndjson;base64,{encoded}"
+            self.payload = f"data:{self.mime};base64,{encoded}"
             self.ready += 1
         return body
 
@@ -111,12 +113,14 @@ class MyAnswers(ipw.VBox):
         self.progress = ipw.HTML()
         self.where = ipw.HTML()
         self.download = DownloadButton(self._bundle, description="Download my answers")
-        self.cohort_input = ipw.Text(value=identity.cohort(), description="My cohort (class code):",
+        # Beside the data file (for the instructor's tools), a page the student can read and keep.
+        self.receipt = DownloadButton(self._receipt, description="Download a readable copy", mime="text/html")
+        self.cohort_input = ipw.Text(value=identity.cohort(), description="My class code:",
                                      style={"description_width": "initial"},
-                                     layout=ipw.Layout(width="420px"))
+                                     layout=ipw.Layout(width="100%", max_width="420px"))
         # The click carries the box's text, so a code typed and set at once is set whole (CommitButton).
-        self.cohort_button = CommitButton(sources=[self.cohort_input], description="Set my cohort",
-                                          tooltip="Record later answers in this cohort")
+        self.cohort_button = CommitButton(sources=[self.cohort_input], description="Set my class code",
+                                          tooltip="New answers are recorded for this class; earlier ones stay yours")
         self.erase_button = ipw.Button(description="Erase my answers…", button_style="danger",
                                        tooltip="Asks you to confirm first")
         self.confirm_erase = ipw.Button(description="Yes, erase everything", button_style="danger",
@@ -132,7 +136,7 @@ class MyAnswers(ipw.VBox):
         self.cancel_erase.on_click(self._on_cancel_erase)
         self.refresh_button.on_click(lambda _b: self.refresh())
         details = ipw.VBox([
-            ipw.HBox([self.download, self.refresh_button]),
+            ipw.HBox([self.download, self.receipt, self.refresh_button]),
             ipw.HBox([self.cohort_input, self.cohort_button]),
             ipw.HBox([self.erase_button, self.confirm_erase, self.cancel_erase]),
             self.feedback,
@@ -141,36 +145,39 @@ class MyAnswers(ipw.VBox):
         super().__init__(children=[ipw.HTML("<h3>My answers</h3>"), self.progress, details, self.status],
                          layout=ipw.Layout(border="1px solid #bbb", padding="4px 12px", max_width="900px"))
         self.add_class("dualrole-myanswers")
+        guarded(self)
         self.refresh()
+        when_committed(self._on_commit)  # counts stay current without a Refresh
 
     # -- what the panel shows --------------------------------------------------------------------
 
     def refresh(self) -> None:
         """Count the learner's answers again and redraw the panel."""
         cohort = identity.cohort()
-        rows = self.store.responses(learner=self.learner, cohort=cohort)
-        practice = {r["case_id"] for r in rows if r["phase"] == "practice"}
-        pre = phase_done(self.store, self.learner, cohort, "pre")
-        post = phase_done(self.store, self.learner, cohort, "post")
-        items = []
-        for entry in lessons():
-            if not entry.cases:
-                continue
-            done = len(practice & set(entry.cases))
-            items.append(f"<li>{text(entry.title)}: {done} of {len(entry.cases)} cases answered</li>")
+        mine = progress(self.store, self.learner)
+        items = [f"<li>{text(c.title)}: {c.done} of {c.total} cases answered</li>" for c in mine.lessons]
         first, second = learner_forms(self.store, self.learner, cohort)
-        tests = (f"<li>Pre-test (form {first}): {'done' if pre else 'not done'}</li>"
-                 f"<li>Post-test (form {second}): {'done' if post else 'not done'}</li>")
+        tests = (f"<li>Pre-test (form {first}): {'done' if mine.pre_done else 'not done'}</li>"
+                 f"<li>Post-test (form {second}): {'done' if mine.post_done else 'not done'}</li>")
         reminder = ""
-        if not pre:
+        if not mine.pre_done:
             reminder = ('<p role="note"><strong>Before lesson 1, take the pre-test</strong>: open '
                         '<a href="10_pre_post.ipynb">10_pre_post</a> and answer its first part. It records '
                         "what you think now, so that you can see later how your thinking moved.</p>")
         self.progress.value = f"{reminder}<ul>{tests}{''.join(items)}</ul>"
-        self.where.value = (f"<p>Your answers are kept in <code>{text(self.store.url)}</code>; your reflections "
-                            f"in <code>{text(self.reflection_store.url)}</code>. You are recorded as "
-                            f"<code>{text(self.learner)}</code> in cohort <code>{text(cohort)}</code>. Nothing "
-                            "leaves this machine until you download your answers and hand the file in.</p>")
+        code = "none yet (self-study)" if cohort == identity.DEFAULT_COHORT else text(cohort)
+        self.where.value = (
+            f"<p>Your class code: <strong>{code}</strong>. Your answers are kept on this computer, in the "
+            f"folder <strong>{text(_folder(self.store.url))}</strong>. Nothing leaves it until you download "
+            "your answers and hand the file in.</p>"
+            "<details><summary>Technical details (for your instructor or IT support)</summary>"
+            f"<p>Answers store: <code>{text(self.store.url)}</code>; reflections store: "
+            f"<code>{text(self.reflection_store.url)}</code>; learner id: <code>{text(self.learner)}</code>; "
+            f"cohort: <code>{text(cohort)}</code>.</p></details>"
+        )
+
+    def _on_commit(self, _response=None) -> None:
+        self.refresh()
 
     def _bundle(self) -> tuple[str, str]:
         bundle, count = learner_bundle(self.reflection_store, self.learner)
@@ -178,22 +185,27 @@ class MyAnswers(ipw.VBox):
             # On a class service the answers are already with the instructor; the file holds
             # the reflections kept on this machine.
             count = 0
-        self.status.say(f"Your download has started: {count} answer(s) and your saved reflections, "
-                        "the same file 'dualrole export' writes.")
+        self.status.say(f"Your download has started: {count} answer{'s' if count != 1 else ''} and your saved "
+                        "reflections, in one file to hand in to your instructor.")
         return "my-answers.jsonl", bundle
+
+    def _receipt(self) -> tuple[str, str]:
+        rows = self.store.responses(learner=self.learner)
+        reflections = self.reflection_store.reflections(learner=self.learner, kind="reflection")
+        today = datetime.now(timezone.utc).date().isoformat()
+        self.status.say("Your readable copy has started downloading: a page listing your answers and reflections.")
+        return f"my-answers-{today}.html", receipt_html(rows, reflections, today)
 
     # -- actions ---------------------------------------------------------------------------------
 
     def _on_cohort(self, _button=None) -> None:
-        value = self.cohort_input.value.strip()
-        if not _COHORT.match(value):
-            self.status.say("A class code is 1 to 60 letters, digits, dots, dashes or underscores, "
-                            "starting with a letter or digit.", urgent=True)
+        try:
+            message = set_class_code(self.store, self.learner, self.cohort_input.value)
+        except DualroleError as exc:
+            self.status.say(str(exc), urgent=True)
             return
-        identity.save_settings(cohort=value)
-        self.status.say(f"Your cohort is now {value}. Answers you commit from now on are recorded in it; "
-                        "rerun the lesson's cells so the cards use it.")
         self.refresh()
+        self.status.say(message)
 
     def _on_erase(self, _button=None) -> None:
         self.confirm_erase.layout.display = None
@@ -244,6 +256,7 @@ class ReflectionBox(ipw.VBox):
         self.status = LiveStatus()
         self.save.on_click(self._on_save)
         super().__init__(children=[self.text, self.save, self.status])
+        guarded(self)
         if saved:
             self.status.say("Your last saved reflection is shown.")
 
@@ -258,7 +271,47 @@ class ReflectionBox(ipw.VBox):
             return
         try:
             self.store.add_reflection(reflection)
-        except DualroleError as exc:
-            self.status.say(f"Not saved: {exc}", urgent=True)
+        except Exception as exc:  # noqa: BLE001 - no save may fail silently: say so, and keep the text in the box
+            reason = str(exc) if isinstance(exc, DualroleError) else "your answers file could not be written"
+            self.status.say(f"Not saved: {reason}. Your text is still in the box; try again, or copy it "
+                            "somewhere safe.", urgent=True)
             return
         self.status.say("Saved. It goes into your answers file when you download it, and nowhere else.")
+
+
+def _folder(url: str) -> str:
+    """The folder a store lives in, for a learner's eyes (a database URL is not for them)."""
+    if url.startswith("sqlite:///"):
+        return str(Path(url.removeprefix("sqlite:///")).parent).replace(str(Path.home()), "~", 1)
+    return "your class's server"
+
+
+_PHASES = {"practice": "Lesson case", "pre": "Pre-test", "post": "Post-test"}
+
+
+def receipt_html(rows: list[dict], reflections: list[dict], day: str) -> str:
+    """A page a student can read and keep: each answer (case, choice, confidence, reasoning) and each
+    saved reflection, in plain words; the data file beside it is what the instructor's tools read."""
+    library = load_library()
+    items = []
+    for row in rows:
+        case = library.get(row["case_id"])
+        title = case.title if case else row["case_id"]
+        choice = case.option(row["option_id"]).label if case and row["option_id"] in case.option_ids \
+            else row["option_id"]
+        kind = _PHASES.get(row["phase"], row["phase"]) + (", revised answer" if row["attempt"] > 1 else "")
+        items.append(f"<li><h3>{text(title)}</h3><p><em>{text(kind)}, {text(str(row['submitted_at'])[:10])}"
+                     f"</em></p><p><strong>Your choice:</strong> {text(choice)} (confidence "
+                     f"{int(row['confidence'])}%)</p><p><strong>Your reasoning:</strong> "
+                     f"{text(row['justification'])}</p></li>")
+    notes = "".join(f"<li><p><strong>{text(r['lesson'])}</strong></p><p>{text(r['text'])}</p></li>"
+                    for r in reflections)
+    return (
+        '<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">'
+        f"<title>My answers, {text(day)}</title></head><body>"
+        f"<h1>My answers</h1><p>Downloaded on {text(day)}: {len(rows)} answer{'s' if len(rows) != 1 else ''} "
+        f"and {len(reflections)} reflection{'s' if len(reflections) != 1 else ''}. This page is for you to read "
+        "and keep; hand in the data file (my-answers.jsonl) as your instructor asks.</p>"
+        f"<h2>Answers</h2><ol>{''.join(items) or '<li>None yet.</li>'}</ol>"
+        f"<h2>Reflections</h2><ul>{notes or '<li>None yet.</li>'}</ul></body></html>"
+    )

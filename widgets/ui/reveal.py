@@ -9,6 +9,8 @@ Pure functions of their inputs; status is given in words and symbols with labels
 
 from __future__ import annotations
 
+import re
+
 from widgets.cases.casefile import code_link, code_registry
 from widgets.cases.library import Case
 from widgets.render import markdown, paragraphs, text
@@ -25,12 +27,13 @@ def defenders(case: Case, option_id: str) -> list[str]:
 
 
 def verdict(case: Case, option_id: str) -> str:
-    """How an option relates to the reference, in words. In a contested case an option that a named
-    position defends is described by who defends it, never as differing from the reference."""
+    """How an option relates to the reference, in a few words. In a contested case an option that a
+    position defends is described by that position (its holders are listed with it), never as differing
+    from the reference."""
     if case.contested:
-        held_by = defenders(case, option_id)
-        if held_by:
-            return "is one of the defensible positions (held by " + "; ".join(held_by) + ")"
+        numbers = [str(i) for i, p in enumerate(case.positions, start=1) if option_id in p.get("defends", ())]
+        if numbers:
+            return "is defended by position " + " and ".join(numbers)
         return "is not defended by either position"
     if option_id in case.preferred:
         return "matches the reference (preferred)"
@@ -39,16 +42,50 @@ def verdict(case: Case, option_id: str) -> str:
     return "differs from the reference"
 
 
+# The case files' rationales were written around one reference answer. In a contested case there is no
+# single key, so the reveal never calls an answer "the preferred" one there.
+_ONE_KEY_WORDS = re.compile(r"\b(?:(The|the) preferred (answer|response|reply|course)|(equally|are) preferred)\b")
+
+
+def _contested_words(case: Case, prose: str) -> str:
+    if not case.contested:
+        return prose
+
+    def swap(m: re.Match) -> str:
+        if m.group(1):
+            return f"{'One' if m.group(1) == 'The' else 'one'} defensible {m.group(2)}"
+        return f"{m.group(3)} defensible"
+
+    return _ONE_KEY_WORDS.sub(swap, prose)
+
+
+WHY_WORDS = 60  # the verdict's one sentence of why, at most
+POSITION_WORDS = 14  # a position's gist on the first screen; the whole statement is a section away
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
+
+
+def first_sentence(prose: str, limit: int = WHY_WORDS) -> str:
+    """The first sentence of some Markdown prose, as plain words, cut to ``limit`` words."""
+    plain = re.sub(r"[*_`#>]+", "", " ".join((prose or "").split()))
+    sentence = _SENTENCE_END.split(plain, maxsplit=1)[0]
+    words = sentence.split()
+    return sentence if len(words) <= limit else " ".join(words[:limit]) + " …"
+
+
 def _standing(case: Case, option_id: str) -> str | None:
     if option_id in case.preferred:
         return "preferred"
     return "acceptable" if option_id in case.acceptable else None
 
 
+def _defended_by(case: Case, option_id: str) -> str:
+    numbers = [str(i) for i, p in enumerate(case.positions, start=1) if option_id in p.get("defends", ())]
+    return "Defended by position " + " and ".join(numbers) if numbers else ""
+
+
 def _mark(case: Case, option_id: str) -> str:
     if case.contested:
-        held_by = defenders(case, option_id)
-        return f"Defended by {text('; '.join(held_by))}" if held_by else ""
+        return text(_defended_by(case, option_id))
     standing = _standing(case, option_id)
     if standing is None:
         return ""
@@ -58,20 +95,9 @@ def _mark(case: Case, option_id: str) -> str:
 
 def _mark_text(case: Case, option_id: str) -> str:
     if case.contested:
-        held_by = defenders(case, option_id)
-        return "Defended by " + "; ".join(held_by) if held_by else ""
+        return _defended_by(case, option_id)
     standing = _standing(case, option_id)
     return " ".join(_MARKS[standing]) if standing else ""
-
-
-def answer_summary(case: Case, row: dict, heading: str) -> str:
-    option = case.option(row["option_id"])
-    return (
-        f"<h4>{text(heading)}</h4>"
-        f"<p><strong>{text(option.label)}</strong> ({text(STANCE_LABELS[option.stance])}), "
-        f"confidence {int(row['confidence'])}%: this {verdict(case, option.id)}.</p>"
-        f"<p>Your reasoning:</p>{paragraphs(row['justification'])}"
-    )
 
 
 def _ordered(case: Case, order: tuple[str, ...] | None) -> list:
@@ -84,7 +110,7 @@ def options_table(case: Case, chosen: set[str], order: tuple[str, ...] | None = 
         mine = "Your choice" if o.id in chosen else ""
         rows.append(
             f"<tr><td>{text(o.label)}</td><td>{text(STANCE_LABELS[o.stance])}</td>"
-            f"<td>{_mark(case, o.id)}</td><td>{mine}</td><td>{text(o.rationale)}</td></tr>"
+            f"<td>{_mark(case, o.id)}</td><td>{mine}</td><td>{text(_contested_words(case, o.rationale))}</td></tr>"
         )
     return (
         "<table><caption>Every option and why</caption><thead><tr>"
@@ -106,25 +132,67 @@ def codes_list(case: Case) -> str:
 
 
 def positions_block(case: Case) -> str:
-    """A contested case's defensible positions, each with who holds it and the options it defends."""
+    """A contested case's defensible positions as a short numbered list: each position's gist, with who
+    holds it on a line of its own. The options each defends are in the options section."""
+    items = [f"<li><p>{text(first_sentence(p['position'], POSITION_WORDS))}</p>"
+             f'<p class="dualrole-sources"><em>Held by:</em> {text(p["held_by"])}</p></li>' for p in case.positions]
+    return ("<h4>The defensible positions</h4>"
+            f"<p>Ethicists disagree on this case: there is no single key.</p><ol>{''.join(items)}</ol>")
+
+
+def positions_in_full(case: Case) -> str:
+    """Each position's whole statement and the options it defends, for the section the learner opens."""
     items = []
     for p in case.positions:
-        options = ", ".join(case.option(i).label for i in p.get("defends", ()))
-        defends = f" <em>Defends: {text(options)}.</em>" if options else ""
-        items.append(f"<li><strong>{text(p['held_by'])}:</strong> {text(' '.join(p['position'].split()))}"
-                     f"{defends}</li>")
-    return ("<h4>Ethicists disagree</h4><p>This case is contested: there is no single key. "
-            f"The defensible positions, and who holds them:</p><ul>{''.join(items)}</ul>")
+        options = "".join(f"<li>{text(case.option(i).label)}</li>" for i in p.get("defends", ()))
+        defends = f"<p>Defends:</p><ul>{options}</ul>" if options else ""
+        items.append(f"<li><p>{text(' '.join(p['position'].split()))}</p>{defends}</li>")
+    return f"<ol>{''.join(items)}</ol>"
 
 
 def reference_block(case: Case) -> str:
-    """The reference itself: the defensible positions of a contested case, else preferred and acceptable."""
+    """Below the verdict: the defensible positions of a contested case, else the other acceptable options,
+    each option an item of its own (labels may hold commas). The preferred option is in the verdict."""
     if case.contested:
         return positions_block(case)
-    preferred = ", ".join(case.option(i).label for i in case.preferred)
-    acceptable = ", ".join(case.option(i).label for i in case.acceptable) or "none besides the preferred"
-    return (f"<p><strong>Preferred:</strong> {text(preferred)}</p>"
-            f"<p><strong>Also acceptable:</strong> {text(acceptable)}</p>")
+    if not case.acceptable:
+        return ""
+    items = "".join(f'<li><span role="img" aria-label="acceptable">◆</span> {text(case.option(i).label)}</li>'
+                    for i in case.acceptable)
+    return f"<h4>Also acceptable</h4><ul>{items}</ul>"
+
+
+def verdict_block(case: Case, attempts: list[dict]) -> str:
+    """Three lines at a glance: your answer, the reference, and one sentence of why."""
+    first, latest = attempts[0], attempts[-1]
+
+    def yours(heading: str, row: dict) -> str:
+        option = case.option(row["option_id"])
+        return (f"<p><strong>{heading}:</strong> {text(option.label)} (confidence {int(row['confidence'])}%): "
+                f"this {verdict(case, option.id)}.</p>")
+
+    lines = [yours("Your answer" if len(attempts) == 1 else "Your first answer", first)]
+    if len(attempts) > 1:
+        lines.append(yours("Your revised answer", latest))
+    if case.contested:
+        reference = f"contested: {len(case.positions)} defensible positions, listed below."
+    elif {row["option_id"] for row in attempts[-1:]} == set(case.preferred):
+        reference = '<span role="img" aria-label="preferred">★</span> the option you chose (preferred).'
+    else:
+        reference = ('<span role="img" aria-label="preferred">★</span> '
+                     + "; ".join(text(case.option(i).label) for i in case.preferred) + " (preferred).")
+    lines.append(f"<p><strong>The reference:</strong> {reference}</p>")
+    lines.append(f"<p><strong>Why:</strong> {text(first_sentence(_contested_words(case, case.rationale)))}</p>")
+    return f'<div class="dualrole-verdict" role="group" aria-label="Verdict">{"".join(lines)}</div>'
+
+
+def reasoning_html(attempts: list[dict]) -> str:
+    """The learner's own reasoning, first and revised."""
+    parts = [f"<h5>{'Your first reasoning' if len(attempts) > 1 else 'Your reasoning'}</h5>"
+             + paragraphs(attempts[0]["justification"])]
+    if len(attempts) > 1:
+        parts.append("<h5>Your reasoning for the change</h5>" + paragraphs(attempts[-1]["justification"]))
+    return "".join(parts)
 
 
 def kitchener_table(case: Case, row: dict) -> str:
@@ -186,23 +254,25 @@ def _section(title: str, body: str) -> str:
 
 def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, stale: bool = False,
                 order: tuple[str, ...] | None = None, alone: bool = False) -> str:
-    """The reveal for a learner with one or two committed attempts: the essentials first, the rest
-    in sections the learner opens."""
+    """The reveal for a learner with one or two committed attempts. First what reads at a glance: the
+    verdict (your answer, the reference, one sentence of why) and the reference's options or positions;
+    then sections the learner opens: their reasoning, the full rationale, every option, the codes."""
     first, latest = attempts[0], attempts[-1]
     parts = ['<div class="dualrole-reveal" role="region" aria-label="Reference and feedback">',
              "<h3>Reference answer</h3>"]
     if stale:
         parts.append("<p><strong>Note:</strong> this case was edited after you answered it.</p>")
-    parts.append(answer_summary(case, first, "Your first answer"))
-    if len(attempts) > 1:
-        parts.append(answer_summary(case, latest, "Your revised answer"))
+    parts.append(verdict_block(case, attempts))
     parts.append(reference_block(case))
     if case.context_dependent:
         parts.append("<p>The better answer here depends on facts the vignette leaves open; "
                      "the rationale says which.</p>")
-    if case.stance_reason:
+    if case.stance_reason:  # one line: a key that looks unlike its neighbours says why at once
         parts.append(f"<p><strong>Why this answer differs from similar cases:</strong> {text(case.stance_reason)}</p>")
-    parts.append("<h4>Reference rationale</h4>" + markdown(case.rationale))
+    parts.append(_section("Your reasoning", reasoning_html(attempts)))
+    parts.append(_section("The full rationale", markdown(_contested_words(case, case.rationale))))
+    if case.contested:
+        parts.append(_section("The positions in full", positions_in_full(case)))
     parts.append(_section("Every option and why", options_table(case, {first["option_id"], latest["option_id"]},
                                                                 order)))
     parts.append(_section("Code sections", codes_list(case)))

@@ -28,7 +28,7 @@ from widgets.learner.identity import require_hub_login
 from widgets.render import text
 from widgets.responses.pacing import SELF_PACED
 from widgets.store.scores import ScoreBook
-from widgets.ui.a11y import LiveStatus
+from widgets.ui.a11y import LiveStatus, guarded
 
 _HERE = Path(__file__).resolve().parent
 _WIDE = ipw.Layout(width="100%", max_width="900px")
@@ -191,6 +191,7 @@ class ReviewScreen(ipw.VBox):
             self.status,
         ], layout=_WIDE)
         self.add_class("dualrole-review")
+        guarded(self)  # the instructor's keys stay in the screen too
         self._on_case()
 
     # -- choosing answers ----------------------------------------------------------------------
