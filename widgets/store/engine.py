@@ -153,54 +153,55 @@ class OpenSqliteFiles:
     itself for the file's only user. Closing the reader then deletes the WAL (and its index) under
     the store's connections, whose later commits go to the deleted file (lost to everyone else) and
     whose next open fails with "disk I/O error"; closing its file descriptors also drops the locks
-    the store's connections hold. So the engines count their open connections per file, and a
-    reader asks :meth:`alone` for a file no connection is open on, which none opens while it reads.
+    the store's connections hold. So the engines record each connection they open, and a reader
+    asks :meth:`alone` for a file no connection is open on, which none opens while it reads.
     """
 
     def __init__(self) -> None:
         self._changed = threading.Condition()
-        self._open: weakref.WeakKeyDictionary[sa.Engine, tuple[str, int]] = weakref.WeakKeyDictionary()
+        # Keyed by the pool's record of each connection: a record the pool lets go (a disposed
+        # pool's, say) is garbage-collected with its connection, which closes it, and leaves here.
+        self._open: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._detached: dict[int, str] = {}  # connections taken out of their pool, by id
         self._read_alone: set[str] = set()
 
     def track(self, engine: sa.Engine, database: str) -> None:
-        """Count the connections ``engine`` opens on the SQLite file ``database``.
-
-        A connection the pool never closes is counted until its engine is garbage-collected (which
-        closes it): the count errs towards "open", which only costs a reader its fast path.
-        """
+        """Record the connections ``engine`` opens on the SQLite file ``database`` until they close."""
         path = os.path.realpath(database)
-        this = weakref.ref(engine)
 
         @sa.event.listens_for(engine, "do_connect")
-        def _connect(dialect, _record, cargs, cparams):
-            # Made under the lock, so that no reader starts between the wait and the count.
+        def _connect(dialect, record, cargs, cparams):
+            # Made under the lock, so that no reader starts between the wait and the record.
             with self._changed:
                 self._changed.wait_for(lambda: path not in self._read_alone)
                 connection = dialect.loaded_dbapi.connect(*cargs, **cparams)
-                self._add(this(), path, 1)
+                self._open[record] = path
             return connection
 
-        def _closed(*_args) -> None:
+        @sa.event.listens_for(engine, "close")
+        def _closed(_connection, record):
             with self._changed:
-                self._add(this(), path, -1)
+                self._open.pop(record, None)
 
-        sa.event.listen(engine, "close", _closed)
-        sa.event.listen(engine, "close_detached", _closed)
+        @sa.event.listens_for(engine, "detach")
+        def _detached(connection, record):
+            with self._changed:
+                self._open.pop(record, None)
+                self._detached[id(connection)] = path
 
-    def _add(self, engine: sa.Engine | None, path: str, change: int) -> None:
-        if engine is not None:
-            count = self._open.get(engine, (path, 0))[1] + change
-            self._open[engine] = (path, max(count, 0))
+        @sa.event.listens_for(engine, "close_detached")
+        def _closed_detached(connection):
+            with self._changed:
+                self._detached.pop(id(connection), None)
 
     @contextmanager
     def alone(self, database: str) -> Iterator[bool]:
         """Whether no store connection of this process is open on ``database``; while True, none opens."""
         path = os.path.realpath(database)
         with self._changed:
-            if path in self._read_alone or any(p == path and n for p, n in self._open.values()):
-                alone = False
-            else:
-                alone = True
+            opened = [*self._open.values(), *self._detached.values(), *self._read_alone]
+            alone = path not in opened
+            if alone:
                 self._read_alone.add(path)
         try:
             yield alone
