@@ -59,7 +59,7 @@ def check_min_cell(min_cell: int) -> int:
 
 def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
          counts: dict[str, list[str]] | None = None, margins: bool = True,
-         learners: pd.DataFrame | None = None):
+         learners: pd.DataFrame | None = None, structural_zeros: bool = False):
     """Let through only what is safe to show: the one function every shown aggregate passes.
 
     Parameters
@@ -85,6 +85,12 @@ def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
         distinct learners behind each cell, totals included (a row and a column named ``Total``).
         A cell is also hidden when fewer than ``min_cell`` learners stand behind it, however many
         answers it holds: twelve answers from two learners describe those two.
+    structural_zeros : bool
+        For a contingency table: a row or column that is zero throughout is a structural zero (a
+        category the design gives nobody, such as a revote after the reference where cards show the
+        reference last). It is shown as 0 and takes no part in the suppression of the other cells,
+        rather than hiding itself and, by complement, its neighbours. A zero inside an occupied row
+        and column is still hidden.
 
     Returns
     -------
@@ -105,14 +111,14 @@ def gate(table, min_cell: int = MIN_CELL, *, n: str | None = None,
     import pandas as pd
 
     min_cell = check_min_cell(min_cell)
-    gated = _shaped(table, min_cell, n, counts, margins, learners)
+    gated = _shaped(table, min_cell, n, counts, margins, learners, structural_zeros)
     if isinstance(gated, pd.DataFrame):
         gated.attrs.update({"gated": True, "min_cell": min_cell})
     return gated
 
 
 def exact(table, *, n: str | None = None, counts: dict[str, list[str]] | None = None, margins: bool = True,
-          learners: pd.DataFrame | None = None):
+          learners: pd.DataFrame | None = None, structural_zeros: bool = False):
     """The table in the shape :func:`gate` gives it (totals, whole-number counts), with nothing hidden.
 
     Only for the instructor's own eyes: :mod:`widgets.responses.disclosure` decides when it may be
@@ -128,13 +134,13 @@ def exact(table, *, n: str | None = None, counts: dict[str, list[str]] | None = 
     """
     import pandas as pd
 
-    shown = _shaped(table, 0, n, counts, margins, learners)
+    shown = _shaped(table, 0, n, counts, margins, learners, structural_zeros)
     if isinstance(shown, pd.DataFrame):
         shown.attrs.update({"exact": True, "min_cell": 0})
     return shown
 
 
-def _shaped(table, min_cell: int, n, counts, margins, learners):
+def _shaped(table, min_cell: int, n, counts, margins, learners, structural_zeros=False):
     """The gate's work at ``min_cell``; 0 hides nothing, which only :func:`exact` asks for."""
     import numpy as np
     import pandas as pd
@@ -147,7 +153,7 @@ def _shaped(table, min_cell: int, n, counts, margins, learners):
         raise DualroleError(f"gate() takes a count, a Series or a DataFrame, not {type(table).__name__}")
     if n is not None:
         return _gate_stats(table, min_cell, n, counts or {})
-    return _gate_counts(table, min_cell, margins, learners)
+    return _gate_counts(table, min_cell, margins, learners, structural_zeros)
 
 
 def learner_min_cell(min_class: int) -> int:
@@ -179,16 +185,20 @@ def passes(table: pd.DataFrame, min_cell: int | None = None) -> bool:
     if not isinstance(table, pd.DataFrame) or not table.attrs.get("gated"):
         return False
     limit = min_cell if min_cell is not None else table.attrs["min_cell"]
+    # Structural zeros (see gate) may show, and only as zeros.
+    structural = table.attrs.get("structural_zeros") or {}
+    zero_rows = table.index.isin(structural.get("rows", []))
     for column in table.attrs.get("count_columns", []):
         if column in table.columns:
-            shown = pd.to_numeric(table[column], errors="coerce").dropna()
-            if (shown < limit).any():
+            values = pd.to_numeric(table[column], errors="coerce")
+            allowed = zero_rows | (column in structural.get("columns", []))
+            if (values[allowed].dropna() != 0).any() or (values[~allowed].dropna() < limit).any():
                 return False
     return True
 
 
 def _gate_counts(table: pd.DataFrame, min_cell: int, margins: bool,
-                 learners: pd.DataFrame | None = None) -> pd.DataFrame:
+                 learners: pd.DataFrame | None = None, structural_zeros: bool = False) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
@@ -202,7 +212,14 @@ def _gate_counts(table: pd.DataFrame, min_cell: int, margins: bool,
             raise DualroleError("the learners table must have the count table's rows and columns, "
                                 f"each with a {TOTAL!r} added")
         few_learners = learners.to_numpy(dtype=float) < min_cell
-    hidden = suppression_mask(values.astype(np.int64), min_cell, few_learners)
+    occupied_rows, occupied_columns = np.ones(values.shape[0], bool), np.ones(values.shape[1], bool)
+    if structural_zeros and values.any():  # an empty table is no structure: it is hidden whole
+        occupied_rows, occupied_columns = values.any(axis=1), values.any(axis=0)
+    # The occupied part of the table, with its totals (which the structural zeros do not change).
+    part = np.ix_(np.append(occupied_rows, True), np.append(occupied_columns, True))
+    hidden = np.zeros((values.shape[0] + 1, values.shape[1] + 1), dtype=bool)
+    hidden[part] = suppression_mask(values[np.ix_(occupied_rows, occupied_columns)].astype(np.int64), min_cell,
+                                    few_learners[part] if few_learners is not None else None)
     full = _with_totals(values)
     out = pd.DataFrame(full, index=[*table.index, TOTAL], columns=[*table.columns, TOTAL]).astype("Int64")
     out = out.mask(hidden)
@@ -210,6 +227,8 @@ def _gate_counts(table: pd.DataFrame, min_cell: int, margins: bool,
     if not margins:
         out = out.iloc[:-1, :-1]
     out.attrs["count_columns"] = list(out.columns)
+    out.attrs["structural_zeros"] = {"rows": list(table.index[~occupied_rows]),
+                                     "columns": list(table.columns[~occupied_columns])}
     return out
 
 

@@ -41,7 +41,33 @@ def test_revotes_after_the_class_are_kept_apart_from_revotes_after_the_key():
                 "submitted_at": "2025-03-01T10:00:00+00:00", "consent": True}
         rows.append(base | {"attempt": 1, "option_id": "buy_regularly", "stance": "accept", "reference_seen": False})
         rows.append(base | {"attempt": 2, "option_id": "decline_explore", "stance": "decline_and_explore",
-                            "reference_seen": seen})
+                            "reference_seen": seen, "distribution_seen": True})
     table = revote_timing(tidy(pd.DataFrame(rows)))
     assert table.loc["the class", "toward"] == 1 and table.loc["the reference", "toward"] == 1
     assert table.loc["not recorded", "revoted"] == 1 and int(table["revoted"].sum()) == 3
+
+
+def test_a_revote_after_the_class_counts_is_told_apart_from_one_with_nothing_shown():
+    from widgets.analysis import revote_timing, revotes, tidy
+
+    rows = []
+    plan = {"a": (False, True), "b": (False, False), "c": (False, False), "d": (True, True), "e": (False, None)}
+    for learner, (reference, counts) in plan.items():
+        base = {"learner": learner, "cohort": "c", "case_id": "cosmetics", "case_version": "x", "phase": "practice",
+                "confidence": 50, "justification": "Reasons given in full here.",
+                "submitted_at": "2025-03-01T10:00:00+00:00", "consent": True}
+        rows.append(base | {"attempt": 1, "option_id": "buy_regularly", "stance": "accept", "reference_seen": False,
+                            "distribution_seen": False})
+        rows.append(base | {"attempt": 2, "option_id": "decline_explore", "stance": "decline_and_explore",
+                            "reference_seen": reference, "distribution_seen": counts})
+    df = tidy(pd.DataFrame(rows))
+    after = revotes(df).set_index("learner")["after"].astype(str).to_dict()
+    # e's revote predates the distribution flag: not "the class", whatever its reference flag says.
+    assert after == {"a": "the class", "b": "nothing shown", "c": "nothing shown", "d": "the reference",
+                     "e": "not recorded"}
+    table = revote_timing(df)
+    # Structural zeros stay in the table: no revote stayed, none went away or sideways.
+    assert list(table.index) == ["the class", "nothing shown", "the reference", "not recorded"]
+    assert table.loc["nothing shown", "toward"] == 2 and table.loc["the class", "toward"] == 1
+    assert table[["stayed", "away", "lateral"]].eq(0).all().all()
+    assert table["revoted"].tolist() == [1, 2, 1, 1]

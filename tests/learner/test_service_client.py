@@ -249,7 +249,9 @@ def test_a_full_peer_instruction_round_as_three_learners_see_it(service, tmp_pat
     a.options.value = "buy_regularly"
     a.justification.value = "After the discussion: a single purchase at list price is harmless here."
     a.submit.click()
-    assert [r["attempt"] for r in alice.responses(learner="alice")] == [1, 2]
+    # The revote came after the class histogram was on her card, and before the reference.
+    assert [(r["attempt"], r["distribution_seen"], r["reference_seen"]) for r in alice.responses(learner="alice")] == [
+        (1, False, False), (2, True, False)]
     assert "revised answer is saved" in status(a) and a.reveal.value == ""
 
     teacher.act(COHORT, "cosmetics", "reveal")

@@ -48,13 +48,16 @@ def html(sample, tmp_path_factory):
     return path.read_text(encoding="utf-8")
 
 
-def test_no_count_under_min_cell_appears(html):
+def test_no_count_under_min_cell_appears(html, sample):
     parser = Cells()
     parser.feed(html)
     counts = [text for classes, text in parser.cells if "count" in classes]
     assert len(counts) > 100
+    # The one exception: the revote timing table's structural zeros (empty rows and directions).
+    structural = int(report.revote_timing_overview(sample).eq(0).sum().sum())
+    assert structural > 0 and counts.count("0") == structural
     for text in counts:
-        assert text == "—" or int(text) >= 10, text
+        assert text in ("—", "0") or int(text) >= 10, text
     assert any(text == "—" for text in counts)  # the sample does have small cells
 
 
@@ -302,9 +305,32 @@ def test_a_hostile_case_title_in_a_table_caption_stays_text(sample):
 def test_revote_timing_is_reported_by_what_the_revote_came_after():
     df = analysis.sample()
     exact = report.revote_timing_overview(df, audience="instructor")
-    assert list(exact.index) == ["the class", "the reference", "not recorded", "Total"]
+    assert list(exact.index) == ["the class", "nothing shown", "the reference", "not recorded", "Total"]
     assert int(exact.loc["the class", "Total"]) == int((analysis.revotes(df)["after"] == "the class").sum()) > 0
-    assert passes(report.revote_timing_overview(df))  # the public view is gated
+    public = report.revote_timing_overview(df)
+    assert passes(public)  # the public view is gated
+    # The sample's structural zeros (no revote after the reference, none lateral) show as 0 and
+    # do not drag the occupied cells down with them: every total and the stayed counts show.
+    assert public.loc[["the reference", "not recorded"]].eq(0).all().all() and public["lateral"].eq(0).all()
+    shown = ["stayed", "Total"]
+    assert public.loc[["the class", "nothing shown", "Total"], shown].equals(
+        exact.loc[["the class", "nothing shown", "Total"], shown].astype("Int64"))
+    assert public.loc["Total"].notna().all()
+
+
+def test_structural_zeros_show_but_a_zero_among_occupied_cells_stays_hidden():
+    from widgets.privacy import gate
+
+    table = pd.DataFrame({"toward": [30, 0, 12], "away": [20, 0, 0], "lateral": [0, 0, 0]},
+                         index=["the class", "the reference", "nothing shown"])
+    gated = gate(table, 10, structural_zeros=True)
+    assert gated.loc["the reference"].tolist() == [0, 0, 0, 0] and gated["lateral"].tolist() == [0, 0, 0, 0]
+    assert gated.loc["nothing shown", "away"] is pd.NA  # a zero in an occupied row and column
+    assert passes(gated)
+    assert gate(table, 10).loc["the reference"].isna().all()  # without the option, zeros are hidden
+    assert gate(table * 0, 10, structural_zeros=True).isna().all().all()  # no revotes at all: hidden whole
+    gated.loc["the reference", "toward"] = 3  # a count dressed as a structural zero does not pass
+    assert not passes(gated)
 
 
 def test_sample_works_whatever_dualrole_store_says(tmp_path, monkeypatch):

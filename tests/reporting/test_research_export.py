@@ -335,7 +335,7 @@ def test_the_package_records_provenance_and_checksums(export):
     result, _ = export
     package = json.loads((result.out_dir / "datapackage.json").read_text())
     meta = package["dualrole"]
-    assert meta["tier"] == "restricted" and meta["codebook_version"] == package["version"] == "2.0.0"
+    assert meta["tier"] == "restricted" and meta["codebook_version"] == package["version"] == "2.1.0"
     assert meta["forms_file"] == "assessment_forms.yaml" and (result.out_dir / "assessment_forms.yaml").exists()
     assert meta["commit"] is None or len(meta["commit"].split("-")[0]) == 40
     sums = dict(line.split("  ")[::-1] for line in (result.out_dir / "SHA256SUMS").read_text().splitlines())
@@ -367,3 +367,28 @@ def test_table_headings_say_what_is_counted():
     assert ">Learners<" not in pooled
     timing = report.styled(report.revote_timing_overview(df, audience="instructor"), "revote_timing").to_html()
     assert "Seen before the revote" in timing and ">Phase<" not in timing
+
+
+def test_each_revote_says_whether_the_class_counts_and_the_reference_were_seen(class_store, tmp_path):
+    store, who = class_store
+    df = analysis.responses(store)
+    revote = df.index[(df["attempt"] == 2) & df["learner"].astype(str).isin(who["exported"])]
+    assert len(revote) > 1
+    df.loc[revote[0], "distribution_seen"] = pd.NA  # as saved by a dualrole that did not record it
+    result = research_export(df, tmp_path / "out", crosswalk=tmp_path / "private" / "crosswalk.csv")
+    frame = pd.read_csv(result.out_dir / "responses.csv", dtype=str, keep_default_na=False)
+    firsts, revotes = frame[frame["attempt"] == "1"], frame[frame["attempt"] == "2"]
+    assert set(firsts["distribution_seen"]) == {"false"}  # nothing is shown before a first answer
+    exported = df[df["learner"].astype(str).isin(who["exported"]) & (df["attempt"] == 2)]["distribution_seen"]
+    assert (revotes["distribution_seen"] == "NR").sum() == 1
+    assert (revotes["distribution_seen"] == "true").sum() == int(exported.eq(True).sum()) > 0
+    assert (revotes["distribution_seen"] == "false").sum() == int(exported.eq(False).sum()) > 0
+    assert set(frame["reference_seen"]) == {"false"}
+    package = json.loads((result.out_dir / "datapackage.json").read_text())
+    fields = {f["name"]: f for f in package["resources"][0]["schema"]["fields"]}
+    assert "'NR' (not recorded)" in fields["distribution_seen"]["description"]
+    assert "NR" in {m["value"] for m in package["resources"][0]["schema"]["missingValues"]}
+    # The analysis layer reads it back, and tells the revotes apart as the store's frame does.
+    timing = analysis.revote_timing(analysis.read_export(result.out_dir))
+    assert int(timing.loc["not recorded", "revoted"]) == 1
+    assert int(timing.loc["the class", "revoted"]) == int(exported.eq(True).sum())

@@ -244,7 +244,8 @@ def test_add_many_stores_exactly_what_the_plain_insert_stores(store_url, tmp_pat
         synthetic_response("synthetic-a").row(),
         synthetic_response("synthetic-b", 2, started_at=datetime(2025, 3, 1, 9, 30, 15, 123456, tzinfo=eastern),
                            submitted_at=datetime(2025, 3, 1, 9, 45, tzinfo=eastern), consent=True,
-                           kitchener_power="high", option_order="o1,o2", reference_seen=True, stage="vote",
+                           kitchener_power="high", option_order="o1,o2", reference_seen=True, distribution_seen=False,
+                           stage="vote",
                            justification="Synthetic: «quotes», 'apostrophes' and a café.").row(),
         synthetic_response("synthetic-c", submitted_at=datetime(2025, 3, 2, 23, 59, 59)).row(),  # naive: UTC
     ]
@@ -262,6 +263,7 @@ def test_add_many_stores_exactly_what_the_plain_insert_stores(store_url, tmp_pat
 
     assert stored(fast) == stored(plain)
     assert [r["response_id"] for r in fast.responses()] == [r["response_id"] for r in plain.responses()]
+    assert [r["distribution_seen"] for r in fast.responses(learner="synthetic-b")] == [False]
     plain.engine.dispose()
 
 
@@ -343,7 +345,7 @@ def test_a_version_1_store_gains_the_columns_of_what_the_learner_was_shown(tmp_p
     store.engine.dispose()
     engine = sa.create_engine(url)
     with engine.begin() as conn:  # as version 1 made it
-        for name in ("option_order", "reference_seen", "stage"):
+        for name in ("option_order", "reference_seen", "stage", "distribution_seen"):
             conn.execute(sa.text(f"ALTER TABLE responses DROP COLUMN {name}"))
         conn.execute(sa.text("UPDATE dualrole_meta SET value = '1' WHERE key = 'schema_version'"))
         conn.execute(sa.text("DELETE FROM dualrole_meta WHERE key LIKE 'migration:%'"))  # kept by none then
@@ -354,4 +356,4 @@ def test_a_version_1_store_gains_the_columns_of_what_the_learner_was_shown(tmp_p
     assert upgraded.schema_version() == SCHEMA_VERSION == 2
     [row] = upgraded.responses()
     assert row["justification"] == "An answer given before the upgrade."
-    assert (row["option_order"], row["reference_seen"], row["stage"]) == (None, None, None)
+    assert (row["option_order"], row["reference_seen"], row["stage"], row["distribution_seen"]) == (None,) * 4

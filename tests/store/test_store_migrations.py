@@ -47,11 +47,16 @@ def test_a_store_written_by_the_previous_release_is_migrated_on_open(tmp_path, m
     rows = store.responses(cohort="synthetic-previous-release")
     assert sorted((r["learner"], r["attempt"]) for r in rows) == [("synthetic-ana", 1), ("synthetic-ana", 2),
                                                                    ("synthetic-ben", 1)]
+    assert {r["distribution_seen"] for r in rows} == {None}  # older rows: not recorded
     assert store.consent("synthetic-ana") and len(store.reflections(learner="synthetic-ana")) == 1
     # The migrated store works as a new one does: answers, counts and class mode.
     counts = store.answer_counts("cosmetics", "synthetic-previous-release", "practice")
     assert sum(counts["latest"].values()) == 2 and sum(counts["first"].values()) == 2
-    store.add(make_response("synthetic-cai", cohort="synthetic-previous-release"))
+    store.add(make_response("synthetic-cai", cohort="synthetic-previous-release", distribution_seen=False))
+    store.add(make_response("synthetic-cai", cohort="synthetic-previous-release", attempt=2, distribution_seen=True,
+                            justification="Seeing the class split made me weigh the harm to the client again."))
+    kept = store.responses(learner="synthetic-cai", cohort="synthetic-previous-release")
+    assert sorted((r["attempt"], r["distribution_seen"]) for r in kept) == [(1, False), (2, True)]
     book = ClassBook(store)
     book.put(ClassState("synthetic-previous-release", "cosmetics", "voting", updated_at=utcnow(), updated_by="dr-lee"))
     assert book.get("synthetic-previous-release", "cosmetics").stage == "voting"

@@ -145,6 +145,37 @@ def test_a_revote_needs_new_reasoning_and_shows_the_first_read_only(fresh_store)
     assert "Your revised answer" in card.reveal.value
 
 
+def _revote(card: CaseCard):
+    card.revote_button.click()
+    card.options.value = "decline_explore"
+    card.justification.value = "Seeing the class split, I think the customer role would colour the therapy."
+    card.submit.click()
+
+
+def test_a_revote_records_that_the_class_counts_were_shown_even_after_a_restart(fresh_store):
+    _peers(fresh_store, "decline_only", 4)
+    card = CaseCard("cosmetics", store=fresh_store, cohort="c1", learner="me", min_class=5)
+    answer(card, option="buy_regularly")
+    card.submit.click()
+    assert "How 5 learners answered" in card.peer.value  # the counts are on the card
+    again = CaseCard("cosmetics", store=fresh_store, cohort="c1", learner="me", min_class=5)  # a new kernel
+    _revote(again)
+    rows = fresh_store.responses(learner="me")
+    assert [(r["attempt"], r["distribution_seen"], r["reference_seen"]) for r in rows] == [
+        (1, False, False), (2, True, False)]
+
+
+def test_a_revote_before_enough_classmates_answered_records_no_distribution(fresh_store):
+    _peers(fresh_store, "decline_only", 2)
+    card = CaseCard("cosmetics", store=fresh_store, cohort="c1", learner="me", min_class=5)
+    answer(card, option="buy_regularly")
+    card.submit.click()
+    assert "2 more" in card.peer.value  # available to the card, but not yet shown to the learner
+    _revote(card)
+    rows = fresh_store.responses(learner="me")
+    assert [(r["attempt"], r["distribution_seen"]) for r in rows] == [(1, False), (2, False)]
+
+
 def test_running_the_cell_again_resumes_the_committed_answer(fresh_store):
     first = CaseCard("cosmetics", store=fresh_store)
     answer(first, confidence=85)

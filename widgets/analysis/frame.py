@@ -28,11 +28,12 @@ if TYPE_CHECKING:
 STORE_COLUMNS = [
     "response_id", "learner", "cohort", "case_id", "case_version", "phase", "attempt", "option_id", "stance",
     "confidence", "kitchener_expectations", "kitchener_obligations", "kitchener_power",
-    "justification", "submitted_at", "consent", "reference_seen",
+    "justification", "submitted_at", "consent", "reference_seen", "distribution_seen",
 ]
 FRAME_COLUMNS = STORE_COLUMNS + ["score", "matches_reference"]
 KITCHENER_COLUMNS = ["kitchener_expectations", "kitchener_obligations", "kitchener_power"]
-OPTIONAL_COLUMNS = {*KITCHENER_COLUMNS, "justification", "consent", "case_version", "reference_seen", "response_id"}
+OPTIONAL_COLUMNS = {*KITCHENER_COLUMNS, "justification", "consent", "case_version", "reference_seen",
+                    "distribution_seen", "response_id"}
 SYNTHETIC_PREFIX = "synthetic-"
 
 
@@ -199,6 +200,7 @@ def _tidy(df: pd.DataFrame, *, library: Library | None = None,
     df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True, format="ISO8601")
     df["consent"] = _as_bool(df["consent"])
     df["reference_seen"] = _as_optional_bool(df["reference_seen"])
+    df["distribution_seen"] = _as_optional_bool(df["distribution_seen"])
     # Learners, cohorts and options numbered by their categories: for the consent records, the
     # row order and every later analysis of this frame.
     text = {c: (df[c].cat.codes.to_numpy(), df[c].cat.categories) for c in ("cohort", "learner", "option_id")}

@@ -2,16 +2,19 @@
 
 Today's cards offer the revote after the learner has seen the class and before the reference, as
 peer instruction orders it; answers from before that recorded no ``reference_seen`` and came after
-the reference. :func:`revote_timing` keeps the two apart: a change after peers is reconsidering, a
-change after the key may be copying it."""
+the reference. The class's counts show only once enough classmates have answered, so a revote may
+also come with nothing shown: ``distribution_seen`` records whether the counts were on the learner's
+card. :func:`revote_timing` keeps the three apart: a change after peers is reconsidering, a change
+after the key may be copying it, and a change with nothing shown is the learner's second thought."""
 
 from __future__ import annotations
 
 import pandas as pd
 
 DIRECTIONS = ("toward", "away", "lateral", "stayed")
-#: What a revote came after: the class distribution, the reference, or (older answers) not recorded.
-AFTER = ("the class", "the reference", "not recorded")
+#: What a revote came after: the class's counts (and not the reference), neither of them, the
+#: reference, or not recorded (older answers, which kept neither flag or not the distribution's).
+AFTER = ("the class", "nothing shown", "the reference", "not recorded")
 
 
 def revotes(df: pd.DataFrame) -> pd.DataFrame:
@@ -19,6 +22,8 @@ def revotes(df: pd.DataFrame) -> pd.DataFrame:
 
     ``direction`` is "toward" (to a preferred option from a non-preferred one), "away" (the
     reverse), "lateral" (between two options of the same standing) or "stayed" (same option).
+    ``reference_seen`` and ``distribution_seen`` are the revote's own flags (missing where not
+    recorded), and ``after`` (one of :data:`AFTER`) is what the revote came after.
 
     Examples
     --------
@@ -29,7 +34,7 @@ def revotes(df: pd.DataFrame) -> pd.DataFrame:
     keys = ["learner", "cohort", "case_id", "phase"]
     cols = ["option_id", "matches_reference", "confidence"]
     first = df[df["attempt"] == 1].set_index(keys)[cols]
-    second = df[df["attempt"] == 2].set_index(keys)[[*cols, "reference_seen"]]
+    second = df[df["attempt"] == 2].set_index(keys)[[*cols, "reference_seen", "distribution_seen"]]
     both = first.join(second, how="inner", suffixes=("_first", "_second")).reset_index()
     before = both["matches_reference_first"].fillna(False).astype(bool)
     after = both["matches_reference_second"].fillna(False).astype(bool)
@@ -40,29 +45,36 @@ def revotes(df: pd.DataFrame) -> pd.DataFrame:
     direction[same] = "stayed"
     both["switched"] = ~same
     both["direction"] = pd.Categorical(direction, categories=DIRECTIONS)
-    seen = both.pop("reference_seen").astype("boolean")
+    reference = both["reference_seen"] = both["reference_seen"].astype("boolean")
+    counts = both["distribution_seen"] = both["distribution_seen"].astype("boolean")
+    before_key = reference.eq(False).fillna(False).to_numpy()
     after = pd.Series("not recorded", index=both.index)
-    after[seen.eq(False).fillna(False).to_numpy()] = "the class"
-    after[seen.eq(True).fillna(False).to_numpy()] = "the reference"
+    after[before_key & counts.eq(True).fillna(False).to_numpy()] = "the class"
+    after[before_key & counts.eq(False).fillna(False).to_numpy()] = "nothing shown"
+    after[reference.eq(True).fillna(False).to_numpy()] = "the reference"
     both["after"] = pd.Categorical(after, categories=AFTER)
     return both
 
 
 def revote_timing(df: pd.DataFrame) -> pd.DataFrame:
-    """Revotes split by what they came after: the class (peer instruction) or the reference.
+    """Revotes split by what they came after: the class (peer instruction), nothing, or the reference.
+
+    Every row of :data:`AFTER` and every direction is in the table, zeros included: a category no
+    revote falls in (a design that never shows the reference first, say) is a zero, not a gap.
 
     Returns
     -------
     DataFrame
-        Per ``after`` (the class, the reference, not recorded): ``revoted``, ``switched``, the four
-        directions as counts, and ``switch_rate`` (switches / revotes).
+        Per ``after`` (the class, nothing shown, the reference, not recorded): ``revoted``,
+        ``switched``, the four directions as counts, and ``switch_rate`` (switches / revotes;
+        missing where there were no revotes).
 
     Examples
     --------
     >>> from widgets.analysis import sample
     >>> table = revote_timing(sample())
     >>> list(table.index)
-    ['the class', 'the reference', 'not recorded']
+    ['the class', 'nothing shown', 'the reference', 'not recorded']
     >>> bool((table["switched"] <= table["revoted"]).all())
     True
     """

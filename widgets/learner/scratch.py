@@ -46,7 +46,8 @@ class Scratch:
     # -- steps ---------------------------------------------------------------------------------
 
     def done(self, key: str, step: str) -> bool:
-        """Whether the learner took ``step`` ("kept" their answer, or "seen" the reference)."""
+        """Whether the learner took ``step`` ("kept" their answer, "seen" the reference, or was shown the
+        class's counts: "distribution")."""
         return step in self._read()["steps"].get(key, {})
 
     def mark(self, key: str, step: str) -> None:

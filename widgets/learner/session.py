@@ -182,6 +182,25 @@ class CaseSession:
         return self.scratch.done(self.key, "seen") or legacy
 
     @property
+    def distribution_seen(self) -> bool:
+        """Whether the class's answer counts have been shown to the learner on this case.
+
+        Shown, not merely available: the counts appear only once enough classmates have answered,
+        and a card records them as seen (:meth:`saw`) when it draws them.
+        """
+        return self.scratch.done(self.key, "distribution")
+
+    def saw(self, view: Distribution) -> Distribution:
+        """Record that ``view`` is being put in front of the learner, and return it.
+
+        Only a view that shows counts counts as seen; "this appears once more classmates have
+        answered" does not.
+        """
+        if view.shown and self.committed and not self.distribution_seen:
+            self.scratch.mark(self.key, "distribution")
+        return view
+
+    @property
     def step(self) -> str:
         """Where the learner is on the case: one of :data:`STEPS`."""
         if not self.committed:
@@ -318,6 +337,7 @@ class CaseSession:
             "started_at": timestamp_text(self.started_at), "submitted_at": timestamp_text(utcnow()),
             "client": self.client, "consent": self.consent, "option_order": ",".join(self.option_order),
             "reference_seen": self.reference_seen if self.committed else False,
+            "distribution_seen": self.distribution_seen if self.committed else False,
             "stage": self.class_stage if self.class_stage not in (None, pacing.UNKNOWN) else pacing.SELF_PACED,
         }
 

@@ -226,6 +226,7 @@ def revote_timing_overview(df: pd.DataFrame, min_cell: int = MIN_CELL, *, audien
 
     A change after seeing the class is peer instruction at work; a change after the key may be copying
     it. Cells count answers, so a cell is also hidden when fewer than ``min_cell`` learners stand behind it.
+    A row or direction no revote falls in is a structural zero: shown as 0, hiding nothing else.
     """
     changes = analysis.revotes(df)
     columns = list(analysis.revote.DIRECTIONS)
@@ -238,7 +239,9 @@ def revote_timing_overview(df: pd.DataFrame, min_cell: int = MIN_CELL, *, audien
     counts.columns = pd.Index(columns)
     learners.columns = pd.Index([*columns, TOTAL])
     counts.index.name = learners.index.name = None
-    return aggregate(counts, audience, min_cell, learners=learners)
+    # Every row and direction is shown, an empty one as 0: cards never show the reference before
+    # a revote, and a case may allow no lateral change, so such zeros say nothing about anyone.
+    return aggregate(counts, audience, min_cell, learners=learners, structural_zeros=True)
 
 
 def _option_label(option_id: str, labels: pd.DataFrame) -> str:

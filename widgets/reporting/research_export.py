@@ -56,7 +56,7 @@ EXPORT_PHASES = ["pre", "practice", "post"]  # time order
 EXPORT_COLUMNS = [
     "research_code", "cohort", "case_id", "case_version", "phase", "form", "attempt", "option_id", "stance",
     "confidence", "kitchener_expectations", "kitchener_obligations", "kitchener_power",
-    "justification", "submitted_week", "reference_seen", "score", "matches_reference",
+    "justification", "submitted_week", "reference_seen", "distribution_seen", "score", "matches_reference",
 ]
 
 
@@ -366,18 +366,20 @@ def _options(library, case_ids: set[str]) -> pd.DataFrame:
 def _write_csv(frame: pd.DataFrame, path: Path, codes: bool = False) -> Path:
     """Write a frame as CSV; with ``codes``, the codebook's missing-value codes tell apart why a cell is empty.
 
-    ``form`` is ``NA`` (not applicable) for a lesson case and ``reference_seen`` is ``NR`` (not
-    recorded) where the answer's dualrole did not record it; any other empty cell was left blank.
+    ``form`` is ``NA`` (not applicable) for a lesson case, and ``reference_seen`` and
+    ``distribution_seen`` are ``NR`` (not recorded) where the answer's dualrole did not record them;
+    any other empty cell was left blank.
     """
     text = frame.copy()
-    if codes:
-        for column, code in (("form", "NA"), ("reference_seen", "NR")):
-            if column in text:
-                text[column] = text[column].astype(object).where(text[column].notna(), code)
+    # Booleans are written before the codes fill their gaps, so a column holding a code still reads true/false.
     for column in text.columns:
         values = text[column].dropna()
         if pd.api.types.is_bool_dtype(text[column]) or (len(values) and values.map(type).eq(bool).all()):
-            text[column] = text[column].map(lambda v: {True: "true", False: "false"}.get(v, v))
+            text[column] = text[column].astype(object).map(lambda v: {True: "true", False: "false"}.get(v, v))
+    if codes:
+        for column, code in (("form", "NA"), ("reference_seen", "NR"), ("distribution_seen", "NR")):
+            if column in text:
+                text[column] = text[column].astype(object).where(text[column].notna(), code)
     text.to_csv(path, index=False, lineterminator="\n", na_rep="")
     return path
 

@@ -20,6 +20,7 @@ from widgets.analysis.frame import SYNTHETIC_PREFIX
 from widgets.cases.forms import FORMS, assessment_forms, other_form
 from widgets.cases.library import Library, load_library
 from widgets.errors import DualroleError
+from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.schema import COLUMNS
 from widgets.vocab import KITCHENER_FACTORS, RISK_LEVELS, STANCES
 
@@ -240,6 +241,16 @@ def _answers(rng, case, index, phase, ids, cohort_of, ability, lean, confident, 
     element_u = rng.random((n, 5))
     element_full = rng.random((n, 5)) < 0.5 + 0.15 * np.clip(skill, -2, 2)[:, None]
     id_bytes = rng.bytes(16 * n * 2)
+    # A simulated revote follows a look at the class, as at a card's peer step, and the class's
+    # counts show once MIN_CLASS of the cohort have answered (the learner included): the first
+    # few to answer a case revote with nothing shown.
+    shown = np.zeros(n, dtype=bool)
+    if post or practice:
+        for cohort in np.unique(cohort_of[answered]):
+            members = np.flatnonzero(answered & (cohort_of == cohort))
+            ranks = np.empty(len(members), dtype=int)
+            ranks[np.argsort(minutes[members], kind="stable")] = np.arange(1, len(members) + 1)
+            shown[members] = ranks >= MIN_CLASS
     rows = []
     for i in np.flatnonzero(answered):
         submitted = day + timedelta(days=7 * int(cohort_of[i]), seconds=round(60 * float(minutes[i])))
@@ -248,7 +259,8 @@ def _answers(rng, case, index, phase, ids, cohort_of, ability, lean, confident, 
             "learner": ids[i], "cohort": cohort_name(int(cohort_of[i])), "case_id": case.id,
             "case_version": case.case_version, "phase": phase, "client": "simulator",
             "consent": bool(consent[i]), "started_at": submitted - timedelta(minutes=3),
-            "option_order": ",".join(case.order_for(ids[i])), "reference_seen": False, "stage": "self-paced",
+            "option_order": ",".join(case.order_for(ids[i])), "reference_seen": False, "distribution_seen": False,
+            "stage": "self-paced",
         }
         for f, shift in shifts.items():
             level = RISK_LEVELS.index(case.kitchener[f]["level"]) + int(shift[i])
@@ -266,7 +278,7 @@ def _answers(rng, case, index, phase, ids, cohort_of, ability, lean, confident, 
                 "option_id": second.id, "stance": second.stance,
                 "confidence": int(min(100, confidence[i] + 5)),
                 "justification": "[synthetic] I changed my mind after seeing how the class answered.",
-                "attempt": 2, "submitted_at": submitted + timedelta(minutes=2),
+                "attempt": 2, "submitted_at": submitted + timedelta(minutes=2), "distribution_seen": bool(shown[i]),
             })
     return rows
 

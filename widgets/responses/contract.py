@@ -39,6 +39,7 @@ DEFAULTS: dict[str, object] = {
     "client": "script",
     "option_order": None,
     "reference_seen": None,
+    "distribution_seen": None,
     "stage": None,
 }
 
@@ -72,6 +73,7 @@ class Response:
     response_id: str = field(default_factory=lambda: str(uuid4()))
     option_order: str | None = None
     reference_seen: bool | None = None
+    distribution_seen: bool | None = None
     stage: str | None = None
 
     def row(self) -> dict:

@@ -48,6 +48,17 @@ def _add_shown_and_reflections(conn: sa.Connection) -> None:
     reflections_table.create(conn, checkfirst=True)
 
 
+def _add_distribution_seen(conn: sa.Connection) -> None:
+    """Keep whether the learner had been shown the class's counts before committing (null in older rows).
+
+    Only adds a nullable column: an older dualrole still reads and writes the store, leaving it null.
+    """
+    if "distribution_seen" in {c["name"] for c in sa.inspect(conn).get_columns(responses_table.name)}:
+        return
+    kind = responses_table.c.distribution_seen.type.compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE {responses_table.name} ADD COLUMN distribution_seen {kind}"))
+
+
 def _tables(*names: str) -> Callable[[sa.Connection], None]:
     """Create the named tables (with their indexes) where missing."""
 
@@ -77,6 +88,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("class_state_table", _tables("dualrole_class_state"), 2),
     Migration("final_scores_table", _tables("dualrole_final_scores"), 2),
     Migration("codings_table", _tables("dualrole_codings"), 2),
+    Migration("distribution_seen_column", _add_distribution_seen, 2),
 )
 SCHEMA_VERSION = max(m.schema_version for m in MIGRATIONS)
 

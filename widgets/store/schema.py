@@ -63,6 +63,8 @@ responses_table = sa.Table(
     # they committed, and the class-mode stage at the time (null in rows from before these were kept).
     sa.Column("option_order", sa.String(400)),
     sa.Column("reference_seen", sa.Boolean),
+    # Whether the class's counts had been shown to them before they committed (null: not recorded).
+    sa.Column("distribution_seen", sa.Boolean),
     sa.Column("stage", sa.String(20)),
     # One row per learner, case, phase and attempt: a double click can never write two answers.
     sa.UniqueConstraint("learner", "cohort", "case_id", "phase", "attempt", name="one_answer_per_attempt"),

@@ -268,7 +268,7 @@ class CaseCard(ipw.VBox):
             self.status.say("Your answer is settled. Show the reference when you are ready.")
         elif step == READING_REFERENCE:
             self.status.say("Saved. The reference is shown below.")
-            self.reveal.value = reveal_html(self.case, s.attempts, s.cohort_view(), stale=s.stale,
+            self.reveal.value = reveal_html(self.case, s.attempts, s.saw(s.cohort_view()), stale=s.stale,
                                             order=s.option_order, alone=self._alone())
         elif step == HELD_BACK:
             self.status.say("Saved. The reference for this case is held back until "
@@ -279,7 +279,7 @@ class CaseCard(ipw.VBox):
 
     def _class_view(self) -> str:
         s = self.session
-        return class_block(self.case, s.cohort_view(), marks=False, order=s.option_order, alone=self._alone())
+        return class_block(self.case, s.saw(s.cohort_view()), marks=False, order=s.option_order, alone=self._alone())
 
     def _fill(self, draft: Draft) -> None:
         self.options.value = draft.option_id

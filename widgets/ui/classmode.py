@@ -18,7 +18,7 @@ import ipywidgets as ipw
 from widgets.cases.library import Case
 from widgets.learner.client import ServiceClient, ServiceRefused, ServiceUnavailable
 from widgets.render import text
-from widgets.responses.disclosure import MIN_CLASS, distribution, distribution_html
+from widgets.responses.disclosure import MIN_CLASS, Distribution, distribution, distribution_html
 from widgets.responses.pacing import SELF_PACED, UNKNOWN
 
 log = logging.getLogger("dualrole.classmode")
@@ -54,12 +54,11 @@ def refusal_html(case_title: str, entry: dict) -> str:
             "<code>outbox-refused.jsonl</code> in your data folder. Your other answers were sent.</p>")
 
 
-def histogram_html(case: Case, counts: dict[str, int | None], total: int, min_class: int, first_round: bool) -> str:
+def histogram_html(case: Case, shown: Distribution, first_round: bool) -> str:
     """The class's answers as a learner's card shows them in class mode, without reference marks."""
-    shown = distribution(counts, case.option_ids, "class", min_class=min_class, total=total)
     which = "first votes" if first_round else "latest answers"
     return distribution_html({o.id: o.label for o in case.options}, shown, heading="How the class voted",
-                             caption=f"{total} learners, {which}")
+                             caption=f"{shown.total} learners, {which}")
 
 
 class ClassFollower:
@@ -154,8 +153,9 @@ class ClassFollower:
             data = self.client.distribution(self.case_id, s.cohort, s.phase)
         except (ServiceUnavailable, ServiceRefused):
             return self.panel.value  # keep what was shown
-        return histogram_html(self.card.case, data.get("counts") or {}, data.get("total", 0),
-                              data.get("min_class") or MIN_CLASS, data.get("round") == "first")
+        shown = distribution(data.get("counts") or {}, self.card.case.option_ids, "class",
+                             min_class=data.get("min_class") or MIN_CLASS, total=data.get("total", 0))
+        return histogram_html(self.card.case, s.saw(shown), data.get("round") == "first")
 
 
 def _say(card, message: str) -> None:
