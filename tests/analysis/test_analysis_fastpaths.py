@@ -7,7 +7,9 @@ on combined integer keys and the learner-by-case matrix must equal pandas' and n
 
 from __future__ import annotations
 
-import sqlite3
+import subprocess
+import sys
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -62,15 +64,33 @@ def test_a_column_null_in_one_half_only_keeps_its_text(fresh_store, halves):
     assert fast["kitchener_power"].notna().sum() == 50
 
 
+@contextmanager
+def another_kernel_writing(path: str):
+    """Another process holding the store's write lock until the block ends.
+
+    A process, not a connection here: SQLite's locks are held per process, so this process's
+    own lock would not stop the reader's copy of SQLite (and two copies on one file must not meet).
+    """
+    code = ("import sqlite3, sys\n"
+            "c = sqlite3.connect(sys.argv[1], isolation_level=None)\n"
+            "c.execute('BEGIN IMMEDIATE')\n"
+            "print('locked', flush=True)\n"
+            "sys.stdin.readline()\n"
+            "c.execute('ROLLBACK')\n")
+    writer = subprocess.Popen([sys.executable, "-c", code, path], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    try:
+        assert writer.stdout.readline().strip() == "locked"
+        yield
+    finally:
+        writer.stdin.close()
+        writer.wait()
+
+
 def test_a_busy_store_is_read_in_one_transaction_instead(fresh_store, halves):
     into_store(simulate(learners=10, cohorts=1, seed=6), fresh_store)
-    writer = sqlite3.connect(fresh_store.sqlite_path, isolation_level=None)
-    writer.execute("BEGIN IMMEDIATE")  # another writer holds the lock: no common snapshot for two readers
-    try:
+    with another_kernel_writing(fresh_store.sqlite_path):  # no common snapshot for two readers
         fast = analysis.responses(fresh_store)
-    finally:
-        writer.execute("ROLLBACK")
-        writer.close()
     assert halves == [None]
     pd.testing.assert_frame_equal(fast, read_sql_frame(fresh_store))
 

@@ -7,6 +7,9 @@ stable sort and ``drop_duplicates``; kappa on integer codes must equal scikit-le
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -44,6 +47,67 @@ def test_a_sqlite_store_is_read_through_arrow_and_gives_the_read_sql_frame(fresh
 
 
 _read_sqlite = _load.read_sqlite
+
+
+def count_in_another_process(path: str) -> int:
+    """How many responses a fresh process (another kernel, say) finds in the SQLite file."""
+    code = "import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute('SELECT count(*) FROM responses').fetchone()[0])"
+    return int(subprocess.run([sys.executable, "-c", code, path], capture_output=True, text=True, check=True).stdout)
+
+
+def later_answers(seed: int = 2) -> pd.DataFrame:
+    later = simulate(learners=20, cohorts=1, seed=seed)
+    later["cohort"] = "synthetic-later"
+    return later
+
+
+def test_reading_a_store_this_process_has_open_loses_no_later_answer(tmp_path, monkeypatch):
+    # ADBC links its own SQLite: read while the store's connections were open, its close deleted the
+    # WAL under them, so the answers written next were lost and the next open failed (disk I/O error).
+    url = f"sqlite:///{tmp_path / 'store.sqlite'}"
+    store = open_store(url)
+    into_store(simulate(learners=10, cohorts=1, seed=1), store)
+    expected = read_sql_frame(store)
+    calls = []
+    monkeypatch.setattr(_load, "read_sqlite", lambda *a: calls.append(a) or _read_sqlite(*a))
+    read = analysis.responses(url)
+    pd.testing.assert_frame_equal(read, expected)
+    later = later_answers()
+    into_store(later, store)
+    written = store.count()
+    assert written == len(read) + len(later)
+    assert count_in_another_process(store.sqlite_path) == written
+    assert open_store(url).count() == written
+    assert not calls, "ADBC opened a file this process has open through a store"
+
+
+def test_a_store_connection_in_use_keeps_its_write_while_the_store_is_read(fresh_store, monkeypatch):
+    into_store(simulate(learners=10, cohorts=1, seed=1), fresh_store)
+    expected = read_sql_frame(fresh_store)
+    calls = []
+    monkeypatch.setattr(_load, "read_sqlite", lambda *a: calls.append(a) or _read_sqlite(*a))
+    rows = later_answers().to_dict("records")
+    with fresh_store.writer() as conn:  # held across transactions, as collect holds it
+        read = analysis.responses(fresh_store)
+        with fresh_store.transaction(conn):
+            fresh_store.add_many(rows, conn)
+    pd.testing.assert_frame_equal(read, expected)
+    assert count_in_another_process(fresh_store.sqlite_path) == len(read) + len(rows)
+    assert not calls, "ADBC opened a file while a store connection was open on it"
+
+
+def test_a_store_file_no_connection_has_open_is_still_read_through_arrow(fresh_store, monkeypatch):
+    into_store(simulate(learners=10, cohorts=1, seed=1), fresh_store)
+    expected = read_sql_frame(fresh_store)
+    fresh_store.engine.dispose()  # as a report process that opened no store of its own
+    calls = []
+    monkeypatch.setattr(_load, "read_sqlite", lambda *a: calls.append(a) or _read_sqlite(*a))
+    read = analysis.responses(fresh_store.url)
+    assert calls, "a store file open nowhere else in the process was not read through the fast path"
+    pd.testing.assert_frame_equal(read, expected)
+    later = later_answers()
+    into_store(later, fresh_store)  # the store reopens its connections and writes as before
+    assert count_in_another_process(fresh_store.sqlite_path) == len(read) + len(later)
 
 
 def test_columns_null_in_the_first_rows_or_everywhere_keep_their_text(fresh_store):

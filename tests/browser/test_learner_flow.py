@@ -177,9 +177,13 @@ def test_commit_see_the_class_reconsider_and_show_the_reference_by_keyboard(page
     page.wait_for_function("() => document.activeElement && document.activeElement.closest('.dualrole-reveal')")
     assert status_node.evaluate("el => el.textContent") == "Saved. The reference is shown below."
     text = reveal.inner_text()
-    # A contested case: its positions and who holds them, not a starred key.
-    assert "Ethicists disagree" in text and "Lazarus and Zur" in text and "Your revised answer" in text
+    # A contested case: its positions, not a starred key; who holds them is one section away.
+    assert "Ethicists disagree" in text and "Your revised answer" in text and "Lazarus and Zur" not in text
     assert "differs from the reference" not in text
+    holders = reveal.locator("summary", has_text="The positions in full, and who holds them")
+    holders.focus()
+    page.keyboard.press("Enter")
+    assert "Lazarus and Zur" in reveal.inner_text()
     # The rest is in sections that open from the keyboard.
     options = reveal.locator("summary", has_text="Every option and why")
     options.focus()

@@ -120,22 +120,24 @@ def _read_in_halves(path: str, columns: list[str]):
     if nothing is committed between the starts of their read transactions, so a third connection
     holds the write lock (``BEGIN IMMEDIATE``, which waits for no one: a busy store, or one that
     cannot be written, is read the ordinary way) while both transactions start, and lets go at
-    once: writers wait a few milliseconds at most.
+    once: writers wait a few milliseconds at most. The lock is taken through ADBC too: a
+    connection of Python's own SQLite open on the file while ADBC's close would have its WAL
+    deleted under it (see :class:`widgets.store.engine.OpenSqliteFiles`).
     """
-    import sqlite3
     import threading
 
     import adbc_driver_sqlite.dbapi as adbc
 
     try:
-        lock = sqlite3.connect(path, timeout=0, isolation_level=None)
-    except sqlite3.Error:
+        lock = adbc.connect(path, autocommit=True)
+    except adbc.Error:
         return None
     readers = []
+    locking = lock.cursor()
     try:
         try:
-            lock.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error:
+            locking.execute("BEGIN IMMEDIATE")  # ADBC sets no busy timeout: a busy store fails at once
+        except adbc.Error:
             return None
         try:
             for _ in range(2):
@@ -146,7 +148,7 @@ def _read_in_halves(path: str, columns: list[str]):
                 low, high = cursor.fetchone()
                 cursor.close()
         finally:
-            lock.execute("ROLLBACK")
+            locking.execute("ROLLBACK")
         if low is None or high - low < SPLIT_ROWS:
             return None
         middle = (low + high) // 2
@@ -180,6 +182,7 @@ def _read_in_halves(path: str, columns: list[str]):
     finally:
         for conn in readers:
             conn.close()
+        locking.close()
         lock.close()
 
 

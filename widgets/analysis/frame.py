@@ -669,9 +669,12 @@ def _read_store(store: Store) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     # ``dualrole class-export``, which copies them into one.
     from widgets.analysis._load import fast_read_available, read_sqlite
 
-    path = store.sqlite_path
-    if path is not None and fast_read_available():
-        return read_sqlite(path, STORE_COLUMNS)  # Arrow through ADBC: the same frame, ~4x faster
+    if store.sqlite_path is not None and fast_read_available():
+        # Arrow through ADBC (the same frame, ~4x faster), unless this process has the file open
+        # through a store: ADBC links its own SQLite, and two on one file lose each other's WAL.
+        with store.file_read_alone() as path:
+            if path is not None:
+                return read_sqlite(path, STORE_COLUMNS)
     return store.read_all(pd.read_sql)
 
 

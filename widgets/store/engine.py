@@ -6,7 +6,11 @@ from __future__ import annotations
 import os
 import random
 import sqlite3
+import threading
 import time
+import weakref
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
@@ -140,6 +144,77 @@ def create_private(path: Path) -> None:
         pass
 
 
+class OpenSqliteFiles:
+    """Which SQLite files this process has open through store engines, and a way to read one alone.
+
+    A reader that links its own copy of the SQLite library (ADBC's driver) must not open a file
+    while a store's connection (Python's SQLite) is open on it in the same process: the two copies
+    do not share their bookkeeping of POSIX locks, which are held per process, so each copy takes
+    itself for the file's only user. Closing the reader then deletes the WAL (and its index) under
+    the store's connections, whose later commits go to the deleted file (lost to everyone else) and
+    whose next open fails with "disk I/O error"; closing its file descriptors also drops the locks
+    the store's connections hold. So the engines record each connection they open, and a reader
+    asks :meth:`alone` for a file no connection is open on, which none opens while it reads.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        # Keyed by the pool's record of each connection: a record the pool lets go (a disposed
+        # pool's, say) is garbage-collected with its connection, which closes it, and leaves here.
+        self._open: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+        self._detached: dict[int, str] = {}  # connections taken out of their pool, by id
+        self._read_alone: set[str] = set()
+
+    def track(self, engine: sa.Engine, database: str) -> None:
+        """Record the connections ``engine`` opens on the SQLite file ``database`` until they close."""
+        path = os.path.realpath(database)
+
+        @sa.event.listens_for(engine, "do_connect")
+        def _connect(dialect, record, cargs, cparams):
+            # Made under the lock, so that no reader starts between the wait and the record.
+            with self._changed:
+                self._changed.wait_for(lambda: path not in self._read_alone)
+                connection = dialect.loaded_dbapi.connect(*cargs, **cparams)
+                self._open[record] = path
+            return connection
+
+        @sa.event.listens_for(engine, "close")
+        def _closed(_connection, record):
+            with self._changed:
+                self._open.pop(record, None)
+
+        @sa.event.listens_for(engine, "detach")
+        def _detached(connection, record):
+            with self._changed:
+                self._open.pop(record, None)
+                self._detached[id(connection)] = path
+
+        @sa.event.listens_for(engine, "close_detached")
+        def _closed_detached(connection):
+            with self._changed:
+                self._detached.pop(id(connection), None)
+
+    @contextmanager
+    def alone(self, database: str) -> Iterator[bool]:
+        """Whether no store connection of this process is open on ``database``; while True, none opens."""
+        path = os.path.realpath(database)
+        with self._changed:
+            opened = [*self._open.values(), *self._detached.values(), *self._read_alone]
+            alone = path not in opened
+            if alone:
+                self._read_alone.add(path)
+        try:
+            yield alone
+        finally:
+            if alone:
+                with self._changed:
+                    self._read_alone.discard(path)
+                    self._changed.notify_all()
+
+
+SQLITE_FILES = OpenSqliteFiles()
+
+
 def make_engine(url: str) -> sa.Engine:
     """The engine for a store URL; SQLite files get WAL, a busy timeout and explicit transactions."""
     if _unencoded_password(url):
@@ -159,6 +234,8 @@ def make_engine(url: str) -> sa.Engine:
                 raise StoreError(f"cannot open the response store {describe_url(url)}: cannot create "
                                  f"it or its folder ({exc.strerror}: {exc.filename})") from None
         engine = sa.create_engine(parsed, connect_args={"timeout": SQLITE_WAIT_SECONDS})
+        if parsed.database and parsed.database != ":memory:" and not parsed.database.startswith("file:"):
+            SQLITE_FILES.track(engine, parsed.database)
 
         @sa.event.listens_for(engine, "connect")
         def _pragmas(dbapi_conn, _record):

@@ -18,6 +18,7 @@ from widgets.errors import AlreadyAnswered, StoreError
 from widgets.responses.contract import ATTEMPT_KEY, Reflection, Response, utcnow
 from widgets.responses.disclosure import CohortCounts
 from widgets.store.engine import (
+    SQLITE_FILES,
     default_url,
     describe_url,
     insert_for,
@@ -80,6 +81,23 @@ class Store:
         if not database or database == ":memory:" or database.startswith("file:"):
             return None
         return database
+
+    @contextmanager
+    def file_read_alone(self):
+        """The SQLite file behind this store, for a reader with its own copy of the SQLite library;
+        None (read through :meth:`read_all` instead) while this process has a connection open on it.
+
+        The store's idle connections are closed first (they are opened again when next needed), and
+        none opens until the block ends. Two copies of SQLite on one file in one process delete the
+        WAL under each other (:class:`~widgets.store.engine.OpenSqliteFiles` says why).
+        """
+        path = self.sqlite_path
+        if path is None:
+            yield None
+            return
+        self.engine.dispose()  # only idle connections: one in use (a writer's, say) stays open and counted
+        with SQLITE_FILES.alone(path) as alone:
+            yield path if alone else None
 
     # -- writing -------------------------------------------------------------------------------
 

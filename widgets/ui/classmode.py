@@ -96,7 +96,8 @@ class ClassFollower:
     def answers_known(self) -> bool:
         """Whether the card's last read of the learner's answers reached the service."""
         s = self.card.session
-        return self.client.answers_known(learner=s.learner, case_id=self.case_id, cohort=s.cohort, phase=s.phase)
+        # Asked with the filters the session reads with: a learner's answers count whatever the class code.
+        return self.client.answers_known(learner=s.learner, case_id=self.case_id, phase=s.phase)
 
     def apply(self, info: dict | None, reachable: bool, render: bool = True) -> None:
         """Take the latest word from the service (``info`` is None for a self-paced case)."""

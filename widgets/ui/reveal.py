@@ -1,9 +1,10 @@
 """The reveal, and the class step before it, as safe HTML built from the case and the learner's answers.
 
-The reveal comes in steps, not as a wall: first the learner's answer beside the reference (or, for a
-contested case, beside the defensible positions and who holds them) and the reference rationale;
-then labelled sections that open on demand (``<details>``, reachable and opened from the keyboard):
-every option and why, the code sections, the risk factors, the class, and discussion questions.
+The reveal comes in steps, not as a wall: first a screen of at most about 150 words, the verdict (the
+learner's answer, the reference, one sentence of why) and, for a contested case, the gist of each defensible
+position; then labelled sections that open on demand (``<details>``, reachable and opened from the keyboard):
+why a key differs from similar cases, the other acceptable options, the positions with who holds them, the
+full rationale, every option and why, the code sections, the risk factors, the class, and discussion questions.
 Pure functions of their inputs; status is given in words and symbols with labels, never by colour.
 """
 
@@ -59,8 +60,8 @@ def _contested_words(case: Case, prose: str) -> str:
     return _ONE_KEY_WORDS.sub(swap, prose)
 
 
-WHY_WORDS = 60  # the verdict's one sentence of why, at most
-POSITION_WORDS = 14  # a position's gist on the first screen; the whole statement is a section away
+WHY_WORDS = 40  # the verdict's one sentence of why, at most; the full rationale is a section away
+POSITION_WORDS = 10  # a position's gist on the first screen; the whole statement is a section away
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z(\"'])")
 
 
@@ -132,55 +133,58 @@ def codes_list(case: Case) -> str:
 
 
 def positions_block(case: Case) -> str:
-    """A contested case's defensible positions as a short numbered list: each position's gist, with who
-    holds it on a line of its own. The options each defends are in the options section."""
-    items = [f"<li><p>{text(first_sentence(p['position'], POSITION_WORDS))}</p>"
-             f'<p class="dualrole-sources"><em>Held by:</em> {text(p["held_by"])}</p></li>' for p in case.positions]
-    return ("<h4>The defensible positions</h4>"
-            f"<p>Ethicists disagree on this case: there is no single key.</p><ol>{''.join(items)}</ol>")
+    """A contested case's defensible positions as a short numbered list of their gists. Who holds each, the
+    whole statement and the options it defends are in the section "The positions in full"."""
+    items = "".join(f"<li>{text(first_sentence(p['position'], POSITION_WORDS))}</li>" for p in case.positions)
+    return f"<h4>The defensible positions</h4><ol>{items}</ol>"
 
 
 def positions_in_full(case: Case) -> str:
-    """Each position's whole statement and the options it defends, for the section the learner opens."""
+    """Each position's whole statement, who holds it on a line of sources of its own, and the options it
+    defends, for the section the learner opens."""
     items = []
     for p in case.positions:
         options = "".join(f"<li>{text(case.option(i).label)}</li>" for i in p.get("defends", ()))
         defends = f"<p>Defends:</p><ul>{options}</ul>" if options else ""
-        items.append(f"<li><p>{text(' '.join(p['position'].split()))}</p>{defends}</li>")
+        items.append(f"<li><p>{text(' '.join(p['position'].split()))}</p>"
+                     f'<p class="dualrole-sources"><em>Held by:</em> {text(p["held_by"])}</p>{defends}</li>')
     return f"<ol>{''.join(items)}</ol>"
 
 
-def reference_block(case: Case) -> str:
-    """Below the verdict: the defensible positions of a contested case, else the other acceptable options,
-    each option an item of its own (labels may hold commas). The preferred option is in the verdict."""
-    if case.contested:
-        return positions_block(case)
-    if not case.acceptable:
-        return ""
+def also_acceptable(case: Case) -> str:
+    """The options the reference also accepts, each an item of its own (labels may hold commas)."""
     items = "".join(f'<li><span role="img" aria-label="acceptable">◆</span> {text(case.option(i).label)}</li>'
                     for i in case.acceptable)
-    return f"<h4>Also acceptable</h4><ul>{items}</ul>"
+    return f"<ul>{items}</ul>" if items else ""
 
 
 def verdict_block(case: Case, attempts: list[dict]) -> str:
-    """Three lines at a glance: your answer, the reference, and one sentence of why."""
+    """Three lines at a glance: your answer, the reference, and one sentence of why. An option already
+    named as the learner's answer is not spelled out again in the reference line."""
     first, latest = attempts[0], attempts[-1]
+    revised = len(attempts) > 1 and latest["option_id"] != first["option_id"]
 
     def yours(heading: str, row: dict) -> str:
         option = case.option(row["option_id"])
         return (f"<p><strong>{heading}:</strong> {text(option.label)} (confidence {int(row['confidence'])}%): "
                 f"this {verdict(case, option.id)}.</p>")
 
-    lines = [yours("Your answer" if len(attempts) == 1 else "Your first answer", first)]
-    if len(attempts) > 1:
-        lines.append(yours("Your revised answer", latest))
+    if len(attempts) == 1:
+        lines = [yours("Your answer", first)]
+    elif revised:
+        lines = [yours("Your first answer", first), yours("Your revised answer", latest)]
+    else:
+        lines = [yours("Your first answer", first),
+                 f"<p><strong>Your revised answer:</strong> the same (confidence {int(latest['confidence'])}%).</p>"]
+    named = {latest["option_id"]: "your revised answer" if revised else "your answer"}
+    if revised:
+        named[first["option_id"]] = "your first answer"
     if case.contested:
-        reference = f"contested: {len(case.positions)} defensible positions, listed below."
-    elif {row["option_id"] for row in attempts[-1:]} == set(case.preferred):
-        reference = '<span role="img" aria-label="preferred">★</span> the option you chose (preferred).'
+        reference = "contested. Ethicists disagree, so there is no single key."
     else:
         reference = ('<span role="img" aria-label="preferred">★</span> '
-                     + "; ".join(text(case.option(i).label) for i in case.preferred) + " (preferred).")
+                     + "; ".join(named.get(i) or text(case.option(i).label) for i in case.preferred)
+                     + " (preferred).")
     lines.append(f"<p><strong>The reference:</strong> {reference}</p>")
     lines.append(f"<p><strong>Why:</strong> {text(first_sentence(_contested_words(case, case.rationale)))}</p>")
     return f'<div class="dualrole-verdict" role="group" aria-label="Verdict">{"".join(lines)}</div>'
@@ -254,25 +258,27 @@ def _section(title: str, body: str) -> str:
 
 def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, stale: bool = False,
                 order: tuple[str, ...] | None = None, alone: bool = False) -> str:
-    """The reveal for a learner with one or two committed attempts. First what reads at a glance: the
-    verdict (your answer, the reference, one sentence of why) and the reference's options or positions;
-    then sections the learner opens: their reasoning, the full rationale, every option, the codes."""
+    """The reveal for a learner with one or two committed attempts. First what reads at a glance, kept to
+    about 150 words: the verdict (your answer, the reference, one sentence of why) and, for a contested case,
+    the gist of each position; then sections the learner opens: the other acceptable options, the positions
+    with who holds them, their reasoning, the full rationale, every option, the codes."""
     first, latest = attempts[0], attempts[-1]
     parts = ['<div class="dualrole-reveal" role="region" aria-label="Reference and feedback">',
              "<h3>Reference answer</h3>"]
     if stale:
-        parts.append("<p><strong>Note:</strong> this case was edited after you answered it.</p>")
+        parts.append("<p><strong>Note:</strong> this case changed after you answered.</p>")
     parts.append(verdict_block(case, attempts))
-    parts.append(reference_block(case))
+    if case.contested:
+        parts.append(positions_block(case))
     if case.context_dependent:
-        parts.append("<p>The better answer here depends on facts the vignette leaves open; "
-                     "the rationale says which.</p>")
-    if case.stance_reason:  # one line: a key that looks unlike its neighbours says why at once
-        parts.append(f"<p><strong>Why this answer differs from similar cases:</strong> {text(case.stance_reason)}</p>")
+        parts.append("<p>The answer turns on facts the vignette leaves open: the rationale says which.</p>")
+    if case.stance_reason:  # a key that looks unlike its neighbours says why one line away, in the first section
+        parts.append(_section("Why this answer differs from similar cases", f"<p>{text(case.stance_reason)}</p>"))
+    parts.append(_section("Also acceptable", also_acceptable(case)))
+    if case.contested:
+        parts.append(_section("The positions in full, and who holds them", positions_in_full(case)))
     parts.append(_section("Your reasoning", reasoning_html(attempts)))
     parts.append(_section("The full rationale", markdown(_contested_words(case, case.rationale))))
-    if case.contested:
-        parts.append(_section("The positions in full", positions_in_full(case)))
     parts.append(_section("Every option and why", options_table(case, {first["option_id"], latest["option_id"]},
                                                                 order)))
     parts.append(_section("Code sections", codes_list(case)))
