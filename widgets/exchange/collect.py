@@ -296,20 +296,18 @@ def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
     bad, good = checked.bad, checked.good
     by_id: dict[str, BundleLine] = {}
     by_attempt: dict[tuple, int] = {}
+    # Lines that are not answers, told apart by their key: each has its own check and its own list.
+    others = (("reflection_id", _check_reflection_line, checked.reflections),
+              ("consent_event", _check_consent_line, checked.consents))
     for line in read.lines:
-        if not line.problem and isinstance(line.data, dict) and "reflection_id" in line.data:
-            reason, row = _check_reflection_line(line.data, read.learner)
+        kind = next((o for o in others if not line.problem and isinstance(line.data, dict) and o[0] in line.data),
+                    None)
+        if kind is not None:
+            reason, row = kind[1](line.data, read.learner)
             if reason:
                 bad.append((line, reason))
             else:
-                checked.reflections.append(row)
-            continue
-        if not line.problem and isinstance(line.data, dict) and "consent_event" in line.data:
-            reason, row = _check_consent_line(line.data, read.learner)
-            if reason:
-                bad.append((line, reason))
-            else:
-                checked.consents.append(row)
+                kind[2].append(row)
             continue
         reason, row = (line.problem, None) if line.problem else checker(line.data, read.learner)
         if row is not None:
