@@ -138,10 +138,19 @@ def proxy_command() -> str | None:
     return shutil.which("configurable-http-proxy")
 
 
+_GIVEN: set[int] = set()
+
+
 def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A free port not handed out before in this run: the OS may offer a just-closed port again, and
+    two of one Hub's ports (proxy, proxy API, Hub, service) must never coincide."""
+    while True:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        if port not in _GIVEN:
+            _GIVEN.add(port)
+            return port
 
 
 class RealHub:
