@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from widgets.store.sql import SQLITE_READS
+from widgets.store.sql import SQLITE_READS, ReadState
 
 # Text columns the analysis reads. All but response_id come back as pandas categoricals: each
 # batch of rows is dictionary-encoded as it arrives, so no column of text is held per row (at
@@ -45,16 +45,17 @@ def fast_read_available() -> bool:
 SPLIT_ROWS = 200_000
 
 
-def read_sqlite(path: str, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def read_sqlite(path: str, columns: list[str], *, with_state: bool = False):
     """The responses (``columns``) and the consent records of a SQLite store, as pandas frames.
 
     Both are read from one snapshot of the store. A large store is read in two halves at once
     (:func:`_read_in_halves`); otherwise, and whenever that cannot be done, in one transaction.
     The text columns but ``response_id`` are categoricals (see ``CODED``), in rowid order.
+    With ``with_state``, the store's :class:`~widgets.store.sql.ReadState` in that snapshot comes third.
     """
     import adbc_driver_sqlite.dbapi as adbc
 
-    halves = _read_in_halves(path, columns)
+    halves = _read_in_halves(path, columns, with_state)
     if halves is not None:
         return halves
     with adbc.connect(path) as conn:
@@ -62,9 +63,20 @@ def read_sqlite(path: str, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFra
         try:
             responses = _read_batches(cursor, _select(columns))
             consents = _fetch(cursor, SQLITE_READS.consents)
+            state = _state(cursor) if with_state else None
         finally:
             cursor.close()
-    return _to_pandas(columns, responses), _consents(consents)
+    read = _to_pandas(columns, responses), _consents(consents)
+    return (*read, state) if with_state else read
+
+
+def _state(cursor) -> ReadState:
+    """The store's state (its identity, schema, erasures, rows and highest rowid) in the cursor's snapshot."""
+    meta = {row["key"]: row["value"] for row in _fetch(cursor, SQLITE_READS.meta).to_pylist()}
+    erasures = _fetch(cursor, SQLITE_READS.erasures).to_pylist()
+    (counted,) = _fetch(cursor, SQLITE_READS.row_count).to_pylist()
+    rows, last_id = counted.values()
+    return ReadState.of(meta, next(iter(erasures[0].values())) if erasures else 0, rows, last_id)
 
 
 def _select(columns: list[str], **rowids: int) -> str:
@@ -111,7 +123,7 @@ def _encoded(batch) -> dict:
     return out
 
 
-def _read_in_halves(path: str, columns: list[str]):
+def _read_in_halves(path: str, columns: list[str], with_state: bool = False):
     """The responses read by two connections at once, both in one snapshot; None if not possible.
 
     SQLite steps through rows one at a time on one core: reading the lower and the upper half of
@@ -174,11 +186,13 @@ def _read_in_halves(path: str, columns: list[str]):
         cursor = readers[0].cursor()
         try:
             consents = _fetch(cursor, SQLITE_READS.consents)
+            state = _state(cursor) if with_state else None
         finally:
             cursor.close()
         batches = parts[0] + parts[1]
         parts.clear()  # each column's batches are let go as it is converted
-        return _to_pandas(columns, batches), _consents(consents)
+        read = _to_pandas(columns, batches), _consents(consents)
+        return (*read, state) if with_state else read
     finally:
         for conn in readers:
             conn.close()

@@ -55,7 +55,8 @@ def sample(library: Library | None = None) -> pd.DataFrame:
 
 
 def responses(store_or_url=None, *, library: Library | None = None,
-              pseudonymise: bool = False, key_path: Path | str | None = None) -> pd.DataFrame:
+              pseudonymise: bool = False, key_path: Path | str | None = None,
+              snapshot: bool = False) -> pd.DataFrame:
     """Every response as a tidy long frame, one row per committed answer.
 
     Parameters
@@ -69,6 +70,10 @@ def responses(store_or_url=None, *, library: Library | None = None,
         Replace learner ids by keyed HMAC-SHA256 pseudonyms (see :func:`widgets.privacy.pseudonym`).
     key_path : path, optional
         The instructor key used when ``pseudonymise`` is set.
+    snapshot : bool
+        Read a store through its analysis snapshot (:mod:`widgets.analysis.snapshot`): a private
+        columnar copy beside it, brought up to date with only the rows added since the last read.
+        The frame is the same either way. ``DUALROLE_ANALYSIS_SNAPSHOT=off`` turns it off.
 
     Returns
     -------
@@ -101,7 +106,7 @@ def responses(store_or_url=None, *, library: Library | None = None,
     >>> df["learner"].dtype.categories.dtype
     <StringDtype(na_value=nan)>
     """
-    raw, consents = _read(store_or_url)
+    raw, consents = _read(store_or_url, snapshot=snapshot)
     if isinstance(store_or_url, pd.DataFrame):
         frame = tidy(raw, library=library, consents=consents)
     else:  # a frame read here and seen by no one else: its columns are moved, not copied
@@ -641,16 +646,16 @@ def is_synthetic(df: pd.DataFrame) -> bool:
     return bool(len(cohorts)) and bool(cohorts.str.startswith(SYNTHETIC_PREFIX).all())
 
 
-def _read(source) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _read(source, snapshot: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     from widgets.store import Store, open_store
 
     if isinstance(source, pd.DataFrame):
         return source, None
     if source is None or isinstance(source, Store):
-        return _read_store(source if isinstance(source, Store) else open_store())
+        return _read_store(source if isinstance(source, Store) else open_store(), snapshot)
     text = str(source)
     if "://" in text:
-        return _read_store(open_store(text))
+        return _read_store(open_store(text), snapshot)
     path = Path(text).expanduser()
     suffixes = "".join(path.suffixes[-2:]).lower()
     if not path.exists():
@@ -660,15 +665,20 @@ def _read(source) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     if suffixes.endswith(".parquet"):
         return pd.read_parquet(path), None
     if suffixes.endswith((".sqlite", ".db", ".sqlite3")):
-        return _read_store(open_store(f"sqlite:///{path.resolve()}"))
+        return _read_store(open_store(f"sqlite:///{path.resolve()}"), snapshot)
     raise DualroleError(f"{path}: cannot read this file type (use .csv, .parquet or .sqlite)")
 
 
-def _read_store(store: Store) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+def _read_store(store: Store, snapshot: bool = False) -> tuple[pd.DataFrame, pd.DataFrame | None]:
     # Analyses read a store on this machine; a class's answers on the hub come here through
     # ``dualrole class-export``, which copies them into one.
+    from widgets.analysis import snapshot as snapshots
     from widgets.analysis._load import fast_read_available, read_sqlite
 
+    if snapshots.enabled(snapshot):
+        read = snapshots.read(store, STORE_COLUMNS)
+        if read is not None:
+            return read
     if store.sqlite_path is not None and fast_read_available():
         # Arrow through ADBC (the same frame, ~4x faster), unless this process has the file open
         # through a store: ADBC links its own SQLite, and two on one file lose each other's WAL.

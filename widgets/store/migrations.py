@@ -15,6 +15,7 @@ raised the version to at most that is taken as applied; one that only adds check
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from typing import Callable
 
@@ -22,7 +23,7 @@ import sqlalchemy as sa
 
 from widgets.errors import StoreError
 from widgets.responses.contract import utcnow
-from widgets.store.schema import meta_table, metadata, reflections_table, responses_table
+from widgets.store.schema import ROW_ID_DDL, meta_table, metadata, reflections_table, responses_table
 
 _RECORD = "migration:"
 # Any fixed 64-bit number: the PostgreSQL advisory lock that serialises schema changes.
@@ -80,6 +81,23 @@ def _index(name: str) -> Callable[[sa.Connection], None]:
     return create
 
 
+def _add_row_ids(conn: sa.Connection) -> None:
+    """Number the responses in the order they were added (PostgreSQL; SQLite has its rowid)."""
+    if conn.dialect.name == "postgresql":
+        for statement in ROW_ID_DDL:
+            conn.execute(sa.text(statement))
+
+
+def _record_identity(conn: sa.Connection) -> None:
+    """Give the store a random identity of its own (``store_id``), kept for its whole life.
+
+    A copy of the responses made for analysis records it: a different store at the same path or
+    URL (a file restored from elsewhere, a database recreated) is then never taken for this one.
+    """
+    if conn.scalar(sa.select(meta_table.c.value).where(meta_table.c.key == "store_id")) is None:
+        conn.execute(meta_table.insert(), {"key": "store_id", "value": uuid.uuid4().hex})
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration("shown_and_reflections", _add_shown_and_reflections, 2),
     Migration("grading_tables", _tables("dualrole_scores", "dualrole_feedback"), 2),
@@ -89,6 +107,8 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("final_scores_table", _tables("dualrole_final_scores"), 2),
     Migration("codings_table", _tables("dualrole_codings"), 2),
     Migration("distribution_seen_column", _add_distribution_seen, 2),
+    Migration("row_ids", _add_row_ids, 2),
+    Migration("store_identity", _record_identity, 2),
 )
 SCHEMA_VERSION = max(m.schema_version for m in MIGRATIONS)
 
@@ -111,6 +131,7 @@ def migrate(conn: sa.Connection, where: str) -> None:
         applied = utcnow().isoformat()
         conn.execute(meta_table.insert(), [{"key": "schema_version", "value": str(newest)}]
                      + [{"key": _RECORD + m.name, "value": applied} for m in migrations])
+        _record_identity(conn)
         return
     recorded = dict(conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all())
     try:

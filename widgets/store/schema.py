@@ -214,3 +214,13 @@ class_state_table = sa.Table(
 
 
 COLUMNS = [c.name for c in responses_table.columns]
+
+# Each response's place in the order rows were added: SQLite's own ``rowid`` (every table has one),
+# and on PostgreSQL an identity column added beside the declared ones. A reader that keeps a copy of
+# the responses reads only the rows above the highest it holds. Kept out of the declared columns so
+# that no write names it: the database numbers each row as it is inserted.
+ROW_ID = {"sqlite": "rowid", "postgresql": "row_id"}
+ROW_ID_DDL = ("ALTER TABLE responses ADD COLUMN IF NOT EXISTS row_id BIGINT GENERATED ALWAYS AS IDENTITY",
+              "CREATE UNIQUE INDEX IF NOT EXISTS ix_responses_row_id ON responses (row_id)")
+for _statement in ROW_ID_DDL:
+    sa.event.listen(responses_table, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))

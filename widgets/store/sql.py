@@ -7,7 +7,10 @@ a shared class store) through ``DUALROLE_STORE``. A change of mind is a new row,
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable, Iterable
 
@@ -15,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from widgets.errors import AlreadyAnswered, StoreError
+from widgets.paths import home, private_folder
 from widgets.responses.contract import ATTEMPT_KEY, Reflection, Response, utcnow
 from widgets.responses.disclosure import CohortCounts
 from widgets.store.engine import (
@@ -28,6 +32,7 @@ from widgets.store.engine import (
 )
 from widgets.store.migrations import migrate
 from widgets.store.schema import (
+    ROW_ID,
     codings_table,
     consents_table,
     erasures_table,
@@ -44,6 +49,37 @@ WRITER_CHECKPOINT_PAGES = 10_000
 
 # The columns a row must name for add_many's prepared statement (a row may leave consent to its default).
 _FULL_ROW = frozenset(c.name for c in responses_table.columns)
+
+
+@dataclass(frozen=True)
+class ReadState:
+    """What a copy of the responses (the analysis layer's columnar snapshot) must match to be current.
+
+    The store is append-only: a change of mind is a new row, and the only deletion (erasing a
+    learner) raises ``erasures`` in its own transaction. So a copy holding ``rows`` rows up to
+    ``last_id`` of the same store, schema and erasure count is brought up to date by adding the
+    rows above ``last_id``; anything else (another store, a migration, an erasure, a row count that
+    does not add up) means reading the store again.
+    """
+
+    #: The store's random identity (``dualrole_meta``'s ``store_id``).
+    store_id: str
+    #: The schema version and the migrations applied, as one text.
+    schema: str
+    #: How many erasures have removed answers (``dualrole_erasures``).
+    erasures: int
+    #: How many responses the store holds.
+    rows: int
+    #: The highest row id (0 when empty): SQLite's rowid, PostgreSQL's ``row_id``.
+    last_id: int
+
+    @classmethod
+    def of(cls, meta: dict, erasures, rows, last_id) -> ReadState:
+        """From the rows of ``dualrole_meta``, the erasure count, the row count and the highest row id."""
+        migrations = sorted(k for k in meta if k.startswith("migration:"))
+        digest = hashlib.sha256("\n".join(migrations).encode()).hexdigest()[:16]
+        return cls(store_id=str(meta.get("store_id", "")), schema=f"{meta.get('schema_version')}:{digest}",
+                   erasures=int(erasures or 0), rows=int(rows or 0), last_id=int(last_id or 0))
 
 
 class Store:
@@ -286,7 +322,40 @@ class Store:
                 insert = insert_for(conn.dialect.name)(erasures_table).values(store="responses", erasures=1)
                 conn.execute(insert.on_conflict_do_update(
                     index_elements=["store"], set_={"erasures": erasures_table.c.erasures + 1}))
+        self.forget_analysis_copy()
         return n
+
+    @property
+    def analysis_copy_path(self) -> Path | None:
+        """Where the analysis layer keeps its columnar copy of the responses (None: nowhere).
+
+        Beside a SQLite file (``<store>.analysis.parquet``, private like the store); for a server
+        store, in ``analysis-cache`` in the user's private data folder, named by a digest of the URL
+        without its password. An in-memory store has none.
+        """
+        if self.sqlite_path is not None:
+            return Path(self.sqlite_path + ".analysis.parquet")
+        if self.backend == "sqlite":
+            return None
+        where = self.engine.url.render_as_string(hide_password=True)
+        return home() / "analysis-cache" / (hashlib.sha256(where.encode()).hexdigest()[:32] + ".parquet")
+
+    def analysis_copy_folder(self) -> Path | None:
+        """The folder of :attr:`analysis_copy_path`, made private (700) if this makes it."""
+        path = self.analysis_copy_path
+        return None if path is None else private_folder(path.parent)
+
+    def forget_analysis_copy(self) -> None:
+        """Delete the analysis copy of the responses on this machine (after an erasure: the learner's
+        answers must not outlive it there; the next analysis reads the store again)."""
+        path = self.analysis_copy_path
+        if path is None or not path.parent.is_dir():
+            return
+        for stale in path.parent.glob(path.name + "*"):  # the copy and any half-written one
+            try:
+                os.remove(stale)
+            except FileNotFoundError:
+                pass
 
     def erasures(self, conn=None) -> int:
         """How many erasures have removed answers from this store (see ``erasures_table``)."""
@@ -386,6 +455,34 @@ class Store:
         with self._snapshot().connect() as conn, conn.begin():
             return read(sa.select(responses_table), conn), read(sa.select(consents_table), conn)
 
+    def read_since(self, read: Callable, columns: list[str], after: int | None,
+                   wanted: Callable[[ReadState], bool] = lambda state: True):
+        """The store's :class:`ReadState`, its responses' ``columns`` with a row id above ``after`` (all
+        when None), in row-id order, and every consent record, in one snapshot: ``(state, responses,
+        consents)``, each read by ``read(statement, connection)``.
+
+        ``wanted(state)`` is asked first: when it says False, no rows are read (both are None).
+        """
+        unknown = set(columns) - set(responses_table.c.keys())
+        if unknown:
+            raise ValueError(f"not columns of the responses table: {sorted(unknown)}")
+        with self._snapshot().connect() as conn, conn.begin():
+            state = self.read_state(conn)
+            if not wanted(state):
+                return state, None, None
+            row_id = sa.literal_column(ROW_ID[conn.dialect.name])
+            q = sa.select(*(responses_table.c[c] for c in columns)).order_by(row_id)
+            if after is not None:
+                q = q.where(row_id > int(after))
+            return state, read(q, conn), read(sa.select(consents_table), conn)
+
+    def read_state(self, conn) -> ReadState:
+        """The store's :class:`ReadState`, read on ``conn`` (in the caller's snapshot)."""
+        meta = dict(conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all())
+        row_id = sa.literal_column(ROW_ID[conn.dialect.name])
+        rows, last_id = conn.execute(sa.select(sa.func.count(), sa.func.max(row_id)).select_from(responses_table)).one()
+        return ReadState.of(meta, self.erasures(conn), rows, last_id)
+
     def _snapshot(self) -> sa.Engine:
         """The engine, reading in one snapshot per transaction (SQLite's read transactions already do)."""
         if self.backend == "postgresql":
@@ -464,6 +561,10 @@ class SQLITE_READS:  # noqa: N801 - a namespace of statement texts, read like co
     rowid_range = f"SELECT min(rowid), max(rowid) FROM {responses_table.name}"
     #: Every consent record.
     consents = f"SELECT learner, consent, recorded_at FROM {consents_table.name}"
+    #: For :meth:`ReadState.of`: the store's records, its erasure count, and its row count and highest rowid.
+    meta = f"SELECT key, value FROM {meta_table.name}"
+    erasures = f"SELECT erasures FROM {erasures_table.name} WHERE store = 'responses'"
+    row_count = f"SELECT count(*), max(rowid) FROM {responses_table.name}"
 
     @staticmethod
     def responses(columns: list[str], *, above: int | None = None, upto: int | None = None,
