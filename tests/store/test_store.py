@@ -126,8 +126,8 @@ def test_many_kernels_opening_a_new_store_at_once_create_it_once(store_url):
     assert outcomes == [("ok", SCHEMA_VERSION)] * 12
     store = open_store(store_url)
     with store.engine.connect() as conn:
-        # Made once: one version record, and each migration recorded once.
-        assert conn.scalar(sa.text("SELECT count(*) FROM dualrole_meta")) == 1 + len(MIGRATIONS)
+        # Made once: one version record, one identity, and each migration recorded once.
+        assert conn.scalar(sa.text("SELECT count(*) FROM dualrole_meta")) == 2 + len(MIGRATIONS)
 
 
 def _locked_new_file(path):

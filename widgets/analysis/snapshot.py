@@ -61,8 +61,9 @@ def read(store: Store, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame] 
 
         def current(state: ReadState) -> bool:
             added = state.rows - key["rows"]
-            return ((state.store_id, state.schema, state.erasures) == (key["store_id"], key["schema"], key["erasures"])
-                    and state.last_id >= key["last_id"] and 0 <= added <= max(_REBUILD_ROWS, _REBUILD_SHARE * key["rows"]))
+            same = (state.store_id, state.schema, state.erasures) == (key["store_id"], key["schema"], key["erasures"])
+            small = 0 <= added <= max(_REBUILD_ROWS, _REBUILD_SHARE * key["rows"])
+            return same and small and state.last_id >= key["last_id"]
 
         state, added, consents = store.read_since(pd.read_sql, columns, key["last_id"], current)
         if added is not None and key["rows"] + len(added) == state.rows:
@@ -102,8 +103,6 @@ def _arrow(raw: pd.DataFrame, columns: list[str]):
     import numpy as np
     import pyarrow as pa
 
-    from widgets.analysis.frame import _as_optional_bool
-
     schema = _schema(columns)
     arrays = []
     for field in schema:
@@ -121,7 +120,8 @@ def _arrow(raw: pd.DataFrame, columns: list[str]):
             stamps = pd.to_datetime(values, utc=True, format="ISO8601")
             array = pa.array(stamps).cast(field.type)
         elif field.name in _OPTIONAL_BOOLS:
-            array = pa.array(_as_optional_bool(values), pa.bool_(), from_pandas=True)
+            # 0/1 (the Arrow reader), True/False (SQLAlchemy), missing where the store kept none.
+            array = pa.array(values.astype(object).where(values.notna(), None), from_pandas=True).cast(pa.bool_())
         elif field.name == "consent":
             array = pa.array(values.fillna(False).astype(bool), pa.bool_())
         elif field.name == "response_id":

@@ -31,7 +31,8 @@ def _source(url: str | None, sample: bool):
 
         open_class_store(url)  # a missing or empty store is an error, and none is created
     with click.progressbar(length=1, label="Reading responses", file=sys.stderr) as bar:
-        frame = analysis.sample() if sample else analysis.responses(url)
+        # Through the analysis snapshot: a report rerun as answers come in reads only the new ones.
+        frame = analysis.sample() if sample else analysis.responses(url, snapshot=True)
         bar.update(1)
     if frame.empty:
         raise DualroleError("the store holds no responses yet")
