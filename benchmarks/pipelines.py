@@ -78,9 +78,12 @@ def _key_tables(library=None) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 # -- 1. dualrole's analysis ---------------------------------------------------------------------
 
-def dualrole_report(path: Path) -> dict:
-    """The report with ``widgets.analysis``: what an instructor's ``dualrole report`` does."""
-    df = analysis.responses(Path(path))
+def dualrole_report(path: Path, snapshot: bool = False) -> dict:
+    """The report with ``widgets.analysis``: what an instructor's ``dualrole report`` does.
+
+    ``snapshot``: read through the store's analysis snapshot (the warm path, when it is up to date).
+    """
+    df = analysis.responses(Path(path), snapshot=snapshot)
     first = analysis.answers(df)
     summary = analysis.case_summary(df)
     kappa = pd.DataFrame({"kappa": [analysis.reference_kappa(first[first["phase"] == p]) for p in PHASES]},
@@ -130,7 +133,7 @@ CREATE OR REPLACE TEMP TABLE f AS
 SELECT r.learner, r.cohort, r.case_id, r.phase, r.option_id, r.stance, r.confidence,
        o.score, o.preferred AS m
 FROM (SELECT learner, cohort, case_id, phase, attempt, option_id, stance, confidence
-      FROM sqlite_scan($path, 'responses')
+      FROM $source
       QUALIFY row_number() OVER (PARTITION BY learner, cohort, case_id, phase ORDER BY attempt) = 1) r
 LEFT JOIN opts o USING (case_id, option_id);
 """
@@ -195,13 +198,21 @@ INDEXES = {"summary": ["case_id", "phase"], "kappa": ["phase"], "items": ["phase
            "prepost": ["case_id"], "cohorts": ["cohort"]}
 
 
-def duckdb_report(path: Path, conn=None) -> dict:
-    """The same report in DuckDB SQL, reading the store through DuckDB's SQLite scanner."""
-    conn = conn or duckdb_connect()
+def _quoted(path) -> str:
+    return "'" + str(path).replace("'", "''") + "'"
+
+
+def duckdb_report(path: Path, conn=None, source: str | None = None) -> dict:
+    """The same report in DuckDB SQL, reading the store through DuckDB's SQLite scanner.
+
+    ``source``: another table expression holding the store's columns (a Parquet file, say).
+    """
+    conn = conn or (duckdb_connect() if source is None else duckdb.connect())
     options, stances = _key_tables()
     conn.register("opts", options)
     conn.register("refs", stances)
-    conn.execute(DUCK_SQL.replace("$path", "'" + str(path).replace("'", "''") + "'"))
+    scan = source if source is not None else f"sqlite_scan({_quoted(path)}, 'responses')"
+    conn.execute(DUCK_SQL.replace("$source", scan))
     out = {}
     # The inner quantiles exactly as scikit-learn passes them to numpy (linspace * 100, then / 100).
     quantiles = (np.linspace(0, 1, N_BINS + 1) * 100 / 100)[1:-1]
@@ -299,7 +310,24 @@ def pandas_report(path: Path) -> dict:
     }
 
 
-PIPELINES = {"dualrole": dualrole_report, "duckdb": duckdb_report, "pandas": pandas_report}
+def dualrole_warm_report(path: Path) -> dict:
+    """dualrole's report through the store's analysis snapshot (up to date but for the latest answers)."""
+    return dualrole_report(path, snapshot=True)
+
+
+def duckdb_parquet_report(path: Path) -> dict:
+    """DuckDB's report over the Parquet analysis snapshot beside the store: the warm path's peer,
+    given the copy dualrole keeps up to date (it pays nothing to bring it up to date)."""
+    return duckdb_report(path, source=f"read_parquet({_quoted(snapshot_path(path))})")
+
+
+def snapshot_path(path: Path) -> Path:
+    """Where ``analysis.responses(path, snapshot=True)`` keeps the analysis snapshot of a SQLite store."""
+    return Path(str(Path(path).resolve()) + ".analysis.parquet")
+
+
+PIPELINES = {"dualrole": dualrole_report, "duckdb": duckdb_report, "pandas": pandas_report,
+             "dualrole_warm": dualrole_warm_report, "duckdb_parquet": duckdb_parquet_report}
 
 
 def count_rows(path: Path) -> int:

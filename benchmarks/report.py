@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-NAMES = {"dualrole": "dualrole (widgets.analysis)", "duckdb": "DuckDB SQL", "pandas": "plain pandas"}
+NAMES = {"dualrole": "dualrole (widgets.analysis)", "duckdb": "DuckDB SQL", "pandas": "plain pandas",
+         "dualrole_warm": "dualrole, snapshot up to date", "duckdb_parquet": "DuckDB over the Parquet snapshot"}
 
 
 def cohort_targets(rows: list[dict], row: dict) -> dict:
-    """The targets for one size: within 1.5x of DuckDB, 5x faster than plain pandas; at 8M also peak
-    memory under 3 GB and at most 8.5x the 1M time."""
+    """The targets for one size: no slower than DuckDB over the same SQLite file, 5x faster than plain
+    pandas; at 8M also peak memory under 3 GB and at most 8.5x the 1M time."""
     s = row["seconds"]
     pandas_seconds = s["pandas"] if s["pandas"] is not None else row.get("killed", {}).get("pandas")
-    targets = {"within 1.5x of DuckDB": s["dualrole"] <= 1.5 * s["duckdb"],
+    targets = {"cold within 1.0x of DuckDB": s["dualrole"] <= s["duckdb"],
                # A pandas run killed for want of memory still ran that long: a lower bound on its time.
                "5x faster than plain pandas": pandas_seconds >= 5 * s["dualrole"]}
     if row["size"] >= 8_000_000:
@@ -55,7 +56,7 @@ def write_results(results: dict, out: Path) -> None:
     ]
     if results.get("quick"):
         lines += ["**Quick run (`--quick`)**: one run at 10k responses; it checks the code, not speed.", ""]
-    lines += _cohort(results), _loading(results), _collect(results), _submit(results), _burst(results), _lecture(results)
+    lines += _cohort(results), _warm(results), _loading(results), _collect(results), _submit(results), _burst(results), _lecture(results)
     lines += [_startup(results)]
     lines += [_profiles(results)]
     out.write_text("\n".join(lines).rstrip() + "\n", encoding="utf-8")
@@ -97,6 +98,35 @@ def _cohort(results: dict) -> str:
         out.append("- 8M: not run here; run `BENCH_ARGS=--with-8m make bench` (about 20 minutes on 2 cores).")
     out += ["", "![time against responses, log-log](cohort.png)", ""]
     return "\n".join(out)
+
+
+def _warm(results: dict) -> str:
+    rows = results.get("warm") or []
+    out = ["## Warm: the analysis snapshot up to date, plus new answers", "",
+           "The report rerun as answers come in (`analysis.responses(store, snapshot=True)`, as the cohort review "
+           "notebook and `dualrole report` read): the store's analysis snapshot (`widgets/analysis/snapshot.py`, a "
+           "Parquet copy beside the store) was brought up to date by an earlier read, then one new learner answered "
+           "before each run (the rows shown), so each run reads the snapshot, adds the new rows read from the "
+           "store and writes the snapshot again. Its peer is DuckDB computing the same report over the same Parquet "
+           "snapshot, once dualrole has brought it up to date (DuckDB pays nothing for that). Both gave the same "
+           "numbers (`compare`). The cold figures above read no snapshot.", ""]
+    if not rows:
+        return "\n".join(out + ["Not measured in this run.", ""])
+    out += ["| responses | runs | new rows | dualrole warm | DuckDB over the snapshot | warm / DuckDB | "
+            "cold / warm (dualrole) | peak RSS warm / DuckDB |", "|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    cold = {r["size"]: r["seconds"]["dualrole"] for r in results["cohort"]}
+    for r in rows:
+        s, p = r["seconds"], r["peak_mb"]
+        speedup = f"{cold[r['size']] / s['dualrole_warm']:.1f}×" if r["size"] in cold else "n/a"
+        out.append(f"| {r['responses']:,} | {r['reps']} | {r['appended']:,.0f} | {s['dualrole_warm']:.2f} s "
+                   f"| {s['duckdb_parquet']:.2f} s | {s['dualrole_warm'] / s['duckdb_parquet']:.2f}× | {speedup} "
+                   f"| {p['dualrole_warm']:,.0f} / {p['duckdb_parquet']:,.0f} MB |")
+    out += ["", "Target: the warm report no slower than DuckDB over the snapshot:", ""]
+    for r in rows:
+        if r["size"] >= 1_000_000:
+            ok = r["seconds"]["dualrole_warm"] <= r["seconds"]["duckdb_parquet"]
+            out.append(f"- {_size(r['size'])}: warm within 1.0x of DuckDB over the snapshot: {_mark(ok)}")
+    return "\n".join(out + [""])
 
 
 def _loading(results: dict) -> str:
@@ -270,12 +300,16 @@ def _startup(results: dict) -> str:
     out = ["## 6. Start-up", "", "| what | wall time |", "|---|---:|",
            f"| bare `python -c pass` | {i['python_s']:.2f} s |",
            f"| `python -c 'import widgets'` | {i['import_widgets_s']:.2f} s |",
+           *([f"| `dualrole --help` | {i['help_s']:.2f} s |"] if "help_s" in i else []),
            f"| `python -c 'from widgets import analysis'` | {i['import_analysis_s']:.2f} s |"]
     if nb:
         out.append(f"| nbval suite, {nb['notebooks']} notebooks (`pytest notebooks`) | {nb['seconds']:.0f} s ({nb['outcome']}) |")
     else:
         out.append("| nbval notebook suite | not run (`--no-notebooks` or `--quick`) |")
-    return "\n".join(out + [f"\nMedians of {i['runs']} fresh interpreters.", ""])
+    heavy = [f"`{what}` loads {', '.join(i[key]) or 'none'} of pandas, numpy and SQLAlchemy."
+             for what, key in (("import widgets", "heavy_after_import"), ("import widgets.cli", "heavy_after_help"))
+             if key in i]
+    return "\n".join(out + [f"\nMedians of {i['runs']} fresh interpreters. " + " ".join(heavy), ""])
 
 
 def _profiles(results: dict) -> str:

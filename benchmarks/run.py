@@ -59,6 +59,9 @@ def main(argv=None) -> dict:
     results["cohort"] = [step(f"cohort report at {size:,}", cohort.run, size,
                               reps=1 if args.quick else reps_for(size, args.reps))
                          for size in sizes]
+    results["warm"] = [step(f"warm report at {size:,}", cohort.run_warm, size,
+                            reps=1 if args.quick else reps_for(size, args.reps))
+                       for size in sizes]
     loading_size = 10_000 if args.quick else min(max(sizes), 1_000_000)
     path, _ = data.build_store(loading_size)
     results["loading"] = {"responses": loading_size, "rows": step(f"loading at {loading_size:,}", loading.run, path,
