@@ -117,7 +117,8 @@ def test_an_independent_parser_reads_back_every_source_code_and_segment(coded, t
         case = cases[source.guid]
         values = {variables[v.variable_ref.target_guid]: (v.text_value if v.text_value is not None else v.integer_value)
                   for v in case.variable_value}
-        assert set(values) == {"case", "option", "stance", "confidence", "phase", "cohort", "research_code", "attempt"}
+        assert set(values) == {"case", "option", "stance", "confidence", "phase", "cohort", "research_code", "attempt",
+                               "text"} and values["text"] == "reasoning"
         assert re.fullmatch(r"R[0-9A-F]{8}", values["research_code"]) and values["cohort"] == "synthetic-cohort-1"
     assert segments == result.segments > 0
 
@@ -232,7 +233,7 @@ def test_the_command_exports_a_stores_reconciled_codes(coded, tmp_path):
     result = CliRunner().invoke(cli, ["research-export", "--store", url, "--out", str(out), "--crosswalk",
                                       str(tmp_path / "private" / "crosswalk.csv"), "--qdpx"])
     assert result.exit_code == 0, result.output
-    assert (f"Wrote {expected.sources} synthetic reasoning text(s) with {expected.segments} reconciled coded "
-            "segment(s)") in result.output
+    assert (f"Wrote {expected.sources} synthetic reasoning text(s) and 0 script(s) with {expected.segments} "
+            "reconciled coded segment(s)") in result.output
     with zipfile.ZipFile(out / "reasoning.qdpx") as mine, zipfile.ZipFile(expected.path) as theirs:
         assert sorted(mine.namelist()) == sorted(theirs.namelist())  # same keyed source ids, same crosswalk
