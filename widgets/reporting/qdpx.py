@@ -269,8 +269,8 @@ def import_qdpx(path: Path | str, store, coder: str, codebook: Codebook, *,
                 key_path: Path | str | None = None) -> ImportResult:
     """Keep the codes of a ``.qdpx`` project coded elsewhere as ``coder``'s sheets in ``store``.
 
-    Sources are matched to answers through their keyed GUIDs (the project must come from this
-    instructor's export); codes by GUID, else by name, against ``codebook``. A code the codebook does
+    Sources are matched to answers, and to scripts, through their keyed GUIDs (the project must come
+    from this instructor's export); codes by GUID, else by name, against ``codebook``. A code the codebook does
     not have stops the import with its name, before anything is stored. A segment spanning the
     whole text is kept as a code on the whole answer; a source with no code at all is taken as not
     coded (so it does not count in agreement).
@@ -280,7 +280,7 @@ def import_qdpx(path: Path | str, store, coder: str, codebook: Codebook, *,
     path = Path(path)
     if not coder.strip():
         raise DualroleError("an import needs the coder's name (whose coding it is)")
-    root, texts = read_project(path)
+    root, _ = read_project(path)
     guids = {}
     for element in root.iter(_q("Code")):
         if element.get("isCodable") in ("true", "1"):
@@ -292,14 +292,17 @@ def import_qdpx(path: Path | str, store, coder: str, codebook: Codebook, *,
         raise DualroleError(f"{path}: these codes are not in codebook '{codebook.id}': {', '.join(unknown)} "
                             f"(its codes: {', '.join(c.name for c in codebook.codes)})")
     key = instructor_key(key_path)
-    answers = {source_guid(r["response_id"], key): r for r in store.responses()}
+    # Each text of the project by its keyed GUID: an answer's reasoning, or a script (unit, id, text).
+    ours = {source_guid(r["response_id"], key): ("reasoning", r["response_id"], r["justification"] or "", r)
+            for r in store.responses()}
+    ours |= {source_guid(r["script_id"], key): ("script", r["script_id"], r["text"], r) for r in store.scripts()}
     rows, unmatched, count = [], 0, 0
     for source in root.iter(_q("TextSource")):
-        answer = answers.get(source.get("guid", "").upper())
-        if answer is None:
+        found = ours.get(source.get("guid", "").upper())
+        if found is None:
             unmatched += 1
             continue
-        text = answer["justification"] or ""
+        unit, unit_id, text, coded = found
         segments = []
         for selection in source.findall(_q("PlainTextSelection")):
             start, end = int(selection.get("startPosition")), int(selection.get("endPosition"))
@@ -322,8 +325,8 @@ def import_qdpx(path: Path | str, store, coder: str, codebook: Codebook, *,
         except ValueError as exc:
             raise DualroleError(f"{path}: source '{source.get('name', '')}': {exc}") from None
         count += len(checked)
-        rows.append({"response_id": answer["response_id"], "learner": answer["learner"],
-                     "case_id": answer["case_id"], "coder": coder.strip(), "codebook_id": codebook.id,
+        rows.append({"response_id": unit_id, "learner": coded["learner"], "unit": unit,
+                     "case_id": coded["case_id"], "coder": coder.strip(), "codebook_id": codebook.id,
                      "codebook_version": codebook.version, "segments": checked, "origin": "qdpx"})
     CodingBook(store).record_many(rows)
     return ImportResult(sheets=len(rows), segments=count, unmatched_sources=unmatched)
