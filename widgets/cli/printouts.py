@@ -17,7 +17,7 @@ from widgets.vocab import MODULES
 @click.option("--out", required=True, type=click.Path(path_type=Path),
               help="The folder to write the handout, the answer key and the role-play cards into (created if needed).")
 @click.option("--pdf/--no-pdf", default=True, show_default=True,
-              help="Also print both to PDF with headless Chromium, when it is installed.")
+              help="Also print each to PDF with headless Chromium, when it is installed.")
 @click.option("--force", is_flag=True, help="Replace handout files already in the folder.")
 @friendly_errors
 def handouts_(module, out, pdf, force):
@@ -28,7 +28,7 @@ def handouts_(module, out, pdf, force):
     its rationale, the model script or chart note and, for contested cases, the positions. The
     role-play cards give a triad (therapist, the other person, an observer with the checklist) one
     card per case that asks for the therapist's words.
-    Both are HTML with print CSS, and PDF too when Chromium is installed (apt-get install chromium).
+    All three are HTML with print CSS, and PDF too when Chromium is installed (apt-get install chromium).
     Assessment-only cases are never included.
 
     Example:

@@ -74,8 +74,9 @@ def research_export_(store_url, sample, out, crosswalk, include_justifications, 
     The restricted tier writes responses.csv, responses.parquet, options.csv,
     assessment_forms.yaml, datapackage.json (the codebook and provenance), SHA256SUMS and
     xapi.jsonl into OUT, and scripts.csv when learners wrote what they would say (the checklist
-    items ticked; the words too with --include-justifications); with --qdpx also reasoning.qdpx, a REFI-QDA project whose sources are
-    the learners' reasoning and whose coded segments are the reconciled codes. The crosswalk from
+    items ticked; the words too with --include-justifications); with --qdpx also reasoning.qdpx,
+    a REFI-QDA project whose sources are the learners' reasoning and scripts and whose coded
+    segments are the reconciled codes. The crosswalk from
     codes to learners is written elsewhere and stays with you. The public tier writes gated
     counts and the pre/post model, nothing per learner.
 

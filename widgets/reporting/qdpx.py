@@ -173,7 +173,7 @@ def _units(reasoning: pd.DataFrame, scripts: pd.DataFrame, answers: pd.DataFrame
 
 def project_document(rows: pd.DataFrame, codes: dict[str, str], reconciled: dict[str, dict], codebook: Codebook,
                      key: bytes, *, synthetic: bool = False) -> tuple[bytes, int]:
-    """The ``project.qde`` XML of ``rows`` (:func:`_units`: reasoning and scripts) and the number of coded segments in it."""
+    """The ``project.qde`` XML of ``rows`` (:func:`_units`: reasoning and scripts), and its number of coded segments."""
     ET.register_namespace("", PROJECT_NS)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     user = guid("user", "reconciled")

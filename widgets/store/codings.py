@@ -1,11 +1,11 @@
-"""Qualitative codes on learners' reasoning, in a table beside the responses (SQLite or PostgreSQL).
+"""Qualitative codes on learners' reasoning and scripts, in a table beside the responses (SQLite or PostgreSQL).
 
 A coding sheet (the codes one coder applied to one answer's reasoning, or to the script that follows
-it, each to the whole text or to a span of it) is appended, never updated: the latest sheet of each coder counts, and every earlier
-one stays on record with who coded, when, and under which codebook version. Coders work blind:
-:meth:`CodingBook.sheets` with ``coder=`` gives one coder their own sheets only. A reconciled
-sheet records the codes agreed after discussing the disagreements, under the name of whoever
-recorded it.
+it, each to the whole text or to a span of it) is appended, never updated: the latest sheet of each
+coder counts, and every earlier one stays on record with who coded, when, and under which codebook
+version. Coders work blind: :meth:`CodingBook.sheets` with ``coder=`` gives one coder their own sheets
+only. A reconciled sheet records the codes agreed after discussing the disagreements, under the
+name of whoever recorded it.
 """
 
 from __future__ import annotations

@@ -258,7 +258,8 @@ class CodingScreen(ipw.VBox):
                              f"</strong> · {text(row['cohort'])} · {text(row['phase'])} · "
                              f"{text(labels.get(row['option_id'], row['option_id']))} · confidence "
                              f"{int(row['confidence'])}%{what}</p>"
-                             + (f"<p>Their reasoning: {text(row['justification'])}</p>" if row["unit"] == "script" else "")
+                             + (f"<p>Their reasoning: {text(row['justification'])}</p>"
+                                if row["unit"] == "script" else "")
                              + "</section>")
         sheets = [s for s in self._sheets(row["case_id"]) if s["response_id"] == row["unit_id"]]
         if self.reconcile.value:
