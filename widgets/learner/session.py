@@ -301,10 +301,14 @@ class CaseSession:
 
     @property
     def script(self) -> dict | None:
-        """The learner's latest saved script for this case (the one that counts), or None."""
+        """The learner's latest saved script for this case (the one that counts), or None (also while a
+        class service cannot be asked: the card then offers the box empty, or the learner's draft)."""
         if not self.asks_script:
             return None
-        rows = self.store.latest_scripts(learner=self.learner, case_id=self.case.id)
+        try:
+            rows = self.store.latest_scripts(learner=self.learner, case_id=self.case.id)
+        except DualroleError:
+            return None
         return rows[-1] if rows else None
 
     def save_script_draft(self, text: str, checks) -> None:
