@@ -254,3 +254,8 @@ def test_a_case_asking_for_no_words_gets_no_card(tmp_path, say_cases):
 ])
 def test_which_discussion_questions_ask_for_words(question, words):
     assert handouts.asks_for_words(question) is words
+
+
+def test_a_module_with_no_card_says_so_rather_than_printing_a_blank_page():
+    html = handouts.role_play_html([], "gifts")
+    assert "no role-play cards" in html and '<article class="case"' not in html

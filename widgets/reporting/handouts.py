@@ -272,6 +272,8 @@ def role_play_html(cards: list[RolePlay], module: str) -> str:
             "swap roles after each.</p>\n"
             f'<section aria-label="The situation"><h2>The situation (everyone reads it)</h2>\n'
             f"{markdown(case.vignette)}</section>\n{speech}{note}</article>\n")
+    if not parts:
+        parts.append("<p>No case of this module asks for the therapist's words yet: no role-play cards.</p>\n")
     return _page(f"{MODULES[module][1]}: role-play cards", "".join(parts))
 
 
