@@ -58,7 +58,7 @@ def test_the_grader_sees_the_latest_script_and_its_ticks_under_the_first_answer(
     assert "What they would say" in html and "Thank you for thinking of me." in html
     assert "An early draft" not in html  # only the latest save counts
     ticks = html[html.index("Checklist"):]
-    assert "(3 of 4 ticked by the learner)" in ticks
+    assert "(3 of 4 ticked by the learner)." in ticks and "The case has changed" not in ticks
     for i, item in enumerate(say_case.say.checklist):
         mark = "☑ ticked" if i in (0, 1, 3) else "☐ not ticked"
         assert f"{mark}: {item.replace(chr(39), '&#x27;')}" in ticks

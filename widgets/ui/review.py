@@ -312,8 +312,10 @@ class ReviewScreen(ipw.VBox):
         ticked = set(script["checks"])
         marks = "".join(f"<li>{'☑ ticked' if i in ticked else '☐ not ticked'}: {text(item)}</li>"
                         for i, item in enumerate(items))
+        changed = ("" if script["case_version"] in case.current_versions
+                   else " The case has changed since: its checklist may not be the one they ticked.")
         checklist = (f"<p>Checklist ({len(ticked & set(range(len(items))))} of {len(items)} ticked by the "
-                     f"learner):</p><ul>{marks}</ul>") if items else ""
+                     f"learner).{changed}</p><ul>{marks}</ul>") if items else ""
         return (f'<section aria-label="{what}"><p><strong>{what}{note}:</strong></p>'
                 f"<blockquote>{text(script['text'])}</blockquote>{checklist}</section>")
 
