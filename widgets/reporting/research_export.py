@@ -7,7 +7,8 @@
 * :func:`public_export`, the **public** tier: gated aggregates only, nothing per learner.
 
 What leaves the instructor's machine (the export folder) never holds a learner id, a time of
-day, or, unless explicitly asked for, a justification. The crosswalk from research codes back to
+day, or, unless explicitly asked for, a justification or a script's words (``scripts.csv`` then
+holds only which checklist items each learner ticked). The crosswalk from research codes back to
 learners is written elsewhere and stays with the instructor.
 
 Two exports of the same answers by the same instructor agree: the crosswalk is reused (same
