@@ -70,12 +70,40 @@ def read(store: Store, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame] 
             if len(added):
                 import pyarrow as pa
 
-                table = pa.concat_tables([table, _arrow(added, columns)])
+                table = _sorted_dictionaries(pa.concat_tables([table, _arrow(added, columns)]))
                 _write(store, table, state, columns)
             return _pandas(table), consents
     raw, consents, state = _read_store(store, columns)
-    _write(store, _arrow(raw, columns), state, columns)
+    _write(store, _sorted_dictionaries(_arrow(raw, columns)), state, columns)
     return raw, consents
+
+
+def _sorted_dictionaries(table):
+    """``table`` with each text column's dictionary shared by all its chunks and in sorted order.
+
+    The frame's text categories are sorted (:func:`~widgets.analysis.frame.responses`): a snapshot
+    whose dictionaries already are becomes them without reordering (recoding a million rows'
+    categories after the fact cost more than the whole read of the snapshot).
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    table = table.unify_dictionaries()
+    for i, field in enumerate(table.schema):
+        if not pa.types.is_dictionary(field.type) or table.column(i).num_chunks == 0:
+            continue
+        column = table.column(i)
+        dictionary = column.chunk(0).dictionary
+        order = pc.array_sort_indices(dictionary).to_numpy()
+        if (order == np.arange(len(order))).all():
+            continue
+        rank = np.empty(len(order), dtype=np.int32)
+        rank[order] = np.arange(len(order), dtype=np.int32)
+        ranks, ordered = pa.array(rank), dictionary.take(pa.array(order))
+        chunks = [pa.DictionaryArray.from_arrays(pc.take(ranks, chunk.indices), ordered) for chunk in column.chunks]
+        table = table.set_column(i, field, pa.chunked_array(chunks, field.type))
+    return table
 
 
 def _read_store(store: Store, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame, ReadState]:
@@ -184,7 +212,7 @@ def _write(store: Store, table, state: ReadState, columns: list[str]) -> None:
            "erasures": state.erasures, "rows": state.rows, "last_id": state.last_id}
     if table.num_rows != state.rows:
         return
-    table = table.unify_dictionaries().combine_chunks().replace_schema_metadata({_KEY: json.dumps(key)})
+    table = table.replace_schema_metadata({_KEY: json.dumps(key)})
     try:
         store.analysis_copy_folder()
         path = store.analysis_copy_path
