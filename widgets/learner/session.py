@@ -40,7 +40,7 @@ from widgets.responses.contract import (
 )
 from widgets.responses.disclosure import MIN_CLASS, Distribution, check_min_class, distribution
 from widgets.store.protocol import ResponseStore
-from widgets.vocab import KITCHENER_FACTORS, KITCHENER_TAUGHT_IN
+from widgets.vocab import KITCHENER_FACTORS
 
 # Whoever shows the learner's progress (My answers, the end of a test) hears of every commit in this
 # kernel, so it is never out of date. Held weakly: a panel that is gone stops listening.
@@ -167,10 +167,10 @@ class CaseSession:
 
     @property
     def asks_ratings(self) -> bool:
-        """Kitchener's factors are asked from the lesson that teaches them on, and only where there is
-        a second role to rate."""
-        return (self.phase != "pre" and self.case.second_role
-                and course.shown_from(self.case.id, KITCHENER_TAUGHT_IN))
+        """Kitchener's factors are asked where the course says (:func:`widgets.cases.course.asks_kitchener`:
+        the lessons that teach and practise them), never on the pre-test, and only where there is a second
+        role to rate."""
+        return self.phase != "pre" and self.case.second_role and course.asks_kitchener(self.case.id)
 
     @property
     def reference_seen(self) -> bool:

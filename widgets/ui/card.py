@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipywidgets as ipw
 
+from widgets.cases import course
 from widgets.cases.library import Case, load_case
 from widgets.errors import AlreadyAnswered, DualroleError
 from widgets.learner import identity
@@ -88,8 +89,11 @@ class CaseCard(ipw.VBox):
     def _build(self) -> None:
         c = self.case
         number, module_title = MODULES[c.module]
+        # An optional case says so at once: the lesson is complete without it (widgets/cases/course.py).
+        optional = (" &middot; <strong>Optional case</strong>: your lesson is complete without it"
+                    if course.is_optional(c.id) else "")
         self.header = ipw.HTML(
-            f"<h3>{text(c.title)}</h3><p><em>Module {number}: {text(module_title)}</em></p>"
+            f"<h3>{text(c.title)}</h3><p><em>Module {number}: {text(module_title)}</em>{optional}</p>"
         )
         self.vignette = ipw.HTML(markdown(c.vignette), layout=_WIDE)
         # Accessible replacements for RadioButtons, IntSlider and the status/reveal HTML (widgets/ui/a11y.py).

@@ -155,7 +155,9 @@ class MyAnswers(ipw.VBox):
         """Count the learner's answers again and redraw the panel."""
         cohort = identity.cohort()
         mine = progress(self.store, self.learner)
-        items = [f"<li>{text(c.title)}: {c.done} of {c.total} cases answered</li>" for c in mine.lessons]
+        items = [f"<li>{text(c.title)}: {c.done} of {c.total} cases answered"
+                 + (f" (and {c.optional_done} of {c.optional_total} optional)" if c.optional_total else "")
+                 + "</li>" for c in mine.lessons]
         first, second = learner_forms(self.store, self.learner, cohort)
         tests = (f"<li>Pre-test (form {first}): {'done' if mine.pre_done else 'not done'}</li>"
                  f"<li>Post-test (form {second}): {'done' if mine.post_done else 'not done'}</li>")
