@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from widgets.cases.casefile import read_case_file
+from widgets.cases.casefile import read_case_file, registries
 from widgets.errors import CaseError, CaseProblem, UnknownCase
 from widgets.paths import case_dirs
 from widgets.vocab import MODULES, SCORE_ACCEPTABLE, SCORE_OTHER, SCORE_PREFERRED
@@ -61,6 +61,7 @@ class Case:
     path: Path
     file_digest: str = field(repr=False)
     request: str | None = None  # the kind of request the case puts (schema: request)
+    law: tuple[str, ...] = ()  # registered law notes the case turns on (schema: law), shown in the reveal
     stance_reason: str | None = None  # why its preferred stance differs from same-kind cases, shown in the reveal
 
     @functools.cached_property  # a frozen case: hashed once, not for every line collect checks
@@ -181,6 +182,7 @@ def _build(path: Path, front: dict, sections: dict[str, str]) -> Case:
         path=path,
         file_digest=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
         request=front.get("request"),
+        law=tuple(front.get("law", ())),
         stance_reason=" ".join(ref["stance_reason"].split()) if ref.get("stance_reason") else None,
     )
 
@@ -222,12 +224,14 @@ def case_files(paths: list[Path | str] | None = None) -> list[Path]:
 
 
 def validate_paths(paths: list[Path | str] | None = None) -> tuple[list[Case], list[CaseProblem]]:
-    """Validate files or folders; return the good cases and every problem, including duplicate ids."""
+    """Validate files or folders; return the good cases and every problem, including duplicate ids and
+    those of the instructors' code registries (``codes.yaml`` in a case folder, or in a folder given)."""
     cases: list[Case] = []
-    problems: list[CaseProblem] = []
+    registry = registries(paths)
+    problems: list[CaseProblem] = list(registry.problems)
     first_seen: dict[str, Path] = {}
     for path in case_files(paths):
-        front, sections, found = read_case_file(path)
+        front, sections, found = read_case_file(path, registry)
         if found:
             problems += found
             continue
