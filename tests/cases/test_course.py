@@ -159,8 +159,8 @@ def test_kitcheners_ratings_are_asked_in_lessons_two_and_three_only(fresh_store)
             assert asks_kitchener(case_id) == (entry.stem in flagged), case_id
     asked = CaseCard("cosmetics", store=fresh_store, learner="ana", cohort="c")
     faded = CaseCard(lesson("05_communities").cases[0], store=fresh_store, learner="ana", cohort="c")
-    assert asked.asks_ratings and asked.children[4].layout.display is None
-    assert not faded.asks_ratings and faded.children[4].layout.display == "none"
+    assert asked.asks_ratings and asked.ratings_box.layout.display is None
+    assert not faded.asks_ratings and faded.ratings_box.layout.display == "none"
     assert all(v is None for v in faded.draft.kitchener.values())
 
 
