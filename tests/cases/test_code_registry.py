@@ -169,3 +169,9 @@ def test_validating_a_folder_reads_the_registry_beside_its_cases(tmp_path):
     own_case(folder, codes=CITES)
     cases, problems = validate_paths([folder])
     assert problems == [] and [c.id for c in cases] == ["my_cosmetics"]
+
+
+def test_a_broken_registry_is_reported_with_its_folder_not_when_the_shipped_library_is_validated(own_folder):
+    (own_folder / "codes.yaml").write_text(GOOD.replace("EXAMPLE-BODY:\n", "APA:\n", 1), encoding="utf-8")
+    assert validate_paths([data_dir() / "cases" / "cosmetics.md"])[1] == []
+    assert "APA" in [p.field for p in validate_paths([own_folder])[1]]

@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from widgets.cases.casefile import read_case_file, registries
+from widgets.cases.casefile import read_case_file, registries, registry_folders
 from widgets.errors import CaseError, CaseProblem, UnknownCase
 from widgets.paths import case_dirs
 from widgets.vocab import MODULES, SCORE_ACCEPTABLE, SCORE_OTHER, SCORE_PREFERRED
@@ -228,7 +228,10 @@ def validate_paths(paths: list[Path | str] | None = None) -> tuple[list[Case], l
     those of the instructors' code registries (``codes.yaml`` in a case folder, or in a folder given)."""
     cases: list[Case] = []
     registry = registries(paths)
-    problems: list[CaseProblem] = list(registry.problems)
+    # A registry's problems are reported with the folders being validated (every case folder by default).
+    folders = {f.resolve() for f in registry_folders(paths)} if paths is None else {
+        (Path(p) if Path(p).is_dir() else Path(p).parent).resolve() for p in paths}
+    problems: list[CaseProblem] = [p for p in registry.problems if Path(p.path).parent.resolve() in folders]
     first_seen: dict[str, Path] = {}
     for path in case_files(paths):
         front, sections, found = read_case_file(path, registry)
