@@ -21,17 +21,19 @@ TIME = "<!--dualrole:time-->"
 # The time estimate under each lesson's title (the one rule; the facilitator guide quotes RULE): every word
 # a learner reads at WORDS_PER_MINUTE (the lesson's prose, and for each case its card and its reveal with
 # every section opened), MINUTES_PER_ANSWER for each case answered (choose, rate, write the reasoning,
-# reconsider after the class), MINUTES_PER_MODEL per decision-model case, MINUTES_PER_TEST_CASE per
+# reconsider after the class), MINUTES_PER_SCRIPT where a case asks what you would say, MINUTES_PER_MODEL per decision-model case, MINUTES_PER_TEST_CASE per
 # assessment case (8 a part; its reveal is held back), and MINUTES_TO_REFLECT for the reflection. A
 # lesson's optional cases are timed apart: the first figure is the lesson with its core cases.
 WORDS_PER_MINUTE = 200
 MINUTES_PER_ANSWER = 4
+MINUTES_PER_SCRIPT = 3
 MINUTES_PER_MODEL = 10
 MINUTES_PER_TEST_CASE = 6
 MINUTES_TO_REFLECT = 10
 RULE = (f"every word read at {WORDS_PER_MINUTE} words a minute (the lesson's prose, and each case's card and "
         f"its reveal with every section opened), plus {MINUTES_PER_ANSWER} minutes to answer each case (choose, "
-        f"rate your confidence, write your reasoning, reconsider), {MINUTES_PER_MODEL} for each decision-model "
+        f"rate your confidence, write your reasoning, reconsider), {MINUTES_PER_SCRIPT} to write what you would say "
+        f"where a case asks, {MINUTES_PER_MODEL} for each decision-model "
         f"case, {MINUTES_PER_TEST_CASE} for each assessment case and {MINUTES_TO_REFLECT} for the reflection; "
         "a lesson's optional cases are timed apart")
 _CASE = re.compile(r"\bCaseCard\(\s*[\"']([\w-]+)[\"']")
@@ -92,15 +94,17 @@ def index_markdown(lessons: list[tuple[str, str, str]]) -> str:
 
 
 def case_words(case_id: str) -> int:
-    """The words a learner reads on one case: its card (title, vignette, options) and its reveal with every
-    section opened, as the reveal renders it (the learner's own reasoning left out)."""
+    """The words a learner reads on one case: its card (title, vignette, options, the "what would you say"
+    prompt and checklist) and its reveal with every section opened, as the reveal renders it (the learner's
+    own reasoning left out)."""
     from widgets.cases.library import load_case
     from widgets.ui.reveal import reveal_html
 
     case = load_case(case_id)
     attempt = {"option_id": case.preferred[0] if case.preferred else case.option_ids[0], "confidence": 50,
                "justification": ""}
-    card = " ".join([case.title, case.vignette, *(o.label for o in case.options)])
+    card = " ".join([case.title, case.vignette, *(o.label for o in case.options),
+                     *([case.say.prompt, *case.say.checklist] if case.say else [])])
     return _words(card) + _words(re.sub(r"<[^>]+>", " ", reveal_html(case, [attempt], None)))
 
 
@@ -126,6 +130,7 @@ def _rounded(minutes: float, floor: int = 0) -> int:
 def lesson_times(cells: list[dict]) -> LessonTime:
     """A lesson's estimated minutes by :data:`RULE` (each figure rounded to 5; the lesson at least 10)."""
     from widgets.cases import course
+    from widgets.cases.library import load_case
 
     prose = " ".join(_source(c) for c in cells if c["cell_type"] == "markdown" and not _generated(_source(c)))
     words = _words(prose)
@@ -139,7 +144,8 @@ def lesson_times(cells: list[dict]) -> LessonTime:
 
     def cases_minutes(case_ids: list[str]) -> tuple[float, int]:
         read = sum(case_words(i) for i in case_ids)
-        return read / WORDS_PER_MINUTE + MINUTES_PER_ANSWER * len(case_ids), read
+        scripts = sum(1 for i in case_ids if load_case(i).say is not None)
+        return read / WORDS_PER_MINUTE + MINUTES_PER_ANSWER * len(case_ids) + MINUTES_PER_SCRIPT * scripts, read
 
     core_minutes, core_read = cases_minutes(core)
     minutes = (words / WORDS_PER_MINUTE + core_minutes + MINUTES_PER_MODEL * models
@@ -148,7 +154,8 @@ def lesson_times(cells: list[dict]) -> LessonTime:
     if core:
         label = "core case" if optional else "case"
         parts.append(f"{len(core)} {label}{'s' if len(core) != 1 else ''} with {core_read:,} words on their cards and "
-                     f"reveals and {MINUTES_PER_ANSWER} minutes to answer each")
+                     f"reveals, {MINUTES_PER_ANSWER} minutes to answer each and {MINUTES_PER_SCRIPT} to write what you "
+                     "would say")
     if models:
         parts.append(f"{models} decision-model case{'s' if models != 1 else ''}")
     if tests:
