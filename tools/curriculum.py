@@ -21,9 +21,10 @@ TIME = "<!--dualrole:time-->"
 # The time estimate under each lesson's title (the one rule; the facilitator guide quotes RULE): every word
 # a learner reads at WORDS_PER_MINUTE (the lesson's prose, and for each case its card and its reveal with
 # every section opened), MINUTES_PER_ANSWER for each case answered (choose, rate, write the reasoning,
-# reconsider after the class), MINUTES_PER_SCRIPT where a case asks what you would say, MINUTES_PER_MODEL per decision-model case, MINUTES_PER_TEST_CASE per
-# assessment case (8 a part; its reveal is held back), and MINUTES_TO_REFLECT for the reflection. A
-# lesson's optional cases are timed apart: the first figure is the lesson with its core cases.
+# reconsider after the class), MINUTES_PER_SCRIPT where a case asks what you would say, MINUTES_PER_MODEL
+# per decision-model case, MINUTES_PER_TEST_CASE per assessment case (8 a part; its reveal is held back),
+# and MINUTES_TO_REFLECT for the reflection. A lesson's optional cases are timed apart: the first figure is
+# the lesson with its core cases.
 WORDS_PER_MINUTE = 200
 MINUTES_PER_ANSWER = 4
 MINUTES_PER_SCRIPT = 3
