@@ -7,6 +7,7 @@ import os
 import pytest
 from click.testing import CliRunner
 
+from widgets import analysis
 from widgets.cli import cli
 from widgets.learner import identity
 from widgets.store import open_store
@@ -31,6 +32,8 @@ def test_simulate_then_report_and_research_export_on_a_bare_path(in_tmp):
     report = run("report", "--store", "class.sqlite", "--out", "report", "--min-cell", "5")
     assert report.exit_code == 0, report.output
     assert (in_tmp / "report" / "report.html").is_file()
+    # The report read through the analysis snapshot, kept beside the store and as private as it.
+    assert oct((in_tmp / "class.sqlite.analysis.parquet").stat().st_mode & 0o777) == "0o600"
     export = run("research-export", "--store", "class.sqlite", "--out", "export", "--min-cell", "5",
                  "--crosswalk", str(in_tmp / "private" / "crosswalk.csv"))
     assert export.exit_code == 0, export.output
@@ -51,8 +54,11 @@ def test_export_erase_and_collect_on_bare_paths(in_tmp):
     collected = run("collect", "mine.jsonl", "--store", "class.sqlite")
     assert collected.exit_code == 0, collected.output
     assert len(open_store(str(in_tmp / "class.sqlite")).responses()) == 5
+    analysis.responses(in_tmp / "mine.sqlite", snapshot=True)  # as the cohort review notebook reads
+    assert (in_tmp / "mine.sqlite.analysis.parquet").is_file()
     erased = run("erase", "--me", "--store", "mine.sqlite", "--yes")
     assert erased.exit_code == 0 and "Erased 5 response(s)" in erased.output
+    assert not (in_tmp / "mine.sqlite.analysis.parquet").exists()  # the erased answers left the snapshot too
 
 
 def test_collect_without_a_store_says_which_option_to_give(in_tmp):
