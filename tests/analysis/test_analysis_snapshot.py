@@ -156,6 +156,13 @@ def test_a_damaged_or_foreign_snapshot_is_ignored_and_rebuilt(damage, class_stor
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 
+def test_an_empty_store_keeps_no_snapshot_and_reads_alike(store_url):
+    store = open_store(store_url)
+    same_frame(store)
+    same_frame(store)
+    assert not store.analysis_copy_path.exists()
+
+
 def test_the_snapshot_can_be_turned_off(class_store, monkeypatch):
     monkeypatch.setenv("DUALROLE_ANALYSIS_SNAPSHOT", "off")
     responses(class_store, snapshot=True)

@@ -210,8 +210,8 @@ def _write(store: Store, table, state: ReadState, columns: list[str]) -> None:
 
     key = {"format": FORMAT, "columns": columns, "store_id": state.store_id, "schema": state.schema,
            "erasures": state.erasures, "rows": state.rows, "last_id": state.last_id}
-    if table.num_rows != state.rows:
-        return
+    if table.num_rows != state.rows or not state.rows:
+        return  # an empty store has nothing to keep (and its frame's empty columns are typed by the store's reader)
     table = table.replace_schema_metadata({_KEY: json.dumps(key)})
     try:
         store.analysis_copy_folder()
