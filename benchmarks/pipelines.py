@@ -311,7 +311,11 @@ def pandas_report(path: Path) -> dict:
 
 
 def dualrole_warm_report(path: Path) -> dict:
-    """dualrole's report through the store's analysis snapshot (up to date but for the latest answers)."""
+    """dualrole's report through the store's analysis snapshot (up to date but for the latest answers).
+
+    Below ``snapshot.MIN_ROWS`` dualrole reads a store whole; the benchmark measures the snapshot at
+    every size, so its runs keep one whatever the size (:func:`benchmarks.cohort.run_warm`).
+    """
     return dualrole_report(path, snapshot=True)
 
 

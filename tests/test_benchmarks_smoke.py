@@ -45,7 +45,7 @@ def test_the_synthetic_store_holds_the_simulated_rows_as_the_store_itself_would(
 
 def test_dualrole_duckdb_and_plain_pandas_give_the_same_report(store):
     path, _ = store
-    reports = {name: run(path) for name, run in pipelines.PIPELINES.items()}
+    reports = {name: pipelines.PIPELINES[name](path) for name in ("dualrole", "duckdb", "pandas")}
     assert pipelines.compare(reports["dualrole"], reports["duckdb"]) == []
     assert pipelines.compare(reports["dualrole"], reports["pandas"]) == []
     ours = reports["dualrole"]

@@ -23,6 +23,12 @@ from widgets.store.schema import meta_table
 from widgets.store.sql import ReadState, Store
 
 
+@pytest.fixture(autouse=True)
+def small_stores_keep_a_snapshot(monkeypatch):
+    """The tests' stores are small: they keep a snapshot as a large one does."""
+    monkeypatch.setattr(snapshots, "MIN_ROWS", 1)
+
+
 @pytest.fixture
 def class_store(store_url):
     store = open_store(store_url)
@@ -161,6 +167,12 @@ def test_an_empty_store_keeps_no_snapshot_and_reads_alike(store_url):
     same_frame(store)
     same_frame(store)
     assert not store.analysis_copy_path.exists()
+
+
+def test_a_small_store_is_read_whole_and_keeps_no_snapshot(class_store, monkeypatch):
+    monkeypatch.setattr(snapshots, "MIN_ROWS", class_store.count() + 1)
+    same_frame(class_store)
+    assert not class_store.analysis_copy_path.exists()
 
 
 def test_the_snapshot_can_be_turned_off(class_store, monkeypatch):

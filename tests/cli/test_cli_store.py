@@ -8,6 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from widgets import analysis
+from widgets.analysis import snapshot
 from widgets.cli import cli
 from widgets.learner import identity
 from widgets.store import open_store
@@ -25,7 +26,8 @@ def run(*args):
     return result
 
 
-def test_simulate_then_report_and_research_export_on_a_bare_path(in_tmp):
+def test_simulate_then_report_and_research_export_on_a_bare_path(in_tmp, monkeypatch):
+    monkeypatch.setattr(snapshot, "MIN_ROWS", 1)  # this small store keeps a snapshot as a large one does
     made = run("simulate", "--learners", "12", "--cohorts", "1", "--seed", "3", "--store", "class.sqlite")
     assert made.exit_code == 0, made.output
     assert (in_tmp / "class.sqlite").is_file()
@@ -40,7 +42,8 @@ def test_simulate_then_report_and_research_export_on_a_bare_path(in_tmp):
     assert any((in_tmp / "export").iterdir())
 
 
-def test_export_erase_and_collect_on_bare_paths(in_tmp):
+def test_export_erase_and_collect_on_bare_paths(in_tmp, monkeypatch):
+    monkeypatch.setattr(snapshot, "MIN_ROWS", 1)
     learner = identity.learner_id()
     run("simulate", "--learners", "3", "--cohorts", "1", "--seed", "1", "--store", "mine.sqlite")
     store = open_store(os.path.join(in_tmp, "mine.sqlite"))
