@@ -28,13 +28,27 @@ ASSESSMENT_PHASES = ("pre", "post")
 # -- the rubric --------------------------------------------------------------------------------
 
 
+#: The learner's texts a criterion can be scored on: the card's reasoning, a written case analysis
+#: (``CaseAnalysis``), or the "what would you say" script.
+CRITERION_READS = ("reasoning", "analysis", "script")
+SCRIPT_CRITERION = "script"
+
+
 @dataclass(frozen=True)
 class Criterion:
-    """One criterion of a rubric; its levels are scored 0 to ``len(levels) - 1``."""
+    """One criterion of a rubric; its levels are scored 0 to ``len(levels) - 1``.
+
+    ``anchors`` holds one anchor answer per level (for the rubric's ``anchor_case``), ``reads`` the
+    learner's text the grader reads for it (:data:`CRITERION_READS`), and ``aligns_with`` the
+    criterion of a published rubric it corresponds to.
+    """
 
     id: str
     label: str
     levels: tuple[str, ...]
+    anchors: tuple[str, ...] = ()
+    reads: str = "reasoning"
+    aligns_with: str = ""
 
     @property
     def top(self) -> int:
@@ -55,6 +69,8 @@ class Rubric:
     criteria: tuple[Criterion, ...]
     description: str = ""
     number: int = 1  # the author's own ``version:``, bumped when a level changes meaning
+    aligned_with: str = ""
+    anchor_case: str | None = None
 
     @property
     def version(self) -> str:
@@ -127,6 +143,16 @@ def default_rubric() -> Rubric:
     return load_rubric(data_dir() / "rubrics" / "ethical_reasoning.yaml")
 
 
+def shipped_rubric(rubric_id: str) -> Rubric:
+    """A rubric shipped in ``data/rubrics/`` by its id, e.g. ``shipped_rubric("case_analysis")``."""
+    path = data_dir() / "rubrics" / f"{rubric_id}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in path.parent.glob("*.yaml")))
+        raise InvalidFile([CaseProblem(path, None, "rubric", f"no shipped rubric '{rubric_id}' (shipped: {known}); "
+                                                             "give your own rubric file with --rubric")])
+    return load_rubric(path)
+
+
 def load_rubric(path: Path | str) -> Rubric:
     """Read and check a rubric YAML file; raise :class:`~widgets.errors.InvalidFile` listing every problem.
 
@@ -144,12 +170,35 @@ def load_rubric(path: Path | str) -> Rubric:
                 problems.append(CaseProblem(path, line_in_yaml(path, ["criteria", i, "id"]),
                                             f"criteria[{i}].id", f"duplicate criterion id '{c['id']}'"))
             seen.add(c["id"])
+            problems += _criterion_problems(path, i, c, data.get("anchor_case"))
     if problems or data is None:
         raise InvalidFile(problems)
     return Rubric(
         id=data["id"], title=data["title"], number=data["version"], description=data.get("description", ""),
-        criteria=tuple(Criterion(c["id"], c["label"], tuple(c["levels"])) for c in data["criteria"]),
+        criteria=tuple(Criterion(c["id"], c["label"], tuple(c["levels"]), tuple(c.get("anchors", ())),
+                                 c.get("reads", SCRIPT_CRITERION if c["id"] == SCRIPT_CRITERION else "reasoning"),
+                                 c.get("aligns_with", "")) for c in data["criteria"]),
+        aligned_with=data.get("aligned_with", ""), anchor_case=data.get("anchor_case"),
     )
+
+
+def _criterion_problems(path: Path, i: int, c: dict, anchor_case: str | None) -> list[CaseProblem]:
+    """What the schema cannot say about criterion ``i``: one anchor per level, written for a named
+    case, and a ``script`` criterion that reads the script."""
+    problems = []
+    if "anchors" in c:
+        where = line_in_yaml(path, ["criteria", i, "anchors"])
+        if len(c["anchors"]) != len(c["levels"]):
+            problems.append(CaseProblem(path, where, f"criteria[{i}].anchors",
+                                        f"gives {len(c['anchors'])} anchor(s) for {len(c['levels'])} level(s): "
+                                        "write one anchor answer per level, in the same order"))
+        if not anchor_case:
+            problems.append(CaseProblem(path, where, f"criteria[{i}].anchors",
+                                        "anchors answer one case: name it with anchor_case: at the top"))
+    if c["id"] == SCRIPT_CRITERION and c.get("reads", SCRIPT_CRITERION) != SCRIPT_CRITERION:
+        problems.append(CaseProblem(path, line_in_yaml(path, ["criteria", i, "reads"]), f"criteria[{i}].reads",
+                                    "the script criterion reads the learner's script (reads: script)"))
+    return problems
 
 
 # -- the grading policy -------------------------------------------------------------------------
