@@ -18,6 +18,7 @@ __version__ = "0.2.0"
 __all__ = [
     "Assessment",
     "Case",
+    "CaseAnalysis",
     "CaseCard",
     "CaseError",
     "CaseList",
@@ -44,6 +45,7 @@ _LAZY = {
     "Store": "widgets.store",
     "open_store": "widgets.store",
     "Assessment": "widgets.ui.assessment",
+    "CaseAnalysis": "widgets.ui.case_analysis",
     "CaseCard": "widgets.ui.card",
     "CaseList": "widgets.ui.lesson",
     "ConsentChoice": "widgets.ui.lesson",

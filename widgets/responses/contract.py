@@ -404,7 +404,8 @@ ANALYSIS_SECTIONS: tuple[tuple[str, str, str], ...] = (
 
 
 def analysis_text(sections: Mapping[str, str]) -> str:
-    """A case analysis as the text of its reflection row: JSON of its non-empty sections, in order.
+    """A case analysis as the text of its reflection row: JSON of its non-empty sections, in order
+    ("" when every section is empty).
 
     >>> analysis_text({"facts": " A gift. ", "decision": "", "risks": "Hurt"})
     '{"facts": "A gift.", "risks": "Hurt"}'
@@ -415,7 +416,8 @@ def analysis_text(sections: Mapping[str, str]) -> str:
     unknown = set(sections) - set(keys)
     if unknown:
         raise DualroleError(f"not a part of a case analysis: {', '.join(sorted(unknown))} (parts: {', '.join(keys)})")
-    return json.dumps({k: sections[k].strip() for k in keys if sections.get(k, "").strip()}, ensure_ascii=False)
+    written = {k: sections[k].strip() for k in keys if sections.get(k, "").strip()}
+    return json.dumps(written, ensure_ascii=False) if written else ""
 
 
 def analysis_sections(text: str) -> dict[str, str]:
