@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -212,6 +213,8 @@ class Assignment:
     lessons: tuple[str, ...]
     completion_points: float = 0.0
     rubric_points: float = 0.0
+    cases: tuple[str, ...] = ()  # only these cases count (of the lessons'); each learner's last answer to each
+    rubric: str | None = None  # the rubric id its rubric points are scored on (None: the default rubric)
 
     @property
     def points(self) -> float:
@@ -233,6 +236,23 @@ class GradingPolicy:
     taught: tuple[str, ...] | None = None
     missing: str = "blank"
 
+    def weights(self, names: Iterable[str] | None = None) -> dict[str, float]:
+        """Each kind of credit's share of the points: ``completion`` (lesson cases and the pre- and
+        post-test done) and ``reasoning`` (rubric scores), each a fraction of the points of the
+        assignments ``names`` (default: every assignment).
+
+        >>> p = GradingPolicy((Assignment("L", ("gifts",), 30), Assignment("R", ("gifts",), rubric_points=70)))
+        >>> p.weights()
+        {'completion': 0.3, 'reasoning': 0.7}
+        >>> p.weights(["L"])
+        {'completion': 1.0, 'reasoning': 0.0}
+        """
+        chosen = [a for a in self.assignments if names is None or a.name in set(names)]
+        completion = sum(a.completion_points for a in chosen)
+        reasoning = sum(a.rubric_points for a in chosen)
+        total = (completion + reasoning) or 1.0
+        return {"completion": completion / total, "reasoning": reasoning / total}
+
 
 def default_policy() -> GradingPolicy:
     """The shipped policy: completion per lesson, pre- and post-test completion, the mean rubric score."""
@@ -253,6 +273,7 @@ def load_policy(path: Path | str) -> GradingPolicy:
             if not a.get("completion_points") and not a.get("rubric_points"):
                 problems.append(CaseProblem(path, line_in_yaml(path, ["assignments", i]), f"assignments[{i}]",
                                             "needs completion_points or rubric_points above 0"))
+            problems += _assignment_case_problems(path, i, a)
             if a.get("rubric_points") and set(a["lessons"]) & set(ASSESSMENT_PHASES):
                 problems.append(CaseProblem(
                     path, line_in_yaml(path, ["assignments", i, "rubric_points"]), f"assignments[{i}].rubric_points",
@@ -269,10 +290,29 @@ def load_policy(path: Path | str) -> GradingPolicy:
         raise InvalidFile(problems)
     return GradingPolicy(
         assignments=tuple(Assignment(a["name"], tuple(a["lessons"]), float(a.get("completion_points", 0)),
-                                     float(a.get("rubric_points", 0))) for a in data["assignments"]),
+                                     float(a.get("rubric_points", 0)), tuple(a.get("cases", ())), a.get("rubric"))
+                          for a in data["assignments"]),
         taught=tuple(data["taught"]) if "taught" in data else None,
         missing=data.get("missing", "blank"),
     )
+
+
+def _assignment_case_problems(path: Path, i: int, a: dict) -> list[CaseProblem]:
+    """An assignment's ``cases`` must be lesson cases of its own lessons, and ``rubric`` needs rubric points."""
+    from widgets.cases import course
+
+    problems = []
+    if a.get("rubric") and not a.get("rubric_points"):
+        problems.append(CaseProblem(path, line_in_yaml(path, ["assignments", i, "rubric"]), f"assignments[{i}].rubric",
+                                    "names a rubric but gives no rubric_points"))
+    lessons = [lesson for lesson in a["lessons"] if lesson not in ASSESSMENT_PHASES]
+    theirs = {case for lesson in lessons for case in course.module_case_ids(lesson)}
+    for j, case in enumerate(a.get("cases", ())):
+        if case not in theirs:
+            problems.append(CaseProblem(path, line_in_yaml(path, ["assignments", i, "cases", j]),
+                                        f"assignments[{i}].cases[{j}]",
+                                        f"'{case}' is not a case of the lessons {', '.join(lessons) or '(none)'}"))
+    return problems
 
 
 @lru_cache(maxsize=None)

@@ -133,10 +133,12 @@ class ScoreBook:
         """Each scored answer's :class:`~widgets.grading.final.FinalScore` (or why it has none)."""
         sheets: dict[str, list[dict]] = {}
         for sheet in self.sheets(case_id):
-            sheets.setdefault(sheet["response_id"], []).append(sheet)
+            if sheet["rubric_id"] == rubric.id:  # a sheet on another rubric scores something else
+                sheets.setdefault(sheet["response_id"], []).append(sheet)
         agreed: dict[str, list[dict]] = {}
         for row in self.reconciled(case_id):
-            agreed.setdefault(row["response_id"], []).append(row)
+            if row["rubric_id"] == rubric.id:
+                agreed.setdefault(row["response_id"], []).append(row)
         return {r: final_score(sheets.get(r, []), agreed.get(r, []), rubric) for r in {*sheets, *agreed}}
 
     def release(self, response_id: str, released_by: str, rubric: Rubric) -> dict:
