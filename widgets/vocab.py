@@ -50,7 +50,8 @@ KITCHENER_FACTORS: dict[str, str] = {
 # The lesson that teaches Kitchener's factors: cards ask for the ratings from there on.
 KITCHENER_TAUGHT_IN = "02_business"
 
-PHASES: tuple[str, ...] = ("practice", "pre", "post")
+# "delayed": the post-test offered again some days after it (an assessment setting), for retention.
+PHASES: tuple[str, ...] = ("practice", "pre", "post", "delayed")
 
 CLIENTS: tuple[str, ...] = ("lab", "voila", "service", "script", "simulator")
 
