@@ -39,6 +39,7 @@ def _course() -> list[tuple[str, str, str]]:
 
 LESSONS: list[tuple[str, str, str]] = [
     *_course(),
+    ("case_analysis", "Written case analyses", "learner"),
     ("references", "References", "everyone"),
     ("authoring", "Writing your own cases", "instructor"),
     ("instructor_collect", "Collecting a class's answers", "instructor"),

@@ -16,6 +16,7 @@ from widgets.responses.contract import Response
 __version__ = "0.2.0"
 
 __all__ = [
+    "AnalysisRubric",
     "Assessment",
     "Case",
     "CaseAnalysis",
@@ -45,6 +46,7 @@ _LAZY = {
     "Store": "widgets.store",
     "open_store": "widgets.store",
     "Assessment": "widgets.ui.assessment",
+    "AnalysisRubric": "widgets.ui.case_analysis",
     "CaseAnalysis": "widgets.ui.case_analysis",
     "CaseCard": "widgets.ui.card",
     "CaseList": "widgets.ui.lesson",

@@ -14,9 +14,10 @@ import ipywidgets as ipw
 
 from widgets.cases.library import load_case
 from widgets.errors import DualroleError
+from widgets.grading.files import Rubric, shipped_rubric
 from widgets.learner import identity
 from widgets.learner.connect import response_store
-from widgets.render import text
+from widgets.render import markdown, text
 from widgets.responses.codec import to_json
 from widgets.responses.contract import (
     ANALYSIS_LESSON,
@@ -106,3 +107,28 @@ class CaseAnalysis(ipw.VBox):
         left = f" Still empty: {', '.join(empty)}." if empty else ""
         self.status.say(f"Saved ({self.words()} words). It goes to your instructor in your answers file when you "
                         f"download it, and nowhere else.{left}")
+
+
+class AnalysisRubric(ipw.HTML):
+    """The case-analysis rubric as a learner reads it: each criterion's levels, each beside its anchor
+    answer for the rubric's anchor case, so the levels are seen in a worked example before writing.
+
+    Parameters
+    ----------
+    rubric : Rubric, optional
+        Default: the shipped ``data/rubrics/case_analysis.yaml``.
+    """
+
+    def __init__(self, rubric: Rubric | None = None):
+        rubric = rubric or shipped_rubric("case_analysis")
+        case = load_case(rubric.anchor_case) if rubric.anchor_case else None
+        parts = [f"<h4>{text(rubric.title)}</h4>", markdown(rubric.description)]
+        if case is not None:
+            parts.append(f"<p>Each level's anchor is an answer about <em>{text(case.title)}</em>.</p>")
+        for c in rubric.criteria:
+            anchors = c.anchors or ("",) * len(c.levels)
+            rows = "".join(f"<tr><th scope='row'>{level}</th><td>{text(descriptor)}</td><td>{text(anchor)}</td></tr>"
+                           for level, (descriptor, anchor) in enumerate(zip(c.levels, anchors)))
+            parts.append(f"<table><caption>{text(c.label)}</caption><tr><th scope='col'>Level</th>"
+                         f"<th scope='col'>What it does</th><th scope='col'>Anchor answer</th></tr>{rows}</table>")
+        super().__init__("".join(parts), layout=_WIDE)
