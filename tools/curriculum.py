@@ -19,14 +19,18 @@ INDEX = "<!--dualrole:index-->"
 TIME = "<!--dualrole:time-->"
 # The time estimate under each lesson's title: reading at about 200 words a minute, about 6 minutes
 # per case (read, decide, explain, read the reference), 10 per decision-model case, 8 cases per
-# assessment part, and 10 minutes for the reflection.
+# assessment part, MINUTES_PER_ANALYSIS per written case analysis, and 10 minutes for the reflection.
 WORDS_PER_MINUTE = 200
 MINUTES_PER_CASE = 6
 MINUTES_PER_MODEL = 10
 MINUTES_TO_REFLECT = 10
+# A written case analysis: read the case again, commit an answer, write 300 to 600 words in seven parts.
+MINUTES_PER_ANALYSIS = 40
 _CASE = re.compile(r"\bCaseCard\(")
 _MODEL = re.compile(r"\bDecisionModel\(")
-_ASSESSMENT = re.compile(r"\bAssessment\(")
+_ANALYSIS = re.compile(r"\bCaseAnalysis\(")
+# The pre- and post-test; the delayed post-test is optional, offered only where the course sets it.
+_ASSESSMENT = re.compile(r"\bAssessment\(\s*[\"'](?:pre|post)[\"']")
 
 # (file stem, title, audience) in reading order. Lessons first, then the instructor's and researcher's.
 def _course() -> list[tuple[str, str, str]]:
@@ -90,17 +94,20 @@ def lesson_time(cells: list[dict]) -> tuple[int, str]:
     prose = " ".join(_source(c) for c in cells if c["cell_type"] == "markdown" and not _generated(_source(c)))
     words = len(re.sub(r"<!--.*?-->|\]\([^)]*\)", " ", prose).split())
     code = " ".join(_source(c) for c in cells if c["cell_type"] == "code")
-    cases, models = len(_CASE.findall(code)), len(_MODEL.findall(code))
+    cases, models, analyses = len(_CASE.findall(code)), len(_MODEL.findall(code)), len(_ANALYSIS.findall(code))
     parts_n = len(_ASSESSMENT.findall(code))
     assessment = 8 * parts_n
     minutes = (words / WORDS_PER_MINUTE + MINUTES_PER_CASE * (cases + assessment) + MINUTES_PER_MODEL * models
-               + MINUTES_TO_REFLECT)
+               + MINUTES_PER_ANALYSIS * analyses + MINUTES_TO_REFLECT)
     rounded = max(10, 5 * round(minutes / 5))
     parts = [f"{words:,} words to read"]
     if cases:
         parts.append(f"{cases} case{'s' if cases != 1 else ''}")
     if models:
         parts.append(f"{models} decision-model case{'s' if models != 1 else ''}")
+    if analyses:
+        parts.append(f"{analyses} written case analys{'es' if analyses != 1 else 'is'} of about "
+                     f"{MINUTES_PER_ANALYSIS} minutes each")
     if assessment:
         parts.append(f"{parts_n} assessment part{'s' if parts_n != 1 else ''} of 8 cases, taken weeks apart")
     return rounded, ", ".join(parts) + " and a reflection"

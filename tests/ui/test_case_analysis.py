@@ -8,7 +8,6 @@ from widgets.exchange.bundle import read_bundle, write_bundle
 from widgets.grading.files import default_rubric, shipped_rubric
 from widgets.responses.contract import ANALYSIS_SECTIONS, analysis_sections
 from widgets.store.scores import ScoreBook
-from widgets.ui.card import CaseCard
 from widgets.ui.case_analysis import CaseAnalysis
 from widgets.ui.review import ReviewScreen
 

@@ -32,7 +32,6 @@ from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import LiveStatus, guarded
 from widgets.ui.card import CaseCard
 
-
 _TITLES = {"pre": "Pre-test", "post": "Post-test", "delayed": "Delayed post-test"}
 
 
