@@ -54,6 +54,19 @@ def make_response():
 
 
 @pytest.fixture
+def say_case(tmp_path, monkeypatch):
+    """A lesson case with a ``say:`` block, ``say_practice``, in an instructor's case folder
+    (tests/say_case_file.py)."""
+    from say_case_file import SAY_ID, write_say_case
+
+    from widgets.cases.library import load_case
+
+    write_say_case(tmp_path / "say-cases")
+    monkeypatch.setenv("DUALROLE_CASES", str(tmp_path / "say-cases"))
+    return load_case(SAY_ID)
+
+
+@pytest.fixture
 def service(tmp_path):
     """The class service running in a thread on a SQLite class store (a class of 3 may see its counts);
     the Hub's token check is stood in for (tests/hub/inprocess.py)."""

@@ -99,6 +99,25 @@ reflections_table = sa.Table(
     sa.Column("saved_at", UTCDateTime(), nullable=False),
 )
 
+# What a learner would say on a lesson case, or the chart note they would write, after their first answer
+# (widgets.responses.contract.Script). Private like the reasoning; append-only: a later save is a new
+# row, and each learner's latest for a case counts. ``response_id`` is the first answer it follows.
+scripts_table = sa.Table(
+    "scripts",
+    metadata,
+    sa.Column("script_id", sa.String(36), primary_key=True),
+    sa.Column("response_id", sa.String(36), nullable=False),
+    sa.Column("learner", sa.String(200), nullable=False, index=True),
+    sa.Column("cohort", sa.String(200), nullable=False),
+    sa.Column("case_id", sa.String(60), nullable=False, index=True),
+    sa.Column("case_version", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    # The positions (from 0) of the case's checklist items the learner ticked, e.g. [0, 2].
+    sa.Column("checks", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
 meta_table = sa.Table(
     "dualrole_meta",
     metadata,
@@ -184,6 +203,9 @@ codings_table = sa.Table(
     # Where the sheet was made: "review" (the coding screen) or "qdpx" (imported from a REFI-QDA project).
     sa.Column("origin", sa.String(20), nullable=False),
     sa.Column("coded_at", UTCDateTime(), nullable=False),
+    # What was coded: "reasoning" (null in sheets from before scripts were coded), or "script": then
+    # response_id holds the script's id, and start and end are offsets into the script's text.
+    sa.Column("unit", sa.String(20)),
 )
 
 # How many times answers have been erased from this store: one row, raised in the same transaction
