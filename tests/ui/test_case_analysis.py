@@ -98,3 +98,19 @@ def test_the_grader_reads_the_analysis_beside_the_last_answer_and_scores_it_on_i
     assert final.levels["issue"] == 3 and final.share == pytest.approx(14 / 18)
     assert next(iter(book.finals(default_rubric()).values())).share == pytest.approx(6 / 10)
     assert ReviewScreen(fresh_store, rubric=rubric, scorer="dr-lee", case=CASE).pad.levels["self_awareness"] == 1
+
+
+def test_feedback_on_the_analysis_and_on_the_reasoning_both_reach_the_card(fresh_store, ana):
+    from widgets.ui.feedback_panel import FeedbackPanel
+
+    analysis = CaseAnalysis(CASE, store=fresh_store, analyses=fresh_store)
+    commit(analysis.card)
+    write(analysis)
+    book = ScoreBook(fresh_store)
+    [answer] = fresh_store.responses(learner="ana", case_id=CASE)
+    for rubric, level in ((shipped_rubric("case_analysis"), 3), (default_rubric(), 1)):
+        book.record(answer["response_id"], "dr-lee", rubric, {c.id: level for c in rubric.criteria})
+        book.release(answer["response_id"], "dr-lee", rubric)
+    shown = FeedbackPanel(CASE, fresh_store, "ana").value
+    assert "(rubric: case analysis)" in shown and "(rubric: ethical reasoning)" in shown
+    assert "3 of 3" in shown and "1 of 2" in shown
