@@ -76,10 +76,16 @@ def test_the_analysis_is_handed_in_with_the_learners_bundle(fresh_store, ana, tm
 def test_the_grader_reads_the_analysis_beside_the_last_answer_and_scores_it_on_its_own_rubric(fresh_store, ana):
     analysis = CaseAnalysis(CASE, store=fresh_store, analyses=fresh_store)
     commit(analysis.card)
+    analysis.card.revote_button.click()  # a revote: the analysis is scored with this last answer only
+    analysis.card.options.value = "interpret_first"
+    analysis.card.justification.value = "On reflection I would ask what the gift means before taking it."
+    analysis.card.submit.click()
     write(analysis)
+    last = fresh_store.responses(learner="ana", case_id=CASE)[-1]
+    assert last["attempt"] == 2
     rubric = shipped_rubric("case_analysis")
     review = ReviewScreen(fresh_store, rubric=rubric, scorer="dr-lee", case=CASE)
-    assert len(review.items) == 1
+    assert [r["response_id"] for r in review.items] == [last["response_id"]]
     assert "Written analysis" in review.answer.value and "granddaughter" in review.answer.value
     for key in "323123":
         review.pad.press(key)
@@ -94,6 +100,9 @@ def test_the_grader_reads_the_analysis_beside_the_last_answer_and_scores_it_on_i
     book = ScoreBook(fresh_store)
     assert {s["rubric_id"] for s in book.sheets(case_id=CASE, scorer="dr-lee")} == {"case_analysis",
                                                                                     "ethical_reasoning"}
+    review = ReviewScreen(fresh_store, rubric=rubric, scorer="dr-lee", case=CASE)
+    review.unscored.value = True  # the scored last answer is gone, and no earlier attempt takes its place
+    assert review.items == []
     [final] = book.finals(rubric).values()
     assert final.levels["issue"] == 3 and final.share == pytest.approx(14 / 18)
     assert next(iter(book.finals(default_rubric()).values())).share == pytest.approx(6 / 10)

@@ -237,14 +237,14 @@ class ReviewScreen(ipw.VBox):
     def _select(self, index: int) -> None:
         mine = {s["response_id"] for s in self.book.sheets(case_id=self.case.value, scorer=self.scorer.value)
                 if s["rubric_id"] == self.rubric.id}
-        self.items = [r for r in self.rows if r["case_id"] == self.case.value
-                      and self.option_filter.value in (ALL, r["option_id"])
+        answers = sorted((r for r in self.rows if r["case_id"] == self.case.value),
+                         key=lambda r: (r["cohort"], r["learner"], r["phase"], r["attempt"]))
+        if self.reads_analysis:  # an analysis is scored once, with the answer the learner settled on
+            last = {(r["cohort"], r["learner"], r["phase"]): r["response_id"] for r in answers}
+            answers = [r for r in answers if last[(r["cohort"], r["learner"], r["phase"])] == r["response_id"]]
+        self.items = [r for r in answers if self.option_filter.value in (ALL, r["option_id"])
                       and self.cohort_filter.value in (ALL, r["cohort"])
                       and not (self.unscored.value and r["response_id"] in mine)]
-        self.items.sort(key=lambda r: (r["cohort"], r["learner"], r["phase"], r["attempt"]))
-        if self.reads_analysis:  # an analysis is scored once, with the answer the learner settled on
-            latest = {(r["cohort"], r["learner"], r["phase"]): r for r in self.items}
-            self.items = [r for r in self.items if latest[(r["cohort"], r["learner"], r["phase"])] is r]
         self.show(index)
 
     @property
