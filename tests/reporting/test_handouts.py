@@ -168,13 +168,18 @@ CHART_NOTE = """say:
 
 @pytest.fixture
 def say_cases(tmp_path, monkeypatch, no_pdf_engine):
-    """Two business cases of an instructor's folder: one asking for a script, one for a chart note."""
+    """Three business cases of an instructor's folder: one asking for a script, one for a chart note,
+    and one asking for no words at all (no say block, and no question asking for words)."""
     from tests.cases.test_say_block import SCRIPT, with_say
 
     folder = tmp_path / "cases"
     folder.mkdir()
     with_say(folder, SCRIPT, name="say_script")
     with_say(folder, CHART_NOTE, name="say_note")
+    silent = with_say(folder, "", name="say_none")
+    worded = "How would you word the refusal so that Marisol does not hear it as a judgment on her or her business?"
+    silent.write_text(silent.read_text(encoding="utf-8").replace(worded, "What might a refusal mean to Marisol?"),
+                      encoding="utf-8")
     monkeypatch.setenv("DUALROLE_CASES", str(folder))
     return load_library()
 
@@ -235,9 +240,9 @@ def test_a_chart_note_case_plays_its_words_question_on_the_general_list_then_wri
 def test_a_case_asking_for_no_words_gets_no_card(tmp_path, say_cases):
     result = handouts.write_handouts("business", tmp_path / "out", pdf=False)
     cards = result.role_play.read_text(encoding="utf-8")
-    investment = say_cases["investment_tip"]  # its questions ask what the offer means, never for words
-    assert investment.say is None and not any(map(handouts.asks_for_words, investment.discussion))
-    assert 'id="case-investment_tip"' not in cards and "investment_tip" not in result.role_play_cases
+    silent = say_cases["say_none"]
+    assert silent.say is None and not any(map(handouts.asks_for_words, silent.discussion))
+    assert 'id="case-say_none"' not in cards and "say_none" not in result.role_play_cases
     assert cards.count('<article class="case"') == len(result.role_play_cases)
     assert {"say_script", "say_note"} <= set(result.role_play_cases)
 
