@@ -140,6 +140,17 @@ def test_the_case_analyses_count_the_last_answer_on_their_own_rubric(klass):
            "answers scored 1 of 1" in result.output
 
 
+def test_a_policy_naming_a_rubric_that_is_not_there_is_an_error_naming_it(klass, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("assignments:\n  - {name: Analyses, lessons: [confidentiality], rubric: my_analysis, "
+                      "rubric_points: 10}\n", encoding="utf-8")
+    out = tmp_path / "never.csv"
+    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--policy", policy)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "no shipped rubric 'my_analysis' (shipped: case_analysis, ethical_reasoning)" in result.output
+    assert not out.exists()
+
+
 def test_an_unfinished_rubric_column_is_left_out_unless_partial(klass):
     out = klass["tmp"] / "grades.csv"
     result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out)

@@ -91,8 +91,9 @@ def grades_(store_url, roster_path, out, fmt, policy_path, rubric_path, moodle_i
     answered). Completion counts cases committed with reasoning the card accepted, and the pre- and
     post-test by completion only, never correctness. Missing work is blank (or excused, or zero, as
     the policy says), never a silent 0. A rubric column is written only when every answer it counts
-    has a final score, or with --partial. A summary per assignment is printed first; --dry-run
-    prints only that. Learners not on the roster are reported, never silently dropped.
+    has a final score, or with --partial. A summary is printed first: the weights (the share of
+    the points for reasoning, the rubric scores, and for completion), then each assignment's points,
+    share and counts; --dry-run prints only that. Learners not on the roster are reported, never silently dropped.
 
     Example:
 
