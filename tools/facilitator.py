@@ -202,8 +202,7 @@ keeps it. Reveal the reference last, and discuss. A live case takes about
 {live} minutes that way.
 
 **How the numbers are made.** *Time estimates* are the ones under each lesson's title, computed by
-`tools/curriculum.py` from the notebook: its words of prose read at {wpm} words a minute, plus about
-{decide} minutes for each case (read, decide, explain, read the reference) and time for the reflection.
+`tools/curriculum.py` from the notebook and its cases: {rule}.
 Fast readers and lively groups will differ. *Objectives* are the lesson's own, each with the cases that
 match it most closely (the most code sections, regulations, authors and topic tags it names); an
 objective no case matches is marked as taught in the prose.
@@ -293,8 +292,7 @@ def section(stem: str, title: str, library: dict[str, Case]) -> str:
 
 def guide() -> str:
     library = {c.id: c for c in load_library()}
-    parts = [INTRO.format(live=LIVE_CASE_MINUTES, wpm=curriculum.WORDS_PER_MINUTE,
-                          decide=curriculum.MINUTES_PER_CASE)]
+    parts = [INTRO.format(live=LIVE_CASE_MINUTES, rule=curriculum.RULE)]
     for stem, title, _ in curriculum.LESSONS:
         if re.match(r"^\d\d_", stem):
             parts.append(section(stem, title, library))

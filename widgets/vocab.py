@@ -47,9 +47,6 @@ KITCHENER_FACTORS: dict[str, str] = {
     "power": "Power and prestige differential",
 }
 
-# The lesson that teaches Kitchener's factors: cards ask for the ratings from there on.
-KITCHENER_TAUGHT_IN = "02_business"
-
 # "delayed": the post-test offered again some days after it (an assessment setting), for retention.
 PHASES: tuple[str, ...] = ("practice", "pre", "post", "delayed")
 
