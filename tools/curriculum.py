@@ -37,7 +37,8 @@ RULE = (f"every word read at {WORDS_PER_MINUTE} words a minute (the lesson's pro
         f"its reveal with every section opened), plus {MINUTES_PER_ANSWER} minutes to answer each case (choose, "
         f"rate your confidence, write your reasoning, reconsider), {MINUTES_PER_SCRIPT} to write what you would say "
         f"where a case asks, {MINUTES_PER_MODEL} for each decision-model "
-        f"case, {MINUTES_PER_ANALYSIS} for each written case analysis, {MINUTES_PER_TEST_CASE} for each assessment case and {MINUTES_TO_REFLECT} for the reflection; "
+        f"case, {MINUTES_PER_ANALYSIS} for each written case analysis, {MINUTES_PER_TEST_CASE} for each assessment "
+        f"case and {MINUTES_TO_REFLECT} for the reflection; "
         "a lesson's optional cases are timed apart")
 _CASE = re.compile(r"\bCaseCard\(\s*[\"']([\w-]+)[\"']")
 _MODEL = re.compile(r"\bDecisionModel\(")

@@ -187,7 +187,7 @@ def grades(df: pd.DataFrame, finals: pd.DataFrame, policy: GradingPolicy, librar
     texts = df["justification"].astype("str").fillna("")
     enough = {t: reasoning_shortfall(t) == 0 for t in texts.unique()}
     done = df.loc[texts.map(enough).astype(bool), ["learner", "case_id", "phase"]].astype(str)
-    rubric_ids = finals["rubric_id"] if "rubric_id" in finals else pd.Series(default_rubric, index=finals.index)
+    rubric_ids = finals["rubric_id"] if "rubric_id" in finals else [default_rubric] * len(finals)
     shares = {(r, rubric): s for r, rubric, s in zip(finals["response_id"], rubric_ids, finals["share"])}
     answers = df[["response_id", "learner", "case_id", "attempt", "submitted_at"]].copy()
     answers[["response_id", "learner", "case_id"]] = answers[["response_id", "learner", "case_id"]].astype(str)
