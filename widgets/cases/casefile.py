@@ -134,12 +134,9 @@ def read_registry_file(path: Path, *, codes: set[str] | frozenset[str] = frozens
     ``{"codes": ..., "links": ..., "law": ...}`` (None when the file cannot be parsed) and the problems.
     """
     origin = origin or {}
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [CaseProblem(path, None, None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
-    except OSError as exc:
-        return None, [CaseProblem(path, None, None, f"cannot be read: {exc.strerror}")]
+    text, unreadable = _read_text(path)
+    if unreadable:
+        return None, unreadable
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -330,18 +327,25 @@ def read_case_file(path: Path, registry: Registries | None = None) -> tuple[dict
     return front, sections, problems
 
 
+
+def _read_text(path: Path) -> tuple[str, list[CaseProblem]]:
+    """A YAML file's text, or the one problem that stops it being read (not UTF-8, or unreadable)."""
+    try:
+        return path.read_bytes().decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        return "", [CaseProblem(path, None, None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
+    except OSError as exc:
+        return "", [CaseProblem(path, None, None, f"cannot be read: {exc.strerror}")]
+
 def read_yaml_file(path: Path, validator) -> tuple[Any, list[CaseProblem]]:
     """Read a whole YAML file (a rubric, a grading policy) and check it against a JSON Schema validator.
 
     Returns the data (None when it cannot be parsed) and every problem, each with the file, the line
     of the field and the field, worded as for case files.
     """
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [CaseProblem(path, None, None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
-    except OSError as exc:
-        return None, [CaseProblem(path, None, None, f"cannot be read: {exc.strerror}")]
+    text, unreadable = _read_text(path)
+    if unreadable:
+        return None, unreadable
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)

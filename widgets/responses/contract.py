@@ -327,8 +327,14 @@ def schema_valid_fast(data: dict, part: str | None = None) -> bool:
 def _schema_problems(data: dict) -> dict[str, str]:
     if schema_valid_fast(data):
         return {}
+    return _problems_by_field(_validator().iter_errors(data), lambda path: ".".join(str(p) for p in path))
+
+
+def _problems_by_field(errors, field_of) -> dict[str, str]:
+    """The schema's errors as one reason per field (the first found), in words a learner can act on;
+    ``field_of`` names the field an error's path points to."""
     problems: dict[str, str] = {}
-    for error in _validator().iter_errors(data):
+    for error in errors:
         if error.validator == "required":
             for name in error.validator_value:
                 if name not in error.instance:
@@ -337,8 +343,7 @@ def _schema_problems(data: dict) -> dict[str, str]:
             for name in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
                 problems.setdefault(name, "unknown field (from a newer dualrole? upgrade dualrole)")
         else:
-            name = ".".join(str(p) for p in error.absolute_path) or "(body)"
-            problems.setdefault(name, _reason(error))
+            problems.setdefault(field_of(error.absolute_path) or "(body)", _reason(error))
     return problems
 
 
@@ -590,18 +595,7 @@ def check_script(body: object, *, learner: str, answer: Mapping | None, library:
         data["text"] = data["text"].strip()
     if isinstance(data.get("checks"), (list, tuple)):
         data["checks"] = list(data["checks"])
-    problems: dict[str, str] = {}
-    for error in _script_validator().iter_errors(data):
-        if error.validator == "required":
-            for name in error.validator_value:
-                if name not in error.instance:
-                    problems.setdefault(name, "required")
-        elif error.validator == "additionalProperties":
-            for name in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
-                problems.setdefault(name, "unknown field (from a newer dualrole? upgrade dualrole)")
-        else:
-            name = str(error.absolute_path[0]) if error.absolute_path else "(body)"
-            problems.setdefault(name, _reason(error))
+    problems = _problems_by_field(_script_validator().iter_errors(data), lambda path: str(path[0]) if path else "")
     if isinstance(data.get("text"), str) and (more := reasoning_shortfall(data["text"])):
         # Counted as the reasoning is, as a reader sees the characters, whatever the schema counted.
         problems["text"] = f"shorter than {min_reasoning()} characters ({more} more)"
