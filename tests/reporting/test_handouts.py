@@ -145,3 +145,13 @@ def test_no_pdf_skips_the_engine(tmp_path):
     result = run("handouts", "--module", "romantic", "--out", str(tmp_path), "--no-pdf")
     assert result.exit_code == 0, result.output
     assert not list(tmp_path.glob("*.pdf")) and "No PDF engine" not in result.output
+
+
+def test_a_content_note_is_printed_before_the_vignette(tmp_path, no_pdf_engine):
+    handouts.write_handouts("romantic", tmp_path, pdf=False)
+    html = (tmp_path / "romantic-handout.html").read_text(encoding="utf-8")
+    case = load_library()["current_client_romance"]
+    article = html[html.index(f'id="case-{case.id}"'):]
+    article = article[:article.index("</article>")]
+    assert "Content note:" in article and handouts.text(case.content_note) in article
+    assert article.index("Content note:") < article.index('aria-label="Vignette"')

@@ -272,7 +272,7 @@ def test_a_draft_survives_a_restart_and_is_never_a_response(fresh_store):
 def test_kitchener_ratings_only_where_taught_and_where_there_is_a_second_role(fresh_store):
     def shown(case_id):
         card = CaseCard(case_id, store=fresh_store)
-        return card.children[4].layout.display != "none"
+        return card.children[5].layout.display != "none"
 
     assert shown("cosmetics")  # lesson 02, which teaches them
     assert not shown("spouse_phone_call")  # no second role, and before lesson 02
@@ -375,3 +375,12 @@ def test_a_card_on_the_learners_own_store_never_promises_a_class_view_even_with_
     card.submit.click()
     assert "there is no class to compare with here" in card.peer.value + card.reveal.value
     assert "appears once" not in card.peer.value + card.reveal.value
+
+
+def test_a_content_note_comes_before_the_vignette_with_the_opt_out(fresh_store):
+    card = CaseCard("welts_on_his_legs", store=fresh_store)
+    order = card.children.index(card.content_note), card.children.index(card.vignette)
+    assert order[0] < order[1]
+    assert "Content note:" in card.content_note.value and "belt" in card.content_note.value
+    assert "You may skip this case" in card.content_note.value
+    assert CaseCard("cosmetics", store=fresh_store).content_note.value == ""

@@ -62,6 +62,7 @@ class Case:
     file_digest: str = field(repr=False)
     request: str | None = None  # the kind of request the case puts (schema: request)
     stance_reason: str | None = None  # why its preferred stance differs from same-kind cases, shown in the reveal
+    content_note: str | None = None  # what a loaded case contains, shown before its vignette (schema: content_note)
 
     @functools.cached_property  # a frozen case: hashed once, not for every line collect checks
     def case_version(self) -> str:
@@ -182,6 +183,7 @@ def _build(path: Path, front: dict, sections: dict[str, str]) -> Case:
         file_digest=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
         request=front.get("request"),
         stance_reason=" ".join(ref["stance_reason"].split()) if ref.get("stance_reason") else None,
+        content_note=" ".join(front["content_note"].split()) if front.get("content_note") else None,
     )
 
 

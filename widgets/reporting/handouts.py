@@ -25,7 +25,7 @@ from pathlib import Path
 from widgets.cases import load_library
 from widgets.cases.library import Case
 from widgets.errors import DualroleError
-from widgets.render import markdown, text
+from widgets.render import content_note, markdown, text
 from widgets.vocab import MODULES, STANCE_LABELS
 
 HANDOUT = "{module}-handout"
@@ -129,6 +129,7 @@ def student_html(cases: list[Case], module: str) -> str:
         lines = "".join('<div class="line"></div>' for _ in range(WRITING_LINES))
         parts.append(
             f'<article class="case" aria-labelledby="case-{text(case.id)}">\n{_heading(case)}'
+            f'{content_note(case.content_note) if case.content_note else ""}'
             f'<section aria-label="Vignette">{markdown(case.vignette)}</section>\n'
             f'<h2>What would you do? Circle one option.</h2>\n<ol class="options">\n{options}</ol>\n'
             f'<h2>Your reasoning</h2>\n<div role="group" aria-label="Space to write your reasoning">{lines}</div>\n'

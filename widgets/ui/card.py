@@ -21,7 +21,7 @@ from widgets.learner.session import (
     CaseSession,
     Draft,
 )
-from widgets.render import markdown, text
+from widgets.render import content_note, markdown, text
 from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import ChoiceGroup, CommitButton, LiveStatus, RangeInput, RevealPanel, guarded
@@ -91,6 +91,8 @@ class CaseCard(ipw.VBox):
         self.header = ipw.HTML(
             f"<h3>{text(c.title)}</h3><p><em>Module {number}: {text(module_title)}</em></p>"
         )
+        # A loaded case names what it contains before the learner reads it (and may skip it).
+        self.content_note = ipw.HTML(content_note(c.content_note) if c.content_note else "", layout=_WIDE)
         self.vignette = ipw.HTML(markdown(c.vignette), layout=_WIDE)
         # Accessible replacements for RadioButtons, IntSlider and the status/reveal HTML (widgets/ui/a11y.py).
         self.options = ChoiceGroup(
@@ -138,8 +140,8 @@ class CaseCard(ipw.VBox):
              *self.kitchener.values()],
             layout=ipw.Layout(display=None if self.asks_ratings else "none"),
         )
-        return [self.header, self.vignette, self.options, self.confidence, ratings, self.justification,
-                ipw.HBox([self.submit]), self.status, self.peer,
+        return [self.header, self.content_note, self.vignette, self.options, self.confidence, ratings,
+                self.justification, ipw.HBox([self.submit]), self.status, self.peer,
                 ipw.HBox([self.revote_button, self.keep_button, self.show_button]), self.reveal, self.feedback]
 
     # -- behaviour -----------------------------------------------------------------------------
