@@ -400,8 +400,10 @@ def load_facilitation(path: Path | None = None) -> Facilitation:
             problem([*where, "blocks"], "a session opens with a check_in and closes with a debrief")
         if [b.kind for b in blocks].count("role_play") != 1:
             problem([*where, "blocks"], "a session has one role_play block")
-        if not 2 <= len(session.cases) <= 3:
-            problem([*where, "blocks"], f"a session works on two or three cases, not {len(session.cases)}")
+        others = [c for c in session.cases if c not in {b.case for b in blocks if b.kind == "role_play"}]
+        if not 2 <= len(others) <= 3:
+            problem([*where, "blocks"],
+                    f"a session works on two or three cases besides its role-play, not {len(others)}")
 
     order = [stem for stem in lessons if stem != PRE_POST]
     units = {}
@@ -607,9 +609,10 @@ def session_section(f: Facilitation, session: Session, library: dict[str, Case],
              f"Used in {' and '.join(weeks)}. Lessons: "
              + ", ".join(_notebook(s) for s in session.lessons) + f". Shape: {session.shape}. "
              f"Total: {session.minutes} min.", ""]
-    if live:
-        lines += ["Before the seminar, learners leave these cases unanswered in the notebook: "
-                  + ", ".join(_title(library[c]) for c in live) + ".", ""]
+    before = [f"leave {', '.join(_title(library[c]) for c in live)} unanswered in the notebook"] if live else []
+    before += [f"answer {_title(library[b.case])} on its card (the role-play starts from their words)"
+               for b in session.blocks if b.kind == "role_play" and b.case not in live]
+    lines += ["Before the seminar, learners " + " and ".join(before) + ".", ""]
     notes = [c for c in cases if c.content_note]
     for n, block in enumerate(session.blocks, 1):
         name = KIND_NAMES[block.kind]
@@ -646,8 +649,8 @@ def session_section(f: Facilitation, session: Session, library: dict[str, Case],
 def sessions(f: Facilitation, library: dict[str, Case]) -> list[str]:
     text = f.text
     lines = ["## Seminar sessions", "",
-             "Each session is 90 minutes with two or three cases, one of them rehearsed aloud, and opens with a "
-             "check-in and closes with a debrief; the shapes differ, so that the unit does not run on one "
+             "Each session is 90 minutes or less: two or three cases, a role-play on one more, a check-in to "
+             "open and a debrief to close; the shapes differ, so that the unit does not run on one "
              "template. The minutes in brackets are a plan, not a rule: cut discussion before you cut "
              "the check-in or the debrief.", "",
              "**Role-play triads.** " + " ".join(text["role_play"].split()), "",
