@@ -183,25 +183,29 @@ def test_both_units_take_the_decision_models_in_week_one_and_every_lesson_once()
     assert "9. Decision models step by step" in week1
 
 
-def test_the_role_play_names_the_case_and_points_to_its_card_or_falls_back(tmp_path):
-    library = {c.id: c for c in load_library()}
-    case = library["spouse_phone_call"]
-    plan = "\n".join(facilitator._role_play_card(case))
-    if facilitator.say_block(case) is None:
-        assert "no role-play card yet" in plan and f"--module {case.module}" in plan
-        assert facilitator._words_question(case) in plan and "exact words" in plan
-    with_say = tmp_path / "spouse_phone_call.md"
-    say = ("say:\n  kind: script\n  to: caller\n  prompt: >-\n    Rahul is on the line. Write what you would say.\n"
-           "  checklist:\n    - Does not confirm she is a client\n    - Offers to listen\n    - Sounds warm\n"
-           "  model: >-\n    \"I can't say whether anyone is a client here.\"\n")
-    text = case.path.read_text(encoding="utf-8")
-    with_say.write_text(text.replace("\n---\n", "\n" + say + "---\n", 1), encoding="utf-8")
-    carded = dataclasses.replace(case, path=with_say)
+def test_the_role_play_names_the_case_and_points_to_its_card_or_falls_back():
+    from widgets.cases.library import Say
+
+    case = load_library()["spouse_phone_call"]
+    bare = dataclasses.replace(case, say=None)
+    plan = "\n".join(facilitator._role_play_card(bare))
+    assert "no role-play card yet" in plan and f"--module {case.module}" in plan
+    assert facilitator._words_question(case) in plan and "exact words" in plan
+    say = Say(kind="script", to="caller", prompt="Rahul is on the line. Write what you would say.",
+              checklist=("Does not confirm she is a client", "Offers to listen", "Sounds warm"),
+              model="\"I can't say whether anyone is a client here.\"")
+    carded = dataclasses.replace(case, say=say)
     plan = "\n".join(facilitator._role_play_card(carded))
     assert f"--module {case.module}" in plan and "role-play card" in plan and "Rahul is on the line" in plan
     assert "Does not confirm she is a client; Offers to listen; Sounds warm." in plan
     block = facilitator.Block("role_play", case.id, (("read", 3), ("rounds", 18), ("debrief", 4)))
     assert "rotating counselor, caller and observer" in facilitator._steps(block, carded)
+    assert "rotating counselor, the person they speak to and observer" in facilitator._steps(block, bare)
+    # The guide uses the card wherever a role-play case has one.
+    for session in FACILITATION.sessions.values():
+        role_play = load_library()[next(b.case for b in session.blocks if b.kind == "role_play")]
+        if role_play.say:
+            assert role_play.say.prompt in _session_texts()[session.title]
 
 
 def test_content_notes_are_listed_and_named_at_the_check_in():

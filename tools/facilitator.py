@@ -21,7 +21,7 @@ import jsonschema
 
 from tools import curriculum
 from widgets.cases import course, load_library
-from widgets.cases.casefile import line_in_yaml, read_case_file, read_yaml_file
+from widgets.cases.casefile import line_in_yaml, read_yaml_file
 from widgets.cases.library import Case
 from widgets.errors import CaseProblem, InvalidFile
 from widgets.paths import read_schema
@@ -484,13 +484,6 @@ def _title(case: Case) -> str:
     return f"*{case.title}* (`{case.id}`)"
 
 
-def say_block(case: Case) -> dict | None:
-    """The case's "what would you say" block (``say:`` in its front matter), or None while it has none."""
-    front, _, _ = read_case_file(case.path)
-    say = (front or {}).get("say")
-    return say if isinstance(say, dict) else None
-
-
 def _words_question(case: Case) -> str:
     """The discussion question that asks for words, else the first: the prompt while a case has no card."""
     return next((q for q in case.discussion if re.search(r"\b(words|say|tell)\b", q)), case.discussion[0])
@@ -572,8 +565,7 @@ def _steps(block: Block, case: Case) -> str:
                     "which fact would change each side's mind" if case.contested
                     else f"discussion: “{case.discussion[0]}”")
         if block.kind == "role_play" and step == "rounds":
-            say = say_block(case)
-            other = say["to"] if say and say.get("kind") == "script" else "the person they speak to"
+            other = case.say.to if case.say and case.say.kind == "script" else "the person they speak to"
             what = f"three rounds in triads, rotating counselor, {other} and observer"
         own = ", own time" if STEPS[block.kind][step][1] else ""
         parts.append(f"{what} ({minutes} min{own})")
@@ -581,7 +573,7 @@ def _steps(block: Block, case: Case) -> str:
 
 
 def _role_play_card(case: Case) -> list[str]:
-    say = say_block(case)
+    say = case.say
     where = (f"the module's handout: `dualrole handouts --module {case.module} --out DIR` prints the role-play "
              f"card for {_title(case)}")
     if say is None:
@@ -589,13 +581,12 @@ def _role_play_card(case: Case) -> list[str]:
                 f"{case.module} --out DIR` and use its discussion question as the prompt: “{_words_question(case)}” "
                 "The observer listens for an acknowledgment, a plain boundary, nothing confidential given away, "
                 "and a next step."]
-    lines = [f"   - The role-play card is in {where}. Prompt: {' '.join(str(say.get('prompt', '')).split())}"]
-    if say.get("kind") == "chart_note":
+    lines = [f"   - The role-play card is in {where}. Prompt: {say.prompt}"]
+    if say.kind == "chart_note":
         lines.append("   - This case asks for a chart note, not a script: each learner writes the note, then a "
                      "partner checks it against the list while the third reads the case aloud.")
-    checklist = say.get("checklist") or []
-    if checklist:
-        lines.append("   - The observer's checklist: " + "; ".join(str(item) for item in checklist) + ".")
+    if say.checklist:
+        lines.append("   - The observer's checklist: " + "; ".join(say.checklist) + ".")
     return lines
 
 

@@ -11,10 +11,11 @@ from widgets.cases.library import (
     Case,
     Library,
     Option,
+    Say,
     load_case,
     load_library,
     parse_case,
     validate_paths,
 )
 
-__all__ = ["Case", "Library", "Option", "load_case", "load_library", "parse_case", "validate_paths"]
+__all__ = ["Case", "Library", "Option", "load_case", "load_library", "parse_case", "Say", "validate_paths"]

@@ -41,8 +41,33 @@ def new_case(case_id: str, module: str = "business", folder: Path | str | None =
     template = template.replace(f"id: {TEMPLATE}", f"id: {case_id}", 1)
     template = re.sub(r"^module: \w+", f"module: {module}", template, count=1, flags=re.M)
     template = re.sub(r"^title: .*$", f"title: Draft of {case_id} (replace this title)", template, count=1, flags=re.M)
+    if not re.search(r"^say:", template, flags=re.M):
+        template = _with_say(template)
     path.write_text(template, encoding="utf-8")
     return path
+
+
+# What a new case starts with when the template case has no say block of its own: every lesson case
+# asks the learner what they would say, so the author sees the block to fill in.
+SAY_PLACEHOLDER = """say:
+  kind: script            # script (words said to someone) or chart_note (a note for the record, to: record)
+  to: client              # client, caller, colleague, supervisor, supervisee, employer, commander, parent,
+                          # student or court; record for a chart note
+  prompt: >-
+    Replace this: one or two sentences, in the second person, naming the person and the moment.
+  checklist:              # 3 to 5 short clauses, each under 90 characters, no final full stop
+    - Replace this with what a good answer acknowledges
+    - Replace this with the boundary it sets
+    - Replace this with the alternative it offers
+  model: >-
+    "Replace this with the model answer in quotation marks: two to four sentences, in your own words."
+"""
+
+
+def _with_say(template: str) -> str:
+    """The template with the placeholder say block added at the end of its front matter."""
+    head, sep, body = template.partition("\n---\n")
+    return head + "\n" + SAY_PLACEHOLDER.rstrip("\n") + sep + body
 
 
 @dataclass

@@ -229,6 +229,7 @@ def _check_semantics(path: Path, front: dict, line_of) -> list[CaseProblem]:
                                     "differs from cases of the same kind"))
 
     problems += _check_content_note(path, front.get("content_note"), line_of)
+    problems += _check_say(path, front.get("say"), line_of)
 
     registry = code_registry()
     codes = front.get("codes") if isinstance(front.get("codes"), list) else []
@@ -263,6 +264,38 @@ def _check_content_note(path: Path, note, line_of) -> list[CaseProblem]:
         return [CaseProblem(*where, f"must be plain text, without markup such as {found.group()!r}: it is shown "
                                     "as written on the card and in the handouts")]
     return []
+
+
+# A tag-like run: '<' then a letter, '/', '!' or '?'. Case text is shown as text, so markup in a say
+# block would reach the learner as literal angle brackets; refusing it tells the author at once.
+_TAG = re.compile(r"<\s*[A-Za-z/!?]")
+
+
+def _check_say(path: Path, say: Any, line_of) -> list[CaseProblem]:
+    """The ``say:`` block's checks beyond the schema: whom a chart note addresses, plain text, checklist clauses."""
+    if not isinstance(say, dict):
+        return []
+    problems = []
+    kind, to = say.get("kind"), say.get("to")
+    if kind == "chart_note" and to not in (None, "record"):
+        problems.append(CaseProblem(path, line_of(["say", "to"]), "say.to",
+                                    f"'{to}' cannot be addressed by a chart note: use 'to: record'"))
+    elif kind == "script" and to == "record":
+        problems.append(CaseProblem(path, line_of(["say", "to"]), "say.to",
+                                    "'record' is for a chart note: a script names whom it is said to "
+                                    "(client, caller, colleague...)"))
+    fields = [(["say", key], f"say.{key}", say.get(key)) for key in ("prompt", "model")]
+    items = say.get("checklist") if isinstance(say.get("checklist"), list) else []
+    fields += [(["say", "checklist", i], f"say.checklist[{i}]", item) for i, item in enumerate(items)]
+    for where, name, value in fields:
+        if isinstance(value, str) and _TAG.search(value):
+            problems.append(CaseProblem(path, line_of(where), name,
+                                        "must be plain text: HTML tags are not allowed (the card shows it as text)"))
+    for i, item in enumerate(items):
+        if isinstance(item, str) and item.rstrip().endswith("."):
+            problems.append(CaseProblem(path, line_of(["say", "checklist", i]), f"say.checklist[{i}]",
+                                        "is a short clause the learner ticks: drop the final full stop"))
+    return problems
 
 
 def _sections(body_lines: list[str]) -> dict[str, str]:
@@ -323,6 +356,10 @@ def _message(error) -> str:
         return f"needs at least {error.validator_value} item(s), found {len(error.instance)}"
     if v == "maxItems":
         return f"allows at most {error.validator_value} item(s), found {len(error.instance)}"
+    if v == "maxLength":
+        return f"is too long (at most {error.validator_value} characters, found {len(error.instance)})"
+    if v == "uniqueItems":
+        return "has the same item twice"
     if v == "minLength":
         return f"is too short (at least {error.validator_value} characters)"
     if v == "pattern":

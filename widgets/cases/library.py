@@ -34,6 +34,26 @@ class Option:
 
 
 @dataclass(frozen=True)
+class Say:
+    """What the learner is asked to say (or write) after the first answer, and the model the reveal shows.
+
+    ``kind`` is ``script`` (words spoken to ``to``: client, caller, colleague...) or ``chart_note``
+    (a note for the record, ``to == "record"``). The learner ticks ``checklist`` against their own words.
+    """
+
+    kind: str
+    to: str
+    prompt: str
+    checklist: tuple[str, ...]
+    model: str
+
+    @property
+    def heading(self) -> str:
+        """The reveal's heading for the model."""
+        return "A model chart note" if self.kind == "chart_note" else "A model script"
+
+
+@dataclass(frozen=True)
 class Case:
     """A validated case: front matter fields plus the body sections."""
 
@@ -63,6 +83,7 @@ class Case:
     request: str | None = None  # the kind of request the case puts (schema: request)
     stance_reason: str | None = None  # why its preferred stance differs from same-kind cases, shown in the reveal
     content_note: str | None = None  # what a loaded case contains, shown before its vignette (schema: content_note)
+    say: Say | None = None  # the "what would you say" step (schema: say); a lesson case has one
 
     @functools.cached_property  # a frozen case: hashed once, not for every line collect checks
     def case_version(self) -> str:
@@ -184,7 +205,16 @@ def _build(path: Path, front: dict, sections: dict[str, str]) -> Case:
         request=front.get("request"),
         stance_reason=" ".join(ref["stance_reason"].split()) if ref.get("stance_reason") else None,
         content_note=" ".join(front["content_note"].split()) if front.get("content_note") else None,
+        say=_say(front.get("say")),
     )
+
+
+def _say(block: dict | None) -> Say | None:
+    if not block:
+        return None
+    return Say(kind=block["kind"], to=block["to"], prompt=" ".join(block["prompt"].split()),
+               checklist=tuple(" ".join(item.split()) for item in block["checklist"]),
+               model=block["model"].strip())
 
 
 def same_kind(a: Case, b: Case) -> bool:

@@ -20,8 +20,8 @@ from widgets.responses.codec import to_json
 from widgets.responses.contract import response_schema, schema_valid_fast, utcnow
 from widgets.store import Store
 
-# 2 adds reflection lines, 3 consent lines; a bundle is written in the lowest format that holds it.
-BUNDLE_FORMAT = 3
+# 2 adds reflection lines, 3 consent lines, 4 script lines; a bundle is written in the lowest format that holds it.
+BUNDLE_FORMAT = 4
 MAX_BUNDLE_BYTES = 16 * 1024 * 1024  # a learner's whole course is well under 1 MB
 _BOMS = {b"\xef\xbb\xbf": None, b"\xff\xfe": "UTF-16", b"\xfe\xff": "UTF-16"}
 
@@ -51,20 +51,24 @@ def consent_line(record: dict) -> str:
                                "recorded_at": record["recorded_at"]}), sort_keys=True, ensure_ascii=False)
 
 
-def bundle_text(learner: str, rows: list[dict], reflections: list[dict] = (), consents: list[dict] = ()) -> str:
-    """The whole bundle: the manifest line, one line per response, per saved reflection, per consent choice.
+def bundle_text(learner: str, rows: list[dict], reflections: list[dict] = (), consents: list[dict] = (),
+                scripts: list[dict] = ()) -> str:
+    """The whole bundle: the manifest line, one line per response, per saved reflection, per consent choice,
+    per saved script.
 
     A reflection line is told apart by its ``reflection_id``, a consent line by its
-    ``consent_event``. The consent lines carry every choice the learner made, with its time, so
-    that ``collect`` applies a withdrawal (or a late consent) made offline exactly as the shared
-    store would. Bundles without reflections or consent choices are written as format 1, which
+    ``consent_event``, a script line (what the learner would say on a case) by its ``script_id``;
+    scripts come after the answers they follow, every saved version of each. The consent lines carry
+    every choice the learner made, with its time, so that ``collect`` applies a withdrawal (or a late
+    consent) made offline exactly as the shared store would. Bundles without reflections, consent
+    choices or scripts are written as format 1, which
     every earlier ``collect`` reads; a later format is refused by an earlier ``collect`` with a
     request to upgrade rather than half-read.
     """
     lines = ([response_line(r) for r in rows] + [response_line(r) for r in reflections]
-             + [consent_line(c) for c in consents])
+             + [consent_line(c) for c in consents] + [response_line(s) for s in scripts])
     manifest = {
-        "dualrole_bundle": 3 if consents else 2 if reflections else 1,
+        "dualrole_bundle": 4 if scripts else 3 if consents else 2 if reflections else 1,
         "learner": learner,
         "count": len(lines),
         "reflections": len(reflections),
@@ -76,13 +80,16 @@ def bundle_text(learner: str, rows: list[dict], reflections: list[dict] = (), co
 
 
 def learner_bundle(store: Store, learner: str) -> tuple[str, int]:
-    """``learner``'s bundle as text (responses, saved reflections, consent choices), and how many responses it holds."""
+    """``learner``'s bundle as text (responses, saved reflections, consent choices, saved scripts), and how many
+    responses it holds."""
     rows = store.responses(learner=learner)
-    return bundle_text(learner, rows, store.reflections(learner=learner), store.consent_records(learner)), len(rows)
+    return bundle_text(learner, rows, store.reflections(learner=learner), store.consent_records(learner),
+                       store.scripts(learner=learner)), len(rows)
 
 
 def write_bundle(store: Store, learner: str, out: Path | str) -> int:
-    """Write ``learner``'s responses and reflections to ``out`` atomically; return how many responses."""
+    """Write ``learner``'s bundle (answers, reflections, consent choices, scripts) to ``out`` atomically;
+    return how many responses."""
     text, count = learner_bundle(store, learner)
     # Mode 600, replaced atomically: a reader never sees a half-written bundle, nor another user any.
     write_private(Path(out), text.encode("utf-8"))

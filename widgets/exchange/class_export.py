@@ -24,9 +24,14 @@ class ClassSource(Protocol):
                   cohort: str | None = None, phase: str | None = None) -> list[dict]:
         """Answers as JSON rows, filtered by the arguments given."""
 
+    def latest_scripts(self, learner: str | None = None, cohort: str | None = None,
+                       case_id: str | None = None) -> list[dict]:
+        """Each learner's latest script per case (what they would say), filtered by the arguments given."""
+
 
 def export_class(client: ClassSource, cohort: str, out: Path | str) -> tuple[int, int]:
-    """Copy a cohort's answers from the service into a SQLite store; return (answers, newly added).
+    """Copy a cohort's answers, and each learner's latest script per case, from the service into a SQLite
+    store; return (answers, newly added).
 
     Only an instructor reads a whole cohort; anyone else is told so rather than given their own answers.
     A cohort without answers is an error naming the cohorts that have some, and writes nothing.
@@ -43,4 +48,8 @@ def export_class(client: ClassSource, cohort: str, out: Path | str) -> tuple[int
         raise DualroleError(f"the class service holds no answers of cohort '{cohort}'; cohorts with answers: "
                             f"{known}. Nothing was written to {out}.")
     store = Store(resolve_url(str(out)))
-    return len(rows), store.add_many([from_json(r) for r in rows])
+    scripts = [from_json(r) for r in client.latest_scripts(cohort=cohort)]
+    with store.transaction() as conn:
+        added = store.add_many([from_json(r) for r in rows], conn)
+        store.add_scripts(scripts, conn)
+    return len(rows), added

@@ -25,7 +25,7 @@ from widgets.errors import StoreError, _display_path
 from widgets.exchange.bundle import MAX_BUNDLE_BYTES, BundleLine, read_bundle
 from widgets.paths import QUARANTINE_DIR
 from widgets.responses.codec import parse_timestamp
-from widgets.responses.contract import ATTEMPT_KEY, attempt_clash, check_reflection, check_response
+from widgets.responses.contract import ATTEMPT_KEY, attempt_clash, check_reflection, check_response, check_script
 from widgets.store import Store, open_store
 
 REPORT_NAME = "report.csv"
@@ -55,6 +55,7 @@ class FileResult:
     name: str | None = None  # the path as the summary shows it (relative to the collected folder)
     imported: int = 0
     reflections: int = 0  # saved reflections added to the store (duplicates are skipped silently)
+    scripts: int = 0  # saved scripts (what the learner would say) added to the store, likewise
     duplicates: int = 0
     quarantined: int = 0
     rejected: str | None = None  # why the whole file was refused
@@ -208,7 +209,7 @@ def collect(paths: Iterable[Path | str], store: Store | str, quarantine_dir: Pat
                 finish(previous)
 
         for path in files:
-            checked = _check_file(path, checker, max_bytes)
+            checked = _check_file(path, checker, max_bytes, library)
             settle_previous()
             try:
                 _import_file(store, conn, checked, functools.partial(behind.commit, checked))
@@ -277,6 +278,7 @@ class _CheckedFile:
     result: FileResult
     good: list[tuple[BundleLine, dict]] = field(default_factory=list)
     reflections: list[dict] = field(default_factory=list)
+    scripts: list[dict] = field(default_factory=list)
     consents: list[dict] = field(default_factory=list)
     bad: list[tuple[BundleLine, str]] = field(default_factory=list)
     whole: bool = False  # the whole file is set aside (refused)
@@ -284,7 +286,7 @@ class _CheckedFile:
     needs_store: bool = False
 
 
-def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
+def _check_file(path: Path, checker: Callable, max_bytes: int, library: Library | None = None) -> _CheckedFile:
     read = read_bundle(path, max_bytes)
     checked = _CheckedFile(path, FileResult(path, learner=read.learner))
     result = checked.result
@@ -299,7 +301,11 @@ def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
     # Lines that are not answers, told apart by their key: each has its own check and its own list.
     others = (("reflection_id", _check_reflection_line, checked.reflections),
               ("consent_event", _check_consent_line, checked.consents))
+    script_lines: list[BundleLine] = []  # checked once every answer is read: each names the answer it follows
     for line in read.lines:
+        if not line.problem and isinstance(line.data, dict) and "script_id" in line.data:
+            script_lines.append(line)
+            continue
         kind = next((o for o in others if not line.problem and isinstance(line.data, dict) and o[0] in line.data),
                     None)
         if kind is not None:
@@ -327,6 +333,14 @@ def _check_file(path: Path, checker: Callable, max_bytes: int) -> _CheckedFile:
             continue
         by_id[row["response_id"]], by_attempt[key] = line, line.number
         good.append((line, row))
+    answers = {row["response_id"]: row for _, row in good}
+    for line in script_lines:
+        reason, row = _check_script_line(line.data, read.learner, answers, library or load_library())
+        if reason:
+            bad.append((line, reason))
+        else:
+            checked.scripts.append(row)
+    bad.sort(key=lambda item: item[0].number)
     checked.needs_store = any(row["attempt"] == 2 and (*tuple(row[k] for k in ATTEMPT_KEY[:-1]), 1) not in by_attempt
                               for _, row in good)
     result.problems += [Problem(path, None, note) for note in read.notes]
@@ -343,7 +357,7 @@ def _import_file(store: Store, conn: sa.Connection, checked: _CheckedFile,
         try:
             conflicts = _import(store, conn, checked.good, result, checked.reflections,
                                 None if checked.needs_store else commit_later, fast=not checked.needs_store,
-                                consents=checked.consents)
+                                consents=checked.consents, scripts=checked.scripts)
             break
         except IntegrityError as exc:
             if attempt == 2:
@@ -376,6 +390,20 @@ def _check_reflection_line(data: dict, learner: str) -> tuple[str | None, dict |
     return None, reflection.row()
 
 
+def _check_script_line(data: dict, learner: str, answers: dict[str, dict],
+                       library: Library) -> tuple[str | None, dict | None]:
+    """``(None, row)`` for a good script line, ``(reason, None)`` for a bad one, by the script rule: the
+    first answer it follows is in the same bundle (a learner's export holds all their answers)."""
+    if "learner" in data and data["learner"] != learner:
+        return (f"learner '{data['learner']}' is not the bundle's learner '{learner}' (line 1): "
+                "a bundle holds one learner's scripts"), None
+    answer = answers.get(data.get("response_id")) if isinstance(data.get("response_id"), str) else None
+    script, problems = check_script(data, learner=learner, answer=answer, library=library)
+    if problems:
+        return "; ".join(f"field '{name}': {reason}" for name, reason in list(problems.items())[:3]), None
+    return None, script.row()
+
+
 def _check_consent_line(data: dict, learner: str) -> tuple[str | None, dict | None]:
     """``(None, record)`` for a good consent line, ``(reason, None)`` for a bad one."""
     if data.get("learner", learner) != learner:
@@ -392,15 +420,15 @@ def _check_consent_line(data: dict, learner: str) -> tuple[str | None, dict | No
 
 def _import(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
             reflections: list[dict] = (), commit_later: Callable | None = None, fast: bool = True,
-            consents: list[dict] = ()):
-    """Insert one bundle's good rows, reflections and consent choices in one transaction; return lines that
-    clash with the store."""
+            consents: list[dict] = (), scripts: list[dict] = ()):
+    """Insert one bundle's good rows, reflections, scripts and consent choices in one transaction; return lines
+    that clash with the store."""
     result.imported = 0
     duplicates_before = result.duplicates
     conflicts: list[tuple[BundleLine, str]] = []
-    if not good and not reflections and not consents:
+    if not good and not reflections and not consents and not scripts:
         return conflicts
-    if fast and _import_new(store, conn, good, result, reflections, commit_later, consents):
+    if fast and _import_new(store, conn, good, result, reflections, commit_later, consents, scripts):
         return conflicts
     try:
         with store.transaction(conn):
@@ -422,6 +450,7 @@ def _import(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict
                     conflicts.append((line, f"field '{clash.field}': {clash.message}{held}"))
             added = store.add_many(fresh, conn)
             result.reflections = store.add_reflections(reflections, conn)
+            result.scripts = store.add_scripts(scripts, conn)
             store.add_consent_records(consents, conn)
     except IntegrityError:
         result.duplicates = duplicates_before
@@ -436,7 +465,8 @@ class _AlreadyHeld(Exception):
 
 
 def _import_new(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, dict]], result: FileResult,
-                reflections: list[dict], commit_later: Callable | None = None, consents: list[dict] = ()) -> bool:
+                reflections: list[dict], commit_later: Callable | None = None, consents: list[dict] = (),
+                scripts: list[dict] = ()) -> bool:
     """Insert a bundle whose lines the store holds none of, in one transaction; False (and nothing added) otherwise.
 
     Most bundles are new, and for them the look-up of what the store holds would find nothing: the
@@ -450,10 +480,11 @@ def _import_new(store: Store, conn: sa.Connection, good: list[tuple[BundleLine, 
             if store.add_many(rows, conn) < len(rows):
                 raise _AlreadyHeld
             reflections_added = store.add_reflections(reflections, conn)
+            scripts_added = store.add_scripts(scripts, conn)
             store.add_consent_records(consents, conn)
     except (_AlreadyHeld, IntegrityError):
         return False
-    result.imported, result.reflections = len(rows), reflections_added
+    result.imported, result.reflections, result.scripts = len(rows), reflections_added, scripts_added
     return True
 
 

@@ -19,7 +19,7 @@ from widgets.errors import AlreadyAnswered, DualroleError
 from widgets.exchange.outbox import Outbox
 from widgets.paths import home
 from widgets.responses.codec import from_json, jsonable, parse_timestamp
-from widgets.responses.contract import Response
+from widgets.responses.contract import Response, Script
 from widgets.responses.disclosure import CohortCounts
 
 SERVICE_NAME = "dualrole"
@@ -143,6 +143,24 @@ class ServiceClient:
         except (ServiceUnavailable, ServiceRefused):
             return CohortCounts({}, total=0)
         return CohortCounts(data.get("counts") or {}, total=data.get("total", 0), min_class=data.get("min_class"))
+
+    def save_script(self, script: Script) -> Script:
+        """Send what the learner would say on a case to the class service.
+
+        Unlike an answer, a script does not wait in the outbox: while the service is away this raises
+        :class:`ServiceUnavailable`, and the card keeps the words as a draft to save again. A refusal
+        (its first answer not yet on the service, say) raises :class:`ServiceRefused`.
+        """
+        self._request("POST", "api/scripts", json=script.to_json())
+        return script
+
+    def latest_scripts(self, learner: str | None = None, cohort: str | None = None,
+                       case_id: str | None = None) -> list[dict]:
+        """Each learner's latest script per case as the service has them: a learner's own, an instructor's
+        choice of anyone's. Raises :class:`ServiceUnavailable` while the service is away."""
+        params = {k: v for k, v in (("learner", learner), ("case_id", case_id)) if v is not None}
+        rows = self._request("GET", "api/scripts", params=params)["scripts"]
+        return [from_json(r) for r in rows if cohort is None or r["cohort"] == cohort]
 
     def erase_learner(self, learner: str) -> int:
         """Erase the authenticated learner's answers on the service (``learner`` must be you)."""

@@ -32,8 +32,10 @@ from widgets.responses import pacing
 from widgets.responses.codec import timestamp_text
 from widgets.responses.contract import (
     Response,
+    Script,
     attempt_clash,
     check_response,
+    check_script,
     min_reasoning,
     reasoning_shortfall,
     utcnow,
@@ -271,6 +273,93 @@ class CaseSession:
         return Draft(option_id=option if option in self.case.option_ids else None,
                      confidence=int(fields.get("confidence", 50)), justification=str(fields.get("justification", "")),
                      kitchener={f: (fields.get("kitchener") or {}).get(f) for f in KITCHENER_FACTORS})
+
+    # -- what would you say ---------------------------------------------------------------------
+    # A lesson case's say: block asks, once the first answer is committed and before the reference,
+    # for the words the learner would say (or the chart note they would write). The step never holds
+    # the reference back: the learner may skip it, and opening the reference closes it.
+
+    @property
+    def _say_key(self) -> str:
+        return scratch_key(self.learner, self.phase, f"{self.case.id}:say")
+
+    @property
+    def asks_script(self) -> bool:
+        """Whether this case asks the learner what they would say (a practice answer to a case with a say block)."""
+        return self.case.say is not None and self.peer_steps
+
+    @property
+    def script_open(self) -> bool:
+        """Whether the "what would you say" step is open now: after the first answer, before the
+        reference, unless the learner skipped it."""
+        return (self.asks_script and self.committed and self.step != READING_REFERENCE
+                and not self.scratch.done(self.key, "script_skipped"))
+
+    def skip_script(self) -> None:
+        """The learner leaves the step for now; the reference is as near as before."""
+        self.scratch.mark(self.key, "script_skipped")
+
+    @property
+    def script(self) -> dict | None:
+        """The learner's latest saved script for this case (the one that counts), or None (also while a
+        class service cannot be asked: the card then offers the box empty, or the learner's draft)."""
+        if not self.asks_script:
+            return None
+        try:
+            rows = self.store.latest_scripts(learner=self.learner, case_id=self.case.id)
+        except DualroleError:
+            return None
+        return rows[-1] if rows else None
+
+    def save_script_draft(self, text: str, checks) -> None:
+        """Keep the words and ticks typed but not yet saved, so a restart or reload does not lose them."""
+        self.scratch.save_draft(self._say_key, 1, {"text": text, "checks": sorted(set(map(int, checks)))})
+
+    def script_draft(self) -> tuple[str, list[int]] | None:
+        """The unsaved words and ticks, if any were kept."""
+        fields = self.scratch.draft(self._say_key, 1)
+        if not fields:
+            return None
+        n = len(self.case.say.checklist) if self.case.say else 0
+        return str(fields.get("text", "")), [i for i in fields.get("checks") or () if isinstance(i, int) and i < n]
+
+    def script_blocker(self, text: str, checks) -> str | None:
+        """Why these words cannot be saved yet, in words for the learner; None when they can."""
+        return self._script(text, checks)[1]
+
+    def save_script(self, text: str, checks) -> Script:
+        """Save what the learner would say (and the items they ticked); a later save is a new row."""
+        script, reason = self._script(text, checks)
+        if reason:
+            raise DualroleError(reason)
+        self.store.save_script(script)
+        self.scratch.drop_draft(self._say_key)
+        return script
+
+    def _script(self, text: str, checks) -> tuple[Script | None, str | None]:
+        if not self.asks_script:
+            return None, "This case does not ask what you would say."
+        if not self.committed:
+            return None, "Commit your answer first: your words come after your choice."
+        if self.step == READING_REFERENCE:
+            return None, "The reference is open: your words were to come before it."
+        say = self.case.say
+        body = {"response_id": self.first["response_id"], "cohort": self.answer_cohort, "case_id": self.case.id,
+                "case_version": self.case.case_version, "kind": say.kind, "text": text,
+                "checks": sorted(set(checks)), "created_at": timestamp_text(utcnow()), "script_id": str(uuid4())}
+        script, problems = check_script(body, learner=self.learner, answer=self.first,
+                                        library=Library.of([self.case]))
+        if not problems:
+            return script, None
+        if "text" in problems:
+            more = reasoning_shortfall(text)
+            if more:
+                what = "chart note" if say.kind == "chart_note" else "words"
+                return None, (f"Write your {what} in at least {min_reasoning()} characters: "
+                              f"{more} more character{'' if more == 1 else 's'}.")
+            return None, f"Your text is too long: {problems['text']}."
+        name, reason = next(iter(problems.items()))
+        return None, f"{name}: {reason}"
 
     # -- rules ---------------------------------------------------------------------------------
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-TIMESTAMPS = ("started_at", "submitted_at", "saved_at")
+TIMESTAMPS = ("started_at", "submitted_at", "saved_at", "created_at")
 
 
 def to_json(row: dict) -> dict:

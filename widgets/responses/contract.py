@@ -459,3 +459,147 @@ def check_reflection(body: object, *, learner: str) -> tuple[Reflection | None, 
     if problems:
         return None, dict(sorted(problems.items()))
     return Reflection(**{name: data[name] for name in REFLECTION_FIELDS}), {}
+
+
+# -- scripts ----------------------------------------------------------------------------------
+# What a learner would say (or write in the chart) on a lesson case, after their first answer: its own
+# record, like a reflection, since the answer row is already kept and the store only ever adds. The
+# one rule for a valid script, asked by the learner's session, the class service and collect alike.
+
+
+@dataclass
+class Script:
+    """A learner's words for a case's ``say:`` step: the script (or chart note) and the checklist
+    items they ticked against it (``checks``: positions in the case's checklist, from 0).
+
+    Private like the reasoning: the learner's and the instructor's, and in research data only under
+    the learner's consent. A later save is a new row; the latest counts.
+    """
+
+    learner: str
+    cohort: str
+    case_id: str
+    case_version: str
+    response_id: str
+    kind: str
+    text: str
+    checks: list[int] = field(default_factory=list)
+    created_at: datetime = field(default_factory=utcnow)
+    script_id: str = field(default_factory=lambda: str(uuid4()))
+
+    def row(self) -> dict:
+        """The script as a store row."""
+        return {name: getattr(self, name) for name in SCRIPT_FIELDS} | {"checks": list(self.checks)}
+
+    def to_json(self) -> dict:
+        """The script as a JSON object (timestamps in ISO 8601)."""
+        return to_json(self.row())
+
+
+SCRIPT_FIELDS: tuple[str, ...] = tuple(Script.__dataclass_fields__)
+
+
+@lru_cache(maxsize=1)
+def _script_validator():
+    import jsonschema
+
+    schema = response_schema()
+    return jsonschema.Draft202012Validator({**schema["$defs"]["script"], "$defs": schema["$defs"]})
+
+
+def check_script(body: object, *, learner: str, answer: Mapping | None, library: Library | None = None,
+                 now: datetime | None = None) -> tuple[Script | None, dict[str, str]]:
+    """Check one script; ``(script, {})``, or ``(None, problems)`` naming every bad field.
+
+    Parameters
+    ----------
+    body : dict
+        The script's fields, timestamps as ISO 8601 text. ``kind`` may be left out: it is the case's.
+    learner : str
+        Who wrote it, as the caller knows it; a body naming another learner is refused.
+    answer : dict or None
+        The kept answer the body's ``response_id`` names, as the caller found it (in the store, the
+        service's database or the same bundle); None when there is none. A script follows the
+        learner's first answer to the same case, in the same cohort.
+    library : Library, optional
+        The cases to check against (default: the current case library).
+    now : datetime, optional
+        The time to compare ``created_at`` with (default: now).
+
+    Examples
+    --------
+    >>> script, problems = check_script({"script_id": "0f8fad5b-d9cb-469f-a165-70867728950e",
+    ...     "response_id": "1f8fad5b-d9cb-469f-a165-70867728950e", "cohort": "psy501", "case_id": "cosmetics",
+    ...     "case_version": "x", "text": "Too short.", "checks": [], "created_at": "2025-03-01T09:30:00+00:00"},
+    ...     learner="ana", answer=None)
+    >>> sorted(problems)
+    ['response_id', 'text']
+    """
+    if not isinstance(body, Mapping):
+        return None, {"(body)": "expected a JSON object with the script's fields"}
+    library = library if library is not None else load_library()
+    case = library.get(body.get("case_id")) if isinstance(body.get("case_id"), str) else None
+    data = {**body, "learner": learner}
+    if "kind" not in data and case is not None and case.say is not None:
+        data["kind"] = case.say.kind
+    if isinstance(data.get("text"), str):
+        data["text"] = data["text"].strip()
+    if isinstance(data.get("checks"), (list, tuple)):
+        data["checks"] = list(data["checks"])
+    problems: dict[str, str] = {}
+    for error in _script_validator().iter_errors(data):
+        if error.validator == "required":
+            for name in error.validator_value:
+                if name not in error.instance:
+                    problems.setdefault(name, "required")
+        elif error.validator == "additionalProperties":
+            for name in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
+                problems.setdefault(name, "unknown field (from a newer dualrole? upgrade dualrole)")
+        else:
+            name = str(error.absolute_path[0]) if error.absolute_path else "(body)"
+            problems.setdefault(name, _reason(error))
+    if isinstance(data.get("text"), str) and (more := reasoning_shortfall(data["text"])):
+        # Counted as the reasoning is, as a reader sees the characters, whatever the schema counted.
+        problems["text"] = f"shorter than {min_reasoning()} characters ({more} more)"
+    if "learner" in body and body["learner"] != learner:
+        problems["learner"] = (f"{body['learner']!r} is not the learner sending it ({learner!r}): "
+                               "a script is only ever its own learner's")
+    if "case_id" not in problems:
+        for name, reason in _script_case_problems(data, case, library).items():
+            problems.setdefault(name, reason)
+    if "response_id" not in problems and "case_id" not in problems:
+        if answer is None or answer.get("response_id") != data["response_id"]:
+            problems["response_id"] = "no answer of yours to this case is kept: a script follows your first answer"
+        elif (answer.get("learner"), answer.get("case_id"), answer.get("cohort")) != (
+                learner, data["case_id"], data.get("cohort")):
+            problems["response_id"] = ("names another answer than yours to this case in this cohort: "
+                                       "a script follows your own first answer")
+    if "created_at" not in problems and isinstance(data.get("created_at"), str):
+        try:
+            data["created_at"] = parse_timestamp(data["created_at"])
+        except ValueError:
+            problems["created_at"] = f"{data['created_at']!r} is not a real date and time"
+    created = data.get("created_at")
+    if "created_at" not in problems and isinstance(created, datetime) and created > (now or utcnow()) + CLOCK_SKEW:
+        problems["created_at"] = "is in the future: check the computer's clock"
+    if problems:
+        return None, dict(sorted(problems.items()))
+    return Script(**{name: data[name] for name in SCRIPT_FIELDS}), {}
+
+
+def _script_case_problems(data: dict, case, library: Library) -> dict[str, str]:
+    case_id = data["case_id"]
+    if case is None:
+        hint = ("its case file has errors (run 'dualrole validate')" if library.is_broken(case_id)
+                else "is the instructor's case folder in DUALROLE_CASES?")
+        return {"case_id": f"no case '{case_id}' in the case library ({hint})"}
+    if case.say is None:
+        return {"case_id": f"case '{case_id}' asks for no script (its file has no say: block)"}
+    problems = {}
+    if data.get("kind") != case.say.kind:
+        problems["kind"] = f"case '{case_id}' asks for a {case.say.kind.replace('_', ' ')}"
+    checks = data.get("checks")
+    if isinstance(checks, list) and any(isinstance(i, int) and i >= len(case.say.checklist) for i in checks):
+        problems["checks"] = f"case '{case_id}' has {len(case.say.checklist)} checklist items (0 to " \
+                             f"{len(case.say.checklist) - 1})"
+    return problems

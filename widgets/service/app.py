@@ -25,6 +25,7 @@ from widgets.service.handlers import (
     HealthHandler,
     NotFoundHandler,
     ResponsesHandler,
+    ScriptsHandler,
     SummaryHandler,
     WhoAmIHandler,
 )
@@ -120,6 +121,7 @@ class ServiceApp(web.Application):
             (prefix + "?", HealthHandler, args),
             (api + "/?", WhoAmIHandler, args),
             (api + "/responses/?", ResponsesHandler, args),
+            (api + "/scripts/?", ScriptsHandler, args),
             (api + "/consent/?", ConsentHandler, args),
             (api + "/feedback/?", FeedbackHandler, args),
             (api + r"/cohort/([^/]+)/?", CohortHandler, args),

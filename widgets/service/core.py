@@ -17,7 +17,7 @@ from widgets.cases.library import load_library
 from widgets.errors import AlreadyAnswered, DualroleError, StoreError
 from widgets.exchange.feedback import FEEDBACK_FIELDS
 from widgets.responses.codec import jsonable
-from widgets.responses.contract import InvalidResponse, attempt_clash, parse_response, utcnow
+from widgets.responses.contract import InvalidResponse, attempt_clash, check_script, parse_response, utcnow
 from widgets.responses.disclosure import MIN_CLASS, distribution
 from widgets.responses.pacing import (
     ACTIONS,
@@ -192,6 +192,29 @@ class ClassService:
         if self.settings.cohort:
             cohort = self.settings.cohort
         return self.store.responses(learner=learner, case_id=case_id, cohort=cohort, phase=phase)
+
+    def save_script(self, user: str, body: object) -> tuple[dict, bool]:
+        """Keep what ``user`` would say on a case (:func:`~widgets.responses.contract.check_script`);
+        return (row, created). The first answer it follows must be here already; a script sent again
+        (the same ``script_id``) is not an error."""
+        response_id = body.get("response_id") if isinstance(body, dict) else None
+        answer = self.book.find(response_id) if isinstance(response_id, str) else None
+        if isinstance(body, dict) and self.settings.cohort:
+            body = {**body, "cohort": self.settings.cohort}
+        script, problems = check_script(body, learner=user, answer=answer, library=self.library)
+        if problems:
+            raise Refused("the script has invalid fields", "invalid", problems)
+        with self.store.transaction() as conn:
+            created = self.store.add_scripts([script.row()], conn) == 1
+        return script.row(), created
+
+    def scripts(self, user: str, instructor: bool, *, learner: str | None, case_id: str | None) -> list[dict]:
+        """Each learner's latest script per case: a learner's own; an instructor's choice of anyone's."""
+        if not instructor:
+            if learner not in (None, user):
+                raise Refused("You can read only your own scripts.", "forbidden")
+            learner = user
+        return self.store.latest_scripts(learner=learner, cohort=self.settings.cohort, case_id=case_id)
 
     def erase(self, user: str) -> int:
         """Delete every answer of the user (their right to erasure)."""

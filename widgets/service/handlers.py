@@ -194,6 +194,19 @@ class ResponsesHandler(ApiHandler):
         self.send({"erased": n, "learner": self.user})
 
 
+class ScriptsHandler(ApiHandler):
+    """``POST api/scripts`` keeps what you would say on a case; ``GET`` reads the latest per case (your own)."""
+
+    async def post(self):
+        row, created = await self.run(self.app.core.save_script, self.user, self.body())
+        self.send({"script": row, "created": created}, 201 if created else 200)
+
+    async def get(self):
+        rows = await self.run(self.app.core.scripts, self.user, self.instructor,
+                              learner=self.arg("learner"), case_id=self.arg("case_id"))
+        self.send({"scripts": rows, "count": len(rows)})
+
+
 class ConsentHandler(ApiHandler):
     """``GET api/consent``: your research-consent choice; ``POST {"consent": true|false}`` records one."""
 

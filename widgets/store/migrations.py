@@ -89,6 +89,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("final_scores_table", _tables("dualrole_final_scores"), 2),
     Migration("codings_table", _tables("dualrole_codings"), 2),
     Migration("distribution_seen_column", _add_distribution_seen, 2),
+    Migration("scripts_table", _tables("scripts"), 2),
 )
 SCHEMA_VERSION = max(m.schema_version for m in MIGRATIONS)
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Protocol
 
-from widgets.responses.contract import Reflection, Response
+from widgets.responses.contract import Reflection, Response, Script
 from widgets.responses.disclosure import CohortCounts
 
 
@@ -42,6 +42,13 @@ class ResponseStore(Protocol):
 
     def feedback(self, learner: str, case_id: str | None = None) -> list[dict]:
         """Feedback an instructor released to ``learner`` (on one case, if given), oldest first."""
+
+    def save_script(self, script: Script) -> Script:
+        """Keep one checked script (what the learner would say on a case); a later save is a new row."""
+
+    def latest_scripts(self, learner: str | None = None, cohort: str | None = None,
+                       case_id: str | None = None) -> list[dict]:
+        """Each learner's latest script for each case, filtered by any of the arguments."""
 
 
 class ReflectionStore(Protocol):

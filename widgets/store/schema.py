@@ -99,6 +99,25 @@ reflections_table = sa.Table(
     sa.Column("saved_at", UTCDateTime(), nullable=False),
 )
 
+# What a learner would say on a lesson case, or the chart note they would write, after their first answer
+# (widgets.responses.contract.Script). Private like the reasoning; append-only: a later save is a new
+# row, and each learner's latest for a case counts. ``response_id`` is the first answer it follows.
+scripts_table = sa.Table(
+    "scripts",
+    metadata,
+    sa.Column("script_id", sa.String(36), primary_key=True),
+    sa.Column("response_id", sa.String(36), nullable=False),
+    sa.Column("learner", sa.String(200), nullable=False, index=True),
+    sa.Column("cohort", sa.String(200), nullable=False),
+    sa.Column("case_id", sa.String(60), nullable=False, index=True),
+    sa.Column("case_version", sa.String(64), nullable=False),
+    sa.Column("kind", sa.String(20), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    # The positions (from 0) of the case's checklist items the learner ticked, e.g. [0, 2].
+    sa.Column("checks", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime(), nullable=False),
+)
+
 meta_table = sa.Table(
     "dualrole_meta",
     metadata,

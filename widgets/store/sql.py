@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from widgets.errors import AlreadyAnswered, StoreError
-from widgets.responses.contract import ATTEMPT_KEY, Reflection, Response, utcnow
+from widgets.responses.contract import ATTEMPT_KEY, Reflection, Response, Script, utcnow
 from widgets.responses.disclosure import CohortCounts
 from widgets.store.engine import (
     SQLITE_FILES,
@@ -37,6 +37,7 @@ from widgets.store.schema import (
     reflections_table,
     responses_table,
     scores_table,
+    scripts_table,
 )
 
 # How many pages of WAL a writer (collect) lets grow before SQLite copies them into the database.
@@ -270,10 +271,14 @@ class Store:
         return len(fresh)
 
     def erase_learner(self, learner: str) -> int:
-        """Delete every response, reflection and consent record of one learner; return how many responses went."""
+        """Delete every response, reflection, script and consent record of one learner.
+
+        Returns how many responses went.
+        """
         with self.transaction() as conn:
             n = conn.execute(responses_table.delete().where(responses_table.c.learner == learner)).rowcount
             conn.execute(reflections_table.delete().where(reflections_table.c.learner == learner))
+            conn.execute(scripts_table.delete().where(scripts_table.c.learner == learner))
             conn.execute(consents_table.delete().where(consents_table.c.learner == learner))
             # Scores, feedback and codings are about the learner's answers: they go with them.
             conn.execute(scores_table.delete().where(scores_table.c.learner == learner))
@@ -318,6 +323,43 @@ class Store:
             if value is not None:
                 q = q.where(reflections_table.c[name] == value)
         q = q.order_by(reflections_table.c.saved_at)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q)]
+
+    def save_script(self, script: Script) -> Script:
+        """Keep one saved script (checked by :func:`~widgets.responses.contract.check_script`); saving
+        again adds a newer row, and the latest counts."""
+        with self.transaction() as conn:
+            conn.execute(scripts_table.insert(), script.row())
+        return script
+
+    def add_scripts(self, rows: Iterable[dict], conn) -> int:
+        """Insert script rows on a connection (collect); a ``script_id`` already kept is skipped."""
+        rows = list(rows)
+        if not rows:
+            return 0
+        insert = insert_for(conn.dialect.name)
+        stmt = insert(scripts_table).on_conflict_do_nothing(index_elements=["script_id"])
+        return len(conn.execute(stmt.returning(scripts_table.c.script_id), rows).all())
+
+    def scripts(self, learner: str | None = None, cohort: str | None = None,
+                case_id: str | None = None) -> list[dict]:
+        """Every saved script as a dict (earlier saves too), oldest first, filtered by any of the arguments."""
+        q = _filtered(sa.select(scripts_table), scripts_table, learner=learner, cohort=cohort, case_id=case_id)
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(q.order_by(scripts_table.c.created_at))]
+
+    def latest_scripts(self, learner: str | None = None, cohort: str | None = None,
+                       case_id: str | None = None) -> list[dict]:
+        """Each learner's latest script for each case (the one that counts), filtered by any of the
+        arguments, ordered by learner and case."""
+        t = scripts_table
+        newest = sa.func.row_number().over(partition_by=(t.c.learner, t.c.case_id),
+                                           order_by=(t.c.created_at.desc(), t.c.script_id.desc()))
+        ranked = _filtered(sa.select(t, newest.label("newest")), t, learner=learner, cohort=cohort,
+                           case_id=case_id).subquery()
+        q = (sa.select(*(ranked.c[c.name] for c in t.columns)).where(ranked.c.newest == 1)
+             .order_by(ranked.c.learner, ranked.c.case_id))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(q)]
 
@@ -431,6 +473,14 @@ class Store:
         except DBAPIError as exc:
             raise StoreError(f"cannot open the response store {describe_url(self.url)}: {reason(exc)}") from exc
 
+
+
+def _filtered(query: sa.Select, table: sa.Table, **filters) -> sa.Select:
+    """``query`` kept to the rows whose columns equal every filter given (None: any)."""
+    for name, value in filters.items():
+        if value is not None:
+            query = query.where(table.c[name] == value)
+    return query
 
 
 def _answer_counts() -> sa.Select:

@@ -123,6 +123,7 @@ class CaseCard(ipw.VBox):
         self.show_button = ipw.Button(description="Show the reference", button_style="info",
                                       layout=ipw.Layout(display="none"),
                                       tooltip="See the reference answer and its rationale")
+        self._build_say()
         self.reveal = RevealPanel(layout=_WIDE)
         self.feedback = FeedbackPanel(c.id, self.store, self.session.learner, layout=_WIDE)
 
@@ -133,6 +134,38 @@ class CaseCard(ipw.VBox):
         self.keep_button.on_click(self._on_keep)
         self.show_button.on_click(self._on_show)
 
+    def _build_say(self) -> None:
+        """The "what would you say" step: the case's prompt, a box for the words, the checklist to tick
+        against them, Save, and Skip for now. Inside the card's box, so its keys are guarded as the rest."""
+        say = self.case.say
+        chart = say is not None and say.kind == "chart_note"
+        heading = "What would you write in the chart?" if chart else "What would you say?"
+        self.say_prompt = ipw.HTML(
+            f"<h4>{heading}</h4><p>{text(say.prompt)}</p>" if say else "", layout=_WIDE)
+        self.script_text = ipw.Textarea(
+            placeholder=("The note you would write for the record." if chart
+                         else "The two to four sentences you would say, in your own words."),
+            description="Your chart note:" if chart else "Your words:", style=_DESCRIPTION,
+            layout=ipw.Layout(width="100%", height="110px"))
+        self.say_checks = [ipw.Checkbox(value=False, description=item, indent=False, layout=_WIDE)
+                           for item in (say.checklist if say else ())]
+        self.say_save = CommitButton(sources=[self.script_text, *self.say_checks], description="Save my words",
+                                     button_style="primary", tooltip="Keep your words; saving again keeps a newer copy")
+        self.say_skip = ipw.Button(description="Skip for now",
+                                   tooltip="Go on without writing; the reference stays open to you")
+        self.say_status = LiveStatus(layout=_WIDE)
+        for control in (self.script_text, *self.say_checks):
+            control.observe(self._on_say_change, names="value")
+        self.say_save.on_click(self._on_say_save)
+        self.say_skip.on_click(self._on_say_skip)
+        checklist = ipw.VBox([ipw.HTML("<p>Tick each point your words cover:</p>"), *self.say_checks],
+                             layout=_WIDE)
+        checklist.add_class("dualrole-checklist")
+        self.say_box = ipw.VBox([self.say_prompt, self.script_text, checklist,
+                                 ipw.HBox([self.say_save, self.say_skip]), self.say_status],
+                                layout=ipw.Layout(display="none", width="100%", max_width="900px"))
+        self.say_box.add_class("dualrole-say")
+
     def _children(self) -> list[ipw.Widget]:
         ratings = ipw.VBox(
             [ipw.HTML("<p><strong>Kitchener's factors</strong> (lesson 02): each raises the risk of harm "
@@ -142,7 +175,8 @@ class CaseCard(ipw.VBox):
         )
         return [self.header, self.content_note, self.vignette, self.options, self.confidence, ratings,
                 self.justification, ipw.HBox([self.submit]), self.status, self.peer,
-                ipw.HBox([self.revote_button, self.keep_button, self.show_button]), self.reveal, self.feedback]
+                self.say_box, ipw.HBox([self.revote_button, self.keep_button, self.show_button]), self.reveal,
+                self.feedback]
 
     # -- behaviour -----------------------------------------------------------------------------
 
@@ -236,6 +270,61 @@ class CaseCard(ipw.VBox):
         self._show_state()
         self.reveal.focus()
 
+    # -- what would you say -------------------------------------------------------------------
+
+    @property
+    def script_checks(self) -> list[int]:
+        """The checklist items ticked, by position."""
+        return [i for i, box in enumerate(self.say_checks) if box.value]
+
+    def _on_say_change(self, _change=None) -> None:
+        if self._say_filling or not self.session.script_open:
+            return
+        self.session.save_script_draft(self.script_text.value, self.script_checks)
+        reason = self.session.script_blocker(self.script_text.value, self.script_checks)
+        self.say_status.say(reason or "Ready to save.")
+
+    def _on_say_save(self, _button=None) -> None:
+        try:
+            self.session.save_script(self.script_text.value, self.script_checks)
+        except Exception as exc:  # noqa: BLE001 - no save may fail silently: say so, and keep the words in the box
+            reason = str(exc) if isinstance(exc, DualroleError) else "it could not be written"
+            self.say_status.say(f"Not saved: {reason.rstrip('.')}. Your words are still in the box and kept "
+                                "as a draft; try again.", urgent=True)
+            return
+        ticked = len(self.script_checks)
+        self.say_status.say(f"Saved, with {ticked} of {len(self.say_checks)} points ticked. You can improve it and "
+                            "save again (the latest counts), or go on.")
+
+    def _on_say_skip(self, _button=None) -> None:
+        self.session.skip_script()
+        self._show_state()
+        self.status.say("Skipped for now. " + self.status.value)
+        for button in (self.revote_button, self.keep_button, self.show_button):
+            if button.layout.display is None:
+                button.focus()
+                break
+
+    _say_filling = False
+
+    def _fill_say(self) -> None:
+        """Put the learner's unsaved words back in the box, else their latest saved ones."""
+        s = self.session
+        draft = s.script_draft()
+        saved = s.script if draft is None else None
+        if draft is None and saved is None:
+            return
+        words, checks = draft if draft is not None else (saved["text"], list(saved.get("checks") or ()))
+        self._say_filling = True
+        try:
+            self.script_text.value = words
+            for i, box in enumerate(self.say_checks):
+                box.value = i in checks
+        finally:
+            self._say_filling = False
+        self.say_status.say("Your unsaved words were restored." if draft is not None
+                            else "Your last saved words are shown: improve them and save again, or go on.")
+
     def _show_state(self) -> None:
         self._render_state()
         self.feedback.refresh()
@@ -247,6 +336,10 @@ class CaseCard(ipw.VBox):
         step = s.step
         for button in (self.revote_button, self.keep_button, self.show_button):
             button.layout.display = "none"
+        was_open = self.say_box.layout.display is None
+        self.say_box.layout.display = None if s.script_open else "none"
+        if s.script_open and not was_open:
+            self._fill_say()
         if step == ANSWERING:
             self._set_locked(False)
             self._on_change()
@@ -271,7 +364,7 @@ class CaseCard(ipw.VBox):
         elif step == READING_REFERENCE:
             self.status.say("Saved. The reference is shown below.")
             self.reveal.value = reveal_html(self.case, s.attempts, s.saw(s.cohort_view()), stale=s.stale,
-                                            order=s.option_order, alone=self._alone())
+                                            order=s.option_order, alone=self._alone(), script=s.script)
         elif step == HELD_BACK:
             self.status.say("Saved. The reference for this case is held back until "
                             "the end of the course, so that the later assessment is fair.")

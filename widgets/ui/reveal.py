@@ -249,6 +249,26 @@ def first_reasoning_html(row: dict) -> str:
             "<h4>Your first reasoning</h4>" + paragraphs(row["justification"]) + "</div>")
 
 
+def say_block(case: Case, script: dict | None) -> str:
+    """The case's model script (or chart note) as a section under its own heading, the first one the
+    learner opens, with their own saved words and checklist beside it. A section, not the first screen,
+    which stays a glance (the verdict)."""
+    say = case.say
+    if say is None:
+        return ""
+    body = f'<div class="dualrole-model">{markdown(say.model)}</div>'
+    if script is not None:
+        ticked = set(script.get("checks") or ())
+        items = "".join(f"<li>{'Ticked' if i in ticked else 'Not ticked'}: {text(item)}</li>"
+                        for i, item in enumerate(say.checklist))
+        mine = "Your chart note" if say.kind == "chart_note" else "Your words"
+        body += (f"<p><strong>{mine}</strong></p>{paragraphs(script['text'])}"
+                 f"<p>The checklist as you ticked it:</p><ul>{items}</ul>")
+    else:
+        body += "<p>You saved no words of your own for this case.</p>"
+    return _section(say.heading, body)
+
+
 def _section(title: str, body: str) -> str:
     if not body:
         return ""
@@ -257,11 +277,12 @@ def _section(title: str, body: str) -> str:
 
 
 def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, stale: bool = False,
-                order: tuple[str, ...] | None = None, alone: bool = False) -> str:
+                order: tuple[str, ...] | None = None, alone: bool = False, script: dict | None = None) -> str:
     """The reveal for a learner with one or two committed attempts. First what reads at a glance, kept to
     about 150 words: the verdict (your answer, the reference, one sentence of why) and, for a contested case,
-    the gist of each position; then sections the learner opens: the other acceptable options, the positions
-    with who holds them, their reasoning, the full rationale, every option, the codes."""
+    the gist of each position; then sections the learner opens: the model script or chart note (when the case
+    asks what the learner would say, with their saved ``script`` beside it), the other acceptable options, the
+    positions with who holds them, their reasoning, the full rationale, every option, the codes."""
     first, latest = attempts[0], attempts[-1]
     parts = ['<div class="dualrole-reveal" role="region" aria-label="Reference and feedback">',
              "<h3>Reference answer</h3>"]
@@ -272,6 +293,7 @@ def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, sta
         parts.append(positions_block(case))
     if case.context_dependent:
         parts.append("<p>The answer turns on facts the vignette leaves open: the rationale says which.</p>")
+    parts.append(say_block(case, script))
     if case.stance_reason:  # a key that looks unlike its neighbours says why one line away, in the first section
         parts.append(_section("Why this answer differs from similar cases", f"<p>{text(case.stance_reason)}</p>"))
     parts.append(_section("Also acceptable", also_acceptable(case)))

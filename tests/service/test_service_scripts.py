@@ -1,0 +1,96 @@
+"""Scripts on a hub: a card on the class service saves what the learner would say through
+``api/scripts``, checked by the same rule as everywhere; each learner reads only their own."""
+
+from __future__ import annotations
+
+from uuid import uuid4
+
+import pytest
+
+pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pip install -e '.[test]'")
+
+from widgets.exchange.outbox import Outbox  # noqa: E402
+from widgets.learner.client import ServiceClient, ServiceRefused  # noqa: E402
+from widgets.ui.card import CaseCard  # noqa: E402
+
+COHORT = "psy501"
+WORDS = "Thank you for thinking of me. I don't buy from the people I see, so our time stays yours."
+
+
+def client_for(service, who, tmp_path) -> ServiceClient:
+    return ServiceClient(service.url, service.token(who), outbox=Outbox(tmp_path / who / "outbox.jsonl"), timeout=2)
+
+
+def committed_card(client, who, case) -> CaseCard:
+    card = CaseCard(case, store=client, learner=who, cohort=COHORT, min_class=3)
+    card.options.value = "decline_explore"
+    card.justification.value = "The customer role would tangle money and approval for her."
+    card.submit.click()
+    return card
+
+
+def test_a_learner_on_the_hub_saves_their_words_and_only_they_and_the_instructor_read_them(
+        say_case, service, tmp_path):
+    alice = client_for(service, "alice", tmp_path)
+    card = committed_card(alice, "alice", say_case)
+    card.script_text.value = WORDS
+    card.say_checks[1].value = True
+    card.say_save.click()
+    assert card.say_status.value.startswith("Saved, with 1 of 4"), card.say_status.value
+
+    [mine] = alice.latest_scripts(learner="alice", case_id=say_case.id)
+    assert (mine["text"], mine["checks"], mine["cohort"]) == (WORDS, [1], COHORT)
+    bob = client_for(service, "bob", tmp_path)
+    with pytest.raises(ServiceRefused, match="only your own scripts"):
+        bob._request("GET", "api/scripts", params={"learner": "alice"})
+    assert bob.latest_scripts(learner="bob") == []
+    # A restarted kernel finds the saved words on the service.
+    again = CaseCard(say_case, store=client_for(service, "alice", tmp_path / "k2"), learner="alice", cohort=COHORT)
+    assert again.script_text.value == WORDS and [b.value for b in again.say_checks] == [False, True, False, False]
+
+
+def test_the_service_refuses_a_script_without_the_learners_first_answer(say_case, service, tmp_path):
+    alice = client_for(service, "alice", tmp_path)
+    committed_card(alice, "alice", say_case)
+    body = {"script_id": str(uuid4()), "response_id": str(uuid4()), "cohort": COHORT, "case_id": say_case.id,
+            "case_version": say_case.case_version, "text": WORDS, "checks": [0],
+            "created_at": "2026-03-02T09:00:00+00:00"}
+    with pytest.raises(ServiceRefused) as refused:
+        alice._request("POST", "api/scripts", json=body)
+    assert refused.value.status == 400 and "first answer" in refused.value.fields["response_id"]
+    answer = alice.responses(learner="alice")[0]
+    bob = client_for(service, "bob", tmp_path)  # bob names alice's answer as his own
+    with pytest.raises(ServiceRefused) as refused:
+        bob._request("POST", "api/scripts", json={**body, "response_id": answer["response_id"]})
+    assert "names another answer" in refused.value.fields["response_id"]
+
+
+def test_words_saved_while_the_service_is_away_stay_in_the_box(say_case, service, tmp_path):
+    alice = client_for(service, "alice", tmp_path)
+    card = committed_card(alice, "alice", say_case)
+    service.stop()
+    card.script_text.value = WORDS
+    card.say_save.click()
+    assert card.say_status.value.startswith("Not saved: the class service") and "kept as a draft" in \
+        card.say_status.value
+    assert card.session.script_draft() == (WORDS, [])
+    service.start()
+    alice.reconnect()
+    card.say_save.click()
+    assert card.say_status.value.startswith("Saved")
+    assert [r["text"] for r in alice.latest_scripts(learner="alice")] == [WORDS]
+
+
+def test_an_instructors_class_export_holds_each_learners_latest_words(say_case, service, tmp_path):
+    from widgets.exchange.class_export import export_class
+    from widgets.store import open_store
+
+    alice = client_for(service, "alice", tmp_path)
+    card = committed_card(alice, "alice", say_case)
+    for words in (WORDS, WORDS + " Truly."):
+        card.script_text.value = words
+        card.say_save.click()
+    copy = tmp_path / "class-copy.sqlite"
+    export_class(client_for(service, "teacher", tmp_path), COHORT, copy)
+    [row] = open_store(f"sqlite:///{copy}").scripts()
+    assert (row["learner"], row["text"]) == ("alice", WORDS + " Truly.")
