@@ -691,8 +691,8 @@ def section(stem: str, title: str, library: dict[str, Case], f: Facilitation) ->
         lines += [f"**{case.title}** (`{case.id}`). {where_options_are_closest(case)}{note}", ""]
         lines += [f"- {q}" for q in case.discussion] + [""]
     lines += ["### Where reasoning most often goes wrong", "",
-              "The options that earn no credit, each with why it fails on these facts. Options a named "
-              "position defends always earn credit, so nothing here is a position ethicists hold.", ""]
+              "The options that earn no credit, each with why it fails on these facts. An option that a "
+              "position named in the case defends always earns credit, so none of those is listed here.", ""]
     for case in cases:
         for item in misconceptions(case):
             lines.append(f"- *{case.title}*: {item}")
