@@ -62,5 +62,6 @@ def content_note(note: str) -> str:
     >>> "you do not have to say why" in content_note("Child abuse.")
     True
     """
-    return (f'<div class="dualrole-content-note" role="note"><p><strong>Content note:</strong> {text(note)} '
+    return (f'<div class="dualrole-content-note" role="note" style="border-left:4px solid #8a4b00;'
+            f'padding-left:0.6em"><p><strong>Content note:</strong> {text(note)} '
             "You may skip this case, or come back to it later; you do not have to say why.</p></div>")
