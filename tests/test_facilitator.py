@@ -219,6 +219,7 @@ def test_content_notes_are_listed_and_named_at_the_check_in():
     plan = _session_texts()["Endings, and the one bright line"]
     check_in = next(line for line in plan.splitlines() if line.startswith("1. Check-in"))
     assert "`current_client_romance`" in check_in and "opt-out" in check_in
+    assert "Anyone may take the observer's part" in plan
     assert "none of today's cases carries a content note" in _session_texts()["Money and gifts"]
 
 

@@ -630,6 +630,9 @@ def session_section(f: Facilitation, session: Session, library: dict[str, Case],
             lines.append(f"{n}. {label}: {_title(case)} ({block.minutes} min): {_steps(block, case)}.")
             if block.kind == "role_play":
                 lines += _role_play_card(case)
+                if case.content_note:
+                    lines.append(f"   - Content note: {case.content_note} Anyone may take the observer's part, or "
+                                 "write their words instead of speaking them.")
             if block.kind == "controversy":
                 for position in case.positions:
                     lines.append(f"   - Position: {' '.join(position['position'].split())} "
