@@ -205,12 +205,12 @@ def page(cw: Crosswalk | None = None) -> str:
         goals, cases = cw.objectives.get(entry.stem, ()), cw.cases.get(entry.stem, ())
         lines += [f"### {titles[entry.stem]}", ""]
         if goals:
-            lines += ["| Objective | CACREP 3.A | APA ethical and legal standards |", "|---|---|---|"]
+            lines += ["| Objective | CACREP topics | APA ethical and legal standards |", "|---|---|---|"]
             lines += [f"| {goal.replace('|', '/')} | {_short(cw, 'cacrep', m.cacrep)} | {_short(cw, 'apa', m.apa)} |"
                       for goal, m in goals]
             lines.append("")
         if cases:
-            lines += ["| Case | CACREP 3.A | APA ethical and legal standards |", "|---|---|---|"]
+            lines += ["| Case | CACREP topics | APA ethical and legal standards |", "|---|---|---|"]
             lines += [f"| *{library[c].title}* (`{c}`) | {_short(cw, 'cacrep', m.cacrep)} "
                       f"| {_short(cw, 'apa', m.apa)} |" for c, m in cases]
             lines.append("")
