@@ -53,39 +53,17 @@ def make_response():
     return make
 
 
-SAY_BLOCK = """say:
-  kind: script
-  to: client
-  prompt: >-
-    Marisol is waiting for your answer about the catalogue. Write the two to four sentences you would say to her.
-  checklist:
-    - Thanks her and shows you see what the bonus means to her
-    - Says plainly that you don't buy from clients
-    - Explains that this keeps the sessions about her
-    - Invites her to talk about the request next session
-  model: >-
-    "Thank you for thinking of me, and I can see what the bonus means to you. I don't buy from the people
-    I see, so that our time here stays about you. Could we talk next week about what the request meant?"
-"""
-
-
 @pytest.fixture
 def say_case(tmp_path, monkeypatch):
-    """A lesson case with a ``say:`` block, ``say_practice`` (the cosmetics case under another id), in an
-    instructor's case folder: the shipped cases' own blocks are content, which may change."""
-    import re
+    """A lesson case with a ``say:`` block, ``say_practice``, in an instructor's case folder
+    (tests/say_case_file.py)."""
+    from say_case_file import SAY_ID, write_say_case
 
     from widgets.cases.library import load_case
 
-    folder = tmp_path / "say-cases"
-    folder.mkdir()
-    text = (REPO / "data" / "cases" / "cosmetics.md").read_text(encoding="utf-8").replace(
-        "id: cosmetics", "id: say_practice", 1)
-    head, sep, body = text.partition("\n---\n")
-    head = re.sub(r"^say:\n(?:[ #].*\n?|\n)*", "", head + "\n", flags=re.M).rstrip("\n")
-    (folder / "say_practice.md").write_text(head + "\n" + SAY_BLOCK.rstrip("\n") + sep + body, encoding="utf-8")
-    monkeypatch.setenv("DUALROLE_CASES", str(folder))
-    return load_case("say_practice")
+    write_say_case(tmp_path / "say-cases")
+    monkeypatch.setenv("DUALROLE_CASES", str(tmp_path / "say-cases"))
+    return load_case(SAY_ID)
 
 
 @pytest.fixture

@@ -188,28 +188,29 @@ def test_both_units_take_the_decision_models_in_week_one_and_every_lesson_once()
 
 
 def test_the_role_play_names_the_case_and_points_to_its_card_or_falls_back():
-    from widgets.cases.library import Say
+    from widgets.reporting.handouts import role_play
 
-    case = load_library()["spouse_phone_call"]
-    bare = dataclasses.replace(case, say=None)
-    plan = "\n".join(facilitator._role_play_card(bare))
-    assert "no role-play card yet" in plan and f"--module {case.module}" in plan
-    assert facilitator._words_question(case) in plan and "exact words" in plan
-    say = Say(kind="script", to="caller", prompt="Rahul is on the line. Write what you would say.",
-              checklist=("Does not confirm she is a client", "Offers to listen", "Sounds warm"),
-              model="\"I can't say whether anyone is a client here.\"")
-    carded = dataclasses.replace(case, say=say)
-    plan = "\n".join(facilitator._role_play_card(carded))
-    assert f"--module {case.module}" in plan and "role-play card" in plan and "Rahul is on the line" in plan
-    assert "Does not confirm she is a client; Offers to listen; Sounds warm." in plan
+    library = load_library()
+    case = library["spouse_phone_call"]
+    card = role_play(case)
+    plan = "\n".join(facilitator._role_play_card(case))
+    assert f"`{case.id}`" in plan and f"`{case.module}-role-play.html`" in plan and f"--module {case.module}" in plan
+    assert card.rounds[0] in plan and "; ".join(card.checklist) in plan
     block = facilitator.Block("role_play", case.id, (("read", 3), ("rounds", 18), ("debrief", 4)))
-    assert "rotating counselor, caller and observer" in facilitator._steps(block, carded)
+    assert f"rotating counselor, {case.say.to} and observer" in facilitator._steps(block, case)
+    # A case with no say block and no question asking for words has no card: the guide says so and
+    # gives its first discussion question as the prompt.
+    bare = dataclasses.replace(case, say=None, discussion=("Which facts would change your answer?",
+                                                           "What might the call mean to Devika?"))
+    assert role_play(bare) is None
+    plan = "\n".join(facilitator._role_play_card(bare))
+    assert "no role-play card yet" in plan and "Which facts would change your answer?" in plan
     assert "rotating counselor, the person they speak to and observer" in facilitator._steps(block, bare)
-    # The guide uses the card wherever a role-play case has one.
+    # Every session's role-play points to its case's card.
+    texts = _session_texts()
     for session in FACILITATION.sessions.values():
-        role_play = load_library()[next(b.case for b in session.blocks if b.kind == "role_play")]
-        if role_play.say:
-            assert role_play.say.prompt in _session_texts()[session.title]
+        rp = library[next(b.case for b in session.blocks if b.kind == "role_play")]
+        assert f"`{rp.module}-role-play.html`" in texts[session.title], session.id
 
 
 def test_content_notes_are_listed_and_named_at_the_check_in():

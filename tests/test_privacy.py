@@ -197,3 +197,26 @@ def test_the_projected_dashboard_follows_the_stages_as_the_cards_do():
         assert "First votes: 30 learner(s)" in projected and "Latest answers" not in projected, stage
     revealed = distribution_html(case, {**info, "stage": "revealed"}, min_class=10)
     assert "First votes" in revealed and "Latest answers" in revealed
+
+
+def test_a_script_is_in_a_research_output_exactly_when_the_answer_it_follows_is():
+    from widgets.errors import DualroleError
+    from widgets.privacy import research_rows, research_scripts
+
+    learners = [f"synthetic-l{i:02d}" for i in range(11)] + ["synthetic-no"]
+    answers = pd.DataFrame({"response_id": [f"r{i}" for i in range(12)], "learner": learners,
+                            "cohort": ["synthetic-c"] * 12, "consent": [True] * 11 + [False],
+                            "submitted_at": pd.Timestamp("2026-09-08", tz="UTC")})
+    rows = research_rows(answers, min_cell=10)
+    scripts = [{"script_id": "s0", "response_id": "r0", "learner": "synthetic-l00", "cohort": "synthetic-old-code",
+                "text": "kept"},
+               {"script_id": "s11", "response_id": "r11", "learner": "synthetic-no", "cohort": "synthetic-c",
+                "text": "never"},
+               {"script_id": "sx", "response_id": "r-unknown", "learner": "synthetic-l01", "cohort": "synthetic-c",
+                "text": "no answer of theirs names it"}]
+    kept = research_scripts(rows, scripts)
+    assert kept["script_id"].tolist() == ["s0"]
+    assert kept["cohort"].tolist() == ["synthetic-c"]  # the answer's cohort, the learner's one cohort
+    assert research_scripts(rows, []).empty
+    with pytest.raises(DualroleError, match="must come from widgets.privacy.research_rows"):
+        research_scripts(answers, scripts)

@@ -25,6 +25,7 @@ from widgets.cases.casefile import line_in_yaml, read_yaml_file
 from widgets.cases.library import Case
 from widgets.errors import CaseProblem, InvalidFile
 from widgets.paths import read_schema
+from widgets.reporting.handouts import role_play
 
 GUIDE = Path(__file__).resolve().parent.parent / "docs" / "facilitator-guide.md"
 LIVE_CASE_MINUTES = 12  # vote 2, histogram and peer discussion 4, revote 2, reveal and discussion 4
@@ -565,7 +566,8 @@ def _steps(block: Block, case: Case) -> str:
                     "which fact would change each side's mind" if case.contested
                     else f"discussion: “{case.discussion[0]}”")
         if block.kind == "role_play" and step == "rounds":
-            other = case.say.to if case.say and case.say.kind == "script" else "the person they speak to"
+            card = role_play(case)
+            other = card.to if card and card.to else "the person they speak to"
             what = f"three rounds in triads, rotating counselor, {other} and observer"
         own = ", own time" if STEPS[block.kind][step][1] else ""
         parts.append(f"{what} ({minutes} min{own})")
@@ -573,20 +575,24 @@ def _steps(block: Block, case: Case) -> str:
 
 
 def _role_play_card(case: Case) -> list[str]:
-    say = case.say
-    where = (f"the module's handout: `dualrole handouts --module {case.module} --out DIR` prints the role-play "
-             f"card for {_title(case)}")
-    if say is None:
-        return [f"   - This case has no role-play card yet: print the case with `dualrole handouts --module "
-                f"{case.module} --out DIR` and use its discussion question as the prompt: “{_words_question(case)}” "
-                "The observer listens for an acknowledgment, a plain boundary, nothing confidential given away, "
-                "and a next step."]
-    lines = [f"   - The role-play card is in {where}. Prompt: {say.prompt}"]
-    if say.kind == "chart_note":
-        lines.append("   - This case asks for a chart note, not a script: each learner writes the note, then a "
-                     "partner checks it against the list while the third reads the case aloud.")
-    if say.checklist:
-        lines.append("   - The observer's checklist: " + "; ".join(say.checklist) + ".")
+    """Where the case's role-play card is and what it asks (:func:`widgets.reporting.handouts.role_play`,
+    the one rule for which cases have a card), or the discussion question to use while it has none."""
+    card = role_play(case)
+    where = f"`dualrole handouts --module {case.module} --out DIR`"
+    if card is None:
+        return [f"   - This case has no role-play card yet: print the case with {where} and use its discussion "
+                f"question as the prompt: “{_words_question(case)}” The observer listens for an acknowledgment, "
+                "a plain boundary, nothing confidential given away, and a next step."]
+    lines = [f"   - The role-play card for {_title(case)} is in `{case.module}-role-play.html`, which {where} "
+             "writes with the handout."]
+    if card.rounds:
+        lines.append(f"   - First round: {card.rounds[0]}"
+                     + (f" The card has {len(card.rounds) - 1} more round(s) from the discussion questions."
+                        if len(card.rounds) > 1 else ""))
+    if card.chart_note:
+        lines.append(f"   - Each learner then writes the chart note the card asks for: {card.chart_note[0]}")
+    general = " (a general one: the case gives none for words)" if card.general else ""
+    lines.append(f"   - The observer's checklist{general}: {'; '.join(card.checklist)}.")
     return lines
 
 

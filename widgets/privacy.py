@@ -628,3 +628,39 @@ def research_rows(df: pd.DataFrame, *, min_cell: int = MIN_CELL, consents: pd.Da
             kept[column] = kept[column].cat.remove_unused_categories()
     return ResearchRows(frame=kept.reset_index(drop=True), learners=int(kept["learner"].nunique()),
                         withheld_rows=len(consenting) - len(kept), withheld_cohorts=len(small), min_cell=min_cell)
+
+
+def research_scripts(rows: ResearchRows, scripts) -> pd.DataFrame:
+    """The learners' scripts a research output may hold: those that follow an answer in ``rows``.
+
+    A script (what a learner would say on a case, or their chart note) is written after the first
+    answer and names it (``response_id``), so it is in exactly when that answer is: its learner
+    consents at the time of export and their cohort is large enough (:func:`research_rows`, the one
+    rule). It takes its answer's cohort, the learner's one cohort in the output. A script whose
+    answer is not in ``rows`` leaves nothing behind, not even a category.
+
+    Parameters
+    ----------
+    rows : ResearchRows
+        From :func:`research_rows`; a bare frame is refused, so no writer can skip the rule.
+    scripts : DataFrame or list of dict
+        Scripts as the store keeps them (``response_id``, ``learner``, ``case_id``, ``text``...),
+        normally each learner's latest per case.
+
+    Returns
+    -------
+    DataFrame with the scripts' columns, ``cohort`` replaced by the answer's.
+    """
+    import pandas as pd
+
+    if not isinstance(rows, ResearchRows):
+        raise DualroleError("internal: research rows must come from widgets.privacy.research_rows")
+    frame = pd.DataFrame(scripts)
+    if frame.empty:
+        return frame
+    answers = (rows.frame[["response_id", "learner", "cohort"]].astype(str)
+               .drop_duplicates("response_id").set_index("response_id"))
+    kept = frame[frame["response_id"].astype(str).isin(answers.index)].copy()
+    ids = kept["response_id"].astype(str)
+    kept["learner"], kept["cohort"] = ids.map(answers["learner"]), ids.map(answers["cohort"])
+    return kept.reset_index(drop=True)

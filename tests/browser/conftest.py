@@ -159,11 +159,15 @@ def browser_base():
 
 @pytest.fixture(scope="session")
 def instructor_cases(browser_base) -> Path:
-    """An instructor's own case folder (``DUALROLE_CASES``) holding a case full of injection payloads."""
+    """An instructor's own case folder (``DUALROLE_CASES``) holding a case full of injection payloads,
+    and a case with a ``say:`` block (tests/say_case_file.py)."""
+    from say_case_file import write_say_case
+
     from .payloads import write_injection_case
 
     folder = browser_base / "instructor-cases"
     write_injection_case(folder)
+    write_say_case(folder)
     return folder
 
 

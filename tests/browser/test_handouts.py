@@ -60,15 +60,17 @@ def test_a_printed_handout_has_a_page_per_case_and_no_answer_key(chromium, tmp_p
 
 
 @pytest.mark.browser
-def test_the_command_prints_both_files_to_pdf_with_headless_chromium(chromium, tmp_path, monkeypatch):
+def test_the_command_prints_each_file_to_pdf_with_headless_chromium(chromium, tmp_path, monkeypatch):
     from widgets.reporting.handouts import write_handouts
 
     from .conftest import CHROMIUM
 
     monkeypatch.setenv("DUALROLE_CHROMIUM", str(CHROMIUM))
     result = write_handouts("gifts", tmp_path)
-    assert [p.name for p in result.pdfs] == ["gifts-handout.pdf", "gifts-answer-key.pdf"]
+    assert [p.name for p in result.pdfs] == ["gifts-handout.pdf", "gifts-answer-key.pdf", "gifts-role-play.pdf"]
     handout = _pages(result.pdfs[0].read_bytes())
     assert len(handout) >= len(result.cases)
     assert "Preferred" not in " ".join(handout)
     assert "Preferred" in " ".join(_pages(result.pdfs[1].read_bytes()))
+    cards = " ".join(_pages(result.pdfs[2].read_bytes()))
+    assert "Preferred" not in cards and ("You observe" in cards or "no role-play cards" in cards)

@@ -133,7 +133,7 @@ def test_commit_see_the_class_reconsider_and_show_the_reference_by_keyboard(page
     page.keyboard.type(FIRST)
     reasoning = card.get_by_role("textbox", name="Your reasoning:")
     assert reasoning.input_value() == FIRST, "keystrokes were lost while the kernel synced them"
-    status = card.get_by_role("status")
+    status = card.get_by_role("status").first  # the card's own; a case's say step has a status line of its own
     status.filter(has_text="Ready to commit").wait_for()
     status_node = status.element_handle()
     tab_until(page, IS_SUBMIT)
@@ -212,6 +212,64 @@ def test_commit_see_the_class_reconsider_and_show_the_reference_by_keyboard(page
     assert card.get_by_role("button", name="Change my answer").is_hidden()
     assert page.watch.console_errors == [] and page.watch.page_errors == [] and page.watch.dialogs == []
     screenshot(card, "flow-4-resumed")
+
+
+@pytest.mark.browser
+def test_a_learner_writes_what_they_would_say_ticks_the_checklist_and_finds_the_model(page, lab, learner_home,
+                                                                                     instructor_cases):
+    """The "what would you say" step in Lab: after the commit, words typed in its box (keys that are
+    notebook shortcuts in command mode stay in the box), a checklist item ticked from the keyboard, Save,
+    and the model script in the reveal beside the saved words."""
+    from say_case_file import SAY_ID
+
+    from widgets.cases import parse_case
+
+    path = lab.notebook("say-step", ["from widgets import CaseCard", f'CaseCard("{SAY_ID}")'], learner_home)
+    open_notebook(page, lab, path)
+    run_all(page)
+    assert error_outputs(page) == [] and widget_problems(page) == []
+    card = page.locator(CARD)
+    case = parse_case(instructor_cases / f"{SAY_ID}.md")
+    assert card.get_by_role("textbox", name="Your words:").is_hidden()  # nothing to say before choosing
+    card.get_by_role("radio", name=case.option("decline_explore").label).check()
+    card.get_by_role("textbox", name="Your reasoning:").fill(FIRST)
+    card.get_by_role("status").filter(has_text="Ready to commit").wait_for()
+    card.get_by_role("button", name="Commit my answer").click()
+    # The commit moves the focus to "Change my answer": take it into the box only once that has happened.
+    page.wait_for_function("() => document.activeElement && /Change my answer/.test(document.activeElement.textContent)")
+
+    words = card.get_by_role("textbox", name="Your words:")
+    words.wait_for()
+    assert "What would you say?" in card.inner_text() and "Marisol is waiting" in card.inner_text()
+    cells = page.locator(".jp-Notebook .jp-Cell").count()
+    words.focus()
+    typed = "Thank you, I can see what it means to you. I don't buy from clients: our time stays about you."
+    page.keyboard.type(typed)  # a, b, d, m, y are notebook shortcuts outside a text box
+    assert words.input_value() == typed and page.locator(".jp-Notebook .jp-Cell").count() == cells
+    box = card.get_by_role("checkbox", name=case.say.checklist[1])
+    box.focus()
+    page.keyboard.press("Space")
+    assert box.is_checked()
+    card.get_by_role("button", name="Save my words").click()
+    card.get_by_role("status").filter(has_text="Saved, with 1 of 4 points ticked").wait_for()
+    assert_accessible(page, "say-step")
+    screenshot(card, "say-1-saved")
+    [row] = open_store(f"sqlite:///{learner_home / 'responses.sqlite'}").scripts()
+    assert (row["text"], row["checks"], row["case_id"]) == (typed, [1], SAY_ID)
+
+    card.get_by_role("button", name="Keep my answer").click()
+    card.get_by_role("button", name="Show the reference").click()
+    reveal = card.locator(".dualrole-reveal")
+    reveal.wait_for(timeout=60_000)
+    assert words.is_hidden()  # the step closes with the reveal
+    model = reveal.locator("summary", has_text="A model script")
+    model.focus()
+    page.keyboard.press("Enter")
+    section = reveal.locator("details", has_text="A model script").inner_text()
+    assert "I don't buy from the people I see" in section and typed in section
+    assert f"Ticked: {case.say.checklist[1]}" in section
+    assert page.watch.console_errors == [] and page.watch.page_errors == []
+    screenshot(card, "say-2-model")
 
 
 @pytest.mark.browser

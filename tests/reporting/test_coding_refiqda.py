@@ -117,7 +117,8 @@ def test_an_independent_parser_reads_back_every_source_code_and_segment(coded, t
         case = cases[source.guid]
         values = {variables[v.variable_ref.target_guid]: (v.text_value if v.text_value is not None else v.integer_value)
                   for v in case.variable_value}
-        assert set(values) == {"case", "option", "stance", "confidence", "phase", "cohort", "research_code", "attempt"}
+        assert set(values) == {"case", "option", "stance", "confidence", "phase", "cohort", "research_code", "attempt",
+                               "text"} and values["text"] == "reasoning"
         assert re.fullmatch(r"R[0-9A-F]{8}", values["research_code"]) and values["cohort"] == "synthetic-cohort-1"
     assert segments == result.segments > 0
 
@@ -232,7 +233,41 @@ def test_the_command_exports_a_stores_reconciled_codes(coded, tmp_path):
     result = CliRunner().invoke(cli, ["research-export", "--store", url, "--out", str(out), "--crosswalk",
                                       str(tmp_path / "private" / "crosswalk.csv"), "--qdpx"])
     assert result.exit_code == 0, result.output
-    assert (f"Wrote {expected.sources} synthetic reasoning text(s) with {expected.segments} reconciled coded "
-            "segment(s)") in result.output
+    assert (f"Wrote {expected.sources} synthetic reasoning text(s) and 0 script(s) with {expected.segments} "
+            "reconciled coded segment(s)") in result.output
     with zipfile.ZipFile(out / "reasoning.qdpx") as mine, zipfile.ZipFile(expected.path) as theirs:
         assert sorted(mine.namelist()) == sorted(theirs.namelist())  # same keyed source ids, same crosswalk
+
+
+def test_scripts_are_sources_beside_the_reasoning_and_come_back_as_script_codes(coded, tmp_path):
+    from widgets.responses.contract import Script
+
+    store, url, codebook, book = coded
+    frame = responses(store, url)
+    firsts = frame[(frame["attempt"] == 1) & (frame["cohort"] == "synthetic-cohort-1")].drop_duplicates("learner")
+    for row in firsts.itertuples():
+        store.save_script(Script(learner=row.learner, cohort=row.cohort, case_id=row.case_id,
+                                 case_version=row.case_version, response_id=row.response_id, kind="script",
+                                 text=f"[synthetic] what {row.learner} would say", checks=[1]))
+    scripts = store.latest_scripts()
+    ana = next(s for s in scripts if s["learner"] != "synthetic-learner-0003")
+    book.record(ana["script_id"], "synthetic-reconciler", codebook, [{"code": "fidelity", "start": 12, "end": 16}],
+                reconciled=True, unit="script")
+    store.engine.dispose()
+    result = write_qdpx(responses(store, url), book.reconciled(codebook), codebook, tmp_path / "out" / "r.qdpx",
+                        crosswalk=tmp_path / "private" / "crosswalk.csv", scripts=scripts)
+    assert result.scripts == len(scripts) - 1  # learner 0003 said no to research: nor their words
+    with zipfile.ZipFile(result.path) as archive:
+        document = archive.read(PROJECT_FILE)
+        texts = [archive.read(n).decode("utf-8") for n in archive.namelist() if n.startswith("sources/")]
+    assert schema_problems(document, "Project") == []
+    said = sorted(t for t in texts if t.startswith("[synthetic] what"))
+    assert said == sorted(s["text"] for s in scripts if s["learner"] != "synthetic-learner-0003")
+    assert len(texts) == result.sources and b" script\"" in document and b">script<" in document
+    assert b"synthetic-learner-0003" not in document
+
+    imported = import_qdpx(result.path, store, "synthetic-external", codebook)
+    assert imported.unmatched_sources == 0
+    [sheet] = book.sheets(coder="synthetic-external", unit="script")
+    assert sheet["response_id"] == ana["script_id"] and sheet["origin"] == "qdpx"
+    assert sheet["segments"] == [{"code": "fidelity", "start": 12, "end": 16}]

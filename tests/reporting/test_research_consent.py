@@ -23,6 +23,7 @@ from widgets.exchange.bundle import write_bundle
 from widgets.exchange.collect import collect
 from widgets.reporting.research_export import research_export
 from widgets.reporting.simulate import simulate
+from widgets.responses.contract import Script
 from widgets.store import open_store
 
 CLASS = "synthetic-psy612"
@@ -79,13 +80,20 @@ def seeded(request, store_url, tmp_path):
     assert report.quarantined == 0 and report.imported > 0
     excluded_all = [*excluded, "synthetic-off-withdrew-n5", "synthetic-off-never-p6"]
     in_all = [*included, late, mover, "synthetic-off-late-o3"]
+    # Every learner, in or out, wrote what they would say after a first answer.
+    for learner in [*in_all, *excluded_all]:
+        first = next(r for r in store.responses(learner=learner) if r["attempt"] == 1)
+        store.save_script(Script(learner=learner, cohort=first["cohort"], case_id=first["case_id"],
+                                 case_version=first["case_version"], response_id=first["response_id"], kind="script",
+                                 text=f"[synthetic] script written by {learner} only", checks=[0, 2]))
     df = analysis.responses(store)
     out, crosswalk = tmp_path / "export", tmp_path / "private" / "crosswalk.csv"
     if request.param:
         with pytest.warns(UserWarning, match="justifications"):
-            result = research_export(df, out, crosswalk=crosswalk, include_justifications=True)
+            result = research_export(df, out, crosswalk=crosswalk, include_justifications=True,
+                                     scripts=store.latest_scripts())
     else:
-        result = research_export(df, out, crosswalk=crosswalk)
+        result = research_export(df, out, crosswalk=crosswalk, scripts=store.latest_scripts())
     return {"df": df, "result": result, "excluded": excluded_all, "included": in_all, "late": late,
             "mover": mover, "offline_late": "synthetic-off-late-o3", "justifications": request.param}
 
@@ -95,6 +103,7 @@ def _forbidden(seeded) -> list[str]:
     out = df[df["learner"].isin(seeded["excluded"])]
     texts = set(seeded["excluded"]) | {TINY, SELF_STUDY}
     texts |= {f"reasoning written by {learner}" for learner in seeded["excluded"]}
+    texts |= {f"script written by {learner}" for learner in seeded["excluded"]}
     texts |= set(out["response_id"].astype(str))
     return sorted(texts)
 
@@ -120,7 +129,8 @@ def test_nothing_of_an_excluded_learner_or_withheld_cohort_is_in_any_byte_of_the
     forbidden = _forbidden(seeded)
     assert len(forbidden) > 50  # the ids of the excluded answers are searched too
     files = sorted(result.out_dir.rglob("*"))
-    assert {p.name for p in files} >= {"responses.csv", "responses.parquet", "xapi.jsonl", "datapackage.json"}
+    assert {p.name for p in files} >= {"responses.csv", "responses.parquet", "xapi.jsonl", "datapackage.json",
+                                       "scripts.csv"}
     for path in files:
         assert not [text for text in forbidden if text in path.name], path.name
         content = path.read_bytes()
@@ -148,6 +158,26 @@ def test_the_consent_at_export_decides_for_every_answer_on_both_paths(seeded):
     if seeded["justifications"]:
         assert exported["justification"].str.startswith("[synthetic] reasoning written by synthetic-").all()
     assert set(exported["cohort"]) == {CLASS}
+
+
+def test_a_script_is_exported_exactly_when_the_answer_it_follows_is(seeded):
+    result = seeded["result"]
+    walk = pd.read_csv(result.crosswalk, dtype=str)
+    codes = dict(zip(walk["learner"], walk["research_code"]))
+    said = pd.read_csv(result.out_dir / "scripts.csv", dtype=str, keep_default_na=False)
+    assert sorted(said["research_code"]) == sorted(codes[learner] for learner in seeded["included"])
+    assert set(said["cohort"]) == {CLASS}  # the mover's script is under their one cohort, as their answers are
+    assert set(said["checks"]) == {"0 2"} and set(said["checked"]) == {"2"}
+    if seeded["justifications"]:
+        assert sorted(said["text"]) == sorted(f"[synthetic] script written by {learner} only"
+                                              for learner in seeded["included"])
+    else:
+        assert "text" not in said.columns
+        assert not [f for f in json.loads((result.out_dir / "datapackage.json").read_text())["resources"][2]
+                    ["schema"]["fields"] if f["name"] == "text"]
+    frictionless = pytest.importorskip("frictionless")
+    report = frictionless.validate(result.out_dir / "datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]
 
 
 def test_a_withdrawal_carried_by_a_bundle_is_honoured_after_collect(seeded, tmp_path):

@@ -52,7 +52,7 @@ def new_case(case_id: str, module: str = "business", folder: Path | str | None =
 SAY_PLACEHOLDER = """say:
   kind: script            # script (words said to someone) or chart_note (a note for the record, to: record)
   to: client              # client, caller, colleague, supervisor, supervisee, employer, commander, parent,
-                          # student or court; record for a chart note
+                          # student, court, family or public; record for a chart note
   prompt: >-
     Replace this: one or two sentences, in the second person, naming the person and the moment.
   checklist:              # 3 to 5 short clauses, each under 90 characters, no final full stop

@@ -54,7 +54,7 @@ def _steps(label: str, total: int):
               help="Crosswalk CSV to write or extend, outside --out (default: crosswalks/crosswalk.csv in "
                    "your data folder, reused by every export so codes stay the same).")
 @click.option("--include-justifications", is_flag=True,
-              help="Include the free-text justifications (they may name people: read before sharing).")
+              help="Include the free-text justifications and scripts (they may name people: read before sharing).")
 @min_cell_option("Leave out cohorts with fewer consenting learners")
 @click.option("--xapi-base", default="https://dualrole.invalid/", show_default=True,
               help="Base IRI for the xAPI statements (use your institution's).")
@@ -73,8 +73,10 @@ def research_export_(store_url, sample, out, crosswalk, include_justifications, 
 
     The restricted tier writes responses.csv, responses.parquet, options.csv,
     assessment_forms.yaml, datapackage.json (the codebook and provenance), SHA256SUMS and
-    xapi.jsonl into OUT; with --qdpx also reasoning.qdpx, a REFI-QDA project whose sources are
-    the learners' reasoning and whose coded segments are the reconciled codes. The crosswalk from
+    xapi.jsonl into OUT, and scripts.csv when learners wrote what they would say (the checklist
+    items ticked; the words too with --include-justifications); with --qdpx also reasoning.qdpx,
+    a REFI-QDA project whose sources are the learners' reasoning and scripts and whose coded
+    segments are the reconciled codes. The crosswalk from
     codes to learners is written elsewhere and stays with you. The public tier writes gated
     counts and the pre/post model, nothing per learner.
 
@@ -99,11 +101,16 @@ def research_export_(store_url, sample, out, crosswalk, include_justifications, 
         label = "synthetic " if result.synthetic else ""
         click.echo(f"Wrote public aggregates of {result.learners} consenting {label}learner(s) to {result.out_dir}.")
         return
+    scripts = None
+    if not sample:
+        from widgets.store import open_store
+
+        scripts = open_store(store_url).latest_scripts()
     bar, progress = _steps("Exporting", 6)
     with bar, warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", JustificationWarning)
         result = research_export(frame, out, crosswalk=crosswalk, include_justifications=include_justifications,
-                                 min_cell=min_cell, xapi_base=xapi_base, progress=progress)
+                                 min_cell=min_cell, xapi_base=xapi_base, progress=progress, scripts=scripts)
     for warning in caught:
         click.secho(f"warning: {warning.message}", fg="yellow", err=True)
     if result.withheld_cohorts:
@@ -114,8 +121,8 @@ def research_export_(store_url, sample, out, crosswalk, include_justifications, 
                f"to {result.out_dir} (restricted: for use under an ethics approval; do not publish).")
     if qdpx:
         project = _write_qdpx(store_url, sample, frame, out, crosswalk, min_cell, codebook_path)
-        click.echo(f"Wrote {project.sources} {label}reasoning text(s) with {project.segments} reconciled coded "
-                   f"segment(s) to {project.path}.")
+        click.echo(f"Wrote {project.sources - project.scripts} {label}reasoning text(s) and {project.scripts} "
+                   f"script(s) with {project.segments} reconciled coded segment(s) to {project.path}.")
     click.echo(f"Crosswalk (keep it private; never share it with the data): {result.crosswalk}")
 
 
@@ -125,6 +132,7 @@ def _write_qdpx(store_url, sample, frame, out, crosswalk, min_cell, codebook_pat
     from widgets.reporting.research_export import JustificationWarning
 
     codebook = load_codebook(codebook_path) if codebook_path else default_codebook()
+    scripts = None
     if sample:
         from widgets.reporting.simulate import simulate_codings
 
@@ -133,13 +141,14 @@ def _write_qdpx(store_url, sample, frame, out, crosswalk, min_cell, codebook_pat
         from widgets.store import open_store
         from widgets.store.codings import CodingBook
 
-        reconciled = CodingBook(open_store(store_url)).reconciled(codebook)
+        store = open_store(store_url)
+        reconciled, scripts = CodingBook(store).reconciled(codebook), store.latest_scripts()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", JustificationWarning)
         project = write_qdpx(frame, reconciled, codebook, Path(out) / "reasoning.qdpx", crosswalk=crosswalk,
-                             min_cell=min_cell)
-    click.secho("warning: reasoning.qdpx holds the learners' free-text reasoning, which may name people or "
-                "describe clients: read it, or scrub it, before sharing", fg="yellow", err=True)
+                             min_cell=min_cell, scripts=scripts)
+    click.secho("warning: reasoning.qdpx holds the learners' free-text reasoning and scripts, which may name people "
+                "or describe clients: read it, or scrub it, before sharing", fg="yellow", err=True)
     return project
 
 

@@ -1,10 +1,21 @@
-"""Print-ready handouts of one module's cases, and a separate answer key for the instructor.
+"""Print-ready handouts of one module's cases, role-play cards, and a separate answer key for the instructor.
 
 The learners' handout shows, for each case, its title, the vignette, the options as the case file
 gives them (in file order, with nothing marking the reference) and ruled space to write a reasoning;
-every case starts a new printed page. The answer key, a separate file, adds what the handout must
-never show: the preferred and acceptable options, the reference rationale, each option's rationale,
-the positions of a contested case, the code sections and the discussion questions.
+a case with a ``say:`` block adds its "what would you say" prompt, space to write and the checklist
+to tick. Every case starts a new printed page. The answer key, a separate file, adds what the
+handout must never show: the preferred and acceptable options, the reference rationale, each
+option's rationale, the positions of a contested case, the code sections, the model script or chart
+note, and the discussion questions.
+
+The role-play cards, a third file for the seminar (handed out once the cases are answered), give a
+triad one card per case that asks for words: the case's ``say:`` script, and each discussion
+question that asks for the therapist's words (:func:`asks_for_words`). A card has the situation
+(the vignette, which everyone reads), the other person's side (play what the vignette says they
+want and feel, and add no fact it does not give), the therapist's task for each round, and the
+observer's checklist: the case's own ``say.checklist``, or :data:`GENERAL_CHECKLIST` where the
+case's checklist is for a chart note. A chart-note case ends its card with the note to write and
+the documentation list to check it against. No card shows the model answer.
 
 Both are HTML with print CSS. When a PDF engine is found (headless Chromium: ``DUALROLE_CHROMIUM``,
 else ``chromium`` or ``chromium-browser`` on the PATH, else ``/usr/bin/chromium``) each is also
@@ -15,6 +26,7 @@ text passes through :mod:`widgets.render`, so a case file cannot put script or m
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -30,10 +42,27 @@ from widgets.vocab import MODULES, STANCE_LABELS
 
 HANDOUT = "{module}-handout"
 ANSWER_KEY = "{module}-answer-key"
+ROLE_PLAY = "{module}-role-play"
 PDF_TIMEOUT = 180  # seconds for one file; a cold Chromium on a busy machine takes a few
 WRITING_LINES = 7
 # The reference is marked in words as well as symbols, as on the case card's reveal.
 MARKS = {"preferred": "★ Preferred", "acceptable": "◆ Acceptable"}
+SCRIPT_LINES = 5
+# A discussion question asks for words when it asks what the therapist would say or tell someone,
+# or how they would word, phrase or explain something; "what should a consent form say" does not.
+_WORDS = re.compile(
+    r"\bwhat (exact )?words\b|\bwhat(, if anything,)? (would|could|will|can|should) you (\w+ )?(say|tell)\b"
+    r"|\bleast you could say\b|\bhow would you (word|say|phrase|explain|put|end)\b|\bin your own words\b",
+    re.IGNORECASE)
+#: The observer's list where a case has no checklist for spoken words (its ``say:`` is a chart note):
+#: the moves the review of the course named for any boundary conversation.
+GENERAL_CHECKLIST = (
+    "Acknowledges what the person asks for or feels",
+    "States the boundary as the therapist's own obligation, not a verdict on the person",
+    "Keeps confidential what is confidential, and promises nothing it cannot keep",
+    "Offers an alternative or a next step",
+    "Sounds warm rather than procedural",
+)
 
 
 @dataclass
@@ -44,8 +73,49 @@ class HandoutResult:
     cases: list[str]
     handout: Path
     answer_key: Path
+    role_play: Path
     pdfs: list[Path] = field(default_factory=list)
     engine: Path | None = None
+    role_play_cases: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RolePlay:
+    """One case's role-play card: the rounds a triad plays, the observer's list, the chart note to write."""
+
+    case: Case
+    #: What the therapist is asked to say in each round: the ``say:`` prompt, then the words questions.
+    rounds: tuple[str, ...]
+    #: Whom the therapist addresses in the first round (``say.to``), or None when the rounds name them.
+    to: str | None
+    checklist: tuple[str, ...]
+    #: True when :data:`GENERAL_CHECKLIST` stands in for a checklist the case does not give for words.
+    general: bool
+    #: The chart note to write after the rounds (its prompt and documentation list), when the case asks for one.
+    chart_note: tuple[str, tuple[str, ...]] | None
+
+
+def asks_for_words(question: str) -> bool:
+    """Whether a discussion question asks for the therapist's own words (and so makes a role-play round).
+
+    >>> asks_for_words("What exact words would you use to state the boundary?")
+    True
+    >>> asks_for_words("What should a written consent form say, and what should only a conversation do?")
+    False
+    """
+    return bool(_WORDS.search(question))
+
+
+def role_play(case: Case) -> RolePlay | None:
+    """The role-play card of a case, or None when it asks for no words and no chart note."""
+    say = case.say
+    script = say is not None and say.kind == "script"
+    rounds = ((say.prompt,) if script else ()) + tuple(q for q in case.discussion if asks_for_words(q))
+    chart_note = (say.prompt, say.checklist) if say is not None and say.kind == "chart_note" else None
+    if not rounds and chart_note is None:
+        return None
+    return RolePlay(case, rounds, say.to if script else None, say.checklist if script else GENERAL_CHECKLIST,
+                    general=not script, chart_note=chart_note)
 
 
 def find_pdf_engine() -> Path | None:
@@ -88,6 +158,12 @@ h2 { font-size: 1.05rem; margin: 1.1rem 0 .4rem; }
 table { border-collapse: collapse; width: 100%; }
 th, td { border: 1px solid #777; padding: .3rem .45rem; text-align: left; vertical-align: top; }
 .position { margin: .3rem 0 .6rem; }
+.checklist { list-style: none; padding-left: 0; }
+.checklist li { margin: .25rem 0; padding-left: 1.6rem; text-indent: -1.6rem; }
+.checklist li::before { content: "☐"; display: inline-block; width: 1.6rem; text-indent: 0; }
+.role { border: 1px dashed #555; padding: .4rem .8rem; margin: .8rem 0; }
+.role h2 { margin-top: .3rem; }
+.model { border-left: 3px solid #111; padding-left: .8rem; }
 @page { margin: 16mm 18mm; }
 th.narrow { width: 4.5rem; }
 th.label { width: 28%; }
@@ -98,7 +174,7 @@ th.label { width: 28%; }
   .line { height: 1.6rem; }
   .case { border: 0; margin: 0; padding: 0; break-after: page; page-break-after: always; }
   .case:last-of-type { break-after: auto; page-break-after: auto; }
-  .options li, tr, .position { break-inside: avoid; }
+  .options li, tr, .position, .role { break-inside: avoid; }
 }
 """
 
@@ -133,9 +209,73 @@ def student_html(cases: list[Case], module: str) -> str:
             f'<section aria-label="Vignette">{markdown(case.vignette)}</section>\n'
             f'<h2>What would you do? Circle one option.</h2>\n<ol class="options">\n{options}</ol>\n'
             f'<h2>Your reasoning</h2>\n<div role="group" aria-label="Space to write your reasoning">{lines}</div>\n'
-            '<p class="confidence">How confident are you (0 to 100)? ______</p>\n</article>\n'
+            '<p class="confidence">How confident are you (0 to 100)? ______</p>\n'
+            f"{_say_section(case)}</article>\n"
         )
     return _page(f"{MODULES[module][1]}: case handout", "".join(parts))
+
+
+def _checklist(items) -> str:
+    return '<ul class="checklist">' + "".join(f"<li>{text(item)}</li>" for item in items) + "</ul>\n"
+
+
+def _say_section(case: Case) -> str:
+    """The handout's "what would you say" step: the prompt, space to write, and the checklist to tick."""
+    say = case.say
+    if say is None:
+        return ""
+    heading = "Your chart note" if say.kind == "chart_note" else "What would you say?"
+    lines = "".join('<div class="line"></div>' for _ in range(SCRIPT_LINES))
+    return (f"<h2>{heading}</h2>\n<p>{text(say.prompt)}</p>\n"
+            f'<div role="group" aria-label="Space to write your {"note" if say.kind == "chart_note" else "words"}">'
+            f"{lines}</div>\n<p>Then tick what your words do:</p>\n{_checklist(say.checklist)}")
+
+
+def role_play_html(cards: list[RolePlay], module: str) -> str:
+    """The seminar's role-play cards: one printed page per case, with nothing of the reference or the model."""
+    parts = []
+    for card in cards:
+        case = card.case
+        person = f"the {card.to}" if card.to else "the person the therapist speaks to"
+        if card.to and len(card.rounds) > 1:
+            person += " (in later rounds, whoever the round names)"
+        rounds = "".join(f"<li>{text(r)}</li>" for r in card.rounds)
+        speech = ""
+        if card.rounds:
+            speech = (
+                '<section class="role" aria-label="The other person">\n'
+                f"<h2>You play {text(person)}</h2>\n"
+                "<p>Play what the situation says they want and how they feel: open with what they ask or say "
+                "there. Add no fact the situation does not give; if the therapist asks about something it "
+                "leaves out, answer as they might without inventing it (\u201cI'd rather not say\u201d).</p>\n"
+                "</section>\n"
+                '<section class="role" aria-label="The therapist">\n<h2>You play the therapist</h2>\n'
+                f"<p>Say it aloud, in your own words, in two to four sentences. One round each:</p>\n"
+                f"<ol>{rounds}</ol>\n</section>\n"
+                '<section class="role" aria-label="The observer">\n<h2>You observe</h2>\n'
+                "<p>Tick what the therapist's words do. Then say one phrase that worked and one to try "
+                "differently; talk about the words, not the decision.</p>\n"
+                f"{_checklist(card.checklist)}"
+                + ("<p><em>A general list: this case's own checklist is for its chart note.</em></p>\n"
+                   if card.general else "")
+                + "</section>\n")
+        note = ""
+        if card.chart_note is not None:
+            prompt, items = card.chart_note
+            note = ('<section class="role" aria-label="The chart note">\n'
+                    f"<h2>{'Afterwards: ' if card.rounds else ''}the chart note</h2>\n"
+                    f"<p>The therapist writes it: {text(prompt)}</p>\n"
+                    "<p>A partner checks it against the documentation list:</p>\n"
+                    f"{_checklist(items)}</section>\n")
+        parts.append(
+            f'<article class="case" aria-labelledby="case-{text(case.id)}">\n{_heading(case)}'
+            "<p>Three people: the therapist, the other person and an observer. About six minutes a round; "
+            "swap roles after each.</p>\n"
+            f'<section aria-label="The situation"><h2>The situation (everyone reads it)</h2>\n'
+            f"{markdown(case.vignette)}</section>\n{speech}{note}</article>\n")
+    if not parts:
+        parts.append("<p>No case of this module asks for the therapist's words yet: no role-play cards.</p>\n")
+    return _page(f"{MODULES[module][1]}: role-play cards", "".join(parts))
 
 
 def answer_key_html(cases: list[Case], module: str) -> str:
@@ -163,6 +303,10 @@ def answer_key_html(cases: list[Case], module: str) -> str:
             notes.append(f"<h2>Contested: the positions</h2>\n{positions}")
         codes = ", ".join(f"{c['code']} {c['section']}" for c in case.codes)
         discussion = "".join(f"<li>{text(q)}</li>" for q in case.discussion)
+        if case.say is not None:
+            notes.append(f"<h2>{text(case.say.heading)}</h2>\n<p>{text(case.say.prompt)}</p>\n"
+                         f'<div class="model">{markdown(case.say.model)}</div>\n'
+                         f"<p>The checklist:</p>\n{_checklist(case.say.checklist)}")
         parts.append(
             f'<article class="case" aria-labelledby="case-{text(case.id)}">\n'
             '<p class="key-banner">Answer key: for the instructor, not for learners</p>\n'
@@ -230,8 +374,8 @@ def print_pdf(engine: Path, html_path: Path, pdf_path: Path) -> None:
 def write_handouts(module: str, out: Path | str, *, pdf: bool = True, force: bool = False,
                    engine: Path | None = None,
                    progress: Callable[[str], None] | None = None) -> HandoutResult:
-    """Write ``<module>-handout.html`` and ``<module>-answer-key.html`` into ``out`` (and PDFs of both
-    when ``pdf`` and a PDF engine is found).
+    """Write ``<module>-handout.html``, ``<module>-answer-key.html`` and ``<module>-role-play.html`` into
+    ``out`` (and PDFs of each when ``pdf`` and a PDF engine is found).
 
     Example::
 
@@ -241,17 +385,21 @@ def write_handouts(module: str, out: Path | str, *, pdf: bool = True, force: boo
     out = Path(out)
     cases = module_cases(module)
     engine = (engine or find_pdf_engine()) if pdf else None
-    stems = [HANDOUT.format(module=module), ANSWER_KEY.format(module=module)]
+    stems = [HANDOUT.format(module=module), ANSWER_KEY.format(module=module), ROLE_PLAY.format(module=module)]
     names = [f"{s}.html" for s in stems] + ([f"{s}.pdf" for s in stems] if engine else [])
     _prepare(out, names, force)
     step = progress or (lambda message: None)
-    result = HandoutResult(module, [c.id for c in cases], out / names[0], out / names[1], engine=engine)
+    cards = [card for card in map(role_play, cases) if card is not None]
+    result = HandoutResult(module, [c.id for c in cases], out / names[0], out / names[1], out / names[2],
+                           engine=engine, role_play_cases=[card.case.id for card in cards])
     _write(result.handout, student_html(cases, module))
     step("handout")
     _write(result.answer_key, answer_key_html(cases, module))
     step("answer key")
+    _write(result.role_play, role_play_html(cards, module))
+    step("role-play cards")
     if engine:
-        for html_path in (result.handout, result.answer_key):
+        for html_path in (result.handout, result.answer_key, result.role_play):
             pdf_path = html_path.with_suffix(".pdf")
             print_pdf(engine, html_path, pdf_path)
             result.pdfs.append(pdf_path)

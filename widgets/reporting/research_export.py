@@ -7,7 +7,8 @@
 * :func:`public_export`, the **public** tier: gated aggregates only, nothing per learner.
 
 What leaves the instructor's machine (the export folder) never holds a learner id, a time of
-day, or, unless explicitly asked for, a justification. The crosswalk from research codes back to
+day, or, unless explicitly asked for, a justification or a script's words (``scripts.csv`` then
+holds only which checklist items each learner ticked). The crosswalk from research codes back to
 learners is written elsewhere and stays with the instructor.
 
 Two exports of the same answers by the same instructor agree: the crosswalk is reused (same
@@ -43,6 +44,7 @@ from widgets.privacy import (
     read_crosswalk,
     research_codes,
     research_rows,
+    research_scripts,
     statement_id,
     write_crosswalk,
 )
@@ -58,6 +60,10 @@ EXPORT_COLUMNS = [
     "confidence", "kitchener_expectations", "kitchener_obligations", "kitchener_power",
     "justification", "submitted_week", "reference_seen", "distribution_seen", "score", "matches_reference",
 ]
+# The scripts file: each consenting learner's latest words on a case (what they would say, or their
+# chart note), the checklist items they ticked, and the text only where justifications are asked for.
+SCRIPT_COLUMNS = ["research_code", "cohort", "case_id", "case_version", "kind", "checks", "checked", "items",
+                  "text", "saved_week"]
 
 
 class JustificationWarning(UserWarning):
@@ -93,7 +99,7 @@ def statement_schema() -> dict:
 def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | str | None = None,
                     include_justifications: bool = False, min_cell: int = MIN_CELL,
                     xapi_base: str = XAPI_BASE, key_path: Path | str | None = None,
-                    progress=None) -> ExportResult:
+                    progress=None, scripts=None) -> ExportResult:
     """Write a de-identified research export of a tidy response frame into ``out_dir``.
 
     Parameters
@@ -118,6 +124,10 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
         The instructor key that derives the xAPI statement ids (default: the data folder's).
     progress : callable, optional
         Called with a short message before each step.
+    scripts : DataFrame or list of dict, optional
+        The learners' scripts (:meth:`widgets.store.sql.Store.latest_scripts`). Those following an
+        exported answer (:func:`widgets.privacy.research_scripts`) go to ``scripts.csv``: the
+        checklist items ticked, and the words themselves only with ``include_justifications``.
 
     Returns
     -------
@@ -158,16 +168,20 @@ def research_export(df: pd.DataFrame, out_dir: Path | str, *, crosswalk: Path | 
     files.append(_write_parquet(frame, out_dir / "responses.parquet", synthetic))
     options = _options(library, set(frame["case_id"].astype(str)))
     files.append(_write_csv(options, out_dir / "options.csv"))
+    said = script_frame(chosen, scripts, codes, library, include_text=include_justifications)
+    if said is not None:
+        files.append(_write_csv(said, out_dir / "scripts.csv"))
     forms_file = out_dir / FORMS_FILE
     shutil.copyfile(data_dir() / FORMS_FILE, forms_file)
     files.append(forms_file)
     say("writing xapi.jsonl")
     files.append(write_xapi(pd.concat([frame, xapi_columns], axis=1), library, out_dir / "xapi.jsonl",
                             base=xapi_base, synthetic=synthetic))
-    files.append(_write_readme(out_dir / "README.md", synthetic, include_justifications, min_cell))
+    files.append(_write_readme(out_dir / "README.md", synthetic, include_justifications, min_cell,
+                               scripts=said is not None))
     say("writing datapackage.json and SHA256SUMS")
     package = datapackage(frame, options, synthetic=synthetic, min_cell=min_cell,
-                          justifications=include_justifications, files=files)
+                          justifications=include_justifications, files=files, scripts=said)
     (out_dir / "datapackage.json").write_text(json.dumps(package, indent=2, ensure_ascii=False) + "\n",
                                               encoding="utf-8")
     files.append(out_dir / "datapackage.json")
@@ -218,6 +232,36 @@ def research_frame(rows: ResearchRows, codes: dict[str, str], *, include_justifi
     return frame.reset_index(drop=True)
 
 
+def script_frame(rows: ResearchRows, scripts, codes: dict[str, str], library, *,
+                 include_text: bool = False) -> pd.DataFrame | None:
+    """The rows of ``scripts.csv``, or None when no exported answer has a script.
+
+    Only scripts that follow an answer in ``rows`` (:func:`widgets.privacy.research_scripts`), under
+    their learner's research code and week; ``checks`` lists the ticked checklist items by position
+    (from 0, separated by spaces), ``checked`` counts them and ``items`` says how many the case's
+    checklist has. The text is left out unless asked for.
+    """
+    if scripts is None:
+        return None
+    kept = research_scripts(rows, scripts)
+    if kept.empty:
+        return None
+    cases = {c.id: c for c in library}
+    frame = pd.DataFrame({
+        "research_code": kept["learner"].map(codes), "cohort": kept["cohort"], "case_id": kept["case_id"],
+        "case_version": kept["case_version"], "kind": kept["kind"],
+        "checks": kept["checks"].map(lambda ticked: " ".join(str(i) for i in sorted(ticked))),
+        "checked": kept["checks"].map(len).astype(int),
+        "items": kept["case_id"].map(lambda c: len(cases[c].say.checklist) if c in cases and cases[c].say else None)
+        .astype("Int64"),
+        "text": kept["text"], "saved_week": week_of(kept["created_at"]),
+    })
+    if frame["research_code"].isna().any():
+        raise DualroleError("internal: a script's learner has no research code")
+    columns = [c for c in SCRIPT_COLUMNS if include_text or c != "text"]
+    return frame[columns].sort_values(["cohort", "research_code", "case_id"], kind="stable").reset_index(drop=True)
+
+
 def week_of(times: pd.Series) -> pd.Series:
     """The Monday (a date, UTC) of each time's week.
 
@@ -229,7 +273,7 @@ def week_of(times: pd.Series) -> pd.Series:
 
 
 def datapackage(frame: pd.DataFrame, options: pd.DataFrame, *, synthetic: bool, min_cell: int,
-                justifications: bool, files: list[Path] = ()) -> dict:
+                justifications: bool, files: list[Path] = (), scripts: pd.DataFrame | None = None) -> dict:
     """The codebook filled in for one export: case ids, the justification field, and provenance.
 
     ``dualrole`` records what a citation needs: the package version, the commit of the source
@@ -237,12 +281,16 @@ def datapackage(frame: pd.DataFrame, options: pd.DataFrame, *, synthetic: bool, 
     file, the rule that chose the learners, and the SHA-256 of every other file of the export.
     """
     package = codebook()
-    responses, option_resource = package["resources"]
+    responses, option_resource, script_resource = package["resources"]
     fields = responses["schema"]["fields"]
     if not justifications:
         fields[:] = [f for f in fields if f["name"] != "justification"]
+        script_resource["schema"]["fields"][:] = [f for f in script_resource["schema"]["fields"]
+                                                  if f["name"] != "text"]
+    if scripts is None:
+        package["resources"].remove(script_resource)
     case_ids = list(dict.fromkeys(options["case_id"]))
-    for resource in (responses, option_resource):
+    for resource in package["resources"]:
         for f in resource["schema"]["fields"]:
             if f["name"] == "case_id":
                 f["constraints"]["enum"] = case_ids
@@ -395,7 +443,7 @@ def _write_parquet(frame: pd.DataFrame, path: Path, synthetic: bool) -> Path:
     return path
 
 
-def _write_readme(path: Path, synthetic: bool, justifications: bool, min_cell: int) -> Path:
+def _write_readme(path: Path, synthetic: bool, justifications: bool, min_cell: int, scripts: bool = False) -> Path:
     lines = []
     if synthetic:
         lines += ["# SYNTHETIC DATA", "", "Every row was made by `dualrole simulate`. No real learner answered.", ""]
@@ -407,6 +455,9 @@ def _write_readme(path: Path, synthetic: bool, justifications: bool, min_cell: i
         "(`dualrole research-export --tier public`), which holds gated aggregates.", "",
         "- `responses.csv` / `responses.parquet`: one row per answer (see `datapackage.json` for every column).",
         "- `options.csv`: each case's options and reference answer; join on `case_id` and `option_id`.",
+        *(["- `scripts.csv`: each learner's latest words on a case (what they would say, or their chart note),",
+           "  the checklist items they ticked and, only where justifications are included, the words themselves."]
+          if scripts else []),
         "- `assessment_forms.yaml`: the matched pre/post forms, pair by pair.",
         "- `datapackage.json`: the codebook (Frictionless Data Package v2) and the provenance to cite:",
         "  dualrole version, commit, codebook version, and each file's SHA-256.",
@@ -417,7 +468,7 @@ def _write_readme(path: Path, synthetic: bool, justifications: bool, min_cell: i
         "Only learners whose research-consent choice at the time of export was yes are included, with all",
         f"their answers; cohorts with fewer than {min_cell} of them are left out.",
         "Learners appear as random research codes; the crosswalk is not part of this export.",
-        "Justifications are "
+        "Justifications" + (" and scripts' words" if scripts else "") + " are "
         + ("INCLUDED: they may hold names or client details." if justifications else "not included."), "",
         "Python: `widgets.analysis.read_export('.')`, `pandas.read_parquet('responses.parquet')`, or",
         "`frictionless.Package('datapackage.json')`.",

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from widgets.errors import StoreError
 from widgets.responses.contract import utcnow
-from widgets.store.schema import meta_table, metadata, reflections_table, responses_table
+from widgets.store.schema import codings_table, meta_table, metadata, reflections_table, responses_table
 
 _RECORD = "migration:"
 # Any fixed 64-bit number: the PostgreSQL advisory lock that serialises schema changes.
@@ -59,6 +59,17 @@ def _add_distribution_seen(conn: sa.Connection) -> None:
     conn.execute(sa.text(f"ALTER TABLE {responses_table.name} ADD COLUMN distribution_seen {kind}"))
 
 
+def _add_codings_unit(conn: sa.Connection) -> None:
+    """Say what a coding sheet coded, the reasoning or a script (null in older sheets: the reasoning).
+
+    Only adds a nullable column: an older dualrole still reads and writes the store, leaving it null.
+    """
+    if "unit" in {c["name"] for c in sa.inspect(conn).get_columns(codings_table.name)}:
+        return
+    kind = codings_table.c.unit.type.compile(dialect=conn.dialect)
+    conn.execute(sa.text(f"ALTER TABLE {codings_table.name} ADD COLUMN unit {kind}"))
+
+
 def _tables(*names: str) -> Callable[[sa.Connection], None]:
     """Create the named tables (with their indexes) where missing."""
 
@@ -90,6 +101,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("codings_table", _tables("dualrole_codings"), 2),
     Migration("distribution_seen_column", _add_distribution_seen, 2),
     Migration("scripts_table", _tables("scripts"), 2),
+    Migration("codings_unit_column", _add_codings_unit, 2),
 )
 SCHEMA_VERSION = max(m.schema_version for m in MIGRATIONS)
 

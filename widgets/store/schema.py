@@ -203,6 +203,9 @@ codings_table = sa.Table(
     # Where the sheet was made: "review" (the coding screen) or "qdpx" (imported from a REFI-QDA project).
     sa.Column("origin", sa.String(20), nullable=False),
     sa.Column("coded_at", UTCDateTime(), nullable=False),
+    # What was coded: "reasoning" (null in sheets from before scripts were coded), or "script": then
+    # response_id holds the script's id, and start and end are offsets into the script's text.
+    sa.Column("unit", sa.String(20)),
 )
 
 # How many times answers have been erased from this store: one row, raised in the same transaction

@@ -1,6 +1,8 @@
 """``CodingScreen(store)``: researchers code learners' reasoning with a codebook, blind to each other.
 
-Pick a case; read each answer's reasoning and apply codes from the codebook from the keyboard: a
+Pick a case and what to code, the reasoning or the scripts (what each learner would say after their
+first answer, or their chart note, shown with that answer); read each text and apply codes from the
+codebook from the keyboard: a
 number key applies its code to the whole answer, or, with a span of the text selected (Shift and
 the arrow keys in the answer), to that span; the same key again removes it. ``n`` and ``p`` save
 and go to the next and previous answer. Sheets are appended to the store (who, when, which codebook
@@ -134,8 +136,13 @@ class CodingScreen(ipw.VBox):
             load_codebook(codebook) if codebook else default_codebook())
         self.library = load_library()
         # Only answers with reasoning to code; a revote's stock sentence is not the learner's reasoning.
-        self.rows = [r for r in store.responses() if r["case_id"] in self.library and r["attempt"] == 1
-                     and (r["justification"] or "").strip()]
+        answers = [r for r in store.responses() if r["case_id"] in self.library and r["attempt"] == 1]
+        self.rows = [_unit(r, "reasoning", r["response_id"], r["justification"] or "") for r in answers
+                     if (r["justification"] or "").strip()]
+        # A script is coded beside the answer it follows, under that answer's option and cohort.
+        first = {r["response_id"]: r for r in answers}
+        self.rows += [_unit(first[s["response_id"]], "script", s["script_id"], s["text"], s["kind"])
+                      for s in store.latest_scripts() if s["response_id"] in first]
         case_ids = sorted({r["case_id"] for r in self.rows})
         if not case_ids:
             raise DualroleError("the store holds no reasoning to code yet")
@@ -154,6 +161,10 @@ class CodingScreen(ipw.VBox):
         self.uncoded = ipw.Checkbox(value=False, description="Not yet coded by me", indent=False)
         self.reconcile = ipw.Checkbox(value=False, description="Reconcile (shows every coder's codes)",
                                       indent=False)
+        self.unit = ipw.ToggleButtons(options=[("Reasoning", "reasoning"), ("Scripts", "script")], value="reasoning",
+                                      description="Code:", style=label,
+                                      tooltips=["The reasoning of each first answer",
+                                                "What each learner would say after it, or their chart note"])
         self.answer = ipw.HTML(layout=_WIDE)
         self.others = ipw.HTML(layout=_WIDE)
         self.pad = CodePad(self.codebook, on_move=self.move)
@@ -165,11 +176,11 @@ class CodingScreen(ipw.VBox):
         self.next_button.on_click(lambda _b: self.move(1))
         self.save_button.on_click(lambda _b: self.save())
         self.case.observe(self._on_case, names="value")
-        for control in (self.option_filter, self.uncoded, self.reconcile):
+        for control in (self.option_filter, self.uncoded, self.reconcile, self.unit):
             control.observe(self._on_filter, names="value")
         super().__init__([
             ipw.HTML(f"<h3>Code the reasoning: {text(self.codebook.title)}</h3>"),
-            self.coder, self.case, ipw.HBox([self.option_filter, self.uncoded, self.reconcile]),
+            self.coder, self.case, self.unit, ipw.HBox([self.option_filter, self.uncoded, self.reconcile]),
             self.answer, self.others, self.pad,
             ipw.HBox([self.previous_button, self.save_button, self.next_button]),
             self.status,
@@ -199,8 +210,9 @@ class CodingScreen(ipw.VBox):
     def _sheets(self, case_id: str) -> list[dict]:
         """What this coder may see: their own sheets, or in reconciliation every coder's and the reconciled ones."""
         if self.reconcile.value:
-            return self.book.sheets(case_id=case_id, reconciled=None, codebook=self.codebook)
-        return self.book.sheets(case_id=case_id, coder=self.coder.value.strip(), codebook=self.codebook)
+            return self.book.sheets(case_id=case_id, reconciled=None, codebook=self.codebook, unit=self.unit.value)
+        return self.book.sheets(case_id=case_id, coder=self.coder.value.strip(), codebook=self.codebook,
+                                unit=self.unit.value)
 
     def _select(self, index: int) -> None:
         sheets = self._sheets(self.case.value)
@@ -213,10 +225,10 @@ class CodingScreen(ipw.VBox):
         else:
             keep = None
         mine = {s["response_id"] for s in sheets if not s["reconciled"]}
-        self.items = [r for r in self.rows if r["case_id"] == self.case.value
+        self.items = [r for r in self.rows if r["case_id"] == self.case.value and r["unit"] == self.unit.value
                       and self.option_filter.value in (ALL, r["option_id"])
-                      and (keep is None or r["response_id"] in keep)
-                      and not (self.uncoded.value and not self.reconcile.value and r["response_id"] in mine)]
+                      and (keep is None or r["unit_id"] in keep)
+                      and not (self.uncoded.value and not self.reconcile.value and r["unit_id"] in mine)]
         self.items.sort(key=lambda r: (r["cohort"], r["learner"], r["phase"]))
         self.show(index)
 
@@ -239,11 +251,17 @@ class CodingScreen(ipw.VBox):
             return
         case = self.library[row["case_id"]]
         labels = {o.id: o.label for o in case.options}
+        what = "" if row["unit"] == "reasoning" else (
+            " · <strong>their chart note</strong>" if row["kind"] == "chart_note" else " · <strong>what they would say"
+            "</strong>, after this answer")
         self.answer.value = (f'<section aria-label="The answer being coded"><p><strong>{text(row["learner"])}'
                              f"</strong> · {text(row['cohort'])} · {text(row['phase'])} · "
                              f"{text(labels.get(row['option_id'], row['option_id']))} · confidence "
-                             f"{int(row['confidence'])}%</p></section>")
-        sheets = [s for s in self._sheets(row["case_id"]) if s["response_id"] == row["response_id"]]
+                             f"{int(row['confidence'])}%{what}</p>"
+                             + (f"<p>Their reasoning: {text(row['justification'])}</p>"
+                                if row["unit"] == "script" else "")
+                             + "</section>")
+        sheets = [s for s in self._sheets(row["case_id"]) if s["response_id"] == row["unit_id"]]
         if self.reconcile.value:
             own = [s for s in sheets if s["reconciled"]]
             coders = [s for s in sheets if not s["reconciled"]]
@@ -252,7 +270,7 @@ class CodingScreen(ipw.VBox):
         else:
             start = sheets[-1]["segments"] if sheets else []
         with self.pad.hold_sync():
-            self.pad.text = row["justification"]
+            self.pad.text = row["text"]
             self.pad.segments = [dict(s) for s in start]
         self._saved = self._sheet()
         done = " (reconciled)" if self.reconcile.value and any(s["reconciled"] for s in sheets) else (
@@ -284,8 +302,8 @@ class CodingScreen(ipw.VBox):
         if row is None or self._sheet() == self._saved:
             return False
         try:
-            self.book.record(row["response_id"], self.coder.value, self.codebook, list(self.pad.segments),
-                             reconciled=self.reconcile.value)
+            self.book.record(row["unit_id"], self.coder.value, self.codebook, list(self.pad.segments),
+                             reconciled=self.reconcile.value, unit=row["unit"])
         except DualroleError as exc:
             self.status.say(f"Not saved: {exc}", urgent=True)
             return False
@@ -309,7 +327,7 @@ class CodingScreen(ipw.VBox):
             self.pad.focus()
 
     def _has_sheet(self, row: dict) -> bool:
-        return any(s["response_id"] == row["response_id"] and s["reconciled"] == self.reconcile.value
+        return any(s["response_id"] == row["unit_id"] and s["reconciled"] == self.reconcile.value
                    for s in self._sheets(row["case_id"]))
 
     def agreement(self):
@@ -317,6 +335,12 @@ class CodingScreen(ipw.VBox):
         from widgets.analysis.coded_reasoning import code_alpha, presence
 
         return code_alpha(presence(self.book.sheets(codebook=self.codebook), self.codebook.ids))
+
+
+def _unit(answer: dict, unit: str, unit_id: str, words: str, kind: str | None = None) -> dict:
+    """A text to code: an answer's store row with what is coded (``unit``: reasoning or script), its id
+    (the response's, or the script's) and its ``text``; ``kind`` is a script's (script or chart_note)."""
+    return {**answer, "unit": unit, "unit_id": unit_id, "text": words, "kind": kind}
 
 
 def _agreed(sheets: list[dict]) -> list[dict]:

@@ -1,7 +1,10 @@
 """``ReviewScreen(store)``: the instructor scores each learner's reasoning against a rubric.
 
 Pick a case; read every learner's answer (first attempt and revote), confidence and reasoning,
-filtered by option, cohort or "not yet scored"; score it from the keyboard. Number keys set the
+and their script (what they would say, or their chart note, with the checklist items they ticked),
+filtered by option, cohort or "not yet scored"; score it from the keyboard. A rubric criterion that
+reads the script (``id: script``) is scored on those words; its score belongs to the first answer,
+which the script follows. Number keys set the
 level of the criterion in focus and move on to the next criterion; ``n`` and ``p`` go to the next
 and previous answer (saving the sheet first). Score sheets are appended to the store (who, when,
 which rubric version); released feedback goes to the learner's card.
@@ -33,6 +36,8 @@ from widgets.ui.a11y import LiveStatus, guarded
 _HERE = Path(__file__).resolve().parent
 _WIDE = ipw.Layout(width="100%", max_width="900px")
 ALL = "(all)"
+# A rubric criterion with this id reads the learner's script, not their reasoning (data/schema/rubric.schema.json).
+SCRIPT_CRITERION = "script"
 _CSS = """
 .dualrole-scorepad-help { margin: 0 0 6px; }
 .dualrole-criterion { border: 1px solid var(--jp-border-color2, #ccc); margin: 0 0 6px; padding: 4px 8px; }
@@ -139,6 +144,8 @@ class ReviewScreen(ipw.VBox):
         self.rubric = rubric if isinstance(rubric, Rubric) else (load_rubric(rubric) if rubric else default_rubric())
         self.library = load_library()
         self.rows = store.responses()
+        # Each learner's latest script, by the first answer it follows: shown under that answer.
+        self.scripts = {s["response_id"]: s for s in store.latest_scripts()}
         case_ids = sorted({r["case_id"] for r in self.rows if r["case_id"] in self.library})
         if not case_ids:
             raise DualroleError("the store holds no answers to score yet")
@@ -292,7 +299,25 @@ class ReviewScreen(ipw.VBox):
             parts.append(f"<p><strong>{which}{marker}:</strong> {text(labels.get(r['option_id'], r['option_id']))}"
                          f" · confidence {int(r['confidence'])}%</p>"
                          f"<blockquote>{text(r['justification'])}</blockquote>")
+            if r["response_id"] in self.scripts:
+                parts.append(self._script_html(case, self.scripts[r["response_id"]]))
         return '<section aria-label="The answer being scored">' + "".join(parts) + "</section>"
+
+    def _script_html(self, case, script: dict) -> str:
+        """The learner's words after their first answer, and which checklist items they ticked."""
+        what = "Their chart note" if script["kind"] == "chart_note" else "What they would say"
+        scored = [c.label for c in self.rubric.criteria if c.id == SCRIPT_CRITERION]
+        note = f" (scored by the criterion “{text(scored[0])}”)" if scored else ""
+        items = case.say.checklist if case.say else ()
+        ticked = set(script["checks"])
+        marks = "".join(f"<li>{'☑ ticked' if i in ticked else '☐ not ticked'}: {text(item)}</li>"
+                        for i, item in enumerate(items))
+        changed = ("" if script["case_version"] in case.current_versions
+                   else " The case has changed since: its checklist may not be the one they ticked.")
+        checklist = (f"<p>Checklist ({len(ticked & set(range(len(items))))} of {len(items)} ticked by the "
+                     f"learner).{changed}</p><ul>{marks}</ul>") if items else ""
+        return (f'<section aria-label="{what}"><p><strong>{what}{note}:</strong></p>'
+                f"<blockquote>{text(script['text'])}</blockquote>{checklist}</section>")
 
     # -- scoring -------------------------------------------------------------------------------
 
