@@ -156,6 +156,9 @@ def test_a_content_note_is_printed_before_the_vignette(tmp_path, no_pdf_engine):
     article = article[:article.index("</article>")]
     assert "Content note:" in article and handouts.text(case.content_note) in article
     assert article.index("Content note:") < article.index('aria-label="Vignette"')
+    cards = (tmp_path / "romantic-role-play.html").read_text(encoding="utf-8")
+    card = _article(cards, case.id)
+    assert card.index("Content note:") < card.index('aria-label="The situation"')
 
 
 # -- the say step and the role-play cards ----------------------------------------------------------

@@ -271,6 +271,7 @@ def role_play_html(cards: list[RolePlay], module: str) -> str:
             f'<article class="case" aria-labelledby="case-{text(case.id)}">\n{_heading(case)}'
             "<p>Three people: the therapist, the other person and an observer. About six minutes a round; "
             "swap roles after each.</p>\n"
+            f'{content_note(case.content_note) if case.content_note else ""}'
             f'<section aria-label="The situation"><h2>The situation (everyone reads it)</h2>\n'
             f"{markdown(case.vignette)}</section>\n{speech}{note}</article>\n")
     if not parts:
