@@ -11,20 +11,33 @@ import copy
 import json
 import re
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 NAV = "<!--dualrole:nav-->"
 INDEX = "<!--dualrole:index-->"
 TIME = "<!--dualrole:time-->"
-# The time estimate under each lesson's title: reading at about 200 words a minute, about 6 minutes
-# per case (read, decide, explain, read the reference), 10 per decision-model case, 8 cases per
-# assessment part, and 10 minutes for the reflection.
+# The time estimate under each lesson's title (the one rule; the facilitator guide quotes RULE): every word
+# a learner reads at WORDS_PER_MINUTE (the lesson's prose, and for each case its card and its reveal with
+# every section opened), MINUTES_PER_ANSWER for each case answered (choose, rate, write the reasoning,
+# reconsider after the class), MINUTES_PER_SCRIPT where a case asks what you would say, MINUTES_PER_MODEL
+# per decision-model case, MINUTES_PER_TEST_CASE per assessment case (8 a part; its reveal is held back),
+# and MINUTES_TO_REFLECT for the reflection. A lesson's optional cases are timed apart: the first figure is
+# the lesson with its core cases.
 WORDS_PER_MINUTE = 200
-MINUTES_PER_CASE = 6
+MINUTES_PER_ANSWER = 4
+MINUTES_PER_SCRIPT = 3
 MINUTES_PER_MODEL = 10
+MINUTES_PER_TEST_CASE = 6
 MINUTES_TO_REFLECT = 10
-_CASE = re.compile(r"\bCaseCard\(")
+RULE = (f"every word read at {WORDS_PER_MINUTE} words a minute (the lesson's prose, and each case's card and "
+        f"its reveal with every section opened), plus {MINUTES_PER_ANSWER} minutes to answer each case (choose, "
+        f"rate your confidence, write your reasoning, reconsider), {MINUTES_PER_SCRIPT} to write what you would say "
+        f"where a case asks, {MINUTES_PER_MODEL} for each decision-model "
+        f"case, {MINUTES_PER_TEST_CASE} for each assessment case and {MINUTES_TO_REFLECT} for the reflection; "
+        "a lesson's optional cases are timed apart")
+_CASE = re.compile(r"\bCaseCard\(\s*[\"']([\w-]+)[\"']")
 _MODEL = re.compile(r"\bDecisionModel\(")
 _ASSESSMENT = re.compile(r"\bAssessment\(")
 
@@ -81,35 +94,101 @@ def index_markdown(lessons: list[tuple[str, str, str]]) -> str:
     return "\n".join(lines)
 
 
+def case_words(case_id: str) -> int:
+    """The words a learner reads on one case: its card (title, vignette, options, the "what would you say"
+    prompt and checklist) and its reveal with every section opened, as the reveal renders it (the learner's
+    own reasoning left out)."""
+    from widgets.cases.library import load_case
+    from widgets.ui.reveal import reveal_html
+
+    case = load_case(case_id)
+    attempt = {"option_id": case.preferred[0] if case.preferred else case.option_ids[0], "confidence": 50,
+               "justification": ""}
+    card = " ".join([case.title, case.vignette, *(o.label for o in case.options),
+                     *([case.say.prompt, *case.say.checklist] if case.say else [])])
+    return _words(card) + _words(re.sub(r"<[^>]+>", " ", reveal_html(case, [attempt], None)))
+
+
+def case_minutes(case_id: str) -> float:
+    """A learner's minutes on one card by :data:`RULE`: reading its card and reveal, answering, and writing
+    what they would say where the case asks (the facilitator guide holds its sessions to this)."""
+    from widgets.cases.library import load_case
+
+    script = MINUTES_PER_SCRIPT if load_case(case_id).say is not None else 0
+    return case_words(case_id) / WORDS_PER_MINUTE + MINUTES_PER_ANSWER + script
+
+
+def _words(prose: str) -> int:
+    return len(re.sub(r"<!--.*?-->|\]\([^)]*\)|[*_#`|>-]+(?=\s)", " ", prose).split())
+
+
+@dataclass(frozen=True)
+class LessonTime:
+    """A lesson's estimate by :data:`RULE`: minutes for the lesson with its core cases, minutes for its
+    optional cases, and what each counts."""
+
+    minutes: int
+    counted: str
+    optional_minutes: int = 0
+    optional_cases: int = 0
+
+
+def _rounded(minutes: float, floor: int = 0) -> int:
+    return max(floor, 5 * round(minutes / 5))
+
+
+def lesson_times(cells: list[dict]) -> LessonTime:
+    """A lesson's estimated minutes by :data:`RULE` (each figure rounded to 5; the lesson at least 10)."""
+    from widgets.cases import course
+
+    prose = " ".join(_source(c) for c in cells if c["cell_type"] == "markdown" and not _generated(_source(c)))
+    words = _words(prose)
+    code = " ".join(_source(c) for c in cells if c["cell_type"] == "code")
+    ids = _CASE.findall(code)
+    core = [i for i in ids if not course.is_optional(i)]
+    optional = [i for i in ids if course.is_optional(i)]
+    models = len(_MODEL.findall(code))
+    parts_n = len(_ASSESSMENT.findall(code))
+    tests = 8 * parts_n
+
+    def cases_minutes(case_ids: list[str]) -> tuple[float, int]:
+        return sum(case_minutes(i) for i in case_ids), sum(case_words(i) for i in case_ids)
+
+    core_minutes, core_read = cases_minutes(core)
+    minutes = (words / WORDS_PER_MINUTE + core_minutes + MINUTES_PER_MODEL * models
+               + MINUTES_PER_TEST_CASE * tests + MINUTES_TO_REFLECT)
+    parts = [f"{words:,} words of lesson"]
+    if core:
+        label = "core case" if optional else "case"
+        parts.append(f"{len(core)} {label}{'s' if len(core) != 1 else ''} with {core_read:,} words on their cards and "
+                     f"reveals, {MINUTES_PER_ANSWER} minutes to answer each and {MINUTES_PER_SCRIPT} to write what you "
+                     "would say")
+    if models:
+        parts.append(f"{models} decision-model case{'s' if models != 1 else ''}")
+    if tests:
+        parts.append(f"{parts_n} assessment part{'s' if parts_n != 1 else ''} of 8 cases, taken weeks apart")
+    counted = "; ".join(parts) + "; and a reflection"
+    extra = cases_minutes(optional)[0] if optional else 0.0
+    return LessonTime(_rounded(minutes, 10), counted, _rounded(extra, 5) if optional else 0, len(optional))
+
+
 def lesson_time(cells: list[dict]) -> tuple[int, str]:
-    """A lesson's estimated minutes (rounded to 5, at least 10), and what the estimate counts.
+    """A lesson's estimated minutes with its core cases, and what the estimate counts (:func:`lesson_times`).
 
     The one rule for a lesson's time: the title of each lesson and the facilitator guide both use it.
     """
-    prose = " ".join(_source(c) for c in cells if c["cell_type"] == "markdown" and not _generated(_source(c)))
-    words = len(re.sub(r"<!--.*?-->|\]\([^)]*\)", " ", prose).split())
-    code = " ".join(_source(c) for c in cells if c["cell_type"] == "code")
-    cases, models = len(_CASE.findall(code)), len(_MODEL.findall(code))
-    parts_n = len(_ASSESSMENT.findall(code))
-    assessment = 8 * parts_n
-    minutes = (words / WORDS_PER_MINUTE + MINUTES_PER_CASE * (cases + assessment) + MINUTES_PER_MODEL * models
-               + MINUTES_TO_REFLECT)
-    rounded = max(10, 5 * round(minutes / 5))
-    parts = [f"{words:,} words to read"]
-    if cases:
-        parts.append(f"{cases} case{'s' if cases != 1 else ''}")
-    if models:
-        parts.append(f"{models} decision-model case{'s' if models != 1 else ''}")
-    if assessment:
-        parts.append(f"{parts_n} assessment part{'s' if parts_n != 1 else ''} of 8 cases, taken weeks apart")
-    return rounded, ", ".join(parts) + " and a reflection"
+    timed = lesson_times(cells)
+    return timed.minutes, timed.counted
 
 
 def time_markdown(cells: list[dict]) -> str:
     """The estimated time of a lesson, from its words and its cases, stated as an estimate."""
-    minutes, counted = lesson_time(cells)
-    return (f"{TIME}\n*Estimated time: about {minutes} minutes* (an estimate from this notebook's "
-            f"{counted}; take the time you need).")
+    timed = lesson_times(cells)
+    optional = (f", plus about {timed.optional_minutes} minutes for the {timed.optional_cases} optional cases"
+                if timed.optional_cases else "")
+    return (f"{TIME}\n*Estimated time: about {timed.minutes} minutes*{optional} (an estimate from this "
+            f"notebook's {timed.counted}, with every word read at {WORDS_PER_MINUTE} a minute; take the time you "
+            "need).")
 
 
 def _generated(source: str) -> bool:

@@ -12,6 +12,7 @@ fails). Nothing is said about how learners actually split: no such data is shipp
 from __future__ import annotations
 
 import json
+import math
 import re
 import sys
 from dataclasses import dataclass
@@ -298,10 +299,11 @@ class Facilitation:
 
 
 def per_case_estimate(case_id: str) -> int:
-    """The lesson's estimate for one case, reference included (``tools/curriculum.py``): a decision-model
-    case takes longer than a card."""
+    """The lesson's estimate for one case, its reveal included, in whole minutes (rounded down, so a
+    session that fits it fits the estimate): :func:`tools.curriculum.case_minutes` for a card, and
+    ``MINUTES_PER_MODEL`` for a decision-model case."""
     models = {i for entry in course.lessons() for i in entry.decision_models}
-    return curriculum.MINUTES_PER_MODEL if case_id in models else curriculum.MINUTES_PER_CASE
+    return curriculum.MINUTES_PER_MODEL if case_id in models else math.floor(curriculum.case_minutes(case_id))
 
 
 def lesson_minutes(name: str) -> int:
@@ -464,9 +466,7 @@ reference last. A case answered once comes back locked, so **learners leave the 
 live unanswered in the notebook until the seminar**; each session lists them.
 
 **How the numbers are made.** *Time estimates* are the ones under each lesson's title, computed by
-`tools/curriculum.py` from the notebook: its words of prose read at {wpm} words a minute, plus about
-{decide} minutes for each case (read, decide, explain, read the reference), {model} for a
-decision-model case, and time for the reflection. In the sessions, a learner's own time on a case
+`tools/curriculum.py` from the notebook and its cases: {rule}. In the sessions, a learner's own time on a case
 (reading, choosing, writing, reading the reference) never exceeds that estimate per case, and the
 blocks of a session add up to 90 minutes or less; a test checks both. Fast readers and lively groups
 will differ. *Objectives* are the lesson's own, each with the cases that match it most closely (the
@@ -713,8 +713,7 @@ def guide() -> str:
     """The whole facilitator guide, as ``docs/facilitator-guide.md`` should hold it."""
     library = {c.id: c for c in load_library()}
     f = load_facilitation()
-    parts = [INTRO.format(wpm=curriculum.WORDS_PER_MINUTE, decide=curriculum.MINUTES_PER_CASE,
-                          model=curriculum.MINUTES_PER_MODEL),
+    parts = [INTRO.format(rule=curriculum.RULE),
              "\n".join(safety(f, library)), "\n".join(controversy(f, library)), "\n".join(units(f)),
              "\n".join(sessions(f, library))]
     for stem, title, _ in curriculum.LESSONS:

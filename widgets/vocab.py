@@ -47,9 +47,6 @@ KITCHENER_FACTORS: dict[str, str] = {
     "power": "Power and prestige differential",
 }
 
-# The lesson that teaches Kitchener's factors: cards ask for the ratings from there on.
-KITCHENER_TAUGHT_IN = "02_business"
-
 PHASES: tuple[str, ...] = ("practice", "pre", "post")
 
 CLIENTS: tuple[str, ...] = ("lab", "voila", "service", "script", "simulator")

@@ -41,6 +41,11 @@ def run_all(page) -> None:
     wait_for_widgets(page)
 
 
+def wait_for_idle(page) -> None:
+    """Wait until the kernel has answered everything sent to it (a widget click included)."""
+    page.wait_for_function(f"() => {_KERNEL_IDLE}", timeout=KERNEL_TIMEOUT)
+
+
 def wait_for_widgets(page) -> None:
     """Wait until no widget output is still showing its loading placeholder."""
     page.wait_for_function(

@@ -40,6 +40,7 @@ from .jlab import (
     screenshot,
     serious,
     tab_until,
+    wait_for_idle,
     widget_problems,
 )
 from .test_lesson_keyboard import IS_OPTION, IS_REASONING, IS_SUBMIT, first_card_focus_start
@@ -235,8 +236,10 @@ def test_a_learner_writes_what_they_would_say_ticks_the_checklist_and_finds_the_
     card.get_by_role("textbox", name="Your reasoning:").fill(FIRST)
     card.get_by_role("status").filter(has_text="Ready to commit").wait_for()
     card.get_by_role("button", name="Commit my answer").click()
-    # The commit moves the focus to "Change my answer": take it into the box only once that has happened.
+    # The commit moves the focus to "Change my answer": take it into the box only once that has happened and
+    # the kernel has finished with the click (a focus message still on its way would take it back mid-word).
     page.wait_for_function("() => document.activeElement && /Change my answer/.test(document.activeElement.textContent)")
+    wait_for_idle(page)
 
     words = card.get_by_role("textbox", name="Your words:")
     words.wait_for()

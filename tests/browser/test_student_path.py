@@ -84,7 +84,7 @@ def test_no_key_inside_a_control_reaches_the_notebook_shortcuts(page, lab, learn
     assert cells(page) == before
 
     # The reasoning box: letters are text, Enter a new line.
-    reasoning = card.locator("textarea")
+    reasoning = card.get_by_role("textbox", name="Your reasoning:")
     press_all(page, reasoning)
     assert reasoning.input_value() == "mabdd\n"
     assert cells(page) == before
@@ -133,7 +133,7 @@ def test_a_class_code_hides_no_answer_the_reference_leads_on_and_the_post_test_a
     open_path(page, lab, learner_home, "student-code")
     card = page.locator(".dualrole-card").first
     card.locator("fieldset.dualrole-choice").first.locator("input").first.check()
-    card.locator("textarea").fill("The gifts blur the professional frame and create obligations.")
+    card.get_by_role("textbox", name="Your reasoning:").fill("The gifts blur the professional frame and create obligations.")
     submit = card.get_by_role("button", name="Commit my answer")
     page.wait_for_function("b => !b.disabled", arg=submit.element_handle())
     submit.click()
@@ -254,7 +254,7 @@ def test_the_course_view_is_the_whole_course_with_my_answers_on_every_page(chrom
         # An answer given here is kept where JupyterLab keeps it.
         card = page.locator(".dualrole-card").first
         card.locator("fieldset.dualrole-choice").first.locator("input").first.check()
-        card.locator("textarea").fill("Confirming she is a client would breach her confidentiality.")
+        card.get_by_role("textbox", name="Your reasoning:").fill("Confirming she is a client would breach her confidentiality.")
         submit = card.get_by_role("button", name="Commit my answer")
         page.wait_for_function("b => !b.disabled", arg=submit.element_handle(), timeout=30_000)
         submit.click()

@@ -15,10 +15,12 @@ PUBLISHERS = {"APA": "www.apa.org", "ACA": "www.counseling.org", "AAMFT": "www.a
               "NASW": "www.socialworkers.org"}
 
 
-def test_every_code_a_case_may_cite_links_to_its_publisher():
-    schema = json.dumps(read_schema("case"))
+def test_every_shipped_code_a_case_may_cite_links_to_its_publisher():
+    from widgets.cases.casefile import shipped_codes
+
+    assert shipped_codes() == set(PUBLISHERS)  # the codes come from the registry, not a list in the schema
+    assert "enum" not in json.dumps(read_schema("case")["properties"]["codes"])
     for code, host in PUBLISHERS.items():
-        assert f'"{code}"' in schema  # the case schema's code enum is unchanged
         url = urlparse(code_link(code))
         assert url.scheme == "https" and url.netloc == host, code_link(code)
 

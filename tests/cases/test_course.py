@@ -115,3 +115,105 @@ def test_a_module_no_lesson_teaches_is_a_clear_error():
 
     with pytest.raises(DualroleError, match="no lesson in course.yaml teaches the module 'astrology'"):
         module_case_ids("astrology")
+
+
+# --- Core and optional cases; Kitchener's ratings fade; the time rule counts the reveal -------------------
+
+def test_lessons_one_and_eight_have_about_five_core_cases_and_mark_the_rest_optional():
+    from widgets.cases.course import core_case_ids, is_optional, lesson, lesson_case_ids
+
+    for stem, module in (("01_confidentiality", "confidentiality"), ("08_roles", "roles")):
+        entry = lesson(stem)
+        assert 4 <= len(entry.core) <= 6 and entry.optional and set(entry.optional) <= set(entry.cases)
+        assert core_case_ids(module) == entry.core
+        assert all(is_optional(i) for i in entry.optional) and not any(is_optional(i) for i in entry.core)
+        # The notebook shows the core cases first, then the optional ones under their own heading.
+        nb = json.loads((NOTEBOOKS / f"{stem}.ipynb").read_text(encoding="utf-8"))
+        sources = ["".join(c["source"]) for c in nb["cells"]]
+        heading = next(i for i, s in enumerate(sources) if s.startswith("## More cases, if you have time"))
+        first_optional = next(i for i, s in enumerate(sources) if f'CaseCard("{entry.optional[0]}")' in s)
+        last_core = next(i for i, s in enumerate(sources) if f'CaseCard("{entry.core[-1]}")' in s)
+        assert last_core < heading < first_optional and "optional" in sources[heading]
+    assert not set(lesson("01_confidentiality").optional) & set(lesson_case_ids())
+
+
+def test_a_course_file_marking_a_case_optional_that_the_lesson_does_not_show_is_refused(tmp_path, monkeypatch):
+    from widgets.cases import course
+    from widgets.errors import DualroleError
+
+    (tmp_path / "course.yaml").write_text(
+        "lessons:\n  - stem: 01_x\n    cases: [a, b]\n    optional: [c]\n", encoding="utf-8")
+    monkeypatch.setenv("DUALROLE_DATA", str(tmp_path))
+    with pytest.raises(DualroleError, match=r"course.yaml: lessons\[0\].optional: c is not one of the lesson's"):
+        course.lessons()
+
+
+def test_kitcheners_ratings_are_asked_in_lessons_two_and_three_only(fresh_store):
+    from widgets.cases.course import asks_kitchener, lesson
+    from widgets.ui.card import CaseCard
+
+    flagged = [e.stem for e in lessons() if e.kitchener_ratings]
+    assert flagged == ["02_business", "03_social"]
+    for entry in lessons():
+        for case_id in entry.cases:
+            assert asks_kitchener(case_id) == (entry.stem in flagged), case_id
+    asked = CaseCard("cosmetics", store=fresh_store, learner="ana", cohort="c")
+    faded = CaseCard(lesson("05_communities").cases[0], store=fresh_store, learner="ana", cohort="c")
+    assert asked.asks_ratings and asked.ratings_box.layout.display is None
+    assert not faded.asks_ratings and faded.ratings_box.layout.display == "none"
+    assert all(v is None for v in faded.draft.kitchener.values())
+
+
+def test_an_optional_case_says_so_on_its_card(fresh_store):
+    from widgets.ui.card import CaseCard
+
+    assert "Optional case" in CaseCard("employer_asks", store=fresh_store, learner="ana", cohort="c").header.value
+    assert "Optional" not in CaseCard("spouse_phone_call", store=fresh_store, learner="ana", cohort="c").header.value
+
+
+def test_the_time_estimate_counts_the_reveal_and_times_optional_cases_apart():
+    from tools import curriculum
+    from widgets.cases.course import lesson
+    from widgets.cases.library import load_case
+    from widgets.ui.reveal import reveal_html
+
+    case = load_case("spouse_phone_call")
+    card_only = len(" ".join([case.title, case.vignette, *(o.label for o in case.options)]).split())
+    rationale = len(case.rationale.split())
+    assert curriculum.case_words(case.id) >= card_only + rationale  # the reveal's full rationale is read too
+    assert "The full rationale" in reveal_html(case, [{"option_id": case.preferred[0], "confidence": 50,
+                                                      "justification": ""}], None)
+    nb = json.loads((NOTEBOOKS / "01_confidentiality.ipynb").read_text(encoding="utf-8"))
+    timed = curriculum.lesson_times(nb["cells"])
+    optional = set(lesson("01_confidentiality").optional)
+    core_only = [c for c in nb["cells"] if not any(f'CaseCard("{i}")' in "".join(c["source"]) for i in optional)]
+    assert curriculum.lesson_times(core_only).minutes == timed.minutes  # optional cases are not in the first figure
+    assert timed.optional_cases == len(optional) and timed.optional_minutes >= len(optional) * curriculum.MINUTES_PER_ANSWER
+    stated = "".join(next(c["source"] for c in nb["cells"] if c.get("id") == "dualrole-time"))
+    assert f"about {timed.minutes} minutes*, plus about {timed.optional_minutes} minutes for the {len(optional)} optional" in stated
+
+
+def test_grading_completion_counts_the_core_cases_and_the_rubric_every_answer(fresh_store):
+    import pandas as pd
+
+    from widgets import analysis
+    from widgets.analysis.grades import grades
+    from widgets.cases.course import lesson
+    from widgets.grading.files import Assignment, GradingPolicy, assessment_cases
+    from widgets.store.schema import COLUMNS
+    from widgets.ui.card import CaseCard
+
+    entry = lesson("01_confidentiality")
+    for case_id in (*entry.core[:2], *entry.optional[:2]):
+        card = CaseCard(case_id, store=fresh_store, learner="synthetic-ana", cohort="c")
+        card.options.value = card.case.options[0].id
+        card.justification.value = "Neither confirm nor deny; tell the client."
+        card.submit.click()
+    rows = analysis.responses(pd.DataFrame(fresh_store.responses(), columns=COLUMNS))
+    shares = pd.DataFrame({"response_id": rows["response_id"].astype(str), "share": 0.5})
+    policy = GradingPolicy((Assignment("1", ("confidentiality",), completion_points=10, rubric_points=10),),
+                           taught=("confidentiality",))
+    [row] = grades(rows, shares, policy, load_library(), assessment_cases()).to_dict("records")
+    core = len(entry.core)
+    assert (row["done"], row["of"]) == (2, core)  # the two optional answers count neither for nor against
+    assert row["scored"] == 4 and row["grade"] == round(10 * 2 / core + 10 * 0.5, 2)

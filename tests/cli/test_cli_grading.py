@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from widgets.cases.course import core_case_ids
 from widgets.cases.library import load_library
 from widgets.cli import cli
 from widgets.grading.files import assessment_cases, default_rubric
@@ -42,9 +43,11 @@ def klass(tmp_path):
     ana = [answer(store, "synthetic-ana", case) for case in confidentiality]
     for case_id in assessment_cases():
         answer(store, "synthetic-ana", library[case_id], phase="pre")
-    answer(store, "synthetic-ben", confidentiality[0], why="no")
-    answer(store, "synthetic-ben", confidentiality[1])
-    answer(store, "synthetic-zed", confidentiality[0])
+    # Completion counts the lesson's core cases (data/course.yaml): ben's are two of them.
+    core = [library[case_id] for case_id in core_case_ids("confidentiality")]
+    answer(store, "synthetic-ben", core[0], why="no")
+    answer(store, "synthetic-ben", core[1])
+    answer(store, "synthetic-zed", core[0])
     book = ScoreBook(store)
     book.record(ana[0], "dr-lee", default_rubric(), {c.id: 2 for c in default_rubric().criteria})
     book.record(ana[1], "dr-lee", default_rubric(), {c.id: 1 for c in default_rubric().criteria})
@@ -53,7 +56,8 @@ def klass(tmp_path):
                       "synthetic-ana,Ana Synthetic,ana@example.org,1001,S-1,A\n"
                       "synthetic-ben,Ben Synthetic,ben@example.org,1002,S-2,A\n"
                       "synthetic-cy,Cy Synthetic,,1003,S-3,B\n", encoding="utf-8")
-    return {"store": tmp_path / "class.sqlite", "roster": roster, "n1": len(confidentiality), "tmp": tmp_path}
+    return {"store": tmp_path / "class.sqlite", "roster": roster, "n1": len(core), "all": len(confidentiality),
+            "tmp": tmp_path}
 
 
 def table(path: Path) -> list[dict]:
@@ -82,7 +86,7 @@ def test_plain_grades_count_completion_and_the_rubric_where_scored(klass):
     assert result.exit_code == 0, result.output
     rows = {r["learner_id"]: r for r in table(out)}
     assert list(rows["synthetic-ana"])[3:-1] == ["1. Confidentiality", "Pre-test", "Ethical reasoning"]  # taught only
-    assert rows["synthetic-ana"]["1. Confidentiality"] == "10"           # every case of the lesson
+    assert rows["synthetic-ana"]["1. Confidentiality"] == "10"           # every core case of the lesson
     assert rows["synthetic-ana"]["Pre-test"] == "5"
     assert rows["synthetic-ana"]["Ethical reasoning"] == "15"            # mean of 10/10 and 5/10, of 20
     ben = float(rows["synthetic-ben"]["1. Confidentiality"])             # a reasoning of "no" does not count
@@ -100,7 +104,7 @@ def test_the_summary_counts_each_assignment_and_a_dry_run_writes_nothing(klass):
     result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--dry-run")
     assert result.exit_code == 0, result.output
     assert not out.exists()
-    n = klass["n1"] + 3  # ana's lesson, ben's two answers, zed's one
+    n = klass["all"] + 3  # ana's lesson (optional cases too: each is scored), ben's two answers, zed's one
     assert ("Lessons counted: 1. Confidentiality and the fact of therapy, Pre-test (those the class answered; name them with taught: in "
             "your policy)") in result.output
     assert "  1. Confidentiality: 4 learner(s): 3 complete, 1 blank, 0 excused, 0 zero" in result.output

@@ -87,7 +87,8 @@ def test_the_committed_sample_matches_the_case_library_and_its_command(tmp_path)
     assert versions == {c.id: c.case_version for c in answered}, hint
     fresh = write(simulate(**SAMPLE_SETTINGS), tmp_path / "responses.synthetic.csv")
     assert fresh.read_bytes() == analysis.sample_path().read_bytes(), hint
-    assert len(sample) < 6000  # small enough to read in a notebook and to keep in the repository
+    # Small enough to read in a notebook and to keep in the repository (about 4 MB at 6,400 rows, with 72 cases).
+    assert len(sample) < 8000
 
 
 def test_a_store_with_real_answers_is_refused(fresh_store):

@@ -272,7 +272,7 @@ def test_a_draft_survives_a_restart_and_is_never_a_response(fresh_store):
 def test_kitchener_ratings_only_where_taught_and_where_there_is_a_second_role(fresh_store):
     def shown(case_id):
         card = CaseCard(case_id, store=fresh_store)
-        return card.children[5].layout.display != "none"
+        return card.ratings_box.layout.display != "none"
 
     assert shown("cosmetics")  # lesson 02, which teaches them
     assert not shown("spouse_phone_call")  # no second role, and before lesson 02
@@ -384,3 +384,61 @@ def test_a_content_note_comes_before_the_vignette_with_the_opt_out(fresh_store):
     assert "Content note:" in card.content_note.value and "belt" in card.content_note.value
     assert "You may skip this case" in card.content_note.value
     assert CaseCard("cosmetics", store=fresh_store).content_note.value == ""
+
+
+# -- "own words first": the learner's answer in words before the options appear -----------------------------
+
+OWN = "I would not buy; I would ask what the catalogue means to her."
+
+
+def test_own_words_first_hides_the_options_until_the_learner_has_written_an_answer(fresh_store):
+    from widgets.learner.session import OWN_WORDS_LABEL
+
+    card = CaseCard("cosmetics", store=fresh_store, learner="ana", own_words=True)
+    assert card.own_words_box in card.children and card.answer_box.layout.display == "none"
+    assert card.options_button.disabled and card.submit.disabled
+    card.own_words.value = "Decline it."
+    assert card.options_button.disabled and "more characters" in card.status.value
+    card.own_words.value = OWN
+    assert not card.options_button.disabled
+    card.options_button.click()
+    assert card.answer_box.layout.display is None and card.own_words.disabled  # kept on show, locked
+    card.options.value = "decline_explore"
+    card.justification.value = "Too short."
+    assert card.submit.disabled and "more characters" in card.status.value  # the reasoning needs its own why
+    answer(card)
+    card.submit.click()
+    [row] = fresh_store.responses()
+    assert row["justification"] == f"{OWN_WORDS_LABEL} {OWN}\n\n{REASON}"
+    assert card.own_words_box.layout.display == "none" and OWN in card.justification.value
+
+
+def test_own_words_and_shown_options_survive_a_reload_and_a_revote_has_no_label(fresh_store):
+    from widgets.learner.session import OWN_WORDS_LABEL
+
+    card = CaseCard("cosmetics", store=fresh_store, learner="ana", own_words=True)
+    card.own_words.value = OWN
+    card.options_button.click()
+    again = CaseCard("cosmetics", store=fresh_store, learner="ana", own_words=True)
+    assert again.own_words.value == OWN and again.answer_box.layout.display is None and again.own_words.disabled
+    answer(again)
+    again.submit.click()
+    again.revote_button.click()
+    answer(again, option="decline_only", reasoning="On reflection a plain refusal is kinder here.")
+    again.submit.click()
+    first, second = sorted(fresh_store.responses(), key=lambda r: r["attempt"])
+    assert first["justification"].startswith(OWN_WORDS_LABEL)
+    assert second["justification"] == "On reflection a plain refusal is kinder here."
+
+
+def test_own_words_first_is_the_learners_setting_and_never_changes_the_assessment(fresh_store):
+    from widgets.ui.myanswers import MyAnswers
+
+    assert not CaseCard("cosmetics", store=fresh_store, learner="ana").session.asks_own_words  # off by default
+    panel = MyAnswers(store=fresh_store)
+    panel.own_words_first.value = True
+    assert "first asks for your own answer" in panel.status.value
+    card = CaseCard("cosmetics", store=fresh_store, learner="ana")
+    assert card.session.asks_own_words and card.answer_box.layout.display == "none"
+    assert not CaseCard("cosmetics", store=fresh_store, learner="ana", phase="pre").session.asks_own_words
+    assert MyAnswers(store=fresh_store).own_words_first.value  # kept in the learner's settings

@@ -27,12 +27,19 @@ def learner(monkeypatch):
 
 
 def test_progress_counts_each_lesson_and_reminds_about_the_pre_test(fresh_store, learner):
+    from widgets.cases.course import lesson
+
     panel = MyAnswers(store=fresh_store)
     assert "Before lesson 1, take the pre-test" in panel.progress.value
-    assert "1. Confidentiality and the fact of therapy: 0 of 9 cases answered" in panel.progress.value
+    lesson_one = "1. Confidentiality and the fact of therapy: "
+    core, optional = len(lesson("01_confidentiality").core), len(lesson("01_confidentiality").optional)
+    assert lesson_one + f"0 of {core} cases answered (and 0 of {optional} optional)" in panel.progress.value
     commit(CaseCard("spouse_phone_call", store=fresh_store))
     panel.refresh()
-    assert "1. Confidentiality and the fact of therapy: 1 of 9 cases answered" in panel.progress.value
+    assert lesson_one + f"1 of {core} cases answered (and 0 of {optional} optional)" in panel.progress.value
+    commit(CaseCard("employer_asks", store=fresh_store))  # optional: counted apart from the core
+    panel.refresh()
+    assert lesson_one + f"1 of {core} cases answered (and 1 of {optional} optional)" in panel.progress.value
     assert "Pre-test (form " in panel.progress.value and "not done" in panel.progress.value
     assert fresh_store.url in panel.where.value and "ana" in panel.where.value
 

@@ -126,13 +126,14 @@ def scorer_agreement(scores: pd.DataFrame, rubric: Rubric, first: str, second: s
     return pd.DataFrame(rows, columns=["criterion", "label", "n", "exact", "kappa"])
 
 
-def lesson_cases(library: Library, lesson: str, assessment: list[str]) -> list[str]:
+def lesson_cases(library: Library, lesson: str, assessment: list[str], *, core: bool = False) -> list[str]:
     """The case ids a lesson key covers: the cases the course lists for a module's lesson
     (``data/course.yaml``, the one source of lesson membership), or the assessment's for pre/post.
+    With ``core``, a lesson's optional cases are left out (:func:`widgets.cases.course.core_case_ids`).
     ``library`` is kept for callers; membership no longer depends on a case's own ``module`` field."""
     if lesson in ASSESSMENT_PHASES:
         return list(assessment)
-    return list(course.module_case_ids(lesson))
+    return list(course.core_case_ids(lesson) if core else course.module_case_ids(lesson))
 
 
 def taught_lessons(df: pd.DataFrame, policy: GradingPolicy, library: Library, assessment: list[str]) -> list[str]:
@@ -150,8 +151,10 @@ def grades(df: pd.DataFrame, finals: pd.DataFrame, policy: GradingPolicy, librar
     """Each learner's figures and grade for each assignment of the policy that this term assigns.
 
     Only the lessons taught (:func:`taught_lessons`) count, and an assignment with none of them gets
-    no column. A case counts as done when the learner committed an answer to it (in any phase) whose
-    reasoning meets the card's own rule (:func:`widgets.responses.contract.reasoning_shortfall`);
+    no column. Completion counts a lesson's core cases, as the course lists them (its optional cases
+    are left out of ``done`` and ``of`` alike); the rubric share counts every answer to the lesson's
+    cases, optional ones included. A case counts as done when the learner committed an answer to it (in
+    any phase) whose reasoning meets the card's own rule (:func:`widgets.responses.contract.reasoning_shortfall`);
     ``pre`` and ``post`` count the assessment's cases answered in that phase. Which option was chosen
     never counts. ``rubric_share`` is the mean, over the learner's answers in the assignment that
     have a final score (:mod:`widgets.grading.final`), of that score's share of the rubric's top.
@@ -189,11 +192,12 @@ def grades(df: pd.DataFrame, finals: pd.DataFrame, policy: GradingPolicy, librar
             continue
         modules = [lesson for lesson in lessons if lesson not in ASSESSMENT_PHASES]
         module_cases = {case for m in modules for case in lesson_cases(library, m, assessment)}
+        core_cases = {case for m in modules for case in lesson_cases(library, m, assessment, core=True)}
         phases = [lesson for lesson in lessons if lesson in ASSESSMENT_PHASES]
         # The bank holds two matched forms; each learner takes one of them in each phase.
         form_size = len(assessment) // 2
-        of = len(module_cases) + form_size * len(phases) if assignment.completion_points else 0
-        in_modules = done[done["case_id"].isin(module_cases)].drop_duplicates(["learner", "case_id"])
+        of = len(core_cases) + form_size * len(phases) if assignment.completion_points else 0
+        in_modules = done[done["case_id"].isin(core_cases)].drop_duplicates(["learner", "case_id"])
         counts = in_modules.groupby("learner").size()
         for phase in phases:
             in_phase = done[(done["phase"] == phase) & done["case_id"].isin(assessment)]

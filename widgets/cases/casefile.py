@@ -7,6 +7,7 @@ before anything is raised, so an author fixes a file in one pass rather than one
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import yaml
 
 from widgets.errors import CaseProblem, DualroleError
-from widgets.paths import data_dir, read_schema
+from widgets.paths import case_dirs, data_dir, read_schema
 
 REQUIRED_SECTIONS = ("Vignette", "Reference rationale")
 _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
@@ -30,6 +31,16 @@ def _validator():
 
 LINKS = "links"  # the key in codes.yaml that holds where each code can be read, not a code of its own
 LAW = "law"  # the key that holds the statutes and regulations cases name beside the codes, not a code either
+REGISTRY_FILE = "codes.yaml"  # an instructor's own registry, in a folder of their cases (docs/code-registry.md)
+
+# The limits of an instructor's registry: short names and paraphrases, never a code's text.
+CODE_NAME = re.compile(r"^[A-Z][A-Z0-9-]{1,23}$")
+SECTION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9.()-]{0,19}$")
+TITLE_LENGTH = (3, 120)
+LAW_NAME_LENGTH = (3, 80)
+LAW_NOTE_LENGTH = (10, 400)
+LINK = re.compile(r"^https://[^\s<>\"']{4,300}$")
+_HTML = re.compile(r"<\s*/?\s*[A-Za-z!]|&(?:[A-Za-z]+|#\d+|#x[0-9A-Fa-f]+);")
 
 
 @lru_cache(maxsize=1)
@@ -38,9 +49,192 @@ def _codes_file() -> dict:
         return yaml.safe_load(fh)
 
 
-@lru_cache(maxsize=1)
+def shipped_codes() -> frozenset[str]:
+    """The codes the curriculum ships (APA, ACA, AAMFT, NASW): an instructor's registry may not redefine them."""
+    return frozenset(code for code in _codes_file() if code not in (LINKS, LAW))
+
+
+def registry_folders(paths: list[Path | str] | None = None) -> list[Path]:
+    """The instructor folders whose ``codes.yaml`` is merged: every case folder searched after the shipped
+    one, then the folders of ``paths`` (files or folders being validated), each once."""
+    shipped = (data_dir() / "cases").resolve()
+    folders: list[Path] = []
+    for folder in [*case_dirs()[1:], *(Path(p) if Path(p).is_dir() else Path(p).parent for p in paths or ())]:
+        if folder.resolve() != shipped and folder.resolve() not in {f.resolve() for f in folders}:
+            folders.append(folder)
+    return folders
+
+
+def _stamp(paths: tuple[Path, ...]) -> tuple:
+    out = []
+    for path in paths:
+        try:
+            st = path.stat()
+            out.append((str(path), st.st_mtime_ns, st.st_size))
+        except OSError:
+            out.append((str(path), None, None))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
+class Registries:
+    """The shipped registry merged with every valid instructor registry, and the problems of the others."""
+
+    codes: dict[str, dict[str, str]]
+    links: dict[str, str]
+    law: dict[str, str]
+    problems: tuple[CaseProblem, ...]
+    origin: dict[str, Path]  # where each instructor code or law note was registered
+
+
+def registries(paths: list[Path | str] | None = None) -> Registries:
+    """The merged registries (:func:`registry_folders` of ``paths``), reread only when an instructor's
+    ``codes.yaml`` is added, removed or edited.
+
+    A registry file with any problem adds nothing (its cases then name the code they cannot cite), and
+    its problems are reported by ``dualrole validate`` with file, line and field.
+    """
+    files = tuple(folder / REGISTRY_FILE for folder in registry_folders(paths)
+                  if (folder / REGISTRY_FILE).is_file())
+    return _merged(_stamp(files))
+
+
+@lru_cache(maxsize=4)
+def _merged(stamp: tuple) -> Registries:
+    shipped = _codes_file()
+    codes = {code: {str(k): " ".join(str(v).split()) for k, v in sections.items()}
+             for code, sections in shipped.items() if code not in (LINKS, LAW)}
+    links = {str(k): str(v) for k, v in (shipped.get(LINKS) or {}).items()}
+    law = {str(k): " ".join(str(v).split()) for k, v in (shipped.get(LAW) or {}).items()}
+    problems: list[CaseProblem] = []
+    origin: dict[str, Path] = {}
+    for path_text, _mtime, _size in stamp:
+        path = Path(path_text)
+        found, own = read_registry_file(path, codes=set(codes), law=set(law), origin=origin)
+        problems += own
+        if found is None or own:
+            continue
+        for code, sections in found["codes"].items():
+            codes[code] = sections
+            origin[code] = path
+        links.update(found["links"])
+        for name, note in found["law"].items():
+            law[name] = note
+            origin[name] = path
+    return Registries(codes, links, law, tuple(problems), origin)
+
+
+def read_registry_file(path: Path, *, codes: set[str] | frozenset[str] = frozenset(),
+                       law: set[str] | frozenset[str] = frozenset(),
+                       origin: dict[str, Path] | None = None) -> tuple[dict | None, list[CaseProblem]]:
+    """Read and check an instructor's code registry; every problem names the file, the line and the field.
+
+    ``codes`` and ``law`` are the names already registered (the shipped ones, and those of registries read
+    before this one); ``origin`` says where an instructor's earlier name came from. Returns
+    ``{"codes": ..., "links": ..., "law": ...}`` (None when the file cannot be parsed) and the problems.
+    """
+    origin = origin or {}
+    try:
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return None, [CaseProblem(path, None, None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
+    except OSError as exc:
+        return None, [CaseProblem(path, None, None, f"cannot be read: {exc.strerror}")]
+    try:
+        root = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        mark, problem = _where(exc)
+        return None, [CaseProblem(path, mark.line + 1 if mark is not None else None, None,
+                                  f"YAML syntax error: {problem or exc}")]
+    problems: list[CaseProblem] = []
+
+    def problem(node, field: str | None, message: str) -> None:
+        problems.append(CaseProblem(path, node.start_mark.line + 1 if node is not None else 1, field, message))
+
+    out: dict = {"codes": {}, "links": {}, "law": {}}
+    if root is None:
+        problem(None, None, "is empty: register at least one code (see docs/code-registry.md)")
+        return None, problems
+    if not isinstance(root, yaml.MappingNode):
+        problem(root, None, "must be a mapping: code names, then optionally links: and law:")
+        return None, problems
+
+    def plain(node, field: str, limits: tuple[int, int], what: str) -> str | None:
+        if not isinstance(node, yaml.ScalarNode) or not str(node.value).strip():
+            problem(node, field, f"expected {what} as text")
+            return None
+        value = " ".join(str(node.value).split())
+        if _HTML.search(value):
+            problem(node, field, "holds HTML: write plain text (the reveal and the handouts format it)")
+        if not limits[0] <= len(value) <= limits[1]:
+            problem(node, field, f"is {len(value)} characters long: write {limits[0]} to {limits[1]} "
+                                 f"characters in your own words (a short paraphrase, never the code's text)")
+        return value
+
+    def mapping(node, field: str, what: str) -> list[tuple]:
+        if not isinstance(node, yaml.MappingNode) or not node.value:
+            problem(node, field, f"expected {what}")
+            return []
+        return node.value
+
+    linked = []  # the code names under links:, checked once every code of the file is known
+    named: set[str] = set()
+    for key, value in root.value:
+        name = str(key.value)
+        if name == LINKS:
+            for code_key, url in mapping(value, LINKS, "a mapping of code names to https:// links"):
+                linked.append(code_key)
+                field = f"{LINKS}.{code_key.value}"
+                link = plain(url, field, (12, 300), "a link")
+                if link and not LINK.match(link):
+                    problem(url, field, f"{link!r} is not an https:// link")
+                out["links"][str(code_key.value)] = link
+            continue
+        if name == LAW:
+            for law_key, note in mapping(value, LAW, "a mapping of law names to short notes"):
+                law_name = " ".join(str(law_key.value).split())
+                field = f"{LAW}.{law_name}"
+                if law_name in law:
+                    where = f"in {origin[law_name]}" if law_name in origin else "by the curriculum"
+                    problem(law_key, field, f"{law_name!r} is already registered {where}: choose another name")
+                elif _HTML.search(law_name):
+                    problem(law_key, field, "holds HTML: write plain text")
+                elif not LAW_NAME_LENGTH[0] <= len(law_name) <= LAW_NAME_LENGTH[1]:
+                    problem(law_key, field, f"a law's name is {LAW_NAME_LENGTH[0]} to {LAW_NAME_LENGTH[1]} characters")
+                out["law"][law_name] = plain(note, field, LAW_NOTE_LENGTH, "a note")
+            continue
+        named.add(name)
+        if name in codes:
+            where = f"in {origin[name]}" if name in origin else "with the curriculum, and cannot be redefined"
+            problem(key, name, f"the code {name!r} is already registered {where}: choose another name "
+                               "(for example your body's abbreviation with the edition year)")
+            continue
+        if not CODE_NAME.match(name):
+            problem(key, name, f"{name!r} is not a code name: capital letters, digits and '-', 2 to 24 "
+                               "characters, starting with a letter (for example EXAMPLE-BODY)")
+            continue
+        sections = {}
+        for section_key, title in mapping(value, name, "a mapping of section numbers to short paraphrases"):
+            section = str(section_key.value)
+            field = f"{name}.{section}"
+            if not SECTION.match(section):
+                problem(section_key, field, f"{section!r} is not a section number: up to 20 letters, digits, "
+                                            "'.', '(', ')' or '-' (quote it: \"1.2\")")
+            if section in sections:
+                problem(section_key, field, f"section {section!r} is registered twice")
+            sections[section] = plain(title, field, TITLE_LENGTH, "a short paraphrase")
+        out["codes"][name] = sections
+    for code_key in linked:
+        if str(code_key.value) not in named:
+            problem(code_key, f"{LINKS}.{code_key.value}", f"{code_key.value!r} is not a code this file registers")
+    if not out["codes"] and not out["law"] and not problems:
+        problem(root, None, "registers nothing: add a code with its sections, or a law: note")
+    return out, problems
+
+
 def code_registry() -> dict[str, dict[str, str]]:
-    """Registered sections: ``{"APA": {"3.05": "Multiple relationships", ...}, ...}``.
+    """Registered sections: ``{"APA": {"3.05": "Multiple relationships", ...}, ...}``, the shipped codes
+    and any an instructor registers in a ``codes.yaml`` beside their cases.
 
     Only the codes: the ``links`` mapping beside them is read by :func:`code_link`.
 
@@ -49,38 +243,42 @@ def code_registry() -> dict[str, dict[str, str]]:
     >>> "links" in code_registry() or "law" in code_registry()
     False
     """
-    return {code: {str(k): v for k, v in sections.items()}
-            for code, sections in _codes_file().items() if code not in (LINKS, LAW)}
+    return registries().codes
 
 
-@lru_cache(maxsize=1)
 def law_registry() -> dict[str, str]:
-    """The statutes and regulations a case may name, each with what it requires in our own words.
+    """The statutes, regulations and local-law notes a case may name, each with what it requires in our
+    (or the instructor's) own words.
 
     >>> "must notify" in law_registry()["DoDI 6490.08"]
     True
     """
-    return {str(name): " ".join(str(text).split()) for name, text in (_codes_file().get(LAW) or {}).items()}
+    return registries().law
 
 
-def code_link(code: str) -> str:
-    """The publisher's page where ``code`` (APA, ACA, AAMFT or NASW) can be read in full.
+def code_link(code: str) -> str | None:
+    """The page where ``code`` can be read in full: the publisher's, for the shipped codes; None for an
+    instructor's code registered without a link.
 
     >>> code_link("APA")
     'https://www.apa.org/ethics/code'
     """
-    links = _codes_file().get(LINKS) or {}
-    if code not in links:
-        known = ", ".join(sorted(links)) or "none"
-        raise DualroleError(f"data/codes.yaml: links.{code}: no link for code {code!r} (codes with links: {known})")
-    return str(links[code])
+    merged = registries()
+    if code in merged.links:
+        return merged.links[code]
+    if code in merged.codes and code not in shipped_codes():
+        return None
+    known = ", ".join(sorted(merged.links)) or "none"
+    raise DualroleError(f"data/codes.yaml: links.{code}: no link for code {code!r} (codes with links: {known})")
 
 
-def read_case_file(path: Path) -> tuple[dict | None, dict[str, str], list[CaseProblem]]:
+def read_case_file(path: Path, registry: Registries | None = None) -> tuple[dict | None, dict[str, str],
+                                                                          list[CaseProblem]]:
     """Parse and check one file.
 
     Returns the front matter (or None when it cannot be parsed), the body sections by heading,
-    and every problem found. Cross-file checks (duplicate ids) belong to the library loader.
+    and every problem found. Cross-file checks (duplicate ids) belong to the library loader. Codes and
+    law notes are checked against ``registry`` (by default the merged :func:`registries`).
     """
     problems: list[CaseProblem] = []
     try:
@@ -118,7 +316,7 @@ def read_case_file(path: Path) -> tuple[dict | None, dict[str, str], list[CasePr
         field_path = list(error.absolute_path)
         problems.append(CaseProblem(path, line_of(field_path), _field_name(field_path) or None, _message(error)))
 
-    problems += _check_semantics(path, front, line_of)
+    problems += _check_semantics(path, front, line_of, registry or registries())
 
     body_start = end + 2  # 1-based number of the first body line
     sections = _sections(lines[end + 1 :])
@@ -168,7 +366,7 @@ def line_in_yaml(path: Path, field_path: list) -> int | None:
     return _line_for(node, field_path) + 1
 
 
-def _check_semantics(path: Path, front: dict, line_of) -> list[CaseProblem]:
+def _check_semantics(path: Path, front: dict, line_of, merged: Registries) -> list[CaseProblem]:
     """Checks JSON Schema cannot express: ids that must agree with each other and with the registry."""
     problems = []
     case_id = front.get("id")
@@ -231,20 +429,36 @@ def _check_semantics(path: Path, front: dict, line_of) -> list[CaseProblem]:
     problems += _check_content_note(path, front.get("content_note"), line_of)
     problems += _check_say(path, front.get("say"), line_of)
 
-    registry = code_registry()
+    registry = merged.codes
     codes = front.get("codes") if isinstance(front.get("codes"), list) else []
     for i, ref in enumerate(codes):
-        if not isinstance(ref, dict) or ref.get("code") not in registry:
+        if not isinstance(ref, dict) or not isinstance(ref.get("code"), str):
+            continue
+        if ref["code"] not in registry:
+            broken = sorted({str(p.path) for p in merged.problems})
+            hint = (f"; fix the problems in {', '.join(broken)} first" if broken else
+                    f"; an instructor registers their own in a {REGISTRY_FILE} beside their cases "
+                    "(docs/code-registry.md)")
+            problems.append(CaseProblem(
+                path, line_of(["codes", i, "code"]), f"codes[{i}].code",
+                f"{ref['code']!r} is not a registered code (registered: {', '.join(registry)}){hint}"))
             continue
         section = str(ref.get("section"))
         if section not in registry[ref["code"]]:
             near = [s for s in registry[ref["code"]] if s.split("(")[0] == section.split("(")[0]]
             hint = (f" (registered: {', '.join(near)})" if near
-                    else " (add it to data/codes.yaml only if it is verified)")
+                    else " (add it to data/codes.yaml only if it is verified)" if ref["code"] in shipped_codes()
+                    else f" (add it to {merged.origin.get(ref['code'], REGISTRY_FILE)})")
             problems.append(CaseProblem(
                 path, line_of(["codes", i, "section"]), f"codes[{i}].section",
                 f"{ref['code']} {section} is not in the code registry{hint}",
             ))
+    law = front.get("law") if isinstance(front.get("law"), list) else []
+    for i, name in enumerate(law):
+        if isinstance(name, str) and name not in merged.law:
+            problems.append(CaseProblem(
+                path, line_of(["law", i]), f"law[{i}]",
+                f"{name!r} is not a registered law note (registered: {', '.join(merged.law)})"))
     return problems
 
 

@@ -3,6 +3,11 @@
 ``MyAnswers`` counts a learner's progress from this list, the post-test's confirmation shows how
 many lesson cases a learner has done, and the tests check that every notebook shows exactly these
 cases, none of them in two lessons.
+
+Two rules live here and nowhere else. **Completion**: a lesson's core cases (those it does not mark
+``optional``) are the ones it asks for; progress, the post-test gate and the grading policy's completion
+points all count :func:`core_case_ids`. **Kitchener's ratings**: a card asks for them only in the lessons
+flagged ``kitchener_ratings`` (:func:`asks_kitchener`), so the scaffold fades after lesson 3.
 """
 
 from __future__ import annotations
@@ -26,11 +31,18 @@ class Lesson:
     title: str
     cases: tuple[str, ...] = ()
     decision_models: tuple[str, ...] = ()
+    optional: tuple[str, ...] = ()
+    kitchener_ratings: bool = False
 
     @property
     def all_cases(self) -> tuple[str, ...]:
-        """Every case the lesson asks the learner to work on, cards first."""
+        """Every case the lesson shows the learner, cards first."""
         return self.cases + self.decision_models
+
+    @property
+    def core(self) -> tuple[str, ...]:
+        """The cards a learner must answer to complete the lesson: every case not marked optional."""
+        return tuple(case_id for case_id in self.cases if case_id not in self.optional)
 
 
 def lessons() -> tuple[Lesson, ...]:
@@ -47,12 +59,31 @@ def lesson(stem: str) -> Lesson:
     raise DualroleError(f"no lesson called {stem!r} in {COURSE_FILE}; the lessons are: {known}")
 
 
-def shown_from(case_id: str, stem: str) -> bool:
-    """Whether the lesson that shows ``case_id`` comes at or after lesson ``stem`` (True for a case no
-    lesson lists, such as an instructor's own)."""
-    order = [entry.stem for entry in lessons()]
-    where = next((i for i, entry in enumerate(lessons()) if case_id in entry.all_cases), None)
-    return where is None or stem not in order or where >= order.index(stem)
+def lesson_of(case_id: str) -> Lesson | None:
+    """The lesson that shows ``case_id``, or None for a case no lesson lists (the assessment's, an
+    instructor's own)."""
+    return next((entry for entry in lessons() if case_id in entry.all_cases), None)
+
+
+def is_optional(case_id: str) -> bool:
+    """Whether ``case_id`` is one of its lesson's optional cases (the card and My answers say so).
+
+    >>> is_optional("employer_asks"), is_optional("spouse_phone_call"), is_optional("not_in_any_lesson")
+    (True, False, False)
+    """
+    entry = lesson_of(case_id)
+    return entry is not None and case_id in entry.optional
+
+
+def asks_kitchener(case_id: str) -> bool:
+    """Whether a card for ``case_id`` asks the learner for Kitchener's ratings: in the lessons the course
+    flags ``kitchener_ratings`` (lessons 2 and 3), never later; a case no lesson lists asks for them.
+
+    >>> asks_kitchener("cosmetics"), asks_kitchener("wedding_invitation"), asks_kitchener("small_holiday_gift")
+    (True, True, False)
+    """
+    entry = lesson_of(case_id)
+    return entry is None or entry.kitchener_ratings
 
 
 def module_case_ids(module: str) -> tuple[str, ...]:
@@ -71,9 +102,21 @@ def module_case_ids(module: str) -> tuple[str, ...]:
     raise DualroleError(f"no lesson in {COURSE_FILE} teaches the module {module!r}")
 
 
+def core_case_ids(module: str) -> tuple[str, ...]:
+    """The cases a module's lesson asks for, without its optional ones: what completing the lesson means
+    (the grading policy's completion points count these; see :func:`module_case_ids` for all its cards).
+
+    >>> len(core_case_ids("confidentiality")), len(module_case_ids("confidentiality"))
+    (5, 9)
+    """
+    cases = module_case_ids(module)
+    return tuple(case_id for case_id in cases if not is_optional(case_id))
+
+
 def lesson_case_ids() -> tuple[str, ...]:
-    """Every case shown on a card in some lesson, in course order (the cases progress counts)."""
-    return tuple(case_id for entry in lessons() for case_id in entry.cases)
+    """Every core case shown on a card in some lesson, in course order: the cases progress counts and the
+    post-test gate asks for (optional cases are left out)."""
+    return tuple(case_id for entry in lessons() for case_id in entry.core)
 
 
 @lru_cache(maxsize=4)
@@ -90,6 +133,15 @@ def _read(path: str) -> tuple[Lesson, ...]:
     for i, entry in enumerate(entries):
         if not isinstance(entry, dict) or not isinstance(entry.get("stem"), str):
             raise DualroleError(f"{path}: lessons[{i}].stem: expected a notebook stem such as 01_confidentiality")
-        out.append(Lesson(entry["stem"], str(entry.get("title", entry["stem"])),
-                          tuple(entry.get("cases") or ()), tuple(entry.get("decision_models") or ())))
+        cases = tuple(entry.get("cases") or ())
+        optional = tuple(entry.get("optional") or ())
+        stray = [case_id for case_id in optional if case_id not in cases]
+        if stray:
+            raise DualroleError(f"{path}: lessons[{i}].optional: {', '.join(map(str, stray))} is not one of the "
+                                f"lesson's cases (an optional case is listed in its cases too)")
+        flag = entry.get("kitchener_ratings", False)
+        if not isinstance(flag, bool):
+            raise DualroleError(f"{path}: lessons[{i}].kitchener_ratings: expected true or false, not {flag!r}")
+        out.append(Lesson(entry["stem"], str(entry.get("title", entry["stem"])), cases,
+                          tuple(entry.get("decision_models") or ()), optional, flag))
     return tuple(out)

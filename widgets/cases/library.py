@@ -12,7 +12,7 @@ import random
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from widgets.cases.casefile import read_case_file
+from widgets.cases.casefile import read_case_file, registries, registry_folders
 from widgets.errors import CaseError, CaseProblem, UnknownCase
 from widgets.paths import case_dirs
 from widgets.vocab import MODULES, SCORE_ACCEPTABLE, SCORE_OTHER, SCORE_PREFERRED
@@ -81,6 +81,7 @@ class Case:
     path: Path
     file_digest: str = field(repr=False)
     request: str | None = None  # the kind of request the case puts (schema: request)
+    law: tuple[str, ...] = ()  # registered law notes the case turns on (schema: law), shown in the reveal
     stance_reason: str | None = None  # why its preferred stance differs from same-kind cases, shown in the reveal
     content_note: str | None = None  # what a loaded case contains, shown before its vignette (schema: content_note)
     say: Say | None = None  # the "what would you say" step (schema: say); a lesson case has one
@@ -203,6 +204,7 @@ def _build(path: Path, front: dict, sections: dict[str, str]) -> Case:
         path=path,
         file_digest=hashlib.sha256(path.read_bytes()).hexdigest()[:16],
         request=front.get("request"),
+        law=tuple(front.get("law", ())),
         stance_reason=" ".join(ref["stance_reason"].split()) if ref.get("stance_reason") else None,
         content_note=" ".join(front["content_note"].split()) if front.get("content_note") else None,
         say=_say(front.get("say")),
@@ -254,12 +256,17 @@ def case_files(paths: list[Path | str] | None = None) -> list[Path]:
 
 
 def validate_paths(paths: list[Path | str] | None = None) -> tuple[list[Case], list[CaseProblem]]:
-    """Validate files or folders; return the good cases and every problem, including duplicate ids."""
+    """Validate files or folders; return the good cases and every problem, including duplicate ids and
+    those of the instructors' code registries (``codes.yaml`` in a case folder, or in a folder given)."""
     cases: list[Case] = []
-    problems: list[CaseProblem] = []
+    registry = registries(paths)
+    # A registry's problems are reported with the folders being validated (every case folder by default).
+    folders = {f.resolve() for f in registry_folders(paths)} if paths is None else {
+        (Path(p) if Path(p).is_dir() else Path(p).parent).resolve() for p in paths}
+    problems: list[CaseProblem] = [p for p in registry.problems if Path(p.path).parent.resolve() in folders]
     first_seen: dict[str, Path] = {}
     for path in case_files(paths):
-        front, sections, found = read_case_file(path)
+        front, sections, found = read_case_file(path, registry)
         if found:
             problems += found
             continue

@@ -69,6 +69,14 @@ def save_settings(**changes) -> dict:
     return data
 
 
+OWN_WORDS_SETTING = "own_words_first"
+
+
+def own_words_first() -> bool:
+    """Whether this learner asked to write their own answer before a practice case shows its options."""
+    return settings().get(OWN_WORDS_SETTING) is True
+
+
 def research_consent() -> bool:
     """Whether this learner has opted in to research use (off unless chosen)."""
     return settings().get("research_consent") is True

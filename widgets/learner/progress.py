@@ -24,12 +24,16 @@ from widgets.store.protocol import ResponseStore
 
 @dataclass(frozen=True)
 class LessonCount:
-    """How many of one lesson's cases the learner has answered."""
+    """How many of one lesson's cases the learner has answered: ``done`` of the ``total`` core cases
+    (what completing the lesson asks, :attr:`widgets.cases.course.Lesson.core`), and apart from them the
+    optional ones."""
 
     stem: str
     title: str
     done: int
     total: int
+    optional_done: int = 0
+    optional_total: int = 0
 
 
 @dataclass(frozen=True)
@@ -96,7 +100,8 @@ def phase_done(store: ResponseStore, learner: str, phase: str) -> bool:
 
 
 def lesson_progress(store: ResponseStore, learner: str) -> tuple[int, int]:
-    """(lesson cases answered, lesson cases in the course), counting practice answers."""
+    """(core lesson cases answered, core lesson cases in the course), counting practice answers; optional
+    cases count for neither."""
     course = set(lesson_case_ids())
     return len(course & _answered(store, learner, "practice")), len(course)
 
@@ -105,7 +110,8 @@ def progress(store: ResponseStore, learner: str) -> Progress:
     """The learner's progress through every lesson and the assessment."""
     rows = store.responses(learner=learner)
     practice = {r["case_id"] for r in rows if r["phase"] == "practice"}
-    counts = tuple(LessonCount(entry.stem, entry.title, len(practice & set(entry.cases)), len(entry.cases))
+    counts = tuple(LessonCount(entry.stem, entry.title, len(practice & set(entry.core)), len(entry.core),
+                               len(practice & set(entry.optional)), len(entry.optional))
                    for entry in lessons() if entry.cases)
     return Progress(
         lessons=counts,

@@ -42,7 +42,7 @@ from widgets.responses.contract import (
 )
 from widgets.responses.disclosure import MIN_CLASS, Distribution, check_min_class, distribution
 from widgets.store.protocol import ResponseStore
-from widgets.vocab import KITCHENER_FACTORS, KITCHENER_TAUGHT_IN
+from widgets.vocab import KITCHENER_FACTORS
 
 # Whoever shows the learner's progress (My answers, the end of a test) hears of every commit in this
 # kernel, so it is never out of date. Held weakly: a panel that is gone stops listening.
@@ -68,12 +68,33 @@ def _tell_listeners(response) -> None:
 
 @dataclass
 class Draft:
-    """What the learner has entered but not yet committed."""
+    """What the learner has entered but not yet committed (``own_words``: their answer in words, written
+    before the options appeared, in the "own words first" mode)."""
 
     option_id: str | None = None
     confidence: int = 50
     justification: str = ""
     kitchener: dict[str, str | None] = field(default_factory=lambda: dict.fromkeys(KITCHENER_FACTORS))
+    own_words: str = ""
+
+
+# "Own words first": the learner answers in words before the options appear. That answer is saved as the
+# opening paragraph of the reasoning of their first attempt, under this label, so it is exported, graded and
+# coded with the reasoning under the same consent, needs no new field in the response contract, and anyone
+# reading the reasoning can tell what was written before the options were seen.
+OWN_WORDS_LABEL = "My own answer, before I saw the options:"
+
+
+def with_own_words(own_words: str, reasoning: str) -> str:
+    """The reasoning as it is saved in the "own words first" mode: the learner's own answer, labelled, then
+    the reasoning they wrote once the options appeared.
+
+    >>> print(with_own_words("I would not buy; I would ask what it means to her.", "Buying adds a customer role."))
+    My own answer, before I saw the options: I would not buy; I would ask what it means to her.
+    <BLANKLINE>
+    Buying adds a customer role.
+    """
+    return f"{OWN_WORDS_LABEL} {' '.join(own_words.split())}\n\n{reasoning.strip()}"
 
 
 # The contract's field problems, in the words a learner at a card needs.
@@ -104,8 +125,9 @@ class CaseSession:
 
     def __init__(self, case: Case, store: ResponseStore, *, learner: str, cohort: str, phase: str = "practice",
                  client: str = "lab", consent: bool = False, min_class: int = MIN_CLASS, reveal_ready=None,
-                 scratch: Scratch | None = None):
+                 scratch: Scratch | None = None, own_words: bool = False):
         self.case = case
+        self.own_words = own_words
         self.store = store
         self.learner = learner
         self.cohort = cohort
@@ -169,10 +191,39 @@ class CaseSession:
 
     @property
     def asks_ratings(self) -> bool:
-        """Kitchener's factors are asked from the lesson that teaches them on, and only where there is
-        a second role to rate."""
-        return (self.phase != "pre" and self.case.second_role
-                and course.shown_from(self.case.id, KITCHENER_TAUGHT_IN))
+        """Kitchener's factors are asked where the course says (:func:`widgets.cases.course.asks_kitchener`:
+        the lessons that teach and practise them), never on the pre-test, and only where there is a second
+        role to rate."""
+        return self.phase != "pre" and self.case.second_role and course.asks_kitchener(self.case.id)
+
+    @property
+    def asks_own_words(self) -> bool:
+        """In the "own words first" mode, a practice case asks for the learner's answer in words before it
+        shows the options (the pre- and post-test stay as every learner takes them)."""
+        return self.own_words and self.phase == "practice"
+
+    @property
+    def options_shown(self) -> bool:
+        """Whether the options are on show: always, except in the "own words first" mode until the learner
+        has written their own answer and asked for them (:meth:`show_options`)."""
+        return not self.asks_own_words or self.committed or self.scratch.done(self.key, "options")
+
+    def own_words_blocker(self, own_words: str) -> str | None:
+        """Why the options cannot be shown yet, in words for the learner; None when they can."""
+        more = reasoning_shortfall(own_words)
+        if more:
+            return (f"Write your own answer in at least {min_reasoning()} characters before the options appear: "
+                    f"{more} more character{'' if more == 1 else 's'}.")
+        return None
+
+    def show_options(self, draft: Draft) -> None:
+        """The learner has written their own answer: keep it with the draft and show the options."""
+        if not self.asks_own_words or self.options_shown:
+            return
+        if reason := self.own_words_blocker(draft.own_words):
+            raise DualroleError(reason)
+        self.save_draft(draft)
+        self.scratch.mark(self.key, "options")
 
     @property
     def reference_seen(self) -> bool:
@@ -262,7 +313,8 @@ class CaseSession:
         if not self.changed:
             self.scratch.save_draft(self.key, len(self.attempts) + 1, {
                 "option_id": draft.option_id, "confidence": int(draft.confidence),
-                "justification": draft.justification, "kitchener": dict(draft.kitchener)})
+                "justification": draft.justification, "kitchener": dict(draft.kitchener),
+                "own_words": draft.own_words})
 
     def restored_draft(self) -> Draft | None:
         """The uncommitted draft of the next attempt, if one was kept."""
@@ -272,7 +324,8 @@ class CaseSession:
         option = fields.get("option_id")
         return Draft(option_id=option if option in self.case.option_ids else None,
                      confidence=int(fields.get("confidence", 50)), justification=str(fields.get("justification", "")),
-                     kitchener={f: (fields.get("kitchener") or {}).get(f) for f in KITCHENER_FACTORS})
+                     kitchener={f: (fields.get("kitchener") or {}).get(f) for f in KITCHENER_FACTORS},
+                     own_words=str(fields.get("own_words", "")))
 
     # -- what would you say ---------------------------------------------------------------------
     # A lesson case's say: block asks, once the first answer is committed and before the reference,
@@ -399,6 +452,12 @@ class CaseSession:
             return None, "Your answer can change once, after you have seen the class and before the reference."
         if attempt == 2 and " ".join(draft.justification.split()) == " ".join(self.first["justification"].split()):
             return None, SAME_REASONING
+        if attempt == 1 and self.asks_own_words:
+            if not self.options_shown:
+                return None, self.own_words_blocker(draft.own_words) or "Show the options to choose one."
+            if more := reasoning_shortfall(draft.justification):  # the reasoning needs its own why, too
+                return None, _LEARNER_WORDS["justification"].format(min=min_reasoning(), more=more,
+                                                                    s="" if more == 1 else "s")
         response, problems = check_response(self._body(draft), learner=self.learner, library=Library.of([self.case]))
         if not problems:
             clash = attempt_clash(response.row(), self.attempts)
@@ -420,7 +479,7 @@ class CaseSession:
         return {
             "response_id": str(uuid4()), "cohort": self.answer_cohort, "case_id": self.case.id,
             "case_version": self.case.case_version, "option_id": draft.option_id,
-            "confidence": int(draft.confidence), "justification": draft.justification,
+            "confidence": int(draft.confidence), "justification": self.saved_reasoning(draft),
             "attempt": len(self.attempts) + 1, "phase": self.phase,
             **{f"kitchener_{factor}": draft.kitchener.get(factor) for factor in KITCHENER_FACTORS},
             "started_at": timestamp_text(self.started_at), "submitted_at": timestamp_text(utcnow()),
@@ -429,6 +488,13 @@ class CaseSession:
             "distribution_seen": self.distribution_seen if self.committed else False,
             "stage": self.class_stage if self.class_stage not in (None, pacing.UNKNOWN) else pacing.SELF_PACED,
         }
+
+    def saved_reasoning(self, draft: Draft) -> str:
+        """The reasoning as it will be saved: in the "own words first" mode the first attempt's starts with the
+        learner's own answer (:func:`with_own_words`); otherwise what they wrote."""
+        if self.asks_own_words and not self.attempts and draft.own_words.strip():
+            return with_own_words(draft.own_words, draft.justification)
+        return draft.justification
 
     def cohort_view(self) -> Distribution:
         """The class's latest answers to this case, as a learner may see them (the class audience)."""

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from widgets.cases import load_library
+from widgets.cases.casefile import code_registry, law_registry
 from widgets.cases.library import Case
 from widgets.errors import DualroleError
 from widgets.render import content_note, markdown, text
@@ -302,7 +303,10 @@ def answer_key_html(cases: list[Case], module: str) -> str:
                    if p.get("defends") else "") + "</p></div>\n"
                 for p in case.positions)
             notes.append(f"<h2>Contested: the positions</h2>\n{positions}")
-        codes = ", ".join(f"{c['code']} {c['section']}" for c in case.codes)
+        registry = code_registry()
+        codes = "; ".join(f"{c['code']} {c['section']} ({registry[c['code']][str(c['section'])]})" for c in case.codes)
+        law = law_registry()
+        notes_on_law = "".join(f"<li><strong>{text(name)}</strong>: {text(law[name])}</li>" for name in case.law)
         discussion = "".join(f"<li>{text(q)}</li>" for q in case.discussion)
         if case.say is not None:
             notes.append(f"<h2>{text(case.say.heading)}</h2>\n<p>{text(case.say.prompt)}</p>\n"
@@ -317,7 +321,8 @@ def answer_key_html(cases: list[Case], module: str) -> str:
             f'<th scope="col">Why</th></tr></thead>\n<tbody>\n{"".join(rows)}'
             f"</tbody></table>\n{''.join(notes)}<h2>Reference rationale</h2>\n{markdown(case.rationale)}\n"
             f"<p><strong>Code sections:</strong> {text(codes)}</p>\n"
-            f"<h2>Discussion questions</h2>\n<ol>{discussion}</ol>\n</article>\n"
+            + (f"<p><strong>The law:</strong></p><ul>{notes_on_law}</ul>\n" if notes_on_law else "")
+            + f"<h2>Discussion questions</h2>\n<ol>{discussion}</ol>\n</article>\n"
         )
     return _page(f"{MODULES[module][1]}: answer key", "".join(parts))
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipywidgets as ipw
 
+from widgets.cases import course
 from widgets.cases.library import Case, load_case
 from widgets.errors import AlreadyAnswered, DualroleError
 from widgets.learner import identity
@@ -53,13 +54,17 @@ class CaseCard(ipw.VBox):
     store : ResponseStore, optional
         Defaults to the class service on a hub, else the learner's own store.
     ratings : bool, optional
-        Ask for Kitchener's factors; by default from the lesson that teaches them on, and only where
-        the case has a second role.
+        Ask for Kitchener's factors; by default where the course asks for them (lessons 2 and 3), and
+        only where the case has a second role.
+    own_words : bool, optional
+        "Own words first": ask for the learner's answer in words before the options appear (practice
+        cases only). By default the learner's own setting, chosen in *My answers*.
     """
 
     def __init__(self, case: str | Case, *, phase: str = "practice", min_class: int = MIN_CLASS,
                  store: ResponseStore | None = None, cohort: str | None = None, learner: str | None = None,
-                 client: str = "lab", reveal_ready=None, ratings: bool | None = None):
+                 client: str = "lab", reveal_ready=None, ratings: bool | None = None,
+                 own_words: bool | None = None):
         self.case = case if isinstance(case, Case) else load_case(case)
         self.store = store or response_store()
         self.session = CaseSession(
@@ -68,6 +73,7 @@ class CaseCard(ipw.VBox):
             cohort=cohort or identity.cohort(),
             phase=phase, client=client, consent=identity.research_consent(),
             min_class=min_class, reveal_ready=reveal_ready,
+            own_words=identity.own_words_first() if own_words is None else own_words,
         )
         self.asks_ratings = self.session.asks_ratings if ratings is None else ratings
         # While the card fills its own controls (first render, restoring a draft), nothing is a new draft.
@@ -88,8 +94,11 @@ class CaseCard(ipw.VBox):
     def _build(self) -> None:
         c = self.case
         number, module_title = MODULES[c.module]
+        # An optional case says so at once: the lesson is complete without it (widgets/cases/course.py).
+        optional = (" &middot; <strong>Optional case</strong>: your lesson is complete without it"
+                    if course.is_optional(c.id) else "")
         self.header = ipw.HTML(
-            f"<h3>{text(c.title)}</h3><p><em>Module {number}: {text(module_title)}</em></p>"
+            f"<h3>{text(c.title)}</h3><p><em>Module {number}: {text(module_title)}</em>{optional}</p>"
         )
         # A loaded case names what it contains before the learner reads it (and may skip it).
         self.content_note = ipw.HTML(content_note(c.content_note) if c.content_note else "", layout=_WIDE)
@@ -106,6 +115,18 @@ class CaseCard(ipw.VBox):
                                 description=f"{label}:", inline=True, layout=_WIDE)
             for factor, label in KITCHENER_FACTORS.items()
         }
+        # "Own words first": the learner's answer in words, before the options appear (widgets/learner/session.py).
+        self.own_words = ipw.Textarea(
+            placeholder="What would you do, and why? Write it before you see the options.",
+            description="Your own answer:", style=_DESCRIPTION, layout=ipw.Layout(width="100%", height="90px"),
+        )
+        self.options_button = ipw.Button(description="Show the options", button_style="primary", disabled=True,
+                                         tooltip="Your own answer is kept and saved with your reasoning")
+        self.own_words_box = ipw.VBox(
+            [ipw.HTML("<p><strong>Your own answer first.</strong> Say in a few sentences what you would do and "
+                      "why, before you see the options. It is saved at the start of your reasoning.</p>"),
+             self.own_words, self.options_button],
+            layout=ipw.Layout(display="none"))
         self.justification = ipw.Textarea(
             placeholder="Why? Name the roles, the risks and what you would say to the client.",
             description="Your reasoning:", style=_DESCRIPTION, layout=ipw.Layout(width="100%", height="110px"),
@@ -129,6 +150,8 @@ class CaseCard(ipw.VBox):
 
         for control in (self.options, self.justification, self.confidence, *self.kitchener.values()):
             control.observe(self._on_change, names="value")
+        self.own_words.observe(self._on_own_words, names="value")
+        self.options_button.on_click(self._on_show_options)
         self.submit.on_click(self._on_submit)
         self.revote_button.on_click(self._on_revote)
         self.keep_button.on_click(self._on_keep)
@@ -167,14 +190,17 @@ class CaseCard(ipw.VBox):
         self.say_box.add_class("dualrole-say")
 
     def _children(self) -> list[ipw.Widget]:
-        ratings = ipw.VBox(
+        self.ratings_box = ipw.VBox(
             [ipw.HTML("<p><strong>Kitchener's factors</strong> (lesson 02): each raises the risk of harm "
                       "when a second role is added. How high is each here?</p>"),
              *self.kitchener.values()],
             layout=ipw.Layout(display=None if self.asks_ratings else "none"),
         )
-        return [self.header, self.content_note, self.vignette, self.options, self.confidence, ratings,
-                self.justification, ipw.HBox([self.submit]), self.status, self.peer,
+        self.answer_box = ipw.VBox([self.options, self.confidence, self.ratings_box, self.justification,
+                                    ipw.HBox([self.submit])])
+        # The own-words box is in the card only in that mode, so a card without it has one answer text box.
+        own = [self.own_words_box] if self.session.asks_own_words else []
+        return [self.header, self.content_note, self.vignette, *own, self.answer_box, self.status, self.peer,
                 self.say_box, ipw.HBox([self.revote_button, self.keep_button, self.show_button]), self.reveal,
                 self.feedback]
 
@@ -187,7 +213,36 @@ class CaseCard(ipw.VBox):
             confidence=self.confidence.value,
             justification=self.justification.value,
             kitchener={f: (w.value or None) if self.asks_ratings else None for f, w in self.kitchener.items()},
+            own_words=self.own_words.value if self.session.asks_own_words else "",
         )
+
+    def _show_own_words(self) -> None:
+        """In the "own words first" mode, the options wait until the learner has written their own answer;
+        then that answer stays on show, locked, above them."""
+        s = self.session
+        asking = s.asks_own_words and not s.committed
+        self.own_words_box.layout.display = None if asking else "none"
+        self.answer_box.layout.display = None if s.options_shown else "none"
+        self.own_words.disabled = asking and s.options_shown
+        self.options_button.layout.display = "none" if s.options_shown else None
+
+    def _on_own_words(self, _change=None) -> None:
+        if self._restoring or self.session.options_shown:
+            return
+        self.session.save_draft(self.draft)
+        reason = self.session.own_words_blocker(self.own_words.value)
+        self.options_button.disabled = reason is not None
+        self.status.say(reason or "Show the options when you are ready.")
+
+    def _on_show_options(self, _button=None) -> None:
+        try:
+            self.session.show_options(self.draft)
+        except DualroleError as exc:
+            self.status.say(str(exc), urgent=True)
+            return
+        self._show_own_words()
+        self._on_change()
+        self.options.focus()
 
     def _inputs(self) -> list[ipw.Widget]:
         return [self.options, self.confidence, self.justification, *self.kitchener.values()]
@@ -214,6 +269,12 @@ class CaseCard(ipw.VBox):
         if draft is None:
             return
         self._fill(draft)
+        self.own_words.value = draft.own_words
+        self._show_own_words()
+        if not self.session.options_shown:
+            self.options_button.disabled = self.session.own_words_blocker(draft.own_words) is not None
+            self.status.say("Your unsaved draft was restored.")
+            return
         self._on_change()
         self.status.say("Your unsaved draft was restored. " + (self.session.blocker(self.draft) or "Ready to commit."))
 
@@ -327,6 +388,7 @@ class CaseCard(ipw.VBox):
 
     def _show_state(self) -> None:
         self._render_state()
+        self._show_own_words()
         self.feedback.refresh()
         if self.follower is not None:
             self.follower.update_card()

@@ -1,8 +1,9 @@
 """``MyAnswers()``: a learner's own panel, shown at the top of every lesson.
 
-Progress per lesson and on the pre/post assessment, **Download my answers** (the same bundle as
-``dualrole export``, offered as a browser download in JupyterLab and in Voila alike), erase with
-confirmation, the cohort (class code), and where the answers are kept. Also ``ReflectionBox``,
+Progress per lesson (core cases, and optional ones apart) and on the pre/post assessment, **Download my
+answers** (the same bundle as ``dualrole export``, offered as a browser download in JupyterLab and in Voila
+alike), erase with confirmation, the cohort (class code), the "own words first" setting, and where the answers
+are kept. Also ``ReflectionBox``,
 the text box and Save button under each lesson's reflection prompts.
 """
 
@@ -127,6 +128,10 @@ class MyAnswers(ipw.VBox):
                                         layout=ipw.Layout(display="none"))
         self.cancel_erase = ipw.Button(description="Keep my answers", layout=ipw.Layout(display="none"))
         self.refresh_button = ipw.Button(description="Refresh", tooltip="Count your answers again")
+        # "Own words first": lesson cases ask for the learner's answer in words before the options appear.
+        self.own_words_first = ipw.Checkbox(value=identity.own_words_first(), indent=False,
+                                            description="Write my own answer before I see the options")
+        self.own_words_first.observe(self._on_own_words_first, names="value")
         # Off the hub, the instructor's feedback comes back as a file; on a hub it reaches the cards itself.
         self.feedback = FeedbackImport(store=self.reflection_store, learner=self.learner)
         self.status = LiveStatus()
@@ -138,6 +143,7 @@ class MyAnswers(ipw.VBox):
         details = ipw.VBox([
             ipw.HBox([self.download, self.receipt, self.refresh_button]),
             ipw.HBox([self.cohort_input, self.cohort_button]),
+            self.own_words_first,
             ipw.HBox([self.erase_button, self.confirm_erase, self.cancel_erase]),
             self.feedback,
             self.where,
@@ -155,7 +161,9 @@ class MyAnswers(ipw.VBox):
         """Count the learner's answers again and redraw the panel."""
         cohort = identity.cohort()
         mine = progress(self.store, self.learner)
-        items = [f"<li>{text(c.title)}: {c.done} of {c.total} cases answered</li>" for c in mine.lessons]
+        items = [f"<li>{text(c.title)}: {c.done} of {c.total} cases answered"
+                 + (f" (and {c.optional_done} of {c.optional_total} optional)" if c.optional_total else "")
+                 + "</li>" for c in mine.lessons]
         first, second = learner_forms(self.store, self.learner, cohort)
         tests = (f"<li>Pre-test (form {first}): {'done' if mine.pre_done else 'not done'}</li>"
                  f"<li>Post-test (form {second}): {'done' if mine.post_done else 'not done'}</li>")
@@ -197,6 +205,15 @@ class MyAnswers(ipw.VBox):
         return f"my-answers-{today}.html", receipt_html(rows, reflections, today)
 
     # -- actions ---------------------------------------------------------------------------------
+
+    def _on_own_words_first(self, change) -> None:
+        identity.save_settings(**{identity.OWN_WORDS_SETTING: bool(change["new"])})
+        if change["new"]:
+            self.status.say("From now on, a lesson case you open (or run again) first asks for your own answer in "
+                            "words; then the options appear. Your own answer is saved at the start of your "
+                            "reasoning. The pre- and post-test are unchanged.")
+        else:
+            self.status.say("Lesson cases you open from now on show their options at once.")
 
     def _on_cohort(self, _button=None) -> None:
         try:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 
-from widgets.cases.casefile import code_link, code_registry
+from widgets.cases.casefile import code_link, code_registry, law_registry
 from widgets.cases.library import Case
 from widgets.render import markdown, paragraphs, text
 from widgets.responses.disclosure import Distribution, distribution_html
@@ -122,14 +122,26 @@ def options_table(case: Case, chosen: set[str], order: tuple[str, ...] | None = 
 
 
 def codes_list(case: Case) -> str:
-    """The case's code sections with their short titles; each code links to where it can be read."""
+    """The case's code sections with their short titles (the shipped codes' and any an instructor
+    registers); a code with a link opens where it can be read."""
     registry = code_registry()
-    items = "".join(
-        f'<li><a href="{text(code_link(ref["code"]))}" target="_blank" rel="noopener noreferrer">'
-        f"{text(ref['code'])} {text(ref['section'])}</a>: {text(registry[ref['code']][str(ref['section'])])}</li>"
-        for ref in case.codes
-    )
-    return f"<ul>{items}</ul><p>Each link opens the full code on its publisher's site.</p>"
+    items = []
+    for ref in case.codes:
+        link = code_link(ref["code"])
+        name = f"{text(ref['code'])} {text(ref['section'])}"
+        if link:
+            name = f'<a href="{text(link)}" target="_blank" rel="noopener noreferrer">{name}</a>'
+        items.append(f"<li>{name}: {text(registry[ref['code']][str(ref['section'])])}</li>")
+    return f"<ul>{''.join(items)}</ul><p>Each link opens the full code on its publisher's site.</p>"
+
+
+def law_list(case: Case) -> str:
+    """The law notes a case names (``law:``), each with what it requires ("" when it names none)."""
+    if not case.law:
+        return ""
+    notes = law_registry()
+    items = "".join(f"<li><strong>{text(name)}</strong>: {text(notes[name])}</li>" for name in case.law)
+    return f"<ul>{items}</ul><p>Laws differ from place to place: check the rule where you practice.</p>"
 
 
 def positions_block(case: Case) -> str:
@@ -304,6 +316,7 @@ def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, sta
     parts.append(_section("Every option and why", options_table(case, {first["option_id"], latest["option_id"]},
                                                                 order)))
     parts.append(_section("Code sections", codes_list(case)))
+    parts.append(_section("The law", law_list(case)))
     if case.second_role:
         parts.append(_section("Kitchener's factors and Gottlieb's dimensions",
                               kitchener_table(case, latest) + gottlieb_table(case)))
