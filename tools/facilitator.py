@@ -535,7 +535,8 @@ def _notebook(name: str) -> str:
 def units(f: Facilitation) -> list[str]:
     lines = ["## The unit week by week", "",
              "One seminar a week. Learners work through the week's notebooks on their own (the minutes are "
-             "the lessons' own estimates), leaving the cases the seminar paces live for the seminar. The "
+             "the lessons' own estimates, with their core cases; optional cases add more, so the four-week "
+             "unit's middle weeks are heavy), leaving the cases the seminar paces live for the seminar. The "
              "decision models (lesson 09) come in week 1, right after *Start here*, so that every later "
              "case can use them; the notebook's own order puts them last, so tell learners to open 09 "
              "first. The products are suggestions: grade them, or use them as practice.", ""]
