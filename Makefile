@@ -51,8 +51,12 @@ lab: $(VENV)/.installed
 	cp tools/ipython/ipython_kernel_config.py $(LAB_IPYTHONDIR)/profile_default/ipython_kernel_config.py
 	IPYTHONDIR=$(LAB_IPYTHONDIR) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=. $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00_start_here.ipynb
 
+# Two workers: on two cores the browser and Hub tests spend much of their time waiting, and the other
+# worker runs the rest meanwhile (tests/scheduling.py keeps each file, and all browser tests, on one).
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
