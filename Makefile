@@ -12,7 +12,7 @@ help:
 	@echo "make lab    open the curriculum in JupyterLab (embedded SQLite store)"
 	@echo "make test   run every test: unit, notebooks (nbval), browser, PostgreSQL"
 	@echo "make bench  run the benchmarks and write benchmarks/results.md"
-	@echo "make nav    regenerate the navigation cells and index, the references and the facilitator guide"
+	@echo "make nav    regenerate the navigation cells and index, the references, the facilitator guide and the crosswalk"
 	@echo "make clean  remove the virtual environment and caches"
 
 $(BIN)/python:
@@ -70,6 +70,7 @@ nav: $(VENV)/.installed
 	$(BIN)/python -m tools.curriculum
 	$(BIN)/python -m tools.references
 	$(BIN)/python -m tools.facilitator
+	$(BIN)/python -m tools.crosswalk
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info tests/artifacts benchmarks/out tests/browser/node_modules tests/hub/node_modules tests/lrs/.venv

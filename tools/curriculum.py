@@ -115,6 +115,15 @@ def case_words(case_id: str) -> int:
     return _words(card) + _words(re.sub(r"<[^>]+>", " ", reveal_html(case, [attempt], None)))
 
 
+def case_minutes(case_id: str) -> float:
+    """A learner's minutes on one card by :data:`RULE`: reading its card and reveal, answering, and writing
+    what they would say where the case asks (the facilitator guide holds its sessions to this)."""
+    from widgets.cases.library import load_case
+
+    script = MINUTES_PER_SCRIPT if load_case(case_id).say is not None else 0
+    return case_words(case_id) / WORDS_PER_MINUTE + MINUTES_PER_ANSWER + script
+
+
 def _words(prose: str) -> int:
     return len(re.sub(r"<!--.*?-->|\]\([^)]*\)|[*_#`|>-]+(?=\s)", " ", prose).split())
 
@@ -137,7 +146,6 @@ def _rounded(minutes: float, floor: int = 0) -> int:
 def lesson_times(cells: list[dict]) -> LessonTime:
     """A lesson's estimated minutes by :data:`RULE` (each figure rounded to 5; the lesson at least 10)."""
     from widgets.cases import course
-    from widgets.cases.library import load_case
 
     prose = " ".join(_source(c) for c in cells if c["cell_type"] == "markdown" and not _generated(_source(c)))
     words = _words(prose)
@@ -150,9 +158,7 @@ def lesson_times(cells: list[dict]) -> LessonTime:
     tests = 8 * parts_n
 
     def cases_minutes(case_ids: list[str]) -> tuple[float, int]:
-        read = sum(case_words(i) for i in case_ids)
-        scripts = sum(1 for i in case_ids if load_case(i).say is not None)
-        return read / WORDS_PER_MINUTE + MINUTES_PER_ANSWER * len(case_ids) + MINUTES_PER_SCRIPT * scripts, read
+        return sum(case_minutes(i) for i in case_ids), sum(case_words(i) for i in case_ids)
 
     core_minutes, core_read = cases_minutes(core)
     minutes = (words / WORDS_PER_MINUTE + core_minutes + MINUTES_PER_MODEL * models

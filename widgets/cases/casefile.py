@@ -430,6 +430,7 @@ def _check_semantics(path: Path, front: dict, line_of, merged: Registries) -> li
                                     "must be one line: say in a sentence why this case's preferred stance "
                                     "differs from cases of the same kind"))
 
+    problems += _check_content_note(path, front.get("content_note"), line_of)
     problems += _check_say(path, front.get("say"), line_of)
 
     registry = merged.codes
@@ -463,6 +464,24 @@ def _check_semantics(path: Path, front: dict, line_of, merged: Registries) -> li
                 path, line_of(["law", i]), f"law[{i}]",
                 f"{name!r} is not a registered law note (registered: {', '.join(merged.law)})"))
     return problems
+
+
+# A content note is read before the vignette, on a card and on a printed page alike: plain words only.
+_MARKUP = re.compile(r"[<>*_`\[\]#]")
+
+
+def _check_content_note(path: Path, note, line_of) -> list[CaseProblem]:
+    """A content note is one line of plain text (the schema checks its type and length)."""
+    if not isinstance(note, str):
+        return []
+    where = (path, line_of(["content_note"]), "content_note")
+    if "\n" in note.strip():
+        return [CaseProblem(*where, "must be one line: name in a few plain words what the case contains")]
+    found = _MARKUP.search(note)
+    if found:
+        return [CaseProblem(*where, f"must be plain text, without markup such as {found.group()!r}: it is shown "
+                                    "as written on the card and in the handouts")]
+    return []
 
 
 # A tag-like run: '<' then a letter, '/', '!' or '?'. Case text is shown as text, so markup in a say
