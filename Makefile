@@ -12,7 +12,7 @@ help:
 	@echo "make lab    open the curriculum in JupyterLab (embedded SQLite store)"
 	@echo "make test   run every test: unit, notebooks (nbval), browser, PostgreSQL"
 	@echo "make bench  run the benchmarks and write benchmarks/results.md"
-	@echo "make nav    regenerate the navigation cells and index, the references and the facilitator guide"
+	@echo "make nav    regenerate the navigation cells and index, the references, the facilitator guide and the crosswalk"
 	@echo "make clean  remove the virtual environment and caches"
 
 $(BIN)/python:
@@ -51,8 +51,12 @@ lab: $(VENV)/.installed
 	cp tools/ipython/ipython_kernel_config.py $(LAB_IPYTHONDIR)/profile_default/ipython_kernel_config.py
 	IPYTHONDIR=$(LAB_IPYTHONDIR) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=. $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00_start_here.ipynb
 
+# Two workers: on two cores the browser and Hub tests spend much of their time waiting, and the other
+# worker runs the rest meanwhile (tests/scheduling.py keeps each file, and all browser tests, on one).
+TEST_WORKERS ?= 2
+
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS)
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
@@ -66,6 +70,7 @@ nav: $(VENV)/.installed
 	$(BIN)/python -m tools.curriculum
 	$(BIN)/python -m tools.references
 	$(BIN)/python -m tools.facilitator
+	$(BIN)/python -m tools.crosswalk
 
 clean:
 	rm -rf $(VENV) .pytest_cache build *.egg-info tests/artifacts benchmarks/out tests/browser/node_modules tests/hub/node_modules tests/lrs/.venv

@@ -31,15 +31,20 @@ MINUTES_PER_SCRIPT = 3
 MINUTES_PER_MODEL = 10
 MINUTES_PER_TEST_CASE = 6
 MINUTES_TO_REFLECT = 10
+# A written case analysis: read the case again, commit an answer, write 300 to 600 words in seven parts.
+MINUTES_PER_ANALYSIS = 40
 RULE = (f"every word read at {WORDS_PER_MINUTE} words a minute (the lesson's prose, and each case's card and "
         f"its reveal with every section opened), plus {MINUTES_PER_ANSWER} minutes to answer each case (choose, "
         f"rate your confidence, write your reasoning, reconsider), {MINUTES_PER_SCRIPT} to write what you would say "
         f"where a case asks, {MINUTES_PER_MODEL} for each decision-model "
-        f"case, {MINUTES_PER_TEST_CASE} for each assessment case and {MINUTES_TO_REFLECT} for the reflection; "
+        f"case, {MINUTES_PER_ANALYSIS} for each written case analysis, {MINUTES_PER_TEST_CASE} for each assessment "
+        f"case and {MINUTES_TO_REFLECT} for the reflection; "
         "a lesson's optional cases are timed apart")
 _CASE = re.compile(r"\bCaseCard\(\s*[\"']([\w-]+)[\"']")
 _MODEL = re.compile(r"\bDecisionModel\(")
-_ASSESSMENT = re.compile(r"\bAssessment\(")
+_ANALYSIS = re.compile(r"\bCaseAnalysis\(")
+# The pre- and post-test; the delayed post-test is optional, offered only where the course sets it.
+_ASSESSMENT = re.compile(r"\bAssessment\(\s*[\"'](?:pre|post)[\"']")
 
 # (file stem, title, audience) in reading order. Lessons first, then the instructor's and researcher's.
 def _course() -> list[tuple[str, str, str]]:
@@ -52,6 +57,7 @@ def _course() -> list[tuple[str, str, str]]:
 
 LESSONS: list[tuple[str, str, str]] = [
     *_course(),
+    ("case_analysis", "Written case analyses", "learner"),
     ("references", "References", "everyone"),
     ("authoring", "Writing your own cases", "instructor"),
     ("instructor_collect", "Collecting a class's answers", "instructor"),
@@ -109,6 +115,15 @@ def case_words(case_id: str) -> int:
     return _words(card) + _words(re.sub(r"<[^>]+>", " ", reveal_html(case, [attempt], None)))
 
 
+def case_minutes(case_id: str) -> float:
+    """A learner's minutes on one card by :data:`RULE`: reading its card and reveal, answering, and writing
+    what they would say where the case asks (the facilitator guide holds its sessions to this)."""
+    from widgets.cases.library import load_case
+
+    script = MINUTES_PER_SCRIPT if load_case(case_id).say is not None else 0
+    return case_words(case_id) / WORDS_PER_MINUTE + MINUTES_PER_ANSWER + script
+
+
 def _words(prose: str) -> int:
     return len(re.sub(r"<!--.*?-->|\]\([^)]*\)|[*_#`|>-]+(?=\s)", " ", prose).split())
 
@@ -131,7 +146,6 @@ def _rounded(minutes: float, floor: int = 0) -> int:
 def lesson_times(cells: list[dict]) -> LessonTime:
     """A lesson's estimated minutes by :data:`RULE` (each figure rounded to 5; the lesson at least 10)."""
     from widgets.cases import course
-    from widgets.cases.library import load_case
 
     prose = " ".join(_source(c) for c in cells if c["cell_type"] == "markdown" and not _generated(_source(c)))
     words = _words(prose)
@@ -139,18 +153,16 @@ def lesson_times(cells: list[dict]) -> LessonTime:
     ids = _CASE.findall(code)
     core = [i for i in ids if not course.is_optional(i)]
     optional = [i for i in ids if course.is_optional(i)]
-    models = len(_MODEL.findall(code))
+    models, analyses = len(_MODEL.findall(code)), len(_ANALYSIS.findall(code))
     parts_n = len(_ASSESSMENT.findall(code))
     tests = 8 * parts_n
 
     def cases_minutes(case_ids: list[str]) -> tuple[float, int]:
-        read = sum(case_words(i) for i in case_ids)
-        scripts = sum(1 for i in case_ids if load_case(i).say is not None)
-        return read / WORDS_PER_MINUTE + MINUTES_PER_ANSWER * len(case_ids) + MINUTES_PER_SCRIPT * scripts, read
+        return sum(case_minutes(i) for i in case_ids), sum(case_words(i) for i in case_ids)
 
     core_minutes, core_read = cases_minutes(core)
     minutes = (words / WORDS_PER_MINUTE + core_minutes + MINUTES_PER_MODEL * models
-               + MINUTES_PER_TEST_CASE * tests + MINUTES_TO_REFLECT)
+               + MINUTES_PER_ANALYSIS * analyses + MINUTES_PER_TEST_CASE * tests + MINUTES_TO_REFLECT)
     parts = [f"{words:,} words of lesson"]
     if core:
         label = "core case" if optional else "case"
@@ -159,6 +171,9 @@ def lesson_times(cells: list[dict]) -> LessonTime:
                      "would say")
     if models:
         parts.append(f"{models} decision-model case{'s' if models != 1 else ''}")
+    if analyses:
+        parts.append(f"{analyses} written case analys{'es' if analyses != 1 else 'is'} of about "
+                     f"{MINUTES_PER_ANALYSIS} minutes each")
     if tests:
         parts.append(f"{parts_n} assessment part{'s' if parts_n != 1 else ''} of 8 cases, taken weeks apart")
     counted = "; ".join(parts) + "; and a reflection"

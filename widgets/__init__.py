@@ -16,8 +16,10 @@ from widgets.responses.contract import Response
 __version__ = "0.2.0"
 
 __all__ = [
+    "AnalysisRubric",
     "Assessment",
     "Case",
+    "CaseAnalysis",
     "CaseCard",
     "CaseError",
     "CaseList",
@@ -44,6 +46,8 @@ _LAZY = {
     "Store": "widgets.store",
     "open_store": "widgets.store",
     "Assessment": "widgets.ui.assessment",
+    "AnalysisRubric": "widgets.ui.case_analysis",
+    "CaseAnalysis": "widgets.ui.case_analysis",
     "CaseCard": "widgets.ui.card",
     "CaseList": "widgets.ui.lesson",
     "ConsentChoice": "widgets.ui.lesson",

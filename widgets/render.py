@@ -54,3 +54,14 @@ def paragraphs(value: str) -> str:
     """Plain text with its line breaks kept, escaped; long unbroken strings wrap."""
     escaped = text(value).replace("\n", "<br>")
     return f'<div class="dualrole-text" style="overflow-wrap:anywhere;white-space:normal">{escaped}</div>'
+
+
+def content_note(note: str) -> str:
+    """A case's content note as the card and the handout show it, before the vignette, with the opt-out.
+
+    >>> "you do not have to say why" in content_note("Child abuse.")
+    True
+    """
+    return (f'<div class="dualrole-content-note" role="note" style="border-left:4px solid #8a4b00;'
+            f'padding-left:0.6em"><p><strong>Content note:</strong> {text(note)} '
+            "You may skip this case, or come back to it later; you do not have to say why.</p></div>")

@@ -47,7 +47,8 @@ KITCHENER_FACTORS: dict[str, str] = {
     "power": "Power and prestige differential",
 }
 
-PHASES: tuple[str, ...] = ("practice", "pre", "post")
+# "delayed": the post-test offered again some days after it (an assessment setting), for retention.
+PHASES: tuple[str, ...] = ("practice", "pre", "post", "delayed")
 
 CLIENTS: tuple[str, ...] = ("lab", "voila", "service", "script", "simulator")
 

@@ -218,7 +218,8 @@ def test_commit_see_the_class_reconsider_and_show_the_reference_by_keyboard(page
 @pytest.mark.browser
 def test_a_learner_writes_what_they_would_say_ticks_the_checklist_and_finds_the_model(page, lab, learner_home,
                                                                                      instructor_cases):
-    """The "what would you say" step in Lab: after the commit, words typed in its box (keys that are
+    """The "what would you say" step in Lab: once the answer is kept (not before: its checklist would point
+    to the key while the answer may still change), words typed in its box (keys that are
     notebook shortcuts in command mode stay in the box), a checklist item ticked from the keyboard, Save,
     and the model script in the reveal beside the saved words."""
     from say_case_file import SAY_ID
@@ -240,9 +241,11 @@ def test_a_learner_writes_what_they_would_say_ticks_the_checklist_and_finds_the_
     # the kernel has finished with the click (a focus message still on its way would take it back mid-word).
     page.wait_for_function("() => document.activeElement && /Change my answer/.test(document.activeElement.textContent)")
     wait_for_idle(page)
-
     words = card.get_by_role("textbox", name="Your words:")
+    assert words.is_hidden()  # the answer may still change
+    card.get_by_role("button", name="Keep my answer").click()
     words.wait_for()
+    wait_for_idle(page)
     assert "What would you say?" in card.inner_text() and "Marisol is waiting" in card.inner_text()
     cells = page.locator(".jp-Notebook .jp-Cell").count()
     words.focus()
@@ -260,7 +263,6 @@ def test_a_learner_writes_what_they_would_say_ticks_the_checklist_and_finds_the_
     [row] = open_store(f"sqlite:///{learner_home / 'responses.sqlite'}").scripts()
     assert (row["text"], row["checks"], row["case_id"]) == (typed, [1], SAY_ID)
 
-    card.get_by_role("button", name="Keep my answer").click()
     card.get_by_role("button", name="Show the reference").click()
     reveal = card.locator(".dualrole-reveal")
     reveal.wait_for(timeout=60_000)

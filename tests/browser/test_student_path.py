@@ -260,7 +260,18 @@ def test_the_course_view_is_the_whole_course_with_my_answers_on_every_page(chrom
         submit.click()
         page.wait_for_function("p => /: 1 of \\d+ cases answered/.test(p.innerText)",
                                arg=page.locator(".dualrole-myanswers").first.element_handle(), timeout=30_000)
-        assert len(open_store(f"sqlite:///{home / 'responses.sqlite'}").responses()) == 1
+        store = open_store(f"sqlite:///{home / 'responses.sqlite'}")
+        assert len(store.responses()) == 1
+        # Kept, the answer is final: what would you say? The words are saved as they are in JupyterLab.
+        card.get_by_role("button", name="Keep my answer").click()
+        words = card.get_by_role("textbox", name="Your words:")
+        words.wait_for(timeout=30_000)
+        words.fill("I can't promise that everything stays here, and I want you to know the exceptions now.")
+        card.locator(".dualrole-say").get_by_role("checkbox").first.check()
+        card.get_by_role("button", name="Save my words").click()
+        card.get_by_role("status").filter(has_text="Saved, with 1 of").wait_for(timeout=30_000)
+        [script] = store.scripts()
+        assert script["checks"] == [0] and script["text"].startswith("I can't promise")
         assert page.watch.page_errors == []
         screenshot(page, "course-view-lesson")
     except BaseException:

@@ -127,3 +127,18 @@ def test_validate_reports_a_disagreeing_key_with_file_line_and_field(tmp_path):
                      result.output)
     assert f"daughter_copy.md:{line}" in result.output or "son_copy.md:" in result.output
     assert "stance_reason" in result.output
+
+
+def test_a_content_note_is_one_line_of_plain_text(tmp_path):
+    def note(value):
+        return lambda text: text.replace("tags:", f"content_note: {value}\ntags:", 1)
+
+    good = parse_case(_copy(tmp_path, "clients_son_asks_out", "noted", note("A client's son asks you out.")))
+    assert good.content_note == "A client's son asks you out."
+    for name, value, message in [("marked", '"A *client* asks you out."', "must be plain text"),
+                                 ("folded", "|\n  A client asks.\n  Then more.", "must be one line"),
+                                 ("short", '"Abuse."', "is too short")]:
+        path = _copy(tmp_path, "clients_son_asks_out", name, note(value))
+        _, problems = validate_paths([path])
+        [problem] = [str(p) for p in problems]
+        assert re.search(rf"{name}\.md:\d+: content_note: .*{message}", problem), problem

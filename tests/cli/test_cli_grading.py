@@ -85,12 +85,14 @@ def test_plain_grades_count_completion_and_the_rubric_where_scored(klass):
     result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial")
     assert result.exit_code == 0, result.output
     rows = {r["learner_id"]: r for r in table(out)}
-    assert list(rows["synthetic-ana"])[3:-1] == ["1. Confidentiality", "Pre-test", "Ethical reasoning"]  # taught only
-    assert rows["synthetic-ana"]["1. Confidentiality"] == "10"           # every core case of the lesson
-    assert rows["synthetic-ana"]["Pre-test"] == "5"
-    assert rows["synthetic-ana"]["Ethical reasoning"] == "15"            # mean of 10/10 and 5/10, of 20
+    assert list(rows["synthetic-ana"])[3:-1] == ["1. Confidentiality", "Pre-test", "Ethical reasoning",
+                                                 "Case analyses"]        # taught only
+    assert rows["synthetic-ana"]["1. Confidentiality"] == "3"            # every core case of the lesson
+    assert rows["synthetic-ana"]["Pre-test"] == "3"
+    assert rows["synthetic-ana"]["Ethical reasoning"] == "18.75"         # mean of 10/10 and 5/10, of 25
+    assert rows["synthetic-ana"]["Case analyses"] == ""                  # her analysis is not scored yet
     ben = float(rows["synthetic-ben"]["1. Confidentiality"])             # a reasoning of "no" does not count
-    assert ben == pytest.approx(round(10 / klass["n1"], 2))
+    assert ben == pytest.approx(round(3 / klass["n1"], 2))
     assert rows["synthetic-ben"]["Ethical reasoning"] == ""              # not scored yet: blank, never 0
     assert rows["synthetic-ben"]["Pre-test"] == ""                       # missing work: blank by default
     assert rows["synthetic-cy"]["1. Confidentiality"] == "" and rows["synthetic-cy"]["on_roster"] == "yes"
@@ -107,10 +109,51 @@ def test_the_summary_counts_each_assignment_and_a_dry_run_writes_nothing(klass):
     n = klass["all"] + 3  # ana's lesson (optional cases too: each is scored), ben's two answers, zed's one
     assert ("Lessons counted: 1. Confidentiality and the fact of therapy, Pre-test (those the class answered; name them with taught: in "
             "your policy)") in result.output
-    assert "  1. Confidentiality: 4 learner(s): 3 complete, 1 blank, 0 excused, 0 zero" in result.output
-    assert "  Pre-test: 4 learner(s): 1 complete, 3 blank, 0 excused, 0 zero" in result.output
-    assert (f"  Ethical reasoning: 4 learner(s): 1 complete, 3 blank, 0 excused, 0 zero; answers scored 2 of {n} "
-            "(PARTIAL: written only with --partial)") in result.output
+    assert "Weights: reasoning (rubric scores) 92%, completion 8% of 76 points." in result.output
+    assert "  1. Confidentiality (3 points, 4%, completion): 4 learner(s): 3 complete, 1 blank, 0 excused, 0 zero" \
+        in result.output
+    assert "  Pre-test (3 points, 4%, completion): 4 learner(s): 1 complete, 3 blank, 0 excused, 0 zero" in result.output
+    assert ("  Ethical reasoning (25 points, 33%, reasoning): 4 learner(s): 1 complete, 3 blank, 0 excused, 0 zero; "
+            f"answers scored 2 of {n} (PARTIAL: written only with --partial)") in result.output
+    assert "  Case analyses (45 points, 59%, reasoning): " in result.output
+
+
+def test_the_case_analyses_count_the_last_answer_on_their_own_rubric(klass):
+    from widgets.grading.files import shipped_rubric
+
+    library = load_library()
+    store = open_store(f"sqlite:///{klass['store']}")
+    first = store.responses(learner="synthetic-ana", case_id="spouse_phone_call")[0]["response_id"]
+    case = library["spouse_phone_call"]
+    revote = case.options[1]
+    store.add(Response(learner="synthetic-ana", cohort="synthetic-seminar", case_id=case.id,
+                       case_version=case.case_version, option_id=revote.id, stance=revote.stance, confidence=70,
+                       justification=REASON, phase="practice", attempt=2))
+    last = store.responses(learner="synthetic-ana", case_id="spouse_phone_call")[-1]["response_id"]
+    analysis, book = shipped_rubric("case_analysis"), ScoreBook(store)
+    book.record(first, "dr-lee", analysis, {c.id: 0 for c in analysis.criteria})  # an earlier attempt: not counted
+    book.record(last, "dr-lee", analysis, {**{c.id: 3 for c in analysis.criteria}, "action": 0})
+    book.record(last, "dr-lee", default_rubric(), {c.id: 0 for c in default_rubric().criteria})  # its reasoning
+    out = klass["tmp"] / "grades.csv"
+    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial")
+    assert result.exit_code == 0, result.output
+    ana = {r["learner_id"]: r for r in table(out)}["synthetic-ana"]
+    assert ana["Case analyses"] == "37.5"                                # 15 of 18, of 45 points
+    assert ana["Ethical reasoning"] == str(round(25 * (1 + 0.5 + 0) / 3, 2))  # the reasoning sheet on its own rubric
+    others = {r["learner"] for r in store.responses(case_id="spouse_phone_call")} - {"synthetic-ana"}
+    assert ("  Case analyses (45 points, 59%, reasoning): 4 learner(s): 1 complete, 3 blank, 0 excused, 0 zero; "
+            f"answers scored 1 of {1 + len(others)}") in result.output  # each learner's last answer, once
+
+
+def test_a_policy_naming_a_rubric_that_is_not_there_is_an_error_naming_it(klass, tmp_path):
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("assignments:\n  - {name: Analyses, lessons: [confidentiality], rubric: my_analysis, "
+                      "rubric_points: 10}\n", encoding="utf-8")
+    out = tmp_path / "never.csv"
+    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--policy", policy)
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert "no shipped rubric 'my_analysis' (shipped: case_analysis, ethical_reasoning)" in result.output
+    assert not out.exists()
 
 
 def test_an_unfinished_rubric_column_is_left_out_unless_partial(klass):
@@ -118,8 +161,8 @@ def test_an_unfinished_rubric_column_is_left_out_unless_partial(klass):
     result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out)
     assert result.exit_code == 0, result.output
     assert "Ethical reasoning" not in table(out)[0]
-    assert "Left out, not fully scored: Ethical reasoning (score and reconcile every answer, or add --partial)." \
-        in result.output
+    assert ("Left out, not fully scored: Case analyses, Ethical reasoning (score and reconcile every answer, or add "
+            "--partial).") in result.output
 
 
 def test_the_policy_names_the_lessons_taught_and_what_missing_work_gets(klass, tmp_path):
@@ -176,9 +219,9 @@ def test_canvas_grades_have_the_import_columns_and_points_possible(klass):
     lines = out.read_text(encoding="utf-8").splitlines()
     header = next(csv.reader([lines[0]]))
     assert header[:5] == ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
-    assert header[5] == "1. Confidentiality" and header[-1] == "Ethical reasoning"
+    assert header[5] == "1. Confidentiality" and header[-1] == "Case analyses"
     points = next(csv.reader([lines[1]]))
-    assert points[0].strip() == "Points Possible" and points[5] == "10" and points[-1] == "20"
+    assert points[0].strip() == "Points Possible" and points[5] == "3" and points[-1] == "45"
     rows = table(out)[1:]
     assert [(r["Student"], r["ID"], r["SIS Login ID"]) for r in rows] == [
         ("Ana Synthetic", "1001", "synthetic-ana"), ("Ben Synthetic", "1002", "synthetic-ben"),
@@ -281,7 +324,7 @@ def test_an_edited_rubric_never_rescales_old_scores_and_migrate_maps_them_explic
     old.write_text((data_dir() / "rubrics" / "ethical_reasoning.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     out = tmp_path / "g.csv"
     run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial", "--rubric", new)
-    assert {r["learner_id"]: r["Ethical reasoning"] for r in table(out)}["synthetic-ana"] == ""  # not 15 rescaled
+    assert {r["learner_id"]: r["Ethical reasoning"] for r in table(out)}["synthetic-ana"] == ""  # not 18.75 rescaled
 
     refused = run("rubric", "migrate", "--store", klass["store"], old, new)
     assert refused.exit_code == 1 and "criterion 'alternative' has levels 0 to 2 in version 1 and 0 to 3" \
@@ -291,7 +334,7 @@ def test_an_edited_rubric_never_rescales_old_scores_and_migrate_maps_them_explic
     assert done.exit_code == 0 and "Migrated 2 score(s) from version 1 to version 2" in done.output
     run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial", "--rubric", new)
     # ana's two sheets: every criterion 2 (alternative 2 -> 3), and every criterion 1, out of 4 * 2 + 3 = 11
-    expected = 20 * ((2 * 4 + 3) / 11 + (1 * 4 + 1) / 11) / 2
+    expected = 25 * ((2 * 4 + 3) / 11 + (1 * 4 + 1) / 11) / 2
     ana = float({r["learner_id"]: r["Ethical reasoning"] for r in table(out)}["synthetic-ana"])
     assert ana == pytest.approx(round(expected, 2))
 

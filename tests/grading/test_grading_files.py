@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
 from widgets.errors import InvalidFile
-from widgets.grading.files import default_policy, default_rubric, load_policy, load_rubric, read_roster
+from widgets.grading.files import default_policy, default_rubric, load_policy, load_rubric, read_roster, shipped_rubric
 
 RUBRIC = """\
 id: short
@@ -59,6 +60,53 @@ def test_a_broken_rubric_names_the_file_line_and_field(tmp_path, edit, expected)
     assert any(p.endswith(expected) or expected in p for p in problems(excinfo)), problems(excinfo)
 
 
+def test_the_case_analysis_rubric_has_six_criteria_on_four_levels_each_with_an_anchor():
+    rubric = shipped_rubric("case_analysis")
+    assert [c.id for c in rubric.criteria] == ["issue", "standard", "client_culture", "self_awareness",
+                                               "alternatives", "action"]
+    assert {c.top for c in rubric.criteria} == {3} and rubric.top == 18
+    assert all(len(c.anchors) == len(c.levels) and c.reads == "analysis" for c in rubric.criteria)
+    assert "AAC&U Ethical Reasoning VALUE rubric" in rubric.aligned_with and rubric.anchor_case == "small_holiday_gift"
+    assert rubric.criterion("self_awareness").aligns_with == "AAC&U ethical self-awareness"
+
+
+def test_the_anchors_cite_only_sections_their_cases_rationale_cites():
+    from widgets.cases.library import load_library
+
+    rubric = shipped_rubric("case_analysis")
+    case = load_library()[rubric.anchor_case]
+    assert case.use == "lesson"
+    cited = {f"{c['code']} {c['section']}" for c in case.codes}
+    anchors = " ".join(a for c in rubric.criteria for a in c.anchors)
+    found = set(re.findall(r"\b(APA|ACA|AAMFT|NASW) (\d+\.\d+(?:\.[a-z])?(?:\([a-z]\))?|[A-H]\.\d+(?:\.[a-z])?)",
+                           anchors))
+    assert found and {f"{code} {section}" for code, section in found} <= cited
+    rationale = " ".join(case.rationale.split())
+    assert all(f"{code} {section}" in rationale for code, section in found)
+
+
+ANCHORED = RUBRIC.replace("levels: [absent, present]", "levels: [absent, present]\n    anchors: [No., Partly., Yes.]")
+
+
+@pytest.mark.parametrize("text, expected", [
+    (ANCHORED, ["r.yaml:8: criteria[0].anchors: gives 3 anchor(s) for 2 level(s)",
+                "r.yaml:8: criteria[0].anchors: anchors answer one case: name it with anchor_case:"]),
+    (RUBRIC.replace("id: roles", "id: script").replace("levels: [absent", "reads: reasoning\n    levels: [absent"),
+     ["r.yaml:7: criteria[0].reads: the script criterion reads the learner's script (reads: script)"]),
+])
+def test_anchors_and_the_script_criterion_are_checked_by_line(tmp_path, text, expected):
+    with pytest.raises(InvalidFile) as excinfo:
+        load_rubric(write(tmp_path, "r.yaml", text))
+    assert [p.split(str(tmp_path) + "/")[-1][:len(e)] for p, e in zip(problems(excinfo), expected)] == expected
+
+
+def test_a_script_criterion_reads_the_script_and_keeps_the_rubrics_version_meaning(tmp_path):
+    text = RUBRIC.replace("id: roles", "id: script")
+    rubric = load_rubric(write(tmp_path, "r.yaml", text))
+    assert rubric.criteria[0].reads == "script"
+    assert default_rubric().criteria[0].reads == "reasoning" and default_rubric().version == "4db78c45bb44e7d0"
+
+
 def test_a_duplicate_criterion_is_named_by_line(tmp_path):
     path = write(tmp_path, "r.yaml", RUBRIC + "  - id: roles\n    label: Again\n    levels: [a, b]\n")
     with pytest.raises(InvalidFile) as excinfo:
@@ -72,6 +120,17 @@ def test_the_default_policy_counts_completion_and_the_rubric_never_pre_post_corr
     assert by_name["Pre-test"].lessons == ("pre",) and by_name["Pre-test"].rubric_points == 0
     assert by_name["Ethical reasoning"].rubric_points > 0
     assert policy.missing == "blank" and policy.taught is None
+
+
+def test_the_default_policy_weights_reasoning_over_completion():
+    policy = default_policy()
+    assert sum(a.points for a in policy.assignments) == 100
+    assert policy.weights() == {"completion": pytest.approx(0.30), "reasoning": pytest.approx(0.70)}
+    analyses = {a.name: a for a in policy.assignments}["Case analyses"]
+    assert analyses.rubric == "case_analysis" and analyses.rubric_points == 45 and len(analyses.cases) == 3
+    # Over the assignments of a term that teaches only lesson 1 and the pre-test: 3 + 3 completion, 25 + 45 rubric.
+    assert policy.weights(["1. Confidentiality", "Pre-test", "Ethical reasoning", "Case analyses"]) == {
+        "completion": pytest.approx(6 / 76), "reasoning": pytest.approx(70 / 76)}
 
 
 def test_a_policy_still_asking_for_words_of_reasoning_is_told_the_cards_rule_counts(tmp_path):
@@ -98,6 +157,10 @@ assignments:
     (("[confidentiality]", "[pre]\n    rubric_points: 4"),
      "p.yaml:4: assignments[0].rubric_points: the pre- and post-test count for completion only"),
     (("completion_points: 10", "weight: 10"), "p.yaml:2: assignments[0]: unknown field(s) not allowed"),
+    (("completion_points: 10", "rubric_points: 5\n    cases: [spouse_phone_call, cosmetics]"),
+     "p.yaml:5: assignments[0].cases[1]: 'cosmetics' is not a case of the lessons confidentiality"),
+    (("completion_points: 10", "completion_points: 10\n    rubric: case_analysis"),
+     "p.yaml:5: assignments[0].rubric: names a rubric but gives no rubric_points"),
 ])
 def test_a_policy_file_with_an_error_names_the_file_line_and_field(tmp_path, edit, expected):
     path = write(tmp_path, "p.yaml", POLICY.replace(*edit))

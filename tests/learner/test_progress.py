@@ -211,3 +211,80 @@ def test_class_mode_releases_the_post_test_as_a_stage(fresh_store, monkeypatch):
     assert not post_test_gate(fresh_store, "ana", {form_a[0]: "waiting", lesson_case: "voting"}).open
     assert not post_test_gate(fresh_store, "ana", {form_b[0]: "self-paced"}).open
     assert post_test_gate(fresh_store, "ana", {form_b[0]: "voting"}).open  # either form's case releases it
+
+
+# -- the delayed post-test -----------------------------------------------------------------------------
+
+
+def take_post_test(store, learner="ana", days_ago=0):
+    """The learner's post-test, committed ``days_ago`` days ago."""
+    from datetime import timedelta
+
+    from widgets.responses.contract import Response, utcnow
+
+    for case_id in assessment_forms().forms[form_for(store, learner, None, "post")]:
+        case = load_case(case_id)
+        option = case.options[0]
+        store.add(Response(learner=learner, cohort=identity.DEFAULT_COHORT, case_id=case_id,
+                           case_version=case.case_version, option_id=option.id, stance=option.stance, confidence=50,
+                           justification=REASON, phase="post", submitted_at=utcnow() - timedelta(days=days_ago)))
+
+
+def test_the_delayed_post_test_is_not_offered_unless_the_course_sets_its_days(fresh_store):
+    from widgets.learner.progress import delayed_test_gate
+
+    take_pre_test(fresh_store)
+    take_post_test(fresh_store, days_ago=400)
+    gate = delayed_test_gate(fresh_store, "ana")
+    assert not gate.open and gate.why == "Your course does not offer a delayed post-test."
+
+
+@pytest.mark.parametrize("value", ["soon", "0.5", "400", "-3"])
+def test_a_bad_number_of_days_is_a_clear_error(monkeypatch, value):
+    monkeypatch.setenv("DUALROLE_DELAYED_POST_TEST_DAYS", value)
+    with pytest.raises(DualroleError, match="DUALROLE_DELAYED_POST_TEST_DAYS is .*whole number of days from 1 to 365"):
+        assessment_forms()
+
+
+def test_the_delayed_post_test_opens_the_set_days_after_the_post_test_on_the_pre_tests_form(fresh_store, monkeypatch):
+    from datetime import timedelta
+
+    from widgets.learner.progress import delayed_test_gate
+
+    monkeypatch.setenv("DUALROLE_DELAYED_POST_TEST_DAYS", "30")
+    take_pre_test(fresh_store)
+    assert "30 days after you finish the post-test" in delayed_test_gate(fresh_store, "ana").why
+    take_post_test(fresh_store)
+    finished = max(r["submitted_at"] for r in fresh_store.responses(learner="ana", phase="post"))
+    gate = delayed_test_gate(fresh_store, "ana", now=finished + timedelta(days=30) - timedelta(seconds=1))
+    assert not gate.open and gate.opens_at == finished + timedelta(days=30)
+    assert f"on {gate.opens_at:%d %B %Y} (UTC)" in gate.why
+    assert delayed_test_gate(fresh_store, "ana", now=finished + timedelta(days=30)).open
+    assert form_for(fresh_store, "ana", None, "delayed") == form_for(fresh_store, "ana", None, "pre")
+    assert form_for(fresh_store, "ana", None, "delayed") != form_for(fresh_store, "ana", None, "post")
+
+
+def test_the_delayed_post_test_is_its_own_phase_beside_the_post_test(fresh_store, monkeypatch):
+    from widgets.learner.progress import delayed_test_gate
+
+    monkeypatch.setenv("DUALROLE_DELAYED_POST_TEST_DAYS", "14")
+    monkeypatch.setenv("JUPYTERHUB_USER", "ana")
+    take_pre_test(fresh_store)
+    take_post_test(fresh_store, days_ago=2)
+    closed = Assessment("delayed", store=fresh_store)
+    assert not closed.cards and "Delayed post-test: not open." in closed.children[0].value
+
+    fresh_store.erase_learner("ana")
+    take_pre_test(fresh_store)
+    take_post_test(fresh_store, days_ago=15)
+    test = Assessment("delayed", store=fresh_store)
+    assert [card.case.id for card in test.cards] == list(assessment_forms().forms[test.form])
+    for card in test.cards:
+        card.options.value = card.case.options[1].id
+        card.justification.value = REASON
+        card.submit.click()
+    assert phase_done(fresh_store, "ana", "delayed") and "finished the delayed post-test" in test.end.value
+    # The same cases as the pre-test, kept apart from it: one answer per case in each phase.
+    pre = {r["case_id"] for r in fresh_store.responses(learner="ana", phase="pre")}
+    assert {r["case_id"] for r in fresh_store.responses(learner="ana", phase="delayed")} == pre
+    assert delayed_test_gate(fresh_store, "ana").why == "You have started the delayed post-test."

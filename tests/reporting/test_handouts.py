@@ -148,6 +148,19 @@ def test_no_pdf_skips_the_engine(tmp_path):
     assert not list(tmp_path.glob("*.pdf")) and "No PDF engine" not in result.output
 
 
+def test_a_content_note_is_printed_before_the_vignette(tmp_path, no_pdf_engine):
+    handouts.write_handouts("romantic", tmp_path, pdf=False)
+    html = (tmp_path / "romantic-handout.html").read_text(encoding="utf-8")
+    case = load_library()["current_client_romance"]
+    article = html[html.index(f'id="case-{case.id}"'):]
+    article = article[:article.index("</article>")]
+    assert "Content note:" in article and handouts.text(case.content_note) in article
+    assert article.index("Content note:") < article.index('aria-label="Vignette"')
+    cards = (tmp_path / "romantic-role-play.html").read_text(encoding="utf-8")
+    card = _article(cards, case.id)
+    assert card.index("Content note:") < card.index('aria-label="The situation"')
+
+
 # -- the say step and the role-play cards ----------------------------------------------------------
 
 CHART_NOTE = """say:

@@ -99,8 +99,8 @@ def test_the_data_package_validates_with_frictionless(export):
     assert [c["value"] for c in fields["stance"]["categories"]] == list(STANCES)
     assert fields["stance"]["categoriesOrdered"] is True
     # Phases in time order, unranked: practice (the lessons) falls between the two tests.
-    assert [c["value"] for c in fields["phase"]["categories"]] == ["pre", "practice", "post"]
-    assert set(PHASES) == {"pre", "practice", "post"} and fields["phase"]["categoriesOrdered"] is False
+    assert [c["value"] for c in fields["phase"]["categories"]] == ["pre", "practice", "post", "delayed"]
+    assert set(PHASES) == {"pre", "practice", "post", "delayed"} and fields["phase"]["categoriesOrdered"] is False
     assert [c["value"] for c in fields["kitchener_power"]["categories"]] == list(RISK_LEVELS)
     assert package["resources"][0]["schema"]["missingValues"][0]["value"] == ""
 
@@ -392,3 +392,31 @@ def test_each_revote_says_whether_the_class_counts_and_the_reference_were_seen(c
     timing = analysis.revote_timing(analysis.read_export(result.out_dir))
     assert int(timing.loc["not recorded", "revoted"]) == 1
     assert int(timing.loc["the class", "revoted"]) == int(exported.eq(True).sum())
+
+
+def test_a_delayed_post_test_is_exported_as_its_own_phase_for_a_pre_post_delayed_comparison(tmp_path):
+    """Some learners take the post-test's form again as the delayed post-test (the pre-test's form,
+    in the course; any form's cases here): their three phases come out side by side, coded alike."""
+    import uuid
+    from datetime import timedelta
+
+    rows = simulate(learners=10, cohorts=1, seed=11)
+    rows["consent"] = True
+    post = rows[rows["phase"] == "post"]
+    delayed = post[post["learner"].isin(sorted(post["learner"].unique())[:5])].copy()
+    delayed["phase"] = "delayed"
+    delayed["response_id"] = [str(uuid.uuid4()) for _ in range(len(delayed))]
+    delayed["submitted_at"] = delayed["submitted_at"] + timedelta(days=30)
+    store = open_store(f"sqlite:///{tmp_path / 'class.sqlite'}")
+    store.add_many(pd.concat([rows, delayed]).to_dict("records"))
+    result = research_export(analysis.responses(store), tmp_path / "out", crosswalk=tmp_path / "cw.csv")
+    frame = pd.read_csv(result.out_dir / "responses.csv", dtype=str, keep_default_na=False)
+    assert set(frame["phase"]) == {"pre", "post", "delayed"}
+    per_learner = frame.groupby("research_code")["phase"].agg(set)
+    assert (per_learner == {"pre", "post", "delayed"}).sum() == 5
+    key = ["research_code", "case_id", "attempt"]
+    pairs = frame[frame["phase"] == "delayed"].merge(frame[frame["phase"] == "post"], on=key, suffixes=("", "_post"))
+    assert len(pairs) == len(delayed) and (pairs["option_id"] == pairs["option_id_post"]).all()
+    frictionless = pytest.importorskip("frictionless")
+    report = frictionless.validate(result.out_dir / "datapackage.json")
+    assert report.valid, report.flatten(["rowNumber", "fieldName", "type", "note"])[:5]

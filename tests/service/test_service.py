@@ -148,7 +148,7 @@ def test_invalid_fields_are_named_in_a_400(service):
             "justification": "required",
             "option_id": "not an option of case 'cosmetics' (decline_explore, decline_only, one_small_order, "
                          "buy_regularly)",
-            "phase": "expected practice, pre or post",
+            "phase": "expected practice, pre, post or delayed",
         }
         assert alice.post("api/responses", json=answer(case_id="cosmetics") | {"case_id": "nope"}
                           ).json()["fields"]["case_id"] .startswith("no case 'nope' in the case library")

@@ -21,18 +21,19 @@ def client_for(service, who, tmp_path) -> ServiceClient:
     return ServiceClient(service.url, service.token(who), outbox=Outbox(tmp_path / who / "outbox.jsonl"), timeout=2)
 
 
-def committed_card(client, who, case) -> CaseCard:
+def settled_card(client, who, case) -> CaseCard:
     card = CaseCard(case, store=client, learner=who, cohort=COHORT, min_class=3)
     card.options.value = "decline_explore"
     card.justification.value = "The customer role would tangle money and approval for her."
     card.submit.click()
+    card.keep_button.click()  # the answer is final: the step opens
     return card
 
 
 def test_a_learner_on_the_hub_saves_their_words_and_only_they_and_the_instructor_read_them(
         say_case, service, tmp_path):
     alice = client_for(service, "alice", tmp_path)
-    card = committed_card(alice, "alice", say_case)
+    card = settled_card(alice, "alice", say_case)
     card.script_text.value = WORDS
     card.say_checks[1].value = True
     card.say_save.click()
@@ -51,7 +52,7 @@ def test_a_learner_on_the_hub_saves_their_words_and_only_they_and_the_instructor
 
 def test_the_service_refuses_a_script_without_the_learners_first_answer(say_case, service, tmp_path):
     alice = client_for(service, "alice", tmp_path)
-    committed_card(alice, "alice", say_case)
+    settled_card(alice, "alice", say_case)
     body = {"script_id": str(uuid4()), "response_id": str(uuid4()), "cohort": COHORT, "case_id": say_case.id,
             "case_version": say_case.case_version, "text": WORDS, "checks": [0],
             "created_at": "2026-03-02T09:00:00+00:00"}
@@ -67,7 +68,7 @@ def test_the_service_refuses_a_script_without_the_learners_first_answer(say_case
 
 def test_words_saved_while_the_service_is_away_stay_in_the_box(say_case, service, tmp_path):
     alice = client_for(service, "alice", tmp_path)
-    card = committed_card(alice, "alice", say_case)
+    card = settled_card(alice, "alice", say_case)
     service.stop()
     card.script_text.value = WORDS
     card.say_save.click()
@@ -86,7 +87,7 @@ def test_an_instructors_class_export_holds_each_learners_latest_words(say_case, 
     from widgets.store import open_store
 
     alice = client_for(service, "alice", tmp_path)
-    card = committed_card(alice, "alice", say_case)
+    card = settled_card(alice, "alice", say_case)
     for words in (WORDS, WORDS + " Truly."):
         card.script_text.value = words
         card.say_save.click()

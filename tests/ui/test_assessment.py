@@ -212,6 +212,15 @@ def test_decision_model_shows_the_vignette_and_hides_the_reference_until_every_f
     assert class_store.reflections(kind="decision_ratings")[0]["case_id"] == "climbing_with_supervisee"
 
 
+def test_decision_model_shows_a_content_note_before_the_vignette(fresh_store):
+    import dataclasses
+
+    case = dataclasses.replace(load_case("climbing_with_supervisee"), content_note="A supervisor's attraction.")
+    html = DecisionModel(case, store=fresh_store).children[1].value
+    assert html.index("Content note:") < html.index(case.vignette.split()[0])
+    assert "Content note" not in DecisionModel("climbing_with_supervisee", store=fresh_store).children[1].value
+
+
 def test_decision_model_needs_reference_ratings():
     case_without = next(c for c in load_library() if c.gottlieb is None)
     with pytest.raises(DualroleError, match="has no 'gottlieb' reference ratings"):

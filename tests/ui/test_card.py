@@ -377,6 +377,15 @@ def test_a_card_on_the_learners_own_store_never_promises_a_class_view_even_with_
     assert "appears once" not in card.peer.value + card.reveal.value
 
 
+def test_a_content_note_comes_before_the_vignette_with_the_opt_out(fresh_store):
+    card = CaseCard("welts_on_his_legs", store=fresh_store)
+    order = card.children.index(card.content_note), card.children.index(card.vignette)
+    assert order[0] < order[1]
+    assert "Content note:" in card.content_note.value and "belt" in card.content_note.value
+    assert "You may skip this case" in card.content_note.value
+    assert CaseCard("cosmetics", store=fresh_store).content_note.value == ""
+
+
 # -- "own words first": the learner's answer in words before the options appear -----------------------------
 
 OWN = "I would not buy; I would ask what the catalogue means to her."

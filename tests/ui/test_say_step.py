@@ -1,5 +1,5 @@
 """The card's "what would you say" step, driven as a learner would (set .value, call .click()):
-after the first answer and before the reference, saved, restored after a restart, skippable, and
+once the answer is final and before the reference, saved, restored after a restart, skippable, and
 the model shown in the reveal."""
 
 from __future__ import annotations
@@ -22,6 +22,12 @@ def commit(card: CaseCard) -> None:
     card.submit.click()
 
 
+def settle(card: CaseCard) -> None:
+    """Commit, then keep the answer: the answer is final, and the step opens."""
+    commit(card)
+    card.keep_button.click()
+
+
 def write(card: CaseCard, words: str = WORDS, ticks=(0, 3)) -> None:
     card.script_text.value = words
     for i in ticks:
@@ -32,10 +38,13 @@ def first_screen(html: str) -> str:
     return re.sub(r"<details.*?</details>", "", html, flags=re.S)
 
 
-def test_the_step_opens_after_the_first_answer_and_saves_the_words_and_ticks(say_case, fresh_store):
+def test_the_step_opens_once_the_answer_is_final_and_saves_the_words_and_ticks(say_case, fresh_store):
     card = CaseCard(say_case, store=fresh_store, cohort="c1")
     assert card.say_box.layout.display == "none"  # nothing to say before choosing
     commit(card)
+    # While the answer may still change, the checklist (what a good answer does) would point to the key.
+    assert card.session.can_revote and card.say_box.layout.display == "none"
+    card.keep_button.click()
     assert card.say_box.layout.display is None
     assert "What would you say?" in card.say_prompt.value and "Marisol is waiting" in card.say_prompt.value
     assert [box.description for box in card.say_checks] == list(say_case.say.checklist)
@@ -61,7 +70,7 @@ def test_the_step_opens_after_the_first_answer_and_saves_the_words_and_ticks(say
 
 def test_unsaved_words_and_ticks_survive_a_restart(say_case, fresh_store):
     card = CaseCard(say_case, store=fresh_store, cohort="c1")
-    commit(card)
+    settle(card)
     write(card, ticks=(1,))
     again = CaseCard(say_case, store=fresh_store, cohort="c1")  # a new kernel: a new card on the same store
     assert again.script_text.value == WORDS
@@ -74,10 +83,9 @@ def test_unsaved_words_and_ticks_survive_a_restart(say_case, fresh_store):
 
 def test_the_reveal_shows_the_model_beside_the_saved_words(say_case, fresh_store):
     card = CaseCard(say_case, store=fresh_store, cohort="c1")
-    commit(card)
+    settle(card)
     write(card)
     card.say_save.click()
-    card.keep_button.click()
     card.show_button.click()
     assert card.say_box.layout.display == "none"  # the model is out: the step is over
     html = card.reveal.value
@@ -92,10 +100,9 @@ def test_the_reveal_shows_the_model_beside_the_saved_words(say_case, fresh_store
 
 def test_skipping_never_holds_the_reference_back(say_case, fresh_store):
     card = CaseCard(say_case, store=fresh_store, cohort="c1")
-    commit(card)
+    settle(card)
     card.say_skip.click()
     assert card.say_box.layout.display == "none" and card.status.value.startswith("Skipped for now.")
-    card.keep_button.click()
     card.show_button.click()
     assert "You saved no words of your own for this case." in card.reveal.value
     assert fresh_store.scripts() == []
@@ -114,19 +121,23 @@ def test_a_chart_note_is_asked_for_as_one(say_case, fresh_store):
 
     note = replace(say_case, say=replace(say_case.say, kind="chart_note", to="record"))
     card = CaseCard(note, store=fresh_store, cohort="c1")
-    commit(card)
+    settle(card)
     assert "What would you write in the chart?" in card.say_prompt.value
     assert card.script_text.description == "Your chart note:"
     card.script_text.value = "Too short."
     assert "Write your chart note in at least 20 characters" in card.say_status.value
 
 
-def test_in_class_mode_the_step_is_the_learners_time_after_committing(say_case, fresh_store):
+def test_in_class_mode_the_step_is_the_learners_time_after_the_revote(say_case, fresh_store):
     card = CaseCard(say_case, store=fresh_store, cohort="c1")
     card.session.class_stage = "voting"
     commit(card)
     card._show_state()
-    assert card.say_box.layout.display is None  # waiting for the class: time to write
+    assert card.say_box.layout.display == "none"  # the revote is still to come: no checklist yet
+    card.session.class_stage = "revote"
+    card._show_state()
+    card.keep_button.click()
+    assert card.say_box.layout.display is None  # answer final, the class not yet revealed: time to write
     write(card)
     card.say_save.click()
     assert len(fresh_store.scripts()) == 1

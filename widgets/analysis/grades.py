@@ -147,7 +147,7 @@ def taught_lessons(df: pd.DataFrame, policy: GradingPolicy, library: Library, as
 
 
 def grades(df: pd.DataFrame, finals: pd.DataFrame, policy: GradingPolicy, library: Library,
-           assessment: list[str], *, learners: Iterable[str] = ()) -> pd.DataFrame:
+           assessment: list[str], *, learners: Iterable[str] = (), default_rubric: str | None = None) -> pd.DataFrame:
     """Each learner's figures and grade for each assignment of the policy that this term assigns.
 
     Only the lessons taught (:func:`taught_lessons`) count, and an assignment with none of them gets
@@ -163,12 +163,19 @@ def grades(df: pd.DataFrame, finals: pd.DataFrame, policy: GradingPolicy, librar
     ``excused`` or ``zero``), never a silent 0; one whose answers are not yet scored is
     ``unscored`` (a blank) in a rubric assignment.
 
+    An assignment that names ``cases`` counts only those cases, and scores each learner's last
+    answer to each (a written analysis is read beside it); one that names a ``rubric`` counts the
+    final scores under that rubric, the others those under ``default_rubric``.
+
     Parameters
     ----------
     finals : DataFrame
-        ``response_id`` and ``share`` (NaN where the answer has no final score yet).
+        ``response_id``, ``share`` (NaN where the answer has no final score yet) and, where answers
+        are scored on more than one rubric, ``rubric_id``.
     learners : iterable of str
         Learners with no answers at all (a roster's), who get what ``policy.missing`` says.
+    default_rubric : str, optional
+        The rubric id of the assignments that name none (needed only with a ``rubric_id`` column).
 
     Returns
     -------
@@ -180,9 +187,13 @@ def grades(df: pd.DataFrame, finals: pd.DataFrame, policy: GradingPolicy, librar
     texts = df["justification"].astype("str").fillna("")
     enough = {t: reasoning_shortfall(t) == 0 for t in texts.unique()}
     done = df.loc[texts.map(enough).astype(bool), ["learner", "case_id", "phase"]].astype(str)
-    share = dict(zip(finals["response_id"], finals["share"])) if len(finals) else {}
-    answers = df[["response_id", "learner", "case_id"]].astype(str).copy()
-    answers["share"] = answers["response_id"].map(share).astype(float)
+    rubric_ids = finals["rubric_id"] if "rubric_id" in finals else [default_rubric] * len(finals)
+    shares = {(r, rubric): s for r, rubric, s in zip(finals["response_id"], rubric_ids, finals["share"])}
+    answers = df[["response_id", "learner", "case_id", "attempt", "submitted_at"]].copy()
+    answers[["response_id", "learner", "case_id"]] = answers[["response_id", "learner", "case_id"]].astype(str)
+    # Each learner's last answer to a case: the one an assignment of named cases scores.
+    last = set(answers.sort_values(["attempt", "submitted_at"]).drop_duplicates(["learner", "case_id"], keep="last")
+               ["response_id"])
     taught = taught_lessons(df, policy, library, assessment)
     everyone = sorted(set(df["learner"].astype(str)) | set(learners))
     rows = []
@@ -193,6 +204,9 @@ def grades(df: pd.DataFrame, finals: pd.DataFrame, policy: GradingPolicy, librar
         modules = [lesson for lesson in lessons if lesson not in ASSESSMENT_PHASES]
         module_cases = {case for m in modules for case in lesson_cases(library, m, assessment)}
         core_cases = {case for m in modules for case in lesson_cases(library, m, assessment, core=True)}
+        if assignment.cases:  # an assignment of named cases counts those, optional or not
+            module_cases &= set(assignment.cases)
+            core_cases = set(module_cases)
         phases = [lesson for lesson in lessons if lesson in ASSESSMENT_PHASES]
         # The bank holds two matched forms; each learner takes one of them in each phase.
         form_size = len(assessment) // 2
@@ -204,6 +218,11 @@ def grades(df: pd.DataFrame, finals: pd.DataFrame, policy: GradingPolicy, librar
             answered = in_phase.drop_duplicates(["learner", "case_id"]).groupby("learner").size()
             counts = counts.add(answered.clip(upper=form_size), fill_value=0)
         to_score = answers[answers["case_id"].isin(module_cases)] if assignment.rubric_points else answers.iloc[:0]
+        if assignment.cases:
+            to_score = to_score[to_score["response_id"].isin(last)]
+        rubric_id = assignment.rubric or default_rubric
+        to_score = to_score.assign(share=[shares.get((r, rubric_id), np.nan) for r in to_score["response_id"]])
+        to_score = to_score.astype({"share": float})
         scored = to_score.dropna(subset=["share"])
         rubric = scored.groupby("learner")["share"].mean()
         n_to_score = to_score.groupby("learner").size()

@@ -134,12 +134,9 @@ def read_registry_file(path: Path, *, codes: set[str] | frozenset[str] = frozens
     ``{"codes": ..., "links": ..., "law": ...}`` (None when the file cannot be parsed) and the problems.
     """
     origin = origin or {}
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [CaseProblem(path, None, None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
-    except OSError as exc:
-        return None, [CaseProblem(path, None, None, f"cannot be read: {exc.strerror}")]
+    text, unreadable = _read_text(path)
+    if unreadable:
+        return None, unreadable
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
@@ -330,18 +327,25 @@ def read_case_file(path: Path, registry: Registries | None = None) -> tuple[dict
     return front, sections, problems
 
 
+
+def _read_text(path: Path) -> tuple[str, list[CaseProblem]]:
+    """A YAML file's text, or the one problem that stops it being read (not UTF-8, or unreadable)."""
+    try:
+        return path.read_bytes().decode("utf-8"), []
+    except UnicodeDecodeError as exc:
+        return "", [CaseProblem(path, None, None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
+    except OSError as exc:
+        return "", [CaseProblem(path, None, None, f"cannot be read: {exc.strerror}")]
+
 def read_yaml_file(path: Path, validator) -> tuple[Any, list[CaseProblem]]:
     """Read a whole YAML file (a rubric, a grading policy) and check it against a JSON Schema validator.
 
     Returns the data (None when it cannot be parsed) and every problem, each with the file, the line
     of the field and the field, worded as for case files.
     """
-    try:
-        text = path.read_bytes().decode("utf-8")
-    except UnicodeDecodeError as exc:
-        return None, [CaseProblem(path, None, None, f"is not UTF-8 text (byte {exc.start}); save it as UTF-8")]
-    except OSError as exc:
-        return None, [CaseProblem(path, None, None, f"cannot be read: {exc.strerror}")]
+    text, unreadable = _read_text(path)
+    if unreadable:
+        return None, unreadable
     try:
         node = yaml.compose(text, Loader=yaml.SafeLoader)
         data = yaml.safe_load(text)
@@ -426,6 +430,7 @@ def _check_semantics(path: Path, front: dict, line_of, merged: Registries) -> li
                                     "must be one line: say in a sentence why this case's preferred stance "
                                     "differs from cases of the same kind"))
 
+    problems += _check_content_note(path, front.get("content_note"), line_of)
     problems += _check_say(path, front.get("say"), line_of)
 
     registry = merged.codes
@@ -459,6 +464,24 @@ def _check_semantics(path: Path, front: dict, line_of, merged: Registries) -> li
                 path, line_of(["law", i]), f"law[{i}]",
                 f"{name!r} is not a registered law note (registered: {', '.join(merged.law)})"))
     return problems
+
+
+# A content note is read before the vignette, on a card and on a printed page alike: plain words only.
+_MARKUP = re.compile(r"[<>*_`\[\]#]")
+
+
+def _check_content_note(path: Path, note, line_of) -> list[CaseProblem]:
+    """A content note is one line of plain text (the schema checks its type and length)."""
+    if not isinstance(note, str):
+        return []
+    where = (path, line_of(["content_note"]), "content_note")
+    if "\n" in note.strip():
+        return [CaseProblem(*where, "must be one line: name in a few plain words what the case contains")]
+    found = _MARKUP.search(note)
+    if found:
+        return [CaseProblem(*where, f"must be plain text, without markup such as {found.group()!r}: it is shown "
+                                    "as written on the card and in the handouts")]
+    return []
 
 
 # A tag-like run: '<' then a letter, '/', '!' or '?'. Case text is shown as text, so markup in a say

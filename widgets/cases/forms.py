@@ -38,6 +38,8 @@ class AssessmentForms:
     forms: dict[str, tuple[str, ...]]
     pre_reveal: str
     post_test: str
+    #: Days after the post-test when it is offered again as the delayed post-test (None: not offered).
+    delayed_post_test_days: int | None = None
 
     @property
     def case_ids(self) -> tuple[str, ...]:
@@ -91,11 +93,29 @@ def other_form(form: str) -> str:
 
 
 def assessment_forms() -> AssessmentForms:
-    """The forms and settings; ``DUALROLE_PRE_REVEAL`` and ``DUALROLE_POST_TEST`` override the file's."""
-    forms, pre_reveal, post_test = _read_forms_file(str(data_dir() / FORMS_FILE))
+    """The forms and settings; ``DUALROLE_PRE_REVEAL``, ``DUALROLE_POST_TEST`` and
+    ``DUALROLE_DELAYED_POST_TEST_DAYS`` override the file's."""
+    forms, pre_reveal, post_test, delayed = _read_forms_file(str(data_dir() / FORMS_FILE))
     pre_reveal = _setting("DUALROLE_PRE_REVEAL", pre_reveal, REVEAL_POLICIES)
     post_test = _setting("DUALROLE_POST_TEST", post_test, POST_TEST_POLICIES)
-    return AssessmentForms(forms, pre_reveal, post_test)
+    return AssessmentForms(forms, pre_reveal, post_test, _days(delayed))
+
+
+def _days(value) -> int | None:
+    """The delayed post-test's days: ``DUALROLE_DELAYED_POST_TEST_DAYS`` or the file's (``off`` or 0:
+    not offered), a whole number from 1 to 365."""
+    given = os.environ.get("DUALROLE_DELAYED_POST_TEST_DAYS", "").strip()
+    where = "DUALROLE_DELAYED_POST_TEST_DAYS" if given else f"{FORMS_FILE}: delayed_post_test_days"
+    value = given or value
+    if value in (None, "", "off", 0, "0", False):
+        return None
+    try:
+        days = int(value)
+    except (TypeError, ValueError):
+        days = -1
+    if isinstance(value, bool) or not 1 <= days <= 365 or str(days) != str(value).strip():
+        raise DualroleError(f"{where} is {value!r}; give a whole number of days from 1 to 365, or off")
+    return days
 
 
 def _setting(variable: str, value: str, allowed: tuple[str, ...]) -> str:
@@ -106,7 +126,7 @@ def _setting(variable: str, value: str, allowed: tuple[str, ...]) -> str:
 
 
 @lru_cache(maxsize=4)
-def _read_forms_file(path: str) -> tuple[dict[str, tuple[str, ...]], str, str]:
+def _read_forms_file(path: str) -> tuple[dict[str, tuple[str, ...]], str, str, object]:
     where = path
     try:
         with open(path, encoding="utf-8") as stream:
@@ -128,4 +148,5 @@ def _read_forms_file(path: str) -> tuple[dict[str, tuple[str, ...]], str, str]:
     shared = set(lists["A"]) & set(lists["B"])
     if shared:
         raise DualroleError(f"{where}: forms: {', '.join(sorted(shared))} is in both forms; they must be disjoint")
-    return lists, config.get("pre_reveal", "after_post"), config.get("post_test", "learner_confirms")
+    return (lists, config.get("pre_reveal", "after_post"), config.get("post_test", "learner_confirms"),
+            config.get("delayed_post_test_days"))

@@ -83,6 +83,7 @@ class Case:
     request: str | None = None  # the kind of request the case puts (schema: request)
     law: tuple[str, ...] = ()  # registered law notes the case turns on (schema: law), shown in the reveal
     stance_reason: str | None = None  # why its preferred stance differs from same-kind cases, shown in the reveal
+    content_note: str | None = None  # what a loaded case contains, shown before its vignette (schema: content_note)
     say: Say | None = None  # the "what would you say" step (schema: say); a lesson case has one
 
     @functools.cached_property  # a frozen case: hashed once, not for every line collect checks
@@ -205,6 +206,7 @@ def _build(path: Path, front: dict, sections: dict[str, str]) -> Case:
         request=front.get("request"),
         law=tuple(front.get("law", ())),
         stance_reason=" ".join(ref["stance_reason"].split()) if ref.get("stance_reason") else None,
+        content_note=" ".join(front["content_note"].split()) if front.get("content_note") else None,
         say=_say(front.get("say")),
     )
 

@@ -91,8 +91,9 @@ def grades_(store_url, roster_path, out, fmt, policy_path, rubric_path, moodle_i
     answered). Completion counts cases committed with reasoning the card accepted, and the pre- and
     post-test by completion only, never correctness. Missing work is blank (or excused, or zero, as
     the policy says), never a silent 0. A rubric column is written only when every answer it counts
-    has a final score, or with --partial. A summary per assignment is printed first; --dry-run
-    prints only that. Learners not on the roster are reported, never silently dropped.
+    has a final score, or with --partial. A summary is printed first: the weights (the share of
+    the points for reasoning, the rubric scores, and for completion), then each assignment's points,
+    share and counts; --dry-run prints only that. Learners not on the roster are reported, never silently dropped.
 
     Example:
 
@@ -137,14 +138,26 @@ def _summary(table, summary, partial: bool, lesson_label) -> None:
                + (" (the policy's taught:)" if table.attrs["taught_from_policy"]
                   else " (those the class answered; name them with taught: in your policy)"))
     click.echo(f"Missing work is written as: {table.attrs['missing']}.")
+    points = table.attrs["points"]
+    total = sum(points.values())
+    weights = table.attrs["weights"]
+    click.echo(f"Weights: reasoning (rubric scores) {weights['reasoning']:.0%}, completion {weights['completion']:.0%} "
+               f"of {_points(total)} points.")
     for row in summary.itertuples():
         scoring = (f"; answers scored {row.scored} of {row.to_score}" if row.assignment
                    in table.attrs["rubric_assignments"] else "")
         ready = ""
         if row.assignment in table.attrs["rubric_assignments"] and not table.attrs["rubric_complete"][row.assignment]:
             ready = " (PARTIAL: written only with --partial)" if not partial else " (PARTIAL)"
-        click.echo(f"  {row.assignment}: {row.learners} learner(s): {row.complete} complete, {row.blank} blank, "
+        share = points[row.assignment] / total if total else 0.0
+        kind = "reasoning" if row.assignment in table.attrs["rubric_assignments"] else "completion"
+        click.echo(f"  {row.assignment} ({_points(points[row.assignment])} points, {share:.0%}, {kind}): "
+                   f"{row.learners} learner(s): {row.complete} complete, {row.blank} blank, "
                    f"{row.excused} excused, {row.zero} zero{scoring}{ready}")
+
+
+def _points(value: float) -> str:
+    return f"{value:g}"
 
 
 @click.command("feedback-export")

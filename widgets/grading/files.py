@@ -13,6 +13,7 @@ import csv
 import hashlib
 import json
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -28,13 +29,27 @@ ASSESSMENT_PHASES = ("pre", "post")
 # -- the rubric --------------------------------------------------------------------------------
 
 
+#: The learner's texts a criterion can be scored on: the card's reasoning, a written case analysis
+#: (``CaseAnalysis``), or the "what would you say" script.
+CRITERION_READS = ("reasoning", "analysis", "script")
+SCRIPT_CRITERION = "script"
+
+
 @dataclass(frozen=True)
 class Criterion:
-    """One criterion of a rubric; its levels are scored 0 to ``len(levels) - 1``."""
+    """One criterion of a rubric; its levels are scored 0 to ``len(levels) - 1``.
+
+    ``anchors`` holds one anchor answer per level (for the rubric's ``anchor_case``), ``reads`` the
+    learner's text the grader reads for it (:data:`CRITERION_READS`), and ``aligns_with`` the
+    criterion of a published rubric it corresponds to.
+    """
 
     id: str
     label: str
     levels: tuple[str, ...]
+    anchors: tuple[str, ...] = ()
+    reads: str = "reasoning"
+    aligns_with: str = ""
 
     @property
     def top(self) -> int:
@@ -55,6 +70,8 @@ class Rubric:
     criteria: tuple[Criterion, ...]
     description: str = ""
     number: int = 1  # the author's own ``version:``, bumped when a level changes meaning
+    aligned_with: str = ""
+    anchor_case: str | None = None
 
     @property
     def version(self) -> str:
@@ -127,6 +144,16 @@ def default_rubric() -> Rubric:
     return load_rubric(data_dir() / "rubrics" / "ethical_reasoning.yaml")
 
 
+def shipped_rubric(rubric_id: str) -> Rubric:
+    """A rubric shipped in ``data/rubrics/`` by its id, e.g. ``shipped_rubric("case_analysis")``."""
+    path = data_dir() / "rubrics" / f"{rubric_id}.yaml"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in path.parent.glob("*.yaml")))
+        raise InvalidFile([CaseProblem(path, None, "rubric", f"no shipped rubric '{rubric_id}' (shipped: {known}); "
+                                                             "give your own rubric file with --rubric")])
+    return load_rubric(path)
+
+
 def load_rubric(path: Path | str) -> Rubric:
     """Read and check a rubric YAML file; raise :class:`~widgets.errors.InvalidFile` listing every problem.
 
@@ -144,12 +171,35 @@ def load_rubric(path: Path | str) -> Rubric:
                 problems.append(CaseProblem(path, line_in_yaml(path, ["criteria", i, "id"]),
                                             f"criteria[{i}].id", f"duplicate criterion id '{c['id']}'"))
             seen.add(c["id"])
+            problems += _criterion_problems(path, i, c, data.get("anchor_case"))
     if problems or data is None:
         raise InvalidFile(problems)
     return Rubric(
         id=data["id"], title=data["title"], number=data["version"], description=data.get("description", ""),
-        criteria=tuple(Criterion(c["id"], c["label"], tuple(c["levels"])) for c in data["criteria"]),
+        criteria=tuple(Criterion(c["id"], c["label"], tuple(c["levels"]), tuple(c.get("anchors", ())),
+                                 c.get("reads", SCRIPT_CRITERION if c["id"] == SCRIPT_CRITERION else "reasoning"),
+                                 c.get("aligns_with", "")) for c in data["criteria"]),
+        aligned_with=data.get("aligned_with", ""), anchor_case=data.get("anchor_case"),
     )
+
+
+def _criterion_problems(path: Path, i: int, c: dict, anchor_case: str | None) -> list[CaseProblem]:
+    """What the schema cannot say about criterion ``i``: one anchor per level, written for a named
+    case, and a ``script`` criterion that reads the script."""
+    problems = []
+    if "anchors" in c:
+        where = line_in_yaml(path, ["criteria", i, "anchors"])
+        if len(c["anchors"]) != len(c["levels"]):
+            problems.append(CaseProblem(path, where, f"criteria[{i}].anchors",
+                                        f"gives {len(c['anchors'])} anchor(s) for {len(c['levels'])} level(s): "
+                                        "write one anchor answer per level, in the same order"))
+        if not anchor_case:
+            problems.append(CaseProblem(path, where, f"criteria[{i}].anchors",
+                                        "anchors answer one case: name it with anchor_case: at the top"))
+    if c["id"] == SCRIPT_CRITERION and c.get("reads", SCRIPT_CRITERION) != SCRIPT_CRITERION:
+        problems.append(CaseProblem(path, line_in_yaml(path, ["criteria", i, "reads"]), f"criteria[{i}].reads",
+                                    "the script criterion reads the learner's script (reads: script)"))
+    return problems
 
 
 # -- the grading policy -------------------------------------------------------------------------
@@ -163,6 +213,8 @@ class Assignment:
     lessons: tuple[str, ...]
     completion_points: float = 0.0
     rubric_points: float = 0.0
+    cases: tuple[str, ...] = ()  # only these cases count (of the lessons'); each learner's last answer to each
+    rubric: str | None = None  # the rubric id its rubric points are scored on (None: the default rubric)
 
     @property
     def points(self) -> float:
@@ -184,6 +236,23 @@ class GradingPolicy:
     taught: tuple[str, ...] | None = None
     missing: str = "blank"
 
+    def weights(self, names: Iterable[str] | None = None) -> dict[str, float]:
+        """Each kind of credit's share of the points: ``completion`` (lesson cases and the pre- and
+        post-test done) and ``reasoning`` (rubric scores), each a fraction of the points of the
+        assignments ``names`` (default: every assignment).
+
+        >>> p = GradingPolicy((Assignment("L", ("gifts",), 30), Assignment("R", ("gifts",), rubric_points=70)))
+        >>> p.weights()
+        {'completion': 0.3, 'reasoning': 0.7}
+        >>> p.weights(["L"])
+        {'completion': 1.0, 'reasoning': 0.0}
+        """
+        chosen = [a for a in self.assignments if names is None or a.name in set(names)]
+        completion = sum(a.completion_points for a in chosen)
+        reasoning = sum(a.rubric_points for a in chosen)
+        total = (completion + reasoning) or 1.0
+        return {"completion": completion / total, "reasoning": reasoning / total}
+
 
 def default_policy() -> GradingPolicy:
     """The shipped policy: completion per lesson, pre- and post-test completion, the mean rubric score."""
@@ -204,6 +273,7 @@ def load_policy(path: Path | str) -> GradingPolicy:
             if not a.get("completion_points") and not a.get("rubric_points"):
                 problems.append(CaseProblem(path, line_in_yaml(path, ["assignments", i]), f"assignments[{i}]",
                                             "needs completion_points or rubric_points above 0"))
+            problems += _assignment_case_problems(path, i, a)
             if a.get("rubric_points") and set(a["lessons"]) & set(ASSESSMENT_PHASES):
                 problems.append(CaseProblem(
                     path, line_in_yaml(path, ["assignments", i, "rubric_points"]), f"assignments[{i}].rubric_points",
@@ -220,10 +290,29 @@ def load_policy(path: Path | str) -> GradingPolicy:
         raise InvalidFile(problems)
     return GradingPolicy(
         assignments=tuple(Assignment(a["name"], tuple(a["lessons"]), float(a.get("completion_points", 0)),
-                                     float(a.get("rubric_points", 0))) for a in data["assignments"]),
+                                     float(a.get("rubric_points", 0)), tuple(a.get("cases", ())), a.get("rubric"))
+                          for a in data["assignments"]),
         taught=tuple(data["taught"]) if "taught" in data else None,
         missing=data.get("missing", "blank"),
     )
+
+
+def _assignment_case_problems(path: Path, i: int, a: dict) -> list[CaseProblem]:
+    """An assignment's ``cases`` must be lesson cases of its own lessons, and ``rubric`` needs rubric points."""
+    from widgets.cases import course
+
+    problems = []
+    if a.get("rubric") and not a.get("rubric_points"):
+        problems.append(CaseProblem(path, line_in_yaml(path, ["assignments", i, "rubric"]), f"assignments[{i}].rubric",
+                                    "names a rubric but gives no rubric_points"))
+    lessons = [lesson for lesson in a["lessons"] if lesson not in ASSESSMENT_PHASES]
+    theirs = {case for lesson in lessons for case in course.module_case_ids(lesson)}
+    for j, case in enumerate(a.get("cases", ())):
+        if case not in theirs:
+            problems.append(CaseProblem(path, line_in_yaml(path, ["assignments", i, "cases", j]),
+                                        f"assignments[{i}].cases[{j}]",
+                                        f"'{case}' is not a case of the lessons {', '.join(lessons) or '(none)'}"))
+    return problems
 
 
 @lru_cache(maxsize=None)

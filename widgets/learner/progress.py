@@ -1,4 +1,4 @@
-"""A learner's progress through the course, and the gate in front of the post-test.
+"""A learner's progress through the course, and the gates in front of the post-test and the delayed post-test.
 
 Progress belongs to the learner, not to a cohort: the class code labels the answers committed under
 it, but a learner who sets or changes it keeps every earlier answer in their progress, and a pre-test
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from widgets.cases.course import lesson_case_ids, lessons
 from widgets.cases.forms import FORMS, assessment_forms, first_form, other_form
@@ -19,6 +20,7 @@ from widgets.errors import DualroleError
 from widgets.learner import identity
 from widgets.learner.client import ServiceClient
 from widgets.responses import pacing
+from widgets.responses.contract import utcnow
 from widgets.store.protocol import ResponseStore
 
 
@@ -53,6 +55,8 @@ class Progress:
 
 
 FIRST_FORM_SETTING = "first_form"
+#: The assessment's phases: the pre-test, the post-test, and the optional delayed post-test.
+ASSESSMENT_PHASES = ("pre", "post", "delayed")
 
 
 def learner_forms(store: ResponseStore, learner: str, cohort: str | None = None) -> tuple[str, str]:
@@ -81,11 +85,12 @@ def learner_forms(store: ResponseStore, learner: str, cohort: str | None = None)
 
 
 def form_for(store: ResponseStore, learner: str, cohort: str | None, phase: str) -> str:
-    """The form the learner takes in ``phase`` ('pre' or 'post')."""
-    if phase not in ("pre", "post"):
-        raise DualroleError(f"phase must be 'pre' or 'post', not {phase!r}")
+    """The form the learner takes in ``phase``: 'pre', 'post', or 'delayed' (the delayed post-test,
+    on the pre-test's form: the same items as the pre-test, the matched ones of the post-test)."""
+    if phase not in ASSESSMENT_PHASES:
+        raise DualroleError(f"phase must be one of {', '.join(ASSESSMENT_PHASES)}, not {phase!r}")
     pre, post = learner_forms(store, learner, cohort)
-    return pre if phase == "pre" else post
+    return post if phase == "post" else pre
 
 
 def _answered(store: ResponseStore, learner: str, phase: str) -> set[str]:
@@ -205,6 +210,35 @@ def confirm_post_test(gate: PostTestGate, *, acknowledged_left: bool) -> PostTes
     identity.save_settings(post_test_confirmed=True)
     return PostTestGate(True, "You confirmed that you have finished the course.", False,
                         gate.done, gate.total, gate.pre_done)
+
+
+@dataclass(frozen=True)
+class DelayedTestGate:
+    """Whether the delayed post-test is open to this learner, why, and when it opens (UTC; None
+    when it is not offered, or the post-test is not finished)."""
+
+    open: bool
+    why: str
+    opens_at: datetime | None = None
+
+
+def delayed_test_gate(store: ResponseStore, learner: str, now: datetime | None = None) -> DelayedTestGate:
+    """The delayed post-test's gate: offered only where the course sets ``delayed_post_test_days``
+    (:mod:`widgets.cases.forms`), and then open once that many days have passed since the learner's
+    last answer of the post-test they finished. ``now`` is the moment asked about (default: now)."""
+    days = assessment_forms().delayed_post_test_days
+    if days is None:
+        return DelayedTestGate(False, "Your course does not offer a delayed post-test.")
+    if store.responses(learner=learner, phase="delayed"):
+        return DelayedTestGate(True, "You have started the delayed post-test.")
+    if not phase_done(store, learner, "post"):
+        return DelayedTestGate(False, f"The delayed post-test is offered {days} days after you finish the post-test.")
+    finished = max(r["submitted_at"] for r in store.responses(learner=learner, phase="post"))
+    opens = finished + timedelta(days=days)
+    if (now or utcnow()) >= opens:
+        return DelayedTestGate(True, f"It is {days} days or more since you finished the post-test.", opens)
+    return DelayedTestGate(False, f"The delayed post-test opens {days} days after you finished the post-test, "
+                                  f"on {opens:%d %B %Y} (UTC).", opens)
 
 
 # -- the class code --------------------------------------------------------------------------------

@@ -343,10 +343,15 @@ class CaseSession:
 
     @property
     def script_open(self) -> bool:
-        """Whether the "what would you say" step is open now: after the first answer, before the
-        reference, unless the learner skipped it."""
-        return (self.asks_script and self.committed and self.step != READING_REFERENCE
-                and not self.scratch.done(self.key, "script_skipped"))
+        """Whether the "what would you say" step is open now: once the answer is final (changed or kept),
+        before the reference, unless the learner skipped it. Not while the answer may still change: the
+        checklist names what a good answer does, so shown before the revote it would point to the key."""
+        return self.asks_script and self._answer_final and not self.scratch.done(self.key, "script_skipped")
+
+    @property
+    def _answer_final(self) -> bool:
+        """Changed or kept, and the reference not yet open."""
+        return self.step == SETTLED or (self.step == AWAITING_CLASS and not self._undecided)
 
     def skip_script(self) -> None:
         """The learner leaves the step for now; the reference is as near as before."""
@@ -396,6 +401,8 @@ class CaseSession:
             return None, "Commit your answer first: your words come after your choice."
         if self.step == READING_REFERENCE:
             return None, "The reference is open: your words were to come before it."
+        if not self._answer_final:
+            return None, "Keep or change your answer first: your words come once it is final."
         say = self.case.say
         body = {"response_id": self.first["response_id"], "cohort": self.answer_cohort, "case_id": self.case.id,
                 "case_version": self.case.case_version, "kind": say.kind, "text": text,

@@ -167,29 +167,35 @@ def grade_table(store, *, policy=None, rubric=None, roster: list[RosterEntry] = 
     """Every learner's figures and grade per assignment taught (:func:`widgets.analysis.grades.grades`).
 
     ``policy`` and ``rubric`` default to the shipped ones (``data/grading_policy.yaml``,
-    ``data/rubrics/ethical_reasoning.yaml``). Each answer counts its final score
-    (:mod:`widgets.grading.final`). ``attrs`` holds each assignment's ``points``, the
-    ``rubric_assignments``, and ``rubric_complete``: whether every answer they count has a final score.
+    ``data/rubrics/ethical_reasoning.yaml``); an assignment that names another rubric (the case
+    analyses' ``case_analysis``) is scored on ``rubric`` when its id matches, else on the shipped file
+    of that id. Each answer counts its final score (:mod:`widgets.grading.final`). ``attrs`` holds each
+    assignment's ``points``, the ``rubric_assignments``, ``rubric_complete`` (whether every answer
+    they count has a final score) and ``weights`` (:meth:`~widgets.grading.files.GradingPolicy.weights`
+    over the assignments written).
     """
     from widgets import analysis
     from widgets.analysis.grades import grades
     from widgets.cases.library import load_library
-    from widgets.grading.files import assessment_cases, default_policy, default_rubric
+    from widgets.grading.files import assessment_cases, default_policy, default_rubric, shipped_rubric
     from widgets.store.schema import COLUMNS
     from widgets.store.scores import ScoreBook
 
     policy = policy or default_policy()
     rubric = rubric or default_rubric()
-    finals = ScoreBook(store).finals(rubric)
-    final_frame = pd.DataFrame({"response_id": list(finals), "share": [f.share for f in finals.values()]},
-                               columns=["response_id", "share"]).astype({"share": float})
+    named = {a.rubric for a in policy.assignments if a.rubric and a.rubric != rubric.id}
+    rubrics = [rubric, *(shipped_rubric(rubric_id) for rubric_id in sorted(named))]
+    book = ScoreBook(store)
+    rows = [(response_id, r.id, final.share) for r in rubrics for response_id, final in book.finals(r).items()]
+    final_frame = pd.DataFrame(rows, columns=["response_id", "rubric_id", "share"]).astype({"share": float})
     # The store's own connection reads the rows: the fast ADBC reader of analysis.responses links a
     # second copy of SQLite, and two copies in one process that also writes the file (the review
     # screen saving scores) break each other's locks ("disk I/O error" for the next reader).
-    rows = pd.DataFrame(store.responses(), columns=COLUMNS)
-    table = grades(analysis.responses(rows), final_frame, policy, load_library(), assessment_cases(),
-                   learners=[e.learner_id for e in roster])
+    answers = pd.DataFrame(store.responses(), columns=COLUMNS)
+    table = grades(analysis.responses(answers), final_frame, policy, load_library(), assessment_cases(),
+                   learners=[e.learner_id for e in roster], default_rubric=rubric.id)
     names = list(dict.fromkeys(table["assignment"]))
+    table.attrs["weights"] = policy.weights(names)
     table.attrs["points"] = {a.name: a.points for a in policy.assignments if a.name in names}
     table.attrs["rubric_assignments"] = [a.name for a in policy.assignments if a.rubric_points and a.name in names]
     rubric_rows = table[table["assignment"].isin(table.attrs["rubric_assignments"])]

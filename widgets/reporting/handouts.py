@@ -38,7 +38,7 @@ from widgets.cases import load_library
 from widgets.cases.casefile import code_registry, law_registry
 from widgets.cases.library import Case
 from widgets.errors import DualroleError
-from widgets.render import markdown, text
+from widgets.render import content_note, markdown, text
 from widgets.vocab import MODULES, STANCE_LABELS
 
 HANDOUT = "{module}-handout"
@@ -206,6 +206,7 @@ def student_html(cases: list[Case], module: str) -> str:
         lines = "".join('<div class="line"></div>' for _ in range(WRITING_LINES))
         parts.append(
             f'<article class="case" aria-labelledby="case-{text(case.id)}">\n{_heading(case)}'
+            f'{content_note(case.content_note) if case.content_note else ""}'
             f'<section aria-label="Vignette">{markdown(case.vignette)}</section>\n'
             f'<h2>What would you do? Circle one option.</h2>\n<ol class="options">\n{options}</ol>\n'
             f'<h2>Your reasoning</h2>\n<div role="group" aria-label="Space to write your reasoning">{lines}</div>\n'
@@ -271,6 +272,7 @@ def role_play_html(cards: list[RolePlay], module: str) -> str:
             f'<article class="case" aria-labelledby="case-{text(case.id)}">\n{_heading(case)}'
             "<p>Three people: the therapist, the other person and an observer. About six minutes a round; "
             "swap roles after each.</p>\n"
+            f'{content_note(case.content_note) if case.content_note else ""}'
             f'<section aria-label="The situation"><h2>The situation (everyone reads it)</h2>\n'
             f"{markdown(case.vignette)}</section>\n{speech}{note}</article>\n")
     if not parts:

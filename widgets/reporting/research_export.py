@@ -54,7 +54,7 @@ ANSWERED = "http://adlnet.gov/expapi/verbs/answered"
 INTERACTION = "http://adlnet.gov/expapi/activities/cmi.interaction"
 # Columns the xAPI writer needs beside the export's own; they never reach the CSV or Parquet files.
 XAPI_COLUMNS = ["statement_id", "timestamp"]
-EXPORT_PHASES = ["pre", "practice", "post"]  # time order
+EXPORT_PHASES = ["pre", "practice", "post", "delayed"]  # time order
 EXPORT_COLUMNS = [
     "research_code", "cohort", "case_id", "case_version", "phase", "form", "attempt", "option_id", "stance",
     "confidence", "kitchener_expectations", "kitchener_obligations", "kitchener_power",

@@ -68,6 +68,7 @@ HEADINGS: dict[str, str] = {
     "practice": "Practice",
     "pre": "Before (pre)",
     "post": "After (post)",
+    "delayed": "Later (delayed post)",
     "no_revote": "No revote",
     "stayed": "Same option again",
     "toward": "Toward the reference",

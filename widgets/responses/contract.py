@@ -327,8 +327,14 @@ def schema_valid_fast(data: dict, part: str | None = None) -> bool:
 def _schema_problems(data: dict) -> dict[str, str]:
     if schema_valid_fast(data):
         return {}
+    return _problems_by_field(_validator().iter_errors(data), lambda path: ".".join(str(p) for p in path))
+
+
+def _problems_by_field(errors, field_of) -> dict[str, str]:
+    """The schema's errors as one reason per field (the first found), in words a learner can act on;
+    ``field_of`` names the field an error's path points to."""
     problems: dict[str, str] = {}
-    for error in _validator().iter_errors(data):
+    for error in errors:
         if error.validator == "required":
             for name in error.validator_value:
                 if name not in error.instance:
@@ -337,8 +343,7 @@ def _schema_problems(data: dict) -> dict[str, str]:
             for name in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
                 problems.setdefault(name, "unknown field (from a newer dualrole? upgrade dualrole)")
         else:
-            name = ".".join(str(p) for p in error.absolute_path) or "(body)"
-            problems.setdefault(name, _reason(error))
+            problems.setdefault(field_of(error.absolute_path) or "(body)", _reason(error))
     return problems
 
 
@@ -385,7 +390,51 @@ def _case_problems(data: dict, library: Library, allow_stale: bool) -> dict[str,
 
 # -- reflections ------------------------------------------------------------------------------
 
-REFLECTION_KINDS = ("reflection", "decision_ratings")
+REFLECTION_KINDS = ("reflection", "decision_ratings", "case_analysis")
+
+# A written case analysis is kept as a reflection of kind ``case_analysis`` on its case, under this
+# lesson name: private like every reflection, handed in with the learner's bundle, and read by the
+# grader beside the learner's committed answer to that case (scored on ``data/rubrics/case_analysis.yaml``).
+ANALYSIS_LESSON = "case_analysis"
+#: The parts of a written case analysis, in order: (key, heading, what to write).
+ANALYSIS_SECTIONS: tuple[tuple[str, str, str], ...] = (
+    ("facts", "Facts", "What happened, what you know, and what you do not know yet."),
+    ("roles", "Roles and stakeholders", "Who is involved, in which roles, and who has a stake in your decision."),
+    ("risks", "Risks", "What could go wrong for the client, for the therapy and for others, and how likely it is."),
+    ("standards", "Standards", "The code sections, laws or models that apply, and what each asks of you here."),
+    ("options", "Options", "At least two courses of action, with the strongest case for each."),
+    ("decision", "Decision", "What you would do and why, what would change your mind, and whom you would consult."),
+    ("say", "What I would say", "The words you would say to the person, and what you would write in the record."),
+)
+
+
+def analysis_text(sections: Mapping[str, str]) -> str:
+    """A case analysis as the text of its reflection row: JSON of its non-empty sections, in order
+    ("" when every section is empty).
+
+    >>> analysis_text({"facts": " A gift. ", "decision": "", "risks": "Hurt"})
+    '{"facts": "A gift.", "risks": "Hurt"}'
+    """
+    import json
+
+    keys = [key for key, _, _ in ANALYSIS_SECTIONS]
+    unknown = set(sections) - set(keys)
+    if unknown:
+        raise DualroleError(f"not a part of a case analysis: {', '.join(sorted(unknown))} (parts: {', '.join(keys)})")
+    written = {k: sections[k].strip() for k in keys if sections.get(k, "").strip()}
+    return json.dumps(written, ensure_ascii=False) if written else ""
+
+
+def analysis_sections(text: str) -> dict[str, str]:
+    """The sections of a saved case analysis (``{}`` for text that is not one)."""
+    import json
+
+    try:
+        data = json.loads(text)
+    except ValueError:
+        return {}
+    keys = [key for key, _, _ in ANALYSIS_SECTIONS]
+    return {k: data[k] for k in keys if isinstance(data, dict) and isinstance(data.get(k), str)}
 
 
 @dataclass
@@ -546,18 +595,7 @@ def check_script(body: object, *, learner: str, answer: Mapping | None, library:
         data["text"] = data["text"].strip()
     if isinstance(data.get("checks"), (list, tuple)):
         data["checks"] = list(data["checks"])
-    problems: dict[str, str] = {}
-    for error in _script_validator().iter_errors(data):
-        if error.validator == "required":
-            for name in error.validator_value:
-                if name not in error.instance:
-                    problems.setdefault(name, "required")
-        elif error.validator == "additionalProperties":
-            for name in sorted(set(error.instance) - set(error.schema.get("properties", {}))):
-                problems.setdefault(name, "unknown field (from a newer dualrole? upgrade dualrole)")
-        else:
-            name = str(error.absolute_path[0]) if error.absolute_path else "(body)"
-            problems.setdefault(name, _reason(error))
+    problems = _problems_by_field(_script_validator().iter_errors(data), lambda path: str(path[0]) if path else "")
     if isinstance(data.get("text"), str) and (more := reasoning_shortfall(data["text"])):
         # Counted as the reasoning is, as a reader sees the characters, whatever the schema counted.
         problems["text"] = f"shorter than {min_reasoning()} characters ({more} more)"

@@ -50,7 +50,8 @@ class ScoreBook:
         return row
 
     def sheets(self, case_id: str | None = None, scorer: str | None = None, *, latest: bool = True) -> list[dict]:
-        """Score sheets, oldest first; with ``latest`` only each scorer's last sheet per response."""
+        """Score sheets, oldest first; with ``latest`` only each scorer's last sheet per response and
+        rubric (a grader may score one answer on two rubrics, e.g. its reasoning and its case analysis)."""
         s = scores_table
         q = sa.select(s)
         if case_id is not None:
@@ -61,7 +62,7 @@ class ScoreBook:
             rows = [dict(r._mapping) for r in conn.execute(q.order_by(s.c.scored_at, s.c.score_id))]
         if not latest:
             return rows
-        last = {(r["response_id"], r["scorer"]): r for r in rows}
+        last = {(r["response_id"], r["scorer"], r["rubric_id"]): r for r in rows}
         return sorted(last.values(), key=lambda r: r["scored_at"])
 
     def migrate(self, old: Rubric, new: Rubric, maps: dict[str, dict[int, int]], by: str) -> int:
@@ -132,10 +133,12 @@ class ScoreBook:
         """Each scored answer's :class:`~widgets.grading.final.FinalScore` (or why it has none)."""
         sheets: dict[str, list[dict]] = {}
         for sheet in self.sheets(case_id):
-            sheets.setdefault(sheet["response_id"], []).append(sheet)
+            if sheet["rubric_id"] == rubric.id:  # a sheet on another rubric scores something else
+                sheets.setdefault(sheet["response_id"], []).append(sheet)
         agreed: dict[str, list[dict]] = {}
         for row in self.reconciled(case_id):
-            agreed.setdefault(row["response_id"], []).append(row)
+            if row["rubric_id"] == rubric.id:
+                agreed.setdefault(row["response_id"], []).append(row)
         return {r: final_score(sheets.get(r, []), agreed.get(r, []), rubric) for r in {*sheets, *agreed}}
 
     def release(self, response_id: str, released_by: str, rubric: Rubric) -> dict:

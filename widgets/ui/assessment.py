@@ -17,26 +17,37 @@ from widgets.cases.forms import assessment_forms
 from widgets.errors import DualroleError
 from widgets.learner import identity
 from widgets.learner.connect import response_store
-from widgets.learner.progress import class_post_stages, confirm_post_test, form_for, phase_done, post_test_gate
+from widgets.learner.progress import (
+    ASSESSMENT_PHASES,
+    class_post_stages,
+    confirm_post_test,
+    delayed_test_gate,
+    form_for,
+    phase_done,
+    post_test_gate,
+)
 from widgets.learner.session import when_committed
 from widgets.render import text
 from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import LiveStatus, guarded
 from widgets.ui.card import CaseCard
 
+_TITLES = {"pre": "Pre-test", "post": "Post-test", "delayed": "Delayed post-test"}
+
 
 class Assessment(ipw.VBox):
-    """One phase of the assessment: ``Assessment("pre")`` or ``Assessment("post")``.
+    """One phase of the assessment: ``Assessment("pre")``, ``Assessment("post")`` or ``Assessment("delayed")``.
 
     The learner sees the eight cases of their form for that phase (``form`` overrides it, for an
     instructor previewing a form). The post-test waits behind a gate
-(:func:`widgets.learner.progress.post_test_gate`).
+    (:func:`widgets.learner.progress.post_test_gate`); the delayed post-test, where the course offers
+    it, behind its own (:func:`widgets.learner.progress.delayed_test_gate`).
     """
 
     def __init__(self, phase: str, *, store: ResponseStore | None = None, form: str | None = None,
                  **card_options):
-        if phase not in ("pre", "post"):
-            raise DualroleError(f"phase must be 'pre' or 'post', not {phase!r}")
+        if phase not in ASSESSMENT_PHASES:
+            raise DualroleError(f"phase must be one of {', '.join(ASSESSMENT_PHASES)}, not {phase!r}")
         self.phase = phase
         self.config = assessment_forms()
         self.store = store or response_store()
@@ -66,6 +77,12 @@ class Assessment(ipw.VBox):
             self.gate = post_test_gate(self.store, self.learner, class_post_stages(self.store, self.cohort))
             if not self.gate.open:
                 self._show_gate()
+                return
+        if phase == "delayed":
+            self.gate = delayed_test_gate(self.store, self.learner)
+            if not self.gate.open:
+                self.children = [ipw.HTML(f"<p><strong>Delayed post-test: not open.</strong> {text(self.gate.why)}"
+                                          "</p>"), self.status]
                 return
         self._show_cards()
 
@@ -119,7 +136,7 @@ class Assessment(ipw.VBox):
         self.cards = [CaseCard(case_id, phase=self.phase, store=self.store, **options) for case_id in case_ids]
         done = phase_done(self.store, self.learner, self.phase)
         intro = ipw.HTML(
-            f"<p><strong>{'Pre' if self.phase == 'pre' else 'Post'}-test</strong> (form {self.form}): "
+            f"<p><strong>{_TITLES[self.phase]}</strong> (form {self.form}): "
             f"{len(self.cards)} cases. "
             + ("The reference answers for this part appear after you finish the post-test."
                if held else "Each reference answer appears when you commit.")
@@ -146,6 +163,8 @@ class Assessment(ipw.VBox):
             later = (" The references for these cases appear after the post-test, at the end of the course."
                      if self._held else "")
             return f"You have finished the pre-test: all its answers are saved. Go on to lesson 01.{later}"
+        if self.phase == "delayed":
+            return "You have finished the delayed post-test: all its answers are saved. Thank you."
         return "You have finished the post-test: all its answers are saved. Your pre-test references are now open."
 
     def _show_end(self, done: bool) -> None:

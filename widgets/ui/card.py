@@ -22,7 +22,7 @@ from widgets.learner.session import (
     CaseSession,
     Draft,
 )
-from widgets.render import markdown, text
+from widgets.render import content_note, markdown, text
 from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import ChoiceGroup, CommitButton, LiveStatus, RangeInput, RevealPanel, guarded
@@ -100,6 +100,8 @@ class CaseCard(ipw.VBox):
         self.header = ipw.HTML(
             f"<h3>{text(c.title)}</h3><p><em>Module {number}: {text(module_title)}</em>{optional}</p>"
         )
+        # A loaded case names what it contains before the learner reads it (and may skip it).
+        self.content_note = ipw.HTML(content_note(c.content_note) if c.content_note else "", layout=_WIDE)
         self.vignette = ipw.HTML(markdown(c.vignette), layout=_WIDE)
         # Accessible replacements for RadioButtons, IntSlider and the status/reveal HTML (widgets/ui/a11y.py).
         self.options = ChoiceGroup(
@@ -198,7 +200,7 @@ class CaseCard(ipw.VBox):
                                     ipw.HBox([self.submit])])
         # The own-words box is in the card only in that mode, so a card without it has one answer text box.
         own = [self.own_words_box] if self.session.asks_own_words else []
-        return [self.header, self.vignette, *own, self.answer_box, self.status, self.peer,
+        return [self.header, self.content_note, self.vignette, *own, self.answer_box, self.status, self.peer,
                 self.say_box, ipw.HBox([self.revote_button, self.keep_button, self.show_button]), self.reveal,
                 self.feedback]
 

@@ -13,7 +13,7 @@ from widgets.cases.library import Case, load_case
 from widgets.errors import DualroleError
 from widgets.learner import identity
 from widgets.learner.ratings import STEPS, load_ratings, save_ratings
-from widgets.render import markdown, text
+from widgets.render import content_note, markdown, text
 from widgets.store import open_store
 from widgets.store.protocol import ReflectionStore
 from widgets.ui.a11y import ChoiceGroup, LiveStatus, guarded
@@ -90,7 +90,9 @@ class DecisionModel(ipw.VBox):
         self.gottlieb = DecisionStep(self.case, "gottlieb", store=self.store, learner=learner)
         super().__init__(children=[
             ipw.HTML(f"<h3>{text(self.case.title)}</h3>"),
-            ipw.HTML(markdown(self.case.vignette), layout=ipw.Layout(max_width="900px")),
+            # A content note, if the case has one, comes before the vignette, as on a card.
+            ipw.HTML((content_note(self.case.content_note) if self.case.content_note else "")
+                     + markdown(self.case.vignette), layout=ipw.Layout(max_width="900px")),
             ipw.HTML("<h4>Step 1: Kitchener's factors</h4><p>How much does each factor raise the risk of harm?</p>"),
             self.kitchener,
             ipw.HTML("<h4>Step 2: Gottlieb's dimensions</h4><p>Rate the relationship the therapist is "

@@ -22,21 +22,24 @@ from widgets.ui.a11y import LiveStatus
 def feedback_html(rows: list[dict], attempts: dict[str, int] | None = None) -> str:
     """Released feedback on one case as safe HTML: one labelled block, every level and comment escaped.
 
-    Storage keeps every release; the learner sees the latest release on each of their answers, so a
-    re-release replaces the earlier one on screen. ``attempts`` ({response_id: 1 or 2}) labels each
-    as the first attempt or the revote.
+    Storage keeps every release; the learner sees the latest release on each of their answers under
+    each rubric (an answer may carry a reasoning score and a written-analysis score), so a re-release
+    replaces the earlier one on screen. ``attempts`` ({response_id: 1 or 2}) labels each as the first
+    attempt or the revote; where an answer has feedback under two rubrics, each block names its rubric.
     """
     if not rows:
         return ""
-    latest: dict[str, dict] = {}
+    latest: dict[tuple[str, str], dict] = {}
     for row in sorted(rows, key=lambda r: r["released_at"]):
-        latest[row["response_id"]] = row
+        latest[(row["response_id"], row.get("rubric_id", ""))] = row
+    several = len({rubric for _, rubric in latest}) > 1
     attempts = attempts or {}
     parts = ['<section class="dualrole-feedback" aria-label="Feedback from your instructor">',
              "<h4>Feedback from your instructor</h4>"]
     for row in sorted(latest.values(), key=lambda r: attempts.get(r["response_id"], 0)):
         when = row["released_at"].strftime("%d %b %Y") if row.get("released_at") else ""
         which = {1: "your first answer", 2: "your revised answer"}.get(attempts.get(row["response_id"]), "your answer")
+        which += f" (rubric: {row['rubric_id'].replace('_', ' ')})" if several else ""
         parts.append(f"<p><em>On {which}: released by {text(row['released_by'])} on {text(when)}.</em></p><ul>")
         for level in row["levels"]:
             parts.append(f"<li><strong>{text(level['label'])}</strong>: {int(level['level'])} of {int(level['top'])}"

@@ -303,7 +303,7 @@ def _folder(url: str) -> str:
     return "your class's server"
 
 
-_PHASES = {"practice": "Lesson case", "pre": "Pre-test", "post": "Post-test"}
+_PHASES = {"practice": "Lesson case", "pre": "Pre-test", "post": "Post-test", "delayed": "Delayed post-test"}
 
 
 def receipt_html(rows: list[dict], reflections: list[dict], day: str) -> str:

@@ -292,9 +292,10 @@ def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, sta
                 order: tuple[str, ...] | None = None, alone: bool = False, script: dict | None = None) -> str:
     """The reveal for a learner with one or two committed attempts. First what reads at a glance, kept to
     about 150 words: the verdict (your answer, the reference, one sentence of why) and, for a contested case,
-    the gist of each position; then sections the learner opens: the model script or chart note (when the case
-    asks what the learner would say, with their saved ``script`` beside it), the other acceptable options, the
-    positions with who holds them, their reasoning, the full rationale, every option, the codes."""
+    the gist of each position; then sections the learner opens: why the key differs from similar cases (where
+    it does), the model script or chart note (when the case asks what the learner would say, with their saved
+    ``script`` beside it), the other acceptable options, the positions with who holds them, their reasoning,
+    the full rationale, every option, the codes."""
     first, latest = attempts[0], attempts[-1]
     parts = ['<div class="dualrole-reveal" role="region" aria-label="Reference and feedback">',
              "<h3>Reference answer</h3>"]
@@ -305,9 +306,9 @@ def reveal_html(case: Case, attempts: list[dict], view: Distribution | None, sta
         parts.append(positions_block(case))
     if case.context_dependent:
         parts.append("<p>The answer turns on facts the vignette leaves open: the rationale says which.</p>")
-    parts.append(say_block(case, script))
     if case.stance_reason:  # a key that looks unlike its neighbours says why one line away, in the first section
         parts.append(_section("Why this answer differs from similar cases", f"<p>{text(case.stance_reason)}</p>"))
+    parts.append(say_block(case, script))
     parts.append(_section("Also acceptable", also_acceptable(case)))
     if case.contested:
         parts.append(_section("The positions in full, and who holds them", positions_in_full(case)))

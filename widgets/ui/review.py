@@ -25,10 +25,11 @@ import traitlets as t
 
 from widgets.cases.library import load_library
 from widgets.errors import DualroleError
-from widgets.grading.files import Rubric, default_rubric, load_rubric
+from widgets.grading.files import SCRIPT_CRITERION, Rubric, default_rubric, load_rubric
 from widgets.grading.final import NOT_SCORED
 from widgets.learner.identity import require_hub_login
 from widgets.render import text
+from widgets.responses.contract import ANALYSIS_LESSON, ANALYSIS_SECTIONS, analysis_sections
 from widgets.responses.pacing import SELF_PACED
 from widgets.store.scores import ScoreBook
 from widgets.ui.a11y import LiveStatus, guarded
@@ -36,8 +37,6 @@ from widgets.ui.a11y import LiveStatus, guarded
 _HERE = Path(__file__).resolve().parent
 _WIDE = ipw.Layout(width="100%", max_width="900px")
 ALL = "(all)"
-# A rubric criterion with this id reads the learner's script, not their reasoning (data/schema/rubric.schema.json).
-SCRIPT_CRITERION = "script"
 _CSS = """
 .dualrole-scorepad-help { margin: 0 0 6px; }
 .dualrole-criterion { border: 1px solid var(--jp-border-color2, #ccc); margin: 0 0 6px; padding: 4px 8px; }
@@ -236,13 +235,22 @@ class ReviewScreen(ipw.VBox):
         self._select(0)
 
     def _select(self, index: int) -> None:
-        mine = {s["response_id"] for s in self.book.sheets(case_id=self.case.value, scorer=self.scorer.value)}
-        self.items = [r for r in self.rows if r["case_id"] == self.case.value
-                      and self.option_filter.value in (ALL, r["option_id"])
+        mine = {s["response_id"] for s in self.book.sheets(case_id=self.case.value, scorer=self.scorer.value)
+                if s["rubric_id"] == self.rubric.id}
+        answers = sorted((r for r in self.rows if r["case_id"] == self.case.value),
+                         key=lambda r: (r["cohort"], r["learner"], r["phase"], r["attempt"]))
+        if self.reads_analysis:  # an analysis is scored once, with the answer the learner settled on
+            last = {(r["cohort"], r["learner"], r["phase"]): r["response_id"] for r in answers}
+            answers = [r for r in answers if last[(r["cohort"], r["learner"], r["phase"])] == r["response_id"]]
+        self.items = [r for r in answers if self.option_filter.value in (ALL, r["option_id"])
                       and self.cohort_filter.value in (ALL, r["cohort"])
                       and not (self.unscored.value and r["response_id"] in mine)]
-        self.items.sort(key=lambda r: (r["cohort"], r["learner"], r["phase"], r["attempt"]))
         self.show(index)
+
+    @property
+    def reads_analysis(self) -> bool:
+        """True for a rubric that scores a written case analysis (read beside the learner's last answer)."""
+        return any(c.reads == "analysis" for c in self.rubric.criteria)
 
     @property
     def current(self) -> dict | None:
@@ -267,7 +275,7 @@ class ReviewScreen(ipw.VBox):
                          None)
         else:
             sheet = next((s for s in reversed(self.book.sheets(case_id=row["case_id"], scorer=self.scorer.value))
-                          if s["response_id"] == row["response_id"]), None)
+                          if s["response_id"] == row["response_id"] and s["rubric_id"] == self.rubric.id), None)
         self.pad.levels = dict(sheet["levels"]) if sheet else {}
         self.comment.value = sheet["comment"] if sheet else ""
         self.pad.active = 0
@@ -301,7 +309,20 @@ class ReviewScreen(ipw.VBox):
                          f"<blockquote>{text(r['justification'])}</blockquote>")
             if r["response_id"] in self.scripts:
                 parts.append(self._script_html(case, self.scripts[r["response_id"]]))
+        if self.reads_analysis:
+            parts.append(self._analysis_html(row))
         return '<section aria-label="The answer being scored">' + "".join(parts) + "</section>"
+
+    def _analysis_html(self, row: dict) -> str:
+        """The learner's latest written analysis of the case, part by part, for a rubric that reads one."""
+        saved = [r for r in self.store.reflections(learner=row["learner"], lesson=ANALYSIS_LESSON, kind="case_analysis")
+                 if r["case_id"] == row["case_id"]]
+        sections = analysis_sections(saved[-1]["text"]) if saved else {}
+        if not sections:
+            return "<p><strong>Written analysis:</strong> none handed in for this case yet.</p>"
+        body = "".join(f"<h5>{text(heading)}</h5><blockquote>{text(sections[key])}</blockquote>"
+                       for key, heading, _ in ANALYSIS_SECTIONS if key in sections)
+        return f"<h4>Written analysis</h4>{body}"
 
     def _script_html(self, case, script: dict) -> str:
         """The learner's words after their first answer, and which checklist items they ticked."""
