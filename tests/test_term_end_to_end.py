@@ -193,7 +193,7 @@ def test_a_term_from_cards_to_canvas_and_moodle(store_url, tmp_path):
         result = runner.invoke(cli, ["grades", "--store", store_url, "--roster", str(roster_path), "--out", str(out),
                                      "--format", fmt, "--policy", str(policy)], catch_exceptions=False)
         assert result.exit_code == 0, result.output
-        assert (f"  Reasoning on gifts: {len(LEARNERS)} learner(s): {len(with_gifts)} complete, "
+        assert (f"  Reasoning on gifts (20 points, 50%, reasoning): {len(LEARNERS)} learner(s): {len(with_gifts)} complete, "
                 f"{len(LEARNERS) - len(with_gifts)} blank, 0 excused, 0 zero; answers scored "
                 f"{len(with_gifts) * n_gifts} of {len(with_gifts) * n_gifts}") in result.output
         table = csv_rows(out.read_text(encoding="utf-8"))

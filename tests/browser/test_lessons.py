@@ -6,10 +6,11 @@ Notebooks without widgets (the analysis notebooks: tables and plots only) gain n
 browser that nbval has not already checked, and are the slowest to run, so they are left to the
 notebook layer; the cohort review is also rendered by Voila in test_dashboard.py.
 
-One page and one kernel serve all notebooks: each is opened in the running JupyterLab and joins
-the kernel the first one started, so the sweep costs one page load and one kernel start. (Each
-notebook running in a fresh kernel of its own is what the nbval layer checks; here the subject is
-what the browser shows.) The harness cell gives each notebook its own data folder all the same.
+One page serves all notebooks: each is opened in the running JupyterLab, so the sweep costs one page
+load. Each notebook starts a kernel of its own and stops it when done, as a student's would: a kernel
+shared with the notebooks before would hand each new page all their widgets to rebuild too, hundreds of
+models at once, each of which anywidget gives two seconds to start. The harness cell gives each
+notebook its own data folder.
 """
 
 from __future__ import annotations
@@ -24,7 +25,6 @@ from .jlab import (
     close_current,
     code_cell_count,
     error_outputs,
-    kernel_id,
     open_in_app,
     open_notebook,
     run_all,
@@ -50,7 +50,7 @@ WIDGET_NOTEBOOKS = [p for p in sorted(NOTEBOOKS.glob("*.ipynb")) if shows_widget
 @pytest.fixture(scope="module")
 def shared_page(chromium, lab):
     pg = new_watched_page(chromium)
-    pg.kernel_id = None  # set once the first notebook has started a kernel
+    pg.loaded = False  # JupyterLab is loaded once, by the first notebook
     yield pg
     pg.context.close()
     lab.shutdown_kernels()
@@ -65,11 +65,11 @@ def test_notebook_runs_clean_in_jupyterlab(notebook, shared_page, lab, tmp_path,
         seen.clear()
     path = lab.notebook(f"lesson-{notebook.stem}", [], tmp_path / "home", source=notebook)
     try:
-        if page.kernel_id:
-            open_in_app(page, path, page.kernel_id)
+        if page.loaded:
+            open_in_app(page, path)
         else:
             open_notebook(page, lab, path)
-            page.kernel_id = kernel_id(page)
+            page.loaded = True
         run_all(page)
 
         cells, executed = code_cell_count(page)
@@ -90,4 +90,4 @@ def test_notebook_runs_clean_in_jupyterlab(notebook, shared_page, lab, tmp_path,
         save_failure_screenshot(page, request.node.name)
         raise
     finally:
-        close_current(page, keep_kernel=True)
+        close_current(page)

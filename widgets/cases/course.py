@@ -107,7 +107,7 @@ def core_case_ids(module: str) -> tuple[str, ...]:
     (the grading policy's completion points count these; see :func:`module_case_ids` for all its cards).
 
     >>> len(core_case_ids("confidentiality")), len(module_case_ids("confidentiality"))
-    (5, 9)
+    (6, 11)
     """
     cases = module_case_ids(module)
     return tuple(case_id for case_id in cases if not is_optional(case_id))
