@@ -52,11 +52,12 @@ lab: $(VENV)/.installed
 	IPYTHONDIR=$(LAB_IPYTHONDIR) PATH="$(abspath $(BIN)):$$PATH" $(BIN)/jupyter lab --notebook-dir=. $(ALLOW_ROOT) $(LAB_ARGS) notebooks/00_start_here.ipynb
 
 # Two workers: on two cores the browser and Hub tests spend much of their time waiting, and the other
-# worker runs the rest meanwhile (tests/scheduling.py keeps each file, and all browser tests, on one).
+# worker runs the rest meanwhile. Each test file stays whole on one worker (--dist loadfile): a notebook's
+# cells depend on each other, and module fixtures such as a running Hub start once.
 TEST_WORKERS ?= 2
 
 test: $(VENV)/.installed-test
-	$(BIN)/python -m pytest -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 $(VENV)/.installed-bench: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install --quiet -e ".[test,bench]"
