@@ -8,8 +8,8 @@ the boxes hold in the browser with its click (``widgets.ui.a11y.CommitButton``),
 reasoning is exactly what was typed, however soon the learner commits.
 
 Each card is committed twice (the first answer, then a change of answer): once by Tab then Enter
-from the text box, once by a mouse click, on two cards (each way for a first answer and for a revised one), with no pause after the last keystroke
-and no waiting for the kernel to catch up. A reflection saved straight after typing is saved whole too.
+from the text box, once by a mouse click, on two cards (so each way commits a first answer and a
+revised one), with no pause after the last keystroke and no waiting for the kernel to catch up. A reflection saved straight after typing is saved whole too.
 """
 
 from __future__ import annotations
