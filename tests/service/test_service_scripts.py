@@ -120,6 +120,25 @@ def test_a_script_queued_behind_an_answer_is_sent_after_it(say_case, service, tm
     assert [r["text"] for r in open_store(service.settings.store_url).scripts()] == [WORDS]
 
 
+def test_a_queued_script_the_service_refuses_is_kept_and_the_learner_is_told_once(say_case, service, tmp_path):
+    alice = client_for(service, "alice", tmp_path)
+    card = settled_card(alice, "alice", say_case)
+    # Words queued for an answer the service does not have (set aside as a duplicate, say).
+    orphan = {"script_id": str(uuid4()), "response_id": str(uuid4()), "learner": "alice", "cohort": COHORT,
+              "case_id": say_case.id, "case_version": say_case.case_version, "kind": "script", "text": WORDS,
+              "checks": [], "created_at": "2026-03-02T09:00:00+00:00"}
+    alice.outbox.put_script(orphan)
+    card.follower.watcher.poll_now()
+    assert alice.outbox.pending_scripts() == [] and alice.outbox.path.read_text() == ""
+    [kept] = alice.outbox.refused()
+    assert kept["script"] == orphan and "first answer" in kept["reason"]
+    assert 'role="alert"' in card.follower.notice.value and "Your words (what you would say)" in \
+        card.follower.notice.value and "outbox-refused.jsonl" in card.follower.notice.value
+    card.follower.notice.value = ""
+    card.follower.watcher.poll_now()
+    assert card.follower.notice.value == ""  # told once
+
+
 def test_an_instructors_class_export_holds_each_learners_latest_words(say_case, service, tmp_path):
     from widgets.exchange.class_export import export_class
     from widgets.store import open_store

@@ -248,7 +248,9 @@ class ServiceClient:
             except ServiceRefused as exc:
                 if exc.status in (401, 403):
                     return sent, True  # a token problem: keep everything and try again later
-                refuse(row, str(exc), exc.code)
+                # The fields say what was wrong, in the words of the rule that refused the row.
+                why = "; ".join(f"{name}: {problem}" for name, problem in exc.fields.items())
+                refuse(row, f"{exc} ({why})" if why else str(exc), exc.code)
                 continue
             except (DualroleError, KeyError, TypeError, ValueError) as exc:
                 # A row the service cannot even be asked about (damaged on disk, say).
