@@ -132,7 +132,7 @@ def test_a_queued_script_the_service_refuses_is_kept_and_the_learner_is_told_onc
     assert alice.outbox.pending_scripts() == [] and alice.outbox.path.read_text() == ""
     [kept] = alice.outbox.refused()
     assert kept["script"] == orphan and "first answer" in kept["reason"]
-    assert 'role="alert"' in card.follower.notice.value and "Your words (what you would say)" in \
+    assert 'role="alert"' in card.follower.notice.value and "Your words (what you would say) to" in \
         card.follower.notice.value and "outbox-refused.jsonl" in card.follower.notice.value
     card.follower.notice.value = ""
     card.follower.watcher.poll_now()

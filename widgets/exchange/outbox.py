@@ -3,9 +3,10 @@
 An append-only JSON Lines file in the learner's data folder. Each answer (keyed by its
 ``response_id``) or saved script (what the learner would say, keyed by its ``script_id``) is one
 line, written and fsynced before the card says it is saved; a later line marks it sent (or refused,
-with the reason, and the refused row is copied to ``outbox-refused.jsonl`` so it is never lost). Once nothing is
-waiting the file is emptied. A lock file keeps two kernels of the same learner from interleaving.
-Every file here is mode 600 in a folder made 700, whatever the umask: they hold the learner's reasoning.
+with the reason, and the refused row is copied to ``outbox-refused.jsonl`` so it is never lost).
+Once nothing is waiting the file is emptied. A lock file keeps two kernels of the same learner from
+interleaving. Every file here is mode 600 in a folder made 700, whatever the umask: they hold the
+learner's reasoning and words.
 """
 
 from __future__ import annotations

@@ -147,7 +147,7 @@ class ServiceClient:
 
     def save_script(self, script: Script) -> Script:
         """Send what the learner would say on a case, or keep it in the outbox if the service cannot be
-        reached now (see :meth:`is_pending`); it is sent after the answers that wait, as it follows one.
+        reached now (see :meth:`is_script_pending`); it is sent after the answers that wait, as it follows one.
 
         A refusal (its first answer not on the service, say) raises :class:`ServiceRefused`, and the
         script is then not kept.

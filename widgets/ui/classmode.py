@@ -45,7 +45,8 @@ UNKNOWN_ANSWERS = ("The class service cannot be reached just now, so this card c
 
 def refusal_html(case_title: str, entry: dict) -> str:
     """What a learner is told, once, about an answer or script the class service would not record."""
-    if "script" in entry:
+    words = "script" in entry
+    if words:
         which = "your words (what you would say)"
     else:
         which = "your revised answer" if entry["response"].get("attempt") == 2 else "your answer"
@@ -53,9 +54,10 @@ def refusal_html(case_title: str, entry: dict) -> str:
         why = ("the class service already had an answer from you for that attempt (given in another tab "
                "or kernel), and that one stands")
     else:
-        why = f"the class service refused it: {entry.get('reason', 'no reason given')}"
+        why = f"the class service refused {'them' if words else 'it'}: {entry.get('reason', 'no reason given')}"
+    was, it = ("were", "they are") if words else ("was", "it is")
     return (f'<p role="alert">{which.capitalize()} to <em>{text(case_title)}</em>, kept on this machine while '
-            f"the class service was away, was not recorded: {text(why)}. Nothing is lost: it is kept in "
+            f"the class service was away, {was} not recorded: {text(why)}. Nothing is lost: {it} kept in "
             "<code>outbox-refused.jsonl</code> in your data folder. Your other answers were sent.</p>")
 
 
