@@ -193,7 +193,8 @@ def lesson_time(cells: list[dict]) -> tuple[int, str]:
 def time_markdown(cells: list[dict]) -> str:
     """The estimated time of a lesson, from its words and its cases, stated as an estimate."""
     timed = lesson_times(cells)
-    optional = (f", plus about {timed.optional_minutes} minutes for the {timed.optional_cases} optional cases"
+    cases = "case" if timed.optional_cases == 1 else "cases"
+    optional = (f", plus about {timed.optional_minutes} minutes for the {timed.optional_cases} optional {cases}"
                 if timed.optional_cases else "")
     return (f"{TIME}\n*Estimated time: about {timed.minutes} minutes*{optional} (an estimate from this "
             f"notebook's {timed.counted}, with every word read at {WORDS_PER_MINUTE} a minute; take the time you "

@@ -191,6 +191,9 @@ def test_the_time_estimate_counts_the_reveal_and_times_optional_cases_apart():
     assert timed.optional_cases == len(optional) and timed.optional_minutes >= len(optional) * curriculum.MINUTES_PER_ANSWER
     stated = "".join(next(c["source"] for c in nb["cells"] if c.get("id") == "dualrole-time"))
     assert f"about {timed.minutes} minutes*, plus about {timed.optional_minutes} minutes for the {len(optional)} optional" in stated
+    # Lesson 05 has a single optional case, and its estimate says so in the singular.
+    stated_05 = curriculum.time_markdown(json.loads((NOTEBOOKS / "05_communities.ipynb").read_text(encoding="utf-8"))["cells"])
+    assert len(lesson("05_communities").optional) == 1 and "for the 1 optional case (" in stated_05
 
 
 def test_grading_completion_counts_the_core_cases_and_the_rubric_every_answer(fresh_store):
