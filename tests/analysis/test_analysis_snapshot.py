@@ -88,7 +88,7 @@ def test_a_few_new_rows_are_joined_to_the_snapshot_until_enough_to_write_it_anew
         class_store, make_response, monkeypatch):
     """A report rerun as answers come in reads the new ones each time, and rewrites the copy only
     once they add up: writing a million-row copy costs more than the whole warm read."""
-    monkeypatch.setattr(snapshots, "_APPEND_ROWS", 3)
+    monkeypatch.setattr(snapshots, "APPEND_ROWS", 3)
     same_frame(class_store)
     path = class_store.analysis_copy_path
     written = held(path)[1]

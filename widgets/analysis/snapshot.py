@@ -39,7 +39,7 @@ _KEY = b"dualrole.analysis_snapshot"
 _REBUILD_SHARE, _REBUILD_ROWS = 0.5, 50_000
 #: Rows added since the copy was written are read from the store until there are this many; then
 #: the copy is written anew with them (writing a million rows takes about half a second).
-_APPEND_ROWS = 10_000
+APPEND_ROWS = 10_000
 _OPTIONAL_BOOLS = ("reference_seen", "distribution_seen")
 #: A smaller store is read whole and keeps no snapshot: reading it takes less than keeping a copy up
 #: to date (at 100,000 responses the warm report measured slower than the cold one; at 1M, faster).
@@ -59,7 +59,7 @@ def read(store: Store, kept: list[str], columns: list[str] | None = None) -> tup
 
     None when the store has no place for one (a store in memory): the caller reads it as usual.
     Rows added since the copy was written are read from the store and joined to it; the copy is
-    written anew only once they are ``_APPEND_ROWS`` or more, so that a report rerun as a few answers
+    written anew only once they are ``APPEND_ROWS`` or more, so that a report rerun as a few answers
     come in does not pay for writing a million rows each time.
     """
     columns = kept if columns is None else columns
@@ -77,7 +77,7 @@ def read(store: Store, kept: list[str], columns: list[str] | None = None) -> tup
 
         state, added, consents = store.read_since(pd.read_sql, kept, key["last_id"], current)
         if added is not None and key["rows"] + len(added) == state.rows:
-            rewrite = len(added) >= _APPEND_ROWS
+            rewrite = len(added) >= APPEND_ROWS
             table = _load(path, key, kept if rewrite else columns)
             if table is not None:
                 if len(added):
