@@ -78,6 +78,13 @@ def service(tmp_path):
     running.stop()
 
 
+def pytest_sessionfinish(session):
+    """The last safety net: stop any server a fixture started and did not stop (tests/servers.py)."""
+    from servers import stop_all
+
+    stop_all()
+
+
 def under_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 

@@ -348,40 +348,28 @@ def test_review_refuses_a_missing_store_before_starting_anything(tmp_path):
 def test_review_serves_the_app_on_the_store_named_by_store(klass, tmp_path):
     """dualrole review --store starts Voila on the review notebook, which opens that store, not the sample."""
     import os
-    import signal
-    import socket
-    import subprocess
     import sys
-    import time
     import urllib.request
 
+    from servers import free_port, running
+
     pytest.importorskip("voila")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    repo = Path(__file__).resolve().parent.parent
+    port = free_port()
+    repo = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])),
            "MPLBACKEND": "Agg"}
     env.pop("DUALROLE_STORE", None)
-    log = tmp_path / "review.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-c", "from widgets.cli import cli; cli()", "review", "--store",
-                                 str(klass["store"]), "--port", str(port)], env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        page = ""
-        for _ in range(120):  # wait for the server to answer; the page is rendered before it is sent
-            if proc.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as response:
-                    page = response.read().decode("utf-8")
-                break
-            except OSError:
-                time.sleep(1)
-        assert page, log.read_text()
-        assert "synthetic-ana" in page and "synthetic-zed" in page      # the class store's learners
-        assert "synthetic-learner-0001" not in page                       # not the synthetic sample
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
+    page = []
+
+    def rendered() -> bool:  # the page is rendered before it is sent
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=300) as response:
+                page.append(response.read().decode("utf-8"))
+                return True
+        except OSError:
+            return False
+
+    with running([sys.executable, "-c", "from widgets.cli import cli; cli()", "review", "--store", str(klass["store"]),
+                  "--port", str(port)], rendered, what="dualrole review", log=tmp_path / "review.log", env=env, timeout=120):
+        assert "synthetic-ana" in page[0] and "synthetic-zed" in page[0]  # the class store's learners
+        assert "synthetic-learner-0001" not in page[0]                     # not the synthetic sample
