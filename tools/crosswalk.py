@@ -16,11 +16,11 @@ import yaml
 
 from tools import curriculum
 from tools.facilitator import objectives
+from tools.generated import ROOT, regenerate
 from widgets.cases import course, load_library
 from widgets.cases.casefile import line_in_yaml
 from widgets.errors import CaseProblem, InvalidFile
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "crosswalk.yaml"
 PAGE = ROOT / "docs" / "crosswalk.md"
 FRAMEWORKS = {"cacrep": "CACREP 2024, Section 3.A", "apa": "APA, ethical and legal standards"}
@@ -229,16 +229,7 @@ def page(cw: Crosswalk | None = None) -> str:
 
 
 def main(argv: list[str]) -> int | str:
-    try:
-        text = page()
-    except InvalidFile as exc:
-        return f"{exc}\nThe crosswalk was not written."
-    if "--check" in argv:
-        current = PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
-        return 0 if current == text else "docs/crosswalk.md is stale: run python -m tools.crosswalk"
-    PAGE.write_text(text, encoding="utf-8")
-    print(f"wrote {PAGE.relative_to(ROOT)}")
-    return 0
+    return regenerate(argv, PAGE, page, command="tools.crosswalk")
 
 
 if __name__ == "__main__":
