@@ -18,7 +18,7 @@ from tools import curriculum
 from tools.facilitator import objectives
 from tools.generated import ROOT, regenerate
 from widgets.cases import course, load_library
-from widgets.cases.casefile import line_in_yaml
+from widgets.cases.casefile import problem_at
 from widgets.errors import CaseProblem, InvalidFile
 
 DATA = ROOT / "data" / "crosswalk.yaml"
@@ -68,8 +68,7 @@ def load(path: Path | None = None) -> Crosswalk:
     problems: list[CaseProblem] = []
 
     def problem(field_path: list, message: str) -> None:
-        name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in field_path).lstrip(".")
-        problems.append(CaseProblem(path, line_in_yaml(path, field_path), name, message))
+        problems.append(problem_at(path, field_path, message))
 
     if not isinstance(data, dict):
         raise InvalidFile([CaseProblem(path, 1, None, "must be a mapping with cacrep, apa, lessons and gaps")])

@@ -23,7 +23,7 @@ import jsonschema
 from tools import curriculum
 from tools.generated import ROOT, regenerate
 from widgets.cases import course, load_library
-from widgets.cases.casefile import line_in_yaml, read_yaml_file
+from widgets.cases.casefile import problem_at, read_yaml_file
 from widgets.cases.library import Case
 from widgets.errors import CaseProblem, InvalidFile
 from widgets.paths import read_schema
@@ -355,8 +355,7 @@ def load_facilitation(path: Path | None = None) -> Facilitation:
         raise InvalidFile(problems or [CaseProblem(path, None, None, "is empty")])
 
     def problem(field_path: list, message: str) -> None:
-        name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in field_path).lstrip(".")
-        problems.append(CaseProblem(path, line_in_yaml(path, field_path), name, message))
+        problems.append(problem_at(path, field_path, message))
 
     library = {c.id: c for c in load_library()}
     lessons = {entry.stem: entry for entry in course.lessons()}
