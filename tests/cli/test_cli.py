@@ -125,3 +125,31 @@ def test_where_names_the_local_store_or_the_class_service(monkeypatch, isolated_
     monkeypatch.setenv("DUALROLE_SERVICE_URL", "http://127.0.0.1:9/services/dualrole/")
     result = run("where")
     assert "store:   the class service at http://127.0.0.1:9/services/dualrole/" in result.output
+
+
+def test_course_stops_its_voila_when_it_is_stopped(tmp_path):
+    """``dualrole course`` runs Voila as its child: a SIGTERM to it alone (a service manager's, or a test
+    fixture's) stops that Voila too, rather than leave it serving the course, its kernels with it."""
+    import os
+    import signal
+    import sys
+
+    import psutil
+    import pytest
+    from servers import free_port, start, stop, wait_until
+
+    pytest.importorskip("voila")
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DUALROLE_HOME": str(tmp_path / "home"),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))}
+    course = start([sys.executable, "-m", "widgets", "course", "--no-browser", f"--port={free_port()}"],
+                   log=tmp_path / "course.log", env=env)
+    try:
+        wait_until(lambda: bool(psutil.Process(course.pid).children()), course, what="dualrole course",
+                   log=tmp_path / "course.log")
+        [voila] = psutil.Process(course.pid).children()
+        course.send_signal(signal.SIGTERM)
+        assert course.wait(60) == 0
+        voila.wait(60)  # gone: psutil.TimeoutExpired if it ran on
+    finally:
+        stop(course)

@@ -91,6 +91,7 @@ def course(port, no_browser):
 
         dualrole course
     """
+    import signal
     import subprocess
     import sys
     import threading
@@ -116,6 +117,13 @@ def course(port, no_browser):
             except OSError:
                 threading.Event().wait(0.3)
 
+    def stop(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    # Stopped by whatever started it (a service manager, a closing terminal), Voila and its kernels stop
+    # too: they must not run on, serving the course, without it.
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGHUP, stop)
     if not no_browser:
         threading.Thread(target=open_when_ready, daemon=True).start()
     try:
