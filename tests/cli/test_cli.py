@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from widgets.cli import cli
@@ -127,29 +128,32 @@ def test_where_names_the_local_store_or_the_class_service(monkeypatch, isolated_
     assert "store:   the class service at http://127.0.0.1:9/services/dualrole/" in result.output
 
 
-def test_course_stops_its_voila_when_it_is_stopped(tmp_path):
-    """``dualrole course`` runs Voila as its child: a SIGTERM to it alone (a service manager's, or a test
-    fixture's) stops that Voila too, rather than leave it serving the course, its kernels with it."""
+@pytest.mark.parametrize("command", ["course", "review"])
+def test_a_command_serving_an_app_stops_its_voila_when_it_is_stopped(command, tmp_path, make_response):
+    """``dualrole course`` and ``dualrole review`` run Voila as their child: a SIGTERM to the command alone
+    (a service manager's, or a test fixture's) stops that Voila too, rather than leave it serving, its
+    kernels with it."""
     import os
     import signal
     import sys
 
     import psutil
-    import pytest
     from servers import free_port, start, stop, wait_until
 
     pytest.importorskip("voila")
     repo = Path(__file__).resolve().parents[2]
     env = {**os.environ, "DUALROLE_HOME": str(tmp_path / "home"),
            "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))}
-    course = start([sys.executable, "-m", "widgets", "course", "--no-browser", f"--port={free_port()}"],
-                   log=tmp_path / "course.log", env=env)
+    args = ["--no-browser"] if command == "course" else ["--store", str(tmp_path / "class.sqlite")]
+    if command == "review":
+        open_store(f"sqlite:///{tmp_path / 'class.sqlite'}").add(make_response())
+    log = tmp_path / "app.log"
+    app = start([sys.executable, "-m", "widgets", command, *args, f"--port={free_port()}"], log=log, env=env)
     try:
-        wait_until(lambda: bool(psutil.Process(course.pid).children()), course, what="dualrole course",
-                   log=tmp_path / "course.log")
-        [voila] = psutil.Process(course.pid).children()
-        course.send_signal(signal.SIGTERM)
-        assert course.wait(60) == 0
+        wait_until(lambda: bool(psutil.Process(app.pid).children()), app, what=command, log=log)
+        [voila] = psutil.Process(app.pid).children()
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(60) >= 0, "the command died of the signal, leaving its Voila"
         voila.wait(60)  # gone: psutil.TimeoutExpired if it ran on
     finally:
-        stop(course)
+        stop(app)

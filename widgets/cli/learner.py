@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from widgets.cli.options import friendly_errors, store_option
+from widgets.cli.options import friendly_errors, run_until_stopped, store_option
 from widgets.learner import identity
 
 
@@ -91,7 +91,6 @@ def course(port, no_browser):
 
         dualrole course
     """
-    import signal
     import subprocess
     import sys
     import threading
@@ -117,20 +116,9 @@ def course(port, no_browser):
             except OSError:
                 threading.Event().wait(0.3)
 
-    def stop(signum, frame) -> None:
-        raise KeyboardInterrupt
-
-    # Stopped by whatever started it (a service manager, a closing terminal), Voila and its kernels stop
-    # too: they must not run on, serving the course, without it.
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGHUP, stop)
     if not no_browser:
         threading.Thread(target=open_when_ready, daemon=True).start()
-    try:
-        server.wait()
-    except KeyboardInterrupt:
-        server.terminate()
-        server.wait()
+    run_until_stopped(server)
 
 
 COMMANDS = (export, erase, where, course)
