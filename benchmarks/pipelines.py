@@ -21,6 +21,7 @@ from sklearn.calibration import calibration_curve
 from sklearn.metrics import brier_score_loss, cohen_kappa_score
 
 from widgets import analysis
+from widgets.reporting.report import READS
 from widgets.vocab import STANCES
 
 try:  # imported here, so that no pipeline's timing includes an import
@@ -83,7 +84,7 @@ def dualrole_report(path: Path, snapshot: bool = False) -> dict:
 
     ``snapshot``: read through the store's analysis snapshot (the warm path, when it is up to date).
     """
-    df = analysis.responses(Path(path), snapshot=snapshot)
+    df = analysis.responses(Path(path), snapshot=snapshot, columns=READS)
     first = analysis.answers(df)
     summary = analysis.case_summary(df)
     kappa = pd.DataFrame({"kappa": [analysis.reference_kappa(first[first["phase"] == p]) for p in PHASES]},

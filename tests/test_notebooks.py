@@ -12,6 +12,8 @@ from tools import curriculum
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 ALL = sorted(p for p in NOTEBOOKS.glob("*.ipynb"))
+# Notebooks that only test (nbval runs them from tests/notebooks/); committed bare like the lessons.
+TEST_NOTEBOOKS = sorted(Path(__file__).resolve().parent.joinpath("notebooks").glob("*.ipynb"))
 LESSONS = [p for p in ALL if re.match(r"^(0[1-9]|10)_", p.name)]
 TEACHING = [p for p in LESSONS if re.match(r"^0[1-9]_", p.name)]  # 10_pre_post is an assessment
 WIDGET = re.compile(r"\b(CaseCard|CaseList|Assessment|DecisionModel)\(")
@@ -34,7 +36,7 @@ def test_there_are_notebooks_and_no_untitled_ones():
     assert names <= {stem for stem, _, _ in curriculum.LESSONS}, "every notebook belongs in curriculum.LESSONS"
 
 
-@pytest.mark.parametrize("path", ALL, ids=lambda p: p.name)
+@pytest.mark.parametrize("path", ALL + TEST_NOTEBOOKS, ids=lambda p: p.name)
 def test_committed_without_outputs_or_widget_state(path):
     nb = json.loads(path.read_text(encoding="utf-8"))
     assert "widgets" not in nb.get("metadata", {}), "saved widget state in notebook metadata"

@@ -75,6 +75,15 @@ def test_every_outbox_write_leaves_its_files_private_including_compact(open_umas
     box.compact()  # the rewrite that used to come out 644
     assert box.path.read_bytes() == b""
     assert_private(data, home)
+    # A saved script waits in the same file, as private as an answer (it holds the learner's words).
+    words = {"script_id": "s-1", "response_id": first["response_id"], "text": "What I would say."}
+    box.put_script(words)
+    assert_private(data, home)
+    box.refuse_script(words, "no answer of yours to this case is kept", "invalid")
+    assert_private(data, home)
+    assert box.pending_scripts() == [] and [e["script"] for e in box.untold()] == [words]
+    box.compact()
+    assert box.path.read_bytes() == b""
 
 
 def test_an_outbox_and_data_folder_left_open_by_an_older_version_are_closed_at_the_next_write(open_umask):

@@ -19,6 +19,7 @@ from sklearn.metrics import cohen_kappa_score
 from widgets import analysis
 from widgets.analysis import _load, frame
 from widgets.cases.library import load_case
+from widgets.errors import DualroleError
 from widgets.reporting.simulate import into_store, simulate
 from widgets.responses.contract import Response
 from widgets.store import open_store
@@ -252,3 +253,21 @@ def test_single_key_kappa_uses_one_key_per_case_and_the_credited_variant_is_name
 
     with pytest.raises(DualroleError, match="key must be one of single, credited"):
         analysis.reference_kappa(post, key="pooled")
+
+
+def test_a_read_of_fewer_columns_gives_those_columns_of_the_whole_frame(store_url):
+    """A report reads no reasoning: the rest of its frame is the whole frame's, on either reader."""
+    store = open_store(store_url)
+    into_store(simulate(learners=20, cohorts=2, seed=6), store)
+    whole = analysis.responses(store)
+    few = analysis.responses(store, columns=["reference_seen"])
+    assert [c for c in few.columns if c not in frame.REQUIRED_COLUMNS] == [
+        "reference_seen", "score", "matches_reference"]
+    pd.testing.assert_frame_equal(few, whole[few.columns])
+    # A report's analyses need nothing more.
+    pd.testing.assert_frame_equal(analysis.case_summary(few), analysis.case_summary(whole))
+
+
+def test_asking_for_a_column_that_is_not_an_optional_one_names_them(fresh_store):
+    with pytest.raises(DualroleError, match="not optional columns: reasoning; they are: .*justification"):
+        analysis.responses(fresh_store, columns=["reasoning"])

@@ -62,6 +62,13 @@ def answer(store, make_response, learner, option=None, **kwargs):
     store.add(make_response(learner, option, **kwargs))
 
 
+def held(path):
+    """The snapshot at ``path`` and its key, as a read would trust them (None when it would not)."""
+    key = snapshots._trusted_key(path, STORE_COLUMNS)
+    table = None if key is None else snapshots._load(path, key, STORE_COLUMNS)
+    return None if table is None else (table, key)
+
+
 def test_appends_and_a_revote_are_read_alone_and_give_the_stores_frame(class_store, make_response, monkeypatch):
     first = same_frame(class_store)
     path = class_store.analysis_copy_path
@@ -75,6 +82,40 @@ def test_appends_and_a_revote_are_read_alone_and_give_the_stores_frame(class_sto
     # The snapshot read two new rows above its highest id; only the check without it read everything.
     assert calls[0][0] is not None and calls[0][1] == 2
     assert (frame["learner"] == "synthetic-new-1").sum() == 2
+
+
+def test_a_few_new_rows_are_joined_to_the_snapshot_until_enough_to_write_it_anew(
+        class_store, make_response, monkeypatch):
+    """A report rerun as answers come in reads the new ones each time, and rewrites the copy only
+    once they add up: writing a million-row copy costs more than the whole warm read."""
+    monkeypatch.setattr(snapshots, "_APPEND_ROWS", 3)
+    same_frame(class_store)
+    path = class_store.analysis_copy_path
+    written = held(path)[1]
+    options = load_case("cosmetics").option_ids
+    for n, option in enumerate(options[:2]):
+        answer(class_store, make_response, f"synthetic-new-{n}", option, cohort="synthetic-x")
+    frame = same_frame(class_store)
+    assert set(frame["learner"].astype(str)) >= {"synthetic-new-0", "synthetic-new-1"}
+    assert held(path)[1] == written  # two new rows: read from the store, the copy left as it was
+    answer(class_store, make_response, "synthetic-new-2", options[0], cohort="synthetic-x")
+    calls = spy(monkeypatch)
+    same_frame(class_store)
+    assert calls[0] == (written["last_id"], 3)  # the three rows since the copy was written
+    assert held(path)[1]["rows"] == written["rows"] + 3  # enough: written anew with them
+    calls.clear()
+    same_frame(class_store)
+    assert calls[0] == (held(path)[1]["last_id"], 0)
+
+
+def test_a_read_of_some_columns_gives_those_of_the_full_frame(class_store, make_response):
+    full = same_frame(class_store)
+    answer(class_store, make_response, "synthetic-new-4", cohort="synthetic-x")
+    few = responses(class_store, snapshot=True, columns=["reference_seen"])
+    assert "justification" not in few and "consent" not in few
+    pd.testing.assert_frame_equal(few, responses(class_store, columns=["reference_seen"]))
+    pd.testing.assert_frame_equal(few.iloc[:, :3], responses(class_store)[few.columns[:3]])
+    assert len(few) == len(full) + 1
 
 
 def test_a_second_read_with_nothing_new_reads_no_rows(class_store, monkeypatch):
@@ -151,13 +192,12 @@ def test_a_migration_rebuilds_the_snapshot(class_store, make_response, monkeypat
 def test_a_row_committed_below_the_highest_id_is_not_missed(class_store, make_response, monkeypatch):
     """On PostgreSQL a row can commit after a higher-numbered one was read: the row count tells."""
     same_frame(class_store)
-    key = snapshots._load(class_store.analysis_copy_path, STORE_COLUMNS)[1]
-    table = snapshots._load(class_store.analysis_copy_path, STORE_COLUMNS)[0]
+    table, key = held(class_store.analysis_copy_path)
     # The same snapshot, one row short, still claiming the store's highest id.
     short = table.slice(1)
     state = ReadState(key["store_id"], key["schema"], key["erasures"], key["rows"] - 1, key["last_id"])
     snapshots._write(class_store, short, state, STORE_COLUMNS)
-    assert snapshots._load(class_store.analysis_copy_path, STORE_COLUMNS)[1]["rows"] == key["rows"] - 1
+    assert held(class_store.analysis_copy_path)[1]["rows"] == key["rows"] - 1
     same_frame(class_store)
 
 
@@ -184,7 +224,7 @@ def test_a_damaged_or_foreign_snapshot_is_ignored_and_rebuilt(damage, class_stor
         os.chmod(path, 0o644)
     frame = same_frame(class_store)
     assert len(frame) == class_store.count()
-    assert snapshots._load(path, STORE_COLUMNS) is not None  # written anew, private
+    assert held(path) is not None  # written anew, private
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
 
 

@@ -1,9 +1,11 @@
-"""The live class dashboard (``instructor_live.ipynb``) served by Voila, talking to a running class
-service: it shows how many have answered, hides the reference until the reveal, paces the class from
-a button click in the browser, and passes axe-core.
+"""Class mode in the browser, against a running class service. The live class dashboard
+(``instructor_live.ipynb``) served by Voila shows how many have answered, hides the reference until
+the reveal, paces the class from a button click in the browser, and passes axe-core. A learner's
+card in JupyterLab follows the instructor's pacing through the "what would you say" step.
 
-The service runs in this test's process with the Hub's token check stood in
-(``tests/hub/inprocess.py``); Voila's kernel reaches it over HTTP, as an instructor's server would.
+One service runs in this module's process, for both tests (each its own cohort), with the Hub's
+token check stood in (``tests/hub/inprocess.py``); the kernels reach it over HTTP, as a learner's
+or an instructor's server would.
 """
 
 from __future__ import annotations
@@ -16,17 +18,30 @@ pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pi
 
 from hub.inprocess import InProcessService  # noqa: E402
 
-from widgets.cases.library import load_library  # noqa: E402
+from widgets.cases.library import load_case, load_library  # noqa: E402
 from widgets.exchange.outbox import Outbox  # noqa: E402
 from widgets.learner.client import ServiceClient  # noqa: E402
 from widgets.responses.contract import Response  # noqa: E402
+from widgets.store import open_store  # noqa: E402
 
 from .conftest import AXE, NOTEBOOKS, harness_copy, new_watched_page, save_failure_screenshot  # noqa: E402
-from .jlab import run_axe, screenshot, serious  # noqa: E402
+from .jlab import error_outputs, open_notebook, run_all, run_axe, screenshot, serious, widget_problems  # noqa: E402
 from .test_dashboard import render  # noqa: E402
 
 COHORT = "synthetic-live-class"
 LEARNERS = ("alice", "bob", "carol")
+
+
+@pytest.fixture(scope="module")
+def class_service(tmp_path_factory):
+    """The class service, with the shipped case library only (the kernels' extra cases leave the
+    shipped ones as they are, so both sides agree on every case these tests answer)."""
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("DUALROLE_CASES", raising=False)
+        store = tmp_path_factory.mktemp("class-service") / "class.sqlite"
+        service = InProcessService(f"sqlite:///{store}", min_class=3).start()
+    yield service
+    service.stop()
 
 
 def first_gifts_case():
@@ -52,9 +67,9 @@ def wait_until(condition, seconds: float = 20.0) -> bool:
 
 
 @pytest.mark.browser
-def test_live_dashboard_in_voila_follows_the_class_and_paces_it(request, chromium, tmp_path):
+def test_live_dashboard_in_voila_follows_the_class_and_paces_it(request, chromium, class_service, tmp_path):
     voila = request.getfixturevalue("voila")
-    service = InProcessService(f"sqlite:///{tmp_path / 'class.sqlite'}", min_class=3).start()
+    service = class_service
     page = None
     try:
         case = first_gifts_case()
@@ -102,4 +117,54 @@ def test_live_dashboard_in_voila_follows_the_class_and_paces_it(request, chromiu
     finally:
         if page is not None:
             page.context.close()
-        service.stop()
+
+
+@pytest.mark.browser
+def test_a_learner_in_class_mode_says_what_they_would_say_before_the_instructor_reveals(
+        page, lab, learner_home, class_service, tmp_path):
+    """In JupyterLab on the class service: the learner answers while voting is open, keeps the answer
+    in the revote, writes and saves their words (kept on the service), and the instructor's reveal
+    shows the model script beside them."""
+    cohort, case = "synthetic-say-class", load_case("cosmetics")
+    teacher = ServiceClient(class_service.url, class_service.token("teacher"),
+                            outbox=Outbox(tmp_path / "teacher.jsonl"))
+    teacher.act(cohort, case.id, "open_voting")
+    setup = (f"os.environ.update(DUALROLE_SERVICE_URL={class_service.url!r}, "
+             f"JUPYTERHUB_API_TOKEN={class_service.token('alice')!r}, JUPYTERHUB_USER='alice', "
+             f"DUALROLE_COHORT={cohort!r})")
+    path = lab.notebook("class-say", ["import os", setup, "from widgets import CaseCard",
+                                      f'CaseCard("{case.id}")'], learner_home)
+    open_notebook(page, lab, path)
+    run_all(page)
+    assert error_outputs(page) == [] and widget_problems(page) == []
+    card = page.locator(".dualrole-card")
+    words = card.get_by_role("textbox", name="Your words:")
+    card.get_by_role("radio", name=case.option("decline_explore").label).check()
+    card.get_by_role("textbox", name="Your reasoning:").fill(
+        "Buying from her would make me her customer too, and her approval would follow me into sessions.")
+    card.get_by_role("button", name="Commit my answer").click()
+    card.get_by_role("status").filter(has_text="when your instructor shows them").wait_for()
+    assert words.is_hidden()  # the answer may still change in a revote: the checklist would point to the key
+
+    for action in ("close", "show_histogram", "open_revote"):
+        teacher.act(cohort, case.id, action)
+    keep = card.get_by_role("button", name="Keep my answer")
+    keep.wait_for(timeout=30_000)  # the card's next poll of the service
+    keep.click()
+    words.wait_for()
+    typed = "Thank you for thinking of me. I don't buy from the people I see, so our time stays about you."
+    words.fill(typed)
+    card.get_by_role("checkbox", name=case.say.checklist[1]).check()
+    card.get_by_role("button", name="Save my words").click()
+    card.get_by_role("status").filter(has_text="Saved, with 1 of 5 points ticked").wait_for()
+    [row] = open_store(class_service.settings.store_url).scripts(learner="alice", cohort=cohort)
+    assert (row["text"], row["checks"], row["case_id"]) == (typed, [1], case.id)
+
+    teacher.act(cohort, case.id, "reveal")
+    reveal = card.locator(".dualrole-reveal")
+    reveal.wait_for(timeout=30_000)
+    assert words.is_hidden()  # the step closes with the reveal
+    reveal.locator("summary", has_text="A model script").click()
+    section = reveal.locator("details", has_text="A model script").inner_text()
+    assert case.say.model.strip('"')[:40] in section and typed in section
+    assert page.watch.console_errors == [] and page.watch.page_errors == []

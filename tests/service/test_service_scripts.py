@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+import json
+import stat
 from uuid import uuid4
 
 import pytest
@@ -66,20 +68,75 @@ def test_the_service_refuses_a_script_without_the_learners_first_answer(say_case
     assert "names another answer" in refused.value.fields["response_id"]
 
 
-def test_words_saved_while_the_service_is_away_stay_in_the_box(say_case, service, tmp_path):
+def test_words_saved_while_the_service_is_away_wait_privately_and_arrive_once(say_case, service, tmp_path):
+    from widgets.store import open_store
+
     alice = client_for(service, "alice", tmp_path)
     card = settled_card(alice, "alice", say_case)
     service.stop()
     card.script_text.value = WORDS
+    card.say_checks[0].value = True
     card.say_save.click()
-    assert card.say_status.value.startswith("Not saved: the class service") and "kept as a draft" in \
-        card.say_status.value
-    assert card.session.script_draft() == (WORDS, [])
+    assert card.say_status.value.startswith("Your words are saved on this machine, will sync with the class "
+                                            "service when it is back. With 1 of 4 points ticked"), card.say_status.value
+    box = tmp_path / "alice" / "outbox.jsonl"
+    [line] = [json.loads(x) for x in box.read_text().splitlines()]
+    assert (line["script"]["text"], line["script"]["checks"]) == (WORDS, [0])
+    assert stat.S_IMODE(box.stat().st_mode) == 0o600 and stat.S_IMODE(box.parent.stat().st_mode) == 0o700
+    assert card.session.script_draft() is None  # kept in the outbox now, not a draft
+    assert card.session.script["text"] == WORDS  # and the card reads it back while the service is away
+
     service.start()
-    alice.reconnect()
+    card.follower.watcher.poll_now()  # what the card's asyncio task does every few seconds
+    assert card.say_status.value == "Your words saved while the class service was away have reached it."
+    assert alice.outbox.pending_scripts() == [] and box.read_text() == ""
+    store = open_store(service.settings.store_url)
+    [kept] = store.scripts(learner="alice")
+    assert (kept["text"], kept["checks"], kept["script_id"]) == (WORDS, [0], line["script"]["script_id"])
+
+    # A resend (a crash between the service's reply and the "sent" line, say) is harmless: one row.
+    alice.outbox.put_script(line["script"])
+    assert alice.flush() == 1 and alice.outbox.pending_scripts() == [] and alice.outbox.refused() == []
+    assert [r["script_id"] for r in store.scripts(learner="alice")] == [kept["script_id"]]
+
+
+def test_a_script_queued_behind_an_answer_is_sent_after_it(say_case, service, tmp_path):
+    from widgets.store import open_store
+
+    alice = client_for(service, "alice", tmp_path)
+    card = CaseCard(say_case, store=alice, learner="alice", cohort=COHORT, min_class=3)
+    card.options.value = "decline_explore"
+    card.justification.value = "The customer role would tangle money and approval for her."
+    service.stop()
+    card.submit.click()  # the answer waits in the outbox
+    card.keep_button.click()
+    assert alice.outbox.pending() and card.session.script_open
+    card.script_text.value = WORDS
     card.say_save.click()
-    assert card.say_status.value.startswith("Saved")
-    assert [r["text"] for r in alice.latest_scripts(learner="alice")] == [WORDS]
+    assert card.say_status.value.startswith("Your words are saved on this machine"), card.say_status.value
+    service.start()
+    assert alice.reconnect() and alice.flush() == 2  # the answer, then the script that follows it
+    assert alice.outbox.refused() == []
+    assert [r["text"] for r in open_store(service.settings.store_url).scripts()] == [WORDS]
+
+
+def test_a_queued_script_the_service_refuses_is_kept_and_the_learner_is_told_once(say_case, service, tmp_path):
+    alice = client_for(service, "alice", tmp_path)
+    card = settled_card(alice, "alice", say_case)
+    # Words queued for an answer the service does not have (set aside as a duplicate, say).
+    orphan = {"script_id": str(uuid4()), "response_id": str(uuid4()), "learner": "alice", "cohort": COHORT,
+              "case_id": say_case.id, "case_version": say_case.case_version, "kind": "script", "text": WORDS,
+              "checks": [], "created_at": "2026-03-02T09:00:00+00:00"}
+    alice.outbox.put_script(orphan)
+    card.follower.watcher.poll_now()
+    assert alice.outbox.pending_scripts() == [] and alice.outbox.path.read_text() == ""
+    [kept] = alice.outbox.refused()
+    assert kept["script"] == orphan and "first answer" in kept["reason"]
+    assert 'role="alert"' in card.follower.notice.value and "Your words (what you would say) to" in \
+        card.follower.notice.value and "outbox-refused.jsonl" in card.follower.notice.value
+    card.follower.notice.value = ""
+    card.follower.watcher.poll_now()
+    assert card.follower.notice.value == ""  # told once
 
 
 def test_an_instructors_class_export_holds_each_learners_latest_words(say_case, service, tmp_path):

@@ -251,15 +251,14 @@ def with_reference(df: pd.DataFrame, value: str = "stance", key: str = "single")
     case_codes, cases = pd.factorize(_as_text(df["case_id"]))
     own_codes, owns = pd.factorize(_as_text(df[value]))
     cases, owns = [None, *map(str, cases)], [None, *map(str, owns)]  # code -1 (missing) -> None
-    pair_codes, index = np.unique((case_codes.astype(np.int64) + 1) * len(owns) + own_codes + 1,
-                                  return_inverse=True)
+    # Every possible pair numbered, so each row's pair number is its place in ``reference``.
+    index = (case_codes.astype(np.int64) + 1) * len(owns) + own_codes + 1
     reference = []
-    for code in pair_codes:
-        c, own = cases[code // len(owns)], owns[code % len(owns)]
+    for c in cases:
         refs_c = refs.get(c, ())
-        credited = key == "credited" and own is not None and own in refs_c
-        reference.append(own if credited else (refs_c[0] if refs_c else None))
-    index = index.ravel()
+        for own in owns:
+            credited = key == "credited" and own is not None and own in refs_c
+            reference.append(own if credited else (refs_c[0] if refs_c else None))
     out = df.copy(deep=False)  # copy-on-write: only the new column is added
     if value == "stance":
         stance_codes = {s: i for i, s in enumerate(STANCES)}

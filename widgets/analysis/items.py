@@ -69,11 +69,16 @@ def _matrix(chosen: pd.DataFrame, value: str, learners: tuple | None = None) -> 
     categories = chosen["case_id"].cat.categories
     keep = ~np.isnan(values) & (learner_codes >= 0) & (case_codes >= 0)
     cell = learner_codes[keep].astype(np.int64) * len(categories) + case_codes[keep]
-    cell, first = np.unique(cell, return_index=True)  # the first row of each learner and case
-    rows, columns = np.unique(cell // len(categories)), np.unique(cell % len(categories))
-    matrix = np.full((len(rows), len(columns)), np.nan)
-    matrix[np.searchsorted(rows, cell // len(categories)), np.searchsorted(columns, cell % len(categories))] = (
-        values[keep][first])
+    # The first row of each learner and case, found by writing every row's position into its cell
+    # last to first (so the first is written last): no sort of every answer.
+    first_at = np.full((len(learners), len(categories)), -1, dtype=np.int64)
+    first_at.ravel()[cell[::-1]] = np.arange(len(cell) - 1, -1, -1)
+    answered = first_at >= 0
+    rows, columns = np.flatnonzero(answered.any(axis=1)), np.flatnonzero(answered.any(axis=0))
+    first_at = first_at[np.ix_(rows, columns)]
+    matrix = np.full(first_at.shape, np.nan)
+    filled = first_at >= 0
+    matrix[filled] = values[keep][first_at[filled]]
     index = pd.Index(learners[rows], name="learner")
     header = pd.CategoricalIndex(categories[columns], categories=categories,
                                  ordered=chosen["case_id"].cat.ordered, name="case_id")

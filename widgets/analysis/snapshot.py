@@ -38,6 +38,9 @@ _KEY = b"dualrole.analysis_snapshot"
 #: Appends larger than this share of the copy (or at least this many rows) are read as a rebuild:
 #: the store's own reader is faster than adding them row by row through SQLAlchemy.
 _REBUILD_SHARE, _REBUILD_ROWS = 0.5, 50_000
+#: Rows added since the copy was written are read from the store until there are this many; then
+#: the copy is written anew with them (writing a million rows takes about half a second).
+_APPEND_ROWS = 10_000
 _OPTIONAL_BOOLS = ("reference_seen", "distribution_seen")
 #: A smaller store is read whole and keeps no snapshot: reading it takes less than keeping a copy up
 #: to date (at 100,000 responses the warm report measured slower than the cold one; at 1M, faster).
@@ -51,17 +54,21 @@ def enabled(asked: bool) -> bool:
     return asked and setting not in ("off", "0", "no", "false")
 
 
-def read(store: Store, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame] | None:
-    """The responses' ``columns`` and the consent records, through the store's analysis snapshot.
+def read(store: Store, kept: list[str], columns: list[str] | None = None) -> tuple[pd.DataFrame, pd.DataFrame] | None:
+    """The responses' ``columns`` (default: ``kept``) and the consent records, through the store's
+    analysis snapshot of the columns ``kept``.
 
     None when the store has no place for one (a store in memory): the caller reads it as usual.
+    Rows added since the copy was written are read from the store and joined to it; the copy is
+    written anew only once they are ``_APPEND_ROWS`` or more, so that a report rerun as a few answers
+    come in does not pay for writing a million rows each time.
     """
+    columns = kept if columns is None else columns
     path = store.analysis_copy_path
     if path is None:
         return None
-    held = _load(path, columns)
-    if held is not None:
-        table, key = held
+    key = _trusted_key(path, kept)
+    if key is not None:
 
         def current(state: ReadState) -> bool:
             added = state.rows - key["rows"]
@@ -69,17 +76,22 @@ def read(store: Store, columns: list[str]) -> tuple[pd.DataFrame, pd.DataFrame] 
             small = 0 <= added <= max(_REBUILD_ROWS, _REBUILD_SHARE * key["rows"])
             return same and small and state.last_id >= key["last_id"]
 
-        state, added, consents = store.read_since(pd.read_sql, columns, key["last_id"], current)
+        state, added, consents = store.read_since(pd.read_sql, kept, key["last_id"], current)
         if added is not None and key["rows"] + len(added) == state.rows:
-            if len(added):
-                import pyarrow as pa
+            rewrite = len(added) >= _APPEND_ROWS
+            table = _load(path, key, kept if rewrite else columns)
+            if table is not None:
+                if len(added):
+                    import pyarrow as pa
 
-                table = _sorted_dictionaries(pa.concat_tables([table, _arrow(added, columns)]))
-                _write(store, table, state, columns)
-            return _pandas(table), consents
-    raw, consents, state = _read_store(store, columns)
-    _write(store, _sorted_dictionaries(_arrow(raw, columns)), state, columns)
-    return raw, consents
+                    table = _sorted_dictionaries(pa.concat_tables([table, _arrow(added, table.column_names)]))
+                if rewrite:
+                    _write(store, table, state, kept)
+                    table = table.select(columns)
+                return _pandas(table), consents
+    raw, consents, state = _read_store(store, kept)
+    _write(store, _sorted_dictionaries(_arrow(raw, kept)), state, kept)
+    return raw[columns], consents
 
 
 def _sorted_dictionaries(table):
@@ -179,8 +191,8 @@ def _bool():
     return pa.bool_()
 
 
-def _load(path: Path, columns: list[str]):
-    """The snapshot at ``path`` and its key, or None when there is none to trust."""
+def _trusted_key(path: Path, kept: list[str]) -> dict | None:
+    """The key of the snapshot at ``path``, or None when there is none to trust."""
     import pyarrow as pa
     import pyarrow.parquet as pq
 
@@ -191,20 +203,33 @@ def _load(path: Path, columns: list[str]):
     if status.st_uid != os.getuid() or status.st_mode & 0o077:
         return None  # not private: not written by this, so not trusted (and rewritten privately)
     try:
+        key = json.loads((pq.read_schema(path).metadata or {})[_KEY])
+    except (OSError, KeyError, ValueError, TypeError, pa.ArrowException):
+        return None
+    fields = ("store_id", "schema", "erasures", "rows", "last_id")
+    if key.get("format") != FORMAT or key.get("columns") != kept:
+        return None
+    if not all(isinstance(key.get(f), (str if f in ("store_id", "schema") else int)) for f in fields):
+        return None
+    return key
+
+
+def _load(path: Path, key: dict, columns: list[str]):
+    """The snapshot's ``columns``, or None when it is damaged or not what ``key`` says it holds."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    try:
         parquet = pq.ParquetFile(path, page_checksum_verification=True)
-        key = json.loads((parquet.schema_arrow.metadata or {})[_KEY])
-        if key.get("format") != FORMAT or key.get("columns") != columns:
-            return None
+        if json.loads((parquet.schema_arrow.metadata or {})[_KEY]) != key:
+            return None  # replaced since its key was read
         table = parquet.read(columns=columns)
-        fields = ("store_id", "schema", "erasures", "rows", "last_id")
-        if not all(isinstance(key.get(f), (str if f in ("store_id", "schema") else int)) for f in fields):
-            return None
     except (OSError, KeyError, ValueError, TypeError, pa.ArrowException):
         return None
     table = table.replace_schema_metadata(None)
     if table.num_rows != key["rows"] or not table.schema.equals(_schema(columns)):
         return None
-    return table, key
+    return table
 
 
 def _write(store: Store, table, state: ReadState, columns: list[str]) -> None:

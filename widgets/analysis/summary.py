@@ -101,8 +101,15 @@ def case_summary(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     option_codes, option_ids = _text_codes(df["option_id"])
     option_codes = option_codes[positions]
     picked = known & (option_codes >= 0)
-    pair, first, pair_n = np.unique(group[picked] * max(len(option_ids), 1) + option_codes[picked],
-                                    return_index=True, return_counts=True)
+    # Each (case, phase, option) present, its count and where it first appears, by counting into
+    # one slot per possible pair: a sort of every answer (np.unique) cost more than the rest.
+    keys = group[picked] * max(len(option_ids), 1) + option_codes[picked]
+    slots = size * max(len(option_ids), 1)
+    counted = np.bincount(keys, minlength=slots)
+    first_at = np.empty(slots, dtype=np.int64)
+    first_at[keys[::-1]] = np.arange(len(keys) - 1, -1, -1)  # written last, so the first wins
+    pair = np.flatnonzero(counted)
+    first, pair_n = first_at[pair], counted[pair]
     pair_group = pair // max(len(option_ids), 1)
     rows = []
     with np.errstate(invalid="ignore", divide="ignore"):

@@ -16,7 +16,8 @@ from widgets.errors import DualroleError
 from widgets.responses.disclosure import REPORT_AUDIENCES, gates_small_cells
 
 
-def _source(url: str | None, sample: bool):
+def _source(url: str | None, sample: bool, columns=None):
+    """The responses to report or export: ``columns``, the optional ones to read (default all)."""
     from widgets import analysis
 
     # DUALROLE_STORE names a default store; --sample asked for on the command line overrides it. Only
@@ -32,7 +33,7 @@ def _source(url: str | None, sample: bool):
         open_class_store(url)  # a missing or empty store is an error, and none is created
     with click.progressbar(length=1, label="Reading responses", file=sys.stderr) as bar:
         # Through the analysis snapshot: a report rerun as answers come in reads only the new ones.
-        frame = analysis.sample() if sample else analysis.responses(url, snapshot=True)
+        frame = analysis.sample() if sample else analysis.responses(url, snapshot=True, columns=columns)
         bar.update(1)
     if frame.empty:
         raise DualroleError("the store holds no responses yet")
@@ -237,10 +238,10 @@ def report_(store_url, sample, out, cohort, min_cell, audience):
         dualrole report --sample --out /tmp/report
     """
     from widgets.privacy import check_min_cell
-    from widgets.reporting.report import write_report
+    from widgets.reporting.report import READS, write_report
 
     check_min_cell(min_cell)
-    frame = _source(store_url, sample)
+    frame = _source(store_url, sample, READS)
     if cohort:
         unknown = sorted(set(cohort) - set(frame["cohort"]))
         if unknown:

@@ -1,10 +1,12 @@
-"""The learner's outbox: answers kept on this machine while the class service cannot be reached.
+"""The learner's outbox: answers and scripts kept on this machine while the class service cannot be reached.
 
-An append-only JSON Lines file in the learner's data folder. Each answer is one line, written and
-fsynced before the card says it is saved; a later line marks it sent (or refused, with the reason,
-and the refused answer is copied to ``outbox-refused.jsonl`` so it is never lost). Once nothing is
-waiting the file is emptied. A lock file keeps two kernels of the same learner from interleaving.
-Every file here is mode 600 in a folder made 700, whatever the umask: they hold the learner's reasoning.
+An append-only JSON Lines file in the learner's data folder. Each answer (keyed by its
+``response_id``) or saved script (what the learner would say, keyed by its ``script_id``) is one
+line, written and fsynced before the card says it is saved; a later line marks it sent (or refused,
+with the reason, and the refused row is copied to ``outbox-refused.jsonl`` so it is never lost).
+Once nothing is waiting the file is emptied. A lock file keeps two kernels of the same learner from
+interleaving. Every file here is mode 600 in a folder made 700, whatever the umask: they hold the
+learner's reasoning and words.
 """
 
 from __future__ import annotations
@@ -28,8 +30,22 @@ _registry: dict[str, "Outbox"] = {}
 _registry_lock = threading.Lock()
 
 
+# What an outbox line holds, and the field that names it: a script carries the ``response_id`` of
+# the answer it follows, so each kind is keyed by its own id.
+ANSWER, SCRIPT = "response", "script"
+_KEYS = {ANSWER: "response_id", SCRIPT: "script_id"}
+
+
+def entry_id(entry: dict) -> str | None:
+    """The id of the answer or script a refused entry holds (what :meth:`Outbox.mark_told` takes)."""
+    kind = SCRIPT if SCRIPT in entry else ANSWER
+    row = entry.get(kind)
+    return row.get(_KEYS[kind]) if isinstance(row, dict) else None
+
+
 class Outbox:
-    """Answers waiting to be sent, by ``response_id``, in the order they were committed."""
+    """Answers (by ``response_id``) and scripts (by ``script_id``) waiting to be sent, in the order
+    they were saved."""
 
     def __init__(self, path: Path | str):
         self.path = Path(path)
@@ -70,54 +86,79 @@ class Outbox:
 
     def put(self, row: dict) -> None:
         """Keep one answer (a JSON-ready row); it is on disk when this returns."""
-        with self.locked():
-            self._append(self.path, {"response": row, "queued_at": utcnow().isoformat()})
+        self._put(ANSWER, row)
+
+    def put_script(self, row: dict) -> None:
+        """Keep one saved script (a JSON-ready row); it is on disk when this returns."""
+        self._put(SCRIPT, row)
 
     def pending(self) -> list[dict]:
         """Answers not yet sent or refused, oldest first."""
-        with self.locked():
-            waiting: dict[str, dict] = {}
-            for entry in self._entries():
-                row = entry.get("response") if isinstance(entry, dict) else None
-                if isinstance(row, dict) and isinstance(row.get("response_id"), str):
-                    waiting.setdefault(row["response_id"], row)
-                elif isinstance(entry, dict) and ("sent" in entry or "refused" in entry):
-                    waiting.pop(entry.get("sent") or entry.get("refused"), None)
-            return list(waiting.values())
+        return self._waiting(ANSWER)
 
-    def mark_sent(self, response_id: str) -> None:
+    def pending_scripts(self) -> list[dict]:
+        """Scripts not yet sent or refused, oldest first (sent after the answers: a script follows one)."""
+        return self._waiting(SCRIPT)
+
+    def mark_sent(self, row_id: str) -> None:
+        """Record that the answer or script with this id reached the service."""
         with self.locked():
-            self._append(self.path, {"sent": response_id})
+            self._append(self.path, {"sent": row_id})
 
     def refuse(self, row: dict, reason: str, code: str | None = None) -> None:
         """Record that the service refused an answer for good; the answer is kept, with the reason
         (and the service's ``code``, e.g. ``already_answered``)."""
-        with self.locked():
-            self._append(self.refused_path, {"response": row, "reason": reason, "code": code,
-                                             "refused_at": utcnow().isoformat()})
-            self._append(self.path, {"refused": row["response_id"], "reason": reason})
+        self._refuse(ANSWER, row, reason, code)
+
+    def refuse_script(self, row: dict, reason: str, code: str | None = None) -> None:
+        """Record that the service refused a script for good; it is kept, with the reason."""
+        self._refuse(SCRIPT, row, reason, code)
 
     def compact(self) -> None:
-        """Empty the file once every answer in it has been sent or refused."""
+        """Empty the file once every answer and script in it has been sent or refused."""
         with self.locked():
-            if self.path.exists() and not self.pending():
+            if self.path.exists() and not self.pending() and not self.pending_scripts():
                 write_private(self.path, b"")
 
     def refused(self) -> list[dict]:
-        """Answers the service refused, with the reasons (for the learner or instructor to see)."""
-        return [e for e in _read_lines(self.refused_path) if isinstance(e, dict) and "response" in e]
+        """Answers and scripts the service refused, with the reasons (for the learner or instructor to see)."""
+        return [e for e in _read_lines(self.refused_path) if isinstance(e, dict) and (ANSWER in e or SCRIPT in e)]
 
     def untold(self) -> list[dict]:
-        """Refused answers the learner has not yet been told about (see :meth:`mark_told`)."""
+        """Refused answers and scripts the learner has not yet been told about (see :meth:`mark_told`)."""
         with self.locked():
             entries = [e for e in _read_lines(self.refused_path) if isinstance(e, dict)]
             told = {e["told"] for e in entries if "told" in e}
-            return [e for e in entries if "response" in e and e["response"].get("response_id") not in told]
+            return [e for e in entries if (ANSWER in e or SCRIPT in e) and entry_id(e) not in told]
 
-    def mark_told(self, response_id: str) -> None:
-        """Record that the learner has been told about this refused answer, so they are told once."""
+    def mark_told(self, row_id: str) -> None:
+        """Record that the learner has been told about this refused answer or script, so they are told once."""
         with self.locked():
-            self._append(self.refused_path, {"told": response_id})
+            self._append(self.refused_path, {"told": row_id})
+
+    def _put(self, kind: str, row: dict) -> None:
+        with self.locked():
+            self._append(self.path, {kind: row, "queued_at": utcnow().isoformat()})
+
+    def _waiting(self, kind: str) -> list[dict]:
+        key = _KEYS[kind]
+        with self.locked():
+            waiting: dict[str, dict] = {}
+            for entry in self._entries():
+                if not isinstance(entry, dict):
+                    continue
+                row = entry.get(kind)
+                if isinstance(row, dict) and isinstance(row.get(key), str):
+                    waiting.setdefault(row[key], row)
+                elif "sent" in entry or "refused" in entry:
+                    waiting.pop(entry.get("sent") or entry.get("refused"), None)
+            return list(waiting.values())
+
+    def _refuse(self, kind: str, row: dict, reason: str, code: str | None) -> None:
+        with self.locked():
+            self._append(self.refused_path, {kind: row, "reason": reason, "code": code,
+                                             "refused_at": utcnow().isoformat()})
+            self._append(self.path, {"refused": row[_KEYS[kind]], "reason": reason})
 
     # -- file ----------------------------------------------------------------------------------
 

@@ -3,8 +3,9 @@
 :class:`ServiceClient` has the methods :class:`~widgets.learner.session.CaseSession` uses (``add``,
 ``responses``, ``cohort_answers``), so a card works the same on a laptop and on a hub. It sends the
 learner's own Hub token (``JUPYTERHUB_API_TOKEN``) and holds no database credentials. When the
-service cannot be reached, an answer goes to the local :class:`~widgets.exchange.outbox.Outbox` and is sent
-when the service is back; ``response_id`` is the key, so nothing is lost and nothing is doubled.
+service cannot be reached, an answer or a saved script goes to the local
+:class:`~widgets.exchange.outbox.Outbox` and is sent when the service is back; ``response_id`` (for a
+script ``script_id``) is the key, so nothing is lost and nothing is doubled.
 """
 
 from __future__ import annotations
@@ -145,22 +146,45 @@ class ServiceClient:
         return CohortCounts(data.get("counts") or {}, total=data.get("total", 0), min_class=data.get("min_class"))
 
     def save_script(self, script: Script) -> Script:
-        """Send what the learner would say on a case to the class service.
+        """Send what the learner would say on a case, or keep it in the outbox if the service cannot be
+        reached now (see :meth:`is_script_pending`); it is sent after the answers that wait, as it follows one.
 
-        Unlike an answer, a script does not wait in the outbox: while the service is away this raises
-        :class:`ServiceUnavailable`, and the card keeps the words as a draft to save again. A refusal
-        (its first answer not yet on the service, say) raises :class:`ServiceRefused`.
+        A refusal (its first answer not on the service, say) raises :class:`ServiceRefused`, and the
+        script is then not kept.
         """
-        self._request("POST", "api/scripts", json=script.to_json())
+        row = script.to_json()
+        with self._lock:
+            self.flush()
+            if self.outbox.pending() or self.outbox.pending_scripts():  # keep the order behind what waits
+                self.outbox.put_script(row)
+                return script
+            try:
+                self._send_script(row)
+            except ServiceUnavailable:
+                self.outbox.put_script(row)
         return script
 
     def latest_scripts(self, learner: str | None = None, cohort: str | None = None,
                        case_id: str | None = None) -> list[dict]:
-        """Each learner's latest script per case as the service has them: a learner's own, an instructor's
-        choice of anyone's. Raises :class:`ServiceUnavailable` while the service is away."""
+        """Each learner's latest script per case as the service has them (a learner's own, an instructor's
+        choice of anyone's), counting the scripts still waiting in the outbox. Raises
+        :class:`ServiceUnavailable` while the service is away and none of them waits here."""
+        filters = {"learner": learner, "cohort": cohort, "case_id": case_id}
+        waiting = [from_json(r) for r in self.outbox.pending_scripts() if _matches(r, filters)]
         params = {k: v for k, v in (("learner", learner), ("case_id", case_id)) if v is not None}
-        rows = self._request("GET", "api/scripts", params=params)["scripts"]
-        return [from_json(r) for r in rows if cohort is None or r["cohort"] == cohort]
+        try:
+            rows = self._request("GET", "api/scripts", params=params)["scripts"]
+        except ServiceUnavailable:
+            if not waiting:
+                raise
+            rows = []
+        latest: dict[tuple, dict] = {}
+        for row in [from_json(r) for r in rows if cohort is None or r["cohort"] == cohort] + waiting:
+            key = (row["learner"], row["case_id"])
+            if key not in latest or (row["created_at"], row["script_id"]) > (
+                    latest[key]["created_at"], latest[key]["script_id"]):
+                latest[key] = row
+        return [latest[key] for key in sorted(latest)]
 
     def erase_learner(self, learner: str) -> int:
         """Erase the authenticated learner's answers on the service (``learner`` must be you)."""
@@ -193,38 +217,48 @@ class ServiceClient:
     # -- the outbox ----------------------------------------------------------------------------
 
     def flush(self) -> int:
-        """Send what waits in the outbox; return how many the service now has.
+        """Send what waits in the outbox, answers first, then scripts; return how many the service now has.
 
-        Stops at the first answer the service cannot take now (it is away, or the token is refused),
-        keeping it and those after it. An answer refused for good (already recorded under another
+        Stops at the first row the service cannot take now (it is away, or the token is refused),
+        keeping it and those after it. A row refused for good (an answer already recorded under another
         id, voting closed, an invalid field) goes to the refused file with the reason, and the rest
         are still sent: one refusal never holds up the others, and nothing here raises for it.
+        A script sent again is harmless: the service keeps one row per ``script_id``.
         """
-        sent = 0
         with self._lock, self.outbox.locked():
-            waiting = self.outbox.pending()
-            for row in waiting:
-                try:
-                    self._send(row)
-                except ServiceUnavailable:
-                    break
-                except AlreadyAnswered as exc:
-                    self.outbox.refuse(row, str(exc), "already_answered")
-                    continue
-                except ServiceRefused as exc:
-                    if exc.status in (401, 403):
-                        break  # a token problem: keep everything and try again later
-                    self.outbox.refuse(row, str(exc), exc.code)
-                    continue
-                except (DualroleError, KeyError, TypeError, ValueError) as exc:
-                    # A row the service cannot even be asked about (damaged on disk, say).
-                    self.outbox.refuse(row, f"it could not be sent ({exc})", "unsendable")
-                    continue
-                self.outbox.mark_sent(row["response_id"])
-                sent += 1
-            if waiting:
+            answers, scripts = self.outbox.pending(), self.outbox.pending_scripts()
+            sent, stopped = self._send_each(answers, self._send, "response_id", self.outbox.refuse)
+            if not stopped:  # a script follows its answer: never before it
+                sent += self._send_each(scripts, self._send_script, "script_id", self.outbox.refuse_script)[0]
+            if answers or scripts:
                 self.outbox.compact()
         return sent
+
+    def _send_each(self, rows: list[dict], send, key: str, refuse) -> tuple[int, bool]:
+        """Send ``rows`` in order; (how many were sent, whether the service stopped taking them)."""
+        sent = 0
+        for row in rows:
+            try:
+                send(row)
+            except ServiceUnavailable:
+                return sent, True
+            except AlreadyAnswered as exc:
+                refuse(row, str(exc), "already_answered")
+                continue
+            except ServiceRefused as exc:
+                if exc.status in (401, 403):
+                    return sent, True  # a token problem: keep everything and try again later
+                # The fields say what was wrong, in the words of the rule that refused the row.
+                why = "; ".join(f"{name}: {problem}" for name, problem in exc.fields.items())
+                refuse(row, f"{exc} ({why})" if why else str(exc), exc.code)
+                continue
+            except (DualroleError, KeyError, TypeError, ValueError) as exc:
+                # A row the service cannot even be asked about (damaged on disk, say).
+                refuse(row, f"it could not be sent ({exc})", "unsendable")
+                continue
+            self.outbox.mark_sent(row[key])
+            sent += 1
+        return sent, False
 
     @property
     def offline(self) -> bool:
@@ -244,6 +278,10 @@ class ServiceClient:
     def is_pending(self, response_id: str) -> bool:
         """True while this answer waits in the outbox."""
         return any(r["response_id"] == response_id for r in self.outbox.pending())
+
+    def is_script_pending(self, script_id: str) -> bool:
+        """True while this saved script waits in the outbox."""
+        return any(r["script_id"] == script_id for r in self.outbox.pending_scripts())
 
     # -- class mode ----------------------------------------------------------------------------
 
@@ -284,6 +322,9 @@ class ServiceClient:
         confirmed = from_json(data["response"])
         self._seen[confirmed["response_id"]] = confirmed
         return data
+
+    def _send_script(self, row: dict) -> dict:
+        return self._request("POST", "api/scripts", json=row)
 
     def _request(self, method: str, path: str, *, retry_offline: bool = False, **kwargs) -> dict:
         if self.offline and not retry_offline:

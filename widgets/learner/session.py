@@ -359,8 +359,9 @@ class CaseSession:
 
     @property
     def script(self) -> dict | None:
-        """The learner's latest saved script for this case (the one that counts), or None (also while a
-        class service cannot be asked: the card then offers the box empty, or the learner's draft)."""
+        """The learner's latest saved script for this case (the one that counts; on a class service,
+        counting words still waiting in the outbox), or None (also while a class service cannot be asked
+        and none wait: the card then offers the box empty, or the learner's draft)."""
         if not self.asks_script:
             return None
         try:

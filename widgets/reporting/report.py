@@ -33,6 +33,10 @@ from widgets.reporting.plots import (  # noqa: F401  (re-exported: the notebooks
 from widgets.reporting.tables import styled, table_html  # noqa: F401  (styled: the notebooks call report.styled)
 from widgets.responses.disclosure import aggregate, check_report_audience, gates_small_cells, mark
 
+#: The store's optional columns the report reads (whether a revote came after the reveal). It
+#: shows no reasoning, and leaving the reasoning unread makes a large store's report much faster.
+READS = ("reference_seen", "distribution_seen")
+
 INSTRUCTOR_BANNER = (
     "<div class='audience-banner' role='note'><strong>For the instructor only: do not share.</strong> "
     "This report shows exact counts, small ones included, so a learner's answer could be worked out from "

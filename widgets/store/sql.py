@@ -122,7 +122,7 @@ class Store:
     @contextmanager
     def file_read_alone(self):
         """The SQLite file behind this store, for a reader with its own copy of the SQLite library;
-        None (read through :meth:`read_all` instead) while this process has a connection open on it.
+        None (read through :meth:`read_since` instead) while this process has a connection open on it.
 
         The store's idle connections are closed first (they are opened again when next needed), and
         none opens until the block ends. Two copies of SQLite on one file in one process delete the
@@ -490,12 +490,6 @@ class Store:
                 if key[0] in learners:
                     taken[tuple(key)] = response_id
         return existing, taken
-
-    def read_all(self, read: Callable):
-        """Every response and every consent record, each read by ``read(statement, connection)``
-        (``pandas.read_sql``, say) in one snapshot: ``(responses, consents)``."""
-        with self._snapshot().connect() as conn, conn.begin():
-            return read(sa.select(responses_table), conn), read(sa.select(consents_table), conn)
 
     def read_since(self, read: Callable, columns: list[str], after: int | None,
                    wanted: Callable[[ReadState], bool] = lambda state: True):

@@ -26,7 +26,7 @@ from widgets.render import content_note, markdown, text
 from widgets.responses.disclosure import MIN_CLASS
 from widgets.store.protocol import ResponseStore
 from widgets.ui.a11y import ChoiceGroup, CommitButton, LiveStatus, RangeInput, RevealPanel, guarded
-from widgets.ui.classmode import follow_service
+from widgets.ui.classmode import SCRIPT_PENDING, follow_service
 from widgets.ui.feedback_panel import FeedbackPanel
 from widgets.ui.reveal import class_block, first_reasoning_html, reveal_html
 from widgets.vocab import KITCHENER_FACTORS, MODULES, RISK_LEVELS
@@ -347,15 +347,18 @@ class CaseCard(ipw.VBox):
 
     def _on_say_save(self, _button=None) -> None:
         try:
-            self.session.save_script(self.script_text.value, self.script_checks)
+            script = self.session.save_script(self.script_text.value, self.script_checks)
         except Exception as exc:  # noqa: BLE001 - no save may fail silently: say so, and keep the words in the box
             reason = str(exc) if isinstance(exc, DualroleError) else "it could not be written"
             self.say_status.say(f"Not saved: {reason.rstrip('.')}. Your words are still in the box and kept "
                                 "as a draft; try again.", urgent=True)
             return
-        ticked = len(self.script_checks)
-        self.say_status.say(f"Saved, with {ticked} of {len(self.say_checks)} points ticked. You can improve it and "
-                            "save again (the latest counts), or go on.")
+        ticked = f"{len(self.script_checks)} of {len(self.say_checks)} points ticked"
+        if self.follower is not None and self.follower.script_waiting(script.script_id):
+            self.say_status.say(f"{SCRIPT_PENDING} With {ticked}. You can improve it and save again "
+                                "(the latest counts), or go on.")
+            return
+        self.say_status.say(f"Saved, with {ticked}. You can improve it and save again (the latest counts), or go on.")
 
     def _on_say_skip(self, _button=None) -> None:
         self.session.skip_script()

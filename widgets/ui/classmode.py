@@ -1,4 +1,4 @@
-"""Class mode in a learner's card: follow the instructor's pacing, and say when an answer waits to sync.
+"""Class mode in a learner's card: follow the instructor's pacing, and say when an answer or a script waits to sync.
 
 A :class:`CaseCard` whose store is the class service gets a :class:`ClassFollower`. The follower
 keeps the stage of the card's :class:`~widgets.learner.session.CaseSession` up to date (the session
@@ -16,6 +16,7 @@ import weakref
 import ipywidgets as ipw
 
 from widgets.cases.library import Case
+from widgets.exchange.outbox import entry_id
 from widgets.learner.client import ServiceClient, ServiceRefused, ServiceUnavailable
 from widgets.render import text
 from widgets.responses.disclosure import MIN_CLASS, Distribution, distribution, distribution_html
@@ -26,6 +27,8 @@ log = logging.getLogger("dualrole.classmode")
 POLL_SECONDS = 3.0
 
 PENDING = "Saved on this machine, will sync with the class service when it is back."
+SCRIPT_PENDING = "Your words are saved on this machine, will sync with the class service when it is back."
+SCRIPT_SENT = "Your words saved while the class service was away have reached it."
 _WAITING = {
     UNKNOWN: "Saved. Waiting to reach the class service.",
     "waiting": "Saved. Waiting for your instructor to open this case.",
@@ -41,16 +44,20 @@ UNKNOWN_ANSWERS = ("The class service cannot be reached just now, so this card c
 
 
 def refusal_html(case_title: str, entry: dict) -> str:
-    """What a learner is told, once, about an answer the class service would not record."""
-    attempt = entry["response"].get("attempt")
-    which = "your revised answer" if attempt == 2 else "your answer"
+    """What a learner is told, once, about an answer or script the class service would not record."""
+    words = "script" in entry
+    if words:
+        which = "your words (what you would say)"
+    else:
+        which = "your revised answer" if entry["response"].get("attempt") == 2 else "your answer"
     if entry.get("code") == "already_answered":
         why = ("the class service already had an answer from you for that attempt (given in another tab "
                "or kernel), and that one stands")
     else:
-        why = f"the class service refused it: {entry.get('reason', 'no reason given')}"
+        why = f"the class service refused {'them' if words else 'it'}: {entry.get('reason', 'no reason given')}"
+    was, it = ("were", "they are") if words else ("was", "it is")
     return (f'<p role="alert">{which.capitalize()} to <em>{text(case_title)}</em>, kept on this machine while '
-            f"the class service was away, was not recorded: {text(why)}. Nothing is lost: it is kept in "
+            f"the class service was away, {was} not recorded: {text(why)}. Nothing is lost: {it} kept in "
             "<code>outbox-refused.jsonl</code> in your data folder. Your other answers were sent.</p>")
 
 
@@ -74,6 +81,7 @@ class ClassFollower:
         self.notice = ipw.HTML(layout=ipw.Layout(width="100%", max_width="900px"))
         self._answered: int | None = None
         self._showing_pending = False
+        self._script_waiting: str | None = None  # the script_id of words saved to the outbox
         card.session.class_stage = UNKNOWN
         card.children = (*card.children, self.notice, self.panel)
         self.watcher = _Watcher.get(client, card.session.cohort, card.session.phase, interval)
@@ -106,6 +114,9 @@ class ClassFollower:
         else:
             stage = self.card.session.class_stage  # keep the last known stage while the service is away
         answered = (info or {}).get("answered")
+        if reachable and self._script_waiting and not self.client.is_script_pending(self._script_waiting):
+            self._script_waiting = None
+            self.card.say_status.say(SCRIPT_SENT)
         if reachable and not self.answers_known:
             # The card was built (or last read) while the service was away: read the answers again.
             self.card.session.resume()
@@ -143,6 +154,13 @@ class ClassFollower:
             _say(self.card, _REVOTED if s.changed and self.card.session.class_stage == "revote"
                  else _WAITING.get(self.card.session.class_stage, _WAITING[UNKNOWN]))
         self.panel.value = self._histogram() if self.card.session.class_stage in ("histogram", "revote") else ""
+
+    def script_waiting(self, script_id: str) -> bool:
+        """Whether words just saved wait in the outbox; if so the learner is told when they are sent."""
+        if self.client.is_script_pending(script_id):
+            self._script_waiting = script_id
+            return True
+        return False
 
     def _latest_pending(self) -> bool:
         s = self.card.session
@@ -202,7 +220,7 @@ class _Watcher:
         try:
             if self.client.offline and not self.client.reconnect():
                 return None, False
-            if self.client.outbox.pending():
+            if self.client.outbox.pending() or self.client.outbox.pending_scripts():
                 self.client.flush()
             return self.client.class_states(self.cohort, self.phase), True
         except (ServiceUnavailable, ServiceRefused) as exc:
@@ -223,12 +241,12 @@ class _Watcher:
             log.exception("could not read the refused answers")
             return
         for entry in untold:
-            case_id = entry["response"].get("case_id")
+            case_id = (entry.get("script") or entry["response"]).get("case_id")
             target = next((f for f in followers if f.case_id == case_id), followers[0])
             title = target.card.case.title if target.case_id == case_id else str(case_id)
             target.notice.value = (target.notice.value if target.notice.value.startswith('<p role="alert">')
                                    else "") + refusal_html(title, entry)
-            self.client.outbox.mark_told(entry["response"]["response_id"])
+            self.client.outbox.mark_told(entry_id(entry))
 
     def dispatch(self, data: dict | None, reachable: bool) -> None:
         cases = (data or {}).get("cases", {})
