@@ -150,11 +150,12 @@ def test_an_erasure_between_a_read_and_its_snapshot_leaves_no_copy_of_the_learne
     if read == "whole":  # no copy yet: the store is read whole
         whole = snapshots._read_store
         monkeypatch.setattr(snapshots, "_read_store", lambda store, columns: then_erase(whole(store, columns)))
-    else:  # a copy, and one new answer: the rows above its highest id are read and added to it
+    else:  # a copy, and a new answer: the rows above its highest id are read, joined to it and written
         same_frame(class_store)
         answer(class_store, make_response, "synthetic-new-3", cohort="synthetic-x")
-        since = Store.read_since
-        monkeypatch.setattr(Store, "read_since", lambda self, *args: then_erase(since(self, *args)))
+        monkeypatch.setattr(snapshots, "_APPEND_ROWS", 1)
+        load = snapshots._load
+        monkeypatch.setattr(snapshots, "_load", lambda *args: then_erase(load(*args)))
     raced = responses(class_store, snapshot=True)
     assert erased[0] > 0 and learner in set(raced["learner"].astype(str))  # it read before the erasure
     path = class_store.analysis_copy_path
