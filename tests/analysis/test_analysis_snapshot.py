@@ -153,7 +153,7 @@ def test_an_erasure_between_a_read_and_its_snapshot_leaves_no_copy_of_the_learne
     else:  # a copy, and a new answer: the rows above its highest id are read, joined to it and written
         same_frame(class_store)
         answer(class_store, make_response, "synthetic-new-3", cohort="synthetic-x")
-        monkeypatch.setattr(snapshots, "_APPEND_ROWS", 1)
+        monkeypatch.setattr(snapshots, "APPEND_ROWS", 1)
         load = snapshots._load
         monkeypatch.setattr(snapshots, "_load", lambda *args: then_erase(load(*args)))
     raced = responses(class_store, snapshot=True)
