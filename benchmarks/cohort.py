@@ -61,9 +61,10 @@ def run(size: int, reps: int = 3, names=("dualrole", "duckdb", "pandas")) -> dic
                 reference = reference or report
                 times[name].append(figures["seconds"])
                 peaks[name].append(figures["peak_mb"])
-    return {"size": size, "responses": rows, "reps": reps,
-            "seconds": {n: median(times[n]) if times[n] else None for n in names}, "all_seconds": times,
-            "peak_mb": {n: max(peaks[n]) if peaks[n] else None for n in names}, "killed": killed, "agree": True}
+    every = ("dualrole", "duckdb", "pandas")  # a pipeline not run here has no figures (None)
+    return {"size": size, "responses": rows, "reps": reps, "ran": list(names),
+            "seconds": {n: median(times[n]) if times.get(n) else None for n in every}, "all_seconds": times,
+            "peak_mb": {n: max(peaks[n]) if peaks.get(n) else None for n in every}, "killed": killed, "agree": True}
 
 
 # Answers added before each warm run: one new learner's, as a report rerun during a class would find.
@@ -95,12 +96,12 @@ def bring_snapshot_up_to_date(path: Path) -> None:
     from widgets import analysis
     from widgets.analysis import snapshot
 
-    kept = snapshot.MIN_ROWS, snapshot._APPEND_ROWS
-    snapshot.MIN_ROWS, snapshot._APPEND_ROWS = 1, 0
+    kept = snapshot.MIN_ROWS, snapshot.APPEND_ROWS
+    snapshot.MIN_ROWS, snapshot.APPEND_ROWS = 1, 0
     try:
         analysis.responses(path, snapshot=True)
     finally:
-        snapshot.MIN_ROWS, snapshot._APPEND_ROWS = kept
+        snapshot.MIN_ROWS, snapshot.APPEND_ROWS = kept
 
 
 def run_warm(size: int, reps: int = 3, names=("dualrole_warm", "duckdb_parquet")) -> dict:

@@ -31,6 +31,9 @@ def parse(argv) -> argparse.Namespace:
                         help="responses collected from bundles into each backend (default 100k)")
     parser.add_argument("--lecture-learners", type=int, default=1000,
                         help="learners in the lecture hall through a real JupyterHub (default 1,000)")
+    parser.add_argument("--pandas-upto", type=int, default=1_000_000,
+                        help="run the plain-pandas baseline up to this many responses (default 1M: at 8M it "
+                             "takes the whole machine's memory until the kernel kills it)")
     parser.add_argument("--no-notebooks", action="store_true", help="skip timing the nbval notebook suite")
     parser.add_argument("--out", type=Path, default=HERE, help="where results.md and cohort.png go")
     return parser.parse_args(argv)
@@ -57,7 +60,8 @@ def main(argv=None) -> dict:
         return value
 
     results["cohort"] = [step(f"cohort report at {size:,}", cohort.run, size,
-                              reps=1 if args.quick else reps_for(size, args.reps))
+                              reps=1 if args.quick else reps_for(size, args.reps),
+                              names=("dualrole", "duckdb") + (("pandas",) if size <= args.pandas_upto else ()))
                          for size in sizes]
     results["warm"] = [step(f"warm report at {size:,}", cohort.run_warm, size,
                             reps=1 if args.quick else reps_for(size, args.reps))

@@ -78,6 +78,30 @@ def service(tmp_path):
     running.stop()
 
 
+@pytest.fixture
+def load_broken(tmp_path):
+    """What a loader says of an edited copy of a data file: ``load_broken(DATA, load, edit)`` writes
+    ``edit(DATA's text)`` to a file of the same name, expects ``load(copy)`` to raise InvalidFile and
+    returns its message."""
+    from widgets.errors import InvalidFile
+
+    def load_broken(source: Path, load, edit) -> str:
+        path = tmp_path / source.name
+        path.write_text(edit(source.read_text(encoding="utf-8")), encoding="utf-8")
+        with pytest.raises(InvalidFile) as caught:
+            load(path)
+        return str(caught.value)
+
+    return load_broken
+
+
+def pytest_sessionfinish(session):
+    """The last safety net: stop any server a fixture started and did not stop (tests/servers.py)."""
+    from servers import stop_all
+
+    stop_all()
+
+
 def under_ci() -> bool:
     return os.environ.get("CI", "").lower() == "true"
 

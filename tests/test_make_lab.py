@@ -5,22 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from servers import free_port, start, stop  # tests/servers.py
 
 REPO = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_make_lab_puts_the_venv_bin_first_on_path(tmp_path):
@@ -30,11 +22,10 @@ def test_make_lab_puts_the_venv_bin_first_on_path(tmp_path):
     runtime = tmp_path / "runtime"
     env = {**os.environ, "JUPYTER_RUNTIME_DIR": str(runtime), "DUALROLE_HOME": str(tmp_path / "home"),
            "PATH": "/usr/bin:/bin"}
-    args = f"--no-browser --port={_free_port()} --ServerApp.ip=127.0.0.1 --ServerApp.token=test-token"
+    args = f"--no-browser --port={free_port()} --ServerApp.ip=127.0.0.1 --ServerApp.token=test-token"
     # VENV points at the venv running the tests; -o keeps make from reinstalling into it.
-    proc = subprocess.Popen(["make", "-s", "lab", f"VENV={venv}", "-o", f"{venv}/.installed", f"LAB_ARGS={args}"],
-                            cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                            start_new_session=True)
+    proc = start(["make", "-s", "lab", f"VENV={venv}", "-o", f"{venv}/.installed", f"LAB_ARGS={args}"],
+                 cwd=REPO, env=env)
     try:
         server = None
         for _ in range(600):  # wait for the server to announce itself (a readiness poll, not a timed assertion)
@@ -57,5 +48,4 @@ def test_make_lab_puts_the_venv_bin_first_on_path(tmp_path):
         config = Path(ipython_dir) / "profile_default" / "ipython_kernel_config.py"
         assert "widgets.learner.hints" in config.read_text(encoding="utf-8")
     finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait()
+        stop(proc)

@@ -16,11 +16,11 @@ import yaml
 
 from tools import curriculum
 from tools.facilitator import objectives
+from tools.generated import ROOT, regenerate
 from widgets.cases import course, load_library
-from widgets.cases.casefile import line_in_yaml
+from widgets.cases.casefile import problem_at
 from widgets.errors import CaseProblem, InvalidFile
 
-ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data" / "crosswalk.yaml"
 PAGE = ROOT / "docs" / "crosswalk.md"
 FRAMEWORKS = {"cacrep": "CACREP 2024, Section 3.A", "apa": "APA, ethical and legal standards"}
@@ -68,8 +68,7 @@ def load(path: Path | None = None) -> Crosswalk:
     problems: list[CaseProblem] = []
 
     def problem(field_path: list, message: str) -> None:
-        name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in field_path).lstrip(".")
-        problems.append(CaseProblem(path, line_in_yaml(path, field_path), name, message))
+        problems.append(problem_at(path, field_path, message))
 
     if not isinstance(data, dict):
         raise InvalidFile([CaseProblem(path, 1, None, "must be a mapping with cacrep, apa, lessons and gaps")])
@@ -229,16 +228,7 @@ def page(cw: Crosswalk | None = None) -> str:
 
 
 def main(argv: list[str]) -> int | str:
-    try:
-        text = page()
-    except InvalidFile as exc:
-        return f"{exc}\nThe crosswalk was not written."
-    if "--check" in argv:
-        current = PAGE.read_text(encoding="utf-8") if PAGE.exists() else ""
-        return 0 if current == text else "docs/crosswalk.md is stale: run python -m tools.crosswalk"
-    PAGE.write_text(text, encoding="utf-8")
-    print(f"wrote {PAGE.relative_to(ROOT)}")
-    return 0
+    return regenerate(argv, PAGE, page, command="tools.crosswalk")
 
 
 if __name__ == "__main__":

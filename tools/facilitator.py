@@ -21,14 +21,15 @@ from pathlib import Path
 import jsonschema
 
 from tools import curriculum
+from tools.generated import ROOT, regenerate
 from widgets.cases import course, load_library
-from widgets.cases.casefile import line_in_yaml, read_yaml_file
+from widgets.cases.casefile import problem_at, read_yaml_file
 from widgets.cases.library import Case
 from widgets.errors import CaseProblem, InvalidFile
 from widgets.paths import read_schema
 from widgets.reporting.handouts import role_play
 
-GUIDE = Path(__file__).resolve().parent.parent / "docs" / "facilitator-guide.md"
+GUIDE = ROOT / "docs" / "facilitator-guide.md"
 LIVE_CASE_MINUTES = 12  # vote 2, histogram and peer discussion 4, revote 2, reveal and discussion 4
 WIDGET = re.compile(r"\b(CaseCard|DecisionModel|Assessment)\(\"(\w+)\"\)")
 
@@ -181,7 +182,7 @@ def misconceptions(case: Case) -> list[str]:
 
 # -- the seminar: sessions and units from data/facilitation.yaml ---------------------------------
 
-FACILITATION = Path(__file__).resolve().parent.parent / "data" / "facilitation.yaml"
+FACILITATION = ROOT / "data" / "facilitation.yaml"
 SESSION_MINUTES = 90
 PRE_POST = "10_pre_post"
 # The two halves of lesson 10, as a week names them; each takes half of lesson 10's estimate.
@@ -354,8 +355,7 @@ def load_facilitation(path: Path | None = None) -> Facilitation:
         raise InvalidFile(problems or [CaseProblem(path, None, None, "is empty")])
 
     def problem(field_path: list, message: str) -> None:
-        name = "".join(f"[{p}]" if isinstance(p, int) else f".{p}" for p in field_path).lstrip(".")
-        problems.append(CaseProblem(path, line_in_yaml(path, field_path), name, message))
+        problems.append(problem_at(path, field_path, message))
 
     library = {c.id: c for c in load_library()}
     lessons = {entry.stem: entry for entry in course.lessons()}
@@ -724,16 +724,7 @@ def guide() -> str:
 
 
 def main(argv: list[str]) -> int | str:
-    try:
-        text = guide()
-    except InvalidFile as exc:
-        return f"{exc}\nThe guide was not written."
-    if "--check" in argv:
-        current = GUIDE.read_text(encoding="utf-8") if GUIDE.exists() else ""
-        return 0 if current == text else "docs/facilitator-guide.md is stale: run python -m tools.facilitator"
-    GUIDE.write_text(text, encoding="utf-8")
-    print(f"wrote {GUIDE.relative_to(GUIDE.parent.parent)}")
-    return 0
+    return regenerate(argv, GUIDE, guide, command="tools.facilitator")
 
 
 if __name__ == "__main__":

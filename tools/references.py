@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from tools import curriculum
+from tools.generated import regenerate
 from widgets.cases import validate_paths
 from widgets.cases.library import Case
 from widgets.paths import data_dir
@@ -402,24 +403,13 @@ def is_current() -> bool:
     return NOTEBOOK.exists() and NOTEBOOK.read_text(encoding="utf-8") == render(build_notebook())
 
 
-def main(argv: list[str]) -> int:
-    try:
-        nb = build_notebook()
-    except SourceError as exc:
-        print(f"Error: {exc}", file=sys.stderr)
-        return 1
-    if "--check" in argv:
-        if not is_current():
-            print("notebooks/references.ipynb is stale: run python -m tools.references", file=sys.stderr)
-            return 1
-        return 0
-    missing = missing_citations()
-    NOTEBOOK.write_text(render(nb), encoding="utf-8")
-    refs = nb["cells"][-2]["source"].count("\n\n") + 1
-    print(f"wrote {NOTEBOOK.relative_to(curriculum.NOTEBOOKS.parent)} ({refs} references)")
-    for line in missing:
-        print(f"warning: {line}", file=sys.stderr)
-    return 0
+def main(argv: list[str]) -> int | str:
+    done = regenerate(argv, NOTEBOOK, lambda: render(build_notebook()), command="tools.references",
+                      source_errors=(SourceError,))
+    if done == 0 and "--check" not in argv:
+        for line in missing_citations():
+            print(f"warning: {line}", file=sys.stderr)
+    return done
 
 
 if __name__ == "__main__":

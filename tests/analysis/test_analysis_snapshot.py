@@ -88,7 +88,7 @@ def test_a_few_new_rows_are_joined_to_the_snapshot_until_enough_to_write_it_anew
         class_store, make_response, monkeypatch):
     """A report rerun as answers come in reads the new ones each time, and rewrites the copy only
     once they add up: writing a million-row copy costs more than the whole warm read."""
-    monkeypatch.setattr(snapshots, "_APPEND_ROWS", 3)
+    monkeypatch.setattr(snapshots, "APPEND_ROWS", 3)
     same_frame(class_store)
     path = class_store.analysis_copy_path
     written = held(path)[1]
@@ -134,6 +134,33 @@ def test_erasing_a_learner_deletes_the_snapshot_and_the_next_read_rebuilds_it(cl
     frame = same_frame(class_store)
     assert learner not in set(frame["learner"].astype(str))
     assert path.exists()
+
+
+@pytest.mark.parametrize("read", ["whole", "appended"])
+def test_an_erasure_between_a_read_and_its_snapshot_leaves_no_copy_of_the_learner(read, class_store, make_response,
+                                                                                  monkeypatch):
+    """A read races an erasure: it reads the rows, the learner is erased, then it writes its copy."""
+    learner, erased = "synthetic-learner-0003", []
+
+    def then_erase(result):
+        if not erased:  # commits, deletes the copy, returns
+            erased.append(class_store.erase_learner(learner))
+        return result
+
+    if read == "whole":  # no copy yet: the store is read whole
+        whole = snapshots._read_store
+        monkeypatch.setattr(snapshots, "_read_store", lambda store, columns: then_erase(whole(store, columns)))
+    else:  # a copy, and a new answer: the rows above its highest id are read, joined to it and written
+        same_frame(class_store)
+        answer(class_store, make_response, "synthetic-new-3", cohort="synthetic-x")
+        monkeypatch.setattr(snapshots, "APPEND_ROWS", 1)
+        load = snapshots._load
+        monkeypatch.setattr(snapshots, "_load", lambda *args: then_erase(load(*args)))
+    raced = responses(class_store, snapshot=True)
+    assert erased[0] > 0 and learner in set(raced["learner"].astype(str))  # it read before the erasure
+    path = class_store.analysis_copy_path
+    assert not path.exists() or learner not in set(pd.read_parquet(path)["learner"].astype(str))
+    assert learner not in set(same_frame(class_store)["learner"].astype(str))
 
 
 def test_an_erasure_the_snapshot_missed_rebuilds_it(class_store, make_response, monkeypatch, tmp_path):

@@ -13,17 +13,15 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 from conftest import skip_or_fail  # tests/conftest.py
+from servers import free_port, running  # tests/servers.py
 
 REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
@@ -32,7 +30,6 @@ CHROMIUM = Path(os.environ.get("DUALROLE_CHROMIUM", "/usr/bin/chromium"))
 AXE = Path(__file__).resolve().parent / "node_modules" / "axe-core" / "axe.min.js"
 CHROMIUM_ARGS = ["--disable-gpu", "--disable-dev-shm-usage", "--disable-background-networking",
                  "--disable-component-update", "--no-first-run"]
-SERVER_START_TIMEOUT = 60  # seconds; a cold start on 2 cores takes about 2
 VIEWPORT = {"width": 1280, "height": 900}
 
 
@@ -41,36 +38,6 @@ def pytest_collection_modifyitems(items):
     for item in items:
         if here in Path(item.path).resolve().parents:
             item.add_marker(pytest.mark.browser)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_http(url: str, proc: subprocess.Popen, log: Path, timeout: float = SERVER_START_TIMEOUT) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"server exited with {proc.returncode}; log:\n{log.read_text()[-4000:]}")
-        try:
-            with urllib.request.urlopen(url, timeout=2) as response:
-                if response.status == 200:
-                    return
-        except OSError:
-            time.sleep(0.2)
-    raise RuntimeError(f"server did not answer {url} within {timeout} s; log:\n{log.read_text()[-4000:]}")
-
-
-def stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def server_env(base: Path, **extra: str) -> dict[str, str]:
@@ -186,14 +153,9 @@ def lab(browser_base, instructor_cases, chromium) -> Lab:
            "--IdentityProvider.token=", "--ServerApp.password=", "--LabApp.expose_app_in_browser=True",
            "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
            f"--ServerApp.root_dir={root}"]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{url}/api/status", proc, log)
+    url = f"http://127.0.0.1:{port}"
+    with running(cmd, f"{url}/api/status", what="JupyterLab", log=log, env=env, cwd=root):
         yield Lab(url=url, root=root, env=env)
-    finally:
-        stop(proc)
 
 
 @dataclass
@@ -240,14 +202,9 @@ def voila(browser_base, instructor_cases, chromium) -> Voila:
     log = browser_base / "voila.log"
     cmd = [sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1", f"--Voila.port={port}",
            "--Voila.port_retries=0", "--VoilaConfiguration.show_tracebacks=False", str(root)]
-    with log.open("w") as out:
-        proc = subprocess.Popen(cmd, env=env, stdout=out, stderr=subprocess.STDOUT, cwd=root)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{url}/voila/tree", proc, log)
+    url = f"http://127.0.0.1:{port}"
+    with running(cmd, f"{url}/voila/tree", what="Voila", log=log, env=env, cwd=root):
         yield Voila(url=url, root=root)
-    finally:
-        stop(proc)
 
 
 # -- the browser ---------------------------------------------------------------------------------

@@ -210,24 +210,22 @@ def test_every_control_fits_the_screen_and_axe_finds_nothing_serious(page, lab, 
 
 @pytest.fixture(scope="module")
 def course(browser_base, chromium):
-    """``dualrole course`` as a student starts it, on a data folder of its own."""
-    import subprocess
+    """``dualrole course`` as a student starts it, on a data folder of its own.
+
+    It runs Voila as its child: stopping it stops that Voila and its kernels too (tests/servers.py).
+    """
     import sys
 
-    from .conftest import REPO, free_port, server_env, stop, wait_for_http
+    from servers import free_port, running
+
+    from .conftest import REPO, server_env
 
     port = free_port()
     env = server_env(browser_base / "course", DUALROLE_HOME=str(browser_base / "course-home"))
-    log = browser_base / "course.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "widgets", "course", "--no-browser", f"--port={port}"],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=REPO)
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for_http(f"{url}/voila/tree", proc, log)
+    url = f"http://127.0.0.1:{port}"
+    with running([sys.executable, "-m", "widgets", "course", "--no-browser", f"--port={port}"], f"{url}/voila/tree",
+                 what="dualrole course", log=browser_base / "course.log", env=env, cwd=REPO):
         yield url, browser_base / "course-home"
-    finally:
-        stop(proc)
 
 
 @pytest.mark.browser

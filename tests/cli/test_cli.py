@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from widgets.cli import cli
@@ -125,3 +126,34 @@ def test_where_names_the_local_store_or_the_class_service(monkeypatch, isolated_
     monkeypatch.setenv("DUALROLE_SERVICE_URL", "http://127.0.0.1:9/services/dualrole/")
     result = run("where")
     assert "store:   the class service at http://127.0.0.1:9/services/dualrole/" in result.output
+
+
+@pytest.mark.parametrize("command", ["course", "review"])
+def test_a_command_serving_an_app_stops_its_voila_when_it_is_stopped(command, tmp_path, make_response):
+    """``dualrole course`` and ``dualrole review`` run Voila as their child: a SIGTERM to the command alone
+    (a service manager's, or a test fixture's) stops that Voila too, rather than leave it serving, its
+    kernels with it."""
+    import os
+    import signal
+    import sys
+
+    import psutil
+    from servers import free_port, start, stop, wait_until
+
+    pytest.importorskip("voila")
+    repo = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "DUALROLE_HOME": str(tmp_path / "home"),
+           "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")]))}
+    args = ["--no-browser"] if command == "course" else ["--store", str(tmp_path / "class.sqlite")]
+    if command == "review":
+        open_store(f"sqlite:///{tmp_path / 'class.sqlite'}").add(make_response())
+    log = tmp_path / "app.log"
+    app = start([sys.executable, "-m", "widgets", command, *args, f"--port={free_port()}"], log=log, env=env)
+    try:
+        wait_until(lambda: bool(psutil.Process(app.pid).children()), app, what=command, log=log)
+        [voila] = psutil.Process(app.pid).children()
+        app.send_signal(signal.SIGTERM)
+        assert app.wait(60) >= 0, "the command died of the signal, leaving its Voila"
+        voila.wait(60)  # gone: psutil.TimeoutExpired if it ran on
+    finally:
+        stop(app)

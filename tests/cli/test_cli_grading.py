@@ -60,6 +60,13 @@ def klass(tmp_path):
             "tmp": tmp_path}
 
 
+@pytest.fixture
+def grades(klass):
+    """``dualrole grades`` on the class store and roster, into ``out``: ``grades(out, "--partial")``."""
+    return lambda out, *options, roster=None: run("grades", "--store", klass["store"], "--roster",
+                                                  roster or klass["roster"], "--out", out, *options)
+
+
 def table(path: Path) -> list[dict]:
     return list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
 
@@ -80,9 +87,9 @@ def test_roster_check_names_the_line_of_a_broken_roster(klass, tmp_path):
         in result.output
 
 
-def test_plain_grades_count_completion_and_the_rubric_where_scored(klass):
+def test_plain_grades_count_completion_and_the_rubric_where_scored(klass, grades):
     out = klass["tmp"] / "grades.csv"
-    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial")
+    result = grades(out, "--partial")
     assert result.exit_code == 0, result.output
     rows = {r["learner_id"]: r for r in table(out)}
     assert list(rows["synthetic-ana"])[3:-1] == ["1. Confidentiality", "Pre-test", "Ethical reasoning",
@@ -101,9 +108,9 @@ def test_plain_grades_count_completion_and_the_rubric_where_scored(klass):
     assert "with the rubric scores so far (--partial)" in result.output
 
 
-def test_the_summary_counts_each_assignment_and_a_dry_run_writes_nothing(klass):
+def test_the_summary_counts_each_assignment_and_a_dry_run_writes_nothing(klass, grades):
     out = klass["tmp"] / "grades.csv"
-    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--dry-run")
+    result = grades(out, "--dry-run")
     assert result.exit_code == 0, result.output
     assert not out.exists()
     n = klass["all"] + 3  # ana's lesson (optional cases too: each is scored), ben's two answers, zed's one
@@ -118,7 +125,7 @@ def test_the_summary_counts_each_assignment_and_a_dry_run_writes_nothing(klass):
     assert "  Case analyses (45 points, 59%, reasoning): " in result.output
 
 
-def test_the_case_analyses_count_the_last_answer_on_their_own_rubric(klass):
+def test_the_case_analyses_count_the_last_answer_on_their_own_rubric(klass, grades):
     from widgets.grading.files import shipped_rubric
 
     library = load_library()
@@ -135,7 +142,7 @@ def test_the_case_analyses_count_the_last_answer_on_their_own_rubric(klass):
     book.record(last, "dr-lee", analysis, {**{c.id: 3 for c in analysis.criteria}, "action": 0})
     book.record(last, "dr-lee", default_rubric(), {c.id: 0 for c in default_rubric().criteria})  # its reasoning
     out = klass["tmp"] / "grades.csv"
-    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial")
+    result = grades(out, "--partial")
     assert result.exit_code == 0, result.output
     ana = {r["learner_id"]: r for r in table(out)}["synthetic-ana"]
     assert ana["Case analyses"] == "37.5"                                # 15 of 18, of 45 points
@@ -145,27 +152,16 @@ def test_the_case_analyses_count_the_last_answer_on_their_own_rubric(klass):
             f"answers scored 1 of {1 + len(others)}") in result.output  # each learner's last answer, once
 
 
-def test_a_policy_naming_a_rubric_that_is_not_there_is_an_error_naming_it(klass, tmp_path):
-    policy = tmp_path / "policy.yaml"
-    policy.write_text("assignments:\n  - {name: Analyses, lessons: [confidentiality], rubric: my_analysis, "
-                      "rubric_points: 10}\n", encoding="utf-8")
-    out = tmp_path / "never.csv"
-    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--policy", policy)
-    assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "no shipped rubric 'my_analysis' (shipped: case_analysis, ethical_reasoning)" in result.output
-    assert not out.exists()
-
-
-def test_an_unfinished_rubric_column_is_left_out_unless_partial(klass):
+def test_an_unfinished_rubric_column_is_left_out_unless_partial(klass, grades):
     out = klass["tmp"] / "grades.csv"
-    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out)
+    result = grades(out)
     assert result.exit_code == 0, result.output
     assert "Ethical reasoning" not in table(out)[0]
     assert ("Left out, not fully scored: Case analyses, Ethical reasoning (score and reconcile every answer, or add "
             "--partial).") in result.output
 
 
-def test_the_policy_names_the_lessons_taught_and_what_missing_work_gets(klass, tmp_path):
+def test_the_policy_names_the_lessons_taught_and_what_missing_work_gets(klass, grades, tmp_path):
     policy = tmp_path / "policy.yaml"
     policy.write_text("taught: [confidentiality, post]\nmissing: excused\nassignments:\n"
                       "  - {name: Week 1, lessons: [confidentiality], completion_points: 10}\n"
@@ -173,8 +169,7 @@ def test_the_policy_names_the_lessons_taught_and_what_missing_work_gets(klass, t
                       "  - {name: Post, lessons: [post], completion_points: 5}\n", encoding="utf-8")
     canvas, moodle = tmp_path / "canvas.csv", tmp_path / "moodle.csv"
     for out, fmt in ((canvas, "canvas"), (moodle, "moodle")):
-        result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out,
-                     "--format", fmt, "--policy", policy)
+        result = grades(out, "--format", fmt, "--policy", policy)
         assert "(the policy's taught:)" in result.output
     rows = {r["SIS Login ID"]: r for r in table(canvas)[1:]}
     assert list(rows["synthetic-ana"])[5:] == ["Week 1", "Post"]         # Week 2 is not taught this term
@@ -202,19 +197,18 @@ def test_an_empty_store_is_an_error_naming_it(klass, tmp_path):
     assert not (tmp_path / "g.csv").exists()
 
 
-def test_a_moodle_gradebook_with_no_learner_is_refused(klass, tmp_path):
+def test_a_moodle_gradebook_with_no_learner_is_refused(klass, grades, tmp_path):
     roster = tmp_path / "no-emails.csv"
     roster.write_text("learner_id,name\nsynthetic-ana,Ana\n", encoding="utf-8")
     out = tmp_path / "moodle.csv"
-    result = run("grades", "--store", klass["store"], "--roster", roster, "--out", out, "--format", "moodle")
+    result = grades(out, "--format", "moodle", roster=roster)
     assert result.exit_code == 1 and "the gradebook would hold no learner" in result.output
     assert not out.exists()
 
 
-def test_canvas_grades_have_the_import_columns_and_points_possible(klass):
+def test_canvas_grades_have_the_import_columns_and_points_possible(klass, grades):
     out = klass["tmp"] / "canvas.csv"
-    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--format", "canvas",
-                 "--partial")
+    result = grades(out, "--format", "canvas", "--partial")
     assert result.exit_code == 0, result.output
     lines = out.read_text(encoding="utf-8").splitlines()
     header = next(csv.reader([lines[0]]))
@@ -230,27 +224,30 @@ def test_canvas_grades_have_the_import_columns_and_points_possible(klass):
     assert "Not on the roster (1, left out of the file): synthetic-zed" in result.output
 
 
-def test_moodle_grades_have_one_identifier_column_then_the_grade_items(klass):
+def test_moodle_grades_have_one_identifier_column_then_the_grade_items(klass, grades):
     out = klass["tmp"] / "moodle.csv"
-    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--format", "moodle")
+    result = grades(out, "--format", "moodle")
     rows = table(out)
     assert list(rows[0])[0] == "Email address" and list(rows[0])[1] == "1. Confidentiality"
     assert [r["Email address"] for r in rows] == ["ana@example.org", "ben@example.org"]
     assert "On the roster without the id this format needs (1): synthetic-cy" in result.output
     assert result.exit_code == 1
-    by_id = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out,
-                "--format", "moodle", "--moodle-id", "idnumber")
+    by_id = grades(out, "--format", "moodle", "--moodle-id", "idnumber")
     assert by_id.exit_code == 0 and [r["ID number"] for r in table(out)] == ["S-1", "S-2", "S-3"]
 
 
-def test_a_policy_file_with_an_error_is_reported_by_file_and_line(klass, tmp_path):
-    policy = tmp_path / "policy.yaml"
-    policy.write_text("assignments:\n  - name: Week 1\n    lessons: [confidentialty]\n    completion_points: 10\n",
-                      encoding="utf-8")
+@pytest.mark.parametrize("policy, said", [
+    ("assignments:\n  - name: Week 1\n    lessons: [confidentialty]\n    completion_points: 10\n",
+     "policy.yaml:3: assignments[0].lessons[0]: 'confidentialty' is not one of"),
+    ("assignments:\n  - {name: Analyses, lessons: [confidentiality], rubric: my_analysis, rubric_points: 10}\n",
+     "no shipped rubric 'my_analysis' (shipped: case_analysis, ethical_reasoning)"),
+])
+def test_a_policy_file_with_a_mistake_is_an_error_naming_it_and_writes_nothing(grades, tmp_path, policy, said):
+    (tmp_path / "policy.yaml").write_text(policy, encoding="utf-8")
     out = tmp_path / "never.csv"
-    result = run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--policy", policy)
+    result = grades(out, "--policy", tmp_path / "policy.yaml")
     assert result.exit_code == 1 and "Traceback" not in result.output
-    assert "policy.yaml:3: assignments[0].lessons[0]: 'confidentialty' is not one of" in result.output
+    assert said in result.output
     assert not out.exists()
 
 
@@ -291,13 +288,13 @@ def test_a_roster_never_enters_a_research_export(tmp_path):
         assert field not in written
 
 
-def test_a_roster_name_that_looks_like_a_formula_is_written_as_text(klass):
+def test_a_roster_name_that_looks_like_a_formula_is_written_as_text(klass, grades):
     roster = klass["tmp"] / "formula-roster.csv"
     roster.write_text("learner_id,name,email,lms_id,sis_id,section\n"
                       'synthetic-ana,"=HYPERLINK(""http://x"",""Ana"")",ana@example.org,1001,S-1,A\n',
                       encoding="utf-8")
     out = klass["tmp"] / "formula.csv"
-    result = run("grades", "--store", klass["store"], "--roster", roster, "--out", out, "--format", "canvas")
+    result = grades(out, "--format", "canvas", roster=roster)
     assert result.exit_code == 0, result.output
     [row] = table(out)[1:]
     assert row["Student"].startswith("'=HYPERLINK")  # shown as text, never run as a formula
@@ -317,13 +314,13 @@ def grown_rubric(tmp_path) -> Path:
     return path
 
 
-def test_an_edited_rubric_never_rescales_old_scores_and_migrate_maps_them_explicitly(klass, tmp_path):
+def test_an_edited_rubric_never_rescales_old_scores_and_migrate_maps_them_explicitly(klass, grades, tmp_path):
     old, new = tmp_path / "rubric-v1.yaml", grown_rubric(tmp_path)
     from widgets.paths import data_dir
 
     old.write_text((data_dir() / "rubrics" / "ethical_reasoning.yaml").read_text(encoding="utf-8"), encoding="utf-8")
     out = tmp_path / "g.csv"
-    run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial", "--rubric", new)
+    grades(out, "--partial", "--rubric", new)
     assert {r["learner_id"]: r["Ethical reasoning"] for r in table(out)}["synthetic-ana"] == ""  # not 18.75 rescaled
 
     refused = run("rubric", "migrate", "--store", klass["store"], old, new)
@@ -332,7 +329,7 @@ def test_an_edited_rubric_never_rescales_old_scores_and_migrate_maps_them_explic
     done = run("rubric", "migrate", "--store", klass["store"], old, new, "--map", "alternative:0=0,1=1,2=3",
                "--by", "dr-lee")
     assert done.exit_code == 0 and "Migrated 2 score(s) from version 1 to version 2" in done.output
-    run("grades", "--store", klass["store"], "--roster", klass["roster"], "--out", out, "--partial", "--rubric", new)
+    grades(out, "--partial", "--rubric", new)
     # ana's two sheets: every criterion 2 (alternative 2 -> 3), and every criterion 1, out of 4 * 2 + 3 = 11
     expected = 25 * ((2 * 4 + 3) / 11 + (1 * 4 + 1) / 11) / 2
     ana = float({r["learner_id"]: r["Ethical reasoning"] for r in table(out)}["synthetic-ana"])
@@ -348,40 +345,28 @@ def test_review_refuses_a_missing_store_before_starting_anything(tmp_path):
 def test_review_serves_the_app_on_the_store_named_by_store(klass, tmp_path):
     """dualrole review --store starts Voila on the review notebook, which opens that store, not the sample."""
     import os
-    import signal
-    import socket
-    import subprocess
     import sys
-    import time
     import urllib.request
 
+    from servers import free_port, running
+
     pytest.importorskip("voila")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    repo = Path(__file__).resolve().parent.parent
+    port = free_port()
+    repo = Path(__file__).resolve().parents[2]
     env = {**os.environ, "PYTHONPATH": os.pathsep.join(filter(None, [str(repo), os.environ.get("PYTHONPATH")])),
            "MPLBACKEND": "Agg"}
     env.pop("DUALROLE_STORE", None)
-    log = tmp_path / "review.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-c", "from widgets.cli import cli; cli()", "review", "--store",
-                                 str(klass["store"]), "--port", str(port)], env=env, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        page = ""
-        for _ in range(120):  # wait for the server to answer; the page is rendered before it is sent
-            if proc.poll() is not None:
-                break
-            try:
-                with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=120) as response:
-                    page = response.read().decode("utf-8")
-                break
-            except OSError:
-                time.sleep(1)
-        assert page, log.read_text()
-        assert "synthetic-ana" in page and "synthetic-zed" in page      # the class store's learners
-        assert "synthetic-learner-0001" not in page                       # not the synthetic sample
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=60)
+    page = []
+
+    def rendered() -> bool:  # the page is rendered before it is sent
+        try:
+            with urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=300) as response:
+                page.append(response.read().decode("utf-8"))
+                return True
+        except OSError:
+            return False
+
+    with running([sys.executable, "-c", "from widgets.cli import cli; cli()", "review", "--store", str(klass["store"]),
+                  "--port", str(port)], rendered, what="dualrole review", log=tmp_path / "review.log", env=env, timeout=120):
+        assert "synthetic-ana" in page[0] and "synthetic-zed" in page[0]  # the class store's learners
+        assert "synthetic-learner-0001" not in page[0]                     # not the synthetic sample

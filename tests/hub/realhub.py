@@ -24,6 +24,8 @@ import time
 from pathlib import Path
 
 import httpx
+from servers import start as start_process
+from servers import stop as stop_process
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent.parent
@@ -195,25 +197,21 @@ class RealHub:
         # The Hub hands PYTHONPATH on to its managed services (Spawner.env_keep): the service then
         # runs this checkout's `widgets`, as an installed one would be.
         env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH")]))
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "jupyterhub", "-f", str(self.config)],
-                cwd=self.folder, env=env, stdout=log, stderr=subprocess.STDOUT,
-            )
-        self.wait_for(lambda: self.admin().get("users").status_code == 200, timeout, "the Hub API")
-        for user in USERS:  # load_groups made 'teacher'; make the rest
-            self.admin().post(f"users/{user}")
-        if wait_for_service:
-            self.wait_for(lambda: self.get("alice", "api/").status_code == 200, timeout, "the dualrole service")
+        self.process = start_process([sys.executable, "-m", "jupyterhub", "-f", str(self.config)], log=self.log,
+                                     cwd=self.folder, env=env)
+        try:
+            self.wait_for(lambda: self.admin().get("users").status_code == 200, timeout, "the Hub API")
+            for user in USERS:  # load_groups made 'teacher'; make the rest
+                self.admin().post(f"users/{user}")
+            if wait_for_service:
+                self.wait_for(lambda: self.get("alice", "api/").status_code == 200, timeout, "the dualrole service")
+        except BaseException:
+            stop_process(self.process)  # the Hub, its proxy and its service: a failed start leaves nothing
+            raise
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()  # the Hub stops its managed service and the proxy it started
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, grace=20)  # SIGTERM first: the Hub stops its service and proxy itself
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def wait_for(self, ready, timeout: float, what: str) -> None:

@@ -14,13 +14,14 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
-import socket
 import subprocess
 import tempfile
-import time
 from pathlib import Path
 
 import httpx
+from servers import answers, free_port, wait_until
+from servers import start as start_process
+from servers import stop as stop_process
 
 HERE = Path(__file__).resolve().parent
 VENV_PYTHON = HERE / ".venv" / "bin" / "python"
@@ -36,12 +37,6 @@ def ralph_python() -> Path | None:
     return chosen if found.returncode == 0 else None
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 class RalphLRS:
     """One Ralph LRS process with its statements file and one user, in a temporary folder."""
 
@@ -50,7 +45,7 @@ class RalphLRS:
         self.folder = Path(tempfile.mkdtemp(prefix="dualrole-lrs-"))
         self.statements_dir = self.folder / "statements"
         self.user, self.password = "dualrole", secrets.token_hex(12)
-        self.port = _free_port()
+        self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}/xAPI/"
         self.log = self.folder / "ralph.log"
         self.process: subprocess.Popen | None = None
@@ -72,31 +67,19 @@ class RalphLRS:
                "RALPH_APP_DIR": str(self.folder / "app"), "RALPH_AUTH_FILE": str(self._write_credentials()),
                "RALPH_RUNSERVER_BACKEND": "fs",
                "RALPH_BACKENDS__LRS__FS__DEFAULT_DIRECTORY_PATH": str(self.statements_dir)}
-        with open(self.log, "wb") as log:
-            self.process = subprocess.Popen(
-                [str(self.python), "-m", "uvicorn", "ralph.api:app", "--host", "127.0.0.1",
-                 "--port", str(self.port), "--log-level", "warning"],
-                cwd=self.folder, env=env, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"Ralph exited at start:\n{self.log_tail()}")
-            try:
-                if httpx.get(f"http://127.0.0.1:{self.port}/__heartbeat__", timeout=5).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        raise RuntimeError(f"Ralph not ready after {timeout} s:\n{self.log_tail()}")
+        self.process = start_process([str(self.python), "-m", "uvicorn", "ralph.api:app", "--host", "127.0.0.1",
+                                      "--port", str(self.port), "--log-level", "warning"],
+                                     log=self.log, cwd=self.folder, env=env)
+        try:
+            wait_until(answers(f"http://127.0.0.1:{self.port}/__heartbeat__"), self.process, what="Ralph",
+                       log=self.log, timeout=timeout)
+        except BaseException:
+            stop_process(self.process)
+            raise
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop_process(self.process, grace=20)
         shutil.rmtree(self.folder, ignore_errors=True)
 
     def log_tail(self, lines: int = 30) -> str:

@@ -11,14 +11,13 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
 import pytest
+from servers import free_port, start, stop  # tests/servers.py
 
 pytest.importorskip("jupyterhub", reason="the class service needs JupyterHub: pip install -e '.[test]'")
 
@@ -75,23 +74,17 @@ def _now_iso() -> str:
     return datetime.now(timezone.utc).isoformat()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def _children(pid: int) -> list[int]:
     return [int(c) for task in Path(f"/proc/{pid}/task").iterdir() for c in (task / "children").read_text().split()]
 
 
 @pytest.mark.postgres
 def test_serve_with_two_processes_answers_and_stops_on_sigterm(pg_server, tmp_path):
-    port = _free_port()
+    port = free_port()
     env = dict(os.environ, PYTHONPATH=str(REPO), DUALROLE_HOME=str(tmp_path / "home"),
                DUALROLE_STORE=pg_server.new_database(), JUPYTERHUB_API_TOKEN="not-a-hub-token")
-    service = subprocess.Popen([sys.executable, "-m", "widgets", "serve", "--processes", "2", "--port", str(port),
-                                "--ip", "127.0.0.1"], env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    service = start([sys.executable, "-m", "widgets", "serve", "--processes", "2", "--port", str(port),
+                     "--ip", "127.0.0.1"], log=tmp_path / "serve.log", env=env)
     try:
         url = f"http://127.0.0.1:{port}/services/dualrole/"
         deadline = time.monotonic() + 60
@@ -112,9 +105,7 @@ def test_serve_with_two_processes_answers_and_stops_on_sigterm(pg_server, tmp_pa
         assert service.wait(30) == 0
         assert not any(Path(f"/proc/{pid}").exists() for pid in children)
     finally:
-        if service.poll() is None:
-            service.kill()
-            service.wait()
+        stop(service)
 
 
 def _version() -> str:
@@ -128,14 +119,10 @@ def test_serve_with_a_setting_it_cannot_work_with_starts_and_says_why(tmp_path, 
     # Exiting would take the Hub down with it: the service runs, one process, and its probe says so.
     env = dict(os.environ, PYTHONPATH=str(REPO), DUALROLE_HOME=str(tmp_path / "home"),
                JUPYTERHUB_API_TOKEN="not-a-hub-token")
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     log = tmp_path / "serve.log"
-    with log.open("w") as out:
-        service = subprocess.Popen([sys.executable, "-m", "widgets", "serve", *mistake, "--port", str(port),
-                                    "--store", str(tmp_path / "class.sqlite")], env=env, stdout=out,
-                                   stderr=subprocess.STDOUT)
+    service = start([sys.executable, "-m", "widgets", "serve", *mistake, "--port", str(port),
+                     "--store", str(tmp_path / "class.sqlite")], log=log, env=env)
     try:
         url = f"http://127.0.0.1:{port}/services/dualrole/"
         deadline = time.monotonic() + 60
@@ -154,9 +141,7 @@ def test_serve_with_a_setting_it_cannot_work_with_starts_and_says_why(tmp_path, 
         service.send_signal(signal.SIGTERM)
         assert service.wait(30) == 0
     finally:
-        if service.poll() is None:
-            service.kill()
-            service.wait()
+        stop(service)
 
 
 def test_many_requests_that_find_the_instructors_stale_ask_the_hub_once():

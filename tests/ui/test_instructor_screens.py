@@ -10,22 +10,14 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 import httpx
 import pytest
+from servers import free_port, running  # tests/servers.py
 
 REPO = Path(__file__).resolve().parents[2]
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture
@@ -39,31 +31,11 @@ def standalone_voila(tmp_path):
     env.update(PYTHONPATH=str(REPO), DUALROLE_HOME=str(tmp_path / "teacher-data"), JUPYTERHUB_USER="teacher",
                JUPYTERHUB_SERVICE_PREFIX="/user/teacher/", JUPYTER_CONFIG_DIR=str(tmp_path / "jupyter-config"))
     port = free_port()
-    log = tmp_path / "voila.log"
-    with log.open("w") as out:
-        proc = subprocess.Popen([sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1",
-                                 f"--Voila.port={port}", "--Voila.port_retries=0", str(served)],
-                                env=env, stdout=out, stderr=subprocess.STDOUT, cwd=served)
     url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            try:
-                if httpx.get(f"{url}/voila/tree", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
-            assert time.monotonic() < deadline, log.read_text()[-3000:]
-            time.sleep(0.2)
+    with running([sys.executable, "-m", "voila", "--no-browser", "--Voila.ip=127.0.0.1", f"--Voila.port={port}",
+                  "--Voila.port_retries=0", str(served)], f"{url}/voila/tree", what="Voila",
+                 log=tmp_path / "voila.log", env=env, cwd=served):
         yield url
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(15)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait()
 
 
 def test_another_user_opening_a_standalone_review_page_on_a_hub_gets_no_class_data(standalone_voila):

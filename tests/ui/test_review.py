@@ -22,11 +22,22 @@ def store(tmp_path):
     return store
 
 
-def test_number_keys_score_each_criterion_in_turn_and_n_saves_and_moves_on(store):
-    review = ReviewScreen(store, scorer="dr-lee", case=CASE)
-    first = review.current["response_id"]
-    for key in "21021":
+@pytest.fixture
+def screen(store):
+    """A grader's review screen on the class's answers to CASE: ``screen("dr-kim")``, Dr. Lee's by default."""
+    return lambda scorer="dr-lee", **options: ReviewScreen(store, scorer=scorer, case=CASE, **options)
+
+
+def press(review: ReviewScreen, keys: str) -> None:
+    """Press each key in turn, as a grader types them."""
+    for key in keys:
         review.pad.press(key)
+
+
+def test_number_keys_score_each_criterion_in_turn_and_n_saves_and_moves_on(screen):
+    review = screen()
+    first = review.current["response_id"]
+    press(review, "21021")
     review.comment.value = "Name the code section."
 
     review.pad.press("n")
@@ -41,16 +52,16 @@ def test_number_keys_score_each_criterion_in_turn_and_n_saves_and_moves_on(store
     assert len(review.book.sheets(latest=False)) == 1  # going back and forth saves nothing unchanged
 
 
-def test_a_key_beyond_the_rubric_does_nothing_and_arrows_choose_without_moving_on(store):
-    review = ReviewScreen(store, scorer="dr-lee", case=CASE)
+def test_a_key_beyond_the_rubric_does_nothing_and_arrows_choose_without_moving_on(screen):
+    review = screen()
     review.pad.press("7")
     assert review.pad.levels == {} and review.pad.active == 0
     review.pad.press("1", criterion=3, advance=False)  # a radio chosen with the arrow keys
     assert review.pad.levels == {"action": 1} and review.pad.active == 3
 
 
-def test_filters_by_option_cohort_and_not_yet_scored(store):
-    review = ReviewScreen(store, scorer="dr-lee", case=CASE)
+def test_filters_by_option_cohort_and_not_yet_scored(screen):
+    review = screen()
     everyone = len(review.items)
     option = review.current["option_id"]
     review.option_filter.value = option
@@ -104,11 +115,10 @@ def test_a_reasoning_with_markup_is_shown_as_text(tmp_path):
     assert "&lt;img src=x onerror=" in review.answer.value and "<img" not in review.answer.value
 
 
-def test_release_puts_each_scored_answers_feedback_on_its_learners_card(store):
-    review = ReviewScreen(store, scorer="dr-lee", case=CASE)
+def test_release_puts_each_scored_answers_feedback_on_its_learners_card(screen, store):
+    review = screen()
     learner = review.current["learner"]
-    for key in "21021":
-        review.pad.press(key)
+    press(review, "21021")
     review.comment.value = "Clear roles."
     assert review.release_case() == 1
     assert [f["comment"] for f in store.feedback(learner, CASE)] == ["Clear roles."]
@@ -118,29 +128,27 @@ def test_release_puts_each_scored_answers_feedback_on_its_learners_card(store):
     assert review.status.value.endswith(f"Not released: {n - 1} not scored yet.")
 
 
-def test_release_says_why_an_unfinished_sheet_or_an_edited_rubric_releases_nothing(store, tmp_path):
-    review = ReviewScreen(store, scorer="dr-lee", case=CASE)
+def test_release_says_why_an_unfinished_sheet_or_an_edited_rubric_releases_nothing(screen, tmp_path):
+    review = screen()
     review.pad.press("2")  # one criterion of five
     assert review.release_case() == 0
     assert "Not released: 1 a grader's sheet is unfinished" in review.status.value
-    for key in "1021":
-        review.pad.press(key)
+    press(review, "1021")
     review.save()
     edited = tmp_path / "rubric.yaml"
     from widgets.paths import data_dir
 
     edited.write_text((data_dir() / "rubrics" / "ethical_reasoning.yaml").read_text()
                       .replace("No role is named.", "No role is named at all."))
-    again = ReviewScreen(store, scorer="dr-lee", case=CASE, rubric=edited)
+    again = screen(rubric=edited)
     assert again.release_case() == 0
     assert "1 scored only under another version of the rubric" in again.status.value
 
 
-def test_a_second_grader_at_the_same_screen_starts_blank_and_keeps_the_first_graders_sheet(store):
-    review = ReviewScreen(store, scorer="prof.alvarez", case=CASE)
+def test_a_second_grader_at_the_same_screen_starts_blank_and_keeps_the_first_graders_sheet(screen):
+    review = screen("prof.alvarez")
     first = review.current["response_id"]
-    for key in "21021":
-        review.pad.press(key)
+    press(review, "21021")
     review.scorer.value = "ta.kim"  # the first sheet is saved under its grader as the name changes
     assert review.current["response_id"] == first
     assert review.pad.levels == {} and review.comment.value == ""
@@ -151,19 +159,17 @@ def test_a_second_grader_at_the_same_screen_starts_blank_and_keeps_the_first_gra
     assert sheets["ta.kim"] == {"alternative": 1}
 
 
-def test_graders_who_differ_are_reconciled_and_the_final_score_is_what_is_released(store):
-    lee = ReviewScreen(store, scorer="dr-lee", case=CASE)
-    kim = ReviewScreen(store, scorer="dr-kim", case=CASE)
+def test_graders_who_differ_are_reconciled_and_the_final_score_is_what_is_released(screen, store):
+    lee = screen()
+    kim = screen("dr-kim")
     learner = lee.current["learner"]
     for review, keys in ((lee, "22222"), (kim, "11111")):
-        for key in keys:
-            review.pad.press(key)
+        press(review, keys)
         review.save()
     assert lee.release_case() == 0 and "the graders differ: reconcile them" in lee.status.value
     lee.reconciling.value = True
     assert "dr-kim" in lee.others.value and lee.pad.levels == {}
-    for key in "21212":
-        lee.pad.press(key)
+    press(lee, "21212")
     lee.comment.value = "Agreed after discussion."
     lee.save()
     assert lee.release_case() == 1
@@ -173,9 +179,9 @@ def test_graders_who_differ_are_reconciled_and_the_final_score_is_what_is_releas
     assert sorted(lee.scores()["roles"].tolist()) == [1, 2]
 
 
-def test_two_instructors_score_independently(store):
-    lee = ReviewScreen(store, scorer="dr-lee", case=CASE)
-    kim = ReviewScreen(store, scorer="dr-kim", case=CASE)
+def test_two_instructors_score_independently(screen):
+    lee = screen()
+    kim = screen("dr-kim")
     for review, key in ((lee, "2"), (kim, "1")):
         review.pad.press(key)
         review.save()
@@ -183,9 +189,9 @@ def test_two_instructors_score_independently(store):
     assert sorted(zip(table["scorer"], table["roles"])) == [("dr-kim", 1), ("dr-lee", 2)]
 
 
-def test_alpha_across_three_graders_counts_their_own_sheets(store):
+def test_alpha_across_three_graders_counts_their_own_sheets(screen):
     for name, key in (("dr-lee", "2"), ("dr-kim", "1"), ("dr-ray", "1")):
-        review = ReviewScreen(store, scorer=name, case=CASE)
+        review = screen(name)
         for _ in range(2):
             review.pad.press(key, criterion=0)
             review.move(1)

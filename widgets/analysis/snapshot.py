@@ -15,8 +15,9 @@ this user) is never trusted: it is read from the store again and written anew.
 The copy holds learners' answers and reasoning, so it is kept as the store is: a Parquet file beside
 a SQLite store (``<store>.analysis.parquet``, mode 600), or for a server store in the user's private
 data folder (``analysis-cache/``, mode 700). Erasing a learner deletes it
-(:meth:`widgets.store.sql.Store.forget_analysis_copy`). ``DUALROLE_ANALYSIS_SNAPSHOT=off`` turns it
-off wherever it is on.
+(:meth:`widgets.store.sql.Store.forget_analysis_copy`), and a copy of rows read before an erasure
+that is put in place after it is deleted by its writer, which asks the erasure count again once the
+copy is in place. ``DUALROLE_ANALYSIS_SNAPSHOT=off`` turns it off wherever it is on.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ _KEY = b"dualrole.analysis_snapshot"
 _REBUILD_SHARE, _REBUILD_ROWS = 0.5, 50_000
 #: Rows added since the copy was written are read from the store until there are this many; then
 #: the copy is written anew with them (writing a million rows takes about half a second).
-_APPEND_ROWS = 10_000
+APPEND_ROWS = 10_000
 _OPTIONAL_BOOLS = ("reference_seen", "distribution_seen")
 #: A smaller store is read whole and keeps no snapshot: reading it takes less than keeping a copy up
 #: to date (at 100,000 responses the warm report measured slower than the cold one; at 1M, faster).
@@ -59,7 +60,7 @@ def read(store: Store, kept: list[str], columns: list[str] | None = None) -> tup
 
     None when the store has no place for one (a store in memory): the caller reads it as usual.
     Rows added since the copy was written are read from the store and joined to it; the copy is
-    written anew only once they are ``_APPEND_ROWS`` or more, so that a report rerun as a few answers
+    written anew only once they are ``APPEND_ROWS`` or more, so that a report rerun as a few answers
     come in does not pay for writing a million rows each time.
     """
     columns = kept if columns is None else columns
@@ -77,7 +78,7 @@ def read(store: Store, kept: list[str], columns: list[str] | None = None) -> tup
 
         state, added, consents = store.read_since(pd.read_sql, kept, key["last_id"], current)
         if added is not None and key["rows"] + len(added) == state.rows:
-            rewrite = len(added) >= _APPEND_ROWS
+            rewrite = len(added) >= APPEND_ROWS
             table = _load(path, key, kept if rewrite else columns)
             if table is not None:
                 if len(added):
@@ -253,7 +254,26 @@ def _write(store: Store, table, state: ReadState, columns: list[str]) -> None:
             pq.write_table(table, out, compression="zstd", write_page_checksum=True)
         os.replace(partial, path)
     except OSError:
-        pass
+        return
     finally:
         if partial.exists():
             partial.unlink()
+    if not _no_erasure_since(store, state):
+        path.unlink(missing_ok=True)
+
+
+def _no_erasure_since(store: Store, state: ReadState) -> bool:
+    """Whether no erasure has committed since ``state`` was read (asked once the copy is in place).
+
+    An erasure deletes the copy once it has committed (:meth:`~widgets.store.sql.Store.erase_learner`).
+    A copy of rows read before an erasure and put in place before it committed is deleted by it; one
+    put in place after it committed is seen here by the count, and deleted. Either way the erased
+    learner's answers do not stay in a copy, and no read after the erasure serves them: its count
+    differs from the copy's.
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    try:
+        return store.erasures() == state.erasures
+    except SQLAlchemyError:
+        return False  # the store cannot say now: keep no copy that might hold an erased learner

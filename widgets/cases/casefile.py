@@ -361,6 +361,12 @@ def read_yaml_file(path: Path, validator) -> tuple[Any, list[CaseProblem]]:
     return data, problems
 
 
+def problem_at(path: Path, field_path: list, message: str) -> CaseProblem:
+    """A problem found after the schema check, at the field ``field_path`` (``["units", 0, "weeks"]``)
+    of a YAML file: with its line, and the field named as the schema's problems name theirs."""
+    return CaseProblem(path, line_in_yaml(path, field_path), _field_name(field_path) or None, message)
+
+
 def line_in_yaml(path: Path, field_path: list) -> int | None:
     """The 1-based line of a field in a YAML file, for problems found after the schema check."""
     try:

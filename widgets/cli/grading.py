@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 
-from widgets.cli.options import friendly_errors, store_option
+from widgets.cli.options import friendly_errors, run_until_stopped, store_option
 from widgets.errors import DualroleError
 
 _FILE = click.Path(exists=True, dir_okay=False, path_type=Path)
@@ -299,7 +299,8 @@ def review_(store_url, lab, port):
     options = (["--ServerApp.ip=127.0.0.1", *([f"--ServerApp.port={port}"] if port else [])] if lab
                else ["--Voila.ip=127.0.0.1", *([f"--port={port}"] if port else [])])
     env = {**os.environ, "DUALROLE_STORE": store_url}
-    raise SystemExit(subprocess.call([sys.executable, "-m", module, str(notebook), *options], env=env))
+    raise SystemExit(run_until_stopped(subprocess.Popen([sys.executable, "-m", module, str(notebook), *options],
+                                                         env=env)))
 
 
 COMMANDS = (roster, grades_, feedback_export_, feedback_verify_, rubric, review_)

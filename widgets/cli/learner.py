@@ -6,7 +6,7 @@ from pathlib import Path
 
 import click
 
-from widgets.cli.options import friendly_errors, store_option
+from widgets.cli.options import friendly_errors, run_until_stopped, store_option
 from widgets.learner import identity
 
 
@@ -118,11 +118,7 @@ def course(port, no_browser):
 
     if not no_browser:
         threading.Thread(target=open_when_ready, daemon=True).start()
-    try:
-        server.wait()
-    except KeyboardInterrupt:
-        server.terminate()
-        server.wait()
+    run_until_stopped(server)
 
 
 COMMANDS = (export, erase, where, course)

@@ -1,8 +1,10 @@
-"""What ``dualrole`` commands share: the one ``--store`` and ``--min-cell`` options, and friendly errors."""
+"""What ``dualrole`` commands share: the one ``--store`` and ``--min-cell`` options, friendly errors, and
+waiting for a server a command starts."""
 
 from __future__ import annotations
 
 import functools
+import os
 
 import click
 
@@ -24,6 +26,28 @@ def friendly_errors(func):
             raise click.ClickException(str(exc)) from None
 
     return wrapper
+
+
+def run_until_stopped(server) -> int:
+    """Wait for a server the command started (Voila, JupyterLab, a ``subprocess.Popen``) and return its exit
+    status; stop it when the command is stopped.
+
+    Ctrl+C, or SIGTERM or SIGHUP from whatever started the command (a service manager, a closing
+    terminal), stops the server too: it and its kernels must not run on without the command.
+    """
+    import signal
+
+    def stop(signum, frame) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, stop)
+    if os.name == "posix":
+        signal.signal(signal.SIGHUP, stop)
+    try:
+        return server.wait()
+    except KeyboardInterrupt:
+        server.terminate()
+        return server.wait()
 
 
 def store_option(func):
