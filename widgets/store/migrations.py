@@ -129,6 +129,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("codings_unit_column", _add_codings_unit, 2),
     Migration("row_ids", _add_row_ids, 2),
     Migration("store_identity", _record_identity, 2),
+    Migration("learner_answers_index", _index("ix_responses_learner_answers"), 2),
 )
 SCHEMA_VERSION = max(m.schema_version for m in MIGRATIONS)
 
