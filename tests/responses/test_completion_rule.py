@@ -13,7 +13,7 @@ from widgets import analysis
 from widgets.analysis.grades import grades
 from widgets.cases.library import load_library
 from widgets.grading.files import Assignment, GradingPolicy, assessment_cases
-from widgets.responses.contract import reasoning_length, reasoning_shortfall
+from widgets.responses.contract import min_reasoning, reasoning_length, reasoning_shortfall
 from widgets.store.schema import COLUMNS
 from widgets.ui.card import CaseCard
 
@@ -81,3 +81,12 @@ def test_the_contract_refuses_what_the_card_would_not_accept():
             "submitted_at": "2025-03-01T09:30:00+00:00"}  # 24 code points, 12 characters as read
     _, problems = check_response(body, learner="ana")
     assert problems["justification"].startswith("shorter than 20 characters (8 more)")
+
+
+@pytest.mark.parametrize("text", ["", "Too short.", "e\u0301" * 19, "e\u0301" * 20, "e\u0301" * 400,
+                                  "\U0001F469\u200d\U0001F4BB" * 25, "  " + "Offer a sliding scale." * 30])
+def test_counting_stops_at_the_minimum_and_the_verdict_is_the_full_counts(text):
+    """Collect counts only as far as the minimum; the shortfall is the one the whole count gives."""
+    shortest = min_reasoning()
+    assert reasoning_length(text, at_most=shortest) == min(reasoning_length(text), shortest)
+    assert reasoning_shortfall(text) == max(0, shortest - reasoning_length(text))

@@ -249,8 +249,12 @@ def check_response(body: object, *, learner: str, cohort: str | None = None, lib
 _SKIN_TONES = range(0x1F3FB, 0x1F400)
 
 
-def reasoning_length(text: str) -> int:
+def reasoning_length(text: str, at_most: int | None = None) -> int:
     """The length of a reasoning by the rule: characters as a reader sees them, ends stripped.
+
+    ``at_most``: stop counting there (the length, or ``at_most`` if it is longer). Whether a
+    reasoning is long enough needs only its first few characters: collect checks every line of
+    every bundle, and counting each reasoning to its end was most of collect's time.
 
     >>> reasoning_length("  Offer a sliding scale. ")
     22
@@ -268,6 +272,8 @@ def reasoning_length(text: str) -> int:
             continue
         if not joined:
             count += 1
+            if count == at_most:
+                return count
         joined = False
     return count
 
@@ -285,7 +291,8 @@ def reasoning_shortfall(text: str) -> int:
     >>> reasoning_shortfall("Too short.")
     10
     """
-    return max(0, min_reasoning() - reasoning_length(text))
+    shortest = min_reasoning()
+    return max(0, shortest - reasoning_length(text, at_most=shortest))
 
 
 def parse_response(body: object, **kwargs) -> Response:
