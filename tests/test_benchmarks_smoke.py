@@ -191,7 +191,8 @@ def test_an_8m_run_reports_each_target_and_explains_the_memory(tmp_path):
     text = (tmp_path / "results.md").read_text()
     assert "8M: cold within 1.0x of DuckDB: **missed**" in text and "8M: 5x faster than plain pandas: met" in text
     assert "8M: peak memory < 3 GB: **missed**" in text and "8M: 8M <= 8.5x the 1M time: met" in text
-    assert "At 8M the peak was 6,400 MB, about 800 MB per million responses." in text
+    assert "At 8M the peak was 6,400 MB, about 800 MB per million responses:" in text
+    assert "From 1M to 8M dualrole's time grew 8.0× and DuckDB's 8.0×, for 8.0× the responses." in text
 
 
 def test_a_baseline_killed_for_want_of_memory_is_reported_as_a_lower_bound(tmp_path):

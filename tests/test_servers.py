@@ -11,6 +11,7 @@ import time
 
 import psutil
 import pytest
+import servers
 from servers import running, start, stop_all
 
 SERVER = '''
@@ -83,8 +84,11 @@ def test_a_test_that_fails_mid_way_stops_a_server_that_ignores_sigterm(server, t
     assert still_running(found) == []
 
 
-def test_the_session_s_safety_net_stops_a_server_no_fixture_stopped(server):
+def test_the_session_s_safety_net_stops_a_server_no_fixture_stopped(server, monkeypatch):
     command, all_three_run, found = server
+    # Only this test's server in the net: the session's own servers (JupyterLab for the browser
+    # tests on this worker) must outlive this test.
+    monkeypatch.setattr(servers, "_started", {})
     start(command())
     while not all_three_run():
         time.sleep(0.05)
