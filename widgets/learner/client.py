@@ -95,17 +95,21 @@ class ServiceClient:
         Raises :class:`AlreadyAnswered` for a duplicate attempt and :class:`ServiceRefused` when the
         service refuses the answer (voting closed, an invalid field); the answer is then not kept.
         """
-        row = response.to_json()
+        self._deliver(response.to_json(), self._send, self.outbox.put, waiting=self.outbox.pending)
+        return response
+
+    def _deliver(self, row: dict, send, queue, waiting) -> None:
+        """Send ``row``, or queue it: behind whatever already waits (``waiting``: asked after the
+        flush, so that the order of sending is the order of committing), or when the service is away."""
         with self._lock:
             self.flush()
-            if self.outbox.pending():  # earlier answers still wait: keep the order, queue this one too
-                self.outbox.put(row)
-                return response
+            if waiting():
+                queue(row)
+                return
             try:
-                self._send(row)
+                send(row)
             except ServiceUnavailable:
-                self.outbox.put(row)
-        return response
+                queue(row)
 
     def responses(self, learner: str | None = None, case_id: str | None = None,
                   cohort: str | None = None, phase: str | None = None) -> list[dict]:
@@ -152,16 +156,8 @@ class ServiceClient:
         A refusal (its first answer not on the service, say) raises :class:`ServiceRefused`, and the
         script is then not kept.
         """
-        row = script.to_json()
-        with self._lock:
-            self.flush()
-            if self.outbox.pending() or self.outbox.pending_scripts():  # keep the order behind what waits
-                self.outbox.put_script(row)
-                return script
-            try:
-                self._send_script(row)
-            except ServiceUnavailable:
-                self.outbox.put_script(row)
+        self._deliver(script.to_json(), self._send_script, self.outbox.put_script,
+                      waiting=lambda: bool(self.outbox.pending() or self.outbox.pending_scripts()))
         return script
 
     def latest_scripts(self, learner: str | None = None, cohort: str | None = None,
