@@ -29,6 +29,29 @@ def _validator():
     return jsonschema.Draft202012Validator(read_schema("case"))
 
 
+# libyaml's loader when PyYAML has it (about twenty times faster: the library is parsed in every kernel,
+# service and command); the pure-Python one re-reads a file that fails, so a syntax error is worded
+# and placed the same either way.
+_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def _compose_and_load(text: str, *, construct: bool = True):
+    """The YAML text's node tree (for the line of each field) and, if ``construct``, its data: one parse."""
+    try:
+        return _parse(text, _FAST_LOADER, construct)
+    except yaml.YAMLError:
+        return _parse(text, yaml.SafeLoader, construct)  # raises the error as the pure-Python parser words it
+
+
+def _parse(text: str, loader, construct: bool):
+    reader = loader(text)
+    try:
+        node = reader.get_single_node()
+        return node, (reader.construct_document(node) if construct and node is not None else None)
+    finally:
+        reader.dispose()
+
+
 LINKS = "links"  # the key in codes.yaml that holds where each code can be read, not a code of its own
 LAW = "law"  # the key that holds the statutes and regulations cases name beside the codes, not a code either
 REGISTRY_FILE = "codes.yaml"  # an instructor's own registry, in a folder of their cases (docs/code-registry.md)
@@ -138,7 +161,7 @@ def read_registry_file(path: Path, *, codes: set[str] | frozenset[str] = frozens
     if unreadable:
         return None, unreadable
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        root, _ = _compose_and_load(text, construct=False)
     except yaml.YAMLError as exc:
         mark, problem = _where(exc)
         return None, [CaseProblem(path, mark.line + 1 if mark is not None else None, None,
@@ -296,8 +319,7 @@ def read_case_file(path: Path, registry: Registries | None = None) -> tuple[dict
 
     front_text = "\n".join(lines[1:end])
     try:
-        node = yaml.compose(front_text, Loader=yaml.SafeLoader)
-        front = yaml.safe_load(front_text)
+        node, front = _compose_and_load(front_text)
     except yaml.YAMLError as exc:
         mark, problem = _where(exc)
         line = mark.line + 2 if mark is not None else None
@@ -347,8 +369,7 @@ def read_yaml_file(path: Path, validator) -> tuple[Any, list[CaseProblem]]:
     if unreadable:
         return None, unreadable
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node, data = _compose_and_load(text)
     except yaml.YAMLError as exc:
         mark, problem = _where(exc)
         line = mark.line + 1 if mark is not None else None
@@ -370,7 +391,7 @@ def problem_at(path: Path, field_path: list, message: str) -> CaseProblem:
 def line_in_yaml(path: Path, field_path: list) -> int | None:
     """The 1-based line of a field in a YAML file, for problems found after the schema check."""
     try:
-        node = yaml.compose(path.read_text(encoding="utf-8"), Loader=yaml.SafeLoader)
+        node, _ = _compose_and_load(path.read_text(encoding="utf-8"), construct=False)
     except (OSError, UnicodeDecodeError, yaml.YAMLError):
         return None
     return _line_for(node, field_path) + 1
