@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import shutil
 
 import pytest
 from click.testing import CliRunner
@@ -85,21 +86,39 @@ def csv_rows(text: str) -> list[list[str]]:
     return list(csv.reader(io.StringIO(text)))
 
 
-def test_a_term_from_cards_to_canvas_and_moodle(store_url, tmp_path):
+@pytest.fixture(scope="module")
+def learners_stores(tmp_path_factory):
+    """Step 1, once for both class stores: learners answer through the cards in stores of their own.
+
+    The learners' side never touches the class store, so SQLite and PostgreSQL collect the same
+    answers; each run of the test works on its own copy of these files.
+    """
     library = load_library()
     answers = plan(library)
-    own = {learner: open_store(f"sqlite:///{tmp_path / 'learners' / (learner + '.sqlite')}") for learner in LEARNERS}
-
-    # 1. Learners answer through the cards; every accepted answer is kept exactly as typed.
+    folder = tmp_path_factory.mktemp("learners")
     for learner, todo in answers.items():
+        own = open_store(f"sqlite:///{folder / (learner + '.sqlite')}")
         for case, option, reasoning in todo:
-            card = CaseCard(case, store=own[learner], learner=learner, cohort=COHORT, min_class=3)
+            card = CaseCard(case, store=own, learner=learner, cohort=COHORT, min_class=3)
             card.options.value = option
             card.confidence.value = 70
             card.justification.value = reasoning
             assert not card.submit.disabled, (learner, reasoning, card.status.value)
             card.submit.click()
-        assert own[learner].count() == len(todo)
+        assert own.count() == len(todo)
+        own.engine.dispose()  # every connection closed, so the copies below are whole files
+    return folder
+
+
+def test_a_term_from_cards_to_canvas_and_moodle(store_url, tmp_path, learners_stores):
+    library = load_library()
+    answers = plan(library)
+    # 1. Learners answered through the cards (the fixture): every accepted answer is kept exactly as typed.
+    shutil.copytree(learners_stores, tmp_path / "learners")
+    own = {learner: open_store(f"sqlite:///{tmp_path / 'learners' / (learner + '.sqlite')}") for learner in LEARNERS}
+    for learner, todo in answers.items():
+        assert [(r["case_id"], r["option_id"], r["justification"]) for r in own[learner].responses()] == [
+            (case.id, option, reasoning) for case, option, reasoning in todo]
 
     # 2. Each learner who answered exports a bundle; the instructor collects the folder.
     bundles = tmp_path / "bundles"
