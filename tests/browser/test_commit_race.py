@@ -27,8 +27,10 @@ SENTENCE = ("{n}: the roles would blur if I said yes, so I name the risk, declin
 
 
 def _reasoning(n: str) -> str:
-    """A long reasoning (about 800 characters), different for every commit."""
-    return "".join(SENTENCE.format(n=f"{n}.{i}") for i in range(5)).strip()
+    """A reasoning of about 350 characters, different for every commit. Its length is not what races:
+    the last 60 characters, typed once the button is enabled, race the commit however long the rest is
+    (typing 800 characters took 3 s a commit, for nothing more)."""
+    return "".join(SENTENCE.format(n=f"{n}.{i}") for i in range(2)).strip()
 
 
 def _answer(page, card, option_label: str, reasoning: str, how: str) -> None:
