@@ -8,6 +8,7 @@ by segment; nothing identifying leaves; a project coded elsewhere comes back as 
 from __future__ import annotations
 
 import re
+import shutil
 import stat
 import warnings
 import zipfile
@@ -22,32 +23,14 @@ from widgets.cli import cli
 from widgets.grading.codebook import default_codebook, schema_problems
 from widgets.grading.files import read_roster
 from widgets.paths import data_dir
+from widgets.paths import private_folder
+from widgets.privacy import key_path
 from widgets.reporting.qdpx import PROJECT_FILE, import_qdpx, write_qdpx
 from widgets.reporting.simulate import into_store, simulate, simulate_codings
 from widgets.store import open_store
 from widgets.store.codings import CodingBook
 
 pytestmark = pytest.mark.filterwarnings("ignore::widgets.reporting.research_export.JustificationWarning")
-
-
-@pytest.fixture
-def coded(tmp_path):
-    """A synthetic class of 11 learners (10 consenting) in one cohort, with a small second cohort, coded and reconciled."""
-    url = f"sqlite:///{tmp_path / 'class.sqlite'}"
-    store = open_store(url)
-    frame = simulate(learners=11, cohorts=1, seed=11)
-    frame["consent"] = frame["learner"] != "synthetic-learner-0003"  # one learner said no
-    small = simulate(learners=3, cohorts=1, seed=12)
-    small["cohort"] = "synthetic-cohort-small"
-    small["learner"] = small["learner"].str.replace("synthetic-learner-", "synthetic-small-")
-    small["response_id"] = [f"00000000-0000-4000-8000-{i:012d}" for i in range(len(small))]
-    small["consent"] = True
-    for part in (frame, small):
-        into_store(part, store)
-    codebook = default_codebook()
-    book = CodingBook(store)
-    book.record_many(simulate_codings(pd.concat([frame, small]), codebook, seed=3))
-    return store, url, codebook, book
 
 
 def responses(store, url):
@@ -63,25 +46,71 @@ def _export(coded, tmp_path):
                       crosswalk=tmp_path / "private" / "crosswalk.csv")
 
 
-def test_the_project_validates_against_the_published_schema_and_is_private(coded, tmp_path):
-    result = _export(coded, tmp_path)
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """A synthetic class of 11 learners (10 consenting) in one cohort, with a small second cohort, coded and
+    reconciled, and its project exported: made once, in a data folder of its own (its instructor key).
+    Each test works on a copy of the class store (:func:`coded`); the tests that only read the project,
+    or edit a copy of it, share this export rather than making the same one again."""
+    folder = tmp_path_factory.mktemp("class")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("DUALROLE_HOME", str(folder / "dualrole-home"))
+        url = f"sqlite:///{folder / 'class.sqlite'}"
+        store = open_store(url)
+        frame = simulate(learners=11, cohorts=1, seed=11)
+        frame["consent"] = frame["learner"] != "synthetic-learner-0003"  # one learner said no
+        small = simulate(learners=3, cohorts=1, seed=12)
+        small["cohort"] = "synthetic-cohort-small"
+        small["learner"] = small["learner"].str.replace("synthetic-learner-", "synthetic-small-")
+        small["response_id"] = [f"00000000-0000-4000-8000-{i:012d}" for i in range(len(small))]
+        small["consent"] = True
+        for part in (frame, small):
+            into_store(part, store)
+        codebook = default_codebook()
+        book = CodingBook(store)
+        book.record_many(simulate_codings(pd.concat([frame, small]), codebook, seed=3))
+        exported = _export((store, url, codebook, book), folder)
+        store.engine.dispose()  # every connection closed: the file is whole, for the copies
+        yield folder / "class.sqlite", key_path(), exported
+
+
+@pytest.fixture
+def coded(built, tmp_path):
+    """This test's copy of the class store, with the class's instructor key in this test's data folder."""
+    class_file, key, _ = built
+    shutil.copy2(class_file, tmp_path / "class.sqlite")
+    private_folder(key_path().parent)
+    shutil.copy2(key, key_path())
+    url = f"sqlite:///{tmp_path / 'class.sqlite'}"
+    store = open_store(url)
+    return store, url, default_codebook(), CodingBook(store)
+
+
+@pytest.fixture
+def exported(built, coded):
+    """The class's project, exported once (with the key ``coded`` puts in this test's data folder)."""
+    return built[2]
+
+
+def test_the_project_validates_against_the_published_schema_and_is_private(exported):
+    result = exported
     with zipfile.ZipFile(result.path) as archive:
         document = archive.read(PROJECT_FILE)
         names = archive.namelist()
-    assert schema_problems(document, "Project") == []
     import xmlschema
 
+    # Checked straight against the published schema (write_qdpx ran schema_problems on it already).
     xmlschema.XMLSchema(str(data_dir() / "schema" / "refi_qda" / "Project.xsd")).validate(document.decode("utf-8"))
     assert len([n for n in names if n.startswith("sources/")]) == result.sources
     assert stat.S_IMODE(result.path.stat().st_mode) == 0o600
     assert result.synthetic and b"SYNTHETIC" in document
 
 
-def test_an_independent_parser_reads_back_every_source_code_and_segment(coded, tmp_path):
+def test_an_independent_parser_reads_back_every_source_code_and_segment(coded, exported, tmp_path):
     from pyrefiqda import RefiProject
 
     store, url, codebook, book = coded
-    result = _export(coded, tmp_path)
+    result = exported
     project = RefiProject.load(result.path, extract_dir=str(tmp_path / "extracted"))
 
     # codes: the codebook, under its groups
@@ -123,7 +152,7 @@ def test_an_independent_parser_reads_back_every_source_code_and_segment(coded, t
     assert segments == result.segments > 0
 
 
-def test_no_roster_name_learner_id_or_crosswalk_entry_leaves(coded, tmp_path):
+def test_no_roster_name_learner_id_or_crosswalk_entry_leaves(coded, exported, tmp_path):
     store, url, codebook, book = coded
     roster_file = tmp_path / "private" / "roster.csv"
     roster_file.parent.mkdir()
@@ -132,7 +161,7 @@ def test_no_roster_name_learner_id_or_crosswalk_entry_leaves(coded, tmp_path):
         f"{lid},Synthetic Person {i:03d},person{i:03d}@example.invalid,SIS{i:06d}\n" for i, lid in enumerate(learners)),
         encoding="utf-8")
     roster = read_roster(roster_file)
-    result = _export(coded, tmp_path)
+    result = exported
     with zipfile.ZipFile(result.path) as archive:
         blob = b"\n".join(archive.read(n) for n in archive.namelist()) + "\n".join(archive.namelist()).encode()
     text = blob.decode("utf-8")
@@ -148,9 +177,9 @@ def test_no_roster_name_learner_id_or_crosswalk_entry_leaves(coded, tmp_path):
     assert result.withheld_cohorts == 1
 
 
-def test_a_project_coded_elsewhere_comes_back_as_a_coders_codes(coded, tmp_path):
+def test_a_project_coded_elsewhere_comes_back_as_a_coders_codes(coded, exported, tmp_path):
     store, url, codebook, book = coded
-    result = _export(coded, tmp_path)
+    result = exported
     # A researcher removes one segment in their tool; the rest of their coding is the reconciled codes.
     with zipfile.ZipFile(result.path) as archive:
         files = {n: archive.read(n) for n in archive.namelist()}
@@ -181,9 +210,9 @@ def test_a_project_coded_elsewhere_comes_back_as_a_coders_codes(coded, tmp_path)
     assert "dr-external" in set(table["coder"]) and not code_alpha(table).empty
 
 
-def test_an_import_with_a_code_outside_the_codebook_stores_nothing(coded, tmp_path):
+def test_an_import_with_a_code_outside_the_codebook_stores_nothing(coded, exported, tmp_path):
     store, url, codebook, book = coded
-    result = _export(coded, tmp_path)
+    result = exported
     with zipfile.ZipFile(result.path) as archive:
         files = {n: archive.read(n) for n in archive.namelist()}
     files[PROJECT_FILE] = files[PROJECT_FILE].replace(b'name="Principle: justice"', b'name="Care ethics"')
