@@ -22,8 +22,7 @@ from widgets.analysis.coded_reasoning import code_alpha, presence
 from widgets.cli import cli
 from widgets.grading.codebook import default_codebook, schema_problems
 from widgets.grading.files import read_roster
-from widgets.paths import data_dir
-from widgets.paths import private_folder
+from widgets.paths import data_dir, private_folder
 from widgets.privacy import key_path
 from widgets.reporting.qdpx import PROJECT_FILE, import_qdpx, write_qdpx
 from widgets.reporting.simulate import into_store, simulate, simulate_codings
