@@ -7,6 +7,7 @@ Every learner and coder here is synthetic.
 from __future__ import annotations
 
 import math
+import re
 
 import numpy as np
 import pytest
@@ -116,6 +117,30 @@ def test_the_written_qdc_is_valid_against_the_published_codebook_schema():
 
     schema = xmlschema.XMLSchema(str(data_dir() / "schema" / "refi_qda" / "Codebook.xsd"))
     schema.validate(qdc_bytes(default_codebook()).decode("utf-8"))
+
+
+def test_libxml2_and_xmlschema_agree_on_valid_and_broken_codebooks():
+    """schema_problems trusts libxml2's "valid" and asks xmlschema about anything else (for the
+    wording): the two must give the same verdict, so a document libxml2 passes is one xmlschema passes."""
+    from widgets.grading import codebook as module
+
+    good = qdc_bytes(default_codebook())
+    broken = {
+        "a required attribute missing": good.replace(b' isCodable="true"', b"", 1),
+        "a GUID that is not one": re.sub(rb'guid="[0-9A-F]', b'guid="x', good, count=1),
+        "an element the schema lacks": good.replace(b"<Codes>", b"<Codes><Colour/>", 1),
+        "not well-formed": good[:-20],
+        "an entity from outside the file": re.sub(
+            rb"<\?xml[^>]*\?>", b'<!DOCTYPE CodeBook [<!ENTITY e SYSTEM "file:///etc/passwd">]>', good, count=1,
+        ).replace(b"<Codes>", b"<Codes>&e;", 1),
+    }
+    assert b"<!ENTITY" in broken["an entity from outside the file"]
+    assert module._fast_schema("Codebook") is not None  # lxml is a dependency: the fast path is tested
+    assert module._valid_fast(good, "Codebook") and module._schema("Codebook").is_valid(good.decode("utf-8"))
+    assert module.schema_problems(good, "Codebook") == []
+    for what, data in broken.items():
+        assert not module._valid_fast(data, "Codebook"), what
+        assert module.schema_problems(data, "Codebook") != [], what
 
 
 # -- coding sheets in the store --------------------------------------------------------------------

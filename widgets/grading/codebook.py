@@ -13,6 +13,7 @@ import json
 import re
 import uuid
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
@@ -229,14 +230,43 @@ def _description_fields(text: str) -> dict[str, str]:
     return out
 
 
+@lru_cache(maxsize=None)
 def _schema(name: str):
     import xmlschema  # slow to import: on first use
 
     return xmlschema.XMLSchema(str(data_dir() / "schema" / "refi_qda" / f"{name}.xsd"))
 
 
+@lru_cache(maxsize=None)
+def _fast_schema(name: str):
+    """The same XML Schema compiled by libxml2 (lxml), when it is installed; None otherwise. It checks
+    a project about ten times faster than xmlschema (every export is checked as it is written)."""
+    try:
+        from lxml import etree
+    except ImportError:
+        return None
+    return etree.XMLSchema(etree.parse(str(data_dir() / "schema" / "refi_qda" / f"{name}.xsd")))
+
+
+def _valid_fast(data: bytes, name: str) -> bool:
+    """True only when libxml2 finds ``data`` valid; anything else goes to xmlschema, which words the problems."""
+    schema = _fast_schema(name)
+    if schema is None:
+        return False
+    from lxml import etree
+
+    # Nothing outside the file is read: no entities resolved, no DTD loaded, no network.
+    parser = etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True)
+    try:
+        return bool(schema.validate(etree.fromstring(data, parser)))
+    except (etree.LxmlError, ValueError):
+        return False
+
+
 def schema_problems(data: bytes, name: str) -> list[str]:
     """Every way ``data`` breaks the REFI-QDA schema ``name`` (``Project`` or ``Codebook``); empty when valid."""
+    if _valid_fast(data, name):
+        return []
     import xmlschema
 
     try:
