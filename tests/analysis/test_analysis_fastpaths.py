@@ -114,6 +114,30 @@ def test_orders_on_combined_keys_equal_lexsort():
         assert (frame._stable_order(keys[0] + 3, values) == expected).all()
 
 
+def test_first_and_last_answers_of_a_frame_in_order_equal_drop_duplicates():
+    """A frame in order (as the tidy frame is) takes the shortcut; one out of order does not; both
+    pick what a stable sort on the attempt and drop_duplicates pick, also with missing keys."""
+    rng = np.random.default_rng(11)
+    keys = ["cohort", "learner", "case_id", "phase"]
+    shortcuts = 0
+    for trial in range(60):
+        n = int(rng.integers(2, 60))
+        df = pd.DataFrame({k: pd.Categorical(rng.choice(["a", "b", "c", None], n)) for k in keys})
+        df["attempt"] = rng.integers(1, 3, n)
+        if trial % 2 == 0:  # in order, missing codes (-1) first, as codes compare
+            df = df.iloc[np.lexsort([df["attempt"]] + [df[k].cat.codes for k in keys[::-1]])]
+        df = df.reset_index(drop=True)
+        shortcuts += frame._changes_if_in_order(df, keys, df["attempt"]) is not None
+        for last in (False, True):
+            ordered = df.assign(_row=np.arange(n)).sort_values("attempt", kind="stable")
+            rows = ordered.drop_duplicates(keys, keep="last" if last else "first")["_row"]
+            expected = np.isin(np.arange(n), rows.to_numpy())
+            assert (frame._one_per_group(df, keys, df["attempt"], last=last) == expected).all()
+    assert 30 <= shortcuts < 60  # every frame in order took it, and (nearly) none out of order did
+    tidy = analysis.sample()
+    assert frame._changes_if_in_order(tidy, frame.ANSWER_KEYS, tidy["attempt"]) is not None
+
+
 def test_the_learner_by_case_matrix_equals_pivot_table():
     chosen = items._one_phase(analysis.sample(), "pre").copy()
     chosen.loc[chosen.sample(frac=0.2, random_state=1).index, "score"] = np.nan

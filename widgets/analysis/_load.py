@@ -258,6 +258,36 @@ def _release_freed_memory() -> None:
         pass
 
 
+# glibc's mallopt parameters (malloc.h) and the values set by keep_freed_memory_for_reuse.
+_M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
+_TRIM_ABOVE = 1 << 30
+_TUNED = []
+
+
+def keep_freed_memory_for_reuse() -> None:
+    """Have the C allocator reuse freed large arrays instead of mapping each one anew (glibc only).
+
+    The analyses of a large frame allocate and free arrays of tens of megabytes again and again.
+    glibc maps every block over 32 MB straight from the system and unmaps it when freed, so each
+    new array is page-faulted in afresh: a fifth of the analysis time at 8 million responses.
+    With no separate maps, and the heap trimmed only above 1 GB free, freed arrays are reused.
+    The reader still hands its buffers back at once (:func:`_release_freed_memory`), so the peak
+    does not grow. It applies to the whole process, once, and only once a large store is read.
+    """
+    if _TUNED:
+        return
+    import ctypes
+    import ctypes.util
+
+    _TUNED.append(True)
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c"))
+        libc.mallopt(_M_MMAP_MAX, 0)
+        libc.mallopt(_M_TRIM_THRESHOLD, _TRIM_ABOVE)
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
 def _small(codes, size: int):
     """Integer codes (-1 for missing) as the smallest integer type that holds ``size`` values."""
     import numpy as np

@@ -98,8 +98,10 @@ def calibration_table(df: pd.DataFrame, n_bins: int = 5, exclude_contested: bool
         # Distinct (bin, learner) pairs on the frame's integer learner codes, counted per bin.
         codes, uniques = _text_codes(df["learner"])
         codes = codes[df["matches_reference"].notna().to_numpy(dtype=bool)]
-        pairs = np.unique(ids.astype(np.int64) * (len(uniques) + 1) + (codes + 1))
-        learners = np.bincount(pairs // (len(uniques) + 1), minlength=n_bins)
+        # One slot per possible (bin, learner): marking them is cheaper than np.unique's sort.
+        seen = np.zeros((n_bins, len(uniques) + 1), dtype=bool)
+        seen[ids, codes + 1] = True
+        learners = seen.sum(axis=1)
         table.insert(3, "learners", learners[kept].astype("int64"))
     table["gap"] = table["mean_confidence"] - table["share_matching"]
     return table

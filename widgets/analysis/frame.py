@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 import pandas as pd
 
+from widgets.analysis import _load
 from widgets.cases.forms import assessment_forms
 from widgets.cases.library import Library, load_library
 from widgets.errors import DualroleError
@@ -124,6 +125,8 @@ def responses(store_or_url=None, *, library: Library | None = None,
                             f"they are: {', '.join(sorted(OPTIONAL_COLUMNS))}")
     wanted = [c for c in STORE_COLUMNS if c not in OPTIONAL_COLUMNS or c in optional]
     raw, consents = _read(store_or_url, wanted, snapshot=snapshot)
+    if len(raw) >= _load.SPLIT_ROWS:
+        _load.keep_freed_memory_for_reuse()
     if isinstance(store_or_url, pd.DataFrame):
         frame = tidy(raw, library=library, consents=consents, columns=wanted)
     else:  # a frame read here and seen by no one else: its columns are moved, not copied
@@ -470,6 +473,8 @@ def _answer_positions(df: pd.DataFrame, phase: str | None = None, attempt: str =
     if phase is not None:
         mask &= (df["phase"] == phase).to_numpy(dtype=bool, na_value=False)
     positions = np.flatnonzero(mask)
+    if isinstance(df.index, pd.RangeIndex) and df.index.step > 0:  # labels ascend with positions
+        return positions
     index = df.index[positions]
     if not index.is_monotonic_increasing:  # as answers() always gave them: in index order
         positions = pd.Series(positions, index=index).sort_index().to_numpy()
@@ -556,6 +561,9 @@ def _one_per_group(df: pd.DataFrame, keys: list[str], order: pd.Series, last: bo
     """
     if not len(df):
         return np.zeros(0, dtype=bool)
+    changes = _changes_if_in_order(df, keys, order)
+    if changes is not None:  # each group's rows together and in order: its edges are where a key changes
+        return np.r_[changes, True] if last else np.r_[True, changes]
     group = _group_codes(df, keys)
     if group is None:  # too many distinct keys to number in 64 bits: let pandas do it
         ordered = df.assign(_row=np.arange(len(df))).sort_values(order.name, kind="stable")
@@ -572,6 +580,27 @@ def _one_per_group(df: pd.DataFrame, keys: list[str], order: pd.Series, last: bo
     mask = np.zeros(len(df), dtype=bool)
     mask[sequence[edge]] = True
     return mask
+
+
+def _changes_if_in_order(df: pd.DataFrame, keys: list[str], order: pd.Series) -> np.ndarray | None:
+    """Where any of ``keys`` changes from one row to the next, if the rows are already in order of
+    ``keys`` (categorical codes) then ``order`` (whole numbers); None if they are not, or cannot tell.
+
+    A tidy frame is in this order (its sort keys begin with the answer keys), and checking it on the
+    columns' own small codes costs a fraction of numbering every group in 64 bits and sorting.
+    """
+    columns = [df[key] for key in keys]
+    if not all(isinstance(c.dtype, pd.CategoricalDtype) for c in columns) or order.dtype.kind not in "iu":
+        return None
+    changed = np.zeros(len(df) - 1, dtype=bool)  # a key checked so far differs between the rows
+    for values in [c.cat.codes.to_numpy() for c in columns]:
+        if (~changed & (values[1:] < values[:-1])).any():
+            return None
+        changed |= values[1:] != values[:-1]
+    values = order.to_numpy()
+    if (~changed & (values[1:] < values[:-1])).any():
+        return None
+    return changed
 
 
 # Integer codes of text columns, remembered per Arrow array. Arrow arrays are immutable, so the
@@ -703,18 +732,17 @@ def _read_store(store: Store, columns: list[str], snapshot: bool = False) -> tup
     # Analyses read a store on this machine; a class's answers on the hub come here through
     # ``dualrole class-export``, which copies them into one.
     from widgets.analysis import snapshot as snapshots
-    from widgets.analysis._load import fast_read_available, read_sqlite
 
     if snapshots.enabled(snapshot):
         read = snapshots.read(store, STORE_COLUMNS, columns)
         if read is not None:
             return read
-    if store.sqlite_path is not None and fast_read_available():
+    if store.sqlite_path is not None and _load.fast_read_available():
         # Arrow through ADBC (the same frame, ~4x faster), unless this process has the file open
         # through a store: ADBC links its own SQLite, and two on one file lose each other's WAL.
         with store.file_read_alone() as path:
             if path is not None:
-                return read_sqlite(path, columns)
+                return _load.read_sqlite(path, columns)
     _, raw, consents = store.read_since(pd.read_sql, columns, None)
     return raw, consents
 

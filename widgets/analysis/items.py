@@ -220,7 +220,10 @@ def _distractors(chosen: pd.DataFrame, groups: pd.Series, learners: tuple | None
     option_codes, option_ids = options if options is not None else pd.factorize(chosen["option_id"])
     keep = (group < 2) & (case_codes >= 0) & (option_codes >= 0)
     cell = (case_codes[keep] * len(option_ids) + option_codes[keep]) * 2 + group[keep]
-    cell, n = np.unique(cell, return_counts=True)
+    # Counted into one slot per possible (case, option, group), not by np.unique's sort of every answer.
+    n = np.bincount(cell, minlength=len(cases) * len(option_ids) * 2)
+    cell = np.flatnonzero(n)
+    n = n[cell]
     pair = cell // 2
     counts = pd.DataFrame({"case_id": np.asarray(cases, dtype=object)[pair // len(option_ids)],
                            "option_id": np.asarray(option_ids, dtype=object)[pair % len(option_ids)],
@@ -242,7 +245,9 @@ def _distractors(chosen: pd.DataFrame, groups: pd.Series, learners: tuple | None
 
 def _point_biserial(x, y) -> tuple[float, float]:
     x, y = np.asarray(x, dtype=float), np.asarray(y, dtype=float)
-    if len(x) < 3 or len(np.unique(x)) < 2 or len(np.unique(y)) < 2:
+    # A constant x or y leaves the correlation undefined. Checked by the extremes, not by counting
+    # distinct values: np.unique sorts every answer, a quarter of the item analysis at millions.
+    if len(x) < 3 or x.min() == x.max() or y.min() == y.max():
         return float("nan"), float("nan")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
