@@ -69,7 +69,9 @@ def run(learners: int = 1000, window: float = 20.0, setups=SETUPS, seed: int = 1
 
 
 def run_one(backend: str, learners: int, window: float, seed: int = 12, workers: int = 96,
-            processes: int = 1) -> dict:
+            processes: int = 1, poll: float = POLL_SECONDS) -> dict:
+    """One lecture hall on ``backend``: votes spread over ``window`` seconds, the distribution read at a
+    moment within ``poll`` seconds (the card's poll interval; the smoke test packs both tighter)."""
     import tempfile
 
     realhub, _, PostgresServer = _helpers()
@@ -87,7 +89,7 @@ def run_one(backend: str, learners: int, window: float, seed: int = 12, workers:
         hub = realhub.RealHub(store_url, proxy, processes=processes)
         try:
             hub.start(timeout=120)
-            return dict(_lecture(hub, realhub, learners, window, seed, workers), backend=backend,
+            return dict(_lecture(hub, realhub, learners, window, seed, workers, poll), backend=backend,
                         processes=processes)
         finally:
             hub.stop()
@@ -96,7 +98,7 @@ def run_one(backend: str, learners: int, window: float, seed: int = 12, workers:
             pg.stop()
 
 
-def _lecture(hub, realhub, learners: int, window: float, seed: int, workers: int) -> dict:
+def _lecture(hub, realhub, learners: int, window: float, seed: int, workers: int, poll: float) -> dict:
     import httpx
 
     from widgets.cases.library import load_case
@@ -126,7 +128,7 @@ def _lecture(hub, realhub, learners: int, window: float, seed: int, workers: int
 
     rng = random.Random(seed)
     plan = sorted((rng.uniform(0, window), i, rng.choice(options)) for i in range(learners))
-    reads = {i: rng.uniform(0, POLL_SECONDS) for i in range(learners)}
+    reads = {i: rng.uniform(0, poll) for i in range(learners)}
     # One client (one connection) per learner, as each learner's kernel has; they share one TLS
     # context, unused over plain HTTP, which would otherwise cost a megabyte per client.
     tls = httpx.create_ssl_context()
