@@ -50,6 +50,25 @@ def test_a_store_read_in_two_halves_gives_the_read_sql_frame(fresh_store, halves
     assert not fast.loc[fast["learner"] == "synthetic-learner-0004", "consent"].any()
 
 
+def test_a_report_read_splits_the_analysis_index_at_a_learner_and_gives_the_read_sql_frame(
+        fresh_store, halves, monkeypatch):
+    """A report's columns come from the analysis index alone, in two halves split at a (cohort,
+    learner) chosen from a sample of rows: every row once, whichever learner the split falls on."""
+    into_store(simulate(learners=40, cohorts=3, seed=6), fresh_store)
+    report = ["reference_seen", "distribution_seen"]
+    expected = read_sql_frame(fresh_store)[[*frame.REQUIRED_COLUMNS, *report, "score", "matches_reference"]]
+    pivots = []
+    original = _load._learner_pivot
+    monkeypatch.setattr(_load, "_learner_pivot", lambda *a: pivots.append(p := original(*a)) or p)
+    pd.testing.assert_frame_equal(analysis.responses(fresh_store, columns=report), expected)
+    assert halves[-1] is not None and pivots[-1] is not None, "the index was not split at a learner"
+    lower = (expected["cohort"].astype(str) + "\0" + expected["learner"].astype(str)) < "\0".join(pivots[-1])
+    assert 0.25 < lower.mean() < 0.75  # the sample's middle learner splits the rows near their middle
+    for skewed in [("", ""), (chr(0x10FFFF), "")]:  # every row on one side: still each once
+        monkeypatch.setattr(_load, "_learner_pivot", lambda *a, at=skewed: at)
+        pd.testing.assert_frame_equal(analysis.responses(fresh_store, columns=report), expected)
+
+
 def test_a_column_null_in_one_half_only_keeps_its_text(fresh_store, halves):
     case = load_case("cosmetics")
     rows = [Response(learner=f"l{i:04d}", cohort="c", case_id=case.id, case_version=case.case_version,

@@ -345,6 +345,7 @@ def test_a_version_1_store_gains_the_columns_of_what_the_learner_was_shown(tmp_p
     store.engine.dispose()
     engine = sa.create_engine(url)
     with engine.begin() as conn:  # as version 1 made it
+        conn.execute(sa.text("DROP INDEX ix_responses_analysis"))  # added later, on these columns
         for name in ("option_order", "reference_seen", "stage", "distribution_seen"):
             conn.execute(sa.text(f"ALTER TABLE responses DROP COLUMN {name}"))
         conn.execute(sa.text("UPDATE dualrole_meta SET value = '1' WHERE key = 'schema_version'"))

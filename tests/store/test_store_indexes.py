@@ -67,3 +67,22 @@ def test_a_cards_own_attempts_are_found_through_the_learner_index(fresh_store, m
     with fresh_store.engine.connect() as conn:
         plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, parameters))
     assert "ix_responses_learner_answers (learner=? AND case_id=? AND phase=?)" in plan
+
+
+def test_a_report_reads_the_analysis_index_alone_on_sqlite(fresh_store):
+    """A cohort report's columns are all in ix_responses_analysis, so SQLite reads no row of the
+    table (whose reasoning is most of each row), whether it reads the store whole or a half of it."""
+    from widgets.store.schema import ANALYSIS_COLUMNS
+    from widgets.store.sql import SQLITE_READS
+
+    columns = sorted(ANALYSIS_COLUMNS)
+    with fresh_store.engine.connect() as conn:
+        for statement, parameters in [(SQLITE_READS.responses(columns), ()),
+                                      (SQLITE_READS.responses(columns, learners="before"), ("c", "l")),
+                                      (SQLITE_READS.responses(columns, learners="from"), ("c", "l"))]:
+            plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + statement,
+                                                                           parameters))
+            assert "USING COVERING INDEX ix_responses_analysis" in plan, statement
+        plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
+            "EXPLAIN QUERY PLAN " + SQLITE_READS.responses([*columns, "justification"])))
+        assert "ix_responses_analysis" not in plan  # the reasoning is in the table alone

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from widgets.store.schema import ANALYSIS_COLUMNS
 from widgets.store.sql import SQLITE_READS, ReadState
 
 # Text columns the analysis reads. All but response_id come back as pandas categoricals: each
@@ -50,7 +51,8 @@ def read_sqlite(path: str, columns: list[str], *, with_state: bool = False):
 
     Both are read from one snapshot of the store. A large store is read in two halves at once
     (:func:`_read_in_halves`); otherwise, and whenever that cannot be done, in one transaction.
-    The text columns but ``response_id`` are categoricals (see ``CODED``), in rowid order.
+    The text columns but ``response_id`` are categoricals (see ``CODED``), in rowid order, or in the
+    analysis index's order when only its columns are read (the tidy frame sorts them either way).
     With ``with_state``, the store's :class:`~widgets.store.sql.ReadState` in that snapshot comes third.
     """
     import adbc_driver_sqlite.dbapi as adbc
@@ -79,8 +81,8 @@ def _state(cursor) -> ReadState:
     return ReadState.of(meta, next(iter(erasures[0].values())) if erasures else 0, rows, last_id)
 
 
-def _select(columns: list[str], **rowids: int) -> str:
-    return SQLITE_READS.responses(columns, blank_nulls=_NULLABLE_TEXT, **rowids)
+def _select(columns: list[str], **split) -> str:
+    return SQLITE_READS.responses(columns, blank_nulls=_NULLABLE_TEXT, **split)
 
 
 def _fetch(cursor, sql: str):
@@ -90,14 +92,14 @@ def _fetch(cursor, sql: str):
     return cursor.fetch_arrow_table()
 
 
-def _read_batches(cursor, sql: str) -> list:
+def _read_batches(cursor, sql: str, parameters: tuple | None = None) -> list:
     """The rows of ``sql``, each batch encoded (:func:`_encoded`) as it arrives and then let go.
 
     A batch that came through the driver is freed only when all of its columns are, so each one
     is turned into fresh arrays at once: peak memory is the encoded rows plus one raw batch.
     """
     cursor.adbc_statement.set_options(**_BATCHES)
-    cursor.execute(sql)
+    cursor.execute(sql, parameters)
     return [_encoded(batch) for batch in cursor.fetch_record_batch()]
 
 
@@ -126,9 +128,11 @@ def _encoded(batch) -> dict:
 def _read_in_halves(path: str, columns: list[str], with_state: bool = False):
     """The responses read by two connections at once, both in one snapshot; None if not possible.
 
-    SQLite steps through rows one at a time on one core: reading the lower and the upper half of
-    the rowids on two connections in two threads takes about half as long on two cores (1.2 s
-    against 0.6 s for a million responses). Two connections see the same snapshot only
+    SQLite steps through rows one at a time on one core: reading two halves on two connections in
+    two threads takes about half as long on two cores (1.2 s against 0.6 s for a million
+    responses). A read of only the analysis index's columns (``ANALYSIS_COLUMNS``, as a cohort
+    report's) reads the index alone, split at a learner (:func:`_learner_pivot`); any other is
+    split at the middle rowid. Two connections see the same snapshot only
     if nothing is committed between the starts of their read transactions, so a third connection
     holds the write lock (``BEGIN IMMEDIATE``, which waits for no one: a busy store, or one that
     cannot be written, is read the ordinary way) while both transactions start, and lets go at
@@ -163,20 +167,24 @@ def _read_in_halves(path: str, columns: list[str], with_state: bool = False):
             locking.execute("ROLLBACK")
         if low is None or high - low < SPLIT_ROWS:
             return None
-        middle = (low + high) // 2
+        pivot = _learner_pivot(readers[0], low, high) if set(columns) <= ANALYSIS_COLUMNS else None
+        if pivot is not None:  # the analysis index alone, split at a learner
+            halves = [(_select(columns, learners="before"), pivot), (_select(columns, learners="from"), pivot)]
+        else:  # the table, split at the middle rowid
+            middle = (low + high) // 2
+            halves = [(_select(columns, upto=middle), None), (_select(columns, above=middle), None)]
         parts, errors = [None, None], []
 
-        def read(i: int, rowids: dict[str, int]) -> None:
+        def read(i: int) -> None:
             cursor = readers[i].cursor()
             try:
-                parts[i] = _read_batches(cursor, _select(columns, **rowids))
+                parts[i] = _read_batches(cursor, *halves[i])
             except Exception as error:  # noqa: BLE001 - re-raised below, in the caller's thread
                 errors.append(error)
             finally:
                 cursor.close()
 
-        threads = [threading.Thread(target=read, args=(0, {"upto": middle})),
-                   threading.Thread(target=read, args=(1, {"above": middle}))]
+        threads = [threading.Thread(target=read, args=(i,)) for i in range(2)]
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -198,6 +206,25 @@ def _read_in_halves(path: str, columns: list[str], with_state: bool = False):
             conn.close()
         locking.close()
         lock.close()
+
+
+# How many rows, spread evenly over the rowids, are looked at to choose where to split the index.
+_SPLIT_SAMPLE = 257
+
+
+def _learner_pivot(conn, low: int, high: int) -> tuple[str, str] | None:
+    """A (cohort, learner) about half of the responses sort below: the middle one of a sample of rows
+    spread evenly over the rowids (a few hundred lookups, not a pass over the index). None when no
+    sampled rowid is in use."""
+    step = max((high - low) // (_SPLIT_SAMPLE - 1), 1)
+    rowids = ", ".join(str(r) for r in range(low, high + 1, step))
+    cursor = conn.cursor()
+    try:
+        cursor.execute(SQLITE_READS.split_points.format(rowids=rowids))
+        sampled = sorted(tuple(row) for row in cursor.fetchall())
+    finally:
+        cursor.close()
+    return sampled[len(sampled) // 2] if sampled else None
 
 
 def _text(column):
@@ -232,7 +259,7 @@ def _to_pandas(columns: list[str], batches: list[dict]) -> pd.DataFrame:
             data[name] = pa.chunked_array(chunks, kind).to_pandas()
             if name in TEXT:
                 data[name] = data[name].astype("str")
-    frame = pd.DataFrame(data)
+    frame = pd.DataFrame(data, copy=False)  # each column as it is: not copied into one block per type
     # The raw batches were freed to Arrow's allocator, which keeps freed pages for reuse: hand
     # them back, so they do not stay counted against the process while the analyses run.
     pa.default_memory_pool().release_unused()

@@ -226,7 +226,8 @@ def _tidy(df: pd.DataFrame, *, library: Library | None = None,
             df[column] = _text_categorical(df[column])
     df["attempt"] = pd.to_numeric(df["attempt"]).astype("int64")
     df["confidence"] = pd.to_numeric(df["confidence"]).astype("int64")
-    df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True, format="ISO8601")
+    if df["submitted_at"].dtype != _UTC_MICROSECONDS:  # as the fast reader gives them: nothing to parse
+        df["submitted_at"] = pd.to_datetime(df["submitted_at"], utc=True, format="ISO8601")
     for column in ("reference_seen", "distribution_seen"):
         if column in df:
             df[column] = _as_optional_bool(df[column])
@@ -255,7 +256,9 @@ def _tidy(df: pd.DataFrame, *, library: Library | None = None,
     if (order[1:] > order[:-1]).all():  # already in order (or at most one row)
         order = None
     # Each column put in order and moved out of df in turn: the rows are never held twice.
-    return pd.DataFrame({column: _take_column(df.pop(column), order) for column in FRAME_COLUMNS if column in df})
+    # copy=False: each column stays as taken, not copied again into one block per type.
+    return pd.DataFrame({column: _take_column(df.pop(column), order) for column in FRAME_COLUMNS if column in df},
+                        copy=False)
 
 
 def _text_categorical(values: pd.Series) -> pd.Categorical:
@@ -288,6 +291,7 @@ def _take_column(values: pd.Series, positions: np.ndarray | None) -> pd.Series:
 
 
 SORT_KEYS = ["cohort", "learner", "case_id", "phase", "attempt"]
+_UTC_MICROSECONDS = pd.DatetimeTZDtype("us", "UTC")
 
 
 def _lexical_order(keys: list[np.ndarray]) -> np.ndarray:

@@ -88,12 +88,13 @@ def _tables(*names: str) -> Callable[[sa.Connection], None]:
     return create
 
 
-def _index(name: str) -> Callable[[sa.Connection], None]:
-    """Create one index of the responses table where missing."""
+def _index(name: str, only_on: str | None = None) -> Callable[[sa.Connection], None]:
+    """Create one index of the responses table where missing (``only_on``: in that dialect alone,
+    as the schema's ``ddl_if`` makes it)."""
 
     def create(conn: sa.Connection) -> None:
         present = {i["name"] for i in sa.inspect(conn).get_indexes(responses_table.name)}
-        if name not in present:
+        if name not in present and only_on in (None, conn.dialect.name):
             next(i for i in responses_table.indexes if i.name == name).create(conn)
 
     return create
@@ -130,6 +131,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration("row_ids", _add_row_ids, 2),
     Migration("store_identity", _record_identity, 2),
     Migration("learner_answers_index", _index("ix_responses_learner_answers"), 2),
+    Migration("analysis_index", _index("ix_responses_analysis", only_on="sqlite"), 2),
 )
 SCHEMA_VERSION = max(m.schema_version for m in MIGRATIONS)
 

@@ -77,7 +77,16 @@ responses_table = sa.Table(
     # A card's own attempts (learner, case, phase): without it SQLite, which keeps no statistics,
     # searched every answer to the case through the case index (about 30 ms a submit at 1M).
     sa.Index("ix_responses_learner_answers", "learner", "case_id", "phase", "attempt"),
+    # Every column of a cohort report (ANALYSIS_COLUMNS), so that SQLite reads them from this index
+    # alone: about an eighth of the bytes of the rows, whose reasoning makes most of each one. Reading
+    # a million responses for a report took a quarter less time. Learners lead, after the cohort,
+    # so that two readers can split the index between them. PostgreSQL reads through its own path.
+    sa.Index("ix_responses_analysis", "cohort", "learner", "case_id", "phase", "attempt", "option_id", "stance",
+             "confidence", "submitted_at", "reference_seen", "distribution_seen").ddl_if(dialect="sqlite"),
 )
+#: The columns ``ix_responses_analysis`` holds: a read of only these needs no row of the table.
+ANALYSIS_COLUMNS = frozenset(next(i for i in responses_table.indexes if i.name == "ix_responses_analysis")
+                             .columns.keys())
 
 consents_table = sa.Table(
     "consents",

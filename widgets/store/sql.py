@@ -610,16 +610,28 @@ class SQLITE_READS:  # noqa: N801 - a namespace of statement texts, read like co
     erasures = f"SELECT erasures FROM {erasures_table.name} WHERE store = 'responses'"
     row_count = f"SELECT count(*), max(rowid) FROM {responses_table.name}"
 
+    #: The cohort and learner of the rows with the rowids listed (``{rowids}``): where a reader may split
+    #: the analysis index (``ix_responses_analysis``, led by them) between its threads.
+    split_points = f"SELECT cohort, learner FROM {responses_table.name} WHERE rowid IN ({{rowids}})"
+
     @staticmethod
     def responses(columns: list[str], *, above: int | None = None, upto: int | None = None,
-                  blank_nulls: tuple[str, ...] = ()) -> str:
+                  learners: str | None = None, blank_nulls: tuple[str, ...] = ()) -> str:
         """The responses' ``columns``, a NULL in any of ``blank_nulls`` read as ''; with ``above`` or
-        ``upto``, only the rows whose rowid is above or up to it, in rowid order."""
+        ``upto``, only the rows whose rowid is above or up to it, in rowid order.
+
+        ``learners`` splits by (cohort, learner) instead, bound as two parameters: ``"before"`` the
+        rows below them, ``"from"`` the rest. When ``columns`` are all in the analysis index
+        (``ANALYSIS_COLUMNS``), SQLite reads the rows from the index alone, in its order.
+        """
         unknown = set(columns) - set(responses_table.c.keys())
         if unknown:
             raise ValueError(f"not columns of the responses table: {sorted(unknown)}")
         listed = ", ".join(f"coalesce({c}, '') AS {c}" if c in blank_nulls else c for c in columns)
         sql = f"SELECT {listed} FROM {responses_table.name}"
+        if learners is not None:
+            compare = {"before": "<", "from": ">="}[learners]
+            return sql + f" WHERE (cohort, learner) {compare} (?, ?)"
         bounds = ([f"rowid > {int(above)}"] if above is not None else []) + (
             [f"rowid <= {int(upto)}"] if upto is not None else [])
         return sql + (f" WHERE {' AND '.join(bounds)} ORDER BY rowid" if bounds else "")
