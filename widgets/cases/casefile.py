@@ -55,7 +55,10 @@ def _schema_valid_fast(front: dict) -> bool:
 # libyaml's loader when PyYAML has it (about twenty times faster: the library is parsed in every kernel,
 # service and command); the pure-Python one re-reads a file that fails, so a syntax error is worded
 # and placed the same either way.
-_FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+try:
+    from yaml import CSafeLoader as _FAST_LOADER
+except ImportError:  # a PyYAML built without libyaml
+    _FAST_LOADER = yaml.SafeLoader
 
 
 def _compose_and_load(text: str, *, construct: bool = True):
