@@ -96,17 +96,21 @@ def learners_stores(tmp_path_factory):
     library = load_library()
     answers = plan(library)
     folder = tmp_path_factory.mktemp("learners")
-    for learner, todo in answers.items():
-        own = open_store(f"sqlite:///{folder / (learner + '.sqlite')}")
-        for case, option, reasoning in todo:
-            card = CaseCard(case, store=own, learner=learner, cohort=COHORT, min_class=3)
-            card.options.value = option
-            card.confidence.value = 70
-            card.justification.value = reasoning
-            assert not card.submit.disabled, (learner, reasoning, card.status.value)
-            card.submit.click()
-        assert own.count() == len(todo)
-        own.engine.dispose()  # every connection closed, so the copies below are whole files
+    with pytest.MonkeyPatch.context() as env:  # the cards' drafts go to a data folder of the fixture's own
+        env.setenv("DUALROLE_HOME", str(folder / "dualrole-home"))
+        for name in ("DUALROLE_STORE", "DUALROLE_CASES", "DUALROLE_COHORT", "JUPYTERHUB_USER", "DUALROLE_SERVICE_URL"):
+            env.delenv(name, raising=False)
+        for learner, todo in answers.items():
+            own = open_store(f"sqlite:///{folder / (learner + '.sqlite')}")
+            for case, option, reasoning in todo:
+                card = CaseCard(case, store=own, learner=learner, cohort=COHORT, min_class=3)
+                card.options.value = option
+                card.confidence.value = 70
+                card.justification.value = reasoning
+                assert not card.submit.disabled, (learner, reasoning, card.status.value)
+                card.submit.click()
+            assert own.count() == len(todo)
+            own.engine.dispose()  # every connection closed, so the copies below are whole files
     return folder
 
 

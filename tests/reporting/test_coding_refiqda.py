@@ -53,7 +53,9 @@ def built(tmp_path_factory):
     or edit a copy of it, share this export rather than making the same one again."""
     folder = tmp_path_factory.mktemp("class")
     with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("DUALROLE_HOME", str(folder / "dualrole-home"))
+        patch.setenv("DUALROLE_HOME", str(folder / "dualrole-home"))  # never the real data folder
+        for name in ("DUALROLE_STORE", "DUALROLE_CASES", "DUALROLE_COHORT", "JUPYTERHUB_USER", "DUALROLE_SERVICE_URL"):
+            patch.delenv(name, raising=False)
         url = f"sqlite:///{folder / 'class.sqlite'}"
         store = open_store(url)
         frame = simulate(learners=11, cohorts=1, seed=11)
