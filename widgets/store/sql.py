@@ -602,7 +602,10 @@ class SQLITE_READS:  # noqa: N801 - a namespace of statement texts, read like co
     Arrow reader, :mod:`widgets.analysis._load`): plain SQL text, for a driver outside SQLAlchemy."""
 
     #: The lowest and highest rowid of the responses (a reader splits the table between threads by them).
-    rowid_range = f"SELECT min(rowid), max(rowid) FROM {responses_table.name}"
+    #: Asked apart: SQLite finds a lone min() or max() at an end of the table, but both in one
+    #: SELECT walk every row (half a second at 8 million responses).
+    rowid_range = (f"SELECT (SELECT min(rowid) FROM {responses_table.name}), "
+                   f"(SELECT max(rowid) FROM {responses_table.name})")
     #: Every consent record.
     consents = f"SELECT learner, consent, recorded_at FROM {consents_table.name}"
     #: For :meth:`ReadState.of`: the store's records, its erasure count, and its row count and highest rowid.
