@@ -157,11 +157,15 @@ def _loading(results: dict) -> str:
             "rowids or more is read in two halves at once, on two connections in two threads (SQLite steps through "
             "rows on one core; ADBC releases the GIL): both see one snapshot because a third connection holds the "
             "write lock (`BEGIN IMMEDIATE`, not waiting) while their read transactions start, and a busy or "
-            "read-only store is read in one transaction instead (`tests/analysis/test_analysis_fastpaths.py`). A Parquet copy reads "
-            "faster still, but a cache must know when the store changed: a count and the largest rowid miss an "
-            "erasure followed by a new answer, and a checksum of the rows costs a read of them; so it was not "
-            "adopted. DuckDB's scanner is slower here than ADBC and would add a large dependency pinned to one "
-            "DuckDB release.", ""]
+            "read-only store is read in one transaction instead (`tests/analysis/test_analysis_fastpaths.py`). "
+            "A report's columns are all in one covering index on SQLite (`ix_responses_analysis`, led by cohort "
+            "and learner), which SQLite reads without touching the rows, whose reasoning is most of their bytes; "
+            "the two readers split it at a (cohort, learner) taken from a sample of a few hundred rows. A read "
+            "that needs other columns (the reasoning) splits the table at the middle rowid. A Parquet copy reads "
+            "faster still, and is kept as the analysis snapshot for reruns (the warm section above): it records "
+            "the store's identity, erasure count, row count and highest rowid, so that it is never read for a "
+            "store that changed in any other way than by new answers. DuckDB's scanner is slower here than ADBC "
+            "and would add a large dependency pinned to one DuckDB release.", ""]
     return "\n".join(out)
 
 
@@ -335,13 +339,18 @@ def _profiles(results: dict) -> str:
             "reading SQLite through ADBC/Arrow instead of `read_sql` (13 s → 3 s at 1M); reading only the columns "
             "the report uses (`dualrole report` reads no reasoning, which is most of each row: about 3 s → 1 s of "
             "reading at 1M); text columns encoded as categorical codes batch by batch as they are read; a large "
-            "store read in two halves at once; timestamps parsed by Arrow; sorting on one combined integer key, "
+            "store read in two halves at once, from a covering index of the report's columns; the lowest and highest "
+            "rowid and the row count asked for apart (together, SQLite walked every row); timestamps parsed by "
+            "Arrow; sorting on one combined integer key, "
             "skipped when the rows are in order already; learners, cohorts and options numbered once per frame; "
             "first and final answers chosen by position on integer group codes; case summary, distractor counts, "
             "the learner × case matrix, the reference of each answer, pre/post pairs and McNemar tables counted "
             "into one slot per possible group instead of sorting every answer; Brier scores through "
             "scikit-learn's mean squared error (the same number without a sort of every label); Holm's correction "
-            "with the start-up objects set aside from the full garbage collection statsmodels runs. The warm path "
+            "with the start-up objects set aside from the full garbage collection statsmodels runs; the first answers "
+            "of a frame already in order found from its own category codes; freed arrays kept by the C "
+            "allocator for reuse once a large store is read (glibc maps every block over 32 MB anew and "
+            "page-faults it in again, a fifth of the analysis time at 8M). The warm path "
             "reads the Parquet snapshot (section above) instead of the store.", ""]
     big = [r for r in results["cohort"] if r["size"] >= 8_000_000]
     if big:

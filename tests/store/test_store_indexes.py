@@ -86,3 +86,32 @@ def test_a_report_reads_the_analysis_index_alone_on_sqlite(fresh_store):
         plan = " ".join(str(row[-1]) for row in conn.exec_driver_sql(
             "EXPLAIN QUERY PLAN " + SQLITE_READS.responses([*columns, "justification"])))
         assert "ix_responses_analysis" not in plan  # the reasoning is in the table alone
+
+
+def test_the_readers_find_the_ends_of_the_rowids_without_walking_the_table(fresh_store):
+    """min() and max() asked in one SELECT walk every row (half a second at 8M, twice per read, while
+    writers wait for the readers to start); asked apart, SQLite looks at the ends of the table."""
+    from widgets.store.sql import SQLITE_READS
+
+    with fresh_store.engine.connect() as conn:
+        plan = [str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + SQLITE_READS.rowid_range)]
+    assert not [step for step in plan if step.startswith("SCAN responses")], plan
+    assert sum(step == "SEARCH responses" for step in plan) == 2, plan
+
+
+def test_the_store_state_counts_the_rows_without_reading_them(fresh_store, make_response):
+    """A warm report reads the store's state first: counted in one SELECT with max(), SQLite read
+    every row of an index (0.65 s at 8M); counted alone, it uses its row counter walk (0.17 s)."""
+    from widgets.store.sql import SQLITE_READS
+
+    statements = []
+    sa.event.listen(fresh_store.engine, "before_cursor_execute", lambda *a: statements.append((a[2], a[3])))
+    fresh_store.add(make_response("learner-1"))
+    with fresh_store.engine.connect() as conn:
+        state = fresh_store.read_state(conn)
+    assert (state.rows, state.last_id) == (1, 1)
+    statement, parameters = next((s, p) for s, p in statements if "count(" in s)
+    with fresh_store.engine.connect() as conn:
+        for sql, args in [(statement, parameters), (SQLITE_READS.row_count, ())]:
+            plan = [str(row[-1]) for row in conn.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, args)]
+            assert "SEARCH responses" in plan and "SCALAR SUBQUERY 1" in plan, plan

@@ -516,7 +516,11 @@ class Store:
         """The store's :class:`ReadState`, read on ``conn`` (in the caller's snapshot)."""
         meta = dict(conn.execute(sa.select(meta_table.c.key, meta_table.c.value)).all())
         row_id = sa.literal_column(ROW_ID[conn.dialect.name])
-        rows, last_id = conn.execute(sa.select(sa.func.count(), sa.func.max(row_id)).select_from(responses_table)).one()
+        # Asked apart (see SQLITE_READS.rowid_range): SQLite then counts the rows without reading
+        # them and finds the highest at the end, three times faster at 8 million responses.
+        count = sa.select(sa.func.count()).select_from(responses_table).scalar_subquery()
+        highest = sa.select(sa.func.max(row_id)).select_from(responses_table).scalar_subquery()
+        rows, last_id = conn.execute(sa.select(count, highest)).one()
         return ReadState.of(meta, self.erasures(conn), rows, last_id)
 
     def _snapshot(self) -> sa.Engine:
@@ -602,13 +606,17 @@ class SQLITE_READS:  # noqa: N801 - a namespace of statement texts, read like co
     Arrow reader, :mod:`widgets.analysis._load`): plain SQL text, for a driver outside SQLAlchemy."""
 
     #: The lowest and highest rowid of the responses (a reader splits the table between threads by them).
-    rowid_range = f"SELECT min(rowid), max(rowid) FROM {responses_table.name}"
+    #: Asked apart: SQLite finds a lone min() or max() at an end of the table, but both in one
+    #: SELECT walk every row (half a second at 8 million responses).
+    rowid_range = (f"SELECT (SELECT min(rowid) FROM {responses_table.name}), "
+                   f"(SELECT max(rowid) FROM {responses_table.name})")
     #: Every consent record.
     consents = f"SELECT learner, consent, recorded_at FROM {consents_table.name}"
     #: For :meth:`ReadState.of`: the store's records, its erasure count, and its row count and highest rowid.
     meta = f"SELECT key, value FROM {meta_table.name}"
     erasures = f"SELECT erasures FROM {erasures_table.name} WHERE store = 'responses'"
-    row_count = f"SELECT count(*), max(rowid) FROM {responses_table.name}"
+    row_count = (f"SELECT (SELECT count(*) FROM {responses_table.name}) AS rows_held, "
+                 f"(SELECT max(rowid) FROM {responses_table.name}) AS last_id")
 
     #: The cohort and learner of the rows with the rowids listed (``{rowids}``): where a reader may split
     #: the analysis index (``ix_responses_analysis``, led by them) between its threads.
