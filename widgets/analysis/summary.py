@@ -111,7 +111,7 @@ def case_summary(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
     pair = np.flatnonzero(counted)
     first, pair_n = first_at[pair], counted[pair]
     pair_group = pair // max(len(option_ids), 1)
-    rows = []
+    rows, spreads = [], []
     with np.errstate(invalid="ignore", divide="ignore"):
         share = total(match) / count(match)
         mean_score = total(score) / count(score)
@@ -132,12 +132,17 @@ def case_summary(df: pd.DataFrame, attempt: str = "first") -> pd.DataFrame:
             "mean_score": float(mean_score[g]),
             "mean_confidence": float(mean_confidence[g]),
             "modal_option": modal,
-            "entropy": float(entropy(counts.to_numpy(), base=2)),
-            "evenness": float(entropy(counts.to_numpy()) / np.log(max(n_options.get(case_id, 2), 2))),
         })
+        spreads.append((counts.to_numpy(), max(n_options.get(case_id, 2), 2)))
     summary = pd.DataFrame(rows, columns=["case_id", "phase", "n", "n_matching", "share_matching",
-                                          "mean_score", "mean_confidence", "modal_option", "entropy",
-                                          "evenness"])
+                                          "mean_score", "mean_confidence", "modal_option"])
+    # Every group's entropy in one call, over its option counts padded with zeros (which add
+    # nothing): a call per group cost more in scipy's checks than in the sums.
+    counts = np.zeros((len(spreads), max((len(c) for c, _ in spreads), default=0)))
+    for i, (found, _) in enumerate(spreads):
+        counts[i, :len(found)] = found
+    summary["entropy"] = entropy(counts, base=2, axis=1) if len(spreads) else []
+    summary["evenness"] = (entropy(counts, axis=1) / np.log([k for _, k in spreads])) if len(spreads) else []
     summary["case_id"] = pd.Categorical(summary["case_id"], categories=df["case_id"].cat.categories)
     summary["phase"] = pd.Categorical(summary["phase"], categories=df["phase"].cat.categories, ordered=True)
     return with_flags(summary.set_index(["case_id", "phase"]))
