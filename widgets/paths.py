@@ -176,6 +176,38 @@ def read_schema(name: str) -> dict:
     return json.loads((data_dir() / "schema" / f"{name}.schema.json").read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=None)
+def _compiled_schema(name: str, part: str | None = None):
+    """``read_schema(name)`` (or its ``$defs`` part, e.g. "manifest") compiled by jsonschema-rs, when it
+    is installed; None otherwise."""
+    try:
+        import jsonschema_rs
+    except ImportError:
+        return None
+    schema = read_schema(name)
+    if part is not None:
+        schema = {**schema["$defs"][part], "$defs": schema["$defs"]}
+    return jsonschema_rs.Draft202012Validator(schema)
+
+
+def schema_valid_fast(data: object, name: str, part: str | None = None) -> bool:
+    """True only when the schema ``name`` (or its ``part``), compiled by jsonschema-rs, finds ``data`` valid.
+
+    Collect checks every line and manifest of a class's bundles, and every kernel parses the case
+    library: the pure-Python validator (and importing it, about a second) was most of that time.
+    Its "valid" is trusted; anything else (invalid, or a value it cannot read) goes to the Python
+    validator, whose errors name the fields, so the verdict is always jsonschema's
+    (tests/responses/test_contract.py and tests/cases/test_cases.py check both agree).
+    """
+    compiled = _compiled_schema(name, part)
+    if compiled is None:
+        return False
+    try:
+        return compiled.is_valid(data)
+    except (ValueError, TypeError, OverflowError):  # e.g. a datetime, a YAML date or a huge integer: not JSON
+        return False
+
+
 def file_sha256(path: Path) -> str:
     """The SHA-256 of a file's bytes, in hex: what a checksum list (``sha256sum``) records for it."""
     import hashlib

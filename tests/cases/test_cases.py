@@ -199,9 +199,10 @@ ODD_VALUES = [None, "", "text ending in a newline\n", 0, -1, 1.5, True, [], {}, 
 def test_the_compiled_case_schema_never_accepts_what_jsonschema_refuses():
     """Case files are checked by jsonschema-rs first and its "valid" is trusted: it may only ever say
     "valid" where jsonschema does, and it must pass the shipped cases (else it is no fast path)."""
+    from widgets import paths
     from widgets.cases import casefile
 
-    if casefile._fast_validator() is None:
+    if paths._compiled_schema("case") is None:
         pytest.skip("jsonschema-rs is not installed: jsonschema alone judges every case file")
     python = casefile._validator()
     fronts = [casefile.read_case_file(path)[0] for path in sorted((REPO / "data" / "cases").glob("*.md"))]
@@ -215,8 +216,8 @@ def test_the_compiled_case_schema_never_accepts_what_jsonschema_refuses():
             bodies += [{**front, "options": [{**option, field: value}, *front["options"][1:]]} for value in ODD_VALUES]
     accepted = 0
     for data in bodies:
-        fast = casefile._schema_valid_fast(data)
+        fast = paths.schema_valid_fast(data, "case")
         assert not fast or python.is_valid(data), f"fast path accepted what jsonschema refuses: {data!r}"
         accepted += fast
-    assert len(fronts) > 50 and all(casefile._schema_valid_fast(front) for front in fronts)
+    assert len(fronts) > 50 and all(paths.schema_valid_fast(front, "case") for front in fronts)
     assert len(bodies) - accepted > 500  # and the odd values do reach the check: most break the schema

@@ -352,9 +352,10 @@ ODD_VALUES = [None, True, False, 0, 1, 1.0, 70.5, -1, 101, 2**70, float("nan"), 
 
 def test_the_compiled_schema_check_never_accepts_what_the_python_validator_refuses(case):
     """The fast path (jsonschema-rs) may only ever say "valid" where jsonschema's validator does."""
+    from widgets import paths
     from widgets.responses import contract
 
-    if contract._fast_validator() is None:
+    if paths._compiled_schema("response") is None:
         pytest.skip("jsonschema-rs is not installed: the Python validator alone judges every body")
     python = contract._validator()
     bodies = []
@@ -368,22 +369,22 @@ def test_the_compiled_schema_check_never_accepts_what_the_python_validator_refus
             bodies += [{**data, field: value} for value in ODD_VALUES]
     accepted = 0
     for data in bodies:
-        fast = contract.schema_valid_fast(data)
+        fast = paths.schema_valid_fast(data, "response")
         assert not fast or python.is_valid(data), f"fast path accepted what jsonschema refuses: {data!r}"
         accepted += fast
     # ...and it is a fast path at all: it accepts the good bodies the Python validator accepts, except
     # text ending in a newline (Rust's "$" is stricter), which the Python validator then judges.
-    missed = [d for d in bodies if python.is_valid(d) and not contract.schema_valid_fast(d)]
+    missed = [d for d in bodies if python.is_valid(d) and not paths.schema_valid_fast(d, "response")]
     assert accepted > 100
     assert all(any(isinstance(v, str) and v.endswith("\n") for v in d.values()) for d in missed), missed[:1]
 
 
 def test_the_compiled_manifest_check_never_accepts_what_the_python_validator_refuses():
     """Collect checks each bundle's manifest by the compiled schema first: never more lenient than jsonschema."""
+    from widgets import paths
     from widgets.exchange import bundle
-    from widgets.responses import contract
 
-    if contract._fast_validator("manifest") is None:
+    if paths._compiled_schema("response", "manifest") is None:
         pytest.skip("jsonschema-rs is not installed: the Python validator alone judges every manifest")
     python = bundle._manifest_validator()
     lines = ['{"case_id": "synthetic"}', '{"case_id": "synthetic", "confidence": 5}']
@@ -394,7 +395,7 @@ def test_the_compiled_manifest_check_never_accepts_what_the_python_validator_ref
     manifests += [{**manifest, "line_sha256": [value]} for value in ODD_VALUES]
     accepted = 0
     for data in manifests:
-        fast = contract.schema_valid_fast(data, "manifest")
+        fast = paths.schema_valid_fast(data, "response", "manifest")
         assert not fast or python.is_valid(data), f"fast path accepted what jsonschema refuses: {data!r}"
         assert (bundle._manifest_problem(data) is None) == python.is_valid(data)
         accepted += fast

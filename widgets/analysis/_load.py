@@ -12,6 +12,8 @@ Parquet copy, the sqlite3 module).
 
 from __future__ import annotations
 
+from functools import cache
+
 import pandas as pd
 
 from widgets.store.schema import ANALYSIS_COLUMNS
@@ -289,9 +291,9 @@ def _release_freed_memory() -> None:
 # glibc's mallopt parameters (malloc.h) and the values set by keep_freed_memory_for_reuse.
 _M_TRIM_THRESHOLD, _M_MMAP_MAX = -1, -4
 _TRIM_ABOVE = 1 << 30
-_TUNED = []
 
 
+@cache  # once per process
 def keep_freed_memory_for_reuse() -> None:
     """Have the C allocator reuse freed large arrays instead of mapping each one anew (glibc only).
 
@@ -304,12 +306,9 @@ def keep_freed_memory_for_reuse() -> None:
     large store is read (from the start of the read: the run right after the store was read into
     a nearly full page cache faulted its fresh pages in slowest).
     """
-    if _TUNED:
-        return
     import ctypes
     import ctypes.util
 
-    _TUNED.append(True)
     try:
         libc = ctypes.CDLL(ctypes.util.find_library("c"))
         libc.mallopt(_M_MMAP_MAX, 0)

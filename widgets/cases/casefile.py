@@ -15,7 +15,7 @@ from typing import Any
 import yaml
 
 from widgets.errors import CaseProblem, DualroleError
-from widgets.paths import case_dirs, data_dir, read_schema
+from widgets.paths import case_dirs, data_dir, read_schema, schema_valid_fast
 
 REQUIRED_SECTIONS = ("Vignette", "Reference rationale")
 _HEADING = re.compile(r"^##\s+(.+?)\s*#*\s*$")
@@ -27,29 +27,6 @@ def _validator():
     import jsonschema
 
     return jsonschema.Draft202012Validator(read_schema("case"))
-
-
-@lru_cache(maxsize=1)
-def _fast_validator():
-    """The case schema compiled by jsonschema-rs, when it is installed; None otherwise. Every kernel,
-    service and command parses the library, and importing jsonschema alone took a second of it."""
-    try:
-        import jsonschema_rs
-    except ImportError:
-        return None
-    return jsonschema_rs.Draft202012Validator(read_schema("case"))
-
-
-def _schema_valid_fast(front: dict) -> bool:
-    """True only when the compiled validator finds ``front`` valid. Its "valid" is trusted; anything else
-    goes to jsonschema, which words each problem (tests/cases/test_cases.py checks both agree)."""
-    fast = _fast_validator()
-    if fast is None:
-        return False
-    try:
-        return fast.is_valid(front)
-    except (ValueError, TypeError, OverflowError):  # e.g. a YAML date: not JSON as such
-        return False
 
 
 # libyaml's loader when PyYAML has it (about twenty times faster: the library is parsed in every kernel,
@@ -357,7 +334,7 @@ def read_case_file(path: Path, registry: Registries | None = None) -> tuple[dict
     def line_of(field_path: list) -> int:
         return _line_for(node, field_path) + 2  # +1 for 1-based, +1 for the opening '---'
 
-    errors = [] if _schema_valid_fast(front) else sorted(_validator().iter_errors(front), key=_error_order)
+    errors = [] if schema_valid_fast(front, "case") else sorted(_validator().iter_errors(front), key=_error_order)
     for error in errors:
         field_path = list(error.absolute_path)
         problems.append(CaseProblem(path, line_of(field_path), _field_name(field_path) or None, _message(error)))

@@ -15,9 +15,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from widgets.paths import write_private
+from widgets.paths import schema_valid_fast, write_private
 from widgets.responses.codec import to_json
-from widgets.responses.contract import response_schema, schema_valid_fast, utcnow
+from widgets.responses.contract import response_schema, utcnow
 from widgets.store import Store
 
 # 2 adds reflection lines, 3 consent lines, 4 script lines; a bundle is written in the lowest format that holds it.
@@ -249,7 +249,7 @@ def _manifest_validator():
 def _manifest_problem(manifest: dict) -> str | None:
     import jsonschema
 
-    if schema_valid_fast(manifest, "manifest"):  # the compiled check; the Python validator words any error
+    if schema_valid_fast(manifest, "response", "manifest"):  # the compiled check; the Python validator words any error
         return None
     # Compiled once, not once per bundle: collect reads thousands of bundles.
     error = jsonschema.exceptions.best_match(_manifest_validator().iter_errors(manifest))

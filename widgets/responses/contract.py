@@ -23,7 +23,7 @@ from uuid import uuid4
 
 from widgets.cases.library import Library, load_library
 from widgets.errors import DualroleError
-from widgets.paths import read_schema
+from widgets.paths import read_schema, schema_valid_fast
 from widgets.responses.codec import parse_timestamp, to_json
 
 # A clock a little ahead is tolerated; a submission further in the future is a mistake.
@@ -303,36 +303,8 @@ def parse_response(body: object, **kwargs) -> Response:
     return response
 
 
-@lru_cache(maxsize=None)
-def _fast_validator(part: str | None = None):
-    """The same schema (or its ``$defs`` part, e.g. "manifest") compiled by jsonschema-rs, when it is
-    installed (collect checks every line and manifest of a class's bundles, and the pure-Python
-    validator was most of its time); None otherwise."""
-    try:
-        import jsonschema_rs
-    except ImportError:
-        return None
-    schema = response_schema()
-    if part is not None:
-        schema = {**schema["$defs"][part], "$defs": schema["$defs"]}
-    return jsonschema_rs.Draft202012Validator(schema)
-
-
-def schema_valid_fast(data: dict, part: str | None = None) -> bool:
-    """True only when the compiled validator finds ``data`` valid. Its "valid" is trusted; anything
-    else (invalid, or a value it cannot read) goes to the Python validator, whose errors name the
-    fields, so the verdict is always the Python validator's (tests/responses/test_contract.py checks both agree)."""
-    fast = _fast_validator(part)
-    if fast is None:
-        return False
-    try:
-        return fast.is_valid(data)
-    except (ValueError, TypeError, OverflowError):  # e.g. a datetime or a huge integer: not JSON as such
-        return False
-
-
 def _schema_problems(data: dict) -> dict[str, str]:
-    if schema_valid_fast(data):
+    if schema_valid_fast(data, "response"):
         return {}
     return _problems_by_field(_validator().iter_errors(data), lambda path: ".".join(str(p) for p in path))
 
