@@ -93,13 +93,15 @@ def learners_stores(tmp_path_factory):
     The learners' side never touches the class store, so SQLite and PostgreSQL collect the same
     answers; each run of the test works on its own copy of these files.
     """
-    library = load_library()
-    answers = plan(library)
     folder = tmp_path_factory.mktemp("learners")
-    with pytest.MonkeyPatch.context() as env:  # the cards' drafts go to a data folder of the fixture's own
+    # A module fixture is made before the per-test isolation applies: the cards' drafts go to a data
+    # folder of the fixture's own, and the library is read there too, so no case folder another test
+    # named on this worker can enter the plan (the test reads the library inside the isolation).
+    with pytest.MonkeyPatch.context() as env:
         env.setenv("DUALROLE_HOME", str(folder / "dualrole-home"))
         for name in ("DUALROLE_STORE", "DUALROLE_CASES", "DUALROLE_COHORT", "JUPYTERHUB_USER", "DUALROLE_SERVICE_URL"):
             env.delenv(name, raising=False)
+        answers = plan(load_library())
         for learner, todo in answers.items():
             own = open_store(f"sqlite:///{folder / (learner + '.sqlite')}")
             for case, option, reasoning in todo:
